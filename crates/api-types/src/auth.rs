@@ -1,0 +1,132 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{Organization, ParticipantRole, Person};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "email": "admin@example.org", "password": "correct horse battery staple"
+})))]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+    /// The organisation's slug; needed only when the email belongs to people in several organisations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"refresh_token": "rt_3q2-7wEXAMPLEyv0"})))]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// Access token (a JWT, short-lived) and the refresh token that replaces it.
+/// Each refresh rotates the refresh token; presenting a used one revokes the whole session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl",
+    "token_type": "Bearer",
+    "expires_in": 900,
+    "refresh_token": "rt_3q2-7wEXAMPLEyv0",
+    "refresh_expires_in": 2592000
+})))]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    pub refresh_token: String,
+    /// Seconds until the refresh token expires.
+    pub refresh_expires_in: i64,
+}
+
+/// The caller: who they are, their organisation, and what they may do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "person": {
+        "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "email": "admin@example.org", "name": "Ada Admin",
+        "bio": "", "time_zone": null, "attributes": {}, "is_admin": true,
+        "created_at": "2026-11-23T09:00:00Z", "updated_at": "2026-11-23T09:00:00Z"
+    },
+    "organization": {
+        "id": "0193b8a4-5f1e-7c2a-9d3e-000000000001", "name": "Peer Mentoring Demo", "slug": "peer-mentoring-demo",
+        "time_zone": "America/New_York", "holidays": ["2026-12-25"],
+        "labels": {"provider_singular": "Peer Mentor", "provider_plural": "Peer Mentors", "class_singular": "Course", "class_plural": "Courses"},
+        "created_at": "2026-11-23T09:00:00Z"
+    },
+    "via": "password",
+    "memberships": []
+})))]
+pub struct Me {
+    pub person: Person,
+    pub organization: Organization,
+    /// `password` for a logged-in person; `api_key` for an integration (then `person` is the key's creator).
+    pub via: String,
+    pub memberships: Vec<Membership>,
+}
+
+/// A program the caller takes part in, and in which role.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Membership {
+    pub program_id: Uuid,
+    pub program_name: String,
+    pub role: ParticipantRole,
+    pub joined_at: DateTime<Utc>,
+}
+
+/// An API key for an integration. The secret is shown only once, when the key is created.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e22", "name": "HR sync", "prefix": "ck_1a2b3c4d",
+    "created_at": "2026-11-23T09:00:00Z", "last_used_at": null, "revoked_at": null
+})))]
+pub struct ApiKey {
+    pub id: Uuid,
+    pub name: String,
+    /// The first characters of the key, to recognise it in lists.
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"name": "HR sync"})))]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKey {
+    pub name: String,
+}
+
+/// A new key with its secret. Store the secret now: Cohort keeps only its hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "key": {
+        "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e22", "name": "HR sync", "prefix": "ck_1a2b3c4d",
+        "created_at": "2026-11-23T09:00:00Z", "last_used_at": null, "revoked_at": null
+    },
+    "secret": "ck_1a2b3c4d_9fEXAMPLEsecretQ2"
+})))]
+pub struct CreatedApiKey {
+    pub key: ApiKey,
+    /// Send it as `X-Api-Key: <secret>`.
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"status": "ok"})))]
+pub struct Health {
+    pub status: String,
+}

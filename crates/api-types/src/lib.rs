@@ -1,0 +1,18 @@
+//! Request and response types of Cohort's JSON API, shared by the server
+//! (which derives the OpenAPI schemas from them, feature `openapi`) and the
+//! Yew dashboard (which compiles them to wasm32). One definition, so the two
+//! cannot drift apart.
+
+pub mod auth;
+pub mod organization;
+pub mod page;
+pub mod people;
+pub mod problem;
+pub mod programs;
+
+pub use auth::*;
+pub use organization::*;
+pub use page::*;
+pub use people::*;
+pub use problem::*;
+pub use programs::*;

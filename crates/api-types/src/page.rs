@@ -1,0 +1,54 @@
+use serde::{Deserialize, Serialize};
+
+/// Cursor pagination parameters accepted by every list.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// How many items to return, 1 to 200 (default 50).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// Declares a page type per item type: concrete names read better in the
+/// OpenAPI document and in generated clients than a generic `Page<T>`.
+macro_rules! page {
+    ($name:ident, $item:ty, $example:tt) => {
+        #[doc = concat!("One page of `", stringify!($item), "`; follow `next_cursor` for the next one.")]
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[cfg_attr(feature = "openapi", schema(example = json!({"items": [$example], "next_cursor": "AZO4pF8efCqdPmp7jJ0OHw"})))]
+        pub struct $name {
+            pub items: Vec<$item>,
+            /// Absent on the last page.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub next_cursor: Option<String>,
+        }
+    };
+}
+
+page!(PersonPage, crate::Person, {
+    "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "email": "talia.k@example.org", "name": "Talia K",
+    "bio": "Third-year chemistry student.", "time_zone": "America/Chicago",
+    "attributes": {"department": "Chemistry", "languages": ["English", "Spanish"]},
+    "is_admin": false, "created_at": "2026-11-23T09:00:00Z", "updated_at": "2026-11-23T09:00:00Z"
+});
+page!(ProgramPage, crate::Program, {
+    "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e30", "name": "2027 Spring Cohort",
+    "description": "Peer mentoring for first-year students.", "status": "published",
+    "time_zone": "America/New_York", "mentor_count": 12, "mentee_count": 40,
+    "created_at": "2026-11-23T09:00:00Z", "updated_at": "2026-11-23T09:00:00Z"
+});
+page!(ParticipantPage, crate::Participant, {
+    "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e40", "program_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e30",
+    "person_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "name": "Talia K", "email": "talia.k@example.org",
+    "role": "mentor", "status": "active", "joined_at": "2026-11-23T09:00:00Z", "removed_at": null
+});
+page!(ApiKeyPage, crate::ApiKey, {
+    "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e22", "name": "HR sync", "prefix": "ck_1a2b3c4d",
+    "created_at": "2026-11-23T09:00:00Z", "last_used_at": null, "revoked_at": null
+});

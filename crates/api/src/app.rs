@@ -1,0 +1,255 @@
+//! The application: routes, the OpenAPI document, the dashboard, and what
+//! happens to requests no route takes.
+
+use std::path::Path;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::{middleware, web, App, HttpRequest, HttpResponse};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::{scope, AppExt};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::ApiError;
+use crate::{auth, extract, health, organization, people, programs, request_id, AppState};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Cohort API",
+        description = "Mentoring, coaching and advising programs: organisations, people, programs and participants.\n\n\
+            Every list takes `limit` and `cursor`; every error is an RFC 9457 problem document.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "auth", description = "Log in, refresh, log out; the caller"),
+        (name = "api-keys", description = "Keys for integrations"),
+        (name = "organization", description = "The caller's organisation"),
+        (name = "people", description = "People of the organisation"),
+        (name = "programs", description = "Programs"),
+        (name = "participants", description = "Who takes part in a program"),
+        (name = "operations", description = "Health checks"),
+    )
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))),
+        );
+    }
+}
+
+/// Every route of the API, registered so utoipa-actix-web documents each one.
+fn routes<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.service(health::healthz).service(health::readyz).service(
+        scope::scope("/api/v1")
+            .service(auth::login)
+            .service(auth::refresh)
+            .service(auth::logout)
+            .service(auth::me)
+            .service(auth::list_api_keys)
+            .service(auth::create_api_key)
+            .service(auth::revoke_api_key)
+            .service(organization::get_organization)
+            .service(organization::update_organization)
+            .service(people::list_people)
+            .service(people::create_person)
+            .service(people::get_person)
+            .service(people::update_person)
+            .service(people::delete_person)
+            .service(programs::list_programs)
+            .service(programs::create_program)
+            .service(programs::get_program)
+            .service(programs::update_program)
+            .service(programs::list_participants)
+            .service(programs::add_participant)
+            .service(programs::add_participants)
+            .service(programs::remove_participant),
+    )
+}
+
+/// The OpenAPI document, built from the routes without starting a server.
+pub fn openapi() -> OpenApiDoc {
+    routes(App::new().into_utoipa_app().openapi(ApiDoc::openapi()))
+        .split_for_parts()
+        .1
+}
+
+/// Path templates and their methods, to tell a wrong method (405) from an unknown path (404).
+#[derive(Clone)]
+pub struct RouteTable(Vec<(Vec<String>, Vec<&'static str>)>);
+
+impl RouteTable {
+    pub fn from_openapi(doc: &OpenApiDoc) -> Self {
+        let methods = |item: &utoipa::openapi::PathItem| {
+            let mut m = Vec::new();
+            for (name, op) in [
+                ("GET", &item.get),
+                ("POST", &item.post),
+                ("PUT", &item.put),
+                ("PATCH", &item.patch),
+                ("DELETE", &item.delete),
+            ] {
+                if op.is_some() {
+                    m.push(name);
+                }
+            }
+            m
+        };
+        Self(
+            doc.paths
+                .paths
+                .iter()
+                .map(|(path, item)| (path.split('/').map(str::to_owned).collect(), methods(item)))
+                .collect(),
+        )
+    }
+
+    fn allowed(&self, path: &str) -> Option<Vec<&'static str>> {
+        let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+        self.0
+            .iter()
+            .find(|(template, _)| {
+                template.len() == segments.len()
+                    && template
+                        .iter()
+                        .zip(&segments)
+                        .all(|(t, s)| t.starts_with('{') || t == s)
+            })
+            .map(|(_, methods)| methods.clone())
+    }
+}
+
+/// Requests no route took: 405 for a known path, the dashboard for client-side
+/// routes, a problem JSON 404 for the rest.
+async fn fallback(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    table: web::Data<RouteTable>,
+) -> Result<HttpResponse, ApiError> {
+    let path = req.path();
+    if let Some(allowed) = table.allowed(path) {
+        return Err(ApiError::MethodNotAllowed(allowed));
+    }
+    let is_api = path.starts_with("/api/") || path == "/api" || path == "/healthz" || path == "/readyz";
+    if !is_api && req.method() == Method::GET {
+        let index = state.dashboard_dir.join("index.html");
+        if let Ok(html) = std::fs::read(&index) {
+            return Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html));
+        }
+        if path == "/" {
+            return Ok(HttpResponse::Ok()
+                .content_type("text/html; charset=utf-8")
+                .body(NO_DASHBOARD));
+        }
+    }
+    Err(ApiError::NotFound)
+}
+
+const NO_DASHBOARD: &str = "<!doctype html><html lang=en><meta charset=utf-8><title>Cohort</title>\
+<h1>Cohort</h1><p>The API runs at <a href=\"/api/v1/docs/\">/api/v1/docs/</a>. \
+The dashboard is not built: run <code>cargo xtask run</code>.</p></html>";
+
+/// Turns any error response that is not yet problem JSON (actix's own plain-text ones) into one.
+fn problem_json_errors<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<middleware::ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem {
+        return Ok(middleware::ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let error = match status.as_u16() {
+        400 => ApiError::BadRequest("The request is malformed.".into()),
+        404 => ApiError::NotFound,
+        413 => ApiError::PayloadTooLarge("The request body is too large.".into()),
+        415 => ApiError::UnsupportedMediaType("Send application/json.".into()),
+        s if s >= 500 => ApiError::Internal(format!("unhandled {status}")),
+        _ => ApiError::BadRequest(status.canonical_reason().unwrap_or("Bad request").to_owned()),
+    };
+    let (req, _) = res.into_parts();
+    let mut response = actix_web::ResponseError::error_response(&error);
+    *response.status_mut() = status;
+    Ok(middleware::ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, response).map_into_right_body(),
+    ))
+}
+
+/// The whole application, as each server worker builds it from the document `openapi()` made.
+pub fn build(
+    state: web::Data<AppState>,
+    doc: &OpenApiDoc,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let dashboard_dir = state.dashboard_dir.clone();
+    // The docs go first: the `/api/v1` scope would otherwise take their paths.
+    let app = App::new()
+        .service(SwaggerUi::new("/api/v1/docs/{_:.*}").url("/api/v1/openapi.json", doc.clone()))
+        .app_data(state)
+        .app_data(web::Data::new(RouteTable::from_openapi(doc)))
+        .app_data(extract::path_config())
+        .app_data(extract::query_config())
+        .app_data(extract::payload_config());
+    let mut app = routes(app.into_utoipa_app()).into_app();
+    if Path::new(&dashboard_dir).join("index.html").is_file() {
+        app = app.service(
+            actix_files::Files::new("/", dashboard_dir)
+                .index_file("index.html")
+                .guard(actix_web::guard::Get())
+                .default_handler(web::to(fallback)),
+        );
+    }
+    app.default_service(web::to(fallback))
+        .wrap(middleware::ErrorHandlers::new().default_handler(problem_json_errors))
+        .wrap(middleware::Compress::default())
+        .wrap(middleware::DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
+        .wrap(middleware::from_fn(request_id::middleware))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_table_tells_wrong_methods_from_unknown_paths() {
+        let table = RouteTable::from_openapi(&openapi());
+        assert_eq!(
+            table.allowed("/api/v1/people/123"),
+            Some(vec!["GET", "PATCH", "DELETE"])
+        );
+        assert_eq!(table.allowed("/api/v1/me"), Some(vec!["GET"]));
+        assert_eq!(table.allowed("/api/v1/nothing"), None);
+    }
+}

@@ -1,0 +1,86 @@
+//! Who is calling: the `Caller` extractor authenticates every protected
+//! request and carries the organisation that scopes everything it touches.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::AppState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Password,
+    ApiKey(Uuid),
+}
+
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub org: Uuid,
+    /// The person logged in, or the API key's creator.
+    pub person: Uuid,
+    pub is_admin: bool,
+    pub via: Via,
+}
+
+impl Caller {
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.is_admin {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("This needs an organisation admin."))
+        }
+    }
+
+    /// API keys act for the organisation but cannot mint or revoke keys.
+    pub fn require_admin_session(&self) -> Result<(), ApiError> {
+        self.require_admin()?;
+        match self.via {
+            Via::Password => Ok(()),
+            Via::ApiKey(_) => Err(ApiError::Forbidden(
+                "API keys cannot manage API keys; log in as an admin.",
+            )),
+        }
+    }
+}
+
+const INVALID_TOKEN: &str = "The access token is missing, invalid or expired.";
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+            return Box::pin(async { Err(ApiError::Internal("application state missing".into())) });
+        };
+        let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let bearer = header("authorization").and_then(|h| {
+            let (scheme, token) = h.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+        });
+        let api_key = header("x-api-key");
+        Box::pin(async move {
+            if let Some(token) = bearer {
+                let claims = state.jwt.verify(&token).ok_or(ApiError::Unauthorized(INVALID_TOKEN))?;
+                return Ok(Caller {
+                    org: claims.org,
+                    person: claims.sub,
+                    is_admin: claims.adm,
+                    via: Via::Password,
+                });
+            }
+            if let Some(secret) = api_key {
+                return super::repo::caller_for_api_key(&state.db, secret.trim().to_owned())
+                    .await?
+                    .ok_or(ApiError::Unauthorized("The API key is unknown or revoked."));
+            }
+            Err(ApiError::Unauthorized(
+                "Send `Authorization: Bearer <access token>` or `X-Api-Key: <key>`.",
+            ))
+        })
+    }
+}

@@ -1,0 +1,188 @@
+use chrono::{Duration, NaiveDateTime};
+use cohort_api_types::ApiKey;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::caller::{Caller, Via};
+use super::tokens::token_hash;
+use crate::db::{self, Db, DbConn};
+use crate::error::ApiError;
+use crate::paging::PageRequest;
+use crate::schema::{api_keys, refresh_tokens};
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshTokenRow {
+    pub id: String,
+    pub organization_id: String,
+    pub person_id: String,
+    pub family_id: String,
+    pub token_hash: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+/// Stores the hash of a new refresh token; `family` ties it to the login it descends from.
+pub fn insert_refresh_token(
+    conn: &mut DbConn,
+    org: &str,
+    person: &str,
+    family: &str,
+    token: &str,
+    lifetime_seconds: i64,
+) -> Result<(), ApiError> {
+    let now = db::now();
+    let row = RefreshTokenRow {
+        id: db::new_id(),
+        organization_id: org.to_owned(),
+        person_id: person.to_owned(),
+        family_id: family.to_owned(),
+        token_hash: token_hash(token),
+        created_at: now,
+        expires_at: now + Duration::seconds(lifetime_seconds),
+        used_at: None,
+        revoked_at: None,
+    };
+    diesel::insert_into(refresh_tokens::table).values(&row).execute(conn)?;
+    Ok(())
+}
+
+pub fn find_refresh_token(conn: &mut DbConn, token: &str) -> Result<Option<RefreshTokenRow>, ApiError> {
+    Ok(refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(token_hash(token)))
+        .select(RefreshTokenRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Marks the token used; false when another request used it first.
+pub fn use_refresh_token(conn: &mut DbConn, id: &str) -> Result<bool, ApiError> {
+    let n = diesel::update(
+        refresh_tokens::table
+            .find(id.to_owned())
+            .filter(refresh_tokens::used_at.is_null()),
+    )
+    .set(refresh_tokens::used_at.eq(db::now()))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn revoke_family(conn: &mut DbConn, family: &str) -> Result<(), ApiError> {
+    diesel::update(refresh_tokens::table.filter(refresh_tokens::family_id.eq(family.to_owned())))
+        .filter(refresh_tokens::revoked_at.is_null())
+        .set(refresh_tokens::revoked_at.eq(db::now()))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = api_keys)]
+pub struct ApiKeyRow {
+    pub id: String,
+    pub organization_id: String,
+    pub created_by: String,
+    pub name: String,
+    pub prefix: String,
+    pub key_hash: String,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+impl ApiKeyRow {
+    pub fn into_api(self) -> ApiKey {
+        ApiKey {
+            id: db::id(&self.id),
+            name: self.name,
+            prefix: self.prefix,
+            created_at: db::utc(self.created_at),
+            last_used_at: self.last_used_at.map(db::utc),
+            revoked_at: self.revoked_at.map(db::utc),
+        }
+    }
+}
+
+pub fn insert_api_key(conn: &mut DbConn, row: &ApiKeyRow) -> Result<(), ApiError> {
+    diesel::insert_into(api_keys::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn list_api_keys(conn: &mut DbConn, org: Uuid, page: &PageRequest) -> Result<Vec<ApiKeyRow>, ApiError> {
+    let mut query = api_keys::table
+        .filter(api_keys::organization_id.eq(org.to_string()))
+        .select(ApiKeyRow::as_select())
+        .order(api_keys::id)
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = &page.after {
+        query = query.filter(api_keys::id.gt(after.clone()));
+    }
+    Ok(query.load(conn)?)
+}
+
+pub fn revoke_api_key(conn: &mut DbConn, org: Uuid, id: Uuid) -> Result<(), ApiError> {
+    let key = || {
+        api_keys::table
+            .filter(api_keys::organization_id.eq(org.to_string()))
+            .filter(api_keys::id.eq(id.to_string()))
+    };
+    let exists: i64 = key().count().get_result(conn)?;
+    if exists == 0 {
+        return Err(ApiError::NotFound);
+    }
+    diesel::update(key().filter(api_keys::revoked_at.is_null()))
+        .set(api_keys::revoked_at.eq(db::now()))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// How stale `last_used_at` may get before a request refreshes it; saves a write per request.
+const LAST_USED_PRECISION: Duration = Duration::minutes(1);
+
+/// The caller an API key stands for, if the key is live. API keys act as an admin of their organisation.
+pub async fn caller_for_api_key(db: &Db, secret: String) -> Result<Option<Caller>, ApiError> {
+    let hash = token_hash(&secret);
+    let found: Option<(String, String, String, Option<NaiveDateTime>)> = db
+        .read(move |conn| {
+            Ok(api_keys::table
+                .filter(api_keys::key_hash.eq(hash))
+                .filter(api_keys::revoked_at.is_null())
+                .select((
+                    api_keys::id,
+                    api_keys::organization_id,
+                    api_keys::created_by,
+                    api_keys::last_used_at,
+                ))
+                .first(conn)
+                .optional()?)
+        })
+        .await?;
+    let Some((id, org, created_by, last_used)) = found else {
+        return Ok(None);
+    };
+    let now = db::now();
+    if last_used.is_none_or(|t| now - t > LAST_USED_PRECISION) {
+        let (db, id) = (db.clone(), id.clone());
+        actix_web::rt::spawn(async move {
+            let result = db
+                .write(move |conn| {
+                    diesel::update(api_keys::table.find(id))
+                        .set(api_keys::last_used_at.eq(now))
+                        .execute(conn)?;
+                    Ok(())
+                })
+                .await;
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "could not record API key use");
+            }
+        });
+    }
+    Ok(Some(Caller {
+        org: db::id(&org),
+        person: db::id(&created_by),
+        is_admin: true,
+        via: Via::ApiKey(db::id(&id)),
+    }))
+}

@@ -1,0 +1,144 @@
+//! Configuration from environment variables. A bad value stops start-up with
+//! a message naming the variable; the README's table lists every one.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use cohort_domain::{auth::check_password, people::Email};
+
+use crate::db::Backend;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub backend: Backend,
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub admin_email: Email,
+    /// `None`: generate one on first start and print it once.
+    pub admin_password: Option<String>,
+    /// `None`: read (or create) `jwt-secret` in the data folder.
+    pub jwt_secret: Option<String>,
+    pub demo_data: bool,
+    pub dashboard_dir: PathBuf,
+    pub db_pool_size: u32,
+    pub log_filter: String,
+}
+
+/// Reads the configuration through `get`, so tests can pass a map instead of the process environment.
+pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+    let err = |var: &'static str, message: String| ConfigError { var, message };
+    let non_empty = |var: &str| get(var).filter(|v| !v.trim().is_empty());
+
+    let data_dir = PathBuf::from(non_empty("COHORT_DATA_DIR").unwrap_or_else(|| "./data".into()));
+    let database_url =
+        non_empty("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}", data_dir.join("cohort.db").display()));
+    let backend = Backend::from_url(&database_url).ok_or_else(|| {
+        err(
+            "DATABASE_URL",
+            format!("\"{database_url}\" is neither a sqlite:// nor a postgres:// URL"),
+        )
+    })?;
+    let bind = non_empty("COHORT_BIND")
+        .unwrap_or_else(|| "127.0.0.1:8080".into())
+        .parse::<SocketAddr>()
+        .map_err(|e| {
+            err(
+                "COHORT_BIND",
+                format!("not a host:port address such as 127.0.0.1:8080 ({e})"),
+            )
+        })?;
+    let admin_email = Email::parse(&non_empty("COHORT_ADMIN_EMAIL").unwrap_or_else(|| "admin@example.org".into()))
+        .map_err(|e| err("COHORT_ADMIN_EMAIL", e.0))?;
+    let admin_password = non_empty("COHORT_ADMIN_PASSWORD");
+    if let Some(password) = &admin_password {
+        check_password(password).map_err(|e| err("COHORT_ADMIN_PASSWORD", format!("the password {}", e.0)))?;
+    }
+    let jwt_secret = non_empty("COHORT_JWT_SECRET");
+    if let Some(secret) = &jwt_secret {
+        if secret.len() < 32 {
+            return Err(err("COHORT_JWT_SECRET", "must have at least 32 characters".into()));
+        }
+    }
+    let demo_data = match non_empty("COHORT_DEMO_DATA").as_deref().map(str::trim) {
+        None | Some("true" | "1" | "yes") => true,
+        Some("false" | "0" | "no") => false,
+        Some(other) => return Err(err("COHORT_DEMO_DATA", format!("\"{other}\" is not true or false"))),
+    };
+    let db_pool_size = match non_empty("COHORT_DB_POOL_SIZE") {
+        None => 16,
+        Some(v) => v
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=256).contains(n))
+            .ok_or_else(|| err("COHORT_DB_POOL_SIZE", format!("\"{v}\" is not a number from 1 to 256")))?,
+    };
+    Ok(Config {
+        database_url,
+        backend,
+        bind,
+        data_dir,
+        admin_email,
+        admin_password,
+        jwt_secret,
+        demo_data,
+        dashboard_dir: PathBuf::from(non_empty("COHORT_DASHBOARD_DIR").unwrap_or_else(|| "frontend/dist".into())),
+        db_pool_size,
+        log_filter: non_empty("COHORT_LOG").unwrap_or_else(|| "info".into()),
+    })
+}
+
+pub fn from_env() -> Result<Config, ConfigError> {
+    from_lookup(|var| std::env::var(var).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_an_embedded_sqlite_setup() {
+        let config = load(&[]).unwrap();
+        assert_eq!(config.backend, Backend::Sqlite);
+        assert_eq!(config.database_url, "sqlite://./data/cohort.db");
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+        assert!(config.demo_data);
+        assert_eq!(config.admin_email.as_str(), "admin@example.org");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (var, value) in [
+            ("COHORT_BIND", "not-an-address"),
+            ("DATABASE_URL", "mysql://localhost/cohort"),
+            ("COHORT_ADMIN_EMAIL", "nobody"),
+            ("COHORT_ADMIN_PASSWORD", "short"),
+            ("COHORT_JWT_SECRET", "too-short"),
+            ("COHORT_DEMO_DATA", "maybe"),
+            ("COHORT_DB_POOL_SIZE", "0"),
+        ] {
+            let e = load(&[(var, value)]).unwrap_err();
+            assert_eq!(e.var, var, "{e}");
+        }
+    }
+
+    #[test]
+    fn postgres_urls_select_postgres() {
+        let config = load(&[("DATABASE_URL", "postgres://u@localhost/db")]).unwrap();
+        assert_eq!(config.backend, Backend::Postgres);
+    }
+}

@@ -1,0 +1,254 @@
+//! One connection type over SQLite and PostgreSQL, its pool, migrations, and
+//! the two ways handlers reach the database: `read` and `write`.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, Pool};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend is chosen from the URL scheme, never by trying to connect:
+    /// SQLite would accept a mistyped PostgreSQL URL as a file name.
+    pub fn from_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Self::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// `sqlite://data/cohort.db` → `data/cohort.db`; `sqlite:///tmp/x.db` → `/tmp/x.db`.
+fn sqlite_path(url: &str) -> &str {
+    let rest = url.strip_prefix("sqlite:").unwrap_or(url);
+    rest.strip_prefix("//").unwrap_or(rest)
+}
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+pub struct Manager {
+    url: String,
+    backend: Backend,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn =
+                    SqliteConnection::establish(sqlite_path(&self.url)).map_err(r2d2::Error::ConnectionError)?;
+                // WAL lets readers run beside the one writer; the busy timeout covers the
+                // few writes that do not go through `Db::write` (other processes, the CLI).
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+            Backend::Postgres => Ok(DbConn::Postgres(
+                PgConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?,
+            )),
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbSetupError {
+    #[error("cannot create the data folder {0}: {1}")]
+    DataDir(String, std::io::Error),
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[from] diesel::r2d2::PoolError),
+    #[error("migrations failed: {0}")]
+    Migrate(String),
+}
+
+/// The database handle the app shares: a pool, plus on SQLite the one writer lock.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<Manager>,
+    pub backend: Backend,
+    /// SQLite allows one writer at a time; taking turns in the process beats
+    /// retrying on "database is locked". PostgreSQL needs no such lock.
+    writer: Option<Arc<Mutex<()>>>,
+}
+
+impl Db {
+    pub fn connect(url: &str, backend: Backend, pool_size: u32) -> Result<Self, DbSetupError> {
+        if backend == Backend::Sqlite {
+            if let Some(dir) = std::path::Path::new(sqlite_path(url))
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir).map_err(|e| DbSetupError::DataDir(dir.display().to_string(), e))?;
+            }
+        }
+        let pool = Pool::builder()
+            .max_size(pool_size)
+            .connection_timeout(std::time::Duration::from_secs(10))
+            .build(Manager {
+                url: url.to_owned(),
+                backend,
+            })?;
+        let db = Self {
+            pool,
+            backend,
+            writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+        };
+        db.migrate()?;
+        Ok(db)
+    }
+
+    fn migrate(&self) -> Result<(), DbSetupError> {
+        let _turn = self
+            .writer
+            .as_ref()
+            .map(|w| w.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut conn = self.pool.get()?;
+        let failed = |e: Box<dyn std::error::Error + Send + Sync>| DbSetupError::Migrate(e.to_string());
+        match &mut *conn {
+            DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(drop).map_err(failed),
+            DbConn::Postgres(c) => {
+                // Several instances may start at once: one migrates, the others wait.
+                c.batch_execute("SELECT pg_advisory_lock(727274)")
+                    .map_err(|e| failed(e.into()))?;
+                let result = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(drop).map_err(failed);
+                c.batch_execute("SELECT pg_advisory_unlock(727274)")
+                    .map_err(|e| failed(e.into()))?;
+                result
+            }
+        }
+    }
+
+    /// Runs `f` on a pooled connection on the blocking thread pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || f(&mut *pool.get()?)).await?
+    }
+
+    /// Runs `f` in one transaction (on SQLite, in the writer's turn): all of it is written, or none.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    {
+        let this = self.clone();
+        actix_web::web::block(move || this.write_blocking(f)).await?
+    }
+
+    pub fn write_blocking<T>(&self, f: impl FnOnce(&mut DbConn) -> Result<T, ApiError>) -> Result<T, ApiError> {
+        let _turn = self
+            .writer
+            .as_ref()
+            .map(|w| w.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut pooled = self.pool.get()?;
+        let conn: &mut DbConn = &mut pooled;
+        conn.transaction(f)
+    }
+
+    pub fn ping(&self) -> Result<(), ApiError> {
+        self.pool.get()?.batch_execute("SELECT 1")?;
+        Ok(())
+    }
+}
+
+/// Now, in UTC, truncated to microseconds: PostgreSQL keeps microseconds, so a
+/// value read back equals the value written on both backends.
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+pub fn new_id() -> String {
+    Uuid::now_v7().to_string()
+}
+
+/// Ids are written by `new_id`, so reading one back cannot fail.
+pub fn id(text: &str) -> Uuid {
+    Uuid::parse_str(text).expect("ids in the database are written as UUIDs")
+}
+
+pub fn utc(t: NaiveDateTime) -> chrono::DateTime<Utc> {
+    t.and_utc()
+}
+
+/// Escapes `%`, `_` and `\` so user text matches literally inside `LIKE '%…%'`.
+pub fn like_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for c in text.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// Inserts many rows in one statement. Multi-row inserts are not part of what
+/// `MultiConnection` abstracts, so this is the one per-backend branch writes need.
+#[macro_export]
+macro_rules! insert_all {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite(c) => diesel::insert_into($table).values($rows).execute(c),
+            $crate::db::DbConn::Postgres(c) => diesel::insert_into($table).values($rows).execute(c),
+        }
+    };
+}
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls() {
+        assert_eq!(sqlite_path("sqlite://data/cohort.db"), "data/cohort.db");
+        assert_eq!(sqlite_path("sqlite:///tmp/x.db"), "/tmp/x.db");
+        assert_eq!(sqlite_path("sqlite:x.db"), "x.db");
+        assert_eq!(Backend::from_url("mysql://x"), None);
+    }
+
+    #[test]
+    fn like_patterns_match_literally() {
+        assert_eq!(like_pattern(" 50%_Off\\ "), "%50\\%\\_off\\\\%");
+    }
+}

@@ -1,0 +1,77 @@
+//! Extractors whose failures are problem JSON with field paths, instead of
+//! actix's plain-text defaults.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// The largest JSON body accepted.
+pub const MAX_JSON_BYTES: usize = 1024 * 1024;
+
+/// A JSON request body. Malformed JSON is a 400; a well-formed body of the
+/// wrong shape (unknown field, wrong type, missing field) is a 422 naming the field.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if essence != "application/json" && !essence.ends_with("+json") {
+            let message = format!("send the body as application/json, not \"{content_type}\"");
+            return Box::pin(async move { Err(ApiError::UnsupportedMediaType(message)) });
+        }
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = bytes.await.map_err(|e| {
+                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge(format!("the body may have at most {MAX_JSON_BYTES} bytes"))
+                } else {
+                    ApiError::BadRequest(format!("cannot read the body: {e}"))
+                }
+            })?;
+            parse_json(&bytes).map(Body)
+        })
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let inner = e.inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::BadRequest(format!("the body is not valid JSON: {inner}"));
+        }
+        let path = e.path().to_string();
+        let field = if path == "." { "body".to_owned() } else { path };
+        // serde's message ends with " at line L column C", which adds nothing next to a field path.
+        let message = inner.to_string();
+        let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+        ApiError::field(field, message)
+    })
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|e, _| ApiError::BadRequest(format!("invalid path parameter: {e}")).into())
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default()
+        .error_handler(|e, _| ApiError::BadRequest(format!("invalid query parameter: {e}")).into())
+}
+
+pub fn payload_config() -> web::PayloadConfig {
+    web::PayloadConfig::new(MAX_JSON_BYTES)
+}

@@ -1,0 +1,28 @@
+//! Cohort's HTTP API: actix-web handlers over diesel repositories, one module
+//! per capability, with the product's rules in `cohort-domain`.
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod organization;
+pub mod paging;
+pub mod people;
+pub mod programs;
+pub mod request_id;
+pub mod schema;
+
+use std::path::PathBuf;
+
+/// What every handler shares.
+pub struct AppState {
+    pub db: db::Db,
+    pub jwt: auth::tokens::JwtKeys,
+    /// Verified against when a login names no known person, so both cases take as long.
+    pub dummy_password_hash: String,
+    pub dashboard_dir: PathBuf,
+}

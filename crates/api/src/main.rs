@@ -1,0 +1,206 @@
+//! `cohort`: serves the API and the dashboard (default), prints the OpenAPI
+//! document (`cohort openapi`), or creates an organisation
+//! (`cohort create-organization --name … --admin-email … --admin-password …`).
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use actix_web::{web, HttpServer};
+use cohort_api::auth::tokens::{hash_password, random_token, JwtKeys};
+use cohort_api::config::{self, Config};
+use cohort_api::db::Db;
+use cohort_api::{app, demo, AppState};
+use cohort_domain::{auth::check_password, people::Email, tenancy};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None | Some("serve") => serve(),
+        Some("openapi") => match serde_json::to_string_pretty(&app::openapi()) {
+            Ok(json) => {
+                println!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&format!("cannot serialise the OpenAPI document: {e}")),
+        },
+        Some("create-organization") => create_organization(&args[1..]),
+        Some("-h" | "--help" | "help") => {
+            println!("usage: cohort [serve | openapi | create-organization --name NAME --admin-email EMAIL --admin-password PASSWORD [--time-zone TZ]]");
+            ExitCode::SUCCESS
+        }
+        Some(other) => fail(&format!("unknown command \"{other}\"; try cohort --help")),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("cohort: {message}");
+    ExitCode::FAILURE
+}
+
+fn load_config() -> Result<Config, ExitCode> {
+    config::from_env().map_err(|e| fail(&format!("configuration error: {e}")))
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// The signing secret: from configuration, or generated once and kept in the data folder.
+fn jwt_secret(config: &Config) -> std::io::Result<String> {
+    if let Some(secret) = &config.jwt_secret {
+        return Ok(secret.clone());
+    }
+    let path = config.data_dir.join("jwt-secret");
+    match std::fs::read_to_string(&path) {
+        Ok(secret) if secret.trim().len() >= 32 => Ok(secret.trim().to_owned()),
+        _ => {
+            std::fs::create_dir_all(&config.data_dir)?;
+            let secret = random_token("");
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            options.open(&path)?.write_all(secret.as_bytes())?;
+            Ok(secret)
+        }
+    }
+}
+
+fn serve() -> ExitCode {
+    let config = match load_config() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    init_logging(&config.log_filter);
+    let db = match Db::connect(&config.database_url, config.backend, config.db_pool_size) {
+        Ok(db) => db,
+        Err(e) => return fail(&format!("DATABASE_URL: {e}")),
+    };
+    let secret = match jwt_secret(&config) {
+        Ok(s) => s,
+        Err(e) => {
+            return fail(&format!(
+                "COHORT_DATA_DIR: cannot keep the signing secret in {}: {e}",
+                config.data_dir.display()
+            ))
+        }
+    };
+    match demo::seed_if_empty(
+        &db,
+        config.admin_email.as_str(),
+        config.admin_password.as_deref(),
+        config.demo_data,
+    ) {
+        Ok(Some(seeded)) => {
+            println!("Created the organisation \"{}\".", demo::DEMO_NAME);
+            match seeded.generated_password {
+                Some(password) => println!(
+                    "Admin login (shown once): {} / {password}  (set COHORT_ADMIN_PASSWORD to choose it)",
+                    config.admin_email.as_str()
+                ),
+                None => println!(
+                    "Admin login: {} with COHORT_ADMIN_PASSWORD",
+                    config.admin_email.as_str()
+                ),
+            }
+        }
+        Ok(None) => {}
+        Err(e) => return fail(&format!("cannot create the demo organisation: {e}")),
+    }
+    let state = web::Data::new(AppState {
+        db,
+        jwt: JwtKeys::new(secret.as_bytes()),
+        dummy_password_hash: hash_password(&random_token("")),
+        dashboard_dir: config.dashboard_dir.clone(),
+    });
+    let system = actix_web::rt::System::new();
+    system.block_on(async move {
+        let doc = app::openapi();
+        let server = HttpServer::new(move || app::build(state.clone(), &doc)).shutdown_timeout(10);
+        let server = match server.bind(config.bind) {
+            Ok(s) => s,
+            Err(e) => return fail(&format!("COHORT_BIND: cannot listen on {}: {e}", config.bind)),
+        };
+        for addr in server.addrs() {
+            println!("Cohort listening on http://{addr}");
+            println!("  dashboard: http://{addr}/   API docs: http://{addr}/api/v1/docs/");
+            if !Path::new(&config.dashboard_dir).join("index.html").is_file() {
+                println!(
+                    "  (no dashboard in {}; `cargo xtask run` builds it)",
+                    config.dashboard_dir.display()
+                );
+            }
+        }
+        let _ = std::io::stdout().flush();
+        tracing::info!(backend = ?config.backend, "started");
+        // actix stops gracefully on SIGTERM and SIGINT: in-flight requests finish first.
+        match server.run().await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&format!("server error: {e}")),
+        }
+    })
+}
+
+fn create_organization(args: &[String]) -> ExitCode {
+    let mut name = None;
+    let mut email = None;
+    let mut password = None;
+    let mut time_zone = "UTC".to_owned();
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let Some(value) = it.next() else {
+            return fail(&format!("{flag} needs a value"));
+        };
+        match flag.as_str() {
+            "--name" => name = Some(value.clone()),
+            "--admin-email" => email = Some(value.clone()),
+            "--admin-password" => password = Some(value.clone()),
+            "--time-zone" => time_zone = value.clone(),
+            other => return fail(&format!("unknown option {other}")),
+        }
+    }
+    let (Some(name), Some(email), Some(password)) = (name, email, password) else {
+        return fail("create-organization needs --name, --admin-email and --admin-password");
+    };
+    let name = match tenancy::parse_organization_name(&name) {
+        Ok(n) => n,
+        Err(e) => return fail(&format!("--name {e}")),
+    };
+    let email = match Email::parse(&email) {
+        Ok(e) => e,
+        Err(e) => return fail(&format!("--admin-email {e}")),
+    };
+    if let Err(e) = check_password(&password) {
+        return fail(&format!("--admin-password {e}"));
+    }
+    let tz = match tenancy::parse_time_zone(&time_zone) {
+        Ok(tz) => tz,
+        Err(e) => return fail(&format!("--time-zone: {e}")),
+    };
+    let config = match load_config() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let db = match Db::connect(&config.database_url, config.backend, 2) {
+        Ok(db) => db,
+        Err(e) => return fail(&format!("DATABASE_URL: {e}")),
+    };
+    let created = db.write_blocking(|conn| {
+        demo::create_organization(conn, &name, tz.name(), Default::default(), email.as_str(), &password)
+    });
+    match created {
+        Ok(c) => {
+            println!(
+                "{}",
+                serde_json::json!({"organization_id": c.organization_id, "admin_id": c.admin_id})
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&format!("cannot create the organisation: {e}")),
+    }
+}

@@ -1,0 +1,107 @@
+use chrono::NaiveDateTime;
+use cohort_api_types::{Labels, Organization};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::db::{self, DbConn};
+use crate::error::ApiError;
+use crate::schema::organizations;
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = organizations)]
+pub struct OrganizationRow {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub time_zone: String,
+    pub holidays: String,
+    pub provider_singular: String,
+    pub provider_plural: String,
+    pub class_singular: String,
+    pub class_plural: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl OrganizationRow {
+    pub fn into_api(self) -> Organization {
+        Organization {
+            id: db::id(&self.id),
+            name: self.name,
+            slug: self.slug,
+            time_zone: self.time_zone,
+            // Written by this module from a Vec<NaiveDate>.
+            holidays: serde_json::from_str(&self.holidays).unwrap_or_default(),
+            labels: Labels {
+                provider_singular: self.provider_singular,
+                provider_plural: self.provider_plural,
+                class_singular: self.class_singular,
+                class_plural: self.class_plural,
+            },
+            created_at: db::utc(self.created_at),
+        }
+    }
+}
+
+pub fn get(conn: &mut DbConn, org: Uuid) -> Result<OrganizationRow, ApiError> {
+    Ok(organizations::table
+        .find(org.to_string())
+        .select(OrganizationRow::as_select())
+        .first(conn)?)
+}
+
+pub fn count(conn: &mut DbConn) -> Result<i64, ApiError> {
+    Ok(organizations::table.count().get_result(conn)?)
+}
+
+pub fn slug_taken(conn: &mut DbConn, slug: &str) -> Result<bool, ApiError> {
+    Ok(organizations::table
+        .filter(organizations::slug.eq(slug))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
+}
+
+pub fn insert(conn: &mut DbConn, row: &OrganizationRow) -> Result<(), ApiError> {
+    diesel::insert_into(organizations::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn save(conn: &mut DbConn, row: &OrganizationRow) -> Result<(), ApiError> {
+    diesel::update(organizations::table.find(&row.id))
+        .set(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Creates an organisation with a slug derived from its name, made unique with a counter.
+pub fn create(
+    conn: &mut DbConn,
+    name: &str,
+    time_zone: &str,
+    labels: cohort_domain::tenancy::Labels,
+) -> Result<OrganizationRow, ApiError> {
+    let base = cohort_domain::tenancy::slugify(name);
+    let mut slug = base.clone();
+    let mut n = 2;
+    while slug_taken(conn, &slug)? {
+        slug = format!("{base}-{n}");
+        n += 1;
+    }
+    let now = db::now();
+    let row = OrganizationRow {
+        id: db::new_id(),
+        name: name.to_owned(),
+        slug,
+        time_zone: time_zone.to_owned(),
+        holidays: "[]".into(),
+        provider_singular: labels.provider_singular,
+        provider_plural: labels.provider_plural,
+        class_singular: labels.class_singular,
+        class_plural: labels.class_plural,
+        created_at: now,
+        updated_at: now,
+    };
+    insert(conn, &row)?;
+    Ok(row)
+}

@@ -1,0 +1,311 @@
+//! People of the organisation: admins, mentors, mentees, providers, students.
+
+pub mod repo;
+
+use actix_web::http::header;
+use actix_web::{delete, get, patch, post, web, HttpResponse};
+use cohort_api_types::{
+    AttributeValue, Attributes, CreatePerson, PeopleQuery, Person, PersonPage, Problem, UpdatePerson,
+};
+use cohort_domain::{auth::check_password, people as rules, tenancy::parse_time_zone};
+use uuid::Uuid;
+
+use crate::auth::{tokens::hash_password, Caller};
+use crate::db;
+use crate::error::{ApiError, Problems};
+use crate::extract::Body;
+use crate::paging::PageRequest;
+use crate::AppState;
+
+pub fn check_attributes(problems: &mut Problems, field: &str, attributes: &Attributes) {
+    if attributes.len() > rules::MAX_ATTRIBUTES {
+        problems.push(field, format!("at most {} attributes", rules::MAX_ATTRIBUTES));
+    }
+    for (key, value) in attributes {
+        let path = format!("{field}.{key}");
+        problems.check(&path, rules::parse_attribute_key(key));
+        match value {
+            AttributeValue::Text(text) => {
+                problems.check(&path, rules::check_attribute_text(text));
+            }
+            AttributeValue::List(items) => {
+                if items.len() > 50 {
+                    problems.push(&path, "lists have at most 50 entries");
+                }
+                for item in items {
+                    problems.check(&path, rules::check_attribute_text(item));
+                }
+            }
+            AttributeValue::Number(n) if !n.is_finite() => problems.push(&path, "must be a finite number"),
+            AttributeValue::Number(_) | AttributeValue::Flag(_) => {}
+        }
+    }
+}
+
+fn attributes_json(attributes: &Attributes) -> Result<String, ApiError> {
+    serde_json::to_string(attributes).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// People of the organisation, filtered, one page at a time (admins only).
+#[utoipa::path(
+    tag = "people",
+    params(PeopleQuery),
+    responses(
+        (status = 200, description = "A page of people", body = PersonPage),
+        (status = 400, description = "Bad query parameter", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/people")]
+pub async fn list_people(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<PeopleQuery>,
+) -> Result<web::Json<PersonPage>, ApiError> {
+    caller.require_admin()?;
+    let query = query.into_inner();
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let filter = repo::PeopleFilter {
+        q: query.q,
+        is_admin: query.is_admin,
+    };
+    let org = caller.org;
+    let rows = state
+        .db
+        .read(move |conn| repo::list(conn, org, &filter, &page).map(|rows| page.finish(rows, |r| db::id(&r.id))))
+        .await?;
+    let (rows, next_cursor) = rows;
+    Ok(web::Json(PersonPage {
+        items: rows.into_iter().map(repo::PersonRow::into_api).collect(),
+        next_cursor,
+    }))
+}
+
+/// Adds a person. The email is trimmed and lower-cased; it must be new to the organisation.
+#[utoipa::path(
+    tag = "people",
+    request_body = CreatePerson,
+    responses(
+        (status = 201, description = "The person was created", body = Person),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 409, description = "The email belongs to someone else in the organisation", body = Problem),
+        (status = 422, description = "Invalid field values", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[post("/people")]
+pub async fn create_person(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Body(input): Body<CreatePerson>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let mut problems = Problems::default();
+    let email = problems.check("email", rules::Email::parse(&input.email));
+    let name = problems.check("name", rules::parse_person_name(&input.name));
+    let bio = problems.check("bio", rules::parse_bio(&input.bio));
+    let time_zone = input
+        .time_zone
+        .as_deref()
+        .map(|tz| problems.check("time_zone", parse_time_zone(tz)));
+    check_attributes(&mut problems, "attributes", &input.attributes);
+    if let Some(password) = &input.password {
+        problems.check("password", check_password(password));
+    }
+    problems.finish()?;
+    let (Some(email), Some(name), Some(bio)) = (email, name, bio) else {
+        unreachable!("problems.finish() returned early for missing values")
+    };
+    let password_hash = match input.password {
+        Some(p) => Some(web::block(move || hash_password(&p)).await?),
+        None => None,
+    };
+    let now = db::now();
+    let row = repo::PersonRow {
+        id: db::new_id(),
+        organization_id: caller.org.to_string(),
+        email: email.into_string(),
+        name,
+        bio,
+        time_zone: time_zone.flatten().map(|tz| tz.name().to_owned()),
+        attributes: attributes_json(&input.attributes)?,
+        is_admin: input.is_admin,
+        password_hash,
+        created_at: now,
+        updated_at: now,
+    };
+    let org = caller.org;
+    let person = state
+        .db
+        .write(move |conn| {
+            if repo::email_taken(conn, org, &row.email, None)? {
+                return Err(ApiError::Conflict(format!(
+                    "{} already belongs to a person of this organisation",
+                    row.email
+                )));
+            }
+            repo::insert(conn, std::slice::from_ref(&row))?;
+            Ok(row.into_api())
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/people/{}", person.id)))
+        .json(person))
+}
+
+/// One person.
+#[utoipa::path(
+    tag = "people",
+    params(("id" = Uuid, Path, description = "The person's id")),
+    responses(
+        (status = 200, description = "The person", body = Person),
+        (status = 400, description = "Malformed id", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such person in this organisation", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/people/{id}")]
+pub async fn get_person(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Person>, ApiError> {
+    caller.require_admin()?;
+    let (org, id) = (caller.org, id.into_inner());
+    Ok(web::Json(
+        state
+            .db
+            .read(move |conn| Ok(repo::get(conn, org, id)?.into_api()))
+            .await?,
+    ))
+}
+
+/// Changes a person; absent fields stay as they are.
+#[utoipa::path(
+    tag = "people",
+    params(("id" = Uuid, Path, description = "The person's id")),
+    request_body = UpdatePerson,
+    responses(
+        (status = 200, description = "The person after the change", body = Person),
+        (status = 400, description = "Malformed id", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such person in this organisation", body = Problem),
+        (status = 409, description = "The email belongs to someone else, or this would leave no admin", body = Problem),
+        (status = 422, description = "Invalid field values", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[patch("/people/{id}")]
+pub async fn update_person(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    Body(changes): Body<UpdatePerson>,
+) -> Result<web::Json<Person>, ApiError> {
+    caller.require_admin()?;
+    let mut problems = Problems::default();
+    let email = changes
+        .email
+        .as_deref()
+        .and_then(|e| problems.check("email", rules::Email::parse(e)));
+    let name = changes
+        .name
+        .as_deref()
+        .and_then(|n| problems.check("name", rules::parse_person_name(n)));
+    let bio = changes
+        .bio
+        .as_deref()
+        .and_then(|b| problems.check("bio", rules::parse_bio(b)));
+    // An empty zone clears the person's own zone; the organisation's applies.
+    let time_zone = changes.time_zone.as_deref().map(|tz| {
+        if tz.trim().is_empty() {
+            None
+        } else {
+            problems
+                .check("time_zone", parse_time_zone(tz))
+                .map(|tz| tz.name().to_owned())
+        }
+    });
+    if let Some(attributes) = &changes.attributes {
+        check_attributes(&mut problems, "attributes", attributes);
+    }
+    if let Some(password) = &changes.password {
+        problems.check("password", check_password(password));
+    }
+    problems.finish()?;
+    let attributes = changes.attributes.as_ref().map(attributes_json).transpose()?;
+    let password_hash = match changes.password {
+        Some(p) => Some(web::block(move || hash_password(&p)).await?),
+        None => None,
+    };
+    let (org, id) = (caller.org, id.into_inner());
+    let person = state
+        .db
+        .write(move |conn| {
+            let mut row = repo::get(conn, org, id)?;
+            if let Some(email) = email {
+                if repo::email_taken(conn, org, email.as_str(), Some(&row.id))? {
+                    return Err(ApiError::Conflict(format!(
+                        "{} already belongs to a person of this organisation",
+                        email.as_str()
+                    )));
+                }
+                row.email = email.into_string();
+            }
+            if changes.is_admin == Some(false) && row.is_admin && repo::admin_count(conn, org)? <= 1 {
+                return Err(ApiError::Conflict("This is the organisation's last admin.".into()));
+            }
+            row.name = name.unwrap_or(row.name);
+            row.bio = bio.unwrap_or(row.bio);
+            row.time_zone = time_zone.unwrap_or(row.time_zone);
+            row.attributes = attributes.unwrap_or(row.attributes);
+            row.is_admin = changes.is_admin.unwrap_or(row.is_admin);
+            row.password_hash = password_hash.or(row.password_hash);
+            row.updated_at = db::now();
+            repo::save(conn, &row)?;
+            Ok(row.into_api())
+        })
+        .await?;
+    Ok(web::Json(person))
+}
+
+/// Deletes a person with their memberships, sessions and API keys.
+#[utoipa::path(
+    tag = "people",
+    params(("id" = Uuid, Path, description = "The person's id")),
+    responses(
+        (status = 204, description = "The person was deleted"),
+        (status = 400, description = "Malformed id", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such person in this organisation", body = Problem),
+        (status = 409, description = "This is the organisation's last admin", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[delete("/people/{id}")]
+pub async fn delete_person(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let (org, id) = (caller.org, id.into_inner());
+    state
+        .db
+        .write(move |conn| {
+            let row = repo::get(conn, org, id)?;
+            if row.is_admin && repo::admin_count(conn, org)? <= 1 {
+                return Err(ApiError::Conflict("This is the organisation's last admin.".into()));
+            }
+            repo::delete(conn, org, id)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,145 @@
+use chrono::NaiveDateTime;
+use cohort_api_types::{Attributes, Person};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::db::{self, lower, DbConn};
+use crate::error::ApiError;
+use crate::paging::PageRequest;
+use crate::schema::people;
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset, Clone)]
+#[diesel(table_name = people, treat_none_as_null = true)]
+pub struct PersonRow {
+    pub id: String,
+    pub organization_id: String,
+    pub email: String,
+    pub name: String,
+    pub bio: String,
+    pub time_zone: Option<String>,
+    pub attributes: String,
+    pub is_admin: bool,
+    pub password_hash: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl PersonRow {
+    pub fn into_api(self) -> Person {
+        Person {
+            id: db::id(&self.id),
+            email: self.email,
+            name: self.name,
+            bio: self.bio,
+            time_zone: self.time_zone,
+            // Written by this module from validated `Attributes`.
+            attributes: serde_json::from_str::<Attributes>(&self.attributes).unwrap_or_default(),
+            is_admin: self.is_admin,
+            created_at: db::utc(self.created_at),
+            updated_at: db::utc(self.updated_at),
+        }
+    }
+}
+
+pub fn get(conn: &mut DbConn, org: Uuid, id: Uuid) -> Result<PersonRow, ApiError> {
+    Ok(people::table
+        .filter(people::organization_id.eq(org.to_string()))
+        .filter(people::id.eq(id.to_string()))
+        .select(PersonRow::as_select())
+        .first(conn)?)
+}
+
+pub struct PeopleFilter {
+    pub q: Option<String>,
+    pub is_admin: Option<bool>,
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    org: Uuid,
+    filter: &PeopleFilter,
+    page: &PageRequest,
+) -> Result<Vec<PersonRow>, ApiError> {
+    let mut query = people::table
+        .filter(people::organization_id.eq(org.to_string()))
+        .select(PersonRow::as_select())
+        .order(people::id)
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = &page.after {
+        query = query.filter(people::id.gt(after.clone()));
+    }
+    if let Some(admin) = filter.is_admin {
+        query = query.filter(people::is_admin.eq(admin));
+    }
+    if let Some(q) = filter.q.as_deref().filter(|q| !q.trim().is_empty()) {
+        let pattern = db::like_pattern(q);
+        query = query.filter(
+            lower(people::name)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(people::email.like(pattern).escape('\\')),
+        );
+    }
+    Ok(query.load(conn)?)
+}
+
+pub fn insert(conn: &mut DbConn, rows: &[PersonRow]) -> Result<(), ApiError> {
+    crate::insert_all!(conn, people::table, rows)?;
+    Ok(())
+}
+
+pub fn save(conn: &mut DbConn, row: &PersonRow) -> Result<(), ApiError> {
+    diesel::update(people::table.find(&row.id)).set(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn delete(conn: &mut DbConn, org: Uuid, id: Uuid) -> Result<(), ApiError> {
+    let n = diesel::delete(
+        people::table
+            .filter(people::organization_id.eq(org.to_string()))
+            .filter(people::id.eq(id.to_string())),
+    )
+    .execute(conn)?;
+    if n == 0 {
+        return Err(ApiError::NotFound);
+    }
+    Ok(())
+}
+
+pub fn email_taken(conn: &mut DbConn, org: Uuid, email: &str, except: Option<&str>) -> Result<bool, ApiError> {
+    let mut query = people::table
+        .filter(people::organization_id.eq(org.to_string()))
+        .filter(people::email.eq(email))
+        .into_boxed();
+    if let Some(id) = except {
+        query = query.filter(people::id.ne(id.to_owned()));
+    }
+    Ok(query.count().get_result::<i64>(conn)? > 0)
+}
+
+pub fn admin_count(conn: &mut DbConn, org: Uuid) -> Result<i64, ApiError> {
+    Ok(people::table
+        .filter(people::organization_id.eq(org.to_string()))
+        .filter(people::is_admin.eq(true))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Everyone with this email who can log in, across organisations.
+pub fn with_login(conn: &mut DbConn, email: &str) -> Result<Vec<PersonRow>, ApiError> {
+    Ok(people::table
+        .filter(people::email.eq(email))
+        .filter(people::password_hash.is_not_null())
+        .select(PersonRow::as_select())
+        .load(conn)?)
+}
+
+/// Which of `ids` are people of the organisation.
+pub fn existing_ids(conn: &mut DbConn, org: Uuid, ids: &[String]) -> Result<Vec<String>, ApiError> {
+    Ok(people::table
+        .filter(people::organization_id.eq(org.to_string()))
+        .filter(people::id.eq_any(ids))
+        .select(people::id)
+        .load(conn)?)
+}

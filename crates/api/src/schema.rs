@@ -1,0 +1,94 @@
+//! Diesel's view of the tables; both migration trees produce exactly these columns.
+
+diesel::table! {
+    organizations (id) {
+        id -> Text,
+        name -> Text,
+        slug -> Text,
+        time_zone -> Text,
+        holidays -> Text,
+        provider_singular -> Text,
+        provider_plural -> Text,
+        class_singular -> Text,
+        class_plural -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    people (id) {
+        id -> Text,
+        organization_id -> Text,
+        email -> Text,
+        name -> Text,
+        bio -> Text,
+        time_zone -> Nullable<Text>,
+        attributes -> Text,
+        is_admin -> Bool,
+        password_hash -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    programs (id) {
+        id -> Text,
+        organization_id -> Text,
+        name -> Text,
+        description -> Text,
+        status -> Text,
+        time_zone -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    participants (id) {
+        id -> Text,
+        organization_id -> Text,
+        program_id -> Text,
+        person_id -> Text,
+        role -> Text,
+        status -> Text,
+        joined_at -> Timestamp,
+        removed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        organization_id -> Text,
+        person_id -> Text,
+        family_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        organization_id -> Text,
+        created_by -> Text,
+        name -> Text,
+        prefix -> Text,
+        key_hash -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(people -> organizations (organization_id));
+diesel::joinable!(programs -> organizations (organization_id));
+diesel::joinable!(participants -> programs (program_id));
+diesel::joinable!(participants -> people (person_id));
+diesel::joinable!(api_keys -> people (created_by));
+diesel::allow_tables_to_appear_in_same_query!(organizations, people, programs, participants, refresh_tokens, api_keys);

@@ -1,0 +1,124 @@
+//! People: the email that identifies them within an organisation, and their profile.
+
+use crate::{bounded_text, Invalid};
+
+/// An email address as Cohort stores and compares it: trimmed and lower-cased,
+/// so `Talia.K@Example.org ` and `talia.k@example.org` are the same person.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let email = raw.trim().to_lowercase();
+        if email.is_empty() {
+            return Err(Invalid::new("must not be empty"));
+        }
+        if email.chars().count() > 254 {
+            return Err(Invalid::new("must have at most 254 characters"));
+        }
+        let Some((local, domain)) = email.rsplit_once('@') else {
+            return Err(Invalid::new("must be an email address such as name@example.org"));
+        };
+        let domain_ok = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && !local.contains('@')
+            && !local.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !(domain_ok && local_ok) {
+            return Err(Invalid::new("must be an email address such as name@example.org"));
+        }
+        Ok(Self(email))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+pub fn parse_person_name(value: &str) -> Result<String, Invalid> {
+    bounded_text(value, 1, 120)
+}
+
+pub fn parse_bio(value: &str) -> Result<String, Invalid> {
+    bounded_text(value, 0, 4000)
+}
+
+pub const MAX_ATTRIBUTES: usize = 50;
+
+/// Attribute keys are what admins match and filter on: short, no surrounding spaces.
+pub fn parse_attribute_key(key: &str) -> Result<(), Invalid> {
+    let trimmed = key.trim();
+    if trimmed.is_empty() || trimmed != key || key.chars().count() > 64 {
+        return Err(Invalid::new(
+            "attribute names have 1 to 64 characters and no surrounding spaces",
+        ));
+    }
+    Ok(())
+}
+
+/// A text value of an attribute (or one entry of a list value).
+pub fn check_attribute_text(value: &str) -> Result<(), Invalid> {
+    if value.chars().count() > 500 {
+        return Err(Invalid::new("attribute values have at most 500 characters"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn emails_compare_trimmed_and_case_insensitively() {
+        assert_eq!(
+            Email::parse("  Talia.K@Example.ORG ").unwrap(),
+            Email::parse("talia.k@example.org").unwrap()
+        );
+        assert_eq!(Email::parse("A@b.co").unwrap().as_str(), "a@b.co");
+    }
+
+    #[test]
+    fn malformed_emails_are_refused() {
+        for bad in [
+            "",
+            "   ",
+            "no-at-sign",
+            "@example.org",
+            "a@",
+            "a@localhost",
+            "a@.org",
+            "a@b..org",
+            "a b@c.org",
+            "a@b@c.org",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn attribute_keys_are_trimmed_names() {
+        assert!(parse_attribute_key("department").is_ok());
+        assert!(parse_attribute_key(" department").is_err());
+        assert!(parse_attribute_key("").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn parsing_is_idempotent(local in "[a-zA-Z0-9._%+-]{1,20}", domain in "[a-zA-Z0-9-]{1,20}", tld in "[a-zA-Z]{2,6}", pad in " {0,3}") {
+            let raw = format!("{pad}{local}@{domain}.{tld}{pad}");
+            let once = Email::parse(&raw).unwrap();
+            let twice = Email::parse(once.as_str()).unwrap();
+            prop_assert_eq!(&once, &twice);
+            prop_assert_eq!(once.as_str(), raw.trim().to_lowercase());
+        }
+    }
+}
