@@ -10,7 +10,8 @@ use uuid::Uuid;
 #[serde(untagged)]
 pub enum AttributeValue {
     Flag(bool),
-    Number(f64),
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    Number(serde_json::Number),
     Text(String),
     List(Vec<String>),
 }

@@ -208,7 +208,7 @@ fn seed_program(conn: &mut DbConn, org: &str) -> Result<(), ApiError> {
             ("interests".to_owned(), list(interests)),
             (
                 "year".to_owned(),
-                AttributeValue::Number(if role == "mentor" { 3.0 } else { 1.0 }),
+                AttributeValue::Number(if role == "mentor" { 3 } else { 1 }.into()),
             ),
         ]);
         rows.push((person(org, email, name, false, attributes, None), role));

@@ -41,7 +41,8 @@ fn has_example(doc: &Value, content: &Value) -> bool {
         media.values().all(|m| {
             m.get("example").is_some()
                 || m.get("examples").is_some()
-                || m.get("schema").is_some_and(|s| resolve(doc, s).get("example").is_some())
+                || m.get("schema")
+                    .is_some_and(|s| resolve(doc, s).get("example").is_some())
         })
     })
 }
@@ -62,7 +63,9 @@ fn every_operation_is_documented_with_examples() {
                 problems.push(format!("{name}: no tag"));
             }
             if op.get("security").is_none() {
-                problems.push(format!("{name}: no security requirement (use security(()) for public operations)"));
+                problems.push(format!(
+                    "{name}: no security requirement (use security(()) for public operations)"
+                ));
             }
             if let Some(body) = op.get("requestBody") {
                 if !has_example(&doc, &body["content"]) {
@@ -70,7 +73,11 @@ fn every_operation_is_documented_with_examples() {
                 }
             }
             for (status, response) in op["responses"].as_object().unwrap() {
-                if response.get("description").and_then(Value::as_str).is_none_or(str::is_empty) {
+                if response
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .is_none_or(str::is_empty)
+                {
                     problems.push(format!("{name} {status}: no description"));
                 }
                 if let Some(content) = response.get("content") {
@@ -82,5 +89,9 @@ fn every_operation_is_documented_with_examples() {
         }
     }
     assert!(operations >= 20, "only {operations} operations documented");
-    assert!(problems.is_empty(), "incomplete OpenAPI document:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "incomplete OpenAPI document:\n{}",
+        problems.join("\n")
+    );
 }

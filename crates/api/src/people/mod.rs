@@ -36,7 +36,6 @@ pub fn check_attributes(problems: &mut Problems, field: &str, attributes: &Attri
                     problems.check(&path, rules::check_attribute_text(item));
                 }
             }
-            AttributeValue::Number(n) if !n.is_finite() => problems.push(&path, "must be a finite number"),
             AttributeValue::Number(_) | AttributeValue::Flag(_) => {}
         }
     }
