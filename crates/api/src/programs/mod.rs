@@ -248,8 +248,11 @@ pub async fn list_participants(
     let (items, next_cursor) = state
         .db
         .read(move |conn| {
-            let program = repo::get(conn, org, id)?;
-            let rows = repo::list_participants(conn, &program.id, &filter, &page)?;
+            let rows = repo::list_participants(conn, org, id, &filter, &page)?;
+            // An empty page may mean that the program is not this organisation's.
+            if rows.is_empty() {
+                repo::get(conn, org, id)?;
+            }
             Ok(page.finish(rows, |p| p.id))
         })
         .await?;

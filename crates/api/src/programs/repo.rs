@@ -162,15 +162,18 @@ pub struct ParticipantFilter {
     pub q: Option<String>,
 }
 
+/// One page of a program's participants (empty when the program is not the organisation's).
 pub fn list_participants(
     conn: &mut DbConn,
-    program: &str,
+    org: Uuid,
+    program: Uuid,
     filter: &ParticipantFilter,
     page: &PageRequest,
 ) -> Result<Vec<Participant>, ApiError> {
     let mut query = participants::table
         .inner_join(people::table)
-        .filter(participants::program_id.eq(program.to_owned()))
+        .filter(participants::program_id.eq(program.to_string()))
+        .filter(participants::organization_id.eq(org.to_string()))
         .filter(participants::status.eq(participant_status_to_db(filter.status)))
         .select((ParticipantRow::as_select(), people::name, people::email))
         .order(participants::id)
