@@ -1,1 +1,346 @@
-//! Black-box test support lives in tests/common.
+//! Test support: start the real `cohort` binary on a fresh database, on
+//! SQLite or PostgreSQL, and talk HTTP to it.
+//!
+//! Every response with an error status is checked to be problem JSON, so each
+//! test also checks the error format of whatever it provokes.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use cohort_api_types::TokenResponse;
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub use reqwest;
+pub use serde_json;
+
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+pub const ADMIN_EMAIL: &str = "admin@demo.test";
+pub const ADMIN_PASSWORD: &str = "admin-password-0123";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Expands one async test body into `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($(#[$meta:meta])* async fn $name:ident($backend:ident: Backend) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($backend: $crate::Backend) $body
+            #[tokio::test]
+            async fn sqlite() {
+                run($crate::Backend::Sqlite).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                run($crate::Backend::Postgres).await
+            }
+        }
+    };
+}
+
+/// The `cohort` binary next to the test executable (`target/debug/deps/x` → `target/debug/cohort`).
+pub fn binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("COHORT_BIN") {
+        return bin.into();
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    let bin = exe.parent().and_then(|deps| deps.parent()).expect("target/debug").join("cohort");
+    assert!(
+        bin.is_file(),
+        "{} is missing: build it first with `cargo build -p cohort-api --bin cohort` (cargo xtask test does)",
+        bin.display()
+    );
+    bin
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("COHORT_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A new empty PostgreSQL database; PostgreSQL is required, never skipped.
+async fn create_pg_database() -> (String, String) {
+    let name = format!("cohort_t_{}", uuid::Uuid::now_v7().simple());
+    let admin = pg_admin_url();
+    let create = format!("CREATE DATABASE {name}");
+    tokio::task::spawn_blocking(move || {
+        let mut conn = PgConnection::establish(&admin)
+            .unwrap_or_else(|e| panic!("PostgreSQL is required for the tests ({admin}): {e}"));
+        conn.batch_execute(&create).expect("create test database");
+    })
+    .await
+    .unwrap();
+    let base = pg_admin_url();
+    let url = format!("{}/{name}", base.rsplit_once('/').expect("COHORT_TEST_PG_URL ends with a database").0);
+    (name, url)
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub backend: Backend,
+    child: Child,
+    env: Vec<(String, String)>,
+    dir: PathBuf,
+    pg_database: Option<String>,
+    output: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+pub struct Spawn {
+    pub demo_data: bool,
+    pub extra_env: Vec<(String, String)>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, Spawn { demo_data: false, extra_env: vec![] }).await
+    }
+
+    pub async fn spawn_with_demo(backend: Backend) -> Self {
+        Self::spawn_with(backend, Spawn { demo_data: true, extra_env: vec![] }).await
+    }
+
+    pub async fn spawn_with(backend: Backend, options: Spawn) -> Self {
+        let dir = std::env::temp_dir().join(format!("cohort-test-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (database_url, pg_database) = match backend {
+            Backend::Sqlite => (format!("sqlite://{}/cohort.db", dir.display()), None),
+            Backend::Postgres => {
+                let (name, url) = create_pg_database().await;
+                (url, Some(name))
+            }
+        };
+        let mut env: Vec<(String, String)> = vec![
+            ("DATABASE_URL".into(), database_url),
+            ("COHORT_BIND".into(), "127.0.0.1:0".into()),
+            ("COHORT_DATA_DIR".into(), dir.display().to_string()),
+            ("COHORT_ADMIN_EMAIL".into(), ADMIN_EMAIL.into()),
+            ("COHORT_ADMIN_PASSWORD".into(), ADMIN_PASSWORD.into()),
+            ("COHORT_JWT_SECRET".into(), JWT_SECRET.into()),
+            ("COHORT_DEMO_DATA".into(), options.demo_data.to_string()),
+            ("COHORT_LOG".into(), "warn".into()),
+            ("COHORT_DB_POOL_SIZE".into(), "4".into()),
+        ];
+        if let Ok(dashboard) = std::env::var("COHORT_DASHBOARD_DIR") {
+            env.push(("COHORT_DASHBOARD_DIR".into(), dashboard));
+        } else {
+            env.push(("COHORT_DASHBOARD_DIR".into(), dir.join("no-dashboard").display().to_string()));
+        }
+        env.extend(options.extra_env);
+        let mut child = Command::new(binary())
+            .envs(env.iter().cloned())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start cohort");
+        let output = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        let stderr = child.stderr.take().unwrap();
+        {
+            let output = output.clone();
+            tokio::spawn(async move {
+                let mut lines = BufReader::new(stderr).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    output.lock().unwrap().push_str(&format!("{line}\n"));
+                }
+            });
+        }
+        let base = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Ok(Some(line)) = stdout.next_line().await {
+                output.lock().unwrap().push_str(&format!("{line}\n"));
+                if let Some(at) = line.find("listening on http://") {
+                    return Some(line[at + "listening on ".len()..].trim().to_owned());
+                }
+            }
+            None
+        })
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("cohort did not start:\n{}", output.lock().unwrap()));
+        {
+            let output = output.clone();
+            tokio::spawn(async move {
+                while let Ok(Some(line)) = stdout.next_line().await {
+                    output.lock().unwrap().push_str(&format!("{line}\n"));
+                }
+            });
+        }
+        Self { base, client: reqwest::Client::new(), backend, child, env, dir, pg_database, output }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// What the server printed so far.
+    pub fn output(&self) -> String {
+        self.output.lock().unwrap().clone()
+    }
+
+    /// Sends a request; the body of the answer as JSON (`Null` when empty).
+    /// Error statuses must come as problem JSON with the same status inside.
+    pub async fn call(&self, method: Method, path: &str, auth: Auth<'_>, body: Option<Value>) -> (StatusCode, Value) {
+        let mut request = self.client.request(method.clone(), self.url(path));
+        request = match auth {
+            Auth::None => request,
+            Auth::Bearer(token) => request.bearer_auth(token),
+            Auth::ApiKey(key) => request.header("X-Api-Key", key),
+        };
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        check_response(&method, path, response).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Auth::Bearer(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Auth::Bearer(token), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, Auth::Bearer(token), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, Auth::Bearer(token), None).await
+    }
+
+    pub async fn try_login(&self, email: &str, password: &str) -> (StatusCode, Value) {
+        self.call(Method::POST, "/api/v1/auth/login", Auth::None, Some(json!({"email": email, "password": password})))
+            .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> TokenResponse {
+        let (status, body) = self.try_login(email, password).await;
+        assert_eq!(status, StatusCode::OK, "login of {email} failed: {body}");
+        serde_json::from_value(body).expect("a TokenResponse")
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.access_token
+    }
+
+    /// Creates a person who can log in and returns (person id, access token).
+    pub async fn person_with_login(&self, admin_token: &str, email: &str, is_admin: bool) -> (String, String) {
+        let password = "person-password-0123";
+        let (status, person) = self
+            .post(
+                "/api/v1/people",
+                admin_token,
+                json!({"email": email, "name": "Pat Person", "password": password, "is_admin": is_admin}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{person}");
+        (person["id"].as_str().unwrap().to_owned(), self.login(email, password).await.access_token)
+    }
+
+    /// Runs `cohort create-organization` on the same database; returns the new admin's token.
+    pub async fn create_organization(&self, name: &str, admin_email: &str) -> String {
+        let password = "other-admin-password-0123";
+        let out = Command::new(binary())
+            .envs(self.env.iter().cloned())
+            .args(["create-organization", "--name", name, "--admin-email", admin_email, "--admin-password", password])
+            .output()
+            .await
+            .expect("run cohort create-organization");
+        assert!(out.status.success(), "create-organization failed: {}", String::from_utf8_lossy(&out.stderr));
+        let created: Value = serde_json::from_slice(&out.stdout).expect("create-organization prints JSON");
+        assert!(created["organization_id"].is_string());
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                Auth::None,
+                Some(json!({"email": admin_email, "password": password})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Follows `next_cursor` from `path` (which must not carry a cursor) and returns every item.
+    pub async fn all_pages(&self, path: &str, token: &str) -> Vec<Value> {
+        let mut items = Vec::new();
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut next: Option<String> = None;
+        loop {
+            let url = match &next {
+                Some(cursor) => format!("{path}{sep}cursor={cursor}"),
+                None => path.to_owned(),
+            };
+            let (status, page) = self.get(&url, token).await;
+            assert_eq!(status, StatusCode::OK, "{url}: {page}");
+            items.extend(page["items"].as_array().unwrap().iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(cursor) => next = Some(cursor.to_owned()),
+                None => return items,
+            }
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+        if let Some(name) = self.pg_database.take() {
+            if let Ok(mut conn) = PgConnection::establish(&pg_admin_url()) {
+                let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[derive(Clone, Copy)]
+pub enum Auth<'a> {
+    None,
+    Bearer(&'a str),
+    ApiKey(&'a str),
+}
+
+/// Reads the body; asserts that errors are problem JSON carrying their own status.
+pub async fn check_response(method: &Method, path: &str, response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let content_type =
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let text = response.text().await.unwrap();
+    assert!(status.as_u16() < 500, "{method} {path}: server error {status}: {text}");
+    if status.is_client_error() {
+        assert!(
+            content_type.starts_with("application/problem+json"),
+            "{method} {path}: {status} came as {content_type:?}: {text}"
+        );
+        let problem: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {path}: {e}: {text}"));
+        assert_eq!(problem["status"], status.as_u16(), "{method} {path}: {problem}");
+        assert!(problem["title"].is_string() && problem["type"].is_string(), "{problem}");
+    }
+    if text.is_empty() {
+        return (status, Value::Null);
+    }
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+/// The field paths of a validation problem.
+pub fn fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| errors.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}

@@ -1,0 +1,180 @@
+//! Logging in, refresh token rotation, logout, access token checks, API keys, roles.
+
+use cohort_tests::reqwest::{Method, StatusCode};
+use cohort_tests::serde_json::{json, Value};
+use cohort_tests::{both_backends, Auth, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET};
+use jsonwebtoken::{encode, EncodingKey, Header};
+
+both_backends!(
+    async fn wrong_password_and_unknown_email_get_the_same_answer(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let (s1, wrong_password) = app.try_login(ADMIN_EMAIL, "not-the-password").await;
+        let (s2, unknown) = app.try_login("nobody@demo.test", ADMIN_PASSWORD).await;
+        assert_eq!((s1, s2), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
+        assert_eq!(wrong_password["detail"], unknown["detail"]);
+        // Emails are compared trimmed and case-insensitively.
+        let tokens = app.login("  Admin@Demo.TEST ", ADMIN_PASSWORD).await;
+        assert_eq!(tokens.token_type, "Bearer");
+        assert!(tokens.expires_in > 0 && tokens.expires_in <= 900);
+        let (status, me) = app.get("/api/v1/me", &tokens.access_token).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(me["person"]["email"], ADMIN_EMAIL);
+        assert_eq!(me["organization"]["name"], "Peer Mentoring Demo");
+        assert_eq!(me["via"], "password");
+    }
+);
+
+both_backends!(
+    async fn refresh_tokens_rotate_and_reuse_ends_the_login(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let first = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let refresh = |token: String| {
+            let app = &app;
+            async move {
+                app.call(Method::POST, "/api/v1/auth/refresh", Auth::None, Some(json!({"refresh_token": token}))).await
+            }
+        };
+        let (status, second) = refresh(first.refresh_token.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{second}");
+        let second_refresh = second["refresh_token"].as_str().unwrap().to_owned();
+        assert_ne!(second_refresh, first.refresh_token);
+        assert_eq!(app.get("/api/v1/me", second["access_token"].as_str().unwrap()).await.0, StatusCode::OK);
+        // The first token was used: presenting it again is refused and revokes its successor too.
+        assert_eq!(refresh(first.refresh_token.clone()).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(refresh(second_refresh).await.0, StatusCode::UNAUTHORIZED);
+        // Another login is unaffected.
+        let other = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(refresh(other.refresh_token).await.0, StatusCode::OK);
+        assert_eq!(refresh("rt_made-up".into()).await.0, StatusCode::UNAUTHORIZED);
+    }
+);
+
+both_backends!(
+    async fn logout_revokes_the_refresh_token(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let tokens = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let body = json!({"refresh_token": tokens.refresh_token});
+        let (status, _) = app.call(Method::POST, "/api/v1/auth/logout", Auth::None, Some(body.clone())).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, _) = app.call(Method::POST, "/api/v1/auth/refresh", Auth::None, Some(body.clone())).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        // Logging out twice is harmless.
+        let (status, _) = app.call(Method::POST, "/api/v1/auth/logout", Auth::None, Some(body)).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
+);
+
+fn forge(claims: Value, secret: &[u8]) -> String {
+    encode(&Header::default(), &claims, &EncodingKey::from_secret(secret)).unwrap()
+}
+
+both_backends!(
+    async fn access_tokens_are_checked(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let (_, me) = app.get("/api/v1/me", &app.admin_token().await).await;
+        let now = chrono::Utc::now().timestamp();
+        let claims = |iss: &str, aud: &str, exp: i64| {
+            json!({"sub": me["person"]["id"], "org": me["organization"]["id"], "adm": true,
+                   "iss": iss, "aud": aud, "iat": now, "exp": exp})
+        };
+        let good = forge(claims("cohort", "cohort-api", now + 300), JWT_SECRET.as_bytes());
+        assert_eq!(app.get("/api/v1/me", &good).await.0, StatusCode::OK, "a correctly signed token is accepted");
+
+        let b64 = |v: Value| {
+            use std::fmt::Write;
+            let bytes = v.to_string().into_bytes();
+            // Base64url without padding, by hand to avoid a dependency for one test.
+            const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+            let mut out = String::new();
+            for chunk in bytes.chunks(3) {
+                let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+                for i in 0..=chunk.len() {
+                    out.write_char(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char).unwrap();
+                }
+            }
+            out
+        };
+        let unsigned = format!(
+            "{}.{}.",
+            b64(json!({"alg": "none", "typ": "JWT"})),
+            b64(claims("cohort", "cohort-api", now + 300))
+        );
+        let refused = [
+            ("alg none", unsigned),
+            ("wrong key", forge(claims("cohort", "cohort-api", now + 300), b"another-secret-another-secret-0123")),
+            ("expired", forge(claims("cohort", "cohort-api", now - 120), JWT_SECRET.as_bytes())),
+            ("wrong audience", forge(claims("cohort", "someone-else", now + 300), JWT_SECRET.as_bytes())),
+            ("wrong issuer", forge(claims("mallory", "cohort-api", now + 300), JWT_SECRET.as_bytes())),
+            ("garbage", "not.a.token".to_owned()),
+        ];
+        for (what, token) in refused {
+            let (status, problem) = app.get("/api/v1/me", &token).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}: {problem}");
+        }
+        let (status, _) = app.call(Method::GET, "/api/v1/me", Auth::None, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+);
+
+both_backends!(
+    async fn api_keys_are_shown_once_and_revocable(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        let (status, created) = app.post("/api/v1/api-keys", &admin, json!({"name": "HR sync"})).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let secret = created["secret"].as_str().unwrap().to_owned();
+        let key_id = created["key"]["id"].as_str().unwrap().to_owned();
+        assert!(secret.starts_with(created["key"]["prefix"].as_str().unwrap()));
+
+        let (status, me) = app.call(Method::GET, "/api/v1/me", Auth::ApiKey(&secret), None).await;
+        assert_eq!(status, StatusCode::OK, "{me}");
+        assert_eq!(me["via"], "api_key");
+        let (status, _) = app.call(Method::GET, "/api/v1/people", Auth::ApiKey(&secret), None).await;
+        assert_eq!(status, StatusCode::OK, "an API key acts for its organisation");
+        // A key cannot mint keys.
+        let (status, _) =
+            app.call(Method::POST, "/api/v1/api-keys", Auth::ApiKey(&secret), Some(json!({"name": "x"}))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+
+        let (_, list) = app.get("/api/v1/api-keys", &admin).await;
+        assert_eq!(list["items"].as_array().unwrap().len(), 1);
+        assert!(!list.to_string().contains(&secret), "the secret is never listed");
+
+        assert_eq!(app.delete(&format!("/api/v1/api-keys/{key_id}"), &admin).await.0, StatusCode::NO_CONTENT);
+        let (status, _) = app.call(Method::GET, "/api/v1/me", Auth::ApiKey(&secret), None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (_, list) = app.get("/api/v1/api-keys", &admin).await;
+        assert!(list["items"][0]["revoked_at"].is_string());
+        let (status, problem) = app.post("/api/v1/api-keys", &admin, json!({"name": "  "})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(cohort_tests::fields(&problem), ["name"]);
+    }
+);
+
+both_backends!(
+    async fn participants_reach_only_what_their_role_allows(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        let (person_id, token) = app.person_with_login(&admin, "mentee@demo.test", false).await;
+        let (_, program) = app.post("/api/v1/programs", &admin, json!({"name": "Spring"})).await;
+        let program_id = program["id"].as_str().unwrap();
+        let (status, _) = app
+            .post(
+                &format!("/api/v1/programs/{program_id}/participants"),
+                &admin,
+                json!({"person_id": person_id, "role": "mentee"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+
+        let (status, me) = app.get("/api/v1/me", &token).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(me["memberships"][0]["program_id"], program_id);
+        assert_eq!(me["memberships"][0]["role"], "mentee");
+        assert_eq!(app.get("/api/v1/organization", &token).await.0, StatusCode::OK);
+        for path in ["/api/v1/people", "/api/v1/programs", &format!("/api/v1/programs/{program_id}/participants")] {
+            assert_eq!(app.get(path, &token).await.0, StatusCode::FORBIDDEN, "{path}");
+        }
+        assert_eq!(app.patch("/api/v1/organization", &token, json!({"name": "Mine"})).await.0, StatusCode::FORBIDDEN);
+    }
+);
