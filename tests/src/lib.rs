@@ -56,7 +56,11 @@ pub fn binary() -> PathBuf {
         return bin.into();
     }
     let exe = std::env::current_exe().expect("test executable path");
-    let bin = exe.parent().and_then(|deps| deps.parent()).expect("target/debug").join("cohort");
+    let bin = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/debug")
+        .join("cohort");
     assert!(
         bin.is_file(),
         "{} is missing: build it first with `cargo build -p cohort-api --bin cohort` (cargo xtask test does)",
@@ -82,7 +86,12 @@ async fn create_pg_database() -> (String, String) {
     .await
     .unwrap();
     let base = pg_admin_url();
-    let url = format!("{}/{name}", base.rsplit_once('/').expect("COHORT_TEST_PG_URL ends with a database").0);
+    let url = format!(
+        "{}/{name}",
+        base.rsplit_once('/')
+            .expect("COHORT_TEST_PG_URL ends with a database")
+            .0
+    );
     (name, url)
 }
 
@@ -104,11 +113,25 @@ pub struct Spawn {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
-        Self::spawn_with(backend, Spawn { demo_data: false, extra_env: vec![] }).await
+        Self::spawn_with(
+            backend,
+            Spawn {
+                demo_data: false,
+                extra_env: vec![],
+            },
+        )
+        .await
     }
 
     pub async fn spawn_with_demo(backend: Backend) -> Self {
-        Self::spawn_with(backend, Spawn { demo_data: true, extra_env: vec![] }).await
+        Self::spawn_with(
+            backend,
+            Spawn {
+                demo_data: true,
+                extra_env: vec![],
+            },
+        )
+        .await
     }
 
     pub async fn spawn_with(backend: Backend, options: Spawn) -> Self {
@@ -135,7 +158,10 @@ impl TestApp {
         if let Ok(dashboard) = std::env::var("COHORT_DASHBOARD_DIR") {
             env.push(("COHORT_DASHBOARD_DIR".into(), dashboard));
         } else {
-            env.push(("COHORT_DASHBOARD_DIR".into(), dir.join("no-dashboard").display().to_string()));
+            env.push((
+                "COHORT_DASHBOARD_DIR".into(),
+                dir.join("no-dashboard").display().to_string(),
+            ));
         }
         env.extend(options.extra_env);
         let mut child = Command::new(binary())
@@ -178,7 +204,16 @@ impl TestApp {
                 }
             });
         }
-        Self { base, client: reqwest::Client::new(), backend, child, env, dir, pg_database, output }
+        Self {
+            base,
+            client: reqwest::Client::new(),
+            backend,
+            child,
+            env,
+            dir,
+            pg_database,
+            output,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -223,8 +258,13 @@ impl TestApp {
     }
 
     pub async fn try_login(&self, email: &str, password: &str) -> (StatusCode, Value) {
-        self.call(Method::POST, "/api/v1/auth/login", Auth::None, Some(json!({"email": email, "password": password})))
-            .await
+        self.call(
+            Method::POST,
+            "/api/v1/auth/login",
+            Auth::None,
+            Some(json!({"email": email, "password": password})),
+        )
+        .await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> TokenResponse {
@@ -248,7 +288,10 @@ impl TestApp {
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{person}");
-        (person["id"].as_str().unwrap().to_owned(), self.login(email, password).await.access_token)
+        (
+            person["id"].as_str().unwrap().to_owned(),
+            self.login(email, password).await.access_token,
+        )
     }
 
     /// Runs `cohort create-organization` on the same database; returns the new admin's token.
@@ -256,11 +299,23 @@ impl TestApp {
         let password = "other-admin-password-0123";
         let out = Command::new(binary())
             .envs(self.env.iter().cloned())
-            .args(["create-organization", "--name", name, "--admin-email", admin_email, "--admin-password", password])
+            .args([
+                "create-organization",
+                "--name",
+                name,
+                "--admin-email",
+                admin_email,
+                "--admin-password",
+                password,
+            ])
             .output()
             .await
             .expect("run cohort create-organization");
-        assert!(out.status.success(), "create-organization failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "create-organization failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let created: Value = serde_json::from_slice(&out.stdout).expect("create-organization prints JSON");
         assert!(created["organization_id"].is_string());
         let (status, body) = self
@@ -318,8 +373,12 @@ pub enum Auth<'a> {
 /// Reads the body; asserts that errors are problem JSON carrying their own status.
 pub async fn check_response(method: &Method, path: &str, response: reqwest::Response) -> (StatusCode, Value) {
     let status = response.status();
-    let content_type =
-        response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
     let text = response.text().await.unwrap();
     assert!(status.as_u16() < 500, "{method} {path}: server error {status}: {text}");
     if status.is_client_error() {
@@ -341,6 +400,11 @@ pub async fn check_response(method: &Method, path: &str, response: reqwest::Resp
 pub fn fields(problem: &Value) -> Vec<String> {
     problem["errors"]
         .as_array()
-        .map(|errors| errors.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect())
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }

@@ -31,14 +31,23 @@ both_backends!(
         let refresh = |token: String| {
             let app = &app;
             async move {
-                app.call(Method::POST, "/api/v1/auth/refresh", Auth::None, Some(json!({"refresh_token": token}))).await
+                app.call(
+                    Method::POST,
+                    "/api/v1/auth/refresh",
+                    Auth::None,
+                    Some(json!({"refresh_token": token})),
+                )
+                .await
             }
         };
         let (status, second) = refresh(first.refresh_token.clone()).await;
         assert_eq!(status, StatusCode::OK, "{second}");
         let second_refresh = second["refresh_token"].as_str().unwrap().to_owned();
         assert_ne!(second_refresh, first.refresh_token);
-        assert_eq!(app.get("/api/v1/me", second["access_token"].as_str().unwrap()).await.0, StatusCode::OK);
+        assert_eq!(
+            app.get("/api/v1/me", second["access_token"].as_str().unwrap()).await.0,
+            StatusCode::OK
+        );
         // The first token was used: presenting it again is refused and revokes its successor too.
         assert_eq!(refresh(first.refresh_token.clone()).await.0, StatusCode::UNAUTHORIZED);
         assert_eq!(refresh(second_refresh).await.0, StatusCode::UNAUTHORIZED);
@@ -54,12 +63,18 @@ both_backends!(
         let app = TestApp::spawn(backend).await;
         let tokens = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         let body = json!({"refresh_token": tokens.refresh_token});
-        let (status, _) = app.call(Method::POST, "/api/v1/auth/logout", Auth::None, Some(body.clone())).await;
+        let (status, _) = app
+            .call(Method::POST, "/api/v1/auth/logout", Auth::None, Some(body.clone()))
+            .await;
         assert_eq!(status, StatusCode::NO_CONTENT);
-        let (status, _) = app.call(Method::POST, "/api/v1/auth/refresh", Auth::None, Some(body.clone())).await;
+        let (status, _) = app
+            .call(Method::POST, "/api/v1/auth/refresh", Auth::None, Some(body.clone()))
+            .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         // Logging out twice is harmless.
-        let (status, _) = app.call(Method::POST, "/api/v1/auth/logout", Auth::None, Some(body)).await;
+        let (status, _) = app
+            .call(Method::POST, "/api/v1/auth/logout", Auth::None, Some(body))
+            .await;
         assert_eq!(status, StatusCode::NO_CONTENT);
     }
 );
@@ -78,7 +93,11 @@ both_backends!(
                    "iss": iss, "aud": aud, "iat": now, "exp": exp})
         };
         let good = forge(claims("cohort", "cohort-api", now + 300), JWT_SECRET.as_bytes());
-        assert_eq!(app.get("/api/v1/me", &good).await.0, StatusCode::OK, "a correctly signed token is accepted");
+        assert_eq!(
+            app.get("/api/v1/me", &good).await.0,
+            StatusCode::OK,
+            "a correctly signed token is accepted"
+        );
 
         let b64 = |v: Value| {
             use std::fmt::Write;
@@ -87,9 +106,13 @@ both_backends!(
             const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
             let mut out = String::new();
             for chunk in bytes.chunks(3) {
-                let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+                let n = chunk
+                    .iter()
+                    .enumerate()
+                    .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
                 for i in 0..=chunk.len() {
-                    out.write_char(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char).unwrap();
+                    out.write_char(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char)
+                        .unwrap();
                 }
             }
             out
@@ -101,10 +124,25 @@ both_backends!(
         );
         let refused = [
             ("alg none", unsigned),
-            ("wrong key", forge(claims("cohort", "cohort-api", now + 300), b"another-secret-another-secret-0123")),
-            ("expired", forge(claims("cohort", "cohort-api", now - 120), JWT_SECRET.as_bytes())),
-            ("wrong audience", forge(claims("cohort", "someone-else", now + 300), JWT_SECRET.as_bytes())),
-            ("wrong issuer", forge(claims("mallory", "cohort-api", now + 300), JWT_SECRET.as_bytes())),
+            (
+                "wrong key",
+                forge(
+                    claims("cohort", "cohort-api", now + 300),
+                    b"another-secret-another-secret-0123",
+                ),
+            ),
+            (
+                "expired",
+                forge(claims("cohort", "cohort-api", now - 120), JWT_SECRET.as_bytes()),
+            ),
+            (
+                "wrong audience",
+                forge(claims("cohort", "someone-else", now + 300), JWT_SECRET.as_bytes()),
+            ),
+            (
+                "wrong issuer",
+                forge(claims("mallory", "cohort-api", now + 300), JWT_SECRET.as_bytes()),
+            ),
             ("garbage", "not.a.token".to_owned()),
         ];
         for (what, token) in refused {
@@ -129,18 +167,29 @@ both_backends!(
         let (status, me) = app.call(Method::GET, "/api/v1/me", Auth::ApiKey(&secret), None).await;
         assert_eq!(status, StatusCode::OK, "{me}");
         assert_eq!(me["via"], "api_key");
-        let (status, _) = app.call(Method::GET, "/api/v1/people", Auth::ApiKey(&secret), None).await;
+        let (status, _) = app
+            .call(Method::GET, "/api/v1/people", Auth::ApiKey(&secret), None)
+            .await;
         assert_eq!(status, StatusCode::OK, "an API key acts for its organisation");
         // A key cannot mint keys.
-        let (status, _) =
-            app.call(Method::POST, "/api/v1/api-keys", Auth::ApiKey(&secret), Some(json!({"name": "x"}))).await;
+        let (status, _) = app
+            .call(
+                Method::POST,
+                "/api/v1/api-keys",
+                Auth::ApiKey(&secret),
+                Some(json!({"name": "x"})),
+            )
+            .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
 
         let (_, list) = app.get("/api/v1/api-keys", &admin).await;
         assert_eq!(list["items"].as_array().unwrap().len(), 1);
         assert!(!list.to_string().contains(&secret), "the secret is never listed");
 
-        assert_eq!(app.delete(&format!("/api/v1/api-keys/{key_id}"), &admin).await.0, StatusCode::NO_CONTENT);
+        assert_eq!(
+            app.delete(&format!("/api/v1/api-keys/{key_id}"), &admin).await.0,
+            StatusCode::NO_CONTENT
+        );
         let (status, _) = app.call(Method::GET, "/api/v1/me", Auth::ApiKey(&secret), None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         let (_, list) = app.get("/api/v1/api-keys", &admin).await;
@@ -172,9 +221,18 @@ both_backends!(
         assert_eq!(me["memberships"][0]["program_id"], program_id);
         assert_eq!(me["memberships"][0]["role"], "mentee");
         assert_eq!(app.get("/api/v1/organization", &token).await.0, StatusCode::OK);
-        for path in ["/api/v1/people", "/api/v1/programs", &format!("/api/v1/programs/{program_id}/participants")] {
+        for path in [
+            "/api/v1/people",
+            "/api/v1/programs",
+            &format!("/api/v1/programs/{program_id}/participants"),
+        ] {
             assert_eq!(app.get(path, &token).await.0, StatusCode::FORBIDDEN, "{path}");
         }
-        assert_eq!(app.patch("/api/v1/organization", &token, json!({"name": "Mine"})).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(
+            app.patch("/api/v1/organization", &token, json!({"name": "Mine"}))
+                .await
+                .0,
+            StatusCode::FORBIDDEN
+        );
     }
 );
