@@ -1,0 +1,148 @@
+//! Bad input of every kind is a 4xx problem JSON, never plain text, never a 500, never a partial write.
+//! (`TestApp::call` asserts the problem JSON shape of every error response.)
+
+use cohort_tests::reqwest::{Method, StatusCode};
+use cohort_tests::serde_json::{json, Value};
+use cohort_tests::{both_backends, check_response, fields, TestApp};
+
+async fn raw(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Value) {
+    let response = app
+        .client
+        .request(method.clone(), app.url(path))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    check_response(&method, path, response).await
+}
+
+both_backends!(
+    async fn malformed_bodies(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let token = app.admin_token().await;
+        let post = |ct: &'static str, body: &'static [u8]| {
+            raw(&app, Method::POST, "/api/v1/people", &token, ct, body.to_vec())
+        };
+
+        assert_eq!(
+            post("application/json", b"{\"email\": ").await.0,
+            StatusCode::BAD_REQUEST,
+            "truncated JSON"
+        );
+        assert_eq!(
+            post("application/json", b"").await.0,
+            StatusCode::BAD_REQUEST,
+            "empty body"
+        );
+        assert_eq!(post("text/plain", b"{}").await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+        let (status, problem) = post(
+            "application/json",
+            br#"{"email": "a@b.co", "name": "A", "shoe_size": 42}"#,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(fields(&problem), ["shoe_size"]);
+        let (status, problem) = post("application/json", br#"{"email": "a@b.co", "name": 7}"#).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(fields(&problem), ["name"]);
+        let (status, problem) = post("application/json", br#"{"name": "A"}"#).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "missing field: {problem}");
+
+        let (_, program) = app.post("/api/v1/programs", &token, json!({"name": "P"})).await;
+        let bulk = format!("/api/v1/programs/{}/participants/bulk", program["id"].as_str().unwrap());
+        let body = br#"{"participants": [{"person_id": "01930000-0000-7000-8000-000000000000", "role": "coach"}]}"#;
+        let (status, problem) = raw(&app, Method::POST, &bulk, &token, "application/json", body.to_vec()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(fields(&problem), ["participants[0].role"]);
+
+        let big = format!(r#"{{"email": "a@b.co", "name": "{}"}}"#, "x".repeat(1_100_000));
+        let (status, _) = raw(
+            &app,
+            Method::POST,
+            "/api/v1/people",
+            &token,
+            "application/json",
+            big.into_bytes(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+
+        assert_eq!(
+            app.all_pages("/api/v1/people", &token).await.len(),
+            1,
+            "none of it was written"
+        );
+    }
+);
+
+both_backends!(
+    async fn bad_paths_queries_and_methods(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let token = app.admin_token().await;
+        for path in ["/api/v1/people/not-a-uuid", "/api/v1/programs/123/participants"] {
+            assert_eq!(app.get(path, &token).await.0, StatusCode::BAD_REQUEST, "{path}");
+        }
+        for query in [
+            "limit=abc",
+            "limit=0",
+            "limit=500",
+            "cursor=garbage",
+            "colour=blue",
+            "is_admin=maybe",
+        ] {
+            let path = format!("/api/v1/people?{query}");
+            assert_eq!(app.get(&path, &token).await.0, StatusCode::BAD_REQUEST, "{path}");
+        }
+        assert_eq!(
+            app.get("/api/v1/programs?status=finished", &token).await.0,
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(app.get("/api/v1/nothing-here", &token).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(
+            app.get("/api/v1/people/01930000-0000-7000-8000-000000000000", &token)
+                .await
+                .0,
+            StatusCode::NOT_FOUND
+        );
+
+        let response = app
+            .client
+            .put(app.url("/api/v1/people"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        let allow = response.headers().get("allow").map(|v| v.to_str().unwrap().to_owned());
+        let (status, _) = check_response(&Method::PUT, "/api/v1/people", response).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(allow.as_deref(), Some("GET, POST"));
+    }
+);
+
+both_backends!(
+    async fn errors_carry_the_request_id_of_the_log(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let response = app.client.get(app.url("/api/v1/me")).send().await.unwrap();
+        let header = response
+            .headers()
+            .get("x-request-id")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(response.headers().get("www-authenticate").unwrap(), "Bearer");
+        let (status, problem) = check_response(&Method::GET, "/api/v1/me", response).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(problem["request_id"], header.as_str());
+    }
+);

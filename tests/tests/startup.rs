@@ -1,0 +1,134 @@
+//! Start-up: configuration errors, demo data, health checks, docs and the dashboard.
+
+use std::process::Command;
+
+use cohort_tests::reqwest::StatusCode;
+use cohort_tests::serde_json::Value;
+use cohort_tests::{binary, both_backends, Spawn, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
+
+#[test]
+fn bad_configuration_stops_start_up_naming_the_variable() {
+    let dir = std::env::temp_dir().join(format!("cohort-config-{}", uuid::Uuid::now_v7()));
+    for (var, value) in [
+        ("COHORT_BIND", "not-an-address"),
+        ("DATABASE_URL", "mysql://localhost/cohort"),
+        ("COHORT_ADMIN_PASSWORD", "short"),
+        ("COHORT_JWT_SECRET", "too-short"),
+        ("COHORT_DEMO_DATA", "perhaps"),
+    ] {
+        let out = Command::new(binary())
+            .env("COHORT_DATA_DIR", &dir)
+            .env("COHORT_BIND", "127.0.0.1:0")
+            .env(var, value)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{var}={value} started");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(var), "{var}={value}: {stderr}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+both_backends!(
+    async fn first_start_seeds_the_demo_organisation(backend: Backend) {
+        let app = TestApp::spawn_with_demo(backend).await;
+        assert!(
+            app.output()
+                .contains("Created the organisation \"Peer Mentoring Demo\""),
+            "{}",
+            app.output()
+        );
+        let token = app.admin_token().await;
+        let programs = app.all_pages("/api/v1/programs", &token).await;
+        assert_eq!(programs.len(), 1);
+        let program = &programs[0];
+        assert_eq!(program["status"], "published");
+        assert!(program["mentor_count"].as_i64() >= Some(2) && program["mentee_count"].as_i64() >= Some(2));
+        let participants = app
+            .all_pages(
+                &format!("/api/v1/programs/{}/participants", program["id"].as_str().unwrap()),
+                &token,
+            )
+            .await;
+        assert!(
+            participants.iter().any(|p| p["role"] == "mentor") && participants.iter().any(|p| p["role"] == "mentee")
+        );
+        let people = app.all_pages("/api/v1/people", &token).await;
+        assert!(people
+            .iter()
+            .filter(|p| p["is_admin"] == false)
+            .all(|p| p["attributes"]["department"].is_string()));
+    }
+);
+
+#[tokio::test]
+async fn a_generated_admin_password_is_printed_once_and_works() {
+    let app = TestApp::spawn_with(
+        cohort_tests::Backend::Sqlite,
+        Spawn {
+            demo_data: false,
+            extra_env: vec![("COHORT_ADMIN_PASSWORD".into(), String::new())],
+        },
+    )
+    .await;
+    let output = app.output();
+    let line = output
+        .lines()
+        .find(|l| l.contains("shown once"))
+        .unwrap_or_else(|| panic!("{output}"));
+    let password = line.split(" / ").nth(1).unwrap().split_whitespace().next().unwrap();
+    app.login(ADMIN_EMAIL, password).await;
+    assert_ne!(password, ADMIN_PASSWORD);
+}
+
+both_backends!(
+    async fn health_docs_and_dashboard(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        for path in ["/healthz", "/readyz"] {
+            let body: Value = app
+                .client
+                .get(app.url(path))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(body["status"], "ok", "{path}");
+        }
+        let doc: Value = app
+            .client
+            .get(app.url("/api/v1/openapi.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(doc["info"]["title"], "Cohort API");
+        let docs = app.client.get(app.url("/api/v1/docs/")).send().await.unwrap();
+        assert_eq!(docs.status(), StatusCode::OK);
+        assert!(docs.text().await.unwrap().contains("swagger"));
+
+        let dashboard = std::env::var("COHORT_DASHBOARD_DIR")
+            .ok()
+            .filter(|d| std::path::Path::new(d).join("index.html").is_file());
+        if let Some(dir) = dashboard {
+            let index = std::fs::read_to_string(std::path::Path::new(&dir).join("index.html")).unwrap();
+            for path in ["/", "/programs/some/client/route"] {
+                let response = app.client.get(app.url(path)).send().await.unwrap();
+                assert_eq!(response.status(), StatusCode::OK, "{path}");
+                assert_eq!(response.text().await.unwrap(), index, "{path} serves the dashboard");
+            }
+        } else {
+            let home = app.client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+            assert!(home.contains("cargo xtask run"), "{home}");
+        }
+        let missing = app.client.get(app.url("/api/v1/not-a-route")).send().await.unwrap();
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        assert!(missing.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/problem+json"));
+    }
+);

@@ -1,0 +1,199 @@
+//! Tenant isolation, proven over the whole API: every operation of the
+//! OpenAPI document is called with another organisation's token on the first
+//! organisation's objects, and with a non-admin's token.
+
+use std::collections::BTreeSet;
+
+use cohort_tests::reqwest::{Method, StatusCode};
+use cohort_tests::serde_json::{json, Value};
+use cohort_tests::{both_backends, Auth, TestApp, ADMIN_EMAIL};
+
+/// Organisation A's objects, and text that must never reach organisation B.
+struct Victim {
+    person: String,
+    program: String,
+    participant: String,
+    api_key: String,
+    markers: Vec<String>,
+}
+
+async fn victim(app: &TestApp, admin: &str) -> Victim {
+    let (_, person) = app
+        .post(
+            "/api/v1/people",
+            admin,
+            json!({"email": "secret.person@orga.test", "name": "Orga Secret Person"}),
+        )
+        .await;
+    let (_, program) = app
+        .post("/api/v1/programs", admin, json!({"name": "Orga Secret Program"}))
+        .await;
+    let (person, program) = (
+        person["id"].as_str().unwrap().to_owned(),
+        program["id"].as_str().unwrap().to_owned(),
+    );
+    let (status, participant) = app
+        .post(
+            &format!("/api/v1/programs/{program}/participants"),
+            admin,
+            json!({"person_id": person, "role": "mentor"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, key) = app
+        .post("/api/v1/api-keys", admin, json!({"name": "Orga Secret Key"}))
+        .await;
+    let (_, me) = app.get("/api/v1/me", admin).await;
+    let participant = participant["id"].as_str().unwrap().to_owned();
+    let api_key = key["key"]["id"].as_str().unwrap().to_owned();
+    let markers = vec![
+        person.clone(),
+        program.clone(),
+        participant.clone(),
+        api_key.clone(),
+        me["organization"]["id"].as_str().unwrap().to_owned(),
+        me["person"]["id"].as_str().unwrap().to_owned(),
+        "Peer Mentoring Demo".into(),
+        "peer-mentoring-demo".into(),
+        ADMIN_EMAIL.into(),
+        "demo.cohort.test".into(),
+        "secret.person@orga.test".into(),
+        "Orga Secret".into(),
+    ];
+    Victim {
+        person,
+        program,
+        participant,
+        api_key,
+        markers,
+    }
+}
+
+/// The path with its parameters replaced by organisation A's ids. A new parameter must be mapped here.
+fn fill(template: &str, v: &Victim) -> String {
+    let id = if template.starts_with("/api/v1/people/") {
+        &v.person
+    } else if template.starts_with("/api/v1/programs/") {
+        &v.program
+    } else if template.starts_with("/api/v1/api-keys/") {
+        &v.api_key
+    } else {
+        "unmapped"
+    };
+    let path = template.replace("{id}", id).replace("{participant_id}", &v.participant);
+    assert!(
+        !path.contains('{') && !path.contains("unmapped"),
+        "map the parameters of {template} in tenancy.rs"
+    );
+    path
+}
+
+/// The documented example of an operation's request body.
+fn example_body(doc: &Value, op: &Value) -> Option<Value> {
+    let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+    let name = schema["$ref"].as_str()?.rsplit('/').next()?;
+    let example = doc["components"]["schemas"][name]["example"].clone();
+    assert!(!example.is_null(), "schema {name} has no example");
+    Some(example)
+}
+
+fn is_public(op: &Value) -> bool {
+    op["security"]
+        .as_array()
+        .is_some_and(|s| s.iter().all(|r| r.as_object().is_some_and(|o| o.is_empty())))
+}
+
+both_backends!(
+    async fn no_route_reaches_another_organisations_objects(backend: Backend) {
+        let app = TestApp::spawn_with_demo(backend).await;
+        let admin_a = app.admin_token().await;
+        let v = victim(&app, &admin_a).await;
+        let (_, member_a) = app.person_with_login(&admin_a, "member@orga.test", false).await;
+        let admin_b = app.create_organization("Other Org", "boss@other.test").await;
+        let doc: Value = app
+            .client
+            .get(app.url("/api/v1/openapi.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+
+        let mut operations = Vec::new();
+        for (template, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                operations.push((template.clone(), method.to_uppercase(), op.clone()));
+            }
+        }
+        let public: BTreeSet<String> = operations
+            .iter()
+            .filter(|(_, _, op)| is_public(op))
+            .map(|(t, m, _)| format!("{m} {t}"))
+            .collect();
+        let expected_public = [
+            "GET /healthz",
+            "GET /readyz",
+            "POST /api/v1/auth/login",
+            "POST /api/v1/auth/logout",
+            "POST /api/v1/auth/refresh",
+        ];
+        assert_eq!(public, expected_public.iter().map(|s| s.to_string()).collect());
+
+        let mut walked = public.len();
+        // A non-admin of organisation A: only their own view and the organisation's settings.
+        for (template, method, op) in operations.iter().filter(|(_, _, op)| !is_public(op)) {
+            let allowed = matches!(
+                (method.as_str(), template.as_str()),
+                ("GET", "/api/v1/me" | "/api/v1/organization")
+            );
+            let path = fill(template, &v);
+            let (status, body) = app
+                .call(
+                    method.parse().unwrap(),
+                    &path,
+                    Auth::Bearer(&member_a),
+                    example_body(&doc, op),
+                )
+                .await;
+            let expected = if allowed { StatusCode::OK } else { StatusCode::FORBIDDEN };
+            assert_eq!(status, expected, "non-admin {method} {path}: {body}");
+        }
+        // Organisation B's admin on organisation A's objects.
+        for (template, method, op) in operations.iter().filter(|(_, _, op)| !is_public(op)) {
+            let path = fill(template, &v);
+            let method: Method = method.parse().unwrap();
+            let (status, body) = app
+                .call(method.clone(), &path, Auth::Bearer(&admin_b), example_body(&doc, op))
+                .await;
+            if template.contains('{') {
+                assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {body}");
+            }
+            let text = body.to_string();
+            for marker in &v.markers {
+                assert!(
+                    !text.contains(marker.as_str()),
+                    "{method} {path} leaked {marker:?}: {text}"
+                );
+            }
+            walked += 1;
+        }
+        assert_eq!(walked, operations.len());
+
+        // Organisation A's objects are untouched.
+        let (status, person) = app.get(&format!("/api/v1/people/{}", v.person), &admin_a).await;
+        assert_eq!(
+            (status, person["name"].as_str()),
+            (StatusCode::OK, Some("Orga Secret Person"))
+        );
+        let (_, program) = app.get(&format!("/api/v1/programs/{}", v.program), &admin_a).await;
+        assert_eq!(
+            (program["name"].as_str(), program["mentor_count"].as_i64()),
+            (Some("Orga Secret Program"), Some(1))
+        );
+        let (_, keys) = app.get("/api/v1/api-keys", &admin_a).await;
+        assert!(keys["items"][0]["revoked_at"].is_null());
+        let (_, org) = app.get("/api/v1/organization", &admin_a).await;
+        assert_eq!(org["name"], "Peer Mentoring Demo");
+    }
+);
