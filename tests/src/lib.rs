@@ -220,6 +220,22 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// Sends SIGTERM and waits for the process to end; returns whether it exited successfully.
+    pub async fn terminate(&mut self) -> bool {
+        let pid = self.child.id().expect("server still running").to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .await
+            .expect("run kill");
+        assert!(sent.success());
+        let status = tokio::time::timeout(Duration::from_secs(15), self.child.wait())
+            .await
+            .expect("the server stops within 15 s of SIGTERM")
+            .unwrap();
+        status.success()
+    }
+
     /// What the server printed so far.
     pub fn output(&self) -> String {
         self.output.lock().unwrap().clone()

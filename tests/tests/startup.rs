@@ -132,3 +132,17 @@ both_backends!(
             .starts_with("application/problem+json"));
     }
 );
+
+#[tokio::test]
+async fn sigterm_stops_the_server_gracefully() {
+    let mut app = TestApp::spawn(cohort_tests::Backend::Sqlite).await;
+    assert_eq!(
+        app.client.get(app.url("/healthz")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert!(app.terminate().await, "exit status after SIGTERM: {}", app.output());
+    assert!(
+        app.client.get(app.url("/healthz")).send().await.is_err(),
+        "no longer listening"
+    );
+}
