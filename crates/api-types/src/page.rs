@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 pub struct PageQuery {
     /// How many items to return, 1 to 200 (default 50).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     #[serde(default)]

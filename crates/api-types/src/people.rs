@@ -36,7 +36,7 @@ pub struct Person {
     pub bio: String,
     /// The person's own IANA time zone; `null` means the organisation's.
     pub time_zone: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, AttributeValue>))]
     pub attributes: Attributes,
     pub is_admin: bool,
     pub created_at: DateTime<Utc>,
@@ -58,7 +58,7 @@ pub struct CreatePerson {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, AttributeValue>))]
     pub attributes: Attributes,
     #[serde(default)]
     pub is_admin: bool,
@@ -84,7 +84,7 @@ pub struct UpdatePerson {
     pub time_zone: Option<String>,
     /// Replaces all attributes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<BTreeMap<String, AttributeValue>>))]
     pub attributes: Option<Attributes>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_admin: Option<bool>,
@@ -104,6 +104,7 @@ pub struct PeopleQuery {
     #[serde(default)]
     pub is_admin: Option<bool>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
     pub limit: Option<u32>,
     #[serde(default)]
     pub cursor: Option<String>,

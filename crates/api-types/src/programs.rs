@@ -74,6 +74,7 @@ pub struct ProgramsQuery {
     #[serde(default)]
     pub status: Option<ProgramStatus>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
     pub limit: Option<u32>,
     #[serde(default)]
     pub cursor: Option<String>,
@@ -165,6 +166,7 @@ pub struct ParticipantsQuery {
     #[serde(default)]
     pub q: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
     pub limit: Option<u32>,
     #[serde(default)]
     pub cursor: Option<String>,

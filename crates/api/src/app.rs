@@ -92,9 +92,79 @@ where
 
 /// The OpenAPI document, built from the routes without starting a server.
 pub fn openapi() -> OpenApiDoc {
-    routes(App::new().into_utoipa_app().openapi(ApiDoc::openapi()))
+    let mut doc = routes(App::new().into_utoipa_app().openapi(ApiDoc::openapi()))
         .split_for_parts()
-        .1
+        .1;
+    CommonResponses.modify(&mut doc);
+    doc
+}
+
+/// Documents what any operation may answer besides its own responses (malformed
+/// requests, authentication, body limits), and that every error is problem JSON.
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let problem = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build()
+        };
+        let is_problem = |c: &utoipa::openapi::Content| matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/Problem"));
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for op in operations.into_iter().flatten() {
+                let responses = &mut op.responses.responses;
+                // Problem bodies are `application/problem+json`, not `application/json`.
+                for response in responses.values_mut() {
+                    if let RefOr::T(response) = response {
+                        if response.content.get("application/json").is_some_and(is_problem) {
+                            if let Some(content) = response.content.shift_remove("application/json") {
+                                response.content.insert("application/problem+json".into(), content);
+                            }
+                        }
+                    }
+                }
+                let secured = op
+                    .security
+                    .as_ref()
+                    .is_some_and(|reqs| reqs.iter().any(|r| r != &Default::default()));
+                let mut add = |status: &str, description: &str| {
+                    responses
+                        .entry(status.into())
+                        .or_insert_with(|| problem(description).into());
+                };
+                add(
+                    "400",
+                    "Malformed request: a bad path or query parameter, or a body that is not JSON",
+                );
+                if secured {
+                    add("401", "Not authenticated");
+                }
+                if op.request_body.is_some() {
+                    add("413", "Request body larger than 1 MiB");
+                    add("415", "Request body not sent as application/json");
+                    add(
+                        "422",
+                        "Well-formed JSON of the wrong shape or with invalid values; `errors` names the fields",
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// Path templates and their methods, to tell a wrong method (405) from an unknown path (404).

@@ -48,6 +48,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Every body is an object; serde would also read a struct from an array of its fields.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            Err(e) => Err(ApiError::BadRequest(format!("the body is not valid JSON: {e}"))),
+            Ok(_) => Err(ApiError::field("body", "must be a JSON object")),
+        };
+    }
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let inner = e.inner();
@@ -74,4 +81,46 @@ pub fn query_config() -> web::QueryConfig {
 
 pub fn payload_config() -> web::PayloadConfig {
     web::PayloadConfig::new(MAX_JSON_BYTES)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Sample {
+        name: String,
+        tags: Vec<u8>,
+    }
+
+    fn field_of(e: ApiError) -> String {
+        match e {
+            ApiError::Validation(errors) => errors[0].field.clone(),
+            other => format!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn shape_errors_name_the_field_and_syntax_errors_are_bad_requests() {
+        assert!(parse_json::<Sample>(br#"{"name": "a", "tags": [1]}"#).is_ok());
+        assert_eq!(
+            field_of(parse_json::<Sample>(br#"{"name": "a", "tags": [1, "x"]}"#).unwrap_err()),
+            "tags[1]"
+        );
+        assert_eq!(
+            field_of(parse_json::<Sample>(br#"{"name": "a", "tags": [], "x": 1}"#).unwrap_err()),
+            "x"
+        );
+        assert_eq!(field_of(parse_json::<Sample>(br#"["a", [1]]"#).unwrap_err()), "body");
+        assert!(matches!(
+            parse_json::<Sample>(br#"{"name""#),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_json::<Sample>(b"nonsense"),
+            Err(ApiError::BadRequest(_))
+        ));
+    }
 }

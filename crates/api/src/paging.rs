@@ -17,7 +17,9 @@ impl PageRequest {
     pub fn parse(limit: Option<u32>, cursor: Option<&str>) -> Result<Self, ApiError> {
         let limit =
             cohort_domain::paging::page_size(limit).map_err(|e| ApiError::BadRequest(format!("limit {}", e.0)))?;
+        // An empty cursor is the first page: clients often send `cursor=` for it.
         let after = cursor
+            .filter(|c| !c.is_empty())
             .map(|c| {
                 URL_SAFE_NO_PAD
                     .decode(c)

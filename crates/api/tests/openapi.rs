@@ -88,10 +88,30 @@ fn every_operation_is_documented_with_examples() {
             }
         }
     }
+    let mut refs = Vec::new();
+    collect_refs(&doc, &mut refs);
+    for r in refs {
+        if doc.pointer(&r.replacen('#', "", 1)).is_none() {
+            problems.push(format!("dangling $ref {r}"));
+        }
+    }
     assert!(operations >= 20, "only {operations} operations documented");
     assert!(
         problems.is_empty(),
         "incomplete OpenAPI document:\n{}",
         problems.join("\n")
     );
+}
+
+fn collect_refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get("$ref") {
+                out.push(r.clone());
+            }
+            map.values().for_each(|v| collect_refs(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
 }
