@@ -55,6 +55,9 @@ both_backends!(
         let (status, problem) = post("application/json", br#"{"email": "a@b.co", "name": 7}"#).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(fields(&problem), ["name"]);
+        let (status, problem) = post("application/json", br#"["a@b.co", "A"]"#).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "an array is not an object: {problem}");
+        assert_eq!(fields(&problem), ["body"]);
         let (status, problem) = post("application/json", br#"{"name": "A"}"#).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "missing field: {problem}");
 
@@ -107,6 +110,8 @@ both_backends!(
             app.get("/api/v1/programs?status=finished", &token).await.0,
             StatusCode::BAD_REQUEST
         );
+        let (status, _) = app.get("/api/v1/people?cursor=", &token).await;
+        assert_eq!(status, StatusCode::OK, "an empty cursor is the first page");
         assert_eq!(app.get("/api/v1/nothing-here", &token).await.0, StatusCode::NOT_FOUND);
         assert_eq!(
             app.get("/api/v1/people/01930000-0000-7000-8000-000000000000", &token)
