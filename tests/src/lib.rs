@@ -236,6 +236,11 @@ impl TestApp {
         status.success()
     }
 
+    /// The server's `COHORT_DATA_DIR`.
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
     /// What the server printed so far.
     pub fn output(&self) -> String {
         self.output.lock().unwrap().clone()

@@ -56,7 +56,11 @@ both_backends!(
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(fields(&problem), ["name"]);
         let (status, problem) = post("application/json", br#"["a@b.co", "A"]"#).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "an array is not an object: {problem}");
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "an array is not an object: {problem}"
+        );
         assert_eq!(fields(&problem), ["body"]);
         let (status, problem) = post("application/json", br#"{"name": "A"}"#).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "missing field: {problem}");

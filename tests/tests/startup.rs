@@ -146,3 +146,21 @@ async fn sigterm_stops_the_server_gracefully() {
         "no longer listening"
     );
 }
+
+#[tokio::test]
+async fn without_a_configured_secret_one_is_generated_and_kept() {
+    let unset = || Spawn {
+        demo_data: false,
+        extra_env: vec![("COHORT_JWT_SECRET".into(), String::new())],
+    };
+    let app = TestApp::spawn_with(cohort_tests::Backend::Sqlite, unset()).await;
+    let token = app.admin_token().await;
+    assert_eq!(app.get("/api/v1/me", &token).await.0, StatusCode::OK);
+    let secret =
+        std::fs::read_to_string(app.data_dir().join("jwt-secret")).expect("the secret is kept in the data folder");
+    assert!(secret.len() >= 32);
+    // Tokens signed with the test secret are not accepted by this server.
+    let other = TestApp::spawn(cohort_tests::Backend::Sqlite).await;
+    let foreign = other.admin_token().await;
+    assert_eq!(app.get("/api/v1/me", &foreign).await.0, StatusCode::UNAUTHORIZED);
+}
