@@ -1,1 +1,290 @@
-fn main() {}
+//! `cargo xtask <job>`: the project's multi-step jobs, in plain Rust (std only).
+//!
+//! - `run [--release]`  build the dashboard, then run `cohort` (SQLite, demo data)
+//! - `test`             every check and test, on SQLite and PostgreSQL (what CI runs)
+//! - `dashboard`        build the Yew dashboard into `frontend/dist`
+//! - `openapi`          regenerate `openapi/openapi.json` from the code
+//! - `bench`            load benchmark of the release binary (`bench/run.sh`, wrk)
+
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let flag = |name: &str| args.iter().any(|a| a == name);
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(flag("--release")),
+        Some("test") => test(),
+        Some("dashboard") => dashboard(true),
+        Some("openapi") => openapi(),
+        Some("bench") => bench(),
+        _ => Err("usage: cargo xtask run [--release] | test | dashboard | openapi | bench".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+fn describe(cmd: &Command) -> String {
+    let args: Vec<String> = cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+    format!("{} {}", cmd.get_program().to_string_lossy(), args.join(" "))
+}
+
+fn status(cmd: &mut Command) -> Result {
+    println!("$ {}", describe(cmd));
+    let status = cmd.status().map_err(|e| format!("cannot run {}: {e}", describe(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed ({status})", describe(cmd)))
+    }
+}
+
+fn output(cmd: &mut Command) -> Result<String> {
+    let out = cmd.output().map_err(|e| format!("cannot run {}: {e}", describe(cmd)))?;
+    if !out.status.success() {
+        return Err(format!(
+            "`{}` failed: {}",
+            describe(cmd),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn works(cmd: &mut Command) -> bool {
+    cmd.output().is_ok_and(|o| o.status.success())
+}
+
+/// The cargo target directory (CI may point `CARGO_TARGET_DIR` outside the checkout).
+fn target_dir() -> Result<PathBuf> {
+    let json = output(cargo().args(["metadata", "--format-version", "1", "--no-deps"]))?;
+    let key = "\"target_directory\":\"";
+    let start = json.find(key).ok_or("no target_directory in cargo metadata")? + key.len();
+    let end = json[start..].find('"').ok_or("malformed cargo metadata")? + start;
+    Ok(PathBuf::from(json[start..end].replace("\\\\", "\\")))
+}
+
+/// The version of `package` that Cargo.lock pins.
+fn locked_version(package: &str) -> Result<String> {
+    let lock = fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    let marker = format!("name = \"{package}\"\nversion = \"");
+    let start = lock.find(&marker).ok_or(format!("{package} is not in Cargo.lock"))? + marker.len();
+    let end = lock[start..].find('"').ok_or("malformed Cargo.lock")? + start;
+    Ok(lock[start..end].to_owned())
+}
+
+fn cargo_bin(name: &str) -> PathBuf {
+    let home = env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env::var_os("HOME").unwrap_or_default()).join(".cargo"));
+    home.join("bin").join(name)
+}
+
+/// A `wasm-bindgen` CLI of exactly the version in Cargo.lock, installed if missing.
+fn wasm_bindgen() -> Result<PathBuf> {
+    let want = locked_version("wasm-bindgen")?;
+    let matches = |bin: &Path| {
+        Command::new(bin)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim().ends_with(&want))
+    };
+    for candidate in [cargo_bin("wasm-bindgen"), PathBuf::from("wasm-bindgen")] {
+        if matches(&candidate) {
+            return Ok(candidate);
+        }
+    }
+    // Without --locked: the CLI's own lock file names versions this registry mirror may lack.
+    status(cargo().args(["install", "wasm-bindgen-cli", "--version", &want]))?;
+    let installed = cargo_bin("wasm-bindgen");
+    if matches(&installed) {
+        Ok(installed)
+    } else {
+        Err(format!(
+            "wasm-bindgen {want} was installed but {} does not report it",
+            installed.display()
+        ))
+    }
+}
+
+fn ensure_wasm_target() -> Result {
+    let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        return Ok(());
+    }
+    status(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+/// Shrinks the wasm with binaryen's wasm-opt from npm (Debian's is too old for current
+/// wasm-bindgen output). Optional: any failure leaves the unoptimised file.
+fn wasm_opt(wasm: &Path) {
+    let tools = root().join(".tools");
+    let bin = tools.join("node_modules/.bin/wasm-opt");
+    if !bin.exists()
+        && !works(
+            Command::new("npm")
+                .args(["install", "--silent", "--prefix"])
+                .arg(&tools)
+                .arg("binaryen@132"),
+        )
+    {
+        println!("note: wasm-opt unavailable (npm install binaryen failed); the dashboard stays unoptimised");
+        return;
+    }
+    let optimised = wasm.with_extension("opt.wasm");
+    let ok = works(Command::new(&bin).arg("-Oz").arg(wasm).arg("-o").arg(&optimised))
+        && fs::rename(&optimised, wasm).is_ok();
+    if !ok {
+        println!("note: wasm-opt failed; the dashboard stays unoptimised");
+    }
+}
+
+/// Builds the dashboard into `frontend/dist`.
+fn dashboard(optimise: bool) -> Result {
+    ensure_wasm_target()?;
+    let bindgen = wasm_bindgen()?;
+    status(cargo().args([
+        "build",
+        "-p",
+        "frontend",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--release",
+    ]))?;
+    let dist = root().join("frontend/dist");
+    fs::create_dir_all(&dist).map_err(|e| format!("{}: {e}", dist.display()))?;
+    let wasm = target_dir()?.join("wasm32-unknown-unknown/release/frontend.wasm");
+    status(
+        Command::new(bindgen)
+            .args(["--target", "web", "--no-typescript", "--out-name", "app", "--out-dir"])
+            .arg(&dist)
+            .arg(&wasm),
+    )?;
+    let app_wasm = dist.join("app_bg.wasm");
+    let before = fs::metadata(&app_wasm).map(|m| m.len()).unwrap_or(0);
+    if optimise {
+        wasm_opt(&app_wasm);
+    }
+    for file in ["index.html", "style.css"] {
+        fs::copy(root().join("frontend").join(file), dist.join(file)).map_err(|e| format!("{file}: {e}"))?;
+    }
+    let after = fs::metadata(&app_wasm).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "dashboard: {} ({} KB of wasm, {} KB before wasm-opt)",
+        dist.display(),
+        after / 1024,
+        before / 1024
+    );
+    Ok(())
+}
+
+fn run(release: bool) -> Result {
+    dashboard(true)?;
+    let mut cmd = cargo();
+    cmd.args(["run", "-p", "cohort-api", "--bin", "cohort"]);
+    if release {
+        cmd.arg("--release");
+    }
+    if env::var_os("COHORT_DASHBOARD_DIR").is_none() {
+        cmd.env("COHORT_DASHBOARD_DIR", root().join("frontend/dist"));
+    }
+    status(&mut cmd)
+}
+
+const PG_READY: [&str; 4] = ["-h", "127.0.0.1", "-p", "5432"];
+
+/// The PostgreSQL the tests need: started if it is down, never skipped.
+fn ensure_postgres() -> Result {
+    if works(Command::new("pg_isready").args(PG_READY)) {
+        return Ok(());
+    }
+    let versions = fs::read_dir("/etc/postgresql").map_err(|e| format!("PostgreSQL is not installed: {e}"))?;
+    for version in versions.flatten() {
+        let version = version.file_name().to_string_lossy().into_owned();
+        let _ = status(Command::new("pg_ctlcluster").args(["--skip-systemctl-redirect", &version, "main", "start"]));
+    }
+    for _ in 0..30 {
+        if works(Command::new("pg_isready").args(PG_READY)) {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    Err("PostgreSQL does not answer on 127.0.0.1:5432; the PostgreSQL half of the tests cannot be skipped".into())
+}
+
+fn test() -> Result {
+    let started = Instant::now();
+    let step = |name: &str| println!("\n==> {name} ({:.0} s)", started.elapsed().as_secs_f64());
+    step("format");
+    status(cargo().args(["fmt", "--all", "--check"]))?;
+    step("PostgreSQL");
+    ensure_postgres()?;
+    step("dashboard");
+    dashboard(false)?;
+    step("cohort binary");
+    status(cargo().args(["build", "-p", "cohort-api", "--bin", "cohort"]))?;
+    step("clippy");
+    status(cargo().args(["clippy", "--all-targets", "--", "-D", "warnings"]))?;
+    status(cargo().args([
+        "clippy",
+        "-p",
+        "frontend",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    step("tests (SQLite and PostgreSQL)");
+    let mut tests = cargo();
+    if works(cargo().args(["nextest", "--version"])) {
+        tests.args(["nextest", "run", "--no-fail-fast"]);
+    } else {
+        tests.args(["test", "--no-fail-fast"]);
+    }
+    if env::var_os("COHORT_TEST_PG_URL").is_none() {
+        tests.env("COHORT_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres");
+    }
+    tests.env("COHORT_DASHBOARD_DIR", root().join("frontend/dist"));
+    status(&mut tests)?;
+    println!("\nall checks passed in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn openapi() -> Result {
+    let document = output(cargo().args(["run", "-q", "-p", "cohort-api", "--bin", "cohort", "--", "openapi"]))?;
+    let path = root().join("openapi/openapi.json");
+    fs::write(&path, document).map_err(|e| format!("{}: {e}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+fn bench() -> Result {
+    if Command::new("wrk").output().is_err() {
+        status(Command::new("apt-get").args(["install", "-y", "wrk"]))?;
+    }
+    status(&mut Command::new(root().join("bench/run.sh")))
+}

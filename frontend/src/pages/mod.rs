@@ -1,0 +1,4 @@
+//! Pages fetch; components render.
+
+pub mod home;
+pub mod login;
