@@ -65,7 +65,9 @@ pub async fn login(request: &LoginRequest) -> Result<TokenResponse, ApiError> {
 async fn refresh() -> Result<TokenResponse, ApiError> {
     let current = session().ok_or(ApiError::SessionEnded)?;
     let response = Request::post("/api/v1/auth/refresh")
-        .json(&RefreshRequest { refresh_token: current.refresh_token })
+        .json(&RefreshRequest {
+            refresh_token: current.refresh_token,
+        })
         .map_err(|_| ApiError::Unreachable)?
         .send()
         .await
@@ -110,9 +112,9 @@ pub async fn me() -> Result<Me, ApiError> {
 
 pub async fn logout() {
     if let Some(tokens) = session() {
-        if let Ok(request) =
-            Request::post("/api/v1/auth/logout").json(&RefreshRequest { refresh_token: tokens.refresh_token })
-        {
+        if let Ok(request) = Request::post("/api/v1/auth/logout").json(&RefreshRequest {
+            refresh_token: tokens.refresh_token,
+        }) {
             let _ = request.send().await;
         }
     }

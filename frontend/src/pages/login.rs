@@ -19,7 +19,11 @@ pub fn login() -> Html {
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
             let value = |r: &NodeRef| r.cast::<HtmlInputElement>().map(|i| i.value()).unwrap_or_default();
-            let request = LoginRequest { email: value(&email), password: value(&password), organization: None };
+            let request = LoginRequest {
+                email: value(&email),
+                password: value(&password),
+                organization: None,
+            };
             let (error, busy, navigator) = (error.clone(), busy.clone(), navigator.clone());
             busy.set(true);
             yew::platform::spawn_local(async move {
