@@ -262,6 +262,13 @@ impl TestApp {
         check_response(&method, path, response).await
     }
 
+    /// GETs a public JSON document (health checks, the OpenAPI document), which must be a 200.
+    pub async fn get_public(&self, path: &str) -> Value {
+        let (status, body) = self.call(Method::GET, path, Auth::None, None).await;
+        assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
+        body
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
         self.call(Method::GET, path, Auth::Bearer(token), None).await
     }

@@ -3,7 +3,6 @@
 use std::process::Command;
 
 use cohort_tests::reqwest::StatusCode;
-use cohort_tests::serde_json::Value;
 use cohort_tests::{binary, both_backends, Spawn, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 #[test]
@@ -85,26 +84,10 @@ both_backends!(
     async fn health_docs_and_dashboard(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         for path in ["/healthz", "/readyz"] {
-            let body: Value = app
-                .client
-                .get(app.url(path))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let body = app.get_public(path).await;
             assert_eq!(body["status"], "ok", "{path}");
         }
-        let doc: Value = app
-            .client
-            .get(app.url("/api/v1/openapi.json"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let doc = app.get_public("/api/v1/openapi.json").await;
         assert_eq!(doc["info"]["title"], "Cohort API");
         let docs = app.client.get(app.url("/api/v1/docs/")).send().await.unwrap();
         assert_eq!(docs.status(), StatusCode::OK);

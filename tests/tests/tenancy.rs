@@ -110,15 +110,7 @@ both_backends!(
         let v = victim(&app, &admin_a).await;
         let (_, member_a) = app.person_with_login(&admin_a, "member@orga.test", false).await;
         let admin_b = app.create_organization("Other Org", "boss@other.test").await;
-        let doc: Value = app
-            .client
-            .get(app.url("/api/v1/openapi.json"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let doc = app.get_public("/api/v1/openapi.json").await;
 
         let mut operations = Vec::new();
         for (template, item) in doc["paths"].as_object().unwrap() {
