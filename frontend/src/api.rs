@@ -1,9 +1,16 @@
-//! Every HTTP call of the dashboard, returning typed results.
+//! Every HTTP call of the dashboard, returning typed results. Access tokens are
+//! refreshed once on a 401; when that fails the session has ended.
 
-use cohort_api_types::{LoginRequest, Me, Problem, RefreshRequest, TokenResponse};
-use gloo_net::http::{Request, Response};
+use cohort_api_types::{
+    AddParticipant, AddParticipants, AddedParticipants, CreateProgram, LoginRequest, Me, Organization, Participant,
+    ParticipantPage, PersonPage, Problem, Program, ProgramPage, RefreshRequest, TokenResponse, UpdateOrganization,
+    UpdateProgram,
+};
+use gloo_net::http::{Method, RequestBuilder, Response};
 use gloo_storage::{SessionStorage, Storage};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
+use uuid::Uuid;
 
 const SESSION_KEY: &str = "cohort.session";
 
@@ -20,9 +27,22 @@ pub enum ApiError {
 impl ApiError {
     pub fn message(&self) -> String {
         match self {
+            Self::Problem(p) if !p.errors.is_empty() => "Please correct the fields marked below.".into(),
             Self::Problem(p) => p.detail.clone().unwrap_or_else(|| p.title.clone()),
             Self::SessionEnded => "Your session has ended; please log in again.".into(),
             Self::Unreachable => "The server cannot be reached. Check your connection and try again.".into(),
+        }
+    }
+
+    /// The message for one field of a validation problem (`name`, `labels.provider_singular`, …).
+    pub fn field(&self, field: &str) -> Option<String> {
+        match self {
+            Self::Problem(p) => p
+                .errors
+                .iter()
+                .find(|e| e.field == field || e.field.starts_with(&format!("{field}[")))
+                .map(|e| e.message.clone()),
+            _ => None,
         }
     }
 }
@@ -43,39 +63,57 @@ async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
     if response.ok() {
         response.json::<T>().await.map_err(|_| ApiError::Unreachable)
     } else {
-        match response.json::<Problem>().await {
-            Ok(problem) => Err(ApiError::Problem(problem)),
-            Err(_) => Err(ApiError::Unreachable),
-        }
+        response
+            .json::<Problem>()
+            .await
+            .map(ApiError::Problem)
+            .map_or(Err(ApiError::Unreachable), Err)
     }
 }
 
+async fn send(method: Method, path: &str, token: Option<&str>, body: Option<&str>) -> Result<Response, ApiError> {
+    let mut request = RequestBuilder::new(path).method(method);
+    if let Some(token) = token {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    let result = match body {
+        Some(body) => {
+            request
+                .header("Content-Type", "application/json")
+                .body(body.to_owned())
+                .map_err(|_| ApiError::Unreachable)?
+                .send()
+                .await
+        }
+        None => request.send().await,
+    };
+    result.map_err(|_| ApiError::Unreachable)
+}
+
+async fn public<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
+    let body = serde_json::to_string(body).map_err(|_| ApiError::Unreachable)?;
+    read(send(Method::POST, path, None, Some(&body)).await?).await
+}
+
 pub async fn login(request: &LoginRequest) -> Result<TokenResponse, ApiError> {
-    let response = Request::post("/api/v1/auth/login")
-        .json(request)
-        .map_err(|_| ApiError::Unreachable)?
-        .send()
-        .await
-        .map_err(|_| ApiError::Unreachable)?;
-    let tokens: TokenResponse = read(response).await?;
+    let tokens: TokenResponse = public("/api/v1/auth/login", request).await?;
     save_session(&tokens);
     Ok(tokens)
 }
 
-async fn refresh() -> Result<TokenResponse, ApiError> {
+async fn refresh() -> Result<String, ApiError> {
     let current = session().ok_or(ApiError::SessionEnded)?;
-    let response = Request::post("/api/v1/auth/refresh")
-        .json(&RefreshRequest {
+    match public::<_, TokenResponse>(
+        "/api/v1/auth/refresh",
+        &RefreshRequest {
             refresh_token: current.refresh_token,
-        })
-        .map_err(|_| ApiError::Unreachable)?
-        .send()
-        .await
-        .map_err(|_| ApiError::Unreachable)?;
-    match read::<TokenResponse>(response).await {
+        },
+    )
+    .await
+    {
         Ok(tokens) => {
             save_session(&tokens);
-            Ok(tokens)
+            Ok(tokens.access_token)
         }
         Err(ApiError::Problem(_)) => {
             clear_session();
@@ -85,38 +123,114 @@ async fn refresh() -> Result<TokenResponse, ApiError> {
     }
 }
 
-/// GETs `path` with the access token; on a 401 refreshes the tokens once and tries again.
-async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+/// An authenticated call; a 401 refreshes the tokens once and tries again.
+async fn authed(method: Method, path: &str, body: Option<String>) -> Result<Response, ApiError> {
     let token = session().ok_or(ApiError::SessionEnded)?.access_token;
-    let send = |token: String| async move {
-        Request::get(path)
-            .header("Authorization", &format!("Bearer {token}"))
-            .send()
-            .await
-            .map_err(|_| ApiError::Unreachable)
-    };
-    let mut response = send(token).await?;
-    if response.status() == 401 {
-        response = send(refresh().await?.access_token).await?;
-        if response.status() == 401 {
-            clear_session();
-            return Err(ApiError::SessionEnded);
-        }
+    let response = send(method.clone(), path, Some(&token), body.as_deref()).await?;
+    if response.status() != 401 {
+        return Ok(response);
     }
-    read(response).await
+    let response = send(method, path, Some(&refresh().await?), body.as_deref()).await?;
+    if response.status() == 401 {
+        clear_session();
+        return Err(ApiError::SessionEnded);
+    }
+    Ok(response)
+}
+
+async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+    read(authed(Method::GET, path, None).await?).await
+}
+
+async fn write<B: Serialize, T: DeserializeOwned>(method: Method, path: &str, body: &B) -> Result<T, ApiError> {
+    let body = serde_json::to_string(body).map_err(|_| ApiError::Unreachable)?;
+    read(authed(method, path, Some(body)).await?).await
+}
+
+async fn delete(path: &str) -> Result<(), ApiError> {
+    let response = authed(Method::DELETE, path, None).await?;
+    if response.ok() {
+        Ok(())
+    } else {
+        read::<()>(response).await
+    }
+}
+
+/// Encodes a query parameter value.
+fn enc(value: &str) -> String {
+    js_sys::encode_uri_component(value).into()
+}
+
+pub async fn logout() {
+    if let Some(tokens) = session() {
+        let body = serde_json::to_string(&RefreshRequest {
+            refresh_token: tokens.refresh_token,
+        })
+        .unwrap_or_default();
+        let _ = send(Method::POST, "/api/v1/auth/logout", None, Some(&body)).await;
+    }
+    clear_session();
 }
 
 pub async fn me() -> Result<Me, ApiError> {
     get("/api/v1/me").await
 }
 
-pub async fn logout() {
-    if let Some(tokens) = session() {
-        if let Ok(request) = Request::post("/api/v1/auth/logout").json(&RefreshRequest {
-            refresh_token: tokens.refresh_token,
-        }) {
-            let _ = request.send().await;
-        }
+pub async fn update_organization(changes: &UpdateOrganization) -> Result<Organization, ApiError> {
+    write(Method::PATCH, "/api/v1/organization", changes).await
+}
+
+pub async fn programs(status: Option<&str>, cursor: Option<&str>) -> Result<ProgramPage, ApiError> {
+    let mut path = "/api/v1/programs?limit=20".to_owned();
+    if let Some(status) = status {
+        path += &format!("&status={}", enc(status));
     }
-    clear_session();
+    if let Some(cursor) = cursor {
+        path += &format!("&cursor={}", enc(cursor));
+    }
+    get(&path).await
+}
+
+pub async fn program(id: Uuid) -> Result<Program, ApiError> {
+    get(&format!("/api/v1/programs/{id}")).await
+}
+
+pub async fn create_program(input: &CreateProgram) -> Result<Program, ApiError> {
+    write(Method::POST, "/api/v1/programs", input).await
+}
+
+pub async fn update_program(id: Uuid, changes: &UpdateProgram) -> Result<Program, ApiError> {
+    write(Method::PATCH, &format!("/api/v1/programs/{id}"), changes).await
+}
+
+pub async fn participants(program: Uuid, q: &str, cursor: Option<&str>) -> Result<ParticipantPage, ApiError> {
+    let mut path = format!("/api/v1/programs/{program}/participants?limit=20");
+    if !q.trim().is_empty() {
+        path += &format!("&q={}", enc(q.trim()));
+    }
+    if let Some(cursor) = cursor {
+        path += &format!("&cursor={}", enc(cursor));
+    }
+    get(&path).await
+}
+
+pub async fn add_participant(program: Uuid, entry: &AddParticipant) -> Result<Participant, ApiError> {
+    write(Method::POST, &format!("/api/v1/programs/{program}/participants"), entry).await
+}
+
+pub async fn add_participants(program: Uuid, entries: &AddParticipants) -> Result<AddedParticipants, ApiError> {
+    write(
+        Method::POST,
+        &format!("/api/v1/programs/{program}/participants/bulk"),
+        entries,
+    )
+    .await
+}
+
+pub async fn remove_participant(program: Uuid, participant: Uuid) -> Result<(), ApiError> {
+    delete(&format!("/api/v1/programs/{program}/participants/{participant}")).await
+}
+
+pub async fn people(q: &str) -> Result<PersonPage, ApiError> {
+    get(&format!("/api/v1/people?limit=20&q={}", enc(q.trim()))).await
 }

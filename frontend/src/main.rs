@@ -3,10 +3,15 @@
 //! types the server's OpenAPI document is generated from.
 
 mod api;
+mod components;
 mod pages;
+mod state;
 
+use uuid::Uuid;
 use yew::prelude::*;
 use yew_router::prelude::*;
+
+use components::shell::Shell;
 
 #[derive(Clone, Routable, PartialEq)]
 pub enum Route {
@@ -14,6 +19,14 @@ pub enum Route {
     Login,
     #[at("/")]
     Home,
+    #[at("/programs")]
+    Programs,
+    #[at("/programs/new")]
+    NewProgram,
+    #[at("/programs/:id")]
+    Program { id: Uuid },
+    #[at("/settings")]
+    Settings,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -22,11 +35,15 @@ pub enum Route {
 fn switch(route: Route) -> Html {
     match route {
         Route::Login => html! { <pages::login::Login /> },
-        Route::Home => html! { <pages::home::Home /> },
+        Route::Home => html! { <Redirect<Route> to={Route::Programs} /> },
+        Route::Programs => html! { <Shell><pages::programs::Programs /></Shell> },
+        Route::NewProgram => html! { <Shell><pages::program_new::NewProgram /></Shell> },
+        Route::Program { id } => html! { <Shell><pages::program::ProgramPage {id} /></Shell> },
+        Route::Settings => html! { <Shell><pages::settings::Settings /></Shell> },
         Route::NotFound => html! {
             <main class="page">
                 <h1>{ "Page not found" }</h1>
-                <Link<Route> to={Route::Home}>{ "Back to the dashboard" }</Link<Route>>
+                <Link<Route> to={Route::Programs}>{ "Back to the programs" }</Link<Route>>
             </main>
         },
     }

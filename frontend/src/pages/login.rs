@@ -30,7 +30,7 @@ pub fn login() -> Html {
                 match api::login(&request).await {
                     Ok(_) => {
                         if let Some(navigator) = navigator {
-                            navigator.push(&Route::Home);
+                            navigator.push(&Route::Programs);
                         }
                     }
                     Err(e) => {

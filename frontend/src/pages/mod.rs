@@ -1,4 +1,7 @@
-//! Pages fetch; components render.
+//! Pages fetch what they show; components render.
 
-pub mod home;
 pub mod login;
+pub mod program;
+pub mod program_new;
+pub mod programs;
+pub mod settings;

@@ -1,0 +1,4 @@
+//! Components render; pages fetch.
+
+pub mod field;
+pub mod shell;

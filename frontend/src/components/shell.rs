@@ -1,0 +1,93 @@
+//! The frame of every page behind the login: navigation, the session context,
+//! and the way back to the login page when the session ends.
+
+use cohort_api_types::Me;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::api::{self, ApiError};
+use crate::state::{Load, Session};
+use crate::Route;
+
+#[derive(Properties, PartialEq)]
+pub struct ShellProps {
+    pub children: Html,
+}
+
+#[function_component(Shell)]
+pub fn shell(props: &ShellProps) -> Html {
+    let navigator = use_navigator();
+    let me = use_state(|| Load::<Me>::Loading);
+    {
+        let (me, navigator) = (me.clone(), navigator.clone());
+        use_effect_with((), move |_| {
+            yew::platform::spawn_local(async move {
+                match api::me().await {
+                    Ok(found) => me.set(Load::Loaded(found)),
+                    Err(ApiError::SessionEnded) => {
+                        if let Some(navigator) = navigator {
+                            navigator.replace(&Route::Login);
+                        }
+                    }
+                    Err(e) => me.set(Load::Failed(e)),
+                }
+            });
+        });
+    }
+    let logout = {
+        let navigator = navigator.clone();
+        Callback::from(move |_| {
+            let navigator = navigator.clone();
+            yew::platform::spawn_local(async move {
+                api::logout().await;
+                if let Some(navigator) = navigator {
+                    navigator.replace(&Route::Login);
+                }
+            });
+        })
+    };
+    let session = match &*me {
+        Load::Loaded(found) => {
+            let me_state = me.clone();
+            let current = found.clone();
+            Some(Session {
+                me: found.clone(),
+                set_organization: Callback::from(move |organization| {
+                    me_state.set(Load::Loaded(Me {
+                        organization,
+                        ..current.clone()
+                    }))
+                }),
+            })
+        }
+        _ => None,
+    };
+    html! {
+        <>
+            <header class="top">
+                <nav aria-label="Main">
+                    <Link<Route> to={Route::Programs} classes="brand">{ "Cohort" }</Link<Route>>
+                    <Link<Route> to={Route::Programs}>{ "Programs" }</Link<Route>>
+                    <Link<Route> to={Route::Settings}>{ "Settings" }</Link<Route>>
+                </nav>
+                <div class="who">
+                    if let Some(s) = &session {
+                        <span>{ format!("{} · {}", s.me.person.name, s.me.organization.name) }</span>
+                    }
+                    <button type="button" class="secondary" onclick={logout}>{ "Log out" }</button>
+                </div>
+            </header>
+            <main class="page" id="main">
+                {
+                    match (&*me, session) {
+                        (Load::Failed(e), _) => html! { <p class="error" role="alert">{ e.message() }</p> },
+                        (_, Some(session)) => html! {
+                            <ContextProvider<Session> context={session}>{ props.children.clone() }</ContextProvider<Session>>
+                        },
+                        _ => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
+                    }
+                }
+            </main>
+        </>
+    }
+}

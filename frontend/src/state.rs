@@ -1,0 +1,58 @@
+//! What every page of a logged-in admin shares: who they are and their
+//! organisation (whose labels the UI uses), loaded once by the shell.
+
+use cohort_api_types::{Labels, Me, Organization, ParticipantRole};
+use yew::prelude::*;
+
+#[derive(Clone, PartialEq)]
+pub struct Session {
+    pub me: Me,
+    /// Pages that change the organisation hand the new version back here.
+    pub set_organization: Callback<Organization>,
+}
+
+impl Session {
+    pub fn labels(&self) -> &Labels {
+        &self.me.organization.labels
+    }
+}
+
+/// Mentors are the organisation's providers: they are called by its word for them.
+pub fn role_label(role: ParticipantRole, labels: &Labels) -> String {
+    match role {
+        ParticipantRole::Mentor => labels.provider_singular.clone(),
+        ParticipantRole::Mentee => "Mentee".into(),
+    }
+}
+
+/// Drives every fetch: what the page shows while, after, or instead of loading.
+#[derive(Clone, PartialEq)]
+pub enum Load<T> {
+    Loading,
+    Loaded(T),
+    Failed(crate::api::ApiError),
+}
+
+/// IANA time zones the browser knows (`Intl.supportedValuesOf`), for time zone pickers.
+pub fn time_zones(current: &str) -> Vec<String> {
+    let list = (|| {
+        let intl = js_sys::Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
+        let f: js_sys::Function = js_sys::Reflect::get(&intl, &"supportedValuesOf".into()).ok()?.into();
+        let values = f.call1(&intl, &"timeZone".into()).ok()?;
+        Some(
+            js_sys::Array::from(&values)
+                .iter()
+                .filter_map(|v| v.as_string())
+                .collect::<Vec<_>>(),
+        )
+    })()
+    .unwrap_or_default();
+    let mut zones = list;
+    for zone in ["UTC", current] {
+        if !zone.is_empty() && !zones.iter().any(|z| z == zone) {
+            zones.push(zone.to_owned());
+        }
+    }
+    zones.sort();
+    zones
+}
