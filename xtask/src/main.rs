@@ -172,11 +172,12 @@ fn dashboard(optimise: bool) -> Result {
         "frontend",
         "--target",
         "wasm32-unknown-unknown",
-        "--release",
+        "--profile",
+        "wasm-release",
     ]))?;
     let dist = root().join("frontend/dist");
     fs::create_dir_all(&dist).map_err(|e| format!("{}: {e}", dist.display()))?;
-    let wasm = target_dir()?.join("wasm32-unknown-unknown/release/frontend.wasm");
+    let wasm = target_dir()?.join("wasm32-unknown-unknown/wasm-release/frontend.wasm");
     status(
         Command::new(bindgen)
             .args(["--target", "web", "--no-typescript", "--out-name", "app", "--out-dir"])
@@ -235,6 +236,21 @@ fn ensure_postgres() -> Result {
     Err("PostgreSQL does not answer on 127.0.0.1:5432; the PostgreSQL half of the tests cannot be skipped".into())
 }
 
+/// Debian's Chromium and its driver, for the browser tests.
+fn ensure_chromium() -> Result {
+    if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
+        return Ok(());
+    }
+    let apt = |args: &[&str]| {
+        let mut cmd = Command::new("apt-get");
+        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        status(&mut cmd)
+    };
+    // The package lists may be stale on a fresh machine; refresh them only when the install fails.
+    apt(&["install", "-y", "chromium", "chromium-driver"])
+        .or_else(|_| apt(&["update"]).and_then(|_| apt(&["install", "-y", "chromium", "chromium-driver"])))
+}
+
 fn test() -> Result {
     let started = Instant::now();
     let step = |name: &str| println!("\n==> {name} ({:.0} s)", started.elapsed().as_secs_f64());
@@ -242,6 +258,8 @@ fn test() -> Result {
     status(cargo().args(["fmt", "--all", "--check"]))?;
     step("PostgreSQL");
     ensure_postgres()?;
+    step("Chromium");
+    ensure_chromium()?;
     step("dashboard");
     dashboard(false)?;
     step("cohort binary");

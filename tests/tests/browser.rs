@@ -1,0 +1,335 @@
+//! The dashboard in a real browser (headless Chromium through chromedriver)
+//! against the real `cohort` binary: log in, create a program (after a
+//! validation error), add and remove a participant, reload a deep link, go
+//! back and forward, log out. On failure the page's screenshot and HTML are
+//! saved under `target/browser-failures/`.
+
+use std::error::Error;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use cohort_tests::serde_json::{json, Map};
+use cohort_tests::{Backend, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
+use fantoccini::{Client, ClientBuilder, Locator};
+use tokio::process::{Child, Command};
+
+type Outcome = Result<(), Box<dyn Error>>;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const WAIT: Duration = Duration::from_secs(15);
+
+struct Browser {
+    client: Client,
+    _driver: Child,
+    profile: PathBuf,
+}
+
+impl Browser {
+    async fn start() -> Self {
+        assert!(
+            std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists(),
+            "browser tests need Debian's chromium and chromium-driver (cargo xtask test installs them)"
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start chromedriver");
+        let profile = std::env::temp_dir().join(format!("cohort-chromium-{}", uuid::Uuid::now_v7()));
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1280,900",
+        ]
+        .map(String::from)
+        .into_iter()
+        .chain([format!("--user-data-dir={}", profile.display())])
+        .collect::<Vec<_>>();
+        let mut capabilities = Map::new();
+        capabilities.insert("goog:chromeOptions".into(), json!({"binary": CHROMIUM, "args": args}));
+        let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+        builder.capabilities(capabilities);
+        let url = format!("http://127.0.0.1:{port}");
+        let mut last = None;
+        for _ in 0..100 {
+            match builder.connect(&url).await {
+                Ok(client) => {
+                    return Self {
+                        client,
+                        _driver: driver,
+                        profile,
+                    }
+                }
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("cannot reach chromedriver: {last:?}");
+    }
+
+    /// Saves what the browser shows, for a failed test to be read afterwards.
+    async fn save_failure(&self, name: &str) -> PathBuf {
+        let exe = std::env::current_exe().unwrap();
+        // target/debug/deps/browser-… → target/browser-failures
+        let dir = exe.ancestors().nth(3).unwrap().join("browser-failures");
+        std::fs::create_dir_all(&dir).unwrap();
+        if let Ok(png) = self.client.screenshot().await {
+            std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+        }
+        if let Ok(html) = self.client.source().await {
+            std::fs::write(dir.join(format!("{name}.html")), html).unwrap();
+        }
+        dir
+    }
+
+    async fn finish(self, name: &str, outcome: Outcome) {
+        if let Err(e) = outcome {
+            let dir = self.save_failure(name).await;
+            let _ = self.client.close().await;
+            let _ = std::fs::remove_dir_all(&self.profile);
+            panic!("{name}: {e} (screenshot and HTML in {})", dir.display());
+        }
+        let _ = self.client.close().await;
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+fn dashboard_app_env() {
+    let dir = std::env::var("COHORT_DASHBOARD_DIR").unwrap_or_default();
+    assert!(
+        std::path::Path::new(&dir).join("index.html").is_file(),
+        "set COHORT_DASHBOARD_DIR to a built dashboard (cargo xtask dashboard; cargo xtask test does both)"
+    );
+}
+
+fn ensure(condition: bool, message: impl Into<String>) -> Outcome {
+    if condition {
+        Ok(())
+    } else {
+        Err(message.into().into())
+    }
+}
+
+async fn text_appears(c: &Client, text: &str) -> Outcome {
+    let xpath = format!("//*[contains(normalize-space(text()), {})]", xpath_literal(text));
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath(&xpath))
+        .await
+        .map_err(|e| format!("waiting for {text:?}: {e}"))?;
+    Ok(())
+}
+
+fn xpath_literal(text: &str) -> String {
+    if text.contains('\'') {
+        format!("\"{text}\"")
+    } else {
+        format!("'{text}'")
+    }
+}
+
+async fn click_button(c: &Client, text: &str) -> Outcome {
+    let xpath = format!("//button[normalize-space(.)={}]", xpath_literal(text));
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath(&xpath))
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
+async fn fill(c: &Client, css: &str, text: &str) -> Outcome {
+    let input = c.wait().at_most(WAIT).for_element(Locator::Css(css)).await?;
+    input.clear().await?;
+    input.send_keys(text).await?;
+    Ok(())
+}
+
+async fn admin_journey(c: &Client, app: &TestApp) -> Outcome {
+    // Logging in lands on the programs, which show the organisation's own word for providers.
+    c.goto(&app.url("/programs")).await?;
+    c.wait().at_most(WAIT).for_element(Locator::Css("#email")).await?;
+    ensure(
+        c.current_url().await?.path() == "/login",
+        "an anonymous visit goes to the login page",
+    )?;
+    fill(c, "#email", ADMIN_EMAIL).await?;
+    fill(c, "#password", "not the password").await?;
+    click_button(c, "Log in").await?;
+    text_appears(c, "The email or password is not correct.").await?;
+    fill(c, "#password", ADMIN_PASSWORD).await?;
+    click_button(c, "Log in").await?;
+    text_appears(c, "2027 Spring Cohort").await?;
+    text_appears(c, "Peer Mentors").await?;
+
+    // A validation error from the server's problem JSON shows next to its field.
+    c.find(Locator::LinkText("New program")).await?.click().await?;
+    fill(c, "#program-name", &"x".repeat(121)).await?;
+    click_button(c, "Create program").await?;
+    let error = c
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#program-name-error"))
+        .await?;
+    ensure(
+        error.text().await?.contains("at most 120"),
+        "the name's error is shown under the name",
+    )?;
+    fill(c, "#program-name", "Browser Cohort").await?;
+    click_button(c, "Create program").await?;
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath("//h1[text()='Browser Cohort']"))
+        .await?;
+    let program_url = c.current_url().await?;
+    ensure(
+        program_url.path().starts_with("/programs/"),
+        format!("landed on {program_url}"),
+    )?;
+    text_appears(c, "Nobody takes part yet").await?;
+
+    // Add a participant through the people search.
+    fill(c, "#person-search", "brenda").await?;
+    click_button(c, "Find").await?;
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(".add-people input[type=checkbox]"))
+        .await?
+        .click()
+        .await?;
+    click_button(c, "Add 1 selected").await?;
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath("//table//td[text()='Brenda Browser']"))
+        .await?;
+
+    // A deep link survives a reload.
+    c.refresh().await?;
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath("//h1[text()='Browser Cohort']"))
+        .await?;
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath("//table//td[text()='Brenda Browser']"))
+        .await?;
+
+    // Back and forward move through the app's history.
+    c.back().await?;
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath("//h1[text()='New program']"))
+        .await?;
+    c.forward().await?;
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath("//h1[text()='Browser Cohort']"))
+        .await?;
+
+    // Removing asks first.
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("button[aria-label='Remove Brenda Browser']"))
+        .await?
+        .click()
+        .await?;
+    c.accept_alert().await?;
+    text_appears(c, "Nobody takes part yet").await?;
+
+    // Logging out returns to the login page, and the session is gone.
+    click_button(c, "Log out").await?;
+    c.wait().at_most(WAIT).for_element(Locator::Css("#email")).await?;
+    c.goto(&program_url.to_string()).await?;
+    c.wait().at_most(WAIT).for_element(Locator::Css("#email")).await?;
+    ensure(
+        c.current_url().await?.path() == "/login",
+        "after logging out, pages lead to the login",
+    )?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_admin_manages_programs_and_participants_in_the_browser() {
+    dashboard_app_env();
+    let app = TestApp::spawn_with_demo(Backend::Sqlite).await;
+    let admin = app.admin_token().await;
+    let (status, _) = app
+        .post(
+            "/api/v1/people",
+            &admin,
+            json!({"email": "brenda@example.org", "name": "Brenda Browser"}),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 201);
+    let browser = Browser::start().await;
+    let outcome = admin_journey(&browser.client, &app).await;
+    browser.finish("admin_journey", outcome).await;
+}
+
+#[tokio::test]
+async fn settings_show_field_errors_and_save() {
+    dashboard_app_env();
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (status, _) = app
+        .post("/api/v1/programs", &app.admin_token().await, json!({"name": "Autumn"}))
+        .await;
+    assert_eq!(status.as_u16(), 201);
+    let browser = Browser::start().await;
+    let outcome = async {
+        let c = &browser.client;
+        c.goto(&app.url("/login")).await?;
+        fill(c, "#email", ADMIN_EMAIL).await?;
+        fill(c, "#password", ADMIN_PASSWORD).await?;
+        click_button(c, "Log in").await?;
+        text_appears(c, "Programs").await?;
+        c.goto(&app.url("/settings")).await?;
+        fill(c, "#label-provider-singular", " ").await?;
+        fill(c, "#org-holidays", "2026-12-25\n2026-12-26").await?;
+        click_button(c, "Save settings").await?;
+        let error = c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("#label-provider-singular-error"))
+            .await?;
+        ensure(
+            error.text().await?.contains("must not be empty"),
+            "the empty label's error sits under it",
+        )?;
+        fill(c, "#label-provider-singular", "Coach").await?;
+        fill(c, "#label-provider-plural", "Coaches").await?;
+        click_button(c, "Save settings").await?;
+        text_appears(c, "Saved.").await?;
+        let (_, org) = app.get("/api/v1/organization", &app.admin_token().await).await;
+        ensure(
+            org["labels"]["provider_plural"] == "Coaches",
+            format!("saved labels: {org}"),
+        )?;
+        ensure(
+            org["holidays"] == json!(["2026-12-25", "2026-12-26"]),
+            format!("saved holidays: {org}"),
+        )?;
+        // The new word is used across the UI at once.
+        c.find(Locator::LinkText("Programs")).await?.click().await?;
+        text_appears(c, "Coaches").await?;
+        Ok(())
+    }
+    .await;
+    browser.finish("settings", outcome).await;
+}
