@@ -256,7 +256,7 @@ async fn admin_journey(c: &Client, app: &TestApp) -> Outcome {
     // Logging out returns to the login page, and the session is gone.
     click_button(c, "Log out").await?;
     c.wait().at_most(WAIT).for_element(Locator::Css("#email")).await?;
-    c.goto(&program_url.to_string()).await?;
+    c.goto(program_url.as_ref()).await?;
     c.wait().at_most(WAIT).for_element(Locator::Css("#email")).await?;
     ensure(
         c.current_url().await?.path() == "/login",
