@@ -118,6 +118,15 @@ fn dashboard_app_env() {
     );
 }
 
+/// With `COHORT_SCREENSHOTS=<dir>`, saves what the page looks like (for reviews and notes).
+async fn shot(c: &Client, name: &str) -> Outcome {
+    if let Some(dir) = std::env::var_os("COHORT_SCREENSHOTS") {
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(PathBuf::from(dir).join(format!("{name}.png")), c.screenshot().await?)?;
+    }
+    Ok(())
+}
+
 fn ensure(condition: bool, message: impl Into<String>) -> Outcome {
     if condition {
         Ok(())
@@ -174,10 +183,12 @@ async fn admin_journey(c: &Client, app: &TestApp) -> Outcome {
     fill(c, "#password", "not the password").await?;
     click_button(c, "Log in").await?;
     text_appears(c, "The email or password is not correct.").await?;
+    shot(c, "login-error").await?;
     fill(c, "#password", ADMIN_PASSWORD).await?;
     click_button(c, "Log in").await?;
     text_appears(c, "2027 Spring Cohort").await?;
     text_appears(c, "Peer Mentors").await?;
+    shot(c, "programs").await?;
 
     // A validation error from the server's problem JSON shows next to its field.
     c.find(Locator::LinkText("New program")).await?.click().await?;
@@ -192,6 +203,7 @@ async fn admin_journey(c: &Client, app: &TestApp) -> Outcome {
         error.text().await?.contains("at most 120"),
         "the name's error is shown under the name",
     )?;
+    shot(c, "new-program-error").await?;
     fill(c, "#program-name", "Browser Cohort").await?;
     click_button(c, "Create program").await?;
     c.wait()
@@ -220,7 +232,15 @@ async fn admin_journey(c: &Client, app: &TestApp) -> Outcome {
         .for_element(Locator::XPath("//table//td[text()='Brenda Browser']"))
         .await?;
 
-    // A deep link survives a reload.
+    shot(c, "program").await?;
+
+    // A deep link survives a reload, and an expired access token is refreshed on the way.
+    c.execute(
+        "const s = JSON.parse(sessionStorage.getItem('cohort.session')); \
+         s.access_token = 'expired'; sessionStorage.setItem('cohort.session', JSON.stringify(s));",
+        vec![],
+    )
+    .await?;
     c.refresh().await?;
     c.wait()
         .at_most(WAIT)
@@ -230,6 +250,14 @@ async fn admin_journey(c: &Client, app: &TestApp) -> Outcome {
         .at_most(WAIT)
         .for_element(Locator::XPath("//table//td[text()='Brenda Browser']"))
         .await?;
+
+    let session = c
+        .execute("return sessionStorage.getItem('cohort.session')", vec![])
+        .await?;
+    ensure(
+        !session.to_string().contains("expired"),
+        "the access token was refreshed",
+    )?;
 
     // Back and forward move through the app's history.
     c.back().await?;
@@ -312,6 +340,7 @@ async fn settings_show_field_errors_and_save() {
             error.text().await?.contains("must not be empty"),
             "the empty label's error sits under it",
         )?;
+        shot(c, "settings-error").await?;
         fill(c, "#label-provider-singular", "Coach").await?;
         fill(c, "#label-provider-plural", "Coaches").await?;
         click_button(c, "Save settings").await?;
