@@ -9,6 +9,7 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod jobs;
 pub mod organization;
 pub mod paging;
 pub mod people;

@@ -10,6 +10,7 @@ use actix_web::{web, HttpServer};
 use cohort_api::auth::tokens::{hash_password, random_token, JwtKeys};
 use cohort_api::config::{self, Config};
 use cohort_api::db::Db;
+use cohort_api::jobs::worker::Worker;
 use cohort_api::{app, demo, AppState};
 use cohort_domain::{auth::check_password, people::Email, tenancy};
 
@@ -112,6 +113,7 @@ fn serve() -> ExitCode {
         Ok(None) => {}
         Err(e) => return fail(&format!("cannot create the demo organisation: {e}")),
     }
+    let job_db = db.clone();
     let state = web::Data::new(AppState {
         db,
         jwt: JwtKeys::new(secret.as_bytes()),
@@ -137,6 +139,9 @@ fn serve() -> ExitCode {
             }
         }
         let _ = std::io::stdout().flush();
+        // The job queue's worker shares the process; jobs it was running when the process
+        // stopped run again once their lease ends. Capabilities register their job kinds here.
+        actix_web::rt::spawn(Worker::new(job_db).run());
         tracing::info!(backend = ?config.backend, "started");
         // actix stops gracefully on SIGTERM and SIGINT: in-flight requests finish first.
         match server.run().await {

@@ -91,4 +91,31 @@ diesel::joinable!(programs -> organizations (organization_id));
 diesel::joinable!(participants -> programs (program_id));
 diesel::joinable!(participants -> people (person_id));
 diesel::joinable!(api_keys -> people (created_by));
-diesel::allow_tables_to_appear_in_same_query!(organizations, people, programs, participants, refresh_tokens, api_keys);
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    people,
+    programs,
+    participants,
+    refresh_tokens,
+    api_keys,
+    jobs
+);
+
+diesel::table! {
+    jobs (id) {
+        id -> Text,
+        organization_id -> Nullable<Text>,
+        kind -> Text,
+        payload -> Text,
+        dedupe_key -> Nullable<Text>,
+        status -> Text,
+        run_at -> Timestamp,
+        attempts -> Integer,
+        max_attempts -> Integer,
+        last_error -> Nullable<Text>,
+        locked_by -> Nullable<Text>,
+        locked_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}

@@ -1,5 +1,7 @@
 //! The two migration trees stay in step, and both run up, down and up again.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -12,13 +14,14 @@ use diesel::sqlite::Sqlite;
 use diesel_migrations::MigrationHarness;
 
 /// Every table of `schema.rs`.
-const TABLES: [&str; 6] = [
+const TABLES: [&str; 7] = [
     "organizations",
     "people",
     "programs",
     "participants",
     "refresh_tokens",
     "api_keys",
+    "jobs",
 ];
 
 fn names(backend: &str) -> BTreeSet<String> {
@@ -71,16 +74,7 @@ fn sqlite_migrations_run_up_down_up() {
 
 #[test]
 fn postgres_migrations_run_up_down_up() {
-    let admin_url =
-        std::env::var("COHORT_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let mut admin = PgConnection::establish(&admin_url)
-        .unwrap_or_else(|e| panic!("PostgreSQL is required for the tests ({admin_url}): {e}"));
-    let name = format!("cohort_m_{}", uuid::Uuid::now_v7().simple());
-    admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
-    let url = match admin_url.rsplit_once('/') {
-        Some((base, _)) => format!("{base}/{name}"),
-        None => panic!("COHORT_TEST_PG_URL must end with a database name"),
-    };
+    let (name, url) = common::pg_database("cohort_m");
     {
         let mut conn = PgConnection::establish(&url).unwrap();
         conn.run_pending_migrations(POSTGRES_MIGRATIONS).unwrap();
@@ -93,7 +87,5 @@ fn postgres_migrations_run_up_down_up() {
         conn.run_pending_migrations(POSTGRES_MIGRATIONS).unwrap();
         count_every_table(&mut conn);
     }
-    admin
-        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .unwrap();
+    common::drop_pg_database(&name);
 }

@@ -1,0 +1,220 @@
+//! The durable job queue. Work is enqueued in the same transaction as the
+//! change that causes it (the transactional outbox), claimed by workers with
+//! a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the writer's turn on
+//! SQLite), retried with backoff and parked as dead when attempts run out.
+//! A worker that dies mid-job loses its lease, and the job runs again.
+
+pub mod worker;
+
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use cohort_domain::jobs::{AfterFailure, RetryPolicy};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
+use uuid::Uuid;
+
+use crate::db::{self, DbConn};
+use crate::error::ApiError;
+use crate::schema::jobs;
+
+pub const QUEUED: &str = "queued";
+pub const RUNNING: &str = "running";
+pub const DONE: &str = "done";
+pub const DEAD: &str = "dead";
+
+/// Work to do later: `kind` names the handler, `payload` is its input.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub organization_id: Option<Uuid>,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    /// Enqueueing a second job with the same key adds nothing (one delivery per recipient and cause).
+    pub dedupe_key: Option<String>,
+    pub run_at: NaiveDateTime,
+    pub max_attempts: i32,
+}
+
+impl NewJob {
+    pub fn now(kind: &str, payload: serde_json::Value) -> Self {
+        Self {
+            organization_id: None,
+            kind: kind.to_owned(),
+            payload,
+            dedupe_key: None,
+            run_at: db::now(),
+            max_attempts: RetryPolicy::default().max_attempts as i32,
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = jobs)]
+struct JobRow {
+    id: String,
+    organization_id: Option<String>,
+    kind: String,
+    payload: String,
+    dedupe_key: Option<String>,
+    status: &'static str,
+    run_at: NaiveDateTime,
+    attempts: i32,
+    max_attempts: i32,
+    created_at: NaiveDateTime,
+}
+
+/// Adds a job on `conn`, inside the caller's transaction. Returns false when the dedupe key was taken.
+pub fn enqueue(conn: &mut DbConn, job: NewJob) -> Result<bool, ApiError> {
+    let row = JobRow {
+        id: db::new_id(),
+        organization_id: job.organization_id.map(|o| o.to_string()),
+        kind: job.kind,
+        payload: job.payload.to_string(),
+        dedupe_key: job.dedupe_key,
+        status: QUEUED,
+        run_at: job.run_at,
+        attempts: 0,
+        max_attempts: job.max_attempts,
+        created_at: db::now(),
+    };
+    // `ON CONFLICT DO NOTHING` is not part of what `MultiConnection` abstracts.
+    let added = match conn {
+        DbConn::Sqlite(c) => diesel::insert_into(jobs::table)
+            .values(&row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        DbConn::Postgres(c) => diesel::insert_into(jobs::table)
+            .values(&row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    Ok(added == 1)
+}
+
+/// A claimed job, leased to one worker.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Job {
+    #[diesel(sql_type = Text)]
+    pub id: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub organization_id: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Text)]
+    pub payload: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub dedupe_key: Option<String>,
+    /// This run's number, from 1.
+    #[diesel(sql_type = Integer)]
+    pub attempts: i32,
+    #[diesel(sql_type = Integer)]
+    pub max_attempts: i32,
+}
+
+const CLAIM_POSTGRES: &str =
+    "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, locked_until = $2 \
+     WHERE id IN (SELECT id FROM jobs \
+       WHERE (status = 'queued' AND run_at <= $3) OR (status = 'running' AND locked_until < $3) \
+       ORDER BY run_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
+     RETURNING id, organization_id, kind, payload, dedupe_key, attempts, max_attempts";
+
+/// SQLite has one writer at a time (the caller holds the writer's turn), so no row locks are needed.
+const CLAIM_SQLITE: &str =
+    "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = ?1, locked_until = ?2 \
+     WHERE id IN (SELECT id FROM jobs \
+       WHERE (status = 'queued' AND run_at <= ?3) OR (status = 'running' AND locked_until < ?3) \
+       ORDER BY run_at LIMIT ?4) \
+     RETURNING id, organization_id, kind, payload, dedupe_key, attempts, max_attempts";
+
+/// Leases up to `limit` due jobs (and jobs whose lease ran out) to `worker` until `now + lease`.
+pub fn claim(
+    conn: &mut DbConn,
+    worker: &str,
+    now: NaiveDateTime,
+    lease: Duration,
+    limit: i64,
+) -> Result<Vec<Job>, ApiError> {
+    let until = now + chrono::Duration::from_std(lease).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let claimed = match conn {
+        DbConn::Postgres(c) => diesel::sql_query(CLAIM_POSTGRES)
+            .bind::<Text, _>(worker)
+            .bind::<Timestamp, _>(until)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .load(c)?,
+        DbConn::Sqlite(c) => diesel::sql_query(CLAIM_SQLITE)
+            .bind::<Text, _>(worker)
+            .bind::<Timestamp, _>(until)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .load(c)?,
+    };
+    Ok(claimed)
+}
+
+/// Marks a job done, if `worker` still holds it.
+pub fn complete(conn: &mut DbConn, job: &Job, worker: &str) -> Result<bool, ApiError> {
+    let n = diesel::update(jobs::table.find(&job.id).filter(jobs::locked_by.eq(worker)))
+        .set((
+            jobs::status.eq(DONE),
+            jobs::finished_at.eq(db::now()),
+            jobs::locked_by.eq(None::<String>),
+            jobs::locked_until.eq(None::<NaiveDateTime>),
+            jobs::last_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Records a failed run: the job waits for its next try, or is parked as dead.
+pub fn fail(
+    conn: &mut DbConn,
+    job: &Job,
+    worker: &str,
+    error: &str,
+    policy: &RetryPolicy,
+    now: NaiveDateTime,
+    unit: f64,
+) -> Result<AfterFailure, ApiError> {
+    let policy = RetryPolicy {
+        max_attempts: job.max_attempts.max(1) as u32,
+        ..*policy
+    };
+    let outcome = policy.after_failure(job.attempts.max(1) as u32, unit);
+    let error: String = error.chars().take(2000).collect();
+    let target = jobs::table.find(&job.id).filter(jobs::locked_by.eq(worker));
+    match outcome {
+        AfterFailure::RetryIn(delay) => {
+            let run_at = now + chrono::Duration::from_std(delay).map_err(|e| ApiError::Internal(e.to_string()))?;
+            diesel::update(target)
+                .set((
+                    jobs::status.eq(QUEUED),
+                    jobs::run_at.eq(run_at),
+                    jobs::last_error.eq(error),
+                    jobs::locked_by.eq(None::<String>),
+                    jobs::locked_until.eq(None::<NaiveDateTime>),
+                ))
+                .execute(conn)?;
+        }
+        AfterFailure::Dead => {
+            diesel::update(target)
+                .set((
+                    jobs::status.eq(DEAD),
+                    jobs::finished_at.eq(now),
+                    jobs::last_error.eq(error),
+                    jobs::locked_by.eq(None::<String>),
+                    jobs::locked_until.eq(None::<NaiveDateTime>),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(outcome)
+}
+
+/// How many jobs are in each status, for health checks and tests.
+pub fn counts(conn: &mut DbConn) -> Result<Vec<(String, i64)>, ApiError> {
+    Ok(jobs::table
+        .group_by(jobs::status)
+        .select((jobs::status, diesel::dsl::count_star()))
+        .load(conn)?)
+}
