@@ -80,7 +80,11 @@ fn fill(template: &str, v: &Victim) -> String {
     } else {
         "unmapped"
     };
-    let path = template.replace("{id}", id).replace("{participant_id}", &v.participant);
+    // `{key}` names one of the product's emails, not an object: each organisation has its own wording.
+    let path = template
+        .replace("{id}", id)
+        .replace("{participant_id}", &v.participant)
+        .replace("{key}", "invitation");
     assert!(
         !path.contains('{') && !path.contains("unmapped"),
         "map the parameters of {template} in tenancy.rs"
@@ -158,7 +162,7 @@ both_backends!(
             let (status, body) = app
                 .call(method.clone(), &path, Auth::Bearer(&admin_b), example_body(&doc, op))
                 .await;
-            if template.contains('{') {
+            if template.contains("{id}") {
                 assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {body}");
             }
             let text = body.to_string();

@@ -236,6 +236,17 @@ fn ensure_postgres() -> Result {
     Err("PostgreSQL does not answer on 127.0.0.1:5432; the PostgreSQL half of the tests cannot be skipped".into())
 }
 
+/// Python's aiosmtpd in `.tools/venv`: the real SMTP server the email tests send to.
+fn ensure_aiosmtpd() -> Result {
+    let venv = root().join(".tools/venv");
+    let python = venv.join("bin/python");
+    if works(Command::new(&python).args(["-c", "import aiosmtpd"])) {
+        return Ok(());
+    }
+    status(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    status(Command::new(&python).args(["-m", "pip", "install", "--quiet", "aiosmtpd"]))
+}
+
 /// Debian's Chromium and its driver, for the browser tests.
 fn ensure_chromium() -> Result {
     if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
@@ -258,8 +269,9 @@ fn test() -> Result {
     status(cargo().args(["fmt", "--all", "--check"]))?;
     step("PostgreSQL");
     ensure_postgres()?;
-    step("Chromium");
+    step("Chromium and an SMTP server for the tests");
     ensure_chromium()?;
+    ensure_aiosmtpd()?;
     step("dashboard");
     dashboard(false)?;
     step("cohort binary");

@@ -4,6 +4,7 @@
 //! cannot drift apart.
 
 pub mod auth;
+pub mod messaging;
 pub mod organization;
 pub mod page;
 pub mod people;
@@ -11,6 +12,7 @@ pub mod problem;
 pub mod programs;
 
 pub use auth::*;
+pub use messaging::*;
 pub use organization::*;
 pub use page::*;
 pub use people::*;

@@ -14,7 +14,7 @@ use utoipa_actix_web::{scope, AppExt};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::ApiError;
-use crate::{auth, extract, health, organization, people, programs, request_id, AppState};
+use crate::{auth, extract, health, messaging, organization, people, programs, request_id, AppState};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -32,6 +32,7 @@ use crate::{auth, extract, health, organization, people, programs, request_id, A
         (name = "people", description = "People of the organisation"),
         (name = "programs", description = "Programs"),
         (name = "participants", description = "Who takes part in a program"),
+        (name = "email-templates", description = "The emails Cohort sends, in the organisation's words"),
         (name = "operations", description = "Health checks"),
     )
 )]
@@ -86,7 +87,13 @@ where
             .service(programs::list_participants)
             .service(programs::add_participant)
             .service(programs::add_participants)
-            .service(programs::remove_participant),
+            .service(programs::remove_participant)
+            .service(messaging::email::list_templates)
+            .service(messaging::email::get_template)
+            .service(messaging::email::update_template)
+            .service(messaging::email::reset_template)
+            .service(messaging::email::preview_template)
+            .service(messaging::email::send_test_email),
     )
 }
 

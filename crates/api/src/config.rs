@@ -30,6 +30,9 @@ pub struct Config {
     pub dashboard_dir: PathBuf,
     pub db_pool_size: u32,
     pub log_filter: String,
+    /// `None`: emails go to the log.
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
 }
 
 /// Reads the configuration through `get`, so tests can pass a map instead of the process environment.
@@ -81,7 +84,15 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
             .filter(|n| (1..=256).contains(n))
             .ok_or_else(|| err("COHORT_DB_POOL_SIZE", format!("\"{v}\" is not a number from 1 to 256")))?,
     };
+    let smtp_url = non_empty("COHORT_SMTP_URL");
+    let mail_from = non_empty("COHORT_MAIL_FROM").unwrap_or_else(|| "Cohort <no-reply@cohort.invalid>".into());
+    crate::messaging::transport::Mailer::new(None, &mail_from).map_err(|e| err("COHORT_MAIL_FROM", e))?;
+    if let Some(url) = &smtp_url {
+        crate::messaging::transport::Mailer::new(Some(url), &mail_from).map_err(|e| err("COHORT_SMTP_URL", e))?;
+    }
     Ok(Config {
+        smtp_url,
+        mail_from,
         database_url,
         backend,
         bind,
@@ -130,6 +141,8 @@ mod tests {
             ("COHORT_JWT_SECRET", "too-short"),
             ("COHORT_DEMO_DATA", "maybe"),
             ("COHORT_DB_POOL_SIZE", "0"),
+            ("COHORT_SMTP_URL", "ftp://mail.example.org"),
+            ("COHORT_MAIL_FROM", "not an address"),
         ] {
             let e = load(&[(var, value)]).unwrap_err();
             assert_eq!(e.var, var, "{e}");

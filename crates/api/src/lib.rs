@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod jobs;
+pub mod messaging;
 pub mod organization;
 pub mod paging;
 pub mod people;

@@ -5,12 +5,14 @@
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use actix_web::{web, HttpServer};
 use cohort_api::auth::tokens::{hash_password, random_token, JwtKeys};
 use cohort_api::config::{self, Config};
 use cohort_api::db::Db;
 use cohort_api::jobs::worker::Worker;
+use cohort_api::messaging::{email, transport::Mailer};
 use cohort_api::{app, demo, AppState};
 use cohort_domain::{auth::check_password, people::Email, tenancy};
 
@@ -114,6 +116,10 @@ fn serve() -> ExitCode {
         Err(e) => return fail(&format!("cannot create the demo organisation: {e}")),
     }
     let job_db = db.clone();
+    let mailer = match Mailer::new(config.smtp_url.as_deref(), &config.mail_from) {
+        Ok(m) => Arc::new(m),
+        Err(e) => return fail(&format!("COHORT_SMTP_URL: {e}")),
+    };
     let state = web::Data::new(AppState {
         db,
         jwt: JwtKeys::new(secret.as_bytes()),
@@ -141,7 +147,10 @@ fn serve() -> ExitCode {
         let _ = std::io::stdout().flush();
         // The job queue's worker shares the process; jobs it was running when the process
         // stopped run again once their lease ends. Capabilities register their job kinds here.
-        actix_web::rt::spawn(Worker::new(job_db).run());
+        let worker = Worker::new(job_db.clone()).handle(email::JOB_KIND, move |job| {
+            email::deliver(job_db.clone(), mailer.clone(), job)
+        });
+        actix_web::rt::spawn(worker.run());
         tracing::info!(backend = ?config.backend, "started");
         // actix stops gracefully on SIGTERM and SIGINT: in-flight requests finish first.
         match server.run().await {

@@ -119,3 +119,26 @@ diesel::table! {
         finished_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    email_templates (id) {
+        id -> Text,
+        organization_id -> Text,
+        template_key -> Text,
+        subject -> Text,
+        html -> Text,
+        text -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    email_deliveries (delivery_key) {
+        delivery_key -> Text,
+        organization_id -> Nullable<Text>,
+        recipient -> Text,
+        subject -> Text,
+        transport -> Text,
+        sent_at -> Timestamp,
+    }
+}

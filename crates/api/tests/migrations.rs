@@ -14,7 +14,7 @@ use diesel::sqlite::Sqlite;
 use diesel_migrations::MigrationHarness;
 
 /// Every table of `schema.rs`.
-const TABLES: [&str; 7] = [
+const TABLES: [&str; 9] = [
     "organizations",
     "people",
     "programs",
@@ -22,6 +22,8 @@ const TABLES: [&str; 7] = [
     "refresh_tokens",
     "api_keys",
     "jobs",
+    "email_templates",
+    "email_deliveries",
 ];
 
 fn names(backend: &str) -> BTreeSet<String> {

@@ -1,0 +1,390 @@
+//! Email templates per organisation, their preview, and delivery through the
+//! outbox: `queue_email` runs in the caller's transaction; the `email` job
+//! renders and sends, once per delivery key.
+
+use std::sync::Arc;
+
+use actix_web::{delete, get, post, put, web, HttpResponse};
+use chrono::NaiveDateTime;
+use cohort_api_types::{
+    EmailTemplate, EmailTemplateList, PreviewEmail, Problem, RenderedEmail, TestEmailQueued, UpdateEmailTemplate,
+};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::templates::{self, EmailKind};
+use super::transport::Mailer;
+use crate::auth::Caller;
+use crate::db::{self, Db, DbConn};
+use crate::error::ApiError;
+use crate::extract::Body;
+use crate::jobs::{self, Job, NewJob};
+use crate::schema::{email_deliveries, email_templates};
+use crate::{organization, people, AppState};
+
+pub const JOB_KIND: &str = "email";
+const MAX_TEMPLATE_CHARS: usize = 100_000;
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = email_templates)]
+struct TemplateRow {
+    id: String,
+    organization_id: String,
+    template_key: String,
+    subject: String,
+    html: String,
+    text: String,
+    updated_at: NaiveDateTime,
+}
+
+fn custom(conn: &mut DbConn, org: Uuid, key: &str) -> Result<Option<TemplateRow>, ApiError> {
+    Ok(email_templates::table
+        .filter(email_templates::organization_id.eq(org.to_string()))
+        .filter(email_templates::template_key.eq(key))
+        .select(TemplateRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+fn to_api(kind: &EmailKind, row: Option<TemplateRow>) -> EmailTemplate {
+    let (subject, html, text, customized) = match row {
+        Some(r) => (r.subject, r.html, r.text, true),
+        None => (
+            kind.subject.to_owned(),
+            kind.html.to_owned(),
+            kind.text.to_owned(),
+            false,
+        ),
+    };
+    EmailTemplate {
+        key: kind.key.to_owned(),
+        name: kind.name.to_owned(),
+        description: kind.description.to_owned(),
+        subject,
+        html,
+        text,
+        customized,
+        placeholders: kind.placeholders(),
+    }
+}
+
+fn kind_of(key: &str) -> Result<&'static EmailKind, ApiError> {
+    templates::kind(key).ok_or(ApiError::NotFound)
+}
+
+/// The organisation's wording of `key`, or the default.
+fn effective(conn: &mut DbConn, org: Uuid, kind: &'static EmailKind) -> Result<EmailTemplate, ApiError> {
+    Ok(to_api(kind, custom(conn, org, kind.key)?))
+}
+
+/// Queues an email in the caller's transaction. The delivery key names the message
+/// (cause and recipient): queueing it again, or running its job twice, sends it once.
+pub fn queue_email(
+    conn: &mut DbConn,
+    org: Uuid,
+    template: &str,
+    to: &str,
+    context: Value,
+    delivery_key: &str,
+) -> Result<bool, ApiError> {
+    let payload = json!({"template": template, "to": to, "context": context, "delivery_key": delivery_key});
+    jobs::enqueue(
+        conn,
+        NewJob {
+            organization_id: Some(org),
+            dedupe_key: Some(format!("email:{delivery_key}")),
+            ..NewJob::now(JOB_KIND, payload)
+        },
+    )
+}
+
+#[derive(Serialize, Deserialize)]
+struct EmailJob {
+    template: String,
+    to: String,
+    context: Value,
+    delivery_key: String,
+}
+
+/// The `email` job: render in the organisation's wording and send, unless this delivery key was sent already.
+pub async fn deliver(db: Db, mailer: Arc<Mailer>, job: Job) -> Result<(), String> {
+    let input: EmailJob = serde_json::from_str(&job.payload).map_err(|e| format!("bad email job: {e}"))?;
+    let org = job
+        .organization_id
+        .as_deref()
+        .map(db::id)
+        .ok_or("email job without organisation")?;
+    let kind = templates::kind(&input.template).ok_or(format!("unknown email template {}", input.template))?;
+    let key = input.delivery_key.clone();
+    let (sent, template) = db
+        .read(move |conn| {
+            let sent = email_deliveries::table.find(&key).count().get_result::<i64>(conn)? > 0;
+            Ok((sent, effective(conn, org, kind)?))
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    if sent {
+        return Ok(());
+    }
+    let rendered = templates::render(&template.subject, &template.html, &template.text, &input.context)
+        .map_err(|errors| format!("template {} does not render: {errors:?}", input.template))?;
+    let (to, key, subject) = (input.to.clone(), input.delivery_key.clone(), rendered.subject.clone());
+    let transport = mailer.name();
+    web::block(move || mailer.send(&to, &rendered, &key))
+        .await
+        .map_err(|e| e.to_string())??;
+    let (to, key) = (input.to, input.delivery_key);
+    db.write(move |conn| {
+        let row = (
+            email_deliveries::delivery_key.eq(key),
+            email_deliveries::organization_id.eq(Some(org.to_string())),
+            email_deliveries::recipient.eq(to),
+            email_deliveries::subject.eq(subject),
+            email_deliveries::transport.eq(transport),
+            email_deliveries::sent_at.eq(db::now()),
+        );
+        diesel::insert_into(email_deliveries::table).values(row).execute(conn)?;
+        Ok(())
+    })
+    .await
+    .map_err(|e| e.to_string())
+}
+
+/// Every email Cohort sends, in the organisation's wording.
+#[utoipa::path(
+    tag = "email-templates",
+    responses(
+        (status = 200, description = "The emails, customised or default", body = EmailTemplateList),
+        (status = 403, description = "Not an admin", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/email-templates")]
+pub async fn list_templates(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<web::Json<EmailTemplateList>, ApiError> {
+    caller.require_admin()?;
+    let org = caller.org;
+    let items = state
+        .db
+        .read(move |conn| templates::KINDS.iter().map(|kind| effective(conn, org, kind)).collect())
+        .await?;
+    Ok(web::Json(EmailTemplateList { items }))
+}
+
+/// One email's wording.
+#[utoipa::path(
+    tag = "email-templates",
+    params(("key" = String, Path, description = "The email, e.g. `invitation`")),
+    responses(
+        (status = 200, description = "The email, customised or default", body = EmailTemplate),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such email", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/email-templates/{key}")]
+pub async fn get_template(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: web::Path<String>,
+) -> Result<web::Json<EmailTemplate>, ApiError> {
+    caller.require_admin()?;
+    let (org, kind) = (caller.org, kind_of(&key)?);
+    Ok(web::Json(state.db.read(move |conn| effective(conn, org, kind)).await?))
+}
+
+fn check_parts(
+    kind: &EmailKind,
+    organization: &str,
+    subject: &str,
+    html: &str,
+    text: &str,
+) -> Result<RenderedEmail, ApiError> {
+    let mut problems = Vec::new();
+    for (field, value) in [("subject", subject), ("html", html), ("text", text)] {
+        if value.chars().count() > MAX_TEMPLATE_CHARS {
+            problems.push(cohort_api_types::FieldError::new(
+                field,
+                format!("at most {MAX_TEMPLATE_CHARS} characters"),
+            ));
+        }
+    }
+    if subject.trim().is_empty() {
+        problems.push(cohort_api_types::FieldError::new("subject", "must not be empty"));
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::Validation(problems));
+    }
+    templates::render(subject, html, text, &kind.sample(organization)).map_err(ApiError::Validation)
+}
+
+/// Saves the organisation's wording of an email. Placeholders the email does not offer, or a
+/// template that does not parse, are refused with the part that is wrong.
+#[utoipa::path(
+    tag = "email-templates",
+    params(("key" = String, Path, description = "The email, e.g. `invitation`")),
+    request_body = UpdateEmailTemplate,
+    responses(
+        (status = 200, description = "The saved wording", body = EmailTemplate),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such email", body = Problem),
+        (status = 422, description = "An unknown placeholder or a template that does not parse", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[put("/email-templates/{key}")]
+pub async fn update_template(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: web::Path<String>,
+    Body(input): Body<UpdateEmailTemplate>,
+) -> Result<web::Json<EmailTemplate>, ApiError> {
+    caller.require_admin()?;
+    let (org, kind) = (caller.org, kind_of(&key)?);
+    let saved = state
+        .db
+        .write(move |conn| {
+            let organization = organization::repo::get(conn, org)?.name;
+            check_parts(kind, &organization, &input.subject, &input.html, &input.text)?;
+            let row = TemplateRow {
+                id: db::new_id(),
+                organization_id: org.to_string(),
+                template_key: kind.key.to_owned(),
+                subject: input.subject,
+                html: input.html,
+                text: input.text,
+                updated_at: db::now(),
+            };
+            match custom(conn, org, kind.key)? {
+                Some(existing) => {
+                    diesel::update(email_templates::table.find(&existing.id))
+                        .set(TemplateRow {
+                            id: existing.id.clone(),
+                            ..row
+                        })
+                        .execute(conn)?;
+                }
+                None => {
+                    diesel::insert_into(email_templates::table).values(&row).execute(conn)?;
+                }
+            }
+            effective(conn, org, kind)
+        })
+        .await?;
+    Ok(web::Json(saved))
+}
+
+/// Returns an email to its default wording.
+#[utoipa::path(
+    tag = "email-templates",
+    params(("key" = String, Path, description = "The email, e.g. `invitation`")),
+    responses(
+        (status = 204, description = "The default applies again"),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such email", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[delete("/email-templates/{key}")]
+pub async fn reset_template(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let (org, kind) = (caller.org, kind_of(&key)?);
+    state
+        .db
+        .write(move |conn| {
+            diesel::delete(
+                email_templates::table
+                    .filter(email_templates::organization_id.eq(org.to_string()))
+                    .filter(email_templates::template_key.eq(kind.key)),
+            )
+            .execute(conn)?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Renders an email with sample data: the saved wording, or the parts given here.
+#[utoipa::path(
+    tag = "email-templates",
+    params(("key" = String, Path, description = "The email, e.g. `invitation`")),
+    request_body = PreviewEmail,
+    responses(
+        (status = 200, description = "The email as a recipient would see it", body = RenderedEmail),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such email", body = Problem),
+        (status = 422, description = "An unknown placeholder or a template that does not parse", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[post("/email-templates/{key}/preview")]
+pub async fn preview_template(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: web::Path<String>,
+    Body(input): Body<PreviewEmail>,
+) -> Result<web::Json<RenderedEmail>, ApiError> {
+    caller.require_admin()?;
+    let (org, kind) = (caller.org, kind_of(&key)?);
+    let rendered = state
+        .db
+        .read(move |conn| {
+            let saved = effective(conn, org, kind)?;
+            let organization = organization::repo::get(conn, org)?.name;
+            check_parts(
+                kind,
+                &organization,
+                input.subject.as_deref().unwrap_or(&saved.subject),
+                input.html.as_deref().unwrap_or(&saved.html),
+                input.text.as_deref().unwrap_or(&saved.text),
+            )
+        })
+        .await?;
+    Ok(web::Json(rendered))
+}
+
+/// Sends the email, with sample data, to the caller, through the outbox like every email.
+#[utoipa::path(
+    tag = "email-templates",
+    params(("key" = String, Path, description = "The email, e.g. `invitation`")),
+    responses(
+        (status = 202, description = "The email is queued", body = TestEmailQueued),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such email", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[post("/email-templates/{key}/test")]
+pub async fn send_test_email(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let (org, person, kind) = (caller.org, caller.person, kind_of(&key)?);
+    let queued = state
+        .db
+        .write(move |conn| {
+            let me = people::repo::get(conn, org, person)?;
+            let organization = organization::repo::get(conn, org)?.name;
+            let mut context = kind.sample(&organization);
+            let first_name = me.name.split_whitespace().next().unwrap_or(&me.name).to_owned();
+            context["recipient"] = json!({"first_name": first_name, "name": me.name, "email": me.email});
+            let delivery_key = format!("test-{}:{}", kind.key, db::new_id());
+            queue_email(conn, org, kind.key, &me.email, context, &delivery_key)?;
+            Ok(TestEmailQueued {
+                to: me.email,
+                delivery_key,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Accepted().json(queued))
+}

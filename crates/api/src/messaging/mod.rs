@@ -1,0 +1,5 @@
+//! Messages: email templates and their delivery through the outbox and job queue.
+
+pub mod email;
+pub mod templates;
+pub mod transport;

@@ -1,0 +1,2 @@
+DROP TABLE email_deliveries;
+DROP TABLE email_templates;
