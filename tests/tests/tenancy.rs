@@ -14,6 +14,7 @@ struct Victim {
     program: String,
     participant: String,
     api_key: String,
+    notification: String,
     markers: Vec<String>,
 }
 
@@ -45,12 +46,22 @@ async fn victim(app: &TestApp, admin: &str) -> Victim {
         .await;
     let (_, me) = app.get("/api/v1/me", admin).await;
     let participant = participant["id"].as_str().unwrap().to_owned();
+    let (status, notification) = app
+        .post(
+            &format!("/api/v1/people/{person}/notifications"),
+            admin,
+            json!({"title": "Orga Secret Notice"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let notification = notification["id"].as_str().unwrap().to_owned();
     let api_key = key["key"]["id"].as_str().unwrap().to_owned();
     let markers = vec![
         person.clone(),
         program.clone(),
         participant.clone(),
         api_key.clone(),
+        notification.clone(),
         me["organization"]["id"].as_str().unwrap().to_owned(),
         me["person"]["id"].as_str().unwrap().to_owned(),
         "Peer Mentoring Demo".into(),
@@ -65,6 +76,7 @@ async fn victim(app: &TestApp, admin: &str) -> Victim {
         program,
         participant,
         api_key,
+        notification,
         markers,
     }
 }
@@ -77,6 +89,8 @@ fn fill(template: &str, v: &Victim) -> String {
         &v.program
     } else if template.starts_with("/api/v1/api-keys/") {
         &v.api_key
+    } else if template.starts_with("/api/v1/notifications/") {
+        &v.notification
     } else {
         "unmapped"
     };
@@ -137,12 +151,15 @@ both_backends!(
         assert_eq!(public, expected_public.iter().map(|s| s.to_string()).collect());
 
         let mut walked = public.len();
-        // A non-admin of organisation A: only their own view and the organisation's settings.
+        // A non-admin of organisation A: their own view, feed and the organisation's settings; nothing else.
         for (template, method, op) in operations.iter().filter(|(_, _, op)| !is_public(op)) {
-            let allowed = matches!(
-                (method.as_str(), template.as_str()),
-                ("GET", "/api/v1/me" | "/api/v1/organization")
-            );
+            let expected = match (method.as_str(), template.as_str()) {
+                ("GET", "/api/v1/me" | "/api/v1/organization" | "/api/v1/notifications") => StatusCode::OK,
+                ("POST", "/api/v1/notifications/read-all") => StatusCode::NO_CONTENT,
+                // Someone else's notification does not exist for them.
+                ("POST", "/api/v1/notifications/{id}/read") => StatusCode::NOT_FOUND,
+                _ => StatusCode::FORBIDDEN,
+            };
             let path = fill(template, &v);
             let (status, body) = app
                 .call(
@@ -152,7 +169,6 @@ both_backends!(
                     example_body(&doc, op),
                 )
                 .await;
-            let expected = if allowed { StatusCode::OK } else { StatusCode::FORBIDDEN };
             assert_eq!(status, expected, "non-admin {method} {path}: {body}");
         }
         // Organisation B's admin on organisation A's objects.

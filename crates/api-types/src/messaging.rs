@@ -91,3 +91,65 @@ pub struct TestEmailQueued {
     pub to: String,
     pub delivery_key: String,
 }
+
+/// An entry of a person's in-app feed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e70", "kind": "step_published",
+    "title": "Schedule your first meeting", "body": "Find a time that suits you both.",
+    "link": "/steps/0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e71", "created_at": "2026-11-23T09:00:00Z", "read_at": null
+})))]
+pub struct Notification {
+    pub id: uuid::Uuid,
+    /// What caused it: `message`, `step_published`, `pairing_created`, …
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub link: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub read_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A page of the caller's feed, newest first, with how many are unread in all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "items": [{"id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e70", "kind": "message", "title": "From your program team",
+               "body": "Welcome aboard!", "link": null, "created_at": "2026-11-23T09:00:00Z", "read_at": null}],
+    "next_cursor": null, "unread_count": 1
+})))]
+pub struct NotificationPage {
+    pub items: Vec<Notification>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    pub unread_count: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct NotificationsQuery {
+    /// Only unread notifications.
+    #[serde(default)]
+    pub unread: Option<bool>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
+    pub limit: Option<u32>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// A message from the program team to one person's in-app feed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"title": "From your program team", "body": "Welcome aboard!"})))]
+#[serde(deny_unknown_fields)]
+pub struct SendNotification {
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+}

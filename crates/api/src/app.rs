@@ -33,6 +33,7 @@ use crate::{auth, extract, health, messaging, organization, people, programs, re
         (name = "programs", description = "Programs"),
         (name = "participants", description = "Who takes part in a program"),
         (name = "email-templates", description = "The emails Cohort sends, in the organisation's words"),
+        (name = "notifications", description = "Each person's in-app feed"),
         (name = "operations", description = "Health checks"),
     )
 )]
@@ -93,7 +94,11 @@ where
             .service(messaging::email::update_template)
             .service(messaging::email::reset_template)
             .service(messaging::email::preview_template)
-            .service(messaging::email::send_test_email),
+            .service(messaging::email::send_test_email)
+            .service(messaging::notifications::list_notifications)
+            .service(messaging::notifications::mark_all_read)
+            .service(messaging::notifications::mark_read)
+            .service(messaging::notifications::send_notification),
     )
 }
 

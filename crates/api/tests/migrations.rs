@@ -14,7 +14,7 @@ use diesel::sqlite::Sqlite;
 use diesel_migrations::MigrationHarness;
 
 /// Every table of `schema.rs`.
-const TABLES: [&str; 9] = [
+const TABLES: [&str; 10] = [
     "organizations",
     "people",
     "programs",
@@ -24,6 +24,7 @@ const TABLES: [&str; 9] = [
     "jobs",
     "email_templates",
     "email_deliveries",
+    "notifications",
 ];
 
 fn names(backend: &str) -> BTreeSet<String> {

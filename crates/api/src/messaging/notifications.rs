@@ -1,0 +1,258 @@
+//! In-app notifications: each person's feed, unread counts, read state, and
+//! messages from the program team.
+
+use actix_web::{get, post, web, HttpResponse};
+use chrono::NaiveDateTime;
+use cohort_api_types::{Notification, NotificationPage, NotificationsQuery, Problem, SendNotification};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::db::{self, DbConn};
+use crate::error::{ApiError, Problems};
+use crate::extract::Body;
+use crate::paging::PageRequest;
+use crate::schema::notifications;
+use crate::{people, AppState};
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = notifications)]
+pub struct NotificationRow {
+    pub id: String,
+    pub organization_id: String,
+    pub person_id: String,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub link: Option<String>,
+    pub dedupe_key: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub read_at: Option<NaiveDateTime>,
+}
+
+impl NotificationRow {
+    fn into_api(self) -> Notification {
+        Notification {
+            id: db::id(&self.id),
+            kind: self.kind,
+            title: self.title,
+            body: self.body,
+            link: self.link,
+            created_at: db::utc(self.created_at),
+            read_at: self.read_at.map(db::utc),
+        }
+    }
+}
+
+/// What to put in someone's feed.
+pub struct NewNotification<'a> {
+    pub kind: &'a str,
+    pub title: &'a str,
+    pub body: &'a str,
+    pub link: Option<&'a str>,
+    /// A second notification with the same key is not added.
+    pub dedupe_key: Option<String>,
+}
+
+/// Adds a notification in the caller's transaction; false when its dedupe key was used already.
+pub fn notify(
+    conn: &mut DbConn,
+    org: Uuid,
+    person: Uuid,
+    new: NewNotification,
+) -> Result<Option<Notification>, ApiError> {
+    let row = NotificationRow {
+        id: db::new_id(),
+        organization_id: org.to_string(),
+        person_id: person.to_string(),
+        kind: new.kind.to_owned(),
+        title: new.title.to_owned(),
+        body: new.body.to_owned(),
+        link: new.link.map(str::to_owned),
+        dedupe_key: new.dedupe_key,
+        created_at: db::now(),
+        read_at: None,
+    };
+    let added = match conn {
+        DbConn::Sqlite(c) => diesel::insert_into(notifications::table)
+            .values(&row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        DbConn::Postgres(c) => diesel::insert_into(notifications::table)
+            .values(&row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    Ok((added == 1).then(|| row.into_api()))
+}
+
+/// One person's notifications.
+fn feed(org: Uuid, person: Uuid) -> notifications::BoxedQuery<'static, db::MultiBackend> {
+    notifications::table
+        .filter(notifications::organization_id.eq(org.to_string()))
+        .filter(notifications::person_id.eq(person.to_string()))
+        .into_boxed()
+}
+
+/// The caller's notifications, newest first, with the unread count.
+#[utoipa::path(
+    tag = "notifications",
+    params(NotificationsQuery),
+    responses((status = 200, description = "A page of the caller's feed", body = NotificationPage)),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/notifications")]
+pub async fn list_notifications(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<NotificationsQuery>,
+) -> Result<web::Json<NotificationPage>, ApiError> {
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let (org, person, unread_only) = (caller.org, caller.person, query.unread.unwrap_or(false));
+    let result = state
+        .db
+        .read(move |conn| {
+            let mut items = feed(org, person)
+                .select(NotificationRow::as_select())
+                .order(notifications::id.desc())
+                .limit(page.fetch());
+            if let Some(before) = &page.after {
+                items = items.filter(notifications::id.lt(before.clone()));
+            }
+            if unread_only {
+                items = items.filter(notifications::read_at.is_null());
+            }
+            let rows: Vec<NotificationRow> = items.load(conn)?;
+            let unread_count: i64 = feed(org, person)
+                .filter(notifications::read_at.is_null())
+                .count()
+                .get_result(conn)?;
+            let (rows, next_cursor) = page.finish(rows, |r| db::id(&r.id));
+            Ok(NotificationPage {
+                items: rows.into_iter().map(NotificationRow::into_api).collect(),
+                next_cursor,
+                unread_count,
+            })
+        })
+        .await?;
+    Ok(web::Json(result))
+}
+
+/// Marks one of the caller's notifications read.
+#[utoipa::path(
+    tag = "notifications",
+    params(("id" = Uuid, Path, description = "The notification's id")),
+    responses(
+        (status = 204, description = "Read"),
+        (status = 404, description = "Not one of the caller's notifications", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[post("/notifications/{id}/read")]
+pub async fn mark_read(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let (org, person, id) = (caller.org, caller.person, id.into_inner());
+    state
+        .db
+        .write(move |conn| {
+            if feed(org, person)
+                .filter(notifications::id.eq(id.to_string()))
+                .count()
+                .get_result::<i64>(conn)?
+                == 0
+            {
+                return Err(ApiError::NotFound);
+            }
+            // The feed check above scopes the id to the caller.
+            diesel::update(
+                notifications::table
+                    .find(id.to_string())
+                    .filter(notifications::read_at.is_null()),
+            )
+            .set(notifications::read_at.eq(db::now()))
+            .execute(conn)?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Marks all of the caller's notifications read.
+#[utoipa::path(
+    tag = "notifications",
+    responses((status = 204, description = "All read")),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[post("/notifications/read-all")]
+pub async fn mark_all_read(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let (org, person) = (caller.org, caller.person);
+    state
+        .db
+        .write(move |conn| {
+            diesel::update(
+                notifications::table
+                    .filter(notifications::organization_id.eq(org.to_string()))
+                    .filter(notifications::person_id.eq(person.to_string()))
+                    .filter(notifications::read_at.is_null()),
+            )
+            .set(notifications::read_at.eq(db::now()))
+            .execute(conn)?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Puts a message from the program team into one person's feed (admins only).
+#[utoipa::path(
+    tag = "notifications",
+    params(("id" = Uuid, Path, description = "The person's id")),
+    request_body = SendNotification,
+    responses(
+        (status = 201, description = "In the person's feed", body = Notification),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such person in this organisation", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[post("/people/{id}/notifications")]
+pub async fn send_notification(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    Body(input): Body<SendNotification>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let mut problems = Problems::default();
+    let title = problems.check("title", cohort_domain::bounded_text(&input.title, 1, 200));
+    let body = problems.check("body", cohort_domain::bounded_text(&input.body, 0, 4000));
+    if let Some(link) = &input.link {
+        if link.len() > 2000 || !(link.starts_with('/') || link.starts_with("https://") || link.starts_with("http://"))
+        {
+            problems.push("link", "must be a path (/…) or an http(s) URL");
+        }
+    }
+    problems.finish()?;
+    let (Some(title), Some(body)) = (title, body) else {
+        unreachable!("problems.finish() returned early")
+    };
+    let (org, person) = (caller.org, id.into_inner());
+    let created = state
+        .db
+        .write(move |conn| {
+            people::repo::get(conn, org, person)?;
+            let new = NewNotification {
+                kind: "message",
+                title: &title,
+                body: &body,
+                link: input.link.as_deref(),
+                dedupe_key: None,
+            };
+            notify(conn, org, person, new)?.ok_or_else(|| ApiError::Internal("notification not added".into()))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(created))
+}
