@@ -204,6 +204,8 @@ impl TestApp {
                 }
             });
         }
+        // reqwest is built with rustls and no default crypto provider (see Cargo.toml).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         Self {
             base,
             client: reqwest::Client::new(),
@@ -519,6 +521,93 @@ impl SmtpSink {
 }
 
 impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A real HTTP receiver on loopback (tests/webhook_receiver.py) that records every webhook delivery.
+pub struct WebhookReceiver {
+    pub url: String,
+    child: Child,
+    dir: PathBuf,
+}
+
+impl WebhookReceiver {
+    pub async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = std::env::temp_dir().join(format!("cohort-hooks-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("webhook_receiver.py");
+        let child = Command::new(aiosmtpd_python())
+            .arg(script)
+            .args(["serve", &port.to_string()])
+            .arg(&dir)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start the webhook receiver");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                return Self {
+                    url: format!("http://127.0.0.1:{port}/hook"),
+                    child,
+                    dir,
+                };
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the webhook receiver did not start");
+    }
+
+    /// Makes the receiver answer every request with `status`.
+    pub fn answer(&self, status: u16) {
+        std::fs::write(self.dir.join("status"), status.to_string()).unwrap();
+    }
+
+    pub fn requests(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.dir.join("requests.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// Waits until at least `n` requests arrived (20 s at most).
+    pub async fn wait_for(&self, n: usize) -> Vec<Value> {
+        for _ in 0..200 {
+            let got = self.requests();
+            if got.len() >= n {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("expected {n} webhook requests, got {}", self.requests().len());
+    }
+
+    /// Verifies every recorded request with the Standard Webhooks library: one "ok <type>" or "bad …" each.
+    pub async fn verify(&self, secret: &str) -> Vec<String> {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("webhook_receiver.py");
+        let out = Command::new(aiosmtpd_python())
+            .arg(script)
+            .args(["verify", secret])
+            .arg(self.dir.join("requests.jsonl"))
+            .output()
+            .await
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl Drop for WebhookReceiver {
     fn drop(&mut self) {
         let _ = self.child.start_kill();
         let _ = std::fs::remove_dir_all(&self.dir);

@@ -15,6 +15,8 @@ struct Victim {
     participant: String,
     api_key: String,
     notification: String,
+    webhook: String,
+    webhook_delivery: String,
     markers: Vec<String>,
 }
 
@@ -55,6 +57,19 @@ async fn victim(app: &TestApp, admin: &str) -> Victim {
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let notification = notification["id"].as_str().unwrap().to_owned();
+    let (status, hook) = app
+        .post(
+            "/api/v1/webhooks",
+            admin,
+            json!({"url": "https://orga-secret.example.org/hook", "description": "Orga Secret Hook"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{hook}");
+    let webhook = hook["endpoint"]["id"].as_str().unwrap().to_owned();
+    let (_, delivery) = app
+        .post(&format!("/api/v1/webhooks/{webhook}/test"), admin, json!(null))
+        .await;
+    let webhook_delivery = delivery["id"].as_str().unwrap().to_owned();
     let api_key = key["key"]["id"].as_str().unwrap().to_owned();
     let markers = vec![
         person.clone(),
@@ -62,6 +77,9 @@ async fn victim(app: &TestApp, admin: &str) -> Victim {
         participant.clone(),
         api_key.clone(),
         notification.clone(),
+        webhook.clone(),
+        webhook_delivery.clone(),
+        "orga-secret.example.org".into(),
         me["organization"]["id"].as_str().unwrap().to_owned(),
         me["person"]["id"].as_str().unwrap().to_owned(),
         "Peer Mentoring Demo".into(),
@@ -77,6 +95,8 @@ async fn victim(app: &TestApp, admin: &str) -> Victim {
         participant,
         api_key,
         notification,
+        webhook,
+        webhook_delivery,
         markers,
     }
 }
@@ -91,6 +111,8 @@ fn fill(template: &str, v: &Victim) -> String {
         &v.api_key
     } else if template.starts_with("/api/v1/notifications/") {
         &v.notification
+    } else if template.starts_with("/api/v1/webhooks/") {
+        &v.webhook
     } else {
         "unmapped"
     };
@@ -98,7 +120,8 @@ fn fill(template: &str, v: &Victim) -> String {
     let path = template
         .replace("{id}", id)
         .replace("{participant_id}", &v.participant)
-        .replace("{key}", "invitation");
+        .replace("{key}", "invitation")
+        .replace("{delivery_id}", &v.webhook_delivery);
     assert!(
         !path.contains('{') && !path.contains("unmapped"),
         "map the parameters of {template} in tenancy.rs"

@@ -236,15 +236,16 @@ fn ensure_postgres() -> Result {
     Err("PostgreSQL does not answer on 127.0.0.1:5432; the PostgreSQL half of the tests cannot be skipped".into())
 }
 
-/// Python's aiosmtpd in `.tools/venv`: the real SMTP server the email tests send to.
+/// Python's aiosmtpd and the Standard Webhooks library in `.tools/venv`: the tests' SMTP server
+/// and the reference verifier of webhook signatures.
 fn ensure_aiosmtpd() -> Result {
     let venv = root().join(".tools/venv");
     let python = venv.join("bin/python");
-    if works(Command::new(&python).args(["-c", "import aiosmtpd"])) {
+    if works(Command::new(&python).args(["-c", "import aiosmtpd, standardwebhooks"])) {
         return Ok(());
     }
     status(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
-    status(Command::new(&python).args(["-m", "pip", "install", "--quiet", "aiosmtpd"]))
+    status(Command::new(&python).args(["-m", "pip", "install", "--quiet", "aiosmtpd", "standardwebhooks"]))
 }
 
 /// Debian's Chromium and its driver, for the browser tests.

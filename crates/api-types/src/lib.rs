@@ -10,6 +10,7 @@ pub mod page;
 pub mod people;
 pub mod problem;
 pub mod programs;
+pub mod webhooks;
 
 pub use auth::*;
 pub use messaging::*;
@@ -18,3 +19,4 @@ pub use page::*;
 pub use people::*;
 pub use problem::*;
 pub use programs::*;
+pub use webhooks::*;

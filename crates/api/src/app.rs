@@ -34,6 +34,7 @@ use crate::{auth, extract, health, messaging, organization, people, programs, re
         (name = "participants", description = "Who takes part in a program"),
         (name = "email-templates", description = "The emails Cohort sends, in the organisation's words"),
         (name = "notifications", description = "Each person's in-app feed"),
+        (name = "webhooks", description = "Signed event deliveries to integrations"),
         (name = "operations", description = "Health checks"),
     )
 )]
@@ -98,7 +99,15 @@ where
             .service(messaging::notifications::list_notifications)
             .service(messaging::notifications::mark_all_read)
             .service(messaging::notifications::mark_read)
-            .service(messaging::notifications::send_notification),
+            .service(messaging::notifications::send_notification)
+            .service(messaging::webhooks::list_webhooks)
+            .service(messaging::webhooks::create_webhook)
+            .service(messaging::webhooks::get_webhook)
+            .service(messaging::webhooks::update_webhook)
+            .service(messaging::webhooks::delete_webhook)
+            .service(messaging::webhooks::list_deliveries)
+            .service(messaging::webhooks::send_test_event)
+            .service(messaging::webhooks::redeliver),
     )
 }
 

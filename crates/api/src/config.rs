@@ -33,6 +33,9 @@ pub struct Config {
     /// `None`: emails go to the log.
     pub smtp_url: Option<String>,
     pub mail_from: String,
+    pub allow_private_webhooks: bool,
+    /// The first retry delay of a failed job; later ones double.
+    pub job_retry_base: std::time::Duration,
 }
 
 /// Reads the configuration through `get`, so tests can pass a map instead of the process environment.
@@ -70,10 +73,28 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
             return Err(err("COHORT_JWT_SECRET", "must have at least 32 characters".into()));
         }
     }
-    let demo_data = match non_empty("COHORT_DEMO_DATA").as_deref().map(str::trim) {
-        None | Some("true" | "1" | "yes") => true,
-        Some("false" | "0" | "no") => false,
-        Some(other) => return Err(err("COHORT_DEMO_DATA", format!("\"{other}\" is not true or false"))),
+    let flag = |var: &'static str, default: bool| match non_empty(var).as_deref().map(str::trim) {
+        None => Ok(default),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some("false" | "0" | "no") => Ok(false),
+        Some(other) => Err(err(var, format!("\"{other}\" is not true or false"))),
+    };
+    let demo_data = flag("COHORT_DEMO_DATA", true)?;
+    let allow_private_webhooks = flag("COHORT_WEBHOOKS_ALLOW_PRIVATE", false)?;
+    let job_retry_base = match non_empty("COHORT_JOB_RETRY_BASE_MS") {
+        None => std::time::Duration::from_secs(5),
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|ms| (1..=3_600_000).contains(ms))
+            .map(std::time::Duration::from_millis)
+            .ok_or_else(|| {
+                err(
+                    "COHORT_JOB_RETRY_BASE_MS",
+                    format!("\"{v}\" is not a number of milliseconds"),
+                )
+            })?,
     };
     let db_pool_size = match non_empty("COHORT_DB_POOL_SIZE") {
         None => 16,
@@ -91,6 +112,8 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
         crate::messaging::transport::Mailer::new(Some(url), &mail_from).map_err(|e| err("COHORT_SMTP_URL", e))?;
     }
     Ok(Config {
+        allow_private_webhooks,
+        job_retry_base,
         smtp_url,
         mail_from,
         database_url,
@@ -143,6 +166,8 @@ mod tests {
             ("COHORT_DB_POOL_SIZE", "0"),
             ("COHORT_SMTP_URL", "ftp://mail.example.org"),
             ("COHORT_MAIL_FROM", "not an address"),
+            ("COHORT_WEBHOOKS_ALLOW_PRIVATE", "sometimes"),
+            ("COHORT_JOB_RETRY_BASE_MS", "soon"),
         ] {
             let e = load(&[(var, value)]).unwrap_err();
             assert_eq!(e.var, var, "{e}");

@@ -27,4 +27,6 @@ pub struct AppState {
     /// Verified against when a login names no known person, so both cases take as long.
     pub dummy_password_hash: String,
     pub dashboard_dir: PathBuf,
+    /// Tests and closed networks may deliver webhooks to loopback and private addresses.
+    pub allow_private_webhooks: bool,
 }

@@ -12,7 +12,7 @@ use cohort_api::auth::tokens::{hash_password, random_token, JwtKeys};
 use cohort_api::config::{self, Config};
 use cohort_api::db::Db;
 use cohort_api::jobs::worker::Worker;
-use cohort_api::messaging::{email, transport::Mailer};
+use cohort_api::messaging::{email, transport::Mailer, webhooks};
 use cohort_api::{app, demo, AppState};
 use cohort_domain::{auth::check_password, people::Email, tenancy};
 
@@ -116,6 +116,13 @@ fn serve() -> ExitCode {
         Err(e) => return fail(&format!("cannot create the demo organisation: {e}")),
     }
     let job_db = db.clone();
+    // One crypto provider for every TLS client (SMTP and webhooks).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = match reqwest::Client::builder().user_agent("Cohort-Webhooks/1").build() {
+        Ok(client) => client,
+        Err(e) => return fail(&format!("cannot build the HTTP client: {e}")),
+    };
+    let allow_private = config.allow_private_webhooks;
     let mailer = match Mailer::new(config.smtp_url.as_deref(), &config.mail_from) {
         Ok(m) => Arc::new(m),
         Err(e) => return fail(&format!("COHORT_SMTP_URL: {e}")),
@@ -125,6 +132,7 @@ fn serve() -> ExitCode {
         jwt: JwtKeys::new(secret.as_bytes()),
         dummy_password_hash: hash_password(&random_token("")),
         dashboard_dir: config.dashboard_dir.clone(),
+        allow_private_webhooks: config.allow_private_webhooks,
     });
     let system = actix_web::rt::System::new();
     system.block_on(async move {
@@ -147,9 +155,15 @@ fn serve() -> ExitCode {
         let _ = std::io::stdout().flush();
         // The job queue's worker shares the process; jobs it was running when the process
         // stopped run again once their lease ends. Capabilities register their job kinds here.
-        let worker = Worker::new(job_db.clone()).handle(email::JOB_KIND, move |job| {
-            email::deliver(job_db.clone(), mailer.clone(), job)
-        });
+        let (email_db, webhook_db) = (job_db.clone(), job_db.clone());
+        let mut worker = Worker::new(job_db)
+            .handle(email::JOB_KIND, move |job| {
+                email::deliver(email_db.clone(), mailer.clone(), job)
+            })
+            .handle(webhooks::JOB_KIND, move |job| {
+                webhooks::deliver(webhook_db.clone(), http.clone(), allow_private, job)
+            });
+        worker.policy.base = config.job_retry_base;
         actix_web::rt::spawn(worker.run());
         tracing::info!(backend = ?config.backend, "started");
         // actix stops gracefully on SIGTERM and SIGINT: in-flight requests finish first.

@@ -91,16 +91,6 @@ diesel::joinable!(programs -> organizations (organization_id));
 diesel::joinable!(participants -> programs (program_id));
 diesel::joinable!(participants -> people (person_id));
 diesel::joinable!(api_keys -> people (created_by));
-diesel::allow_tables_to_appear_in_same_query!(
-    organizations,
-    people,
-    programs,
-    participants,
-    refresh_tokens,
-    api_keys,
-    jobs
-);
-
 diesel::table! {
     jobs (id) {
         id -> Text,
@@ -157,3 +147,52 @@ diesel::table! {
         read_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        organization_id -> Text,
+        url -> Text,
+        description -> Text,
+        secret -> Text,
+        event_types -> Text,
+        enabled -> Bool,
+        failure_count -> Integer,
+        disabled_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        organization_id -> Text,
+        endpoint_id -> Text,
+        event_type -> Text,
+        body -> Text,
+        status -> Text,
+        attempts -> Integer,
+        last_status_code -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    people,
+    programs,
+    participants,
+    refresh_tokens,
+    api_keys,
+    jobs,
+    email_templates,
+    email_deliveries,
+    notifications,
+    webhook_endpoints,
+    webhook_deliveries,
+);

@@ -14,7 +14,7 @@ use diesel::sqlite::Sqlite;
 use diesel_migrations::MigrationHarness;
 
 /// Every table of `schema.rs`.
-const TABLES: [&str; 10] = [
+const TABLES: [&str; 12] = [
     "organizations",
     "people",
     "programs",
@@ -25,6 +25,8 @@ const TABLES: [&str; 10] = [
     "email_templates",
     "email_deliveries",
     "notifications",
+    "webhook_endpoints",
+    "webhook_deliveries",
 ];
 
 fn names(backend: &str) -> BTreeSet<String> {

@@ -8,6 +8,7 @@ pub mod paging;
 pub mod people;
 pub mod programs;
 pub mod tenancy;
+pub mod webhooks;
 
 /// Why a value was refused, in words an admin can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

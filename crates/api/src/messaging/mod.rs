@@ -4,3 +4,4 @@ pub mod email;
 pub mod notifications;
 pub mod templates;
 pub mod transport;
+pub mod webhooks;

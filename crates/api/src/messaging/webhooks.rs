@@ -1,0 +1,686 @@
+//! Webhooks for integrations: endpoints per organisation, events published in
+//! the caller's transaction, deliveries signed as Standard Webhooks describes,
+//! retried on the job queue's backoff, logged, and endpoints turned off after
+//! persistent failure. Loopback and private destinations are refused unless
+//! configuration allows them.
+
+use std::time::Duration;
+
+use actix_web::{delete, get, patch, post, web, HttpResponse};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use chrono::NaiveDateTime;
+use cohort_api_types::{
+    CreateWebhook, CreatedWebhook, PageQuery, Problem, UpdateWebhook, WebhookDelivery, WebhookDeliveryPage,
+    WebhookEndpoint, WebhookEndpointList,
+};
+use cohort_domain::webhooks::{check_event_type, is_public};
+use diesel::prelude::*;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use serde_json::{json, Value};
+use sha2::Sha256;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::db::{self, Db, DbConn};
+use crate::error::{ApiError, Problems};
+use crate::extract::Body;
+use crate::jobs::{self, Job, NewJob};
+use crate::paging::PageRequest;
+use crate::schema::{webhook_deliveries, webhook_endpoints};
+use crate::AppState;
+
+pub const JOB_KIND: &str = "webhook";
+/// Deliveries that used up every retry, in a row, before an endpoint is turned off.
+pub const DISABLE_AFTER_FAILED_DELIVERIES: i32 = 5;
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset, Clone)]
+#[diesel(table_name = webhook_endpoints, treat_none_as_null = true)]
+pub struct EndpointRow {
+    pub id: String,
+    pub organization_id: String,
+    pub url: String,
+    pub description: String,
+    pub secret: String,
+    pub event_types: String,
+    pub enabled: bool,
+    pub failure_count: i32,
+    pub disabled_reason: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl EndpointRow {
+    fn events(&self) -> Vec<String> {
+        // Written by this module from a Vec<String>.
+        serde_json::from_str(&self.event_types).unwrap_or_default()
+    }
+
+    fn into_api(self) -> WebhookEndpoint {
+        WebhookEndpoint {
+            id: db::id(&self.id),
+            event_types: self.events(),
+            url: self.url,
+            description: self.description,
+            enabled: self.enabled,
+            disabled_reason: self.disabled_reason,
+            created_at: db::utc(self.created_at),
+        }
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable, Clone)]
+#[diesel(table_name = webhook_deliveries)]
+pub struct DeliveryRow {
+    pub id: String,
+    pub organization_id: String,
+    pub endpoint_id: String,
+    pub event_type: String,
+    pub body: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_status_code: Option<i32>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub delivered_at: Option<NaiveDateTime>,
+}
+
+/// The `webhook-id` of a delivery: the same on every attempt.
+fn message_id(delivery: &str) -> String {
+    format!("msg_{}", delivery.replace('-', ""))
+}
+
+impl DeliveryRow {
+    fn into_api(self) -> WebhookDelivery {
+        WebhookDelivery {
+            id: db::id(&self.id),
+            webhook_id: message_id(&self.id),
+            event_type: self.event_type,
+            status: self.status,
+            attempts: self.attempts,
+            last_status_code: self.last_status_code,
+            last_error: self.last_error,
+            created_at: db::utc(self.created_at),
+            delivered_at: self.delivered_at.map(db::utc),
+        }
+    }
+}
+
+/// `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` with the secret's bytes (after `whsec_`).
+pub fn sign(secret: &str, msg_id: &str, timestamp: i64, body: &str) -> String {
+    let key = STANDARD.decode(secret.trim_start_matches("whsec_")).unwrap_or_default();
+    // HMAC takes keys of any length.
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC accepts any key length");
+    mac.update(format!("{msg_id}.{timestamp}.{body}").as_bytes());
+    format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
+}
+
+fn new_secret() -> String {
+    let mut bytes = [0u8; 24];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("whsec_{}", STANDARD.encode(bytes))
+}
+
+/// An http(s) URL whose host, when it is an address, may receive deliveries.
+fn check_url(url: &str, allow_private: bool) -> Result<String, String> {
+    let parsed = reqwest::Url::parse(url.trim()).map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err("must be an http or https URL".into());
+    }
+    match parsed.host() {
+        None => return Err("must name a host".into()),
+        Some(url::Host::Ipv4(ip)) if !allow_private && !is_public(ip.into()) => {
+            return Err("must not be a loopback or private address".into())
+        }
+        Some(url::Host::Ipv6(ip)) if !allow_private && !is_public(ip.into()) => {
+            return Err("must not be a loopback or private address".into())
+        }
+        Some(url::Host::Domain(host)) if !allow_private && (host == "localhost" || host.ends_with(".localhost")) => {
+            return Err("must not be a loopback or private address".into())
+        }
+        _ => {}
+    }
+    if url.len() > 2000 {
+        return Err("at most 2000 characters".into());
+    }
+    Ok(parsed.to_string())
+}
+
+/// Resolves the host at delivery time too: a name may point at a private address.
+async fn check_destination(url: &str, allow_private: bool) -> Result<(), String> {
+    if allow_private {
+        return Ok(());
+    }
+    let parsed = reqwest::Url::parse(url).map_err(|e| e.to_string())?;
+    let host = parsed.host_str().ok_or("no host")?.to_owned();
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    let addresses = tokio::net::lookup_host((host.as_str(), port))
+        .await
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?;
+    for address in addresses {
+        if !is_public(address.ip()) {
+            return Err(format!("{host} resolves to a loopback or private address"));
+        }
+    }
+    Ok(())
+}
+
+fn check_events(problems: &mut Problems, events: &[String]) {
+    for (i, event) in events.iter().enumerate() {
+        problems.check(&format!("event_types[{i}]"), check_event_type(event));
+    }
+}
+
+/// Records an event for every enabled endpoint that wants it, in the caller's
+/// transaction, and queues the deliveries. Returns the delivery ids.
+pub fn publish(conn: &mut DbConn, org: Uuid, event_type: &str, data: Value) -> Result<Vec<String>, ApiError> {
+    let endpoints: Vec<EndpointRow> = webhook_endpoints::table
+        .filter(webhook_endpoints::organization_id.eq(org.to_string()))
+        .filter(webhook_endpoints::enabled.eq(true))
+        .select(EndpointRow::as_select())
+        .load(conn)?;
+    let body = json!({"type": event_type, "timestamp": chrono::Utc::now().to_rfc3339(), "data": data}).to_string();
+    let mut ids = Vec::new();
+    for endpoint in endpoints.iter().filter(|e| {
+        let events = e.events();
+        events.is_empty() || events.iter().any(|t| t == event_type)
+    }) {
+        let delivery = DeliveryRow {
+            id: db::new_id(),
+            organization_id: org.to_string(),
+            endpoint_id: endpoint.id.clone(),
+            event_type: event_type.to_owned(),
+            body: body.clone(),
+            status: "pending".into(),
+            attempts: 0,
+            last_status_code: None,
+            last_error: None,
+            created_at: db::now(),
+            delivered_at: None,
+        };
+        diesel::insert_into(webhook_deliveries::table)
+            .values(&delivery)
+            .execute(conn)?;
+        queue(conn, org, &delivery.id, &delivery.id)?;
+        ids.push(delivery.id);
+    }
+    Ok(ids)
+}
+
+fn queue(conn: &mut DbConn, org: Uuid, delivery: &str, dedupe: &str) -> Result<bool, ApiError> {
+    jobs::enqueue(
+        conn,
+        NewJob {
+            organization_id: Some(org),
+            dedupe_key: Some(format!("webhook:{dedupe}")),
+            ..NewJob::now(JOB_KIND, json!({"delivery_id": delivery}))
+        },
+    )
+}
+
+/// The `webhook` job: send one delivery, record the answer, and on the last failed
+/// attempt count the failure against the endpoint (turning it off after too many).
+pub async fn deliver(db: Db, client: reqwest::Client, allow_private: bool, job: Job) -> Result<(), String> {
+    let input: Value = serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
+    let id = input["delivery_id"]
+        .as_str()
+        .ok_or("webhook job without delivery")?
+        .to_owned();
+    let found = {
+        let id = id.clone();
+        db.read(move |conn| {
+            Ok(webhook_deliveries::table
+                .inner_join(webhook_endpoints::table)
+                .filter(webhook_deliveries::id.eq(id))
+                .select((DeliveryRow::as_select(), EndpointRow::as_select()))
+                .first::<(DeliveryRow, EndpointRow)>(conn)
+                .optional()?)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+    };
+    let Some((delivery, endpoint)) = found else {
+        return Ok(());
+    };
+    if delivery.status == "succeeded" {
+        return Ok(());
+    }
+    let attempt = if endpoint.enabled {
+        match check_destination(&endpoint.url, allow_private).await {
+            Ok(()) => send(&client, &endpoint, &delivery).await,
+            Err(e) => Err((None, e)),
+        }
+    } else {
+        Err((None, "the endpoint is disabled".to_owned()))
+    };
+    let last_try = job.attempts >= job.max_attempts || !endpoint.enabled;
+    let outcome = attempt.clone();
+    db.write(move |conn| {
+        let (status, code, error) = match &outcome {
+            Ok(code) => ("succeeded", Some(*code), None),
+            Err((code, error)) => (if last_try { "failed" } else { "pending" }, *code, Some(error.clone())),
+        };
+        diesel::update(webhook_deliveries::table.find(&delivery.id))
+            .set((
+                webhook_deliveries::status.eq(status),
+                webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
+                webhook_deliveries::last_status_code.eq(code),
+                webhook_deliveries::last_error.eq(error),
+                webhook_deliveries::delivered_at.eq(outcome.is_ok().then(db::now)),
+            ))
+            .execute(conn)?;
+        let target = webhook_endpoints::table.find(&endpoint.id);
+        if outcome.is_ok() {
+            diesel::update(target)
+                .set(webhook_endpoints::failure_count.eq(0))
+                .execute(conn)?;
+        } else if last_try && endpoint.enabled {
+            let failures = endpoint.failure_count + 1;
+            let disable = failures >= DISABLE_AFTER_FAILED_DELIVERIES;
+            diesel::update(target)
+                .set((
+                    webhook_endpoints::failure_count.eq(failures),
+                    webhook_endpoints::enabled.eq(!disable),
+                    webhook_endpoints::disabled_reason
+                        .eq(disable
+                            .then(|| format!("turned off after {failures} deliveries in a row failed every retry"))),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    match attempt {
+        Ok(_) => Ok(()),
+        // A disabled endpoint or a refused destination will not get better by retrying.
+        Err(_) if !endpoint.enabled => Ok(()),
+        Err((_, error)) => Err(error),
+    }
+}
+
+async fn send(
+    client: &reqwest::Client,
+    endpoint: &EndpointRow,
+    delivery: &DeliveryRow,
+) -> Result<i32, (Option<i32>, String)> {
+    let msg_id = message_id(&delivery.id);
+    let timestamp = chrono::Utc::now().timestamp();
+    let response = client
+        .post(&endpoint.url)
+        .timeout(TIMEOUT)
+        .header("content-type", "application/json")
+        .header("webhook-id", &msg_id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header(
+            "webhook-signature",
+            sign(&endpoint.secret, &msg_id, timestamp, &delivery.body),
+        )
+        .body(delivery.body.clone())
+        .send()
+        .await
+        .map_err(|e| (None, format!("no answer: {e}")))?;
+    let code = i32::from(response.status().as_u16());
+    if response.status().is_success() {
+        Ok(code)
+    } else {
+        Err((Some(code), format!("answered {}", response.status())))
+    }
+}
+
+fn get_endpoint(conn: &mut DbConn, org: Uuid, id: Uuid) -> Result<EndpointRow, ApiError> {
+    Ok(webhook_endpoints::table
+        .filter(webhook_endpoints::organization_id.eq(org.to_string()))
+        .filter(webhook_endpoints::id.eq(id.to_string()))
+        .select(EndpointRow::as_select())
+        .first(conn)?)
+}
+
+/// The organisation's webhook endpoints.
+#[utoipa::path(
+    tag = "webhooks",
+    responses(
+        (status = 200, description = "The endpoints", body = WebhookEndpointList),
+        (status = 403, description = "Not an admin", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/webhooks")]
+pub async fn list_webhooks(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<web::Json<WebhookEndpointList>, ApiError> {
+    caller.require_admin()?;
+    let org = caller.org;
+    let rows: Vec<EndpointRow> = state
+        .db
+        .read(move |conn| {
+            Ok(webhook_endpoints::table
+                .filter(webhook_endpoints::organization_id.eq(org.to_string()))
+                .select(EndpointRow::as_select())
+                .order(webhook_endpoints::id)
+                .load(conn)?)
+        })
+        .await?;
+    Ok(web::Json(WebhookEndpointList {
+        items: rows.into_iter().map(EndpointRow::into_api).collect(),
+    }))
+}
+
+/// Adds an endpoint. The response shows its signing secret, once.
+#[utoipa::path(
+    tag = "webhooks",
+    request_body = CreateWebhook,
+    responses(
+        (status = 201, description = "The endpoint and its secret", body = CreatedWebhook),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 422, description = "Invalid URL (or a private address) or unknown event types", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[post("/webhooks")]
+pub async fn create_webhook(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Body(input): Body<CreateWebhook>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let mut problems = Problems::default();
+    let url = check_url(&input.url, state.allow_private_webhooks)
+        .map_err(|e| problems.push("url", e))
+        .ok();
+    let description = problems.check("description", cohort_domain::bounded_text(&input.description, 0, 500));
+    check_events(&mut problems, &input.event_types);
+    problems.finish()?;
+    let (Some(url), Some(description)) = (url, description) else {
+        unreachable!("problems.finish() returned early")
+    };
+    let now = db::now();
+    let row = EndpointRow {
+        id: db::new_id(),
+        organization_id: caller.org.to_string(),
+        url,
+        description,
+        secret: new_secret(),
+        event_types: serde_json::to_string(&input.event_types).map_err(|e| ApiError::Internal(e.to_string()))?,
+        enabled: true,
+        failure_count: 0,
+        disabled_reason: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let created = state
+        .db
+        .write(move |conn| {
+            diesel::insert_into(webhook_endpoints::table)
+                .values(&row)
+                .execute(conn)?;
+            Ok(CreatedWebhook {
+                secret: row.secret.clone(),
+                endpoint: row.into_api(),
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// One endpoint.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = Uuid, Path, description = "The endpoint's id")),
+    responses(
+        (status = 200, description = "The endpoint", body = WebhookEndpoint),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such endpoint in this organisation", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/webhooks/{id}")]
+pub async fn get_webhook(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<WebhookEndpoint>, ApiError> {
+    caller.require_admin()?;
+    let (org, id) = (caller.org, id.into_inner());
+    Ok(web::Json(
+        state
+            .db
+            .read(move |conn| Ok(get_endpoint(conn, org, id)?.into_api()))
+            .await?,
+    ))
+}
+
+/// Changes an endpoint; turning it on again clears its failure count.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = Uuid, Path, description = "The endpoint's id")),
+    request_body = UpdateWebhook,
+    responses(
+        (status = 200, description = "The endpoint after the change", body = WebhookEndpoint),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such endpoint in this organisation", body = Problem),
+        (status = 422, description = "Invalid URL or unknown event types", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[patch("/webhooks/{id}")]
+pub async fn update_webhook(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    Body(changes): Body<UpdateWebhook>,
+) -> Result<web::Json<WebhookEndpoint>, ApiError> {
+    caller.require_admin()?;
+    let mut problems = Problems::default();
+    let url = changes.url.as_deref().and_then(|u| {
+        check_url(u, state.allow_private_webhooks)
+            .map_err(|e| problems.push("url", e))
+            .ok()
+    });
+    let description = changes
+        .description
+        .as_deref()
+        .and_then(|d| problems.check("description", cohort_domain::bounded_text(d, 0, 500)));
+    if let Some(events) = &changes.event_types {
+        check_events(&mut problems, events);
+    }
+    problems.finish()?;
+    let events = changes
+        .event_types
+        .map(|e| serde_json::to_string(&e))
+        .transpose()
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (org, id) = (caller.org, id.into_inner());
+    let updated = state
+        .db
+        .write(move |conn| {
+            let mut row = get_endpoint(conn, org, id)?;
+            row.url = url.unwrap_or(row.url);
+            row.description = description.unwrap_or(row.description);
+            row.event_types = events.unwrap_or(row.event_types);
+            if let Some(enabled) = changes.enabled {
+                if enabled && !row.enabled {
+                    row.failure_count = 0;
+                    row.disabled_reason = None;
+                }
+                row.enabled = enabled;
+            }
+            row.updated_at = db::now();
+            diesel::update(webhook_endpoints::table.find(&row.id))
+                .set(&row)
+                .execute(conn)?;
+            Ok(row.into_api())
+        })
+        .await?;
+    Ok(web::Json(updated))
+}
+
+/// Deletes an endpoint and its delivery log.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = Uuid, Path, description = "The endpoint's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such endpoint in this organisation", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[delete("/webhooks/{id}")]
+pub async fn delete_webhook(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let (org, id) = (caller.org, id.into_inner());
+    state
+        .db
+        .write(move |conn| {
+            let row = get_endpoint(conn, org, id)?;
+            diesel::delete(webhook_endpoints::table.find(row.id)).execute(conn)?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The endpoint's delivery log, newest first.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = Uuid, Path, description = "The endpoint's id"), PageQuery),
+    responses(
+        (status = 200, description = "A page of deliveries", body = WebhookDeliveryPage),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such endpoint in this organisation", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/webhooks/{id}/deliveries")]
+pub async fn list_deliveries(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<WebhookDeliveryPage>, ApiError> {
+    caller.require_admin()?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let (org, id) = (caller.org, id.into_inner());
+    let (rows, next_cursor) = state
+        .db
+        .read(move |conn| {
+            let endpoint = get_endpoint(conn, org, id)?;
+            let mut q = webhook_deliveries::table
+                .filter(webhook_deliveries::endpoint_id.eq(endpoint.id))
+                .select(DeliveryRow::as_select())
+                .order(webhook_deliveries::id.desc())
+                .limit(page.fetch())
+                .into_boxed();
+            if let Some(before) = &page.after {
+                q = q.filter(webhook_deliveries::id.lt(before.clone()));
+            }
+            Ok(page.finish(q.load(conn)?, |r: &DeliveryRow| db::id(&r.id)))
+        })
+        .await?;
+    Ok(web::Json(WebhookDeliveryPage {
+        items: rows.into_iter().map(DeliveryRow::into_api).collect(),
+        next_cursor,
+    }))
+}
+
+/// Sends a `webhook.test` event to this endpoint (even if it subscribes to other events only).
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = Uuid, Path, description = "The endpoint's id")),
+    responses(
+        (status = 202, description = "The test delivery is queued", body = WebhookDelivery),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such endpoint in this organisation", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[post("/webhooks/{id}/test")]
+pub async fn send_test_event(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let (org, id) = (caller.org, id.into_inner());
+    let delivery = state
+        .db
+        .write(move |conn| {
+            let endpoint = get_endpoint(conn, org, id)?;
+            let body = json!({"type": "webhook.test", "timestamp": chrono::Utc::now().to_rfc3339(),
+                              "data": {"message": "Test event from Cohort"}})
+            .to_string();
+            let delivery = DeliveryRow {
+                id: db::new_id(),
+                organization_id: org.to_string(),
+                endpoint_id: endpoint.id,
+                event_type: "webhook.test".into(),
+                body,
+                status: "pending".into(),
+                attempts: 0,
+                last_status_code: None,
+                last_error: None,
+                created_at: db::now(),
+                delivered_at: None,
+            };
+            diesel::insert_into(webhook_deliveries::table)
+                .values(&delivery)
+                .execute(conn)?;
+            queue(conn, org, &delivery.id, &delivery.id)?;
+            Ok(delivery.into_api())
+        })
+        .await?;
+    Ok(HttpResponse::Accepted().json(delivery))
+}
+
+/// Sends a delivery again, with the same `webhook-id` (receivers drop repeats they already handled).
+#[utoipa::path(
+    tag = "webhooks",
+    params(
+        ("id" = Uuid, Path, description = "The endpoint's id"),
+        ("delivery_id" = Uuid, Path, description = "The delivery's id"),
+    ),
+    responses(
+        (status = 202, description = "Queued again", body = WebhookDelivery),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such delivery of this endpoint", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[post("/webhooks/{id}/deliveries/{delivery_id}/redeliver")]
+pub async fn redeliver(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let (org, (id, delivery_id)) = (caller.org, path.into_inner());
+    let delivery = state
+        .db
+        .write(move |conn| {
+            let endpoint = get_endpoint(conn, org, id)?;
+            let row: DeliveryRow = webhook_deliveries::table
+                .filter(webhook_deliveries::endpoint_id.eq(&endpoint.id))
+                .filter(webhook_deliveries::id.eq(delivery_id.to_string()))
+                .select(DeliveryRow::as_select())
+                .first(conn)?;
+            diesel::update(webhook_deliveries::table.find(&row.id))
+                .set(webhook_deliveries::status.eq("pending"))
+                .execute(conn)?;
+            queue(conn, org, &row.id, &format!("{}:again:{}", row.id, db::new_id()))?;
+            Ok(DeliveryRow {
+                status: "pending".into(),
+                ..row
+            }
+            .into_api())
+        })
+        .await?;
+    Ok(HttpResponse::Accepted().json(delivery))
+}

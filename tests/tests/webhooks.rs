@@ -1,0 +1,182 @@
+//! Webhooks: signed deliveries verified by the Standard Webhooks library, retries,
+//! the delivery log, automatic disabling, redelivery, and refused destinations.
+
+use cohort_tests::reqwest::StatusCode;
+use cohort_tests::serde_json::{json, Value};
+use cohort_tests::{both_backends, fields, Spawn, TestApp, WebhookReceiver};
+
+async fn app_for_hooks(backend: cohort_tests::Backend) -> TestApp {
+    TestApp::spawn_with(
+        backend,
+        Spawn {
+            demo_data: false,
+            extra_env: vec![
+                ("COHORT_WEBHOOKS_ALLOW_PRIVATE".into(), "true".into()),
+                ("COHORT_JOB_RETRY_BASE_MS".into(), "40".into()),
+            ],
+        },
+    )
+    .await
+}
+
+async fn deliveries(app: &TestApp, token: &str, endpoint: &str) -> Vec<Value> {
+    app.all_pages(&format!("/api/v1/webhooks/{endpoint}/deliveries"), token)
+        .await
+}
+
+both_backends!(
+    async fn signed_deliveries_verify_with_the_standard_webhooks_library(backend: Backend) {
+        let receiver = WebhookReceiver::start().await;
+        let app = app_for_hooks(backend).await;
+        let admin = app.admin_token().await;
+        let (status, created) = app
+            .post(
+                "/api/v1/webhooks",
+                &admin,
+                json!({"url": receiver.url, "event_types": ["pairing.created"]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let secret = created["secret"].as_str().unwrap().to_owned();
+        assert!(secret.starts_with("whsec_"));
+        let id = created["endpoint"]["id"].as_str().unwrap().to_owned();
+        assert!(
+            !app.get("/api/v1/webhooks", &admin)
+                .await
+                .1
+                .to_string()
+                .contains(&secret),
+            "the secret is shown once"
+        );
+
+        let (status, queued) = app
+            .post(&format!("/api/v1/webhooks/{id}/test"), &admin, json!(null))
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+        let requests = receiver.wait_for(1).await;
+        assert_eq!(requests[0]["headers"]["webhook-id"], queued["webhook_id"]);
+        assert_eq!(receiver.verify(&secret).await, ["ok webhook.test"]);
+        let wrong = "whsec_".to_owned() + &"A".repeat(32);
+        assert!(
+            receiver.verify(&wrong).await[0].starts_with("bad"),
+            "another secret does not verify"
+        );
+
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let log = deliveries(&app, &admin, &id).await;
+        assert_eq!(log.len(), 1);
+        assert_eq!(
+            (log[0]["status"].as_str(), log[0]["last_status_code"].as_i64()),
+            (Some("succeeded"), Some(200))
+        );
+        assert_eq!(log[0]["attempts"], 1);
+        assert_eq!(receiver.requests().len(), 1, "delivered once");
+    }
+);
+
+both_backends!(
+    async fn failing_endpoints_are_retried_logged_disabled_and_redelivered(backend: Backend) {
+        let receiver = WebhookReceiver::start().await;
+        receiver.answer(500);
+        let app = app_for_hooks(backend).await;
+        let admin = app.admin_token().await;
+        let (_, created) = app.post("/api/v1/webhooks", &admin, json!({"url": receiver.url})).await;
+        let id = created["endpoint"]["id"].as_str().unwrap().to_owned();
+        for _ in 0..5 {
+            assert_eq!(
+                app.post(&format!("/api/v1/webhooks/{id}/test"), &admin, json!(null))
+                    .await
+                    .0,
+                StatusCode::ACCEPTED
+            );
+        }
+        // Five deliveries, eight attempts each (backoff from 40 ms), all answered 500.
+        receiver.wait_for(40).await;
+        let mut endpoint = Value::Null;
+        for _ in 0..50 {
+            endpoint = app.get(&format!("/api/v1/webhooks/{id}"), &admin).await.1;
+            if endpoint["enabled"] == false {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(endpoint["enabled"], false, "{endpoint}");
+        assert!(endpoint["disabled_reason"].as_str().unwrap().contains("5 deliveries"));
+        let log = deliveries(&app, &admin, &id).await;
+        assert_eq!(log.len(), 5);
+        for delivery in &log {
+            assert_eq!(
+                (delivery["status"].as_str(), delivery["attempts"].as_i64()),
+                (Some("failed"), Some(8)),
+                "{delivery}"
+            );
+            assert_eq!(delivery["last_status_code"], 500);
+        }
+        // Every attempt of a delivery carried the same webhook-id.
+        let first_id = log[0]["webhook_id"].as_str().unwrap();
+        let attempts = receiver
+            .requests()
+            .iter()
+            .filter(|r| r["headers"]["webhook-id"] == first_id)
+            .count();
+        assert_eq!(attempts, 8);
+
+        receiver.answer(200);
+        let (status, enabled) = app
+            .patch(&format!("/api/v1/webhooks/{id}"), &admin, json!({"enabled": true}))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(enabled["disabled_reason"].is_null());
+        let delivery = log[0]["id"].as_str().unwrap();
+        let (status, _) = app
+            .post(
+                &format!("/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver"),
+                &admin,
+                json!(null),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        receiver.wait_for(41).await;
+        let last = receiver.requests().pop().unwrap();
+        assert_eq!(
+            last["headers"]["webhook-id"], first_id,
+            "a redelivery keeps its webhook-id"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let log = deliveries(&app, &admin, &id).await;
+        let again = log.iter().find(|d| d["id"] == delivery).unwrap();
+        assert_eq!(again["status"], "succeeded", "{again}");
+    }
+);
+
+#[tokio::test]
+async fn private_destinations_and_unknown_events_are_refused() {
+    let app = TestApp::spawn(cohort_tests::Backend::Sqlite).await;
+    let admin = app.admin_token().await;
+    for url in [
+        "http://127.0.0.1:9/x",
+        "http://localhost/hook",
+        "http://10.0.0.7/hook",
+        "http://[::1]/x",
+        "ftp://example.org/x",
+        "not a url",
+    ] {
+        let (status, problem) = app.post("/api/v1/webhooks", &admin, json!({"url": url})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{url}");
+        assert_eq!(fields(&problem), ["url"], "{url}");
+    }
+    let (status, problem) = app
+        .post(
+            "/api/v1/webhooks",
+            &admin,
+            json!({"url": "https://hooks.example.org/x", "event_types": ["pairing.exploded"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(fields(&problem), ["event_types[0]"]);
+    assert_eq!(
+        app.get("/api/v1/webhooks", &admin).await.1["items"],
+        json!([]),
+        "nothing was saved"
+    );
+}

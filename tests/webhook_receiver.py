@@ -1,0 +1,54 @@
+"""A webhook receiver for Cohort's tests, and a verifier that uses the
+Standard Webhooks reference library (what integrators use).
+
+    python webhook_receiver.py serve PORT DIR   # records requests to DIR/requests.jsonl,
+                                                # answers with the status in DIR/status (default 200)
+    python webhook_receiver.py verify SECRET FILE
+                                                # prints one line per request: "ok <type>" or "bad <reason>"
+"""
+import json
+import os
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def serve(port, directory):
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("content-length", 0))).decode()
+            record = {"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
+            with open(os.path.join(directory, "requests.jsonl"), "a") as f:
+                f.write(json.dumps(record) + "\n")
+            try:
+                with open(os.path.join(directory, "status")) as f:
+                    status = int(f.read().strip())
+            except (OSError, ValueError):
+                status = 200
+            self.send_response(status)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+
+
+def verify(secret, path):
+    from standardwebhooks.webhooks import Webhook
+
+    hook = Webhook(secret)
+    with open(path) as f:
+        for line in f:
+            record = json.loads(line)
+            try:
+                payload = hook.verify(record["body"], record["headers"])
+                print("ok", payload["type"])
+            except Exception as e:  # noqa: BLE001 - report any verification failure
+                print("bad", type(e).__name__)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "serve":
+        serve(int(sys.argv[2]), sys.argv[3])
+    else:
+        verify(sys.argv[2], sys.argv[3])
