@@ -164,46 +164,8 @@ impl TestApp {
             ));
         }
         env.extend(options.extra_env);
-        let mut child = Command::new(binary())
-            .envs(env.iter().cloned())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start cohort");
         let output = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-        let stderr = child.stderr.take().unwrap();
-        {
-            let output = output.clone();
-            tokio::spawn(async move {
-                let mut lines = BufReader::new(stderr).lines();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    output.lock().unwrap().push_str(&format!("{line}\n"));
-                }
-            });
-        }
-        let base = tokio::time::timeout(Duration::from_secs(60), async {
-            while let Ok(Some(line)) = stdout.next_line().await {
-                output.lock().unwrap().push_str(&format!("{line}\n"));
-                if let Some(at) = line.find("listening on http://") {
-                    return Some(line[at + "listening on ".len()..].trim().to_owned());
-                }
-            }
-            None
-        })
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| panic!("cohort did not start:\n{}", output.lock().unwrap()));
-        {
-            let output = output.clone();
-            tokio::spawn(async move {
-                while let Ok(Some(line)) = stdout.next_line().await {
-                    output.lock().unwrap().push_str(&format!("{line}\n"));
-                }
-            });
-        }
+        let (child, base) = start_server(&env, &output).await;
         // reqwest is built with rustls and no default crypto provider (see Cargo.toml).
         let _ = rustls::crypto::ring::default_provider().install_default();
         Self {
@@ -216,6 +178,14 @@ impl TestApp {
             pg_database,
             output,
         }
+    }
+
+    /// Kills the server outright (SIGKILL, no shutdown) and starts it again on the same database.
+    pub async fn kill_and_restart(&mut self) {
+        self.child.kill().await.expect("kill cohort");
+        let (child, base) = start_server(&self.env, &self.output).await;
+        self.child = child;
+        self.base = base;
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -379,6 +349,50 @@ impl TestApp {
             }
         }
     }
+}
+
+/// Starts `cohort` with `env`, collecting its output, and returns it with its base URL once it listens.
+async fn start_server(env: &[(String, String)], output: &std::sync::Arc<std::sync::Mutex<String>>) -> (Child, String) {
+    let mut child = Command::new(binary())
+        .envs(env.iter().cloned())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start cohort");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let stderr = child.stderr.take().unwrap();
+    {
+        let output = output.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                output.lock().unwrap().push_str(&format!("{line}\n"));
+            }
+        });
+    }
+    let base = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Ok(Some(line)) = stdout.next_line().await {
+            output.lock().unwrap().push_str(&format!("{line}\n"));
+            if let Some(at) = line.find("listening on http://") {
+                return Some(line[at + "listening on ".len()..].trim().to_owned());
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten()
+    .unwrap_or_else(|| panic!("cohort did not start:\n{}", output.lock().unwrap()));
+    {
+        let output = output.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = stdout.next_line().await {
+                output.lock().unwrap().push_str(&format!("{line}\n"));
+            }
+        });
+    }
+    (child, base)
 }
 
 impl Drop for TestApp {

@@ -36,6 +36,8 @@ pub struct Config {
     pub allow_private_webhooks: bool,
     /// The first retry delay of a failed job; later ones double.
     pub job_retry_base: std::time::Duration,
+    /// How long a worker holds a job before another may take it over (after a crash).
+    pub job_lease: std::time::Duration,
 }
 
 /// Reads the configuration through `get`, so tests can pass a map instead of the process environment.
@@ -111,7 +113,18 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
     if let Some(url) = &smtp_url {
         crate::messaging::transport::Mailer::new(Some(url), &mail_from).map_err(|e| err("COHORT_SMTP_URL", e))?;
     }
+    let job_lease = match non_empty("COHORT_JOB_LEASE_SECS") {
+        None => std::time::Duration::from_secs(60),
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|s| (1..=86_400).contains(s))
+            .map(std::time::Duration::from_secs)
+            .ok_or_else(|| err("COHORT_JOB_LEASE_SECS", format!("\"{v}\" is not a number of seconds")))?,
+    };
     Ok(Config {
+        job_lease,
         allow_private_webhooks,
         job_retry_base,
         smtp_url,
@@ -168,6 +181,7 @@ mod tests {
             ("COHORT_MAIL_FROM", "not an address"),
             ("COHORT_WEBHOOKS_ALLOW_PRIVATE", "sometimes"),
             ("COHORT_JOB_RETRY_BASE_MS", "soon"),
+            ("COHORT_JOB_LEASE_SECS", "0"),
         ] {
             let e = load(&[(var, value)]).unwrap_err();
             assert_eq!(e.var, var, "{e}");

@@ -164,6 +164,7 @@ fn serve() -> ExitCode {
                 webhooks::deliver(webhook_db.clone(), http.clone(), allow_private, job)
             });
         worker.policy.base = config.job_retry_base;
+        worker.lease = config.job_lease;
         actix_web::rt::spawn(worker.run());
         tracing::info!(backend = ?config.backend, "started");
         // actix stops gracefully on SIGTERM and SIGINT: in-flight requests finish first.
