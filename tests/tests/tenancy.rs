@@ -17,6 +17,7 @@ struct Victim {
     notification: String,
     webhook: String,
     webhook_delivery: String,
+    conversation: String,
     markers: Vec<String>,
 }
 
@@ -70,6 +71,21 @@ async fn victim(app: &TestApp, admin: &str) -> Victim {
         .post(&format!("/api/v1/webhooks/{webhook}/test"), admin, json!(null))
         .await;
     let webhook_delivery = delivery["id"].as_str().unwrap().to_owned();
+    let (status, conversation) = app
+        .post(
+            "/api/v1/conversations",
+            admin,
+            json!({"person_ids": [person], "subject": "Orga Secret Chat"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{conversation}");
+    let conversation = conversation["id"].as_str().unwrap().to_owned();
+    app.post(
+        &format!("/api/v1/conversations/{conversation}/messages"),
+        admin,
+        json!({"body": "Orga Secret Message"}),
+    )
+    .await;
     let api_key = key["key"]["id"].as_str().unwrap().to_owned();
     let markers = vec![
         person.clone(),
@@ -79,6 +95,7 @@ async fn victim(app: &TestApp, admin: &str) -> Victim {
         notification.clone(),
         webhook.clone(),
         webhook_delivery.clone(),
+        conversation.clone(),
         "orga-secret.example.org".into(),
         me["organization"]["id"].as_str().unwrap().to_owned(),
         me["person"]["id"].as_str().unwrap().to_owned(),
@@ -97,6 +114,7 @@ async fn victim(app: &TestApp, admin: &str) -> Victim {
         notification,
         webhook,
         webhook_delivery,
+        conversation,
         markers,
     }
 }
@@ -113,6 +131,8 @@ fn fill(template: &str, v: &Victim) -> String {
         &v.notification
     } else if template.starts_with("/api/v1/webhooks/") {
         &v.webhook
+    } else if template.starts_with("/api/v1/conversations/") {
+        &v.conversation
     } else {
         "unmapped"
     };
@@ -177,10 +197,14 @@ both_backends!(
         // A non-admin of organisation A: their own view, feed and the organisation's settings; nothing else.
         for (template, method, op) in operations.iter().filter(|(_, _, op)| !is_public(op)) {
             let expected = match (method.as_str(), template.as_str()) {
-                ("GET", "/api/v1/me" | "/api/v1/organization" | "/api/v1/notifications") => StatusCode::OK,
+                ("GET", "/api/v1/me" | "/api/v1/organization" | "/api/v1/notifications" | "/api/v1/conversations") => {
+                    StatusCode::OK
+                }
                 ("POST", "/api/v1/notifications/read-all") => StatusCode::NO_CONTENT,
                 // Someone else's notification does not exist for them.
                 ("POST", "/api/v1/notifications/{id}/read") => StatusCode::NOT_FOUND,
+                // Conversations they are not in do not exist for them.
+                (_, "/api/v1/conversations/{id}/messages" | "/api/v1/conversations/{id}/read") => StatusCode::NOT_FOUND,
                 _ => StatusCode::FORBIDDEN,
             };
             let path = fill(template, &v);

@@ -4,6 +4,7 @@
 //! cannot drift apart.
 
 pub mod auth;
+pub mod chat;
 pub mod messaging;
 pub mod organization;
 pub mod page;
@@ -13,6 +14,7 @@ pub mod programs;
 pub mod webhooks;
 
 pub use auth::*;
+pub use chat::*;
 pub use messaging::*;
 pub use organization::*;
 pub use page::*;

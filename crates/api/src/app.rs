@@ -35,6 +35,7 @@ use crate::{auth, extract, health, messaging, organization, people, programs, re
         (name = "email-templates", description = "The emails Cohort sends, in the organisation's words"),
         (name = "notifications", description = "Each person's in-app feed"),
         (name = "webhooks", description = "Signed event deliveries to integrations"),
+        (name = "chat", description = "Conversations of pairings and of the program team"),
         (name = "operations", description = "Health checks"),
     )
 )]
@@ -107,7 +108,12 @@ where
             .service(messaging::webhooks::delete_webhook)
             .service(messaging::webhooks::list_deliveries)
             .service(messaging::webhooks::send_test_event)
-            .service(messaging::webhooks::redeliver),
+            .service(messaging::webhooks::redeliver)
+            .service(messaging::chat::list_conversations)
+            .service(messaging::chat::create_conversation)
+            .service(messaging::chat::list_messages)
+            .service(messaging::chat::send_message)
+            .service(messaging::chat::read_conversation),
     )
 }
 

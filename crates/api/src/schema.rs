@@ -182,6 +182,39 @@ diesel::table! {
 
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 
+diesel::table! {
+    conversations (id) {
+        id -> Text,
+        organization_id -> Text,
+        program_id -> Nullable<Text>,
+        kind -> Text,
+        subject -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    conversation_members (conversation_id, person_id) {
+        conversation_id -> Text,
+        person_id -> Text,
+        last_read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    chat_messages (id) {
+        id -> Text,
+        organization_id -> Text,
+        conversation_id -> Text,
+        sender_id -> Nullable<Text>,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(conversation_members -> conversations (conversation_id));
+diesel::joinable!(chat_messages -> conversations (conversation_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     people,
@@ -195,4 +228,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     webhook_endpoints,
     webhook_deliveries,
+    conversations,
+    conversation_members,
+    chat_messages,
 );

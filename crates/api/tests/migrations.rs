@@ -14,7 +14,7 @@ use diesel::sqlite::Sqlite;
 use diesel_migrations::MigrationHarness;
 
 /// Every table of `schema.rs`.
-const TABLES: [&str; 12] = [
+const TABLES: [&str; 15] = [
     "organizations",
     "people",
     "programs",
@@ -27,6 +27,9 @@ const TABLES: [&str; 12] = [
     "notifications",
     "webhook_endpoints",
     "webhook_deliveries",
+    "conversations",
+    "conversation_members",
+    "chat_messages",
 ];
 
 fn names(backend: &str) -> BTreeSet<String> {

@@ -1,5 +1,6 @@
 //! Messages: email templates and their delivery through the outbox and job queue.
 
+pub mod chat;
 pub mod email;
 pub mod notifications;
 pub mod templates;

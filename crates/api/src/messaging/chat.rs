@@ -1,0 +1,383 @@
+//! Chat: conversations between the people of a pairing, or from the program
+//! team to participants. Only members see a conversation; others get a 404.
+
+use std::collections::HashMap;
+
+use actix_web::{get, post, web, HttpResponse};
+use chrono::NaiveDateTime;
+use cohort_api_types::{
+    ChatMessage, ChatMessagePage, Conversation, ConversationList, CreateConversation, PageQuery, Problem,
+    SendChatMessage,
+};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::notifications::{notify, NewNotification};
+use crate::auth::Caller;
+use crate::db::{self, DbConn};
+use crate::error::{ApiError, Problems};
+use crate::extract::Body;
+use crate::paging::PageRequest;
+use crate::schema::{chat_messages, conversation_members, conversations};
+use crate::{people, programs, AppState};
+
+const MAX_MEMBERS: usize = 50;
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = conversations)]
+struct ConversationRow {
+    id: String,
+    organization_id: String,
+    program_id: Option<String>,
+    kind: String,
+    subject: String,
+    created_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = chat_messages)]
+struct MessageRow {
+    id: String,
+    organization_id: String,
+    conversation_id: String,
+    sender_id: Option<String>,
+    body: String,
+    created_at: NaiveDateTime,
+}
+
+impl MessageRow {
+    fn into_api(self) -> ChatMessage {
+        ChatMessage {
+            id: db::id(&self.id),
+            conversation_id: db::id(&self.conversation_id),
+            sender_id: self.sender_id.as_deref().map(db::id),
+            body: self.body,
+            created_at: db::utc(self.created_at),
+        }
+    }
+}
+
+/// Opens a conversation among `members` (used by the API here, and by pairing and automations).
+pub fn open_conversation(
+    conn: &mut DbConn,
+    org: Uuid,
+    kind: &str,
+    subject: &str,
+    program: Option<Uuid>,
+    members: &[Uuid],
+) -> Result<String, ApiError> {
+    let row = ConversationRow {
+        id: db::new_id(),
+        organization_id: org.to_string(),
+        program_id: program.map(|p| p.to_string()),
+        kind: kind.to_owned(),
+        subject: subject.to_owned(),
+        created_at: db::now(),
+    };
+    diesel::insert_into(conversations::table).values(&row).execute(conn)?;
+    for member in members {
+        diesel::insert_into(conversation_members::table)
+            .values((
+                conversation_members::conversation_id.eq(&row.id),
+                conversation_members::person_id.eq(member.to_string()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(row.id)
+}
+
+/// Adds a message and tells the other members in their feed.
+pub fn post_message(
+    conn: &mut DbConn,
+    org: Uuid,
+    conversation: &str,
+    sender: Option<Uuid>,
+    body: &str,
+) -> Result<ChatMessage, ApiError> {
+    let row = MessageRow {
+        id: db::new_id(),
+        organization_id: org.to_string(),
+        conversation_id: conversation.to_owned(),
+        sender_id: sender.map(|s| s.to_string()),
+        body: body.to_owned(),
+        created_at: db::now(),
+    };
+    diesel::insert_into(chat_messages::table).values(&row).execute(conn)?;
+    let others: Vec<String> = conversation_members::table
+        .filter(conversation_members::conversation_id.eq(conversation))
+        .select(conversation_members::person_id)
+        .load(conn)?;
+    let preview: String = body.chars().take(140).collect();
+    for person in others.iter().filter(|p| Some(db::id(p)) != sender) {
+        let link = format!("/conversations/{conversation}");
+        let new = NewNotification {
+            kind: "chat_message",
+            title: "New message",
+            body: &preview,
+            link: Some(&link),
+            dedupe_key: Some(format!("chat:{}:{person}", row.id)),
+        };
+        notify(conn, org, db::id(person), new)?;
+    }
+    if let Some(sender) = sender {
+        mark_read(conn, conversation, sender)?;
+    }
+    Ok(row.into_api())
+}
+
+fn mark_read(conn: &mut DbConn, conversation: &str, person: Uuid) -> Result<(), ApiError> {
+    diesel::update(
+        conversation_members::table
+            .filter(conversation_members::conversation_id.eq(conversation))
+            .filter(conversation_members::person_id.eq(person.to_string())),
+    )
+    .set(conversation_members::last_read_at.eq(db::now()))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// The conversation, if `person` is one of its members in `org`.
+fn membership(conn: &mut DbConn, org: Uuid, person: Uuid, conversation: Uuid) -> Result<ConversationRow, ApiError> {
+    Ok(conversations::table
+        .inner_join(conversation_members::table)
+        .filter(conversations::organization_id.eq(org.to_string()))
+        .filter(conversations::id.eq(conversation.to_string()))
+        .filter(conversation_members::person_id.eq(person.to_string()))
+        .select(ConversationRow::as_select())
+        .first(conn)?)
+}
+
+fn describe(conn: &mut DbConn, person: Uuid, rows: Vec<ConversationRow>) -> Result<Vec<Conversation>, ApiError> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let members: Vec<(String, String, Option<NaiveDateTime>)> = conversation_members::table
+        .filter(conversation_members::conversation_id.eq_any(&ids))
+        .select((
+            conversation_members::conversation_id,
+            conversation_members::person_id,
+            conversation_members::last_read_at,
+        ))
+        .load(conn)?;
+    let mut by_conversation: HashMap<String, Vec<Uuid>> = HashMap::new();
+    let mut read_at: HashMap<String, Option<NaiveDateTime>> = HashMap::new();
+    for (conversation, member, last_read) in members {
+        if db::id(&member) == person {
+            read_at.insert(conversation.clone(), last_read);
+        }
+        by_conversation.entry(conversation).or_default().push(db::id(&member));
+    }
+    rows.into_iter()
+        .map(|row| {
+            // Never read: every message counts (PostgreSQL's timestamps start long after chrono's MIN).
+            let since = read_at
+                .get(&row.id)
+                .copied()
+                .flatten()
+                .unwrap_or(chrono::DateTime::UNIX_EPOCH.naive_utc());
+            let unread_count = chat_messages::table
+                .filter(chat_messages::conversation_id.eq(&row.id))
+                .filter(chat_messages::created_at.gt(since))
+                .filter(
+                    chat_messages::sender_id
+                        .is_null()
+                        .or(chat_messages::sender_id.ne(person.to_string())),
+                )
+                .count()
+                .get_result(conn)?;
+            Ok(Conversation {
+                id: db::id(&row.id),
+                member_ids: by_conversation.remove(&row.id).unwrap_or_default(),
+                kind: row.kind,
+                subject: row.subject,
+                program_id: row.program_id.as_deref().map(db::id),
+                unread_count,
+                created_at: db::utc(row.created_at),
+            })
+        })
+        .collect()
+}
+
+/// The caller's conversations, newest first, with unread counts.
+#[utoipa::path(
+    tag = "chat",
+    responses((status = 200, description = "The caller's conversations", body = ConversationList)),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/conversations")]
+pub async fn list_conversations(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<web::Json<ConversationList>, ApiError> {
+    let (org, person) = (caller.org, caller.person);
+    let items = state
+        .db
+        .read(move |conn| {
+            let rows: Vec<ConversationRow> = conversations::table
+                .inner_join(conversation_members::table)
+                .filter(conversations::organization_id.eq(org.to_string()))
+                .filter(conversation_members::person_id.eq(person.to_string()))
+                .select(ConversationRow::as_select())
+                .order(conversations::id.desc())
+                .limit(200)
+                .load(conn)?;
+            describe(conn, person, rows)
+        })
+        .await?;
+    Ok(web::Json(ConversationList { items }))
+}
+
+/// Opens a conversation from the program team (the caller) to people of the organisation (admins only).
+#[utoipa::path(
+    tag = "chat",
+    request_body = CreateConversation,
+    responses(
+        (status = 201, description = "The conversation", body = Conversation),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 422, description = "Unknown people or program", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[post("/conversations")]
+pub async fn create_conversation(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Body(input): Body<CreateConversation>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let mut problems = Problems::default();
+    let subject = problems.check("subject", cohort_domain::bounded_text(&input.subject, 0, 200));
+    if input.person_ids.is_empty() || input.person_ids.len() > MAX_MEMBERS {
+        problems.push("person_ids", format!("name 1 to {MAX_MEMBERS} people"));
+    }
+    problems.finish()?;
+    let subject = subject.unwrap_or_default();
+    let (org, me) = (caller.org, caller.person);
+    let created = state
+        .db
+        .write(move |conn| {
+            let wanted: Vec<String> = input.person_ids.iter().map(|p| p.to_string()).collect();
+            let known = people::repo::existing_ids(conn, org, &wanted)?;
+            let mut problems = Problems::default();
+            for (i, id) in wanted.iter().enumerate() {
+                if !known.contains(id) {
+                    problems.push(format!("person_ids[{i}]"), "no such person in this organisation");
+                }
+            }
+            if let Some(program) = input.program_id {
+                if programs::repo::get(conn, org, program).is_err() {
+                    problems.push("program_id", "no such program in this organisation");
+                }
+            }
+            problems.finish()?;
+            let mut members = vec![me];
+            members.extend(input.person_ids.iter().copied().filter(|p| *p != me));
+            members.dedup();
+            let id = open_conversation(conn, org, "admin", &subject, input.program_id, &members)?;
+            let row = conversations::table
+                .find(&id)
+                .select(ConversationRow::as_select())
+                .first(conn)?;
+            Ok(describe(conn, me, vec![row])?.remove(0))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// A conversation's messages, newest page first (each page oldest first).
+#[utoipa::path(
+    tag = "chat",
+    params(("id" = Uuid, Path, description = "The conversation's id"), PageQuery),
+    responses(
+        (status = 200, description = "A page of messages", body = ChatMessagePage),
+        (status = 404, description = "Not a conversation of the caller", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/conversations/{id}/messages")]
+pub async fn list_messages(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<ChatMessagePage>, ApiError> {
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let (org, person, id) = (caller.org, caller.person, id.into_inner());
+    let (mut rows, next_cursor) = state
+        .db
+        .read(move |conn| {
+            let conversation = membership(conn, org, person, id)?;
+            let mut q = chat_messages::table
+                .filter(chat_messages::conversation_id.eq(conversation.id))
+                .select(MessageRow::as_select())
+                .order(chat_messages::id.desc())
+                .limit(page.fetch())
+                .into_boxed();
+            if let Some(before) = &page.after {
+                q = q.filter(chat_messages::id.lt(before.clone()));
+            }
+            Ok(page.finish(q.load(conn)?, |m: &MessageRow| db::id(&m.id)))
+        })
+        .await?;
+    rows.reverse();
+    Ok(web::Json(ChatMessagePage {
+        items: rows.into_iter().map(MessageRow::into_api).collect(),
+        next_cursor,
+    }))
+}
+
+/// Sends a message; the other members find it in their feed.
+#[utoipa::path(
+    tag = "chat",
+    params(("id" = Uuid, Path, description = "The conversation's id")),
+    request_body = SendChatMessage,
+    responses(
+        (status = 201, description = "Sent", body = ChatMessage),
+        (status = 404, description = "Not a conversation of the caller", body = Problem),
+        (status = 422, description = "Empty or too long", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[post("/conversations/{id}/messages")]
+pub async fn send_message(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    Body(input): Body<SendChatMessage>,
+) -> Result<HttpResponse, ApiError> {
+    let body = cohort_domain::bounded_text(&input.body, 1, 10_000).map_err(|e| ApiError::invalid("body", e))?;
+    let (org, person, id) = (caller.org, caller.person, id.into_inner());
+    let message = state
+        .db
+        .write(move |conn| {
+            let conversation = membership(conn, org, person, id)?;
+            post_message(conn, org, &conversation.id, Some(person), &body)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(message))
+}
+
+/// Marks the conversation read up to now for the caller.
+#[utoipa::path(
+    tag = "chat",
+    params(("id" = Uuid, Path, description = "The conversation's id")),
+    responses(
+        (status = 204, description = "Read"),
+        (status = 404, description = "Not a conversation of the caller", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[post("/conversations/{id}/read")]
+pub async fn read_conversation(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let (org, person, id) = (caller.org, caller.person, id.into_inner());
+    state
+        .db
+        .write(move |conn| {
+            let conversation = membership(conn, org, person, id)?;
+            mark_read(conn, &conversation.id, person)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
