@@ -2,9 +2,11 @@
 //! refreshed once on a 401; when that fails the session has ended.
 
 use cohort_api_types::{
-    AddParticipant, AddParticipants, AddedParticipants, CreateProgram, LoginRequest, Me, Organization, Participant,
-    ParticipantPage, PersonPage, Problem, Program, ProgramPage, RefreshRequest, TokenResponse, UpdateOrganization,
-    UpdateProgram,
+    AddParticipant, AddParticipants, AddedParticipants, CreateProgram, CreateWebhook, CreatedWebhook, EmailTemplate,
+    EmailTemplateList, LoginRequest, Me, NotificationLogPage, Organization, Participant, ParticipantPage, PersonPage,
+    PreviewEmail, Problem, Program, ProgramPage, RefreshRequest, RenderedEmail, TestEmailQueued, TokenResponse,
+    UpdateEmailTemplate, UpdateOrganization, UpdateProgram, UpdateWebhook, WebhookDelivery, WebhookDeliveryPage,
+    WebhookEndpoint, WebhookEndpointList,
 };
 use gloo_net::http::{Method, RequestBuilder, Response};
 use gloo_storage::{SessionStorage, Storage};
@@ -233,4 +235,82 @@ pub async fn remove_participant(program: Uuid, participant: Uuid) -> Result<(), 
 
 pub async fn people(q: &str) -> Result<PersonPage, ApiError> {
     get(&format!("/api/v1/people?limit=20&q={}", enc(q.trim()))).await
+}
+
+pub async fn email_templates() -> Result<EmailTemplateList, ApiError> {
+    get("/api/v1/email-templates").await
+}
+
+pub async fn email_template(key: &str) -> Result<EmailTemplate, ApiError> {
+    get(&format!("/api/v1/email-templates/{}", enc(key))).await
+}
+
+pub async fn save_email_template(key: &str, input: &UpdateEmailTemplate) -> Result<EmailTemplate, ApiError> {
+    write(Method::PUT, &format!("/api/v1/email-templates/{}", enc(key)), input).await
+}
+
+pub async fn reset_email_template(key: &str) -> Result<(), ApiError> {
+    delete(&format!("/api/v1/email-templates/{}", enc(key))).await
+}
+
+pub async fn preview_email(key: &str, input: &PreviewEmail) -> Result<RenderedEmail, ApiError> {
+    write(
+        Method::POST,
+        &format!("/api/v1/email-templates/{}/preview", enc(key)),
+        input,
+    )
+    .await
+}
+
+pub async fn send_test_email(key: &str) -> Result<TestEmailQueued, ApiError> {
+    write(Method::POST, &format!("/api/v1/email-templates/{}/test", enc(key)), &()).await
+}
+
+pub async fn webhooks() -> Result<WebhookEndpointList, ApiError> {
+    get("/api/v1/webhooks").await
+}
+
+pub async fn webhook(id: Uuid) -> Result<WebhookEndpoint, ApiError> {
+    get(&format!("/api/v1/webhooks/{id}")).await
+}
+
+pub async fn create_webhook(input: &CreateWebhook) -> Result<CreatedWebhook, ApiError> {
+    write(Method::POST, "/api/v1/webhooks", input).await
+}
+
+pub async fn update_webhook(id: Uuid, input: &UpdateWebhook) -> Result<WebhookEndpoint, ApiError> {
+    write(Method::PATCH, &format!("/api/v1/webhooks/{id}"), input).await
+}
+
+pub async fn delete_webhook(id: Uuid) -> Result<(), ApiError> {
+    delete(&format!("/api/v1/webhooks/{id}")).await
+}
+
+pub async fn webhook_deliveries(id: Uuid, cursor: Option<&str>) -> Result<WebhookDeliveryPage, ApiError> {
+    let mut path = format!("/api/v1/webhooks/{id}/deliveries?limit=20");
+    if let Some(cursor) = cursor {
+        path += &format!("&cursor={}", enc(cursor));
+    }
+    get(&path).await
+}
+
+pub async fn send_test_event(id: Uuid) -> Result<WebhookDelivery, ApiError> {
+    write(Method::POST, &format!("/api/v1/webhooks/{id}/test"), &()).await
+}
+
+pub async fn redeliver(id: Uuid, delivery: Uuid) -> Result<WebhookDelivery, ApiError> {
+    write(
+        Method::POST,
+        &format!("/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver"),
+        &(),
+    )
+    .await
+}
+
+pub async fn notification_log(cursor: Option<&str>) -> Result<NotificationLogPage, ApiError> {
+    let mut path = "/api/v1/notification-log?limit=50".to_owned();
+    if let Some(cursor) = cursor {
+        path += &format!("&cursor={}", enc(cursor));
+    }
+    get(&path).await
 }

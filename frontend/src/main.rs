@@ -27,6 +27,16 @@ pub enum Route {
     Program { id: Uuid },
     #[at("/settings")]
     Settings,
+    #[at("/emails")]
+    Emails,
+    #[at("/emails/:key")]
+    Email { key: String },
+    #[at("/webhooks")]
+    Webhooks,
+    #[at("/webhooks/:id")]
+    Webhook { id: Uuid },
+    #[at("/notifications")]
+    Notifications,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -40,6 +50,11 @@ fn switch(route: Route) -> Html {
         Route::NewProgram => html! { <Shell><pages::program_new::NewProgram /></Shell> },
         Route::Program { id } => html! { <Shell><pages::program::ProgramPage {id} /></Shell> },
         Route::Settings => html! { <Shell><pages::settings::Settings /></Shell> },
+        Route::Emails => html! { <Shell><pages::emails::Emails /></Shell> },
+        Route::Email { key } => html! { <Shell><pages::emails::EmailEditor key_name={key} /></Shell> },
+        Route::Webhooks => html! { <Shell><pages::webhooks::Webhooks /></Shell> },
+        Route::Webhook { id } => html! { <Shell><pages::webhooks::WebhookPage {id} /></Shell> },
+        Route::Notifications => html! { <Shell><pages::notification_log::NotificationLog /></Shell> },
         Route::NotFound => html! {
             <main class="page">
                 <h1>{ "Page not found" }</h1>

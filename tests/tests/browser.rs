@@ -362,3 +362,116 @@ async fn settings_show_field_errors_and_save() {
     .await;
     browser.finish("settings", outcome).await;
 }
+
+#[tokio::test]
+async fn messaging_pages_edit_emails_and_watch_webhooks() {
+    dashboard_app_env();
+    let sink = cohort_tests::SmtpSink::start().await;
+    let receiver = cohort_tests::WebhookReceiver::start().await;
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        cohort_tests::Spawn {
+            demo_data: false,
+            extra_env: vec![
+                ("COHORT_SMTP_URL".into(), sink.url.clone()),
+                ("COHORT_WEBHOOKS_ALLOW_PRIVATE".into(), "true".into()),
+            ],
+        },
+    )
+    .await;
+    let admin = app.admin_token().await;
+    let (_, me) = app.get("/api/v1/me", &admin).await;
+    let me_id = me["person"]["id"].as_str().unwrap().to_owned();
+    app.post(
+        &format!("/api/v1/people/{me_id}/notifications"),
+        &admin,
+        json!({"title": "Logged notice"}),
+    )
+    .await;
+    let browser = Browser::start().await;
+    let outcome = async {
+        let c = &browser.client;
+        c.goto(&app.url("/login")).await?;
+        fill(c, "#email", ADMIN_EMAIL).await?;
+        fill(c, "#password", ADMIN_PASSWORD).await?;
+        click_button(c, "Log in").await?;
+        text_appears(c, "Programs").await?;
+
+        // The email editor previews live, shows template errors under their field, saves, and sends a test.
+        c.find(Locator::LinkText("Emails")).await?.click().await?;
+        c.wait()
+            .at_most(WAIT)
+            .for_element(Locator::LinkText("Invitation: submit your mentor preferences"))
+            .await?
+            .click()
+            .await?;
+        fill(c, "#email-subject", "Hi {{ nope }}").await?;
+        let error = c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("#email-subject-error"))
+            .await?;
+        ensure(
+            error.text().await?.contains("placeholder"),
+            "an unknown placeholder is named under the subject",
+        )?;
+        fill(c, "#email-subject", "Hi {{ recipient.first_name }}!").await?;
+        c.wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath("//span[@id='preview-subject'][text()='Hi Amara!']"))
+            .await?;
+        shot(c, "email-editor").await?;
+        click_button(c, "Save").await?;
+        text_appears(c, "Saved.").await?;
+        click_button(c, "Send me a test").await?;
+        text_appears(c, "A test email is on its way").await?;
+        let mail = sink.wait_for(1).await;
+        ensure(
+            mail[0].contains("Subject: Hi Ada!"),
+            format!("the test email uses the saved wording: {}", mail[0]),
+        )?;
+
+        // Webhooks: add an endpoint, see its secret once, send a test event, watch the log.
+        c.find(Locator::LinkText("Webhooks")).await?.click().await?;
+        fill(c, "#webhook-url", &receiver.url).await?;
+        click_button(c, "Add endpoint").await?;
+        let secret = c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("#webhook-secret"))
+            .await?
+            .text()
+            .await?;
+        c.wait()
+            .at_most(WAIT)
+            .for_element(Locator::LinkText(&receiver.url))
+            .await?
+            .click()
+            .await?;
+        click_button(c, "Send test event").await?;
+        receiver.wait_for(1).await;
+        let mut delivered = false;
+        for _ in 0..30 {
+            click_button(c, "Refresh").await?;
+            if c.find(Locator::Css("td.delivery-status.succeeded")).await.is_ok() {
+                delivered = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        ensure(delivered, "the delivery log shows the test event as succeeded")?;
+        shot(c, "webhook").await?;
+        ensure(
+            receiver.verify(&secret).await == ["ok webhook.test"],
+            "the secret shown verifies the delivery",
+        )?;
+
+        // The notification log lists what people received.
+        c.find(Locator::LinkText("Notifications")).await?.click().await?;
+        text_appears(c, "Logged notice").await?;
+        shot(c, "notification-log").await?;
+        Ok(())
+    }
+    .await;
+    browser.finish("messaging", outcome).await;
+}

@@ -153,3 +153,26 @@ pub struct SendNotification {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
 }
+
+/// A notification as the organisation's log shows it: with its recipient.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "notification": {"id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e70", "kind": "message", "title": "From your program team",
+                     "body": "Welcome aboard!", "link": null, "created_at": "2026-11-23T09:00:00Z", "read_at": null},
+    "person_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "person_name": "Talia K"
+})))]
+pub struct LoggedNotification {
+    pub notification: Notification,
+    pub person_id: uuid::Uuid,
+    pub person_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"items": [], "next_cursor": null})))]
+pub struct NotificationLogPage {
+    pub items: Vec<LoggedNotification>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}

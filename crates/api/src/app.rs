@@ -101,6 +101,7 @@ where
             .service(messaging::notifications::mark_all_read)
             .service(messaging::notifications::mark_read)
             .service(messaging::notifications::send_notification)
+            .service(messaging::notifications::notification_log)
             .service(messaging::webhooks::list_webhooks)
             .service(messaging::webhooks::create_webhook)
             .service(messaging::webhooks::get_webhook)

@@ -181,6 +181,7 @@ diesel::table! {
 }
 
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(notifications -> people (person_id));
 
 diesel::table! {
     conversations (id) {

@@ -1,7 +1,10 @@
 //! Pages fetch what they show; components render.
 
+pub mod emails;
 pub mod login;
+pub mod notification_log;
 pub mod program;
 pub mod program_new;
 pub mod programs;
 pub mod settings;
+pub mod webhooks;

@@ -3,7 +3,10 @@
 
 use actix_web::{get, post, web, HttpResponse};
 use chrono::NaiveDateTime;
-use cohort_api_types::{Notification, NotificationPage, NotificationsQuery, Problem, SendNotification};
+use cohort_api_types::{
+    LoggedNotification, Notification, NotificationLogPage, NotificationPage, NotificationsQuery, PageQuery, Problem,
+    SendNotification,
+};
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -12,7 +15,7 @@ use crate::db::{self, DbConn};
 use crate::error::{ApiError, Problems};
 use crate::extract::Body;
 use crate::paging::PageRequest;
-use crate::schema::notifications;
+use crate::schema::{notifications, people as people_table};
 use crate::{people, AppState};
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -255,4 +258,51 @@ pub async fn send_notification(
         })
         .await?;
     Ok(HttpResponse::Created().json(created))
+}
+
+/// Every notification of the organisation, newest first, with its recipient (admins only).
+#[utoipa::path(
+    tag = "notifications",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of the organisation's notification log", body = NotificationLogPage),
+        (status = 403, description = "Not an admin", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/notification-log")]
+pub async fn notification_log(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<NotificationLogPage>, ApiError> {
+    caller.require_admin()?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let org = caller.org;
+    let (rows, next_cursor) = state
+        .db
+        .read(move |conn| {
+            let mut q = notifications::table
+                .inner_join(people_table::table)
+                .filter(notifications::organization_id.eq(org.to_string()))
+                .select((NotificationRow::as_select(), people_table::name))
+                .order(notifications::id.desc())
+                .limit(page.fetch())
+                .into_boxed();
+            if let Some(before) = &page.after {
+                q = q.filter(notifications::id.lt(before.clone()));
+            }
+            let rows: Vec<(NotificationRow, String)> = q.load(conn)?;
+            Ok(page.finish(rows, |(r, _)| db::id(&r.id)))
+        })
+        .await?;
+    let items = rows
+        .into_iter()
+        .map(|(row, person_name)| LoggedNotification {
+            person_id: db::id(&row.person_id),
+            person_name,
+            notification: row.into_api(),
+        })
+        .collect();
+    Ok(web::Json(NotificationLogPage { items, next_cursor }))
 }
