@@ -56,3 +56,19 @@ pub fn time_zones(current: &str) -> Vec<String> {
     zones.sort();
     zones
 }
+
+/// A moment shown in `zone` (an IANA name), named after it, using the browser's Intl
+/// support (no time zone database in the bundle).
+pub fn local_time(at: &chrono::DateTime<chrono::Utc>, zone: &str) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.timestamp_millis() as f64));
+    let options = js_sys::Object::new();
+    let set = |k: &str, v: &str| {
+        let _ = js_sys::Reflect::set(&options, &k.into(), &v.into());
+    };
+    set("timeZone", zone);
+    set("dateStyle", "medium");
+    set("timeStyle", "short");
+    let formatted = date.to_locale_string("en-GB", &options);
+    let text: String = formatted.into();
+    format!("{text} ({zone})")
+}

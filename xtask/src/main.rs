@@ -103,29 +103,37 @@ fn cargo_bin(name: &str) -> PathBuf {
     home.join("bin").join(name)
 }
 
-/// A `wasm-bindgen` CLI of exactly the version in Cargo.lock, installed if missing.
+/// A `wasm-bindgen` CLI of exactly the version in Cargo.lock: `.tools/bin`, then cargo's bin
+/// directory, then PATH; installed into `.tools` when none matches.
 fn wasm_bindgen() -> Result<PathBuf> {
-    let want = locked_version("wasm-bindgen")?;
+    let want = format!("wasm-bindgen {}", locked_version("wasm-bindgen")?);
     let matches = |bin: &Path| {
         Command::new(bin)
             .arg("--version")
             .output()
-            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim().ends_with(&want))
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == want)
     };
-    for candidate in [cargo_bin("wasm-bindgen"), PathBuf::from("wasm-bindgen")] {
+    let tools = root().join(".tools");
+    let local = tools.join("bin/wasm-bindgen");
+    for candidate in [local.clone(), cargo_bin("wasm-bindgen"), PathBuf::from("wasm-bindgen")] {
         if matches(&candidate) {
             return Ok(candidate);
         }
     }
     // Without --locked: the CLI's own lock file names versions this registry mirror may lack.
-    status(cargo().args(["install", "wasm-bindgen-cli", "--version", &want]))?;
-    let installed = cargo_bin("wasm-bindgen");
-    if matches(&installed) {
-        Ok(installed)
+    let version = want.trim_start_matches("wasm-bindgen ");
+    println!("installing {want} into {} (a few minutes, once)", tools.display());
+    status(
+        cargo()
+            .args(["install", "wasm-bindgen-cli", "--version", version, "--root"])
+            .arg(&tools),
+    )?;
+    if matches(&local) {
+        Ok(local)
     } else {
         Err(format!(
-            "wasm-bindgen {want} was installed but {} does not report it",
-            installed.display()
+            "{want} was installed but {} does not report it",
+            local.display()
         ))
     }
 }
@@ -314,8 +322,13 @@ fn openapi() -> Result {
 }
 
 fn bench() -> Result {
-    if Command::new("wrk").output().is_err() {
-        status(Command::new("apt-get").args(["install", "-y", "wrk"]))?;
+    if Command::new("wrk").arg("--version").output().is_err() {
+        let apt = |args: &[&str]| {
+            let mut cmd = Command::new("apt-get");
+            cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+            status(&mut cmd)
+        };
+        apt(&["install", "-y", "wrk"]).or_else(|_| apt(&["update"]).and_then(|_| apt(&["install", "-y", "wrk"])))?;
     }
     status(&mut Command::new(root().join("bench/run.sh")))
 }

@@ -83,9 +83,11 @@ pub fn email_editor(props: &EmailProps) -> Html {
             });
         });
     }
-    // Live preview: re-rendered by the server whenever a part changes.
+    // Live preview: re-rendered by the server whenever a part changes. Answers can arrive out
+    // of order while someone types; only the answer to the latest request is shown.
+    let latest = use_mut_ref(|| 0u64);
     {
-        let (preview, error) = (preview.clone(), error.clone());
+        let (preview, error, latest) = (preview.clone(), error.clone(), latest.clone());
         let parts = ((*subject).clone(), (*html_part).clone(), (*text).clone());
         let loaded = matches!(*template, Load::Loaded(_));
         let key = key.clone();
@@ -96,8 +98,14 @@ pub fn email_editor(props: &EmailProps) -> Html {
                     html: Some(html.clone()),
                     text: Some(text.clone()),
                 };
+                *latest.borrow_mut() += 1;
+                let request = *latest.borrow();
                 yew::platform::spawn_local(async move {
-                    match api::preview_email(&key, &input).await {
+                    let answer = api::preview_email(&key, &input).await;
+                    if *latest.borrow() != request {
+                        return;
+                    }
+                    match answer {
                         Ok(rendered) => {
                             preview.set(Some(rendered));
                             error.set(None);

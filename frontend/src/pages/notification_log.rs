@@ -4,9 +4,11 @@ use cohort_api_types::LoggedNotification;
 use yew::prelude::*;
 
 use crate::api::{self, ApiError};
+use crate::state::{local_time, Session};
 
 #[function_component(NotificationLog)]
 pub fn notification_log() -> Html {
+    let session = use_context::<Session>().expect("inside the shell");
     let items = use_state(Vec::<LoggedNotification>::new);
     let next = use_state(|| None::<String>);
     let loading = use_state(|| true);
@@ -45,11 +47,11 @@ pub fn notification_log() -> Html {
             if items.is_empty() && !*loading { <p class="empty">{ "No notifications sent yet." }</p> }
             if !items.is_empty() {
                 <table class="list">
-                    <thead><tr><th scope="col">{ "When (UTC)" }</th><th scope="col">{ "To" }</th><th scope="col">{ "Title" }</th><th scope="col">{ "Read" }</th></tr></thead>
+                    <thead><tr><th scope="col">{ "When" }</th><th scope="col">{ "To" }</th><th scope="col">{ "Title" }</th><th scope="col">{ "Read" }</th></tr></thead>
                     <tbody>
                         { for items.iter().map(|n| html! {
                             <tr>
-                                <td>{ n.notification.created_at.format("%Y-%m-%d %H:%M").to_string() }</td>
+                                <td>{ local_time(&n.notification.created_at, &session.me.organization.time_zone) }</td>
                                 <td>{ n.person_name.clone() }</td>
                                 <td>{ n.notification.title.clone() }</td>
                                 <td>{ if n.notification.read_at.is_some() { "Yes" } else { "No" } }</td>

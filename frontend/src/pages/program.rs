@@ -9,7 +9,7 @@ use yew::prelude::*;
 use crate::api::{self, ApiError};
 use crate::components::field::{SelectField, TextArea, TextField};
 use crate::pages::programs::status_text;
-use crate::state::{role_label, time_zones, Load, Session};
+use crate::state::{local_time, role_label, time_zones, Load, Session};
 
 #[derive(Properties, PartialEq)]
 pub struct ProgramProps {
@@ -285,7 +285,7 @@ fn participants(props: &ParticipantsProps) -> Html {
                                 <td>{ p.name.clone() }</td>
                                 <td>{ p.email.clone() }</td>
                                 <td>{ role_label(p.role, &labels) }</td>
-                                <td>{ p.joined_at.format("%Y-%m-%d").to_string() }</td>
+                                <td>{ local_time(&p.joined_at, &session.me.organization.time_zone) }</td>
                                 <td><button type="button" class="danger" onclick={remove(p)}
                                     aria-label={format!("Remove {}", p.name)}>{ "Remove" }</button></td>
                             </tr>

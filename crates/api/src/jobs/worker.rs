@@ -50,7 +50,8 @@ impl Worker {
         self
     }
 
-    /// Claims one batch and runs it; returns how many jobs ran.
+    /// Claims one batch and runs its jobs side by side (deliveries wait on the network,
+    /// not the CPU); returns how many jobs ran.
     pub async fn run_once(&self) -> Result<usize, ApiError> {
         let (worker, lease, batch) = (self.id.clone(), self.lease, self.batch);
         let jobs = self
@@ -58,15 +59,20 @@ impl Worker {
             .write(move |conn| claim(conn, &worker, db::now(), lease, batch))
             .await?;
         let ran = jobs.len();
+        let mut running = Vec::with_capacity(ran);
         for job in jobs {
-            let outcome = match self.handlers.get(&job.kind) {
-                Some(handler) => handler(job.clone()).await,
-                None => Err(format!("no handler for jobs of kind \"{}\"", job.kind)),
+            let work: JobFuture = match self.handlers.get(&job.kind) {
+                Some(handler) => handler(job.clone()),
+                None => {
+                    let kind = job.kind.clone();
+                    Box::pin(async move { Err(format!("no handler for jobs of kind \"{kind}\"")) })
+                }
             };
-            let (worker, policy) = (self.id.clone(), self.policy);
-            let unit: f64 = rand::rng().random();
-            self.db
-                .write(move |conn| {
+            let (db, worker, policy) = (self.db.clone(), self.id.clone(), self.policy);
+            running.push(actix_web::rt::spawn(async move {
+                let outcome = work.await;
+                let unit: f64 = rand::rng().random();
+                db.write(move |conn| {
                     match outcome {
                         Ok(()) => {
                             complete(conn, &job, &worker)?;
@@ -78,7 +84,11 @@ impl Worker {
                     }
                     Ok(())
                 })
-                .await?;
+                .await
+            }));
+        }
+        for task in running {
+            task.await.map_err(|e| ApiError::Internal(e.to_string()))??;
         }
         Ok(ran)
     }

@@ -277,17 +277,22 @@ pub async fn deliver(db: Db, client: reqwest::Client, allow_private: bool, job: 
                 .set(webhook_endpoints::failure_count.eq(0))
                 .execute(conn)?;
         } else if last_try && endpoint.enabled {
-            let failures = endpoint.failure_count + 1;
-            let disable = failures >= DISABLE_AFTER_FAILED_DELIVERIES;
+            // Counted in SQL: deliveries to one endpoint fail side by side.
             diesel::update(target)
-                .set((
-                    webhook_endpoints::failure_count.eq(failures),
-                    webhook_endpoints::enabled.eq(!disable),
-                    webhook_endpoints::disabled_reason
-                        .eq(disable
-                            .then(|| format!("turned off after {failures} deliveries in a row failed every retry"))),
-                ))
+                .set(webhook_endpoints::failure_count.eq(webhook_endpoints::failure_count + 1))
                 .execute(conn)?;
+            diesel::update(
+                target
+                    .filter(webhook_endpoints::enabled.eq(true))
+                    .filter(webhook_endpoints::failure_count.ge(DISABLE_AFTER_FAILED_DELIVERIES)),
+            )
+            .set((
+                webhook_endpoints::enabled.eq(false),
+                webhook_endpoints::disabled_reason.eq(format!(
+                    "turned off after {DISABLE_AFTER_FAILED_DELIVERIES} deliveries in a row failed every retry"
+                )),
+            ))
+            .execute(conn)?;
         }
         Ok(())
     })
