@@ -453,6 +453,17 @@ pub fn fields(problem: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Waits (10 s at most) until something listens on `port`.
+async fn wait_for_port(port: u16, what: &str) {
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what} did not start on port {port}");
+}
+
 /// A real SMTP server on loopback (Python's aiosmtpd) that stores what it receives in a maildir.
 pub struct SmtpSink {
     pub url: String,
@@ -498,17 +509,12 @@ impl SmtpSink {
             .kill_on_drop(true)
             .spawn()
             .expect("start aiosmtpd");
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-                return Self {
-                    url: format!("smtp://127.0.0.1:{port}"),
-                    child,
-                    dir,
-                };
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        wait_for_port(port, "aiosmtpd").await;
+        Self {
+            url: format!("smtp://127.0.0.1:{port}"),
+            child,
+            dir,
         }
-        panic!("aiosmtpd did not start on port {port}");
     }
 
     /// Every message received so far, as raw RFC 5322 text.
@@ -565,17 +571,12 @@ impl WebhookReceiver {
             .kill_on_drop(true)
             .spawn()
             .expect("start the webhook receiver");
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-                return Self {
-                    url: format!("http://127.0.0.1:{port}/hook"),
-                    child,
-                    dir,
-                };
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        wait_for_port(port, "the webhook receiver").await;
+        Self {
+            url: format!("http://127.0.0.1:{port}/hook"),
+            child,
+            dir,
         }
-        panic!("the webhook receiver did not start");
     }
 
     /// Makes the receiver answer every request with `status`.

@@ -171,6 +171,15 @@ async fn fill(c: &Client, css: &str, text: &str) -> Outcome {
     Ok(())
 }
 
+/// Logs the demo admin in through the login page.
+async fn log_in(c: &Client, app: &TestApp) -> Outcome {
+    c.goto(&app.url("/login")).await?;
+    fill(c, "#email", ADMIN_EMAIL).await?;
+    fill(c, "#password", ADMIN_PASSWORD).await?;
+    click_button(c, "Log in").await?;
+    text_appears(c, "Programs").await
+}
+
 async fn admin_journey(c: &Client, app: &TestApp) -> Outcome {
     // Logging in lands on the programs, which show the organisation's own word for providers.
     c.goto(&app.url("/programs")).await?;
@@ -322,11 +331,7 @@ async fn settings_show_field_errors_and_save() {
     let browser = Browser::start().await;
     let outcome = async {
         let c = &browser.client;
-        c.goto(&app.url("/login")).await?;
-        fill(c, "#email", ADMIN_EMAIL).await?;
-        fill(c, "#password", ADMIN_PASSWORD).await?;
-        click_button(c, "Log in").await?;
-        text_appears(c, "Programs").await?;
+        log_in(c, &app).await?;
         c.goto(&app.url("/settings")).await?;
         fill(c, "#label-provider-singular", " ").await?;
         fill(c, "#org-holidays", "2026-12-25\n2026-12-26").await?;
@@ -391,11 +396,7 @@ async fn messaging_pages_edit_emails_and_watch_webhooks() {
     let browser = Browser::start().await;
     let outcome = async {
         let c = &browser.client;
-        c.goto(&app.url("/login")).await?;
-        fill(c, "#email", ADMIN_EMAIL).await?;
-        fill(c, "#password", ADMIN_PASSWORD).await?;
-        click_button(c, "Log in").await?;
-        text_appears(c, "Programs").await?;
+        log_in(c, &app).await?;
 
         // The email editor previews live, shows template errors under their field, saves, and sends a test.
         c.find(Locator::LinkText("Emails")).await?.click().await?;

@@ -187,26 +187,37 @@ pub fn publish(conn: &mut DbConn, org: Uuid, event_type: &str, data: Value) -> R
         let events = e.events();
         events.is_empty() || events.iter().any(|t| t == event_type)
     }) {
-        let delivery = DeliveryRow {
-            id: db::new_id(),
-            organization_id: org.to_string(),
-            endpoint_id: endpoint.id.clone(),
-            event_type: event_type.to_owned(),
-            body: body.clone(),
-            status: "pending".into(),
-            attempts: 0,
-            last_status_code: None,
-            last_error: None,
-            created_at: db::now(),
-            delivered_at: None,
-        };
-        diesel::insert_into(webhook_deliveries::table)
-            .values(&delivery)
-            .execute(conn)?;
-        queue(conn, org, &delivery.id, &delivery.id)?;
-        ids.push(delivery.id);
+        ids.push(record_delivery(conn, org, &endpoint.id, event_type, &body)?.id);
     }
     Ok(ids)
+}
+
+/// Logs a pending delivery of `body` to one endpoint and queues its sending.
+fn record_delivery(
+    conn: &mut DbConn,
+    org: Uuid,
+    endpoint: &str,
+    event_type: &str,
+    body: &str,
+) -> Result<DeliveryRow, ApiError> {
+    let delivery = DeliveryRow {
+        id: db::new_id(),
+        organization_id: org.to_string(),
+        endpoint_id: endpoint.to_owned(),
+        event_type: event_type.to_owned(),
+        body: body.to_owned(),
+        status: "pending".into(),
+        attempts: 0,
+        last_status_code: None,
+        last_error: None,
+        created_at: db::now(),
+        delivered_at: None,
+    };
+    diesel::insert_into(webhook_deliveries::table)
+        .values(&delivery)
+        .execute(conn)?;
+    queue(conn, org, &delivery.id, &delivery.id)?;
+    Ok(delivery)
 }
 
 fn queue(conn: &mut DbConn, org: Uuid, delivery: &str, dedupe: &str) -> Result<bool, ApiError> {
@@ -622,24 +633,7 @@ pub async fn send_test_event(
             let body = json!({"type": "webhook.test", "timestamp": chrono::Utc::now().to_rfc3339(),
                               "data": {"message": "Test event from Cohort"}})
             .to_string();
-            let delivery = DeliveryRow {
-                id: db::new_id(),
-                organization_id: org.to_string(),
-                endpoint_id: endpoint.id,
-                event_type: "webhook.test".into(),
-                body,
-                status: "pending".into(),
-                attempts: 0,
-                last_status_code: None,
-                last_error: None,
-                created_at: db::now(),
-                delivered_at: None,
-            };
-            diesel::insert_into(webhook_deliveries::table)
-                .values(&delivery)
-                .execute(conn)?;
-            queue(conn, org, &delivery.id, &delivery.id)?;
-            Ok(delivery.into_api())
+            Ok(record_delivery(conn, org, &endpoint.id, "webhook.test", &body)?.into_api())
         })
         .await?;
     Ok(HttpResponse::Accepted().json(delivery))
