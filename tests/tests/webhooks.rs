@@ -238,3 +238,37 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    async fn notifications_are_forwarded_to_a_push_gateway(backend: Backend) {
+        let gateway = WebhookReceiver::start().await;
+        let app = app_for_hooks(backend).await;
+        let admin = app.admin_token().await;
+        let (_, created) = app
+            .post(
+                "/api/v1/webhooks",
+                &admin,
+                json!({"url": gateway.url, "event_types": ["notification.created"]}),
+            )
+            .await;
+        let secret = created["secret"].as_str().unwrap().to_owned();
+        let (person, _) = app.person_with_login(&admin, "pushed@demo.test", false).await;
+        let (status, _) = app
+            .post(
+                &format!("/api/v1/people/{person}/notifications"),
+                &admin,
+                json!({"title": "Your mentor replied"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let requests = gateway.wait_for(1).await;
+        let body: Value = cohort_tests::serde_json::from_str(requests[0]["body"].as_str().unwrap()).unwrap();
+        assert_eq!(body["type"], "notification.created");
+        assert_eq!(body["data"]["person_id"], person.as_str());
+        assert_eq!(body["data"]["notification"]["title"], "Your mentor replied");
+        assert_eq!(gateway.verify(&secret).await, ["ok notification.created"]);
+        // One notification, one delivery: nothing else was sent to this endpoint.
+        let id = created["endpoint"]["id"].as_str().unwrap();
+        assert_eq!(deliveries(&app, &admin, id).await.len(), 1);
+    }
+);

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use crate::Invalid;
 
 /// The events an endpoint can subscribe to.
-pub const EVENT_TYPES: [&str; 11] = [
+pub const EVENT_TYPES: [&str; 12] = [
     "participant.joined",
     "step.completed",
     "step.missed",
@@ -16,6 +16,8 @@ pub const EVENT_TYPES: [&str; 11] = [
     "request.expired",
     "booking.created",
     "booking.cancelled",
+    // Every in-app notification: point a push gateway at this to forward them as push messages.
+    "notification.created",
     "webhook.test",
 ];
 

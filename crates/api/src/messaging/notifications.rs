@@ -57,7 +57,8 @@ pub struct NewNotification<'a> {
     pub dedupe_key: Option<String>,
 }
 
-/// Adds a notification in the caller's transaction; false when its dedupe key was used already.
+/// Adds a notification in the caller's transaction and publishes `notification.created` to the
+/// organisation's webhooks (a push gateway among them); `None` when its dedupe key was used already.
 pub fn notify(
     conn: &mut DbConn,
     org: Uuid,
@@ -86,7 +87,19 @@ pub fn notify(
             .on_conflict_do_nothing()
             .execute(c)?,
     };
-    Ok((added == 1).then(|| row.into_api()))
+    if added == 0 {
+        return Ok(None);
+    }
+    let person_id = row.person_id.clone();
+    let notification = row.into_api();
+    // Push gateways subscribe to this event to forward the notification to phones.
+    super::webhooks::publish(
+        conn,
+        org,
+        "notification.created",
+        serde_json::json!({"person_id": person_id, "notification": notification}),
+    )?;
+    Ok(Some(notification))
 }
 
 /// One person's notifications.
