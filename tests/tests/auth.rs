@@ -2,7 +2,7 @@
 
 use cohort_tests::reqwest::{Method, StatusCode};
 use cohort_tests::serde_json::{json, Value};
-use cohort_tests::{both_backends, Auth, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET};
+use cohort_tests::{both_backends, example_body, operations, Auth, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET};
 use jsonwebtoken::{encode, EncodingKey, Header};
 
 both_backends!(
@@ -181,6 +181,20 @@ both_backends!(
             )
             .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
+        // Nor list or revoke them, its own included.
+        let (status, _) = app
+            .call(Method::GET, "/api/v1/api-keys", Auth::ApiKey(&secret), None)
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = app
+            .call(
+                Method::DELETE,
+                &format!("/api/v1/api-keys/{key_id}"),
+                Auth::ApiKey(&secret),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
 
         let (_, list) = app.get("/api/v1/api-keys", &admin).await;
         assert_eq!(list["items"].as_array().unwrap().len(), 1);
@@ -234,5 +248,83 @@ both_backends!(
                 .0,
             StatusCode::FORBIDDEN
         );
+    }
+);
+
+both_backends!(
+    async fn every_protected_operation_needs_valid_credentials(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        let (_, created) = app.post("/api/v1/api-keys", &admin, json!({"name": "Revoked"})).await;
+        let revoked = created["secret"].as_str().unwrap().to_owned();
+        let key_id = created["key"]["id"].as_str().unwrap();
+        app.delete(&format!("/api/v1/api-keys/{key_id}"), &admin).await;
+        let mut made_up = revoked.clone();
+        made_up.push('x');
+
+        let doc = app.get_public("/api/v1/openapi.json").await;
+        let protected: Vec<_> = operations(&doc).into_iter().filter(|o| !o.is_public()).collect();
+        assert!(protected.len() >= 15, "{} protected operations", protected.len());
+        for o in &protected {
+            // Any well-formed id will do: credentials are checked before anything is looked up.
+            let mut path = o.template.replace("{key}", "invitation");
+            while let Some(start) = path.find('{') {
+                let end = start + path[start..].find('}').unwrap();
+                path.replace_range(start..=end, "01930000-0000-7000-8000-000000000000");
+            }
+            for (what, auth) in [
+                ("no credentials", Auth::None),
+                ("a revoked API key", Auth::ApiKey(&revoked)),
+                ("a made-up API key", Auth::ApiKey(&made_up)),
+                ("an empty API key", Auth::ApiKey("")),
+                ("a garbage bearer token", Auth::Bearer("garbage")),
+            ] {
+                let (status, body) = app.call(o.method.clone(), &path, auth, example_body(&doc, o)).await;
+                assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}: {} {path}: {body}", o.method);
+            }
+        }
+    }
+);
+
+both_backends!(
+    async fn login_refuses_malformed_requests(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        for body in [
+            json!({"email": ADMIN_EMAIL}),
+            json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "remember": true}),
+            json!({"email": ADMIN_EMAIL, "password": 42}),
+        ] {
+            let (status, problem) = app
+                .call(Method::POST, "/api/v1/auth/login", Auth::None, Some(body.clone()))
+                .await;
+            assert!(
+                status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::BAD_REQUEST,
+                "{body}: {status} {problem}"
+            );
+        }
+        let (status, _) = app
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                Auth::None,
+                Some(json!({"email": "", "password": ""})),
+            )
+            .await;
+        assert!(status.is_client_error(), "empty credentials: {status}");
+        // A refresh token is not an access token, and an access token is not a refresh token.
+        let tokens = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(
+            app.get("/api/v1/me", &tokens.refresh_token).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        let (status, _) = app
+            .call(
+                Method::POST,
+                "/api/v1/auth/refresh",
+                Auth::None,
+                Some(json!({"refresh_token": tokens.access_token})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
 );

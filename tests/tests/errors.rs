@@ -155,3 +155,110 @@ both_backends!(
         assert_eq!(problem["request_id"], header.as_str());
     }
 );
+
+both_backends!(
+    async fn every_list_checks_its_query(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let token = app.admin_token().await;
+        let (_, program) = app.post("/api/v1/programs", &token, json!({"name": "P"})).await;
+        let participants = format!("/api/v1/programs/{}/participants", program["id"].as_str().unwrap());
+        for list in ["/api/v1/programs", "/api/v1/api-keys", participants.as_str()] {
+            for query in ["limit=abc", "limit=0", "limit=500", "cursor=garbage", "colour=blue"] {
+                let path = format!("{list}?{query}");
+                assert_eq!(app.get(&path, &token).await.0, StatusCode::BAD_REQUEST, "{path}");
+            }
+            assert_eq!(app.get(&format!("{list}?limit=200"), &token).await.0, StatusCode::OK);
+        }
+        for query in ["role=coach", "status=gone"] {
+            let path = format!("{participants}?{query}");
+            assert_eq!(app.get(&path, &token).await.0, StatusCode::BAD_REQUEST, "{path}");
+        }
+        // A cursor from another list is not a cursor of this one.
+        for i in 0..3 {
+            app.post(
+                "/api/v1/people",
+                &token,
+                json!({"email": format!("c{i}@example.org"), "name": "C"}),
+            )
+            .await;
+        }
+        let (_, page) = app.get("/api/v1/people?limit=1", &token).await;
+        let cursor = page["next_cursor"].as_str().unwrap();
+        let (status, _) = app
+            .get(&format!("/api/v1/people?limit=1&cursor={cursor}"), &token)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = app.get(&format!("/api/v1/people?cursor={cursor}x"), &token).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "a tampered cursor");
+    }
+);
+
+both_backends!(
+    async fn wrong_methods_and_bad_json_on_every_kind_of_route(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let token = app.admin_token().await;
+        let (_, program) = app.post("/api/v1/programs", &token, json!({"name": "P"})).await;
+        let program = format!("/api/v1/programs/{}", program["id"].as_str().unwrap());
+        for (method, path) in [
+            (Method::PUT, program.clone()),
+            (Method::DELETE, "/api/v1/organization".to_owned()),
+            (Method::GET, "/api/v1/auth/login".to_owned()),
+            (Method::PATCH, format!("{program}/participants")),
+        ] {
+            let response = app
+                .client
+                .request(method.clone(), app.url(&path))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            let (status, _) = check_response(&method, &path, response).await;
+            assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        }
+        let (_, before) = app.get("/api/v1/organization", &token).await;
+        for (body, expected) in [
+            (&b"{\"name\": \"Half"[..], StatusCode::BAD_REQUEST),
+            (&b"not json"[..], StatusCode::BAD_REQUEST),
+            (
+                &br#"{"name": "New name", "time_zone": 3}"#[..],
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+        ] {
+            let (status, problem) = raw(
+                &app,
+                Method::PATCH,
+                "/api/v1/organization",
+                &token,
+                "application/json",
+                body.to_vec(),
+            )
+            .await;
+            assert_eq!(status, expected, "{}: {problem}", String::from_utf8_lossy(body));
+        }
+        assert_eq!(app.get("/api/v1/organization", &token).await.1, before);
+        let (status, _) = raw(
+            &app,
+            Method::PATCH,
+            &program,
+            &token,
+            "application/x-www-form-urlencoded",
+            b"name=P2".to_vec(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let (status, problem) = app.get("/api/v1/programs/not-a-uuid/participants", &token).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+        let (status, _) = app.delete(&format!("{program}/participants/not-a-uuid"), &token).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (status, _) = app.get("/api/v1/nothing/here/either", &token).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = app
+            .call(Method::GET, "/api/v1/nothing-here", cohort_tests::Auth::None, None)
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "an unknown route is a 404 even without credentials"
+        );
+    }
+);

@@ -48,3 +48,56 @@ both_backends!(
         assert_eq!(program["time_zone"], "Europe/London");
     }
 );
+
+both_backends!(
+    async fn every_label_and_the_name_are_required(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        let (_, before) = app.get("/api/v1/organization", &admin).await;
+        let (status, problem) = app
+            .patch(
+                "/api/v1/organization",
+                &admin,
+                json!({"name": "  ", "labels": {"provider_singular": "Coach", "provider_plural": "",
+                       "class_singular": "\t", "class_plural": ""}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let mut got = fields(&problem);
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                "labels.class_plural",
+                "labels.class_singular",
+                "labels.provider_plural",
+                "name"
+            ]
+        );
+        let (status, problem) = app
+            .patch("/api/v1/organization", &admin, json!({"holidays": ["2026-02-30"]}))
+            .await;
+        assert!(
+            status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::BAD_REQUEST,
+            "an impossible date: {status} {problem}"
+        );
+        assert_eq!(
+            app.get("/api/v1/organization", &admin).await.1,
+            before,
+            "nothing was written"
+        );
+
+        // Absent fields stay as they are.
+        let (status, renamed) = app
+            .patch("/api/v1/organization", &admin, json!({"name": "Peer Mentoring"}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{renamed}");
+        assert_eq!(renamed["name"], "Peer Mentoring");
+        assert_eq!(
+            (&renamed["labels"], &renamed["time_zone"], &renamed["id"]),
+            (&before["labels"], &before["time_zone"], &before["id"])
+        );
+        let (_, me) = app.get("/api/v1/me", &admin).await;
+        assert_eq!(me["organization"], renamed);
+    }
+);

@@ -1,8 +1,10 @@
 //! People: emails unique per organisation (trimmed, case-insensitive), validation, pagination, admins.
 
-use cohort_tests::reqwest::StatusCode;
+use cohort_tests::reqwest::{Method, StatusCode};
 use cohort_tests::serde_json::json;
-use cohort_tests::{both_backends, fields, TestApp};
+use cohort_tests::{both_backends, check_response, fields, TestApp};
+
+const UNKNOWN: &str = "/api/v1/people/01930000-0000-7000-8000-000000000000";
 
 both_backends!(
     async fn emails_are_unique_trimmed_and_case_insensitive(backend: Backend) {
@@ -141,5 +143,120 @@ both_backends!(
         assert_eq!(app.delete(&path, &admin).await.0, StatusCode::NO_CONTENT);
         assert_eq!(app.get(&path, &admin).await.0, StatusCode::NOT_FOUND);
         assert_eq!(app.delete(&path, &admin).await.0, StatusCode::NOT_FOUND);
+    }
+);
+
+both_backends!(
+    async fn a_new_person_has_a_location_and_unknown_people_are_404(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        let response = app
+            .client
+            .post(app.url("/api/v1/people"))
+            .bearer_auth(&admin)
+            .json(&json!({"email": "loc@example.org", "name": "Lo Cation"}))
+            .send()
+            .await
+            .unwrap();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let (status, person) = check_response(&Method::POST, "/api/v1/people", response).await;
+        assert_eq!(status, StatusCode::CREATED, "{person}");
+        let path = format!("/api/v1/people/{}", person["id"].as_str().unwrap());
+        let location = location.expect("201 Created carries a Location header");
+        assert!(location.ends_with(&path), "Location {location} is not {path}");
+        assert_eq!(app.get(&path, &admin).await.1, person);
+
+        assert_eq!(app.get(UNKNOWN, &admin).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(
+            app.patch(UNKNOWN, &admin, json!({"name": "Nobody"})).await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(app.delete(UNKNOWN, &admin).await.0, StatusCode::NOT_FOUND);
+    }
+);
+
+both_backends!(
+    async fn a_bad_email_is_named_and_changes_nothing(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        for email in ["", "  ", "not-an-email", "a@", "@example.org", "a b@example.org"] {
+            let (status, problem) = app
+                .post("/api/v1/people", &admin, json!({"email": email, "name": "Bad Email"}))
+                .await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{email:?}: {problem}");
+            assert_eq!(fields(&problem), ["email"], "{email:?}");
+        }
+        let (_, person) = app
+            .post(
+                "/api/v1/people",
+                &admin,
+                json!({"email": "good@example.org", "name": "Good"}),
+            )
+            .await;
+        let path = format!("/api/v1/people/{}", person["id"].as_str().unwrap());
+        let (status, problem) = app
+            .patch(&path, &admin, json!({"email": "bad", "name": "Renamed"}))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(fields(&problem), ["email"]);
+        assert_eq!(app.get(&path, &admin).await.1, person, "nothing was written");
+        assert_eq!(app.all_pages("/api/v1/people", &admin).await.len(), 2);
+    }
+);
+
+both_backends!(
+    async fn page_sizes_go_from_1_to_200(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        app.post(
+            "/api/v1/people",
+            &admin,
+            json!({"email": "two@example.org", "name": "Two"}),
+        )
+        .await;
+        let (status, page) = app.get("/api/v1/people?limit=1", &admin).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(page["items"].as_array().unwrap().len(), 1);
+        assert!(page["next_cursor"].is_string(), "{page}");
+        let (status, page) = app.get("/api/v1/people?limit=200", &admin).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(page["items"].as_array().unwrap().len(), 2);
+        assert!(
+            page.get("next_cursor").is_none_or(|c| c.is_null()),
+            "the last page: {page}"
+        );
+        let (status, page) = app.get("/api/v1/people", &admin).await;
+        assert_eq!((status, page["items"].as_array().unwrap().len()), (StatusCode::OK, 2));
+        for limit in ["201", "-1", "1.5"] {
+            let path = format!("/api/v1/people?limit={limit}");
+            assert_eq!(app.get(&path, &admin).await.0, StatusCode::BAD_REQUEST, "{path}");
+        }
+    }
+);
+
+both_backends!(
+    async fn people_are_for_admins_only(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        let (me, member) = app.person_with_login(&admin, "member@example.org", false).await;
+        let own = format!("/api/v1/people/{me}");
+        let body = json!({"email": "new@example.org", "name": "New"});
+        assert_eq!(app.get("/api/v1/people", &member).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(app.post("/api/v1/people", &member, body).await.0, StatusCode::FORBIDDEN);
+        // Not even their own record, and not by making themselves an admin.
+        assert_eq!(app.get(&own, &member).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(
+            app.patch(&own, &member, json!({"is_admin": true})).await.0,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(app.delete(&own, &member).await.0, StatusCode::FORBIDDEN);
+        // A 403 says nothing about whether the id exists.
+        assert_eq!(app.get(UNKNOWN, &member).await.0, StatusCode::FORBIDDEN);
+        let (_, person) = app.get(&own, &admin).await;
+        assert_eq!(person["is_admin"], false);
+        assert_eq!(app.all_pages("/api/v1/people", &admin).await.len(), 2);
     }
 );

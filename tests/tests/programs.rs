@@ -216,3 +216,200 @@ both_backends!(
         assert_eq!(status, StatusCode::CONFLICT);
     }
 );
+
+both_backends!(
+    async fn every_allowed_status_change_and_every_refused_one(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        let (_, program) = app
+            .post("/api/v1/programs", &admin, json!({"name": "Straight to the archive"}))
+            .await;
+        let path = format!("/api/v1/programs/{}", program["id"].as_str().unwrap());
+        for (next, expected) in [
+            ("archived", StatusCode::OK),
+            ("draft", StatusCode::UNPROCESSABLE_ENTITY),
+            ("published", StatusCode::OK),
+            ("archived", StatusCode::OK),
+        ] {
+            let (status, body) = app.patch(&path, &admin, json!({"status": next})).await;
+            assert_eq!(status, expected, "→ {next}: {body}");
+            if status == StatusCode::OK {
+                assert_eq!(body["status"], next);
+            } else {
+                assert_eq!(fields(&body), ["status"]);
+            }
+        }
+        // A refused change writes nothing, not even the other fields of the same request.
+        let (status, _) = app
+            .patch(&path, &admin, json!({"name": "Renamed", "status": "draft"}))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let (_, now) = app.get(&path, &admin).await;
+        assert_eq!(
+            (now["name"].as_str(), now["status"].as_str()),
+            (Some("Straight to the archive"), Some("archived"))
+        );
+        let (status, problem) = app.patch(&path, &admin, json!({"status": "finished"})).await;
+        assert!(
+            status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::BAD_REQUEST,
+            "an unknown status: {status} {problem}"
+        );
+    }
+);
+
+both_backends!(
+    async fn unknown_programs_and_participants_are_404(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        let ids = people(&app, &admin, 1).await;
+        let unknown = format!("/api/v1/programs/{}", uuid_like());
+        let one = json!({"person_id": ids[0], "role": "mentee"});
+        assert_eq!(app.get(&unknown, &admin).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(
+            app.patch(&unknown, &admin, json!({"name": "X"})).await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            app.get(&format!("{unknown}/participants"), &admin).await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            app.post(&format!("{unknown}/participants"), &admin, one.clone())
+                .await
+                .0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            app.post(
+                &format!("{unknown}/participants/bulk"),
+                &admin,
+                json!({"participants": [one]})
+            )
+            .await
+            .0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            app.delete(&format!("{unknown}/participants/{}", uuid_like()), &admin)
+                .await
+                .0,
+            StatusCode::NOT_FOUND
+        );
+
+        // A participant of one program is not reachable through another.
+        let (_, a) = app.post("/api/v1/programs", &admin, json!({"name": "A"})).await;
+        let (_, b) = app.post("/api/v1/programs", &admin, json!({"name": "B"})).await;
+        let a = format!("/api/v1/programs/{}", a["id"].as_str().unwrap());
+        let b = format!("/api/v1/programs/{}", b["id"].as_str().unwrap());
+        let (_, participant) = app
+            .post(
+                &format!("{a}/participants"),
+                &admin,
+                json!({"person_id": ids[0], "role": "mentee"}),
+            )
+            .await;
+        let participant = participant["id"].as_str().unwrap();
+        assert_eq!(
+            app.delete(&format!("{b}/participants/{participant}"), &admin).await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(app.all_pages(&format!("{a}/participants"), &admin).await.len(), 1);
+
+        // An unknown person is an invalid reference, and nothing is written.
+        let (status, problem) = app
+            .post(
+                &format!("{b}/participants"),
+                &admin,
+                json!({"person_id": uuid_like(), "role": "mentor"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(fields(&problem), ["person_id"]);
+        assert!(app.all_pages(&format!("{b}/participants"), &admin).await.is_empty());
+    }
+);
+
+both_backends!(
+    async fn pages_of_programs_and_participants_hold_each_once_in_creation_order(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        let mut names = Vec::new();
+        for i in 0..5 {
+            let name = format!("Program {i}");
+            let (status, _) = app.post("/api/v1/programs", &admin, json!({"name": name})).await;
+            assert_eq!(status, StatusCode::CREATED);
+            names.push(name);
+        }
+        let programs = app.all_pages("/api/v1/programs?limit=2", &admin).await;
+        let got: Vec<&str> = programs.iter().map(|p| p["name"].as_str().unwrap()).collect();
+        assert_eq!(got, names);
+
+        let program = programs[0]["id"].as_str().unwrap();
+        let participants = format!("/api/v1/programs/{program}/participants");
+        let ids = people(&app, &admin, 5).await;
+        for (i, id) in ids.iter().enumerate() {
+            let role = if i % 2 == 0 { "mentee" } else { "mentor" };
+            let (status, _) = app
+                .post(&participants, &admin, json!({"person_id": id, "role": role}))
+                .await;
+            assert_eq!(status, StatusCode::CREATED);
+        }
+        let walked = app.all_pages(&format!("{participants}?limit=2"), &admin).await;
+        let got: Vec<&str> = walked.iter().map(|p| p["person_id"].as_str().unwrap()).collect();
+        assert_eq!(got, ids);
+        let mentors = app
+            .all_pages(&format!("{participants}?role=mentor&limit=1"), &admin)
+            .await;
+        let got: Vec<&str> = mentors.iter().map(|p| p["person_id"].as_str().unwrap()).collect();
+        assert_eq!(got, [ids[1].as_str(), ids[3].as_str()]);
+        let (_, listed) = app.get("/api/v1/programs?limit=1", &admin).await;
+        assert_eq!(
+            (
+                listed["items"][0]["mentor_count"].as_i64(),
+                listed["items"][0]["mentee_count"].as_i64()
+            ),
+            (Some(2), Some(3)),
+            "counts in the list too: {listed}"
+        );
+    }
+);
+
+both_backends!(
+    async fn a_removed_participant_leaves_the_list_and_their_memberships(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        let (person, token) = app.person_with_login(&admin, "mentor@example.org", false).await;
+        let (_, program) = app.post("/api/v1/programs", &admin, json!({"name": "Autumn"})).await;
+        let program_id = program["id"].as_str().unwrap();
+        let participants = format!("/api/v1/programs/{program_id}/participants");
+        let (_, participant) = app
+            .post(&participants, &admin, json!({"person_id": person, "role": "mentor"}))
+            .await;
+        let (_, me) = app.get("/api/v1/me", &token).await;
+        assert_eq!(me["memberships"].as_array().unwrap().len(), 1, "{me}");
+        assert_eq!(me["memberships"][0]["program_name"], "Autumn");
+        assert_eq!(me["memberships"][0]["role"], "mentor");
+
+        let path = format!("{participants}/{}", participant["id"].as_str().unwrap());
+        assert_eq!(app.delete(&path, &admin).await.0, StatusCode::NO_CONTENT);
+        assert!(app.all_pages(&participants, &admin).await.is_empty());
+        assert!(app
+            .all_pages(&format!("{participants}?status=active"), &admin)
+            .await
+            .is_empty());
+        let (_, me) = app.get("/api/v1/me", &token).await;
+        assert_eq!(
+            me["memberships"],
+            json!([]),
+            "a removed participant is no longer a member"
+        );
+        let (_, p) = app.get(&format!("/api/v1/programs/{program_id}"), &admin).await;
+        assert_eq!(p["mentor_count"], 0);
+        // Removing twice: the participant is already gone from the active list.
+        let (status, _) = app.delete(&path, &admin).await;
+        assert!(
+            status == StatusCode::NO_CONTENT || status == StatusCode::NOT_FOUND,
+            "second removal: {status}"
+        );
+    }
+);

@@ -4,9 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use cohort_tests::reqwest::{Method, StatusCode};
-use cohort_tests::serde_json::{json, Value};
-use cohort_tests::{both_backends, Auth, TestApp, ADMIN_EMAIL};
+use cohort_tests::reqwest::StatusCode;
+use cohort_tests::serde_json::json;
+use cohort_tests::{both_backends, example_body, fields, operations, Auth, TestApp, ADMIN_EMAIL};
 
 /// Organisation A's objects, and text that must never reach organisation B.
 struct Victim {
@@ -149,21 +149,6 @@ fn fill(template: &str, v: &Victim) -> String {
     path
 }
 
-/// The documented example of an operation's request body.
-fn example_body(doc: &Value, op: &Value) -> Option<Value> {
-    let schema = &op["requestBody"]["content"]["application/json"]["schema"];
-    let name = schema["$ref"].as_str()?.rsplit('/').next()?;
-    let example = doc["components"]["schemas"][name]["example"].clone();
-    assert!(!example.is_null(), "schema {name} has no example");
-    Some(example)
-}
-
-fn is_public(op: &Value) -> bool {
-    op["security"]
-        .as_array()
-        .is_some_and(|s| s.iter().all(|r| r.as_object().is_some_and(|o| o.is_empty())))
-}
-
 both_backends!(
     async fn no_route_reaches_another_organisations_objects(backend: Backend) {
         let app = TestApp::spawn_with_demo(backend).await;
@@ -173,17 +158,8 @@ both_backends!(
         let admin_b = app.create_organization("Other Org", "boss@other.test").await;
         let doc = app.get_public("/api/v1/openapi.json").await;
 
-        let mut operations = Vec::new();
-        for (template, item) in doc["paths"].as_object().unwrap() {
-            for (method, op) in item.as_object().unwrap() {
-                operations.push((template.clone(), method.to_uppercase(), op.clone()));
-            }
-        }
-        let public: BTreeSet<String> = operations
-            .iter()
-            .filter(|(_, _, op)| is_public(op))
-            .map(|(t, m, _)| format!("{m} {t}"))
-            .collect();
+        let operations = operations(&doc);
+        let public: BTreeSet<String> = operations.iter().filter(|o| o.is_public()).map(|o| o.name()).collect();
         let expected_public = [
             "GET /healthz",
             "GET /readyz",
@@ -195,8 +171,8 @@ both_backends!(
 
         let mut walked = public.len();
         // A non-admin of organisation A: their own view, feed and the organisation's settings; nothing else.
-        for (template, method, op) in operations.iter().filter(|(_, _, op)| !is_public(op)) {
-            let expected = match (method.as_str(), template.as_str()) {
+        for o in operations.iter().filter(|o| !o.is_public()) {
+            let expected = match (o.method.as_str(), o.template.as_str()) {
                 ("GET", "/api/v1/me" | "/api/v1/organization" | "/api/v1/notifications" | "/api/v1/conversations") => {
                     StatusCode::OK
                 }
@@ -207,33 +183,37 @@ both_backends!(
                 (_, "/api/v1/conversations/{id}/messages" | "/api/v1/conversations/{id}/read") => StatusCode::NOT_FOUND,
                 _ => StatusCode::FORBIDDEN,
             };
-            let path = fill(template, &v);
+            let path = fill(&o.template, &v);
             let (status, body) = app
-                .call(
-                    method.parse().unwrap(),
-                    &path,
-                    Auth::Bearer(&member_a),
-                    example_body(&doc, op),
-                )
+                .call(o.method.clone(), &path, Auth::Bearer(&member_a), example_body(&doc, o))
                 .await;
-            assert_eq!(status, expected, "non-admin {method} {path}: {body}");
+            assert_eq!(status, expected, "non-admin {} {path}: {body}", o.method);
         }
-        // Organisation B's admin on organisation A's objects.
-        for (template, method, op) in operations.iter().filter(|(_, _, op)| !is_public(op)) {
-            let path = fill(template, &v);
-            let method: Method = method.parse().unwrap();
-            let (status, body) = app
-                .call(method.clone(), &path, Auth::Bearer(&admin_b), example_body(&doc, op))
-                .await;
-            if template.contains("{id}") {
-                assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {body}");
-            }
-            let text = body.to_string();
-            for marker in &v.markers {
-                assert!(
-                    !text.contains(marker.as_str()),
-                    "{method} {path} leaked {marker:?}: {text}"
-                );
+        // Organisation B's admin, then an API key of organisation B, on organisation A's objects.
+        let (status, key_b) = app.post("/api/v1/api-keys", &admin_b, json!({"name": "B's key"})).await;
+        assert_eq!(status, StatusCode::CREATED, "{key_b}");
+        let key_b = key_b["secret"].as_str().unwrap().to_owned();
+        for o in operations.iter().filter(|o| !o.is_public()) {
+            let path = fill(&o.template, &v);
+            let method = &o.method;
+            let key_may_not = o.template.starts_with("/api/v1/api-keys");
+            for (caller, auth) in [("admin", Auth::Bearer(&admin_b)), ("API key", Auth::ApiKey(&key_b))] {
+                let (status, body) = app.call(method.clone(), &path, auth, example_body(&doc, o)).await;
+                if o.template.contains("{id}") {
+                    // An API key may be refused key management outright: it learns nothing either way.
+                    let refused = status == StatusCode::FORBIDDEN && caller == "API key" && key_may_not;
+                    assert!(
+                        status == StatusCode::NOT_FOUND || refused,
+                        "B's {caller}: {method} {path} → {status}: {body}"
+                    );
+                }
+                let text = body.to_string();
+                for marker in &v.markers {
+                    assert!(
+                        !text.contains(marker.as_str()),
+                        "B's {caller}: {method} {path} leaked {marker:?}: {text}"
+                    );
+                }
             }
             walked += 1;
         }
@@ -254,5 +234,62 @@ both_backends!(
         assert!(keys["items"][0]["revoked_at"].is_null());
         let (_, org) = app.get("/api/v1/organization", &admin_a).await;
         assert_eq!(org["name"], "Peer Mentoring Demo");
+    }
+);
+
+both_backends!(
+    async fn another_organisations_people_cannot_be_referenced(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin_a = app.admin_token().await;
+        let admin_b = app.create_organization("Other Org", "boss@other.test").await;
+        let (status, outsider) = app
+            .post(
+                "/api/v1/people",
+                &admin_b,
+                json!({"email": "outsider@other.test", "name": "Out Sider"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let outsider = outsider["id"].as_str().unwrap();
+        let (_, program) = app
+            .post("/api/v1/programs", &admin_a, json!({"name": "A's program"}))
+            .await;
+        let participants = format!("/api/v1/programs/{}/participants", program["id"].as_str().unwrap());
+
+        let (status, problem) = app
+            .post(
+                &participants,
+                &admin_a,
+                json!({"person_id": outsider, "role": "mentee"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(fields(&problem), ["person_id"]);
+        let (status, problem) = app
+            .post(
+                &format!("{participants}/bulk"),
+                &admin_a,
+                json!({"participants": [{"person_id": outsider, "role": "mentor"}]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(fields(&problem), ["participants[0].person_id"]);
+        assert!(!problem.to_string().contains("Out Sider") && !problem.to_string().contains("outsider@"));
+        assert!(app.all_pages(&participants, &admin_a).await.is_empty());
+
+        // The same email may exist once in each organisation.
+        let (status, _) = app
+            .post(
+                "/api/v1/people",
+                &admin_a,
+                json!({"email": "outsider@other.test", "name": "Another Person"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        // Lists show only the caller's organisation.
+        let people_b = app.all_pages("/api/v1/people", &admin_b).await;
+        let names: BTreeSet<&str> = people_b.iter().map(|p| p["name"].as_str().unwrap()).collect();
+        assert!(!names.contains("Another Person"), "{names:?}");
+        assert!(app.all_pages("/api/v1/programs", &admin_b).await.is_empty());
     }
 );

@@ -282,7 +282,11 @@ fn add(
     let mut seen = HashSet::new();
     for (i, entry) in entries.iter().enumerate() {
         if !known.contains(&entry.person_id.to_string()) {
-            problems.push(format!("{}.person_id", field(i)), "no such person in this organisation");
+            let path = match field(i) {
+                prefix if prefix.is_empty() => "person_id".to_owned(),
+                prefix => format!("{prefix}.person_id"),
+            };
+            problems.push(path, "no such person in this organisation");
         } else if !seen.insert((entry.person_id, entry.role)) {
             problems.push(field(i), "this person and role appear twice");
         }
@@ -357,7 +361,7 @@ pub async fn add_participant(
     let (org, id) = (caller.org, id.into_inner());
     let (added, _) = state
         .db
-        .write(move |conn| add(conn, org, id, &[entry], |_| "body".into()))
+        .write(move |conn| add(conn, org, id, &[entry], |_| String::new()))
         .await?;
     let participant = added
         .into_iter()
