@@ -83,46 +83,34 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
     };
     let demo_data = flag("COHORT_DEMO_DATA", true)?;
     let allow_private_webhooks = flag("COHORT_WEBHOOKS_ALLOW_PRIVATE", false)?;
-    let job_retry_base = match non_empty("COHORT_JOB_RETRY_BASE_MS") {
-        None => std::time::Duration::from_secs(5),
+    // A whole number within `range`, or `default` when the variable is unset.
+    let number = |var: &'static str, default: u64, range: std::ops::RangeInclusive<u64>| match non_empty(var) {
+        None => Ok(default),
         Some(v) => v
             .trim()
             .parse::<u64>()
             .ok()
-            .filter(|ms| (1..=3_600_000).contains(ms))
-            .map(std::time::Duration::from_millis)
+            .filter(|n| range.contains(n))
             .ok_or_else(|| {
                 err(
-                    "COHORT_JOB_RETRY_BASE_MS",
-                    format!("\"{v}\" is not a number of milliseconds"),
+                    var,
+                    format!(
+                        "\"{v}\" is not a whole number from {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
                 )
-            })?,
+            }),
     };
-    let db_pool_size = match non_empty("COHORT_DB_POOL_SIZE") {
-        None => 16,
-        Some(v) => v
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=256).contains(n))
-            .ok_or_else(|| err("COHORT_DB_POOL_SIZE", format!("\"{v}\" is not a number from 1 to 256")))?,
-    };
+    let job_retry_base = std::time::Duration::from_millis(number("COHORT_JOB_RETRY_BASE_MS", 5_000, 1..=3_600_000)?);
+    let db_pool_size = number("COHORT_DB_POOL_SIZE", 16, 1..=256)? as u32;
     let smtp_url = non_empty("COHORT_SMTP_URL");
     let mail_from = non_empty("COHORT_MAIL_FROM").unwrap_or_else(|| "Cohort <no-reply@cohort.invalid>".into());
     crate::messaging::transport::Mailer::new(None, &mail_from).map_err(|e| err("COHORT_MAIL_FROM", e))?;
     if let Some(url) = &smtp_url {
         crate::messaging::transport::Mailer::new(Some(url), &mail_from).map_err(|e| err("COHORT_SMTP_URL", e))?;
     }
-    let job_lease = match non_empty("COHORT_JOB_LEASE_SECS") {
-        None => std::time::Duration::from_secs(60),
-        Some(v) => v
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .filter(|s| (1..=86_400).contains(s))
-            .map(std::time::Duration::from_secs)
-            .ok_or_else(|| err("COHORT_JOB_LEASE_SECS", format!("\"{v}\" is not a number of seconds")))?,
-    };
+    let job_lease = std::time::Duration::from_secs(number("COHORT_JOB_LEASE_SECS", 60, 1..=86_400)?);
     Ok(Config {
         job_lease,
         allow_private_webhooks,

@@ -237,6 +237,24 @@ macro_rules! insert_all {
     };
 }
 
+/// Inserts rows, skipping any that would break a unique constraint (a dedupe key); returns
+/// how many were added. `ON CONFLICT DO NOTHING` needs the per-backend branch too.
+#[macro_export]
+macro_rules! insert_new {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite(c) => diesel::insert_into($table)
+                .values($rows)
+                .on_conflict_do_nothing()
+                .execute(c),
+            $crate::db::DbConn::Postgres(c) => diesel::insert_into($table)
+                .values($rows)
+                .on_conflict_do_nothing()
+                .execute(c),
+        }
+    };
+}
+
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
 #[cfg(test)]

@@ -77,17 +77,7 @@ pub fn enqueue(conn: &mut DbConn, job: NewJob) -> Result<bool, ApiError> {
         max_attempts: job.max_attempts,
         created_at: db::now(),
     };
-    // `ON CONFLICT DO NOTHING` is not part of what `MultiConnection` abstracts.
-    let added = match conn {
-        DbConn::Sqlite(c) => diesel::insert_into(jobs::table)
-            .values(&row)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-        DbConn::Postgres(c) => diesel::insert_into(jobs::table)
-            .values(&row)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-    };
+    let added = crate::insert_new!(conn, jobs::table, &row)?;
     Ok(added == 1)
 }
 

@@ -77,16 +77,7 @@ pub fn notify(
         created_at: db::now(),
         read_at: None,
     };
-    let added = match conn {
-        DbConn::Sqlite(c) => diesel::insert_into(notifications::table)
-            .values(&row)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-        DbConn::Postgres(c) => diesel::insert_into(notifications::table)
-            .values(&row)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-    };
+    let added = crate::insert_new!(conn, notifications::table, &row)?;
     if added == 0 {
         return Ok(None);
     }
