@@ -132,9 +132,7 @@ pub async fn deliver(db: Db, mailer: Arc<Mailer>, job: Job) -> Result<(), String
         .map_err(|errors| format!("template {} does not render: {errors:?}", input.template))?;
     let (to, key, subject) = (input.to.clone(), input.delivery_key.clone(), rendered.subject.clone());
     let transport = mailer.name();
-    web::block(move || mailer.send(&to, &rendered, &key))
-        .await
-        .map_err(|e| e.to_string())??;
+    mailer.send(&to, &rendered, &key).await?;
     let (to, key) = (input.to, input.delivery_key);
     db.write(move |conn| {
         let row = (
