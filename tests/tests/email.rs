@@ -130,3 +130,47 @@ both_backends!(
         assert_eq!(sink.messages().len(), 1);
     }
 );
+
+/// Booking emails carry their calendar entry: a confirmation asks the calendar to add it
+/// (METHOD:REQUEST), a cancellation to remove it (METHOD:CANCEL, same UID).
+#[tokio::test]
+async fn booking_emails_carry_a_calendar_entry() {
+    let sink = SmtpSink::start().await;
+    let app = TestApp::spawn_with(
+        cohort_tests::Backend::Sqlite,
+        Spawn {
+            demo_data: false,
+            extra_env: vec![("COHORT_SMTP_URL".into(), sink.url.clone())],
+        },
+    )
+    .await;
+    let admin = app.admin_token().await;
+    for key in ["booking_confirmed", "booking_cancelled", "invitation"] {
+        let (status, queued) = app
+            .post(&format!("/api/v1/email-templates/{key}/test"), &admin, json!(null))
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+    }
+    let messages = sink.wait_for(3).await;
+    let find = |subject: &str| {
+        messages
+            .iter()
+            .find(|m| m.contains(subject))
+            .unwrap_or_else(|| panic!("no email with {subject}"))
+    };
+    let confirmed = find("Subject: Confirmed:");
+    assert!(confirmed.contains("Content-Type: text/calendar; method=REQUEST; charset=utf-8"), "{confirmed}");
+    assert!(confirmed.contains("filename=\"invite.ics\""), "{confirmed}");
+    assert!(confirmed.contains("BEGIN:VCALENDAR") && confirmed.contains("METHOD:REQUEST"), "{confirmed}");
+    assert!(confirmed.contains("DTSTART:20270202T200000Z"), "{confirmed}");
+    assert!(confirmed.contains("ATTENDEE:mailto:admin@demo.test"), "{confirmed}");
+    assert!(confirmed.contains("UID:sample-booking_confirmed@cohort"), "{confirmed}");
+
+    let cancelled = find("Subject: Cancelled:");
+    assert!(cancelled.contains("Content-Type: text/calendar; method=CANCEL; charset=utf-8"), "{cancelled}");
+    assert!(cancelled.contains("filename=\"cancel.ics\""), "{cancelled}");
+    assert!(cancelled.contains("STATUS:CANCELLED"), "{cancelled}");
+
+    let invitation = find("Subject: Submit your mentor preferences");
+    assert!(!invitation.contains("text/calendar"), "{invitation}");
+}

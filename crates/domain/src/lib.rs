@@ -3,6 +3,7 @@
 //! validate") and asks these functions what is allowed.
 
 pub mod auth;
+pub mod calendar;
 pub mod jobs;
 pub mod paging;
 pub mod people;

@@ -9,6 +9,7 @@ use chrono::NaiveDateTime;
 use cohort_api_types::{
     EmailTemplate, EmailTemplateList, PreviewEmail, Problem, RenderedEmail, TestEmailQueued, UpdateEmailTemplate,
 };
+use cohort_domain::calendar::{ics, Appointment, Method};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -79,6 +80,31 @@ fn effective(conn: &mut DbConn, org: Uuid, kind: &'static EmailKind) -> Result<E
     Ok(to_api(kind, custom(conn, org, kind.key)?))
 }
 
+/// A file sent along with an email, such as a booking's calendar entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Attachment {
+    pub filename: String,
+    /// The full MIME type, e.g. `text/calendar; method=REQUEST; charset=UTF-8`.
+    pub content_type: String,
+    pub content: String,
+}
+
+impl Attachment {
+    /// A calendar entry (`.ics`) whose MIME type carries its method, as mail clients expect.
+    pub fn calendar(method: Method, content: String) -> Self {
+        Self {
+            filename: if method == Method::Cancel {
+                "cancel.ics"
+            } else {
+                "invite.ics"
+            }
+            .to_owned(),
+            content_type: format!("text/calendar; method={}; charset=UTF-8", method.as_str()),
+            content,
+        }
+    }
+}
+
 /// Queues an email in the caller's transaction. The delivery key names the message
 /// (cause and recipient): queueing it again, or running its job twice, sends it once.
 pub fn queue_email(
@@ -89,7 +115,21 @@ pub fn queue_email(
     context: Value,
     delivery_key: &str,
 ) -> Result<bool, ApiError> {
-    let payload = json!({"template": template, "to": to, "context": context, "delivery_key": delivery_key});
+    queue_email_with(conn, org, template, to, context, delivery_key, &[])
+}
+
+/// [`queue_email`] with attachments, which travel in the job's payload.
+pub fn queue_email_with(
+    conn: &mut DbConn,
+    org: Uuid,
+    template: &str,
+    to: &str,
+    context: Value,
+    delivery_key: &str,
+    attachments: &[Attachment],
+) -> Result<bool, ApiError> {
+    let payload = json!({"template": template, "to": to, "context": context, "delivery_key": delivery_key,
+                         "attachments": attachments});
     jobs::enqueue(
         conn,
         NewJob {
@@ -106,6 +146,8 @@ struct EmailJob {
     to: String,
     context: Value,
     delivery_key: String,
+    #[serde(default)]
+    attachments: Vec<Attachment>,
 }
 
 /// The `email` job: render in the organisation's wording and send, unless this delivery key was sent already.
@@ -132,7 +174,7 @@ pub async fn deliver(db: Db, mailer: Arc<Mailer>, job: Job) -> Result<(), String
         .map_err(|errors| format!("template {} does not render: {errors:?}", input.template))?;
     let (to, key, subject) = (input.to.clone(), input.delivery_key.clone(), rendered.subject.clone());
     let transport = mailer.name();
-    mailer.send(&to, &rendered, &key).await?;
+    mailer.send(&to, &rendered, &input.attachments, &key).await?;
     let (to, key) = (input.to, input.delivery_key);
     db.write(move |conn| {
         let row = (
@@ -349,7 +391,35 @@ pub async fn preview_template(
     Ok(web::Json(rendered))
 }
 
+/// The calendar entry a booking email carries, for the sample booking of [`EmailKind::sample`].
+fn sample_calendar(kind: &EmailKind, recipient: &str) -> Option<Attachment> {
+    let method = match kind.key {
+        "booking_confirmed" => Method::Request,
+        "booking_cancelled" => Method::Cancel,
+        _ => return None,
+    };
+    let starts_at = chrono::NaiveDate::from_ymd_opt(2027, 2, 2)?
+        .and_hms_opt(20, 0, 0)?
+        .and_utc();
+    let appointment = Appointment {
+        uid: format!("sample-{}@cohort", kind.key),
+        sequence: u32::from(method == Method::Cancel),
+        summary: "Peer Mentoring with Talia K".to_owned(),
+        description: "A sample booking from Cohort's test email.".to_owned(),
+        location: Some("Library room 2".to_owned()),
+        starts_at,
+        ends_at: starts_at + chrono::Duration::minutes(30),
+        organizer: "talia.k@example.org".to_owned(),
+        attendees: vec![recipient.to_owned()],
+        cancelled: method == Method::Cancel,
+        stamp: chrono::Utc::now(),
+    };
+    Some(Attachment::calendar(method, ics("Cohort", method, &[appointment])))
+}
+
 /// Sends the email, with sample data, to the caller, through the outbox like every email.
+///
+/// Booking emails carry a sample calendar entry, as real ones do.
 #[utoipa::path(
     tag = "email-templates",
     params(("key" = String, Path, description = "The email, e.g. `invitation`")),
@@ -377,7 +447,8 @@ pub async fn send_test_email(
             let first_name = me.name.split_whitespace().next().unwrap_or(&me.name).to_owned();
             context["recipient"] = json!({"first_name": first_name, "name": me.name, "email": me.email});
             let delivery_key = format!("test-{}:{}", kind.key, db::new_id());
-            queue_email(conn, org, kind.key, &me.email, context, &delivery_key)?;
+            let attachments: Vec<Attachment> = sample_calendar(kind, &me.email).into_iter().collect();
+            queue_email_with(conn, org, kind.key, &me.email, context, &delivery_key, &attachments)?;
             Ok(TestEmailQueued {
                 to: me.email,
                 delivery_key,

@@ -151,7 +151,7 @@ impl EmailKind {
             "message": "I'm at capacity this term, but Marcus would be a great fit!",
             "suggestions": [{"name": "Marcus O"}, {"name": "Priya S"}],
             "step": {"title": "Schedule your first meeting", "description": "Find a time that suits you both."},
-            "booking": {"service": "Peer Mentoring with Talia K", "provider": "Talia K",
+            "booking": {"service": "Peer Mentoring", "provider": "Talia K",
                         "starts_at": "Tue 2 Feb 2027, 15:00 EST", "location": "Library room 2"},
         });
         for placeholder in self.extra {

@@ -7,6 +7,8 @@
 //! lettre's own transport and pays that wait; drop this split once lettre ships the fix.
 
 use cohort_api_types::RenderedEmail;
+
+use super::email::Attachment;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
@@ -148,31 +150,49 @@ impl Mailer {
 
     /// Sends one email. `message_id` makes repeated deliveries of one message recognisable to
     /// the receiving side.
-    pub async fn send(&self, to: &str, email: &RenderedEmail, message_id: &str) -> Result<(), String> {
+    pub async fn send(
+        &self,
+        to: &str,
+        email: &RenderedEmail,
+        attachments: &[Attachment],
+        message_id: &str,
+    ) -> Result<(), String> {
         let from = match self {
             Self::Log { from } | Self::Relay { from, .. } | Self::Wrapped { from, .. } => from.clone(),
         };
         let to: Mailbox = to
             .parse()
             .map_err(|e| format!("\"{to}\" is not an email address: {e}"))?;
+        let body = MultiPart::alternative()
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(email.text.clone()),
+            )
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_HTML)
+                    .body(email.html.clone()),
+            );
+        let body = if attachments.is_empty() {
+            body
+        } else {
+            let mut mixed = MultiPart::mixed().multipart(body);
+            for a in attachments {
+                let content_type = ContentType::parse(&a.content_type)
+                    .map_err(|e| format!("attachment {}: bad content type: {e}", a.filename))?;
+                mixed = mixed.singlepart(
+                    lettre::message::Attachment::new(a.filename.clone()).body(a.content.clone(), content_type),
+                );
+            }
+            mixed
+        };
         let message = Message::builder()
             .from(from)
             .to(to.clone())
             .subject(email.subject.clone())
             .message_id(Some(format!("<{message_id}@cohort>")))
-            .multipart(
-                MultiPart::alternative()
-                    .singlepart(
-                        SinglePart::builder()
-                            .header(ContentType::TEXT_PLAIN)
-                            .body(email.text.clone()),
-                    )
-                    .singlepart(
-                        SinglePart::builder()
-                            .header(ContentType::TEXT_HTML)
-                            .body(email.html.clone()),
-                    ),
-            )
+            .multipart(body)
             .map_err(|e| format!("cannot build the email: {e}"))?;
         match self {
             Self::Log { .. } => {
