@@ -159,15 +159,24 @@ async fn booking_emails_carry_a_calendar_entry() {
             .unwrap_or_else(|| panic!("no email with {subject}"))
     };
     let confirmed = find("Subject: Confirmed:");
-    assert!(confirmed.contains("Content-Type: text/calendar; method=REQUEST; charset=utf-8"), "{confirmed}");
+    assert!(
+        confirmed.contains("Content-Type: text/calendar; method=REQUEST; charset=utf-8"),
+        "{confirmed}"
+    );
     assert!(confirmed.contains("filename=\"invite.ics\""), "{confirmed}");
-    assert!(confirmed.contains("BEGIN:VCALENDAR") && confirmed.contains("METHOD:REQUEST"), "{confirmed}");
+    assert!(
+        confirmed.contains("BEGIN:VCALENDAR") && confirmed.contains("METHOD:REQUEST"),
+        "{confirmed}"
+    );
     assert!(confirmed.contains("DTSTART:20270202T200000Z"), "{confirmed}");
     assert!(confirmed.contains("ATTENDEE:mailto:admin@demo.test"), "{confirmed}");
     assert!(confirmed.contains("UID:sample-booking_confirmed@cohort"), "{confirmed}");
 
     let cancelled = find("Subject: Cancelled:");
-    assert!(cancelled.contains("Content-Type: text/calendar; method=CANCEL; charset=utf-8"), "{cancelled}");
+    assert!(
+        cancelled.contains("Content-Type: text/calendar; method=CANCEL; charset=utf-8"),
+        "{cancelled}"
+    );
     assert!(cancelled.contains("filename=\"cancel.ics\""), "{cancelled}");
     assert!(cancelled.contains("STATUS:CANCELLED"), "{cancelled}");
 

@@ -182,9 +182,10 @@ async fn private_destinations_and_unknown_events_are_refused() {
 }
 
 both_backends!(
-    async fn a_killed_process_loses_no_delivery(backend: Backend) {
+    async fn a_killed_process_loses_no_webhook_and_no_email(backend: Backend) {
         const EVENTS: usize = 300;
         let receiver = WebhookReceiver::start().await;
+        let sink = cohort_tests::SmtpSink::start().await;
         let mut app = TestApp::spawn_with(
             backend,
             Spawn {
@@ -192,6 +193,7 @@ both_backends!(
                 extra_env: vec![
                     ("COHORT_WEBHOOKS_ALLOW_PRIVATE".into(), "true".into()),
                     ("COHORT_JOB_LEASE_SECS".into(), "2".into()),
+                    ("COHORT_SMTP_URL".into(), sink.url.clone()),
                 ],
             },
         )
@@ -202,11 +204,15 @@ both_backends!(
         for _ in 0..EVENTS {
             app.post(&format!("/api/v1/webhooks/{id}/test"), &admin, json!(null))
                 .await;
+            app.post("/api/v1/email-templates/invitation/test", &admin, json!(null))
+                .await;
         }
         // Kill it mid-delivery: some events are out, some leased, most still queued.
         receiver.wait_for(20).await;
         app.kill_and_restart().await;
         let delivered_before = receiver.requests().len();
+        let emails_before = sink.messages().len();
+        assert!(emails_before < EVENTS, "the kill came after every email ({emails_before})");
         assert!(
             delivered_before < EVENTS,
             "the kill came too late to test anything ({delivered_before} delivered)"
@@ -230,6 +236,23 @@ both_backends!(
         // A delivery being sent at the moment of the kill may arrive twice, with the same webhook-id
         // (receivers drop it); nothing else repeats.
         assert!(total - EVENTS <= 10, "{total} requests for {EVENTS} events");
+        // Emails: one per delivery key (the Message-ID), the same bound on repeats.
+        let message_ids = || -> std::collections::HashSet<String> {
+            sink.messages()
+                .iter()
+                .filter_map(|m| m.lines().find(|l| l.starts_with("Message-ID:")).map(str::to_owned))
+                .collect()
+        };
+        for _ in 0..300 {
+            if message_ids().len() >= EVENTS {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(message_ids().len(), EVENTS, "every email arrived after the restart");
+        let emails = sink.messages().len();
+        assert!(emails - EVENTS <= 10, "{emails} emails for {EVENTS} messages");
+
         let admin = app.admin_token().await;
         let log = deliveries(&app, &admin, &id).await;
         assert!(
