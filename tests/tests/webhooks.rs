@@ -212,7 +212,10 @@ both_backends!(
         app.kill_and_restart().await;
         let delivered_before = receiver.requests().len();
         let emails_before = sink.messages().len();
-        assert!(emails_before < EVENTS, "the kill came after every email ({emails_before})");
+        assert!(
+            emails_before < EVENTS,
+            "the kill came after every email ({emails_before})"
+        );
         assert!(
             delivered_before < EVENTS,
             "the kill came too late to test anything ({delivered_before} delivered)"

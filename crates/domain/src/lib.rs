@@ -8,6 +8,7 @@ pub mod jobs;
 pub mod paging;
 pub mod people;
 pub mod programs;
+pub mod steps;
 pub mod tenancy;
 pub mod webhooks;
 
