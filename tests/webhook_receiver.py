@@ -30,7 +30,12 @@ def serve(port, directory):
         def log_message(self, *args):
             pass
 
-    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+    class Server(ThreadingHTTPServer):
+        # The default listen backlog of 5 drops connection attempts when Cohort delivers a batch
+        # side by side; each dropped SYN costs the sender a one-second retransmit.
+        request_queue_size = 256
+
+    Server(("127.0.0.1", port), Handler).serve_forever()
 
 
 def verify(secret, path):
