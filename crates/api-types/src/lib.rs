@@ -11,6 +11,7 @@ pub mod page;
 pub mod people;
 pub mod problem;
 pub mod programs;
+pub mod steps;
 pub mod webhooks;
 
 pub use auth::*;
@@ -21,4 +22,5 @@ pub use page::*;
 pub use people::*;
 pub use problem::*;
 pub use programs::*;
+pub use steps::*;
 pub use webhooks::*;

@@ -53,3 +53,19 @@ page!(ApiKeyPage, crate::ApiKey, {
     "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e22", "name": "HR sync", "prefix": "ck_1a2b3c4d",
     "created_at": "2026-11-23T09:00:00Z", "last_used_at": null, "revoked_at": null
 });
+
+page!(StepPage, crate::Step, {
+    "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e50", "program_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e30",
+    "title": "Welcome to the program", "description": "", "viewer_type": "all", "action_type": "go_to_learning",
+    "link_url": null, "publish_type": "instant", "scheduled_for": null, "publish_at": null,
+    "time_zone": "America/New_York", "trigger": null, "delay": null, "include_existing": false, "due_date": null,
+    "counts": {"delivered": 52, "opened": 40, "completed": 31, "missed": 0},
+    "created_at": "2026-11-23T09:00:00Z", "updated_at": "2026-11-23T09:00:00Z"
+});
+
+page!(MyStepPage, crate::MyStep, {
+    "step_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e50", "program_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e30",
+    "program_name": "2027 Spring Cohort", "title": "Welcome to the program", "description": "",
+    "action_type": "go_to_learning", "link_url": null, "due_date": null, "state": "new", "missed": false,
+    "delivered_at": "2026-11-23T09:00:00Z", "opened_at": null, "completed_at": null
+});

@@ -17,6 +17,7 @@ pub mod people;
 pub mod programs;
 pub mod request_id;
 pub mod schema;
+pub mod steps;
 
 use std::path::PathBuf;
 

@@ -13,6 +13,7 @@ use cohort_api::config::{self, Config};
 use cohort_api::db::Db;
 use cohort_api::jobs::worker::Worker;
 use cohort_api::messaging::{email, transport::Mailer, webhooks};
+use cohort_api::steps::delivery;
 use cohort_api::{app, demo, AppState};
 use cohort_domain::{auth::check_password, people::Email, tenancy};
 
@@ -155,14 +156,23 @@ fn serve() -> ExitCode {
         let _ = std::io::stdout().flush();
         // The job queue's worker shares the process; jobs it was running when the process
         // stopped run again once their lease ends. Capabilities register their job kinds here.
-        let (email_db, webhook_db) = (job_db.clone(), job_db.clone());
+        let (email_db, webhook_db, step_db) = (job_db.clone(), job_db.clone(), job_db.clone());
         let mut worker = Worker::new(job_db)
             .handle(email::JOB_KIND, move |job| {
                 email::deliver(email_db.clone(), mailer.clone(), job)
             })
             .handle(webhooks::JOB_KIND, move |job| {
                 webhooks::deliver(webhook_db.clone(), http.clone(), allow_private, job)
-            });
+            })
+            .handle(delivery::PUBLISH_JOB, {
+                let db = step_db.clone();
+                move |job| delivery::run_publish(db.clone(), job)
+            })
+            .handle(delivery::DELIVER_JOB, {
+                let db = step_db.clone();
+                move |job| delivery::run_deliver(db.clone(), job)
+            })
+            .handle(delivery::DUE_JOB, move |job| delivery::run_due(step_db.clone(), job));
         worker.policy.base = config.job_retry_base;
         worker.lease = config.job_lease;
         actix_web::rt::spawn(worker.run());

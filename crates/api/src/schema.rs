@@ -216,6 +216,44 @@ diesel::table! {
 diesel::joinable!(conversation_members -> conversations (conversation_id));
 diesel::joinable!(chat_messages -> conversations (conversation_id));
 
+diesel::table! {
+    steps (id) {
+        id -> Text,
+        organization_id -> Text,
+        program_id -> Text,
+        title -> Text,
+        description -> Text,
+        viewer_type -> Text,
+        action_type -> Text,
+        link_url -> Nullable<Text>,
+        publish_type -> Text,
+        scheduled_for -> Nullable<Timestamp>,
+        publish_at -> Nullable<Timestamp>,
+        trigger_name -> Nullable<Text>,
+        delay_amount -> Nullable<Integer>,
+        delay_unit -> Nullable<Text>,
+        include_existing -> Bool,
+        due_date -> Nullable<Date>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    step_deliveries (step_id, person_id) {
+        step_id -> Text,
+        person_id -> Text,
+        organization_id -> Text,
+        delivered_at -> Timestamp,
+        opened_at -> Nullable<Timestamp>,
+        completed_at -> Nullable<Timestamp>,
+        missed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(step_deliveries -> steps (step_id));
+diesel::joinable!(steps -> programs (program_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     people,
@@ -232,4 +270,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     conversations,
     conversation_members,
     chat_messages,
+    steps,
+    step_deliveries,
 );

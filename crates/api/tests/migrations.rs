@@ -14,7 +14,7 @@ use diesel::sqlite::Sqlite;
 use diesel_migrations::MigrationHarness;
 
 /// Every table of `schema.rs`.
-const TABLES: [&str; 15] = [
+const TABLES: [&str; 17] = [
     "organizations",
     "people",
     "programs",
@@ -30,6 +30,8 @@ const TABLES: [&str; 15] = [
     "conversations",
     "conversation_members",
     "chat_messages",
+    "steps",
+    "step_deliveries",
 ];
 
 fn names(backend: &str) -> BTreeSet<String> {

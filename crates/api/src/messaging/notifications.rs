@@ -19,7 +19,7 @@ use crate::schema::{notifications, people as people_table};
 use crate::{people, AppState};
 
 #[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = notifications)]
+#[diesel(table_name = notifications, treat_none_as_default_value = false)]
 pub struct NotificationRow {
     pub id: String,
     pub organization_id: String,
@@ -91,6 +91,50 @@ pub fn notify(
         serde_json::json!({"person_id": person_id, "notification": notification}),
     )?;
     Ok(Some(notification))
+}
+
+/// Adds one notification to each of `people` (set-based, for large programs): `dedupe_prefix`
+/// plus the person id is each one's dedupe key. Publishes `notification.created` for each only
+/// when an endpoint subscribes to it. Returns how many were added.
+pub fn notify_all(
+    conn: &mut DbConn,
+    org: Uuid,
+    people: &[String],
+    new: &NewNotification,
+    dedupe_prefix: &str,
+) -> Result<usize, ApiError> {
+    let now = db::now();
+    let rows: Vec<NotificationRow> = people
+        .iter()
+        .map(|person| NotificationRow {
+            id: db::new_id(),
+            organization_id: org.to_string(),
+            person_id: person.clone(),
+            kind: new.kind.to_owned(),
+            title: new.title.to_owned(),
+            body: new.body.to_owned(),
+            link: new.link.map(str::to_owned),
+            dedupe_key: Some(format!("{dedupe_prefix}{person}")),
+            created_at: now,
+            read_at: None,
+        })
+        .collect();
+    let mut added = 0;
+    for chunk in rows.chunks(1000) {
+        added += crate::insert_new!(conn, notifications::table, chunk)?;
+    }
+    if super::webhooks::subscribed(conn, org, "notification.created")? {
+        for row in rows {
+            let person_id = row.person_id.clone();
+            super::webhooks::publish(
+                conn,
+                org,
+                "notification.created",
+                serde_json::json!({"person_id": person_id, "notification": row.into_api()}),
+            )?;
+        }
+    }
+    Ok(added)
 }
 
 /// One person's notifications.

@@ -176,20 +176,33 @@ fn check_events(problems: &mut Problems, events: &[String]) {
 /// Records an event for every enabled endpoint that wants it, in the caller's
 /// transaction, and queues the deliveries. Returns the delivery ids.
 pub fn publish(conn: &mut DbConn, org: Uuid, event_type: &str, data: Value) -> Result<Vec<String>, ApiError> {
+    let body = json!({"type": event_type, "timestamp": chrono::Utc::now().to_rfc3339(), "data": data}).to_string();
+    let mut ids = Vec::new();
+    for endpoint in subscribers(conn, org, event_type)? {
+        ids.push(record_delivery(conn, org, &endpoint.id, event_type, &body)?.id);
+    }
+    Ok(ids)
+}
+
+/// The enabled endpoints that receive `event_type`.
+fn subscribers(conn: &mut DbConn, org: Uuid, event_type: &str) -> Result<Vec<EndpointRow>, ApiError> {
     let endpoints: Vec<EndpointRow> = webhook_endpoints::table
         .filter(webhook_endpoints::organization_id.eq(org.to_string()))
         .filter(webhook_endpoints::enabled.eq(true))
         .select(EndpointRow::as_select())
         .load(conn)?;
-    let body = json!({"type": event_type, "timestamp": chrono::Utc::now().to_rfc3339(), "data": data}).to_string();
-    let mut ids = Vec::new();
-    for endpoint in endpoints.iter().filter(|e| {
-        let events = e.events();
-        events.is_empty() || events.iter().any(|t| t == event_type)
-    }) {
-        ids.push(record_delivery(conn, org, &endpoint.id, event_type, &body)?.id);
-    }
-    Ok(ids)
+    Ok(endpoints
+        .into_iter()
+        .filter(|e| {
+            let events = e.events();
+            events.is_empty() || events.iter().any(|t| t == event_type)
+        })
+        .collect())
+}
+
+/// Whether any enabled endpoint receives `event_type` (bulk senders skip the work otherwise).
+pub fn subscribed(conn: &mut DbConn, org: Uuid, event_type: &str) -> Result<bool, ApiError> {
+    Ok(!subscribers(conn, org, event_type)?.is_empty())
 }
 
 /// Logs a pending delivery of `body` to one endpoint and queues its sending.

@@ -323,6 +323,7 @@ fn add(
     }
     repo::insert_participants(conn, &fresh)?;
     added.extend(fresh);
+    crate::steps::delivery::on_join(conn, &program.time_zone, &added)?;
     let names = repo::names(conn, &person_ids)?;
     let participants = added
         .into_iter()

@@ -1,0 +1,2 @@
+DROP TABLE step_deliveries;
+DROP TABLE steps;
