@@ -257,6 +257,27 @@ impl TestApp {
         self.call(Method::DELETE, path, Auth::Bearer(token), None).await
     }
 
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PUT, path, Auth::Bearer(token), Some(body)).await
+    }
+
+    /// Sends the same POST `n` times at once (races the server); the answers' statuses.
+    pub async fn post_concurrently(&self, n: usize, path: &str, token: &str, body: Value) -> Vec<StatusCode> {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..n {
+            let request = self.client.post(self.url(path)).bearer_auth(token).json(&body);
+            set.spawn(async move { request.send().await.map(|r| r.status()) });
+        }
+        let mut statuses = Vec::with_capacity(n);
+        while let Some(done) = set.join_next().await {
+            statuses.push(
+                done.expect("request task")
+                    .unwrap_or_else(|e| panic!("POST {path}: {e}")),
+            );
+        }
+        statuses
+    }
+
     pub async fn try_login(&self, email: &str, password: &str) -> (StatusCode, Value) {
         self.call(
             Method::POST,
