@@ -18,6 +18,7 @@ struct Victim {
     webhook: String,
     webhook_delivery: String,
     conversation: String,
+    step: String,
     markers: Vec<String>,
 }
 
@@ -86,8 +87,18 @@ async fn victim(app: &TestApp, admin: &str) -> Victim {
         json!({"body": "Orga Secret Message"}),
     )
     .await;
+    let (status, step) = app
+        .post(
+            &format!("/api/v1/programs/{program}/steps"),
+            admin,
+            json!({"title": "Orga Secret Step", "viewer_type": "all", "action_type": "set_goal", "publish_type": "instant"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{step}");
+    let step = step["id"].as_str().unwrap().to_owned();
     let api_key = key["key"]["id"].as_str().unwrap().to_owned();
     let markers = vec![
+        step.clone(),
         person.clone(),
         program.clone(),
         participant.clone(),
@@ -115,6 +126,7 @@ async fn victim(app: &TestApp, admin: &str) -> Victim {
         webhook,
         webhook_delivery,
         conversation,
+        step,
         markers,
     }
 }
@@ -133,6 +145,8 @@ fn fill(template: &str, v: &Victim) -> String {
         &v.webhook
     } else if template.starts_with("/api/v1/conversations/") {
         &v.conversation
+    } else if template.starts_with("/api/v1/me/steps/") {
+        &v.step
     } else {
         "unmapped"
     };
@@ -141,7 +155,8 @@ fn fill(template: &str, v: &Victim) -> String {
         .replace("{id}", id)
         .replace("{participant_id}", &v.participant)
         .replace("{key}", "invitation")
-        .replace("{delivery_id}", &v.webhook_delivery);
+        .replace("{delivery_id}", &v.webhook_delivery)
+        .replace("{step_id}", &v.step);
     assert!(
         !path.contains('{') && !path.contains("unmapped"),
         "map the parameters of {template} in tenancy.rs"
@@ -173,8 +188,17 @@ both_backends!(
         // A non-admin of organisation A: their own view, feed and the organisation's settings; nothing else.
         for o in operations.iter().filter(|o| !o.is_public()) {
             let expected = match (o.method.as_str(), o.template.as_str()) {
-                ("GET", "/api/v1/me" | "/api/v1/organization" | "/api/v1/notifications" | "/api/v1/conversations") => {
-                    StatusCode::OK
+                (
+                    "GET",
+                    "/api/v1/me"
+                    | "/api/v1/organization"
+                    | "/api/v1/notifications"
+                    | "/api/v1/conversations"
+                    | "/api/v1/me/steps",
+                ) => StatusCode::OK,
+                // Steps they were not given do not exist for them.
+                ("POST", "/api/v1/me/steps/{step_id}/open" | "/api/v1/me/steps/{step_id}/complete") => {
+                    StatusCode::NOT_FOUND
                 }
                 ("POST", "/api/v1/notifications/read-all") => StatusCode::NO_CONTENT,
                 // Someone else's notification does not exist for them.
@@ -199,7 +223,7 @@ both_backends!(
             let key_may_not = o.template.starts_with("/api/v1/api-keys");
             for (caller, auth) in [("admin", Auth::Bearer(&admin_b)), ("API key", Auth::ApiKey(&key_b))] {
                 let (status, body) = app.call(method.clone(), &path, auth, example_body(&doc, o)).await;
-                if o.template.contains("{id}") {
+                if o.template.contains("{id}") || o.template.contains("{step_id}") {
                     // An API key may be refused key management outright: it learns nothing either way.
                     let refused = status == StatusCode::FORBIDDEN && caller == "API key" && key_may_not;
                     assert!(

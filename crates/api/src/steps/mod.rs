@@ -392,10 +392,11 @@ pub async fn fire_trigger(
                     "The participant was removed from the program.".into(),
                 ));
             }
-            let memberships: Vec<_> = programs::memberships_of(conn, &program.id, &[participant.person_id.clone()])?
-                .into_iter()
-                .filter(|m| m.status == "active")
-                .collect();
+            let memberships: Vec<_> =
+                programs::memberships_of(conn, &program.id, std::slice::from_ref(&participant.person_id))?
+                    .into_iter()
+                    .filter(|m| m.status == "active")
+                    .collect();
             delivery::fire(conn, &program.id, &program.time_zone, &memberships, trigger, at)
         })
         .await?;
