@@ -188,6 +188,26 @@ impl TestApp {
         self.base = base;
     }
 
+    /// A second `cohort` process on the same database (PostgreSQL: several processes share one
+    /// database and its job queue). The first process owns the database and drops it.
+    pub async fn sibling(&self) -> TestApp {
+        assert!(matches!(self.backend, Backend::Postgres), "SQLite serves one process");
+        let dir = std::env::temp_dir().join(format!("cohort-test-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let output = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let (child, base) = start_server(&self.env, &output).await;
+        Self {
+            base,
+            client: reqwest::Client::new(),
+            backend: self.backend,
+            child,
+            env: self.env.clone(),
+            dir,
+            pg_database: None,
+            output,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -499,3 +499,62 @@ both_backends!(
         panic!("the step was never marked missed");
     }
 );
+
+both_backends!(
+    async fn a_step_reaches_each_person_once_when_publication_and_joining_race(backend: Backend) {
+        // On PostgreSQL two processes serve the requests and both run workers.
+        let app = TestApp::spawn(backend).await;
+        let peer = match backend {
+            cohort_tests::Backend::Postgres => Some(app.sibling().await),
+            cohort_tests::Backend::Sqlite => None,
+        };
+        let other = peer.as_ref().unwrap_or(&app);
+        let admin = app.admin_token().await;
+        let p = program(&app, &admin, "UTC").await;
+        let mut people = Vec::new();
+        for i in 0..60 {
+            let (status, person) = app
+                .post(
+                    "/api/v1/people",
+                    &admin,
+                    json!({"email": format!("p{i}@demo.test"), "name": format!("P {i}")}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED);
+            people.push(json!({"person_id": person["id"], "role": if i % 2 == 0 { "mentee" } else { "mentor" }}));
+        }
+        let bulk = format!("/api/v1/programs/{}/participants/bulk", p.id);
+        let steps = format!("/api/v1/programs/{}/steps", p.id);
+        // The step is submitted while people join: its publication and their joining both deliver it.
+        let (created, a, b, c) = tokio::join!(
+            app.post(&steps, &admin, instant("Welcome", "all")),
+            other.post(&bulk, &admin, json!({"participants": people[..20]})),
+            app.post(&bulk, &admin, json!({"participants": people[20..40]})),
+            other.post(&bulk, &admin, json!({"participants": people[40..]})),
+        );
+        assert_eq!(created.0, StatusCode::CREATED);
+        assert!([a.0, b.0, c.0].iter().all(|s| *s == StatusCode::CREATED));
+        let step = format!("{steps}/{}", created.1["id"].as_str().unwrap());
+        let mut delivered = 0;
+        for _ in 0..100 {
+            delivered = app.get(&step, &admin).await.1["counts"]["delivered"].as_i64().unwrap();
+            if delivered == 60 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(delivered, 60, "everyone got it");
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        assert_eq!(app.get(&step, &admin).await.1["counts"]["delivered"], 60);
+        let log = app.all_pages("/api/v1/notification-log?limit=200", &admin).await;
+        let mut notified: Vec<&str> = log
+            .iter()
+            .filter(|n| n["notification"]["kind"] == "step")
+            .map(|n| n["person_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(notified.len(), 60, "one notification each");
+        notified.sort();
+        notified.dedup();
+        assert_eq!(notified.len(), 60);
+    }
+);
