@@ -183,7 +183,12 @@ impl Db {
             .map(|w| w.lock().unwrap_or_else(PoisonError::into_inner));
         let mut pooled = self.pool.get()?;
         let conn: &mut DbConn = &mut pooled;
-        conn.transaction(f)
+        crate::jobs::take_enqueued();
+        let result = conn.transaction(f);
+        if crate::jobs::take_enqueued() && result.is_ok() {
+            crate::jobs::WAKE.notify_one();
+        }
+        result
     }
 
     pub fn ping(&self) -> Result<(), ApiError> {

@@ -64,7 +64,22 @@ struct JobRow {
 }
 
 /// Adds a job on `conn`, inside the caller's transaction. Returns false when the dedupe key was taken.
+/// Wakes this process's idle worker when a transaction that queued work commits, so a job due
+/// now starts at once instead of at the next poll. Other processes find it at their next poll.
+pub static WAKE: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+thread_local! {
+    /// Set by `enqueue` on the thread running a transaction; read by `Db::write` after commit.
+    static ENQUEUED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the transaction just run on this thread queued a job (and forgets it).
+pub fn take_enqueued() -> bool {
+    ENQUEUED.with(|e| e.replace(false))
+}
+
 pub fn enqueue(conn: &mut DbConn, job: NewJob) -> Result<bool, ApiError> {
+    ENQUEUED.with(|e| e.set(true));
     let row = JobRow {
         id: db::new_id(),
         organization_id: job.organization_id.map(|o| o.to_string()),

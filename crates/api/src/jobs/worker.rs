@@ -97,7 +97,11 @@ impl Worker {
     pub async fn run(self) {
         loop {
             match self.run_once().await {
-                Ok(0) => actix_web::rt::time::sleep(self.idle_poll).await,
+                Ok(0) => {
+                    // Until a job is queued here, or the poll interval passes (jobs queued by other
+                    // processes, and jobs that come due).
+                    let _ = tokio::time::timeout(self.idle_poll, super::WAKE.notified()).await;
+                }
                 Ok(_) => {}
                 Err(e) => {
                     tracing::error!(error = %e, "job worker could not reach the database");
