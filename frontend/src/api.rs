@@ -6,7 +6,7 @@ use cohort_api_types::{
     EmailTemplateList, LoginRequest, Me, NotificationLogPage, Organization, Participant, ParticipantPage, PersonPage,
     PreviewEmail, Problem, Program, ProgramPage, RefreshRequest, RenderedEmail, TestEmailQueued, TokenResponse,
     UpdateEmailTemplate, UpdateOrganization, UpdateProgram, UpdateWebhook, WebhookDelivery, WebhookDeliveryPage,
-    WebhookEndpoint, WebhookEndpointList,
+    WebhookEndpoint, WebhookEndpointList, Step, StepInput, StepPage,
 };
 use gloo_net::http::{Method, RequestBuilder, Response};
 use gloo_storage::{SessionStorage, Storage};
@@ -313,4 +313,24 @@ pub async fn notification_log(cursor: Option<&str>) -> Result<NotificationLogPag
         path += &format!("&cursor={}", enc(cursor));
     }
     get(&path).await
+}
+
+pub async fn steps(program: Uuid, cursor: Option<&str>) -> Result<StepPage, ApiError> {
+    let mut path = format!("/api/v1/programs/{program}/steps?limit=50");
+    if let Some(cursor) = cursor {
+        path += &format!("&cursor={}", enc(cursor));
+    }
+    get(&path).await
+}
+
+pub async fn create_step(program: Uuid, input: &StepInput) -> Result<Step, ApiError> {
+    write(Method::POST, &format!("/api/v1/programs/{program}/steps"), input).await
+}
+
+pub async fn update_step(program: Uuid, step: Uuid, input: &StepInput) -> Result<Step, ApiError> {
+    write(Method::PUT, &format!("/api/v1/programs/{program}/steps/{step}"), input).await
+}
+
+pub async fn delete_step(program: Uuid, step: Uuid) -> Result<(), ApiError> {
+    delete(&format!("/api/v1/programs/{program}/steps/{step}")).await
 }

@@ -7,4 +7,5 @@ pub mod program;
 pub mod program_new;
 pub mod programs;
 pub mod settings;
+pub mod steps;
 pub mod webhooks;

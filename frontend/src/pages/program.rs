@@ -5,11 +5,13 @@ use cohort_api_types::{
 };
 use uuid::Uuid;
 use yew::prelude::*;
+use yew_router::prelude::*;
 
 use crate::api::{self, ApiError};
 use crate::components::field::{SelectField, TextArea, TextField};
 use crate::pages::programs::status_text;
 use crate::state::{local_time, role_label, time_zones, Load, Session};
+use crate::Route;
 
 #[derive(Properties, PartialEq)]
 pub struct ProgramProps {
@@ -43,6 +45,7 @@ pub fn program_page(props: &ProgramProps) -> Html {
                 <div class="bar">
                     <h1>{ p.name.clone() }</h1>
                     <span class={classes!("badge", status_text(p.status).to_lowercase())}>{ status_text(p.status) }</span>
+                    <Link<Route> to={Route::ProgramSteps { id: p.id }}>{ "Steps" }</Link<Route>>
                 </div>
                 <ProgramForm program={p.clone()} on_saved={on_saved.clone()} />
                 <Participants program={p.id} on_change={on_saved} />
