@@ -50,8 +50,8 @@ def call(base, method, path, token=None, body=None):
         return json.loads(text) if text else None
 
 
-def start_cohort(binary, env):
-    proc = subprocess.Popen([binary], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+def start_cohort(binary, env, stderr=subprocess.DEVNULL):
+    proc = subprocess.Popen([binary], env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
     for line in proc.stdout:
         m = re.search(r"listening on (http://[0-9.:]+)", line)
         if m:

@@ -27,9 +27,9 @@ def rss_kib(pid, field):
 
 def run(label, database_url, binary, data_dir):
     env = dict(os.environ, DATABASE_URL=database_url, COHORT_BIND="127.0.0.1:0", COHORT_DATA_DIR=data_dir,
-               COHORT_ADMIN_PASSWORD=PASSWORD, COHORT_DEMO_DATA="false", COHORT_LOG="error",
+               COHORT_ADMIN_PASSWORD=PASSWORD, COHORT_DEMO_DATA="false", COHORT_LOG=os.environ.get("COHORT_LOG", "error"),
                COHORT_JWT_SECRET="bench-secret-bench-secret-bench-secret-0")
-    proc, base = start_cohort(binary, env)
+    proc, base = start_cohort(binary, env, stderr=None)
     try:
         token = call(base, "POST", "/api/v1/auth/login",
                      body={"email": "admin@example.org", "password": PASSWORD})["access_token"]
@@ -70,8 +70,12 @@ def main():
     binary = os.path.join(ROOT, "target/release/cohort")
     print("| backend | participants | setup (API) | step published to all | RSS before | peak RSS |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    backends = os.environ.get("BENCH_BACKENDS", "sqlite,postgres").split(",")
     data = tempfile.mkdtemp()
-    run("SQLite", f"sqlite://{data}/bench.db", binary, data)
+    if "sqlite" in backends:
+        run("SQLite", f"sqlite://{data}/bench.db", binary, data)
+    if "postgres" not in backends:
+        return
     name = f"cohort_stepbench_{os.getpid()}"
     subprocess.run(["psql", PG_ADMIN, "-qc", f"CREATE DATABASE {name}"], check=True)
     try:

@@ -26,7 +26,9 @@ CREATE INDEX steps_by_program ON steps (program_id, id);
 CREATE TABLE step_deliveries (
     step_id TEXT NOT NULL REFERENCES steps (id) ON DELETE CASCADE,
     person_id TEXT NOT NULL REFERENCES people (id) ON DELETE CASCADE,
-    organization_id TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    -- The step's organisation, for tenant-scoped reads; the step's foreign key already ties the
+    -- delivery to it (one check fewer per row when a step reaches 50,000 people).
+    organization_id TEXT NOT NULL,
     delivered_at TIMESTAMP NOT NULL,
     opened_at TIMESTAMP,
     completed_at TIMESTAMP,
@@ -34,3 +36,7 @@ CREATE TABLE step_deliveries (
     PRIMARY KEY (step_id, person_id)
 );
 CREATE INDEX step_deliveries_feed ON step_deliveries (person_id, delivered_at);
+
+-- A notification belongs to its organisation through its person (whose foreign key cascades);
+-- the second check cost a lookup per row when a step notifies 50,000 people at once.
+ALTER TABLE notifications DROP CONSTRAINT notifications_organization_id_fkey;

@@ -93,6 +93,11 @@ pub fn notify(
     Ok(Some(notification))
 }
 
+const NOTIFY_ALL_POSTGRES: &str = "INSERT INTO notifications \
+     (id, organization_id, person_id, kind, title, body, link, dedupe_key, created_at, read_at) \
+     SELECT i, $1, p, $2, $3, $4, $5, d, $6, NULL FROM unnest($7::text[], $8::text[], $9::text[]) AS u(i, p, d) \
+     ON CONFLICT DO NOTHING";
+
 /// Adds one notification to each of `people` (set-based, for large programs): `dedupe_prefix`
 /// plus the person id is each one's dedupe key. Publishes `notification.created` for each only
 /// when an endpoint subscribes to it. Returns how many were added.
@@ -119,10 +124,33 @@ pub fn notify_all(
             read_at: None,
         })
         .collect();
-    let mut added = 0;
-    for chunk in rows.chunks(1000) {
-        added += crate::insert_new!(conn, notifications::table, chunk)?;
-    }
+    let added = match conn {
+        // One statement with the varying columns as arrays (a multi-row VALUES of 50,000 rows
+        // takes half a million binds).
+        DbConn::Postgres(c) => {
+            use diesel::sql_types::{Array, Nullable, Text, Timestamp};
+            let column = |f: fn(&NotificationRow) -> &String| rows.iter().map(f).cloned().collect::<Vec<String>>();
+            let keys: Vec<String> = rows.iter().filter_map(|r| r.dedupe_key.clone()).collect();
+            diesel::sql_query(NOTIFY_ALL_POSTGRES)
+                .bind::<Text, _>(org.to_string())
+                .bind::<Text, _>(new.kind)
+                .bind::<Text, _>(new.title)
+                .bind::<Text, _>(new.body)
+                .bind::<Nullable<Text>, _>(new.link)
+                .bind::<Timestamp, _>(now)
+                .bind::<Array<Text>, _>(column(|r| &r.id))
+                .bind::<Array<Text>, _>(column(|r| &r.person_id))
+                .bind::<Array<Text>, _>(keys)
+                .execute(c)?
+        }
+        DbConn::Sqlite(_) => {
+            let mut added = 0;
+            for chunk in rows.chunks(1000) {
+                added += crate::insert_new!(conn, notifications::table, chunk)?;
+            }
+            added
+        }
+    };
     if super::webhooks::subscribed(conn, org, "notification.created")? {
         for row in rows {
             let person_id = row.person_id.clone();

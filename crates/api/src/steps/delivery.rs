@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::repo::{self, NewDelivery, StepRow};
+use super::repo::{self, StepRow};
 use crate::db::{self, Db, DbConn};
 use crate::error::ApiError;
 use crate::jobs::{self, Job, NewJob};
@@ -28,17 +28,9 @@ pub fn zone(name: &str) -> Tz {
 
 /// Gives `step` to `people` who do not have it yet, with an in-app notification each.
 fn deliver(conn: &mut DbConn, step: &StepRow, people: &[String]) -> Result<usize, ApiError> {
-    let now = db::now();
-    let rows: Vec<NewDelivery> = people
-        .iter()
-        .map(|person| NewDelivery {
-            step_id: &step.id,
-            person_id: person,
-            organization_id: &step.organization_id,
-            delivered_at: now,
-        })
-        .collect();
-    let added = repo::insert_deliveries(conn, &rows)?;
+    let started = std::time::Instant::now();
+    let added = repo::insert_deliveries(conn, step, db::now(), people)?;
+    let recorded = started.elapsed();
     if !added.is_empty() {
         let program = programs::get(conn, db::id(&step.organization_id), db::id(&step.program_id))?;
         let body = format!("A new step in {}", program.name);
@@ -57,6 +49,7 @@ fn deliver(conn: &mut DbConn, step: &StepRow, people: &[String]) -> Result<usize
             &format!("step:{}:", step.id),
         )?;
     }
+    tracing::debug!(step = %step.id, delivered = added.len(), of = people.len(), ?recorded, total = ?started.elapsed(), "step delivered");
     Ok(added.len())
 }
 
@@ -221,7 +214,9 @@ pub async fn run_publish(db: Db, job: Job) -> Result<(), String> {
         if let Some(at) = step.publish_at.filter(|_| step.publish_type == "scheduled") {
             query = query.filter(participants::joined_at.le(at));
         }
+        let started = std::time::Instant::now();
         let people: Vec<String> = query.load(conn)?;
+        tracing::debug!(step = %step.id, people = people.len(), took = ?started.elapsed(), "step publication: who gets it");
         deliver(conn, &step, &people)?;
         Ok(())
     })

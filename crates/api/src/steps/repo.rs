@@ -199,32 +199,65 @@ pub fn counts(conn: &mut DbConn, ids: &[String]) -> Result<HashMap<String, StepC
 
 #[derive(Insertable)]
 #[diesel(table_name = step_deliveries)]
-pub struct NewDelivery<'a> {
-    pub step_id: &'a str,
-    pub person_id: &'a str,
-    pub organization_id: &'a str,
-    pub delivered_at: NaiveDateTime,
+struct NewDelivery<'a> {
+    step_id: &'a str,
+    person_id: &'a str,
+    organization_id: &'a str,
+    delivered_at: NaiveDateTime,
 }
 
-/// Records deliveries, skipping people who have the step already (also when another worker
-/// delivers at the same moment); returns the people who got it now.
-pub fn insert_deliveries(conn: &mut DbConn, rows: &[NewDelivery]) -> Result<Vec<String>, ApiError> {
-    let mut added = Vec::with_capacity(rows.len());
-    // SQLite binds at most 32,766 values per statement; four per row.
-    for chunk in rows.chunks(2000) {
-        let mut new: Vec<String> = match conn {
-            DbConn::Sqlite(c) => diesel::insert_into(step_deliveries::table)
-                .values(chunk)
-                .on_conflict_do_nothing()
-                .returning(step_deliveries::person_id)
-                .get_results(c)?,
-            DbConn::Postgres(c) => diesel::insert_into(step_deliveries::table)
-                .values(chunk)
-                .on_conflict_do_nothing()
-                .returning(step_deliveries::person_id)
-                .get_results(c)?,
-        };
-        added.append(&mut new);
+/// PostgreSQL takes the people as one array: one statement and four binds, however many.
+const DELIVER_POSTGRES: &str = "INSERT INTO step_deliveries (step_id, person_id, organization_id, delivered_at) \
+     SELECT $1, p, $2, $3 FROM unnest($4::text[]) AS p \
+     ON CONFLICT DO NOTHING RETURNING person_id";
+
+#[derive(QueryableByName)]
+struct Delivered {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    person_id: String,
+}
+
+/// Records that `step` reached `people` at `at`, skipping people who have it already (also when
+/// another worker delivers at the same moment); returns the people who got it now.
+pub fn insert_deliveries(
+    conn: &mut DbConn,
+    step: &StepRow,
+    at: NaiveDateTime,
+    people: &[String],
+) -> Result<Vec<String>, ApiError> {
+    use diesel::sql_types::{Array, Text, Timestamp};
+    match conn {
+        DbConn::Postgres(c) => Ok(diesel::sql_query(DELIVER_POSTGRES)
+            .bind::<Text, _>(&step.id)
+            .bind::<Text, _>(&step.organization_id)
+            .bind::<Timestamp, _>(at)
+            .bind::<Array<Text>, _>(people)
+            .load::<Delivered>(c)?
+            .into_iter()
+            .map(|d| d.person_id)
+            .collect()),
+        DbConn::Sqlite(c) => {
+            let rows: Vec<NewDelivery> = people
+                .iter()
+                .map(|person| NewDelivery {
+                    step_id: &step.id,
+                    person_id: person,
+                    organization_id: &step.organization_id,
+                    delivered_at: at,
+                })
+                .collect();
+            let mut added = Vec::with_capacity(rows.len());
+            // SQLite binds at most 32,766 values per statement; four per row.
+            for chunk in rows.chunks(2000) {
+                added.extend(
+                    diesel::insert_into(step_deliveries::table)
+                        .values(chunk)
+                        .on_conflict_do_nothing()
+                        .returning(step_deliveries::person_id)
+                        .get_results::<String>(c)?,
+                );
+            }
+            Ok(added)
+        }
     }
-    Ok(added)
 }
