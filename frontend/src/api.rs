@@ -4,9 +4,9 @@
 use cohort_api_types::{
     AddParticipant, AddParticipants, AddedParticipants, CreateProgram, CreateWebhook, CreatedWebhook, EmailTemplate,
     EmailTemplateList, LoginRequest, Me, NotificationLogPage, Organization, Participant, ParticipantPage, PersonPage,
-    PreviewEmail, Problem, Program, ProgramPage, RefreshRequest, RenderedEmail, TestEmailQueued, TokenResponse,
-    UpdateEmailTemplate, UpdateOrganization, UpdateProgram, UpdateWebhook, WebhookDelivery, WebhookDeliveryPage,
-    WebhookEndpoint, WebhookEndpointList, Step, StepInput, StepPage,
+    PreviewEmail, Problem, Program, ProgramPage, RefreshRequest, RenderedEmail, Step, StepInput, StepPage,
+    TestEmailQueued, TokenResponse, UpdateEmailTemplate, UpdateOrganization, UpdateProgram, UpdateWebhook,
+    WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint, WebhookEndpointList,
 };
 use gloo_net::http::{Method, RequestBuilder, Response};
 use gloo_storage::{SessionStorage, Storage};

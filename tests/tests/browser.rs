@@ -501,7 +501,12 @@ async fn select(c: &Client, css: &str, value: &str) -> Outcome {
 
 async fn click_labelled(c: &Client, label: &str) -> Outcome {
     let xpath = format!("//button[@aria-label={}]", xpath_literal(label));
-    c.wait().at_most(WAIT).for_element(Locator::XPath(&xpath)).await?.click().await?;
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath(&xpath))
+        .await?
+        .click()
+        .await?;
     Ok(())
 }
 
@@ -518,7 +523,12 @@ async fn an_admin_creates_edits_and_deletes_steps_in_the_browser() {
         let c = &browser.client;
         log_in(c, &app).await?;
         c.find(Locator::LinkText("2027 Spring Cohort")).await?.click().await?;
-        c.wait().at_most(WAIT).for_element(Locator::LinkText("Steps")).await?.click().await?;
+        c.wait()
+            .at_most(WAIT)
+            .for_element(Locator::LinkText("Steps"))
+            .await?
+            .click()
+            .await?;
         text_appears(c, "No steps yet.").await?;
 
         // Create an instant step for mentees: the six demo mentees get it.
@@ -540,23 +550,36 @@ async fn an_admin_creates_edits_and_deletes_steps_in_the_browser() {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        ensure(delivered == "6", format!("six mentees got the step, the list says {delivered}"))?;
+        ensure(
+            delivered == "6",
+            format!("six mentees got the step, the list says {delivered}"),
+        )?;
 
         // The publish type switches the fields; a time the clocks skip is refused under its field.
         fill(c, "#step-title", "Kick-off").await?;
         select(c, "#step-publish", "scheduled").await?;
-        ensure(c.find(Locator::Css("#step-trigger")).await.is_err(), "no trigger for a scheduled step")?;
+        ensure(
+            c.find(Locator::Css("#step-trigger")).await.is_err(),
+            "no trigger for a scheduled step",
+        )?;
         text_appears(c, "In the program's time zone, America/New_York").await?;
         set_value(c, "#step-scheduled", "2027-03-14T02:30").await?;
         click_button(c, "Create step").await?;
-        let error = c.wait().at_most(WAIT).for_element(Locator::Css("#step-scheduled-error")).await?;
+        let error = c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("#step-scheduled-error"))
+            .await?;
         ensure(
             error.text().await?.contains("does not exist in America/New_York"),
             "the skipped hour is named under the date-time field",
         )?;
         shot(c, "step-dst-error").await?;
         select(c, "#step-publish", "triggered").await?;
-        ensure(c.find(Locator::Css("#step-scheduled")).await.is_err(), "no date-time for a triggered step")?;
+        ensure(
+            c.find(Locator::Css("#step-scheduled")).await.is_err(),
+            "no date-time for a triggered step",
+        )?;
         select(c, "#step-trigger", "first_match").await?;
         fill(c, "#step-delay", "2").await?;
         select(c, "#step-delay-unit", "days").await?;

@@ -136,9 +136,9 @@ impl Draft {
         };
         let due_date = match self.due_date.trim() {
             "" => None,
-            text => Some(
-                NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| ("due_date", "pick a date".to_owned()))?,
-            ),
+            text => {
+                Some(NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| ("due_date", "pick a date".to_owned()))?)
+            }
         };
         let delay = if triggered {
             let amount = self
@@ -385,8 +385,18 @@ fn step_form(props: &FormProps) -> Html {
         }
     };
     let known = [
-        "title", "description", "viewer_type", "action_type", "link_url", "publish_type", "scheduled_for",
-        "trigger", "delay", "delay.amount", "include_existing", "due_date",
+        "title",
+        "description",
+        "viewer_type",
+        "action_type",
+        "link_url",
+        "publish_type",
+        "scheduled_for",
+        "trigger",
+        "delay",
+        "delay.amount",
+        "include_existing",
+        "due_date",
     ];
     let general = (*error)
         .as_ref()
