@@ -251,6 +251,135 @@ pub fn parse_link(value: &str) -> Result<String, Invalid> {
     Ok(value.to_owned())
 }
 
+/// How the admin asked a step to publish, before the checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublishKind {
+    Instant,
+    Scheduled,
+    Triggered,
+}
+
+/// A step as an admin submitted it (create, or edit with `previous_schedule` set to what the
+/// stored step had), with the wire names already turned into these types.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepDraft<'a> {
+    pub title: &'a str,
+    pub description: &'a str,
+    pub action: ActionType,
+    pub link_url: Option<&'a str>,
+    pub publish: PublishKind,
+    pub scheduled_for: Option<NaiveDateTime>,
+    pub trigger: Option<Trigger>,
+    pub delay: Option<(u32, DelayUnit)>,
+    pub include_existing: bool,
+    /// On edit: the stored local publish time. Keeping a time that has passed is allowed there
+    /// (the step published); choosing a past time is not.
+    pub previous_schedule: Option<NaiveDateTime>,
+}
+
+/// A step that passed every rule, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedStep {
+    pub title: String,
+    pub description: String,
+    pub link_url: Option<String>,
+    pub scheduled_for: Option<NaiveDateTime>,
+    /// When a scheduled step publishes.
+    pub publish_at: Option<DateTime<Utc>>,
+    /// A triggered step's trigger, its delay (none means at once) and whether it reaches people
+    /// who were there before it.
+    pub trigger: Option<(Trigger, Delay, bool)>,
+}
+
+/// Checks a step's fields together, in the program's `zone` at `now`; every problem is named
+/// with its field.
+pub fn check_step(
+    draft: &StepDraft,
+    zone: Tz,
+    now: DateTime<Utc>,
+) -> Result<CheckedStep, Vec<(&'static str, Invalid)>> {
+    let mut problems = Vec::new();
+    let mut keep = |field: &'static str, result: Result<String, Invalid>| match result {
+        Ok(v) => Some(v),
+        Err(e) => {
+            problems.push((field, e));
+            None
+        }
+    };
+    let title = keep("title", parse_step_title(draft.title));
+    let description = keep("description", parse_step_description(draft.description));
+    let link_url = match (draft.action, draft.link_url) {
+        (ActionType::OpenLink, Some(url)) => keep("link_url", parse_link(url)),
+        (ActionType::OpenLink, None) => keep(
+            "link_url",
+            Err(Invalid::new("an open_link step needs the URL it opens")),
+        ),
+        (_, Some(_)) => keep("link_url", Err(Invalid::new("only open_link steps carry a link"))),
+        (_, None) => None,
+    };
+    let (scheduled, triggered) = (
+        draft.publish == PublishKind::Scheduled,
+        draft.publish == PublishKind::Triggered,
+    );
+    let mut publish_at = None;
+    match (scheduled, draft.scheduled_for) {
+        (true, None) => problems.push((
+            "scheduled_for",
+            Invalid::new("a scheduled step needs the date and time it publishes"),
+        )),
+        (true, Some(local)) => match publish_instant(local, zone) {
+            Ok(at) if at <= now && draft.previous_schedule != Some(local) => {
+                problems.push(("scheduled_for", Invalid::new("must be in the future")))
+            }
+            Ok(at) => publish_at = Some(at),
+            Err(e) => problems.push(("scheduled_for", e)),
+        },
+        (false, Some(_)) => problems.push((
+            "scheduled_for",
+            Invalid::new("only scheduled steps have a publish time"),
+        )),
+        (false, None) => {}
+    }
+    let mut trigger = None;
+    if triggered {
+        let delay = match draft.delay {
+            Some((amount, unit)) => Delay::new(amount, unit)
+                .map_err(|e| problems.push(("delay.amount", e)))
+                .ok(),
+            None => Some(Delay {
+                amount: 0,
+                unit: DelayUnit::Minutes,
+            }),
+        };
+        match (draft.trigger, delay) {
+            (Some(t), Some(d)) => trigger = Some((t, d, draft.include_existing)),
+            (None, _) => problems.push(("trigger", Invalid::new("a triggered step needs a trigger"))),
+            (Some(_), None) => {}
+        }
+    } else {
+        for (present, field) in [
+            (draft.trigger.is_some(), "trigger"),
+            (draft.delay.is_some(), "delay"),
+            (draft.include_existing, "include_existing"),
+        ] {
+            if present {
+                problems.push((field, Invalid::new("only triggered steps have this")));
+            }
+        }
+    }
+    match (title, description) {
+        (Some(title), Some(description)) if problems.is_empty() => Ok(CheckedStep {
+            title,
+            description,
+            link_url,
+            scheduled_for: draft.scheduled_for.filter(|_| scheduled),
+            publish_at,
+            trigger,
+        }),
+        _ => Err(problems),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -377,6 +506,122 @@ mod tests {
             include_existing: true,
         };
         assert!(step.due_on_trigger(existing, Trigger::FirstMatch, fired, NY).is_some());
+    }
+
+    fn draft() -> StepDraft<'static> {
+        StepDraft {
+            title: "Set a goal",
+            description: "",
+            action: ActionType::SetGoal,
+            link_url: None,
+            publish: PublishKind::Instant,
+            scheduled_for: None,
+            trigger: None,
+            delay: None,
+            include_existing: false,
+            previous_schedule: None,
+        }
+    }
+
+    fn fields(result: Result<CheckedStep, Vec<(&'static str, Invalid)>>) -> Vec<&'static str> {
+        result
+            .err()
+            .map(|p| p.into_iter().map(|(f, _)| f).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn each_publish_type_takes_its_own_fields() {
+        let now = utc("2027-01-01T00:00:00Z");
+        assert!(check_step(&draft(), NY, now).is_ok());
+        let scheduled = StepDraft {
+            publish: PublishKind::Scheduled,
+            ..draft()
+        };
+        assert_eq!(fields(check_step(&scheduled, NY, now)), ["scheduled_for"]);
+        let at = StepDraft {
+            scheduled_for: Some(local("2027-02-01 09:00")),
+            ..scheduled.clone()
+        };
+        let checked = check_step(&at, NY, now).unwrap();
+        assert_eq!(checked.publish_at, Some(utc("2027-02-01T14:00:00Z")));
+        assert_eq!(
+            fields(check_step(&at, NY, utc("2027-03-01T00:00:00Z"))),
+            ["scheduled_for"],
+            "past"
+        );
+        let kept = StepDraft {
+            previous_schedule: at.scheduled_for,
+            ..at.clone()
+        };
+        assert!(
+            check_step(&kept, NY, utc("2027-03-01T00:00:00Z")).is_ok(),
+            "an unchanged past time stays"
+        );
+
+        let triggered = StepDraft {
+            publish: PublishKind::Triggered,
+            ..draft()
+        };
+        assert_eq!(fields(check_step(&triggered, NY, now)), ["trigger"]);
+        let with = StepDraft {
+            trigger: Some(Trigger::FirstMatch),
+            ..triggered.clone()
+        };
+        let checked = check_step(&with, NY, now).unwrap();
+        assert_eq!(
+            checked.trigger,
+            Some((
+                Trigger::FirstMatch,
+                Delay {
+                    amount: 0,
+                    unit: DelayUnit::Minutes
+                },
+                false
+            ))
+        );
+        let too_long = StepDraft {
+            delay: Some((400, DelayUnit::Days)),
+            ..with
+        };
+        assert_eq!(fields(check_step(&too_long, NY, now)), ["delay.amount"]);
+
+        let stray = StepDraft {
+            trigger: Some(Trigger::FirstMatch),
+            delay: Some((1, DelayUnit::Hours)),
+            include_existing: true,
+            scheduled_for: Some(local("2027-02-01 09:00")),
+            ..draft()
+        };
+        assert_eq!(
+            fields(check_step(&stray, NY, now)),
+            ["scheduled_for", "trigger", "delay", "include_existing"]
+        );
+    }
+
+    #[test]
+    fn only_open_link_steps_carry_a_link() {
+        let now = utc("2027-01-01T00:00:00Z");
+        let open = StepDraft {
+            action: ActionType::OpenLink,
+            ..draft()
+        };
+        assert_eq!(fields(check_step(&open, NY, now)), ["link_url"]);
+        let ok = StepDraft {
+            link_url: Some("https://example.org"),
+            ..open
+        };
+        assert_eq!(
+            check_step(&ok, NY, now).unwrap().link_url.as_deref(),
+            Some("https://example.org")
+        );
+        let stray = StepDraft {
+            link_url: Some("https://example.org"),
+            ..draft()
+        };
+        assert_eq!(fields(check_step(&stray, NY, now)), ["link_url"]);
+        let blank = StepDraft { title: " ", ..draft() };
+        assert_eq!(fields(check_step(&blank, NY, now)), ["title"]);
     }
 
     #[test]

@@ -58,12 +58,8 @@ fn deliver(conn: &mut DbConn, step: &StepRow, people: &[String]) -> Result<usize
 /// queues a new job and the old one finds itself stale.
 pub fn schedule(conn: &mut DbConn, step: &StepRow, zone: Tz) -> Result<(), ApiError> {
     let org = Some(db::id(&step.organization_id));
-    let publish = match (step.publish_type.as_str(), step.publish_at) {
-        ("instant", _) => Some((db::now(), "instant".to_owned())),
-        ("scheduled", Some(at)) => Some((at, at.and_utc().to_rfc3339())),
-        _ => None,
-    };
-    if let Some((run_at, version)) = publish {
+    if let Some(version) = step.publish_version() {
+        let run_at = step.publish_at.unwrap_or_else(db::now);
         jobs::enqueue(
             conn,
             NewJob {
@@ -192,12 +188,7 @@ pub async fn run_publish(db: Db, job: Job) -> Result<(), String> {
         let Some(step) = repo::find(conn, &step_id)? else {
             return Ok(());
         };
-        let current = match (step.publish_type.as_str(), step.publish_at) {
-            ("instant", _) => "instant".to_owned(),
-            ("scheduled", Some(at)) => at.and_utc().to_rfc3339(),
-            _ => String::new(),
-        };
-        if current != version {
+        if step.publish_version().as_deref() != Some(version.as_str()) {
             return Ok(()); // edited since: another job (or none) publishes it
         }
         let already = step_deliveries::table

@@ -7,10 +7,10 @@ use actix_web::http::header;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::NaiveDateTime;
 use cohort_api_types::{
-    ActionType, FireTrigger, MyStep, MyStepPage, PageQuery, Problem, PublishType, Step, StepInput, StepPage, StepState,
+    FireTrigger, MyStep, MyStepPage, PageQuery, Problem, PublishType, Step, StepInput, StepPage, StepState,
     TriggerFired,
 };
-use cohort_domain::steps::{self as rules, Delay};
+use cohort_domain::steps::{self as rules, CheckedStep, PublishKind, StepDraft};
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -24,84 +24,41 @@ use crate::programs::repo as programs;
 use crate::schema::{programs as programs_table, step_deliveries, steps};
 use crate::AppState;
 
-/// A validated step, ready to store: everything but ids and times.
-struct Checked {
-    title: String,
-    description: String,
-    link_url: Option<String>,
-    scheduled_for: Option<NaiveDateTime>,
-    publish_at: Option<NaiveDateTime>,
-    delay: Option<Delay>,
-}
-
-/// Checks a step against the rules, in the program's zone; `previous` is the stored step on
-/// edit (an unchanged past schedule is allowed there: the step has published).
-fn check(input: &StepInput, zone: chrono_tz::Tz, previous: Option<&StepRow>) -> Result<Checked, ApiError> {
-    let mut problems = Problems::default();
-    let title = problems.check("title", rules::parse_step_title(&input.title));
-    let description = problems.check("description", rules::parse_step_description(&input.description));
-    let link_url = match (input.action_type, input.link_url.as_deref()) {
-        (ActionType::OpenLink, Some(url)) => problems.check("link_url", rules::parse_link(url)),
-        (ActionType::OpenLink, None) => {
-            problems.push("link_url", "an open_link step needs the URL it opens");
-            None
-        }
-        (_, Some(_)) => {
-            problems.push("link_url", "only open_link steps carry a link");
-            None
-        }
-        (_, None) => None,
+/// Checks the submitted step with the domain's rules, in the program's zone; `previous` is the
+/// stored step on edit.
+fn check(input: &StepInput, zone: chrono_tz::Tz, previous: Option<&StepRow>) -> Result<CheckedStep, ApiError> {
+    // The wire enums and the domain's share their names.
+    fn domain<T: serde::Serialize, D>(value: T, parse: fn(&str) -> Option<D>) -> D {
+        parse(&name_of(value)).expect("wire and domain names match")
+    }
+    let draft = StepDraft {
+        title: &input.title,
+        description: &input.description,
+        action: domain(input.action_type, rules::ActionType::parse),
+        link_url: input.link_url.as_deref(),
+        publish: match input.publish_type {
+            PublishType::Instant => PublishKind::Instant,
+            PublishType::Scheduled => PublishKind::Scheduled,
+            PublishType::Triggered => PublishKind::Triggered,
+        },
+        scheduled_for: input.scheduled_for,
+        trigger: input.trigger.map(|t| domain(t, rules::Trigger::parse)),
+        delay: input.delay.map(|d| (d.amount, domain(d.unit, rules::DelayUnit::parse))),
+        include_existing: input.include_existing,
+        previous_schedule: previous.and_then(|p| p.scheduled_for),
     };
-    let scheduled = input.publish_type == PublishType::Scheduled;
-    let triggered = input.publish_type == PublishType::Triggered;
-    let mut publish_at = None;
-    match (scheduled, input.scheduled_for) {
-        (true, None) => problems.push("scheduled_for", "a scheduled step needs the date and time it publishes"),
-        (true, Some(local)) => {
-            if let Some(at) = problems.check("scheduled_for", rules::publish_instant(local, zone)) {
-                let unchanged = previous.is_some_and(|p| p.scheduled_for == Some(local));
-                if at <= chrono::Utc::now() && !unchanged {
-                    problems.push("scheduled_for", "must be in the future");
-                }
-                publish_at = Some(at.naive_utc());
-            }
+    rules::check_step(&draft, zone, chrono::Utc::now()).map_err(|problems| {
+        let mut collected = Problems::default();
+        for (field, invalid) in problems {
+            collected.push(field, invalid.0);
         }
-        (false, Some(_)) => problems.push("scheduled_for", "only scheduled steps have a publish time"),
-        (false, None) => {}
-    }
-    if triggered && input.trigger.is_none() {
-        problems.push("trigger", "a triggered step needs a trigger");
-    }
-    if !triggered {
-        for (present, name) in [
-            (input.trigger.is_some(), "trigger"),
-            (input.delay.is_some(), "delay"),
-            (input.include_existing, "include_existing"),
-        ] {
-            if present {
-                problems.push(name, "only triggered steps have this");
-            }
-        }
-    }
-    let delay = input.delay.and_then(|d| {
-        let unit = rules::DelayUnit::parse(&name_of(d.unit)).expect("wire and domain units match");
-        problems.check("delay.amount", Delay::new(d.amount, unit))
-    });
-    problems.finish()?;
-    Ok(Checked {
-        title: title.unwrap_or_default(),
-        description: description.unwrap_or_default(),
-        link_url,
-        scheduled_for: input.scheduled_for.filter(|_| scheduled),
-        publish_at,
-        delay: delay.or(triggered.then_some(Delay {
-            amount: 0,
-            unit: rules::DelayUnit::Minutes,
-        })),
+        collected
+            .finish()
+            .expect_err("check_step names a problem when it fails")
     })
 }
 
-fn apply(row: &mut StepRow, input: &StepInput, checked: Checked) {
+fn apply(row: &mut StepRow, input: &StepInput, checked: CheckedStep) {
     row.title = checked.title;
     row.description = checked.description;
     row.viewer_type = name_of(input.viewer_type);
@@ -109,11 +66,11 @@ fn apply(row: &mut StepRow, input: &StepInput, checked: Checked) {
     row.link_url = checked.link_url;
     row.publish_type = name_of(input.publish_type);
     row.scheduled_for = checked.scheduled_for;
-    row.publish_at = checked.publish_at;
-    row.trigger_name = input.trigger.map(name_of);
-    row.delay_amount = checked.delay.map(|d| d.amount as i32);
-    row.delay_unit = checked.delay.map(|d| d.unit.as_str().to_owned());
-    row.include_existing = input.include_existing;
+    row.publish_at = checked.publish_at.map(|t| t.naive_utc());
+    row.trigger_name = checked.trigger.map(|(t, _, _)| t.as_str().to_owned());
+    row.delay_amount = checked.trigger.map(|(_, d, _)| d.amount as i32);
+    row.delay_unit = checked.trigger.map(|(_, d, _)| d.unit.as_str().to_owned());
+    row.include_existing = checked.trigger.is_some_and(|(_, _, include)| include);
     row.due_date = input.due_date;
 }
 
@@ -199,21 +156,9 @@ pub async fn create_step(
                 id: db::new_id(),
                 organization_id: org.to_string(),
                 program_id: program.id.clone(),
-                title: String::new(),
-                description: String::new(),
-                viewer_type: String::new(),
-                action_type: String::new(),
-                link_url: None,
-                publish_type: String::new(),
-                scheduled_for: None,
-                publish_at: None,
-                trigger_name: None,
-                delay_amount: None,
-                delay_unit: None,
-                include_existing: false,
-                due_date: None,
                 created_at: now,
                 updated_at: now,
+                ..Default::default()
             };
             apply(&mut row, &input, checked);
             diesel::insert_into(steps::table).values(&row).execute(conn)?;
@@ -403,54 +348,44 @@ pub async fn fire_trigger(
     Ok(HttpResponse::Accepted().json(TriggerFired { scheduled }))
 }
 
-type FeedRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<chrono::NaiveDate>,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-);
+/// A delivered step as the feed reads it.
+#[derive(Queryable)]
+struct FeedRow {
+    step_id: String,
+    program_id: String,
+    program_name: String,
+    title: String,
+    description: String,
+    action_type: String,
+    link_url: Option<String>,
+    due_date: Option<chrono::NaiveDate>,
+    delivered_at: NaiveDateTime,
+    opened_at: Option<NaiveDateTime>,
+    completed_at: Option<NaiveDateTime>,
+    missed_at: Option<NaiveDateTime>,
+}
 
-fn my_step(row: FeedRow) -> MyStep {
-    let (
-        step_id,
-        program_id,
-        program_name,
-        title,
-        description,
-        action,
-        link_url,
-        due_date,
-        delivered,
-        opened,
-        completed,
-        missed,
-    ) = row;
-    MyStep {
-        step_id: db::id(&step_id),
-        program_id: db::id(&program_id),
-        program_name,
-        title,
-        description,
-        action_type: serde_json::from_value(serde_json::Value::String(action)).expect("stored action types are valid"),
-        link_url,
-        due_date,
-        state: match (opened, completed) {
-            (_, Some(_)) => StepState::Completed,
-            (Some(_), None) => StepState::Opened,
-            (None, None) => StepState::New,
-        },
-        missed: missed.is_some(),
-        delivered_at: db::utc(delivered),
-        opened_at: opened.map(db::utc),
-        completed_at: completed.map(db::utc),
+impl FeedRow {
+    fn into_api(self) -> MyStep {
+        MyStep {
+            step_id: db::id(&self.step_id),
+            program_id: db::id(&self.program_id),
+            program_name: self.program_name,
+            title: self.title,
+            description: self.description,
+            action_type: repo::wire(&self.action_type),
+            link_url: self.link_url,
+            due_date: self.due_date,
+            state: match (self.opened_at, self.completed_at) {
+                (_, Some(_)) => StepState::Completed,
+                (Some(_), None) => StepState::Opened,
+                (None, None) => StepState::New,
+            },
+            missed: self.missed_at.is_some(),
+            delivered_at: db::utc(self.delivered_at),
+            opened_at: self.opened_at.map(db::utc),
+            completed_at: self.completed_at.map(db::utc),
+        }
     }
 }
 
@@ -517,12 +452,12 @@ pub async fn my_steps(
     let rows = state
         .db
         .read(move |conn| {
-            load_feed(conn, org, person, None, Some(&page)).map(|rows| page.finish(rows, |r| db::id(&r.0)))
+            load_feed(conn, org, person, None, Some(&page)).map(|rows| page.finish(rows, |r| db::id(&r.step_id)))
         })
         .await?;
     let (rows, next_cursor) = rows;
     Ok(web::Json(MyStepPage {
-        items: rows.into_iter().map(my_step).collect(),
+        items: rows.into_iter().map(FeedRow::into_api).collect(),
         next_cursor,
     }))
 }
@@ -600,5 +535,5 @@ async fn progress(
                 .ok_or(ApiError::NotFound)
         })
         .await?;
-    Ok(web::Json(my_step(row)))
+    Ok(web::Json(row.into_api()))
 }

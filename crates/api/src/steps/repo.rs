@@ -16,7 +16,7 @@ use crate::error::ApiError;
 use crate::paging::PageRequest;
 use crate::schema::{step_deliveries, steps};
 
-#[derive(Queryable, Selectable, Insertable, AsChangeset, Clone)]
+#[derive(Queryable, Selectable, Insertable, AsChangeset, Clone, Default)]
 #[diesel(table_name = steps, treat_none_as_null = true)]
 pub struct StepRow {
     pub id: String,
@@ -47,7 +47,7 @@ pub fn name_of<T: Serialize>(value: T) -> String {
     }
 }
 
-fn wire<T: DeserializeOwned>(name: &str) -> T {
+pub fn wire<T: DeserializeOwned>(name: &str) -> T {
     serde_json::from_value(serde_json::Value::String(name.to_owned()))
         .unwrap_or_else(|_| panic!("the database holds a name the API does not know: {name}"))
 }
@@ -55,6 +55,16 @@ fn wire<T: DeserializeOwned>(name: &str) -> T {
 impl StepRow {
     pub fn viewer(&self) -> rules::ViewerType {
         rules::ViewerType::parse(&self.viewer_type).unwrap_or(rules::ViewerType::All)
+    }
+
+    /// What names the current publication: a publish job carries it and does nothing when the
+    /// step has been edited to publish otherwise since.
+    pub fn publish_version(&self) -> Option<String> {
+        match (self.publish_type.as_str(), self.publish_at) {
+            ("instant", _) => Some("instant".to_owned()),
+            ("scheduled", Some(at)) => Some(at.and_utc().to_rfc3339()),
+            _ => None,
+        }
     }
 
     pub fn roles(&self) -> Vec<&'static str> {
