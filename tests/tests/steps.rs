@@ -440,6 +440,29 @@ both_backends!(
             .await;
         assert_eq!(done["state"], "completed");
         assert_eq!(done["opened_at"], opened["opened_at"], "the first opening counts");
+        let (_, again) = app
+            .post(&format!("/api/v1/me/steps/{id}/complete"), &token, json!(null))
+            .await;
+        assert_eq!(
+            again["completed_at"], done["completed_at"],
+            "completing twice changes nothing"
+        );
+        let (_, events) = app.get("/api/v1/events", &admin).await;
+        let types: Vec<&str> = events["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["event_type"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            types,
+            ["participant.joined", "step.completed"],
+            "joining and completing, each once"
+        );
+        assert_eq!(events["items"][1]["payload"]["step_id"], step["id"]);
+        let (status, problem) = app.get("/api/v1/events?event_type=step.exploded", &admin).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(fields(&problem), ["event_type"]);
 
         // An edit that moves the due date into the past marks open deliveries as missed; this one is done.
         let mut edited = instant("Set two goals", "all");
@@ -492,6 +515,13 @@ both_backends!(
             if page["items"][0]["missed"] == true {
                 let (_, read) = app.get(&path, &admin).await;
                 assert_eq!(read["counts"]["missed"], 1);
+                // Stored as an event for automations, once.
+                let (_, events) = app.get("/api/v1/events?event_type=step.missed", &admin).await;
+                let items = events["items"].as_array().unwrap();
+                assert_eq!(items.len(), 1, "{events}");
+                assert_eq!(items[0]["payload"]["step_id"], step["id"]);
+                assert_eq!(items[0]["payload"]["due_date"], "2020-01-01");
+                assert_eq!(items[0]["program_id"].as_str(), Some(p.id.as_str()));
                 return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod chat;
+pub mod events;
 pub mod messaging;
 pub mod organization;
 pub mod page;
@@ -16,6 +17,7 @@ pub mod webhooks;
 
 pub use auth::*;
 pub use chat::*;
+pub use events::*;
 pub use messaging::*;
 pub use organization::*;
 pub use page::*;

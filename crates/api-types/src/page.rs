@@ -69,3 +69,10 @@ page!(MyStepPage, crate::MyStep, {
     "action_type": "go_to_learning", "link_url": null, "due_date": null, "state": "new", "missed": false,
     "delivered_at": "2026-11-23T09:00:00Z", "opened_at": null, "completed_at": null
 });
+
+page!(EventPage, crate::Event, {
+    "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e60", "event_type": "participant.joined",
+    "program_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e30", "person_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f",
+    "payload": {"participant_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e40", "role": "mentee"},
+    "occurred_at": "2026-11-23T09:00:00Z", "created_at": "2026-11-23T09:00:00Z"
+});

@@ -14,7 +14,7 @@ use utoipa_actix_web::{scope, AppExt};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::ApiError;
-use crate::{auth, extract, health, messaging, organization, people, programs, request_id, steps, AppState};
+use crate::{auth, events, extract, health, messaging, organization, people, programs, request_id, steps, AppState};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -36,6 +36,7 @@ use crate::{auth, extract, health, messaging, organization, people, programs, re
         (name = "notifications", description = "Each person's in-app feed"),
         (name = "webhooks", description = "Signed event deliveries to integrations"),
         (name = "chat", description = "Conversations of pairings and of the program team"),
+        (name = "events", description = "What happened, stored before automations react to it"),
         (name = "steps", description = "Program steps, their delivery, and each participant's step feed"),
         (name = "operations", description = "Health checks"),
     )
@@ -124,7 +125,8 @@ where
             .service(steps::fire_trigger)
             .service(steps::my_steps)
             .service(steps::open_step)
-            .service(steps::complete_step),
+            .service(steps::complete_step)
+            .service(events::list_events),
     )
 }
 

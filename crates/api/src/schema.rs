@@ -251,6 +251,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    events (id) {
+        id -> Text,
+        organization_id -> Text,
+        event_type -> Text,
+        program_id -> Nullable<Text>,
+        person_id -> Nullable<Text>,
+        payload -> Text,
+        dedupe_key -> Nullable<Text>,
+        occurred_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(step_deliveries -> steps (step_id));
 diesel::joinable!(steps -> programs (program_id));
 
@@ -272,4 +286,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     chat_messages,
     steps,
     step_deliveries,
+    events,
 );

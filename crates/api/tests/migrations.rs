@@ -14,7 +14,7 @@ use diesel::sqlite::Sqlite;
 use diesel_migrations::MigrationHarness;
 
 /// Every table of `schema.rs`.
-const TABLES: [&str; 17] = [
+const TABLES: [&str; 18] = [
     "organizations",
     "people",
     "programs",
@@ -32,6 +32,7 @@ const TABLES: [&str; 17] = [
     "chat_messages",
     "steps",
     "step_deliveries",
+    "events",
 ];
 
 fn names(backend: &str) -> BTreeSet<String> {

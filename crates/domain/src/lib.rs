@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod calendar;
+pub mod events;
 pub mod jobs;
 pub mod paging;
 pub mod people;

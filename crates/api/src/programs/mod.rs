@@ -10,6 +10,7 @@ use cohort_api_types::{
     AddParticipant, AddParticipants, AddedParticipants, CreateProgram, Participant, ParticipantPage, ParticipantStatus,
     ParticipantsQuery, Problem, Program, ProgramPage, ProgramStatus, ProgramsQuery, UpdateProgram,
 };
+use cohort_domain::events;
 use cohort_domain::programs::{self as rules, MAX_BULK_PARTICIPANTS};
 use cohort_domain::tenancy::parse_time_zone;
 use uuid::Uuid;
@@ -17,6 +18,7 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, Problems};
+use crate::events::EventRow;
 use crate::extract::Body;
 use crate::paging::PageRequest;
 use crate::{organization, people, AppState};
@@ -324,6 +326,26 @@ fn add(
     repo::insert_participants(conn, &fresh)?;
     added.extend(fresh);
     crate::steps::delivery::on_join(conn, &program.time_zone, &added)?;
+    let joined: Vec<EventRow> = added
+        .iter()
+        .map(|p| {
+            EventRow::new(
+                &p.organization_id,
+                events::PARTICIPANT_JOINED,
+                &p.program_id,
+                &p.person_id,
+                serde_json::json!({"participant_id": p.id, "role": p.role}),
+                format!(
+                    "{}:{}:{}",
+                    events::PARTICIPANT_JOINED,
+                    p.id,
+                    p.joined_at.and_utc().to_rfc3339()
+                ),
+                p.joined_at,
+            )
+        })
+        .collect();
+    crate::events::record(conn, &joined)?;
     let names = repo::names(conn, &person_ids)?;
     let participants = added
         .into_iter()

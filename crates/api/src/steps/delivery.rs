@@ -5,6 +5,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
 use cohort_api_types::ScheduledStep;
+use cohort_domain::events;
 use cohort_domain::steps::{self as rules, Member};
 use diesel::prelude::*;
 use serde_json::json;
@@ -13,6 +14,7 @@ use uuid::Uuid;
 use super::repo::{self, StepRow};
 use crate::db::{self, Db, DbConn};
 use crate::error::ApiError;
+use crate::events::EventRow;
 use crate::jobs::{self, Job, NewJob};
 use crate::messaging::notifications::{notify_all, NewNotification};
 use crate::programs::repo::{self as programs, ParticipantRow};
@@ -255,14 +257,31 @@ pub async fn run_due(db: Db, job: Job) -> Result<(), String> {
         if step.due_date != Some(date) {
             return Ok(()); // the due date moved; its own job checks it
         }
-        diesel::update(
-            step_deliveries::table
-                .filter(step_deliveries::step_id.eq(&step.id))
-                .filter(step_deliveries::completed_at.is_null())
-                .filter(step_deliveries::missed_at.is_null()),
-        )
-        .set(step_deliveries::missed_at.eq(db::now()))
-        .execute(conn)?;
+        let open = step_deliveries::table
+            .filter(step_deliveries::step_id.eq(&step.id))
+            .filter(step_deliveries::completed_at.is_null())
+            .filter(step_deliveries::missed_at.is_null());
+        let people: Vec<String> = open.select(step_deliveries::person_id).load(conn)?;
+        let now = db::now();
+        diesel::update(open)
+            .set(step_deliveries::missed_at.eq(now))
+            .execute(conn)?;
+        // For automations ("when a participant misses a step").
+        let missed: Vec<EventRow> = people
+            .iter()
+            .map(|person| {
+                EventRow::new(
+                    &step.organization_id,
+                    events::STEP_MISSED,
+                    &step.program_id,
+                    person,
+                    json!({"step_id": step.id, "due_date": date}),
+                    format!("{}:{}:{person}", events::STEP_MISSED, step.id),
+                    now,
+                )
+            })
+            .collect();
+        crate::events::record(conn, &missed)?;
         Ok(())
     })
     .await

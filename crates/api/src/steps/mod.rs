@@ -10,6 +10,7 @@ use cohort_api_types::{
     FireTrigger, MyStep, MyStepPage, PageQuery, Problem, PublishType, Step, StepInput, StepPage, StepState,
     TriggerFired,
 };
+use cohort_domain::events;
 use cohort_domain::steps::{self as rules, CheckedStep, PublishKind, StepDraft};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -18,6 +19,7 @@ use self::repo::{name_of, StepRow};
 use crate::auth::Caller;
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, Problems};
+use crate::events::EventRow;
 use crate::extract::Body;
 use crate::paging::PageRequest;
 use crate::programs::repo as programs;
@@ -524,15 +526,28 @@ async fn progress(
             diesel::update(mine().filter(step_deliveries::opened_at.is_null()))
                 .set(step_deliveries::opened_at.eq(now))
                 .execute(conn)?;
-            if complete {
-                diesel::update(mine().filter(step_deliveries::completed_at.is_null()))
+            let completed = complete
+                && diesel::update(mine().filter(step_deliveries::completed_at.is_null()))
                     .set(step_deliveries::completed_at.eq(now))
-                    .execute(conn)?;
-            }
-            load_feed(conn, org, person, Some(&step), None)?
+                    .execute(conn)?
+                    == 1;
+            let row = load_feed(conn, org, person, Some(&step), None)?
                 .into_iter()
                 .next()
-                .ok_or(ApiError::NotFound)
+                .ok_or(ApiError::NotFound)?;
+            if completed {
+                let event = EventRow::new(
+                    &org.to_string(),
+                    events::STEP_COMPLETED,
+                    &row.program_id,
+                    &person.to_string(),
+                    serde_json::json!({"step_id": step}),
+                    format!("{}:{step}:{person}", events::STEP_COMPLETED),
+                    now,
+                );
+                crate::events::record(conn, &[event])?;
+            }
+            Ok(row)
         })
         .await?;
     Ok(web::Json(row.into_api()))

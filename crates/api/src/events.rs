@@ -1,0 +1,137 @@
+//! Events: what happened, stored in the transaction that made it happen, before anything reacts
+//! to it. One row per cause (its dedupe key), however often the cause is reported.
+
+use actix_web::{get, web};
+use chrono::NaiveDateTime;
+use cohort_api_types::{Event, EventPage, EventsQuery, Problem};
+use diesel::prelude::*;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::db::{self, DbConn};
+use crate::error::ApiError;
+use crate::paging::PageRequest;
+use crate::schema::events;
+use crate::AppState;
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = events, treat_none_as_default_value = false)]
+pub struct EventRow {
+    pub id: String,
+    pub organization_id: String,
+    pub event_type: String,
+    pub program_id: Option<String>,
+    pub person_id: Option<String>,
+    pub payload: String,
+    pub dedupe_key: Option<String>,
+    pub occurred_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+impl EventRow {
+    /// An event of `event_type` (one of `cohort_domain::events`) about a person in a program.
+    pub fn new(
+        org: &str,
+        event_type: &str,
+        program: &str,
+        person: &str,
+        payload: Value,
+        dedupe_key: String,
+        occurred_at: NaiveDateTime,
+    ) -> Self {
+        Self {
+            id: db::new_id(),
+            organization_id: org.to_owned(),
+            event_type: event_type.to_owned(),
+            program_id: Some(program.to_owned()),
+            person_id: Some(person.to_owned()),
+            payload: payload.to_string(),
+            dedupe_key: Some(dedupe_key),
+            occurred_at,
+            created_at: db::now(),
+        }
+    }
+
+    fn into_api(self) -> Event {
+        Event {
+            id: db::id(&self.id),
+            event_type: self.event_type,
+            program_id: self.program_id.as_deref().map(db::id),
+            person_id: self.person_id.as_deref().map(db::id),
+            payload: serde_json::from_str(&self.payload).unwrap_or(Value::Null),
+            occurred_at: db::utc(self.occurred_at),
+            created_at: db::utc(self.created_at),
+        }
+    }
+}
+
+/// Stores events in the caller's transaction, skipping causes already recorded; returns how
+/// many are new.
+pub fn record(conn: &mut DbConn, rows: &[EventRow]) -> Result<usize, ApiError> {
+    let mut added = 0;
+    for chunk in rows.chunks(1000) {
+        added += crate::insert_new!(conn, events::table, chunk)?;
+    }
+    Ok(added)
+}
+
+/// The organisation's events, oldest first, optionally of one type (admins only).
+#[utoipa::path(
+    tag = "events",
+    params(EventsQuery),
+    responses(
+        (status = 200, description = "A page of events", body = EventPage),
+        (status = 400, description = "Bad query parameter", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 422, description = "Unknown event type", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/events")]
+pub async fn list_events(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<EventsQuery>,
+) -> Result<web::Json<EventPage>, ApiError> {
+    caller.require_admin()?;
+    let query = query.into_inner();
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    if let Some(t) = query
+        .event_type
+        .as_deref()
+        .filter(|t| !cohort_domain::events::is_event_type(t))
+    {
+        return Err(ApiError::field(
+            "event_type",
+            format!(
+                "\"{t}\" is not one of {}",
+                cohort_domain::events::EVENT_TYPES.join(", ")
+            ),
+        ));
+    }
+    let org: Uuid = caller.org;
+    let (items, next_cursor) = state
+        .db
+        .read(move |conn| {
+            let mut q = events::table
+                .filter(events::organization_id.eq(org.to_string()))
+                .select(EventRow::as_select())
+                .order(events::id)
+                .limit(page.fetch())
+                .into_boxed();
+            if let Some(t) = query.event_type {
+                q = q.filter(events::event_type.eq(t));
+            }
+            if let Some(after) = &page.after {
+                q = q.filter(events::id.gt(after.clone()));
+            }
+            Ok(page.finish(q.load(conn)?, |r| db::id(&r.id)))
+        })
+        .await?;
+    Ok(web::Json(EventPage {
+        items: items.into_iter().map(EventRow::into_api).collect(),
+        next_cursor,
+    }))
+}
