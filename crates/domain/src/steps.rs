@@ -14,6 +14,7 @@ use chrono::{DateTime, Days, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Ut
 use chrono_tz::Tz;
 
 use crate::programs::ParticipantRole;
+use crate::tenancy::instant_at_or_after;
 use crate::{bounded_text, Invalid};
 
 macro_rules! string_enum {
@@ -107,25 +108,7 @@ impl Delay {
             DelayUnit::Days => {
                 let local = fired_at.with_timezone(&zone).naive_local();
                 let target = local + Days::new(self.amount.into());
-                resolve_forward(zone, target)
-            }
-        }
-    }
-}
-
-/// A local time that may fall in a gap: the first instant at or after it.
-fn resolve_forward(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
-    match zone.from_local_datetime(&local) {
-        LocalResult::Single(t) => t.with_timezone(&Utc),
-        LocalResult::Ambiguous(first, _) => first.with_timezone(&Utc),
-        LocalResult::None => {
-            // Gaps are whole minutes and at most a few hours long.
-            let mut probe = local;
-            loop {
-                probe += chrono::Duration::minutes(1);
-                if let Some(t) = zone.from_local_datetime(&probe).earliest() {
-                    return t.with_timezone(&Utc);
-                }
+                instant_at_or_after(zone, target)
             }
         }
     }
@@ -147,7 +130,7 @@ pub fn publish_instant(local: NaiveDateTime, zone: Tz) -> Result<DateTime<Utc>, 
 
 /// The instant a due date ends: midnight after it, in the program's zone.
 pub fn due_date_end(date: NaiveDate, zone: Tz) -> DateTime<Utc> {
-    resolve_forward(zone, (date + Days::new(1)).and_time(chrono::NaiveTime::MIN))
+    instant_at_or_after(zone, (date + Days::new(1)).and_time(chrono::NaiveTime::MIN))
 }
 
 /// How a step is published.

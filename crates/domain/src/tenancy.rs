@@ -1,6 +1,6 @@
 //! Organisations: time zones, holidays, labels and slugs.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::{bounded_text, Invalid};
@@ -13,6 +13,26 @@ pub fn parse_time_zone(name: &str) -> Result<Tz, Invalid> {
             name.trim()
         ))
     })
+}
+
+/// The instant a wall-clock time in `zone` means, for times computed rather than typed (a delay
+/// in days, a deadline): a time the clocks skip moves to the first instant after the gap; a time
+/// that happens twice means the first.
+pub fn instant_at_or_after(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+    match zone.from_local_datetime(&local) {
+        LocalResult::Single(t) => t.with_timezone(&Utc),
+        LocalResult::Ambiguous(first, _) => first.with_timezone(&Utc),
+        LocalResult::None => {
+            // Gaps are whole minutes and at most a few hours long.
+            let mut probe = local;
+            loop {
+                probe += chrono::Duration::minutes(1);
+                if let Some(t) = zone.from_local_datetime(&probe).earliest() {
+                    return t.with_timezone(&Utc);
+                }
+            }
+        }
+    }
 }
 
 /// Holidays are kept sorted and without repeats, so business-day arithmetic can binary-search them.
