@@ -19,6 +19,8 @@ struct Victim {
     webhook_delivery: String,
     conversation: String,
     step: String,
+    request: String,
+    pairing: String,
     markers: Vec<String>,
 }
 
@@ -96,9 +98,43 @@ async fn victim(app: &TestApp, admin: &str) -> Victim {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{step}");
     let step = step["id"].as_str().unwrap().to_owned();
+    // A user-led pairing: the request is the pairing.
+    let (_, mentee) = app
+        .post(
+            "/api/v1/people",
+            admin,
+            json!({"email": "secret.mentee@orga.test", "name": "Orga Secret Mentee"}),
+        )
+        .await;
+    let mentee = mentee["id"].as_str().unwrap().to_owned();
+    app.post(
+        &format!("/api/v1/programs/{program}/participants"),
+        admin,
+        json!({"person_id": mentee, "role": "mentee"}),
+    )
+    .await;
+    app.patch(
+        &format!("/api/v1/programs/{program}/pairing"),
+        admin,
+        json!({"enabled": true, "process": "user_led"}),
+    )
+    .await;
+    let (status, made) = app
+        .post(
+            &format!("/api/v1/programs/{program}/requests"),
+            admin,
+            json!({"mentor_id": person, "mentee_id": mentee}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let request = made["request"]["id"].as_str().unwrap().to_owned();
+    let pairing = made["pairing"]["id"].as_str().unwrap().to_owned();
     let api_key = key["key"]["id"].as_str().unwrap().to_owned();
     let markers = vec![
         step.clone(),
+        request.clone(),
+        pairing.clone(),
+        mentee.clone(),
         person.clone(),
         program.clone(),
         participant.clone(),
@@ -127,6 +163,8 @@ async fn victim(app: &TestApp, admin: &str) -> Victim {
         webhook_delivery,
         conversation,
         step,
+        request,
+        pairing,
         markers,
     }
 }
@@ -156,7 +194,9 @@ fn fill(template: &str, v: &Victim) -> String {
         .replace("{participant_id}", &v.participant)
         .replace("{key}", "invitation")
         .replace("{delivery_id}", &v.webhook_delivery)
-        .replace("{step_id}", &v.step);
+        .replace("{step_id}", &v.step)
+        .replace("{request_id}", &v.request)
+        .replace("{pairing_id}", &v.pairing);
     assert!(
         !path.contains('{') && !path.contains("unmapped"),
         "map the parameters of {template} in tenancy.rs"

@@ -13,7 +13,8 @@ use uuid::Uuid;
 })))]
 pub struct Event {
     pub id: Uuid,
-    /// `participant.joined`, `step.completed` or `step.missed`.
+    /// `participant.joined`, `step.completed`, `step.missed`, `pairing.created`, `pairing.ended`,
+    /// `request.declined` or `request.expired`.
     pub event_type: String,
     pub program_id: Option<Uuid>,
     pub person_id: Option<Uuid>,

@@ -76,3 +76,18 @@ page!(EventPage, crate::Event, {
     "payload": {"participant_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e40", "role": "mentee"},
     "occurred_at": "2026-11-23T09:00:00Z", "created_at": "2026-11-23T09:00:00Z"
 });
+
+page!(MentorRequestPage, crate::MentorRequest, {
+    "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e70", "program_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e30",
+    "mentee_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e21", "mentee_name": "Amara N",
+    "mentor_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "mentor_name": "Talia K",
+    "status": "open", "note": "", "decline_message": null,
+    "created_at": "2027-01-11T15:00:00Z", "expires_at": "2027-01-14T15:00:00Z", "decided_at": null
+});
+
+page!(PairingPage, crate::Pairing, {
+    "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e80", "program_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e30",
+    "mentee_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e21", "mentee_name": "Amara N",
+    "mentor_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "mentor_name": "Talia K",
+    "request_id": null, "created_at": "2027-01-12T09:00:00Z", "ended_at": null, "end_reason": null
+});

@@ -14,7 +14,9 @@ use utoipa_actix_web::{scope, AppExt};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::ApiError;
-use crate::{auth, events, extract, health, messaging, organization, people, programs, request_id, steps, AppState};
+use crate::{
+    auth, events, extract, health, messaging, organization, pairing, people, programs, request_id, steps, AppState,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -36,6 +38,7 @@ use crate::{auth, events, extract, health, messaging, organization, people, prog
         (name = "notifications", description = "Each person's in-app feed"),
         (name = "webhooks", description = "Signed event deliveries to integrations"),
         (name = "chat", description = "Conversations of pairings and of the program team"),
+        (name = "pairing", description = "Pairing settings, mentor requests and pairings"),
         (name = "events", description = "What happened, stored before automations react to it"),
         (name = "steps", description = "Program steps, their delivery, and each participant's step feed"),
         (name = "operations", description = "Health checks"),
@@ -126,7 +129,15 @@ where
             .service(steps::my_steps)
             .service(steps::open_step)
             .service(steps::complete_step)
-            .service(events::list_events),
+            .service(events::list_events)
+            .service(pairing::get_settings)
+            .service(pairing::update_settings)
+            .service(pairing::create_request)
+            .service(pairing::list_requests)
+            .service(pairing::approve_request)
+            .service(pairing::decline_request)
+            .service(pairing::list_pairings)
+            .service(pairing::end_pairing),
     )
 }
 

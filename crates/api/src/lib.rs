@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod messaging;
 pub mod organization;
 pub mod paging;
+pub mod pairing;
 pub mod people;
 pub mod programs;
 pub mod request_id;

@@ -13,6 +13,7 @@ use cohort_api::config::{self, Config};
 use cohort_api::db::Db;
 use cohort_api::jobs::worker::Worker;
 use cohort_api::messaging::{email, transport::Mailer, webhooks};
+use cohort_api::pairing;
 use cohort_api::steps::delivery;
 use cohort_api::{app, demo, AppState};
 use cohort_domain::{auth::check_password, people::Email, tenancy};
@@ -172,7 +173,17 @@ fn serve() -> ExitCode {
                 let db = step_db.clone();
                 move |job| delivery::run_deliver(db.clone(), job)
             })
-            .handle(delivery::DUE_JOB, move |job| delivery::run_due(step_db.clone(), job));
+            .handle(delivery::DUE_JOB, {
+                let db = step_db.clone();
+                move |job| delivery::run_due(db.clone(), job)
+            })
+            .handle(pairing::EXPIRE_JOB, {
+                let db = step_db.clone();
+                move |job| pairing::run_expire(db.clone(), job)
+            })
+            .handle(pairing::REMIND_JOB, move |job| {
+                pairing::run_remind(step_db.clone(), job)
+            });
         worker.policy.base = config.job_retry_base;
         worker.lease = config.job_lease;
         actix_web::rt::spawn(worker.run());

@@ -55,6 +55,7 @@ diesel::table! {
         status -> Text,
         joined_at -> Timestamp,
         removed_at -> Nullable<Timestamp>,
+        capacity -> Nullable<Integer>,
     }
 }
 
@@ -265,6 +266,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    pairing_settings (program_id) {
+        program_id -> Text,
+        organization_id -> Text,
+        process -> Text,
+        mentor_capacity -> Integer,
+        request_expiry_days -> Integer,
+        remind_before_expiry -> Bool,
+        unresponsive_days -> Integer,
+        enabled -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mentor_requests (id) {
+        id -> Text,
+        organization_id -> Text,
+        program_id -> Text,
+        mentee_id -> Text,
+        mentor_id -> Text,
+        status -> Text,
+        note -> Text,
+        decline_message -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    pairings (id) {
+        id -> Text,
+        organization_id -> Text,
+        program_id -> Text,
+        mentee_id -> Text,
+        mentor_id -> Text,
+        request_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        end_reason -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(step_deliveries -> steps (step_id));
 diesel::joinable!(steps -> programs (program_id));
 
@@ -287,4 +332,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     steps,
     step_deliveries,
     events,
+    pairing_settings,
+    mentor_requests,
+    pairings,
 );

@@ -14,7 +14,7 @@ use diesel::sqlite::Sqlite;
 use diesel_migrations::MigrationHarness;
 
 /// Every table of `schema.rs`.
-const TABLES: [&str; 18] = [
+const TABLES: [&str; 21] = [
     "organizations",
     "people",
     "programs",
@@ -33,6 +33,9 @@ const TABLES: [&str; 18] = [
     "steps",
     "step_deliveries",
     "events",
+    "pairing_settings",
+    "mentor_requests",
+    "pairings",
 ];
 
 fn names(backend: &str) -> BTreeSet<String> {

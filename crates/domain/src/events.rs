@@ -4,9 +4,21 @@
 pub const PARTICIPANT_JOINED: &str = "participant.joined";
 pub const STEP_COMPLETED: &str = "step.completed";
 pub const STEP_MISSED: &str = "step.missed";
+pub const PAIRING_CREATED: &str = "pairing.created";
+pub const PAIRING_ENDED: &str = "pairing.ended";
+pub const REQUEST_DECLINED: &str = "request.declined";
+pub const REQUEST_EXPIRED: &str = "request.expired";
 
-/// Every event type Cohort records so far (pairing, booking and payment events join later).
-pub const EVENT_TYPES: [&str; 3] = [PARTICIPANT_JOINED, STEP_COMPLETED, STEP_MISSED];
+/// Every event type Cohort records so far (booking and payment events join later).
+pub const EVENT_TYPES: [&str; 7] = [
+    PARTICIPANT_JOINED,
+    STEP_COMPLETED,
+    STEP_MISSED,
+    PAIRING_CREATED,
+    PAIRING_ENDED,
+    REQUEST_DECLINED,
+    REQUEST_EXPIRED,
+];
 
 pub fn is_event_type(name: &str) -> bool {
     EVENT_TYPES.contains(&name)

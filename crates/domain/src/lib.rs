@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod events;
 pub mod jobs;
 pub mod paging;
+pub mod pairing;
 pub mod people;
 pub mod programs;
 pub mod steps;

@@ -1,0 +1,156 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// `user_led_with_approval`: the mentee asks, the mentor approves or declines. `user_led`: the
+/// request is the pairing. `admin_led`: admins pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PairingProcess {
+    UserLedWithApproval,
+    UserLed,
+    AdminLed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "process": "user_led_with_approval", "mentor_capacity": 3, "request_expiry_days": 3,
+    "remind_before_expiry": true, "unresponsive_days": 30, "enabled": true
+})))]
+pub struct PairingSettings {
+    pub process: PairingProcess,
+    /// How many mentees a mentor takes, unless the mentor has their own capacity.
+    pub mentor_capacity: u32,
+    /// Business days (organisation time zone and holidays) a mentor has to answer a request.
+    pub request_expiry_days: u32,
+    /// Remind the mentor one business day before the request expires.
+    pub remind_before_expiry: bool,
+    /// Days without a session, message or activity after which a pairing needs a check-in.
+    pub unresponsive_days: u32,
+    /// Whether mentees can request mentors now. Turning it on sends nothing by itself.
+    pub enabled: bool,
+}
+
+/// Changes to the pairing settings; absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"enabled": true, "mentor_capacity": 2})))]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePairingSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<PairingProcess>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentor_capacity: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_expiry_days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remind_before_expiry: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unresponsive_days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// A mentee asks a mentor. Mentees ask for themselves; admins may ask on a mentee's behalf.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "mentor_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "note": "I'd love to learn about research careers."
+})))]
+#[serde(deny_unknown_fields)]
+pub struct CreateMentorRequest {
+    /// The mentor (a person who takes part as mentor).
+    pub mentor_id: Uuid,
+    /// Admins only: the mentee the request is for; mentees leave it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentee_id: Option<Uuid>,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    Open,
+    Approved,
+    Declined,
+    Expired,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e70", "program_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e30",
+    "mentee_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e21", "mentee_name": "Amara N",
+    "mentor_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "mentor_name": "Talia K",
+    "status": "open", "note": "I'd love to learn about research careers.", "decline_message": null,
+    "created_at": "2027-01-11T15:00:00Z", "expires_at": "2027-01-14T15:00:00Z", "decided_at": null
+})))]
+pub struct MentorRequest {
+    pub id: Uuid,
+    pub program_id: Uuid,
+    pub mentee_id: Uuid,
+    pub mentee_name: String,
+    pub mentor_id: Uuid,
+    pub mentor_name: String,
+    pub status: RequestStatus,
+    pub note: String,
+    /// The mentor's message when declining, passed on to the mentee.
+    pub decline_message: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// When an open request expires unanswered (business days in the organisation's zone).
+    pub expires_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"message": "I'm at capacity this term, but Marcus would be a great fit!"})))]
+#[serde(deny_unknown_fields)]
+pub struct DeclineRequest {
+    /// Passed on to the mentee in the "request declined" email.
+    #[serde(default)]
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e80", "program_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e30",
+    "mentee_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e21", "mentee_name": "Amara N",
+    "mentor_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "mentor_name": "Talia K",
+    "request_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e70", "created_at": "2027-01-12T09:00:00Z",
+    "ended_at": null, "end_reason": null
+})))]
+pub struct Pairing {
+    pub id: Uuid,
+    pub program_id: Uuid,
+    pub mentee_id: Uuid,
+    pub mentee_name: String,
+    pub mentor_id: Uuid,
+    pub mentor_name: String,
+    pub request_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub end_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"reason": "The mentee left the university."})))]
+#[serde(deny_unknown_fields)]
+pub struct EndPairing {
+    pub reason: String,
+}
+
+/// What approving a request made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RequestDecision {
+    pub request: MentorRequest,
+    /// The pairing an approval (or a `user_led` request) created.
+    pub pairing: Option<Pairing>,
+}

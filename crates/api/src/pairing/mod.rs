@@ -1,0 +1,776 @@
+//! Pairing: settings, mentor requests with approval and business-day expiry, pairings.
+//! Capacity is checked with the mentor's membership locked (PostgreSQL) or in the writer's turn
+//! (SQLite); a partial unique index keeps a mentee in one active pairing per program.
+
+pub mod repo;
+
+use actix_web::http::header;
+use actix_web::{get, patch, post, web, HttpResponse};
+use chrono::NaiveDate;
+use cohort_api_types::{
+    CreateMentorRequest, DeclineRequest, EndPairing, MentorRequest, MentorRequestPage, PageQuery, Pairing, PairingPage,
+    PairingSettings, Problem, RequestDecision, UpdatePairingSettings,
+};
+use cohort_domain::business_days::BusinessCalendar;
+use cohort_domain::events::{PAIRING_CREATED, PAIRING_ENDED, REQUEST_DECLINED, REQUEST_EXPIRED};
+use cohort_domain::pairing::{self as rules, Process};
+use diesel::prelude::*;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use self::repo::{PairingRow, RequestRow};
+use crate::auth::Caller;
+use crate::db::{self, Db, DbConn};
+use crate::error::{ApiError, Problems};
+use crate::events::EventRow;
+use crate::extract::Body;
+use crate::jobs::{self, Job, NewJob};
+use crate::messaging::email::queue_email;
+use crate::paging::PageRequest;
+use crate::programs::repo::{self as programs, ProgramRow};
+use crate::schema::{mentor_requests, pairings};
+use crate::{organization, people, AppState};
+
+pub const EXPIRE_JOB: &str = "request.expire";
+pub const REMIND_JOB: &str = "request.remind";
+
+/// Settings and whether mentees may request now.
+#[utoipa::path(
+    tag = "pairing",
+    params(("id" = Uuid, Path, description = "The program's id")),
+    responses(
+        (status = 200, description = "The program's pairing settings", body = PairingSettings),
+        (status = 400, description = "Malformed id", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such program in this organisation", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/programs/{id}/pairing")]
+pub async fn get_settings(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<PairingSettings>, ApiError> {
+    caller.require_admin()?;
+    let (org, id) = (caller.org, id.into_inner());
+    let settings = state
+        .db
+        .read(move |conn| {
+            let program = programs::get(conn, org, id)?;
+            repo::settings(conn, &program.id)
+        })
+        .await?;
+    Ok(web::Json(repo::settings_to_api(&settings)))
+}
+
+/// Changes the pairing settings; turning pairing on sends nothing by itself.
+#[utoipa::path(
+    tag = "pairing",
+    params(("id" = Uuid, Path, description = "The program's id")),
+    request_body = UpdatePairingSettings,
+    responses(
+        (status = 200, description = "The settings after the change", body = PairingSettings),
+        (status = 400, description = "Malformed id", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such program in this organisation", body = Problem),
+        (status = 422, description = "Invalid values", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[patch("/programs/{id}/pairing")]
+pub async fn update_settings(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    Body(changes): Body<UpdatePairingSettings>,
+) -> Result<web::Json<PairingSettings>, ApiError> {
+    caller.require_admin()?;
+    let mut problems = Problems::default();
+    let capacity = changes
+        .mentor_capacity
+        .and_then(|c| problems.check("mentor_capacity", rules::check_capacity(c)));
+    let expiry = changes
+        .request_expiry_days
+        .and_then(|d| problems.check("request_expiry_days", rules::check_expiry_days(d)));
+    let unresponsive = changes
+        .unresponsive_days
+        .and_then(|d| problems.check("unresponsive_days", rules::check_unresponsive_days(d)));
+    problems.finish()?;
+    let (org, id) = (caller.org, id.into_inner());
+    let settings = state
+        .db
+        .write(move |conn| {
+            let program = programs::get(conn, org, id)?;
+            let mut s = repo::settings(conn, &program.id)?;
+            s.process = changes.process.map(repo::process_from_api).unwrap_or(s.process);
+            s.mentor_capacity = capacity.unwrap_or(s.mentor_capacity);
+            s.request_expiry_days = expiry.unwrap_or(s.request_expiry_days);
+            s.remind_before_expiry = changes.remind_before_expiry.unwrap_or(s.remind_before_expiry);
+            s.unresponsive_days = unresponsive.unwrap_or(s.unresponsive_days);
+            s.enabled = changes.enabled.unwrap_or(s.enabled);
+            repo::save_settings(conn, org, &program.id, &s)?;
+            Ok(s)
+        })
+        .await?;
+    Ok(web::Json(repo::settings_to_api(&settings)))
+}
+
+fn first_name(name: &str) -> &str {
+    name.split_whitespace().next().unwrap_or(name)
+}
+
+fn person_json(p: &people::repo::PersonRow) -> Value {
+    json!({"first_name": first_name(&p.name), "name": p.name, "email": p.email})
+}
+
+/// Queues one of the pairing emails to `to`, with the common placeholders filled.
+fn email(
+    conn: &mut DbConn,
+    program: &ProgramRow,
+    template: &str,
+    to: &people::repo::PersonRow,
+    mut extra: Value,
+    key: &str,
+) -> Result<(), ApiError> {
+    let org = db::id(&program.organization_id);
+    let organization = organization::repo::get(conn, org)?.name;
+    extra["organization"] = json!({"name": organization});
+    extra["recipient"] = person_json(to);
+    extra["program"] = json!({"name": program.name});
+    extra["link"] = json!(format!("/programs/{}", program.id));
+    queue_email(conn, org, template, &to.email, extra, &format!("{key}:{}", to.id))?;
+    Ok(())
+}
+
+fn person(conn: &mut DbConn, org: Uuid, id: &str) -> Result<people::repo::PersonRow, ApiError> {
+    people::repo::get(conn, org, db::id(id))
+}
+
+fn event(program: &ProgramRow, event_type: &str, person: &str, payload: Value, cause: &str) -> EventRow {
+    EventRow::new(
+        &program.organization_id,
+        event_type,
+        &program.id,
+        person,
+        payload,
+        format!("{event_type}:{cause}:{person}"),
+        db::now(),
+    )
+}
+
+/// Pairs `mentee` with `mentor` if the mentor has room and the mentee is unpaired; emails both,
+/// records the event, and fires `first_match` for steps when it is someone's first pairing here.
+fn create_pairing(
+    conn: &mut DbConn,
+    program: &ProgramRow,
+    mentee: &str,
+    mentor: &str,
+    request: Option<&str>,
+) -> Result<PairingRow, ApiError> {
+    let settings = repo::settings(conn, &program.id)?;
+    let (membership, own_capacity) = repo::membership(conn, &program.id, mentor, "mentor")?
+        .ok_or_else(|| ApiError::Conflict("The mentor no longer takes part in the program.".into()))?;
+    repo::lock_membership(conn, &membership)?;
+    let capacity = own_capacity.map(|c| c as u32).unwrap_or(settings.mentor_capacity);
+    let active = repo::active_pairings_of_mentor(conn, &program.id, mentor)? as u32;
+    if !rules::has_room(capacity, active) {
+        return Err(ApiError::Conflict(format!(
+            "The mentor has no room: {active} of {capacity} mentees."
+        )));
+    }
+    if repo::pairings_of(conn, &program.id, mentee, true)? > 0 {
+        return Err(ApiError::Conflict(
+            "The mentee is already paired in this program.".into(),
+        ));
+    }
+    let first_for_mentee = repo::pairings_of(conn, &program.id, mentee, false)? == 0;
+    let first_for_mentor = repo::mentor_pairings_ever(conn, &program.id, mentor)? == 0;
+    let row = PairingRow {
+        id: db::new_id(),
+        organization_id: program.organization_id.clone(),
+        program_id: program.id.clone(),
+        mentee_id: mentee.to_owned(),
+        mentor_id: mentor.to_owned(),
+        request_id: request.map(str::to_owned),
+        created_at: db::now(),
+        ended_at: None,
+        end_reason: None,
+    };
+    diesel::insert_into(pairings::table).values(&row).execute(conn)?;
+
+    let org = db::id(&program.organization_id);
+    let (mentee_row, mentor_row) = (person(conn, org, mentee)?, person(conn, org, mentor)?);
+    let names = json!({"mentee": person_json(&mentee_row), "mentor": person_json(&mentor_row)});
+    for to in [&mentee_row, &mentor_row] {
+        email(
+            conn,
+            program,
+            "mentorship_assignment",
+            to,
+            names.clone(),
+            &format!("assignment:{}", row.id),
+        )?;
+    }
+    let payload = json!({"pairing_id": row.id, "mentee_id": mentee, "mentor_id": mentor});
+    let events = [
+        event(program, PAIRING_CREATED, mentee, payload.clone(), &row.id),
+        event(program, PAIRING_CREATED, mentor, payload, &row.id),
+    ];
+    crate::events::record(conn, &events)?;
+    for (person, first) in [(mentee, first_for_mentee), (mentor, first_for_mentor)] {
+        if first {
+            let memberships: Vec<_> = programs::memberships_of(conn, &program.id, &[person.to_owned()])?
+                .into_iter()
+                .filter(|m| m.status == "active")
+                .collect();
+            crate::steps::delivery::fire(
+                conn,
+                &program.id,
+                &program.time_zone,
+                &memberships,
+                cohort_domain::steps::Trigger::FirstMatch,
+                row.created_at,
+            )?;
+        }
+    }
+    Ok(row)
+}
+
+fn decision(conn: &mut DbConn, request: RequestRow, pairing: Option<PairingRow>) -> Result<RequestDecision, ApiError> {
+    Ok(RequestDecision {
+        request: request.into_api(conn)?,
+        pairing: pairing.map(|p| p.into_api(conn)).transpose()?,
+    })
+}
+
+/// A mentee asks a mentor with room. With approval, the mentor is emailed and the request expires
+/// after the program's business days; under `user_led` the request is the pairing.
+#[utoipa::path(
+    tag = "pairing",
+    params(("id" = Uuid, Path, description = "The program's id")),
+    request_body = CreateMentorRequest,
+    responses(
+        (status = 201, description = "The request, and the pairing when the program pairs at once", body = RequestDecision),
+        (status = 400, description = "Malformed id", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not a mentee of the program (or asking for someone else)", body = Problem),
+        (status = 404, description = "No such program in this organisation", body = Problem),
+        (status = 409, description = "Pairing is off, admins pair, the mentee is paired or has an open request, or the mentor has no room", body = Problem),
+        (status = 422, description = "The mentor or mentee does not take part in that role", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[post("/programs/{id}/requests")]
+pub async fn create_request(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    Body(input): Body<CreateMentorRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (org, program_id) = (caller.org, id.into_inner());
+    let mentee = match input.mentee_id {
+        Some(m) if caller.is_admin => m,
+        Some(m) if m != caller.person => return Err(ApiError::Forbidden("Only admins ask on someone else's behalf.")),
+        _ => caller.person,
+    };
+    let made = state
+        .db
+        .write(move |conn| {
+            let program = programs::get(conn, org, program_id)?;
+            let settings = repo::settings(conn, &program.id)?;
+            let (mentee, mentor) = (mentee.to_string(), input.mentor_id.to_string());
+            if repo::membership(conn, &program.id, &mentee, "mentee")?.is_none() {
+                return Err(if caller.is_admin {
+                    ApiError::field("mentee_id", "not a mentee of this program")
+                } else {
+                    ApiError::Forbidden("Only the program's mentees request mentors.")
+                });
+            }
+            if repo::membership(conn, &program.id, &mentor, "mentor")?.is_none() {
+                return Err(ApiError::field("mentor_id", "not a mentor of this program"));
+            }
+            if !settings.enabled {
+                return Err(ApiError::Conflict("Pairing is off for this program.".into()));
+            }
+            if !settings.process.mentees_request() {
+                return Err(ApiError::Conflict("Admins pair mentees in this program.".into()));
+            }
+            if repo::pairings_of(conn, &program.id, &mentee, true)? > 0 {
+                return Err(ApiError::Conflict(
+                    "The mentee is already paired in this program.".into(),
+                ));
+            }
+            if repo::has_open_request(conn, &program.id, &mentee)? {
+                return Err(ApiError::Conflict("The mentee already has an open request.".into()));
+            }
+            let now = db::now();
+            let organization = organization::repo::get(conn, org)?;
+            let holidays: Vec<NaiveDate> = serde_json::from_str(&organization.holidays).unwrap_or_default();
+            let calendar = BusinessCalendar {
+                zone: organization.time_zone.parse().unwrap_or(chrono_tz::UTC),
+                holidays: &holidays,
+            };
+            let (expires, remind) = rules::request_deadlines(&calendar, db::utc(now), &settings);
+            let mut row = RequestRow {
+                id: db::new_id(),
+                organization_id: org.to_string(),
+                program_id: program.id.clone(),
+                mentee_id: mentee.clone(),
+                mentor_id: mentor.clone(),
+                status: "open".into(),
+                note: input.note.trim().chars().take(2000).collect(),
+                decline_message: None,
+                created_at: now,
+                expires_at: None,
+                decided_at: None,
+            };
+            if settings.process == Process::UserLed {
+                row.status = "approved".into();
+                row.decided_at = Some(now);
+                diesel::insert_into(mentor_requests::table).values(&row).execute(conn)?;
+                let pairing = create_pairing(conn, &program, &mentee, &mentor, Some(&row.id))?;
+                return decision(conn, row, Some(pairing));
+            }
+            // Room now, or the request would wait for nothing.
+            let (membership, own) = repo::membership(conn, &program.id, &mentor, "mentor")?.unwrap_or_default();
+            let _ = membership;
+            let capacity = own.map(|c| c as u32).unwrap_or(settings.mentor_capacity);
+            let active = repo::active_pairings_of_mentor(conn, &program.id, &mentor)? as u32;
+            if !rules::has_room(capacity, active) {
+                return Err(ApiError::Conflict("The mentor has no room.".into()));
+            }
+            row.expires_at = Some(expires.naive_utc());
+            diesel::insert_into(mentor_requests::table).values(&row).execute(conn)?;
+            let org_id = Some(org);
+            jobs::enqueue(
+                conn,
+                NewJob {
+                    organization_id: org_id,
+                    run_at: expires.naive_utc(),
+                    dedupe_key: Some(format!("{EXPIRE_JOB}:{}", row.id)),
+                    ..NewJob::now(EXPIRE_JOB, json!({"request_id": row.id}))
+                },
+            )?;
+            if let Some(remind) = remind {
+                jobs::enqueue(
+                    conn,
+                    NewJob {
+                        organization_id: org_id,
+                        run_at: remind.naive_utc(),
+                        dedupe_key: Some(format!("{REMIND_JOB}:{}", row.id)),
+                        ..NewJob::now(REMIND_JOB, json!({"request_id": row.id}))
+                    },
+                )?;
+            }
+            let (mentee_row, mentor_row) = (person(conn, org, &mentee)?, person(conn, org, &mentor)?);
+            email(
+                conn,
+                &program,
+                "mentor_request",
+                &mentor_row,
+                json!({"mentee": person_json(&mentee_row)}),
+                &format!("request:{}", row.id),
+            )?;
+            decision(conn, row, None)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/programs/{program_id}/requests/{}", made.request.id),
+        ))
+        .json(made))
+}
+
+/// The program's requests, newest last (admins).
+#[utoipa::path(
+    tag = "pairing",
+    params(("id" = Uuid, Path, description = "The program's id"), PageQuery),
+    responses(
+        (status = 200, description = "A page of requests", body = MentorRequestPage),
+        (status = 400, description = "Malformed id or bad query parameter", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such program in this organisation", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/programs/{id}/requests")]
+pub async fn list_requests(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<MentorRequestPage>, ApiError> {
+    caller.require_admin()?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let (org, id) = (caller.org, id.into_inner());
+    let (items, next_cursor) = state
+        .db
+        .read(move |conn| {
+            let program = programs::get(conn, org, id)?;
+            let mut q = mentor_requests::table
+                .filter(mentor_requests::program_id.eq(&program.id))
+                .select(RequestRow::as_select())
+                .order(mentor_requests::id)
+                .limit(page.fetch())
+                .into_boxed();
+            if let Some(after) = &page.after {
+                q = q.filter(mentor_requests::id.gt(after.clone()));
+            }
+            let (rows, next) = page.finish(q.load(conn)?, |r| db::id(&r.id));
+            let items = rows
+                .into_iter()
+                .map(|r| r.into_api(conn))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((items, next))
+        })
+        .await?;
+    Ok(web::Json(MentorRequestPage { items, next_cursor }))
+}
+
+/// Loads an open request the caller may answer: its mentor, or an admin.
+fn answerable(conn: &mut DbConn, caller: &Caller, program: &ProgramRow, id: Uuid) -> Result<RequestRow, ApiError> {
+    let request = repo::get_request(conn, &program.id, id)?;
+    if !caller.is_admin && request.mentor_id != caller.person.to_string() {
+        return Err(ApiError::Forbidden("Only the request's mentor or an admin answers it."));
+    }
+    if request.status != "open" {
+        return Err(ApiError::Conflict(format!(
+            "The request is {} already.",
+            request.status
+        )));
+    }
+    Ok(request)
+}
+
+/// The mentor (or an admin) approves: the pairing is created if the mentor still has room.
+#[utoipa::path(
+    tag = "pairing",
+    params(
+        ("id" = Uuid, Path, description = "The program's id"),
+        ("request_id" = Uuid, Path, description = "The request's id"),
+    ),
+    responses(
+        (status = 200, description = "The approved request and its pairing", body = RequestDecision),
+        (status = 400, description = "Malformed id", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Neither the request's mentor nor an admin", body = Problem),
+        (status = 404, description = "No such program or request in this organisation", body = Problem),
+        (status = 409, description = "Already answered or expired, the mentor has no room, or the mentee is paired", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[post("/programs/{id}/requests/{request_id}/approve")]
+pub async fn approve_request(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<web::Json<RequestDecision>, ApiError> {
+    let (program_id, request_id) = path.into_inner();
+    let made = state
+        .db
+        .write(move |conn| {
+            let program = programs::get(conn, caller.org, program_id)?;
+            let request = answerable(conn, &caller, &program, request_id)?;
+            let pairing = create_pairing(
+                conn,
+                &program,
+                &request.mentee_id,
+                &request.mentor_id,
+                Some(&request.id),
+            )?;
+            if !repo::decide(conn, &request.id, "approved", None)? {
+                return Err(ApiError::Conflict("The request was answered meanwhile.".into()));
+            }
+            let request = repo::get_request(conn, &program.id, request_id)?;
+            decision(conn, request, Some(pairing))
+        })
+        .await?;
+    Ok(web::Json(made))
+}
+
+/// The mentor (or an admin) declines; the message goes to the mentee.
+#[utoipa::path(
+    tag = "pairing",
+    params(
+        ("id" = Uuid, Path, description = "The program's id"),
+        ("request_id" = Uuid, Path, description = "The request's id"),
+    ),
+    request_body = DeclineRequest,
+    responses(
+        (status = 200, description = "The declined request", body = MentorRequest),
+        (status = 400, description = "Malformed id", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Neither the request's mentor nor an admin", body = Problem),
+        (status = 404, description = "No such program or request in this organisation", body = Problem),
+        (status = 409, description = "Already answered or expired", body = Problem),
+        (status = 422, description = "A message over 2,000 characters", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[post("/programs/{id}/requests/{request_id}/decline")]
+pub async fn decline_request(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+    Body(input): Body<DeclineRequest>,
+) -> Result<web::Json<MentorRequest>, ApiError> {
+    let message = cohort_domain::bounded_text(&input.message, 0, 2000).map_err(|e| ApiError::invalid("message", e))?;
+    let (program_id, request_id) = path.into_inner();
+    let declined = state
+        .db
+        .write(move |conn| {
+            let program = programs::get(conn, caller.org, program_id)?;
+            let request = answerable(conn, &caller, &program, request_id)?;
+            repo::decide(conn, &request.id, "declined", Some(message.clone()))?;
+            let org = caller.org;
+            let (mentee, mentor) = (
+                person(conn, org, &request.mentee_id)?,
+                person(conn, org, &request.mentor_id)?,
+            );
+            email(
+                conn,
+                &program,
+                "request_declined",
+                &mentee,
+                json!({"mentor": person_json(&mentor), "message": message}),
+                &format!("declined:{}", request.id),
+            )?;
+            let payload = json!({"request_id": request.id, "mentor_id": request.mentor_id});
+            crate::events::record(
+                conn,
+                &[event(
+                    &program,
+                    REQUEST_DECLINED,
+                    &request.mentee_id,
+                    payload,
+                    &request.id,
+                )],
+            )?;
+            repo::get_request(conn, &program.id, request_id)?.into_api(conn)
+        })
+        .await?;
+    Ok(web::Json(declined))
+}
+
+/// The program's active pairings, oldest first (admins).
+#[utoipa::path(
+    tag = "pairing",
+    params(("id" = Uuid, Path, description = "The program's id"), PageQuery),
+    responses(
+        (status = 200, description = "A page of active pairings", body = PairingPage),
+        (status = 400, description = "Malformed id or bad query parameter", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such program in this organisation", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/programs/{id}/pairings")]
+pub async fn list_pairings(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<PairingPage>, ApiError> {
+    caller.require_admin()?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let (org, id) = (caller.org, id.into_inner());
+    let (items, next_cursor) = state
+        .db
+        .read(move |conn| {
+            let program = programs::get(conn, org, id)?;
+            let mut q = pairings::table
+                .filter(pairings::program_id.eq(&program.id))
+                .filter(pairings::ended_at.is_null())
+                .select(PairingRow::as_select())
+                .order(pairings::id)
+                .limit(page.fetch())
+                .into_boxed();
+            if let Some(after) = &page.after {
+                q = q.filter(pairings::id.gt(after.clone()));
+            }
+            let (rows, next) = page.finish(q.load(conn)?, |r| db::id(&r.id));
+            let items = rows
+                .into_iter()
+                .map(|r| r.into_api(conn))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((items, next))
+        })
+        .await?;
+    Ok(web::Json(PairingPage { items, next_cursor }))
+}
+
+/// Ends a pairing with a reason: the mentor's place frees up.
+#[utoipa::path(
+    tag = "pairing",
+    params(
+        ("id" = Uuid, Path, description = "The program's id"),
+        ("pairing_id" = Uuid, Path, description = "The pairing's id"),
+    ),
+    request_body = EndPairing,
+    responses(
+        (status = 200, description = "The ended pairing", body = Pairing),
+        (status = 400, description = "Malformed id", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such program or pairing in this organisation", body = Problem),
+        (status = 409, description = "Ended already", body = Problem),
+        (status = 422, description = "No reason given", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[post("/programs/{id}/pairings/{pairing_id}/end")]
+pub async fn end_pairing(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+    Body(input): Body<EndPairing>,
+) -> Result<web::Json<Pairing>, ApiError> {
+    caller.require_admin()?;
+    let reason = cohort_domain::bounded_text(&input.reason, 1, 500).map_err(|e| ApiError::invalid("reason", e))?;
+    let (org, (program_id, pairing_id)) = (caller.org, path.into_inner());
+    let ended = state
+        .db
+        .write(move |conn| {
+            let program = programs::get(conn, org, program_id)?;
+            let pairing = repo::get_pairing(conn, &program.id, pairing_id)?;
+            let n = diesel::update(pairings::table.find(&pairing.id).filter(pairings::ended_at.is_null()))
+                .set((pairings::ended_at.eq(db::now()), pairings::end_reason.eq(&reason)))
+                .execute(conn)?;
+            if n == 0 {
+                return Err(ApiError::Conflict("The pairing has ended already.".into()));
+            }
+            let payload = json!({"pairing_id": pairing.id, "reason": reason});
+            let events = [
+                event(
+                    &program,
+                    PAIRING_ENDED,
+                    &pairing.mentee_id,
+                    payload.clone(),
+                    &pairing.id,
+                ),
+                event(&program, PAIRING_ENDED, &pairing.mentor_id, payload, &pairing.id),
+            ];
+            crate::events::record(conn, &events)?;
+            repo::get_pairing(conn, &program.id, pairing_id)?.into_api(conn)
+        })
+        .await?;
+    Ok(web::Json(ended))
+}
+
+fn request_of(job: &Job) -> Result<String, String> {
+    let payload: Value = serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
+    payload["request_id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("{} job {} without request_id", job.kind, job.id))
+}
+
+/// `request.expire`: an unanswered request expires; the mentee is emailed mentors who have room.
+pub async fn run_expire(db: Db, job: Job) -> Result<(), String> {
+    let id = request_of(&job)?;
+    db.write(move |conn| {
+        let Some(request) = repo::find_request(conn, &id)? else {
+            return Ok(());
+        };
+        if request.status != "open" || !repo::decide(conn, &request.id, "expired", None)? {
+            return Ok(());
+        }
+        let org = db::id(&request.organization_id);
+        let program = programs::get(conn, org, db::id(&request.program_id))?;
+        let settings = repo::settings(conn, &program.id)?;
+        let suggestions = mentors_with_room(conn, &program, &settings, &request.mentor_id)?;
+        let (mentee, mentor) = (
+            person(conn, org, &request.mentee_id)?,
+            person(conn, org, &request.mentor_id)?,
+        );
+        email(
+            conn,
+            &program,
+            "request_expired",
+            &mentee,
+            json!({"mentor": person_json(&mentor), "suggestions": suggestions}),
+            &format!("expired:{}", request.id),
+        )?;
+        let payload = json!({"request_id": request.id, "mentor_id": request.mentor_id});
+        crate::events::record(
+            conn,
+            &[event(
+                &program,
+                REQUEST_EXPIRED,
+                &request.mentee_id,
+                payload,
+                &request.id,
+            )],
+        )?;
+        Ok(())
+    })
+    .await
+    .map_err(|e| e.to_string())
+}
+
+/// `request.remind`: the mentor of a still-open request is reminded once.
+pub async fn run_remind(db: Db, job: Job) -> Result<(), String> {
+    let id = request_of(&job)?;
+    db.write(move |conn| {
+        let Some(request) = repo::find_request(conn, &id)? else {
+            return Ok(());
+        };
+        if request.status != "open" {
+            return Ok(());
+        }
+        let org = db::id(&request.organization_id);
+        let program = programs::get(conn, org, db::id(&request.program_id))?;
+        let (mentee, mentor) = (
+            person(conn, org, &request.mentee_id)?,
+            person(conn, org, &request.mentor_id)?,
+        );
+        email(
+            conn,
+            &program,
+            "mentor_request",
+            &mentor,
+            json!({"mentee": person_json(&mentee)}),
+            &format!("reminder:{}", request.id),
+        )
+    })
+    .await
+    .map_err(|e| e.to_string())
+}
+
+/// Up to three other mentors with room, the emptiest first (until compatibility scores exist).
+fn mentors_with_room(
+    conn: &mut DbConn,
+    program: &ProgramRow,
+    settings: &rules::Settings,
+    except: &str,
+) -> Result<Vec<Value>, ApiError> {
+    use crate::schema::{participants, people as people_table};
+    let mentors: Vec<(String, String, Option<i32>)> = participants::table
+        .inner_join(people_table::table)
+        .filter(participants::program_id.eq(&program.id))
+        .filter(participants::role.eq("mentor"))
+        .filter(participants::status.eq("active"))
+        .filter(participants::person_id.ne(except))
+        .select((participants::person_id, people_table::name, participants::capacity))
+        .load(conn)?;
+    let mut with_room = Vec::new();
+    for (id, name, own) in mentors {
+        let capacity = own.map(|c| c as u32).unwrap_or(settings.mentor_capacity);
+        let active = repo::active_pairings_of_mentor(conn, &program.id, &id)? as u32;
+        if rules::has_room(capacity, active) {
+            with_room.push((capacity - active, name));
+        }
+    }
+    with_room.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    Ok(with_room
+        .into_iter()
+        .take(3)
+        .map(|(_, name)| json!({"name": name}))
+        .collect())
+}

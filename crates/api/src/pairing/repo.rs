@@ -1,0 +1,280 @@
+//! Pairing settings, requests and pairings in the database.
+
+use chrono::NaiveDateTime;
+use cohort_api_types::{MentorRequest, Pairing, PairingProcess, PairingSettings, RequestStatus};
+use cohort_domain::pairing::{Process, Settings};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::db::{self, DbConn};
+use crate::error::ApiError;
+use crate::schema::{mentor_requests, pairing_settings, pairings, participants, people};
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = pairing_settings)]
+struct SettingsRow {
+    program_id: String,
+    organization_id: String,
+    process: String,
+    mentor_capacity: i32,
+    request_expiry_days: i32,
+    remind_before_expiry: bool,
+    unresponsive_days: i32,
+    enabled: bool,
+    updated_at: NaiveDateTime,
+}
+
+pub fn settings(conn: &mut DbConn, program: &str) -> Result<Settings, ApiError> {
+    let row: Option<SettingsRow> = pairing_settings::table
+        .find(program.to_owned())
+        .select(SettingsRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(match row {
+        None => Settings::default(),
+        Some(r) => Settings {
+            process: Process::parse(&r.process).unwrap_or(Process::UserLedWithApproval),
+            mentor_capacity: r.mentor_capacity as u32,
+            request_expiry_days: r.request_expiry_days as u32,
+            remind_before_expiry: r.remind_before_expiry,
+            unresponsive_days: r.unresponsive_days as u32,
+            enabled: r.enabled,
+        },
+    })
+}
+
+pub fn save_settings(conn: &mut DbConn, org: Uuid, program: &str, s: &Settings) -> Result<(), ApiError> {
+    let row = SettingsRow {
+        program_id: program.to_owned(),
+        organization_id: org.to_string(),
+        process: s.process.as_str().to_owned(),
+        mentor_capacity: s.mentor_capacity as i32,
+        request_expiry_days: s.request_expiry_days as i32,
+        remind_before_expiry: s.remind_before_expiry,
+        unresponsive_days: s.unresponsive_days as i32,
+        enabled: s.enabled,
+        updated_at: db::now(),
+    };
+    let updated = diesel::update(pairing_settings::table.find(program.to_owned()))
+        .set(&row)
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(pairing_settings::table)
+            .values(&row)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn process_to_api(p: Process) -> PairingProcess {
+    match p {
+        Process::UserLedWithApproval => PairingProcess::UserLedWithApproval,
+        Process::UserLed => PairingProcess::UserLed,
+        Process::AdminLed => PairingProcess::AdminLed,
+    }
+}
+
+pub fn process_from_api(p: PairingProcess) -> Process {
+    match p {
+        PairingProcess::UserLedWithApproval => Process::UserLedWithApproval,
+        PairingProcess::UserLed => Process::UserLed,
+        PairingProcess::AdminLed => Process::AdminLed,
+    }
+}
+
+pub fn settings_to_api(s: &Settings) -> PairingSettings {
+    PairingSettings {
+        process: process_to_api(s.process),
+        mentor_capacity: s.mentor_capacity,
+        request_expiry_days: s.request_expiry_days,
+        remind_before_expiry: s.remind_before_expiry,
+        unresponsive_days: s.unresponsive_days,
+        enabled: s.enabled,
+    }
+}
+
+/// A person's active membership in a role, with the mentor's own capacity.
+pub fn membership(
+    conn: &mut DbConn,
+    program: &str,
+    person: &str,
+    role: &str,
+) -> Result<Option<(String, Option<i32>)>, ApiError> {
+    Ok(participants::table
+        .filter(participants::program_id.eq(program.to_owned()))
+        .filter(participants::person_id.eq(person.to_owned()))
+        .filter(participants::role.eq(role.to_owned()))
+        .filter(participants::status.eq("active"))
+        .select((participants::id, participants::capacity))
+        .first(conn)
+        .optional()?)
+}
+
+/// Holds the mentor's membership row until the transaction ends (PostgreSQL), so concurrent
+/// approvals for one mentor count their pairings one after another. SQLite's writes already take
+/// turns.
+pub fn lock_membership(conn: &mut DbConn, participant_id: &str) -> Result<(), ApiError> {
+    if let DbConn::Postgres(c) = conn {
+        diesel::sql_query("SELECT id FROM participants WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::Text, _>(participant_id)
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+pub fn active_pairings_of_mentor(conn: &mut DbConn, program: &str, mentor: &str) -> Result<i64, ApiError> {
+    Ok(pairings::table
+        .filter(pairings::program_id.eq(program.to_owned()))
+        .filter(pairings::mentor_id.eq(mentor.to_owned()))
+        .filter(pairings::ended_at.is_null())
+        .count()
+        .get_result(conn)?)
+}
+
+/// Pairings (any, `active_only` or not) a person has had in the program in `column`'s role.
+pub fn pairings_of(conn: &mut DbConn, program: &str, mentee: &str, active_only: bool) -> Result<i64, ApiError> {
+    let mut q = pairings::table
+        .filter(pairings::program_id.eq(program.to_owned()))
+        .filter(pairings::mentee_id.eq(mentee.to_owned()))
+        .into_boxed();
+    if active_only {
+        q = q.filter(pairings::ended_at.is_null());
+    }
+    Ok(q.count().get_result(conn)?)
+}
+
+pub fn mentor_pairings_ever(conn: &mut DbConn, program: &str, mentor: &str) -> Result<i64, ApiError> {
+    Ok(pairings::table
+        .filter(pairings::program_id.eq(program.to_owned()))
+        .filter(pairings::mentor_id.eq(mentor.to_owned()))
+        .count()
+        .get_result(conn)?)
+}
+
+#[derive(Queryable, Selectable, Insertable, Clone)]
+#[diesel(table_name = mentor_requests, treat_none_as_null = true)]
+pub struct RequestRow {
+    pub id: String,
+    pub organization_id: String,
+    pub program_id: String,
+    pub mentee_id: String,
+    pub mentor_id: String,
+    pub status: String,
+    pub note: String,
+    pub decline_message: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+    pub decided_at: Option<NaiveDateTime>,
+}
+
+fn status_of(s: &str) -> RequestStatus {
+    match s {
+        "approved" => RequestStatus::Approved,
+        "declined" => RequestStatus::Declined,
+        "expired" => RequestStatus::Expired,
+        _ => RequestStatus::Open,
+    }
+}
+
+pub fn name_of(conn: &mut DbConn, person: &str) -> Result<String, ApiError> {
+    Ok(people::table.find(person.to_owned()).select(people::name).first(conn)?)
+}
+
+impl RequestRow {
+    pub fn into_api(self, conn: &mut DbConn) -> Result<MentorRequest, ApiError> {
+        Ok(MentorRequest {
+            id: db::id(&self.id),
+            program_id: db::id(&self.program_id),
+            mentee_id: db::id(&self.mentee_id),
+            mentee_name: name_of(conn, &self.mentee_id)?,
+            mentor_id: db::id(&self.mentor_id),
+            mentor_name: name_of(conn, &self.mentor_id)?,
+            status: status_of(&self.status),
+            note: self.note,
+            decline_message: self.decline_message,
+            created_at: db::utc(self.created_at),
+            expires_at: self.expires_at.map(db::utc),
+            decided_at: self.decided_at.map(db::utc),
+        })
+    }
+}
+
+pub fn get_request(conn: &mut DbConn, program: &str, id: Uuid) -> Result<RequestRow, ApiError> {
+    Ok(mentor_requests::table
+        .filter(mentor_requests::program_id.eq(program.to_owned()))
+        .filter(mentor_requests::id.eq(id.to_string()))
+        .select(RequestRow::as_select())
+        .first(conn)?)
+}
+
+pub fn find_request(conn: &mut DbConn, id: &str) -> Result<Option<RequestRow>, ApiError> {
+    Ok(mentor_requests::table
+        .find(id.to_owned())
+        .select(RequestRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn has_open_request(conn: &mut DbConn, program: &str, mentee: &str) -> Result<bool, ApiError> {
+    let n: i64 = mentor_requests::table
+        .filter(mentor_requests::program_id.eq(program.to_owned()))
+        .filter(mentor_requests::mentee_id.eq(mentee.to_owned()))
+        .filter(mentor_requests::status.eq("open"))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+pub fn decide(conn: &mut DbConn, id: &str, status: &str, decline_message: Option<String>) -> Result<bool, ApiError> {
+    let n = diesel::update(
+        mentor_requests::table
+            .find(id.to_owned())
+            .filter(mentor_requests::status.eq("open")),
+    )
+    .set((
+        mentor_requests::status.eq(status),
+        mentor_requests::decline_message.eq(decline_message),
+        mentor_requests::decided_at.eq(db::now()),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+#[derive(Queryable, Selectable, Insertable, Clone)]
+#[diesel(table_name = pairings, treat_none_as_null = true)]
+pub struct PairingRow {
+    pub id: String,
+    pub organization_id: String,
+    pub program_id: String,
+    pub mentee_id: String,
+    pub mentor_id: String,
+    pub request_id: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub ended_at: Option<NaiveDateTime>,
+    pub end_reason: Option<String>,
+}
+
+impl PairingRow {
+    pub fn into_api(self, conn: &mut DbConn) -> Result<Pairing, ApiError> {
+        Ok(Pairing {
+            id: db::id(&self.id),
+            program_id: db::id(&self.program_id),
+            mentee_id: db::id(&self.mentee_id),
+            mentee_name: name_of(conn, &self.mentee_id)?,
+            mentor_id: db::id(&self.mentor_id),
+            mentor_name: name_of(conn, &self.mentor_id)?,
+            request_id: self.request_id.as_deref().map(db::id),
+            created_at: db::utc(self.created_at),
+            ended_at: self.ended_at.map(db::utc),
+            end_reason: self.end_reason,
+        })
+    }
+}
+
+pub fn get_pairing(conn: &mut DbConn, program: &str, id: Uuid) -> Result<PairingRow, ApiError> {
+    Ok(pairings::table
+        .filter(pairings::program_id.eq(program.to_owned()))
+        .filter(pairings::id.eq(id.to_string()))
+        .select(PairingRow::as_select())
+        .first(conn)?)
+}

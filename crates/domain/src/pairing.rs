@@ -1,0 +1,162 @@
+//! Pairing mentees with mentors (PRODUCT.md section 2): settings, capacity, request deadlines.
+
+use chrono::{DateTime, Utc};
+
+use crate::business_days::BusinessCalendar;
+use crate::Invalid;
+
+/// How mentees and mentors are paired in a program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Process {
+    /// The mentee asks, the mentor approves or declines.
+    UserLedWithApproval,
+    /// The mentee's request is the pairing.
+    UserLed,
+    /// Admins pair (auto-pair).
+    AdminLed,
+}
+
+impl Process {
+    pub const ALL: [Process; 3] = [Self::UserLedWithApproval, Self::UserLed, Self::AdminLed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UserLedWithApproval => "user_led_with_approval",
+            Self::UserLed => "user_led",
+            Self::AdminLed => "admin_led",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// Whether mentees choose their mentor themselves.
+    pub fn mentees_request(self) -> bool {
+        self != Self::AdminLed
+    }
+}
+
+/// A program's pairing settings, checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    pub process: Process,
+    pub mentor_capacity: u32,
+    pub request_expiry_days: u32,
+    pub remind_before_expiry: bool,
+    pub unresponsive_days: u32,
+    pub enabled: bool,
+}
+
+impl Default for Settings {
+    /// What a program starts with: requests with approval, three mentees a mentor, requests expire
+    /// after 3 business days with a reminder the day before, a pairing without activity for 30
+    /// days needs a check-in, and pairing is off until an admin turns it on.
+    fn default() -> Self {
+        Self {
+            process: Process::UserLedWithApproval,
+            mentor_capacity: 3,
+            request_expiry_days: 3,
+            remind_before_expiry: true,
+            unresponsive_days: 30,
+            enabled: false,
+        }
+    }
+}
+
+pub const MAX_CAPACITY: u32 = 100;
+
+pub fn check_capacity(capacity: u32) -> Result<u32, Invalid> {
+    if (1..=MAX_CAPACITY).contains(&capacity) {
+        Ok(capacity)
+    } else {
+        Err(Invalid(format!("must be between 1 and {MAX_CAPACITY}")))
+    }
+}
+
+pub fn check_expiry_days(days: u32) -> Result<u32, Invalid> {
+    if (1..=30).contains(&days) {
+        Ok(days)
+    } else {
+        Err(Invalid::new("must be between 1 and 30 business days"))
+    }
+}
+
+pub fn check_unresponsive_days(days: u32) -> Result<u32, Invalid> {
+    if (1..=365).contains(&days) {
+        Ok(days)
+    } else {
+        Err(Invalid::new("must be between 1 and 365 days"))
+    }
+}
+
+/// A mentor has room while their active pairings are fewer than their capacity.
+pub fn has_room(capacity: u32, active_pairings: u32) -> bool {
+    active_pairings < capacity
+}
+
+/// When an open request expires, and when its mentor is reminded (one business day before,
+/// if the program reminds and the deadline leaves room for it).
+pub fn request_deadlines(
+    calendar: &BusinessCalendar,
+    made_at: DateTime<Utc>,
+    settings: &Settings,
+) -> (DateTime<Utc>, Option<DateTime<Utc>>) {
+    let expires = calendar.add(made_at, settings.request_expiry_days);
+    let remind = (settings.remind_before_expiry && settings.request_expiry_days >= 2)
+        .then(|| calendar.add(made_at, settings.request_expiry_days - 1));
+    (expires, remind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn capacity_is_a_hard_limit() {
+        assert!(has_room(1, 0));
+        assert!(!has_room(1, 1));
+        assert!(!has_room(3, 4), "over capacity (lowered after pairing) has no room");
+        assert!(check_capacity(0).is_err() && check_capacity(101).is_err() && check_capacity(4).is_ok());
+    }
+
+    #[test]
+    fn requests_expire_in_business_days_with_a_reminder_the_day_before() {
+        let holidays = ["2027-01-12".parse().unwrap()];
+        let calendar = BusinessCalendar {
+            zone: chrono_tz::America::New_York,
+            holidays: &holidays,
+        };
+        let settings = Settings::default();
+        // Monday 10:00; Tuesday is a holiday: reminder Thursday, expiry Friday, both at 10:00.
+        let (expires, remind) = request_deadlines(&calendar, utc("2027-01-11T15:00:00Z"), &settings);
+        assert_eq!(expires, utc("2027-01-15T15:00:00Z"));
+        assert_eq!(remind, Some(utc("2027-01-14T15:00:00Z")));
+        let off = Settings {
+            remind_before_expiry: false,
+            ..settings
+        };
+        assert_eq!(request_deadlines(&calendar, utc("2027-01-11T15:00:00Z"), &off).1, None);
+        let one_day = Settings {
+            request_expiry_days: 1,
+            ..settings
+        };
+        assert_eq!(
+            request_deadlines(&calendar, utc("2027-01-11T15:00:00Z"), &one_day).1,
+            None,
+            "no room for a reminder"
+        );
+    }
+
+    #[test]
+    fn process_names_round_trip() {
+        for p in Process::ALL {
+            assert_eq!(Process::parse(p.as_str()), Some(p));
+        }
+        assert!(!Process::AdminLed.mentees_request());
+    }
+}

@@ -1,0 +1,4 @@
+DROP TABLE pairings;
+DROP TABLE mentor_requests;
+ALTER TABLE participants DROP COLUMN capacity;
+DROP TABLE pairing_settings;

@@ -1,0 +1,334 @@
+//! Pairing: settings, mentor requests with approval, capacity under concurrency, pairings.
+
+use std::time::Duration;
+
+use cohort_tests::reqwest::StatusCode;
+use cohort_tests::serde_json::{json, Value};
+use cohort_tests::{both_backends, fields, SmtpSink, Spawn, TestApp};
+
+async fn app_with_mail(backend: cohort_tests::Backend) -> (TestApp, SmtpSink) {
+    let sink = SmtpSink::start().await;
+    let app = TestApp::spawn_with(
+        backend,
+        Spawn {
+            demo_data: false,
+            extra_env: vec![("COHORT_SMTP_URL".into(), sink.url.clone())],
+        },
+    )
+    .await;
+    (app, sink)
+}
+
+async fn program(app: &TestApp, admin: &str, settings: Value) -> String {
+    let (_, p) = app
+        .post(
+            "/api/v1/programs",
+            admin,
+            json!({"name": "Mentoring", "time_zone": "UTC"}),
+        )
+        .await;
+    let id = p["id"].as_str().unwrap().to_owned();
+    let (status, body) = app
+        .patch(&format!("/api/v1/programs/{id}/pairing"), admin, settings)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    id
+}
+
+/// A person with a login in `role`; returns (person id, token).
+async fn member(app: &TestApp, admin: &str, program: &str, email: &str, name: &str, role: &str) -> (String, String) {
+    let (person, token) = app.person_with_login(admin, email, false).await;
+    app.patch(&format!("/api/v1/people/{person}"), admin, json!({"name": name}))
+        .await;
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/programs/{program}/participants"),
+            admin,
+            json!({"person_id": person, "role": role}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    (person, token)
+}
+
+both_backends!(
+    async fn settings_start_off_and_are_validated(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        let (_, p) = app.post("/api/v1/programs", &admin, json!({"name": "P"})).await;
+        let path = format!("/api/v1/programs/{}/pairing", p["id"].as_str().unwrap());
+        let (status, settings) = app.get(&path, &admin).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            settings,
+            json!({"process": "user_led_with_approval", "mentor_capacity": 3, "request_expiry_days": 3,
+                   "remind_before_expiry": true, "unresponsive_days": 30, "enabled": false})
+        );
+        let (status, problem) = app
+            .patch(&path, &admin, json!({"mentor_capacity": 0, "request_expiry_days": 40}))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(fields(&problem), ["mentor_capacity", "request_expiry_days"]);
+        let (_, settings) = app
+            .patch(&path, &admin, json!({"enabled": true, "mentor_capacity": 2}))
+            .await;
+        assert_eq!(
+            (settings["enabled"].as_bool(), settings["mentor_capacity"].as_u64()),
+            (Some(true), Some(2))
+        );
+        assert_eq!(app.get(&path, &admin).await.1, settings);
+    }
+);
+
+both_backends!(
+    async fn a_request_is_approved_into_a_pairing_with_emails_events_and_first_match(backend: Backend) {
+        let (app, sink) = app_with_mail(backend).await;
+        let admin = app.admin_token().await;
+        let program = program(&app, &admin, json!({"enabled": true})).await;
+        let (mentee, mentee_token) = member(&app, &admin, &program, "amara@demo.test", "Amara N", "mentee").await;
+        let (mentor, mentor_token) = member(&app, &admin, &program, "talia@demo.test", "Talia K", "mentor").await;
+        let (other_mentor, _) = member(&app, &admin, &program, "marcus@demo.test", "Marcus O", "mentor").await;
+        // A step that waits for the first match.
+        let (status, _) = app
+            .post(
+                &format!("/api/v1/programs/{program}/steps"),
+                &admin,
+                json!({"title": "Plan your first meeting", "viewer_type": "all", "action_type": "schedule_meeting",
+                       "publish_type": "triggered", "trigger": "first_match", "include_existing": true}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+
+        let requests = format!("/api/v1/programs/{program}/requests");
+        let (status, made) = app
+            .post(
+                &requests,
+                &mentee_token,
+                json!({"mentor_id": mentor, "note": "Research careers?"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{made}");
+        assert_eq!(made["request"]["status"], "open");
+        assert_eq!(made["pairing"], Value::Null);
+        assert!(made["request"]["expires_at"].is_string());
+        let request = made["request"]["id"].as_str().unwrap().to_owned();
+        // One open request at a time.
+        let (status, _) = app
+            .post(&requests, &mentee_token, json!({"mentor_id": other_mentor}))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        // The mentor is emailed.
+        let mail = sink.wait_for(1).await;
+        assert!(mail[0].contains("To: talia@demo.test"), "{}", mail[0]);
+        assert!(mail[0].contains("Amara"), "{}", mail[0]);
+
+        // Only the request's mentor (or an admin) answers it.
+        let approve = format!("{requests}/{request}/approve");
+        assert_eq!(
+            app.post(&approve, &mentee_token, json!(null)).await.0,
+            StatusCode::FORBIDDEN
+        );
+        let (status, decided) = app.post(&approve, &mentor_token, json!(null)).await;
+        assert_eq!(status, StatusCode::OK, "{decided}");
+        assert_eq!(decided["request"]["status"], "approved");
+        assert_eq!(decided["pairing"]["mentee_name"], "Amara N");
+        assert_eq!(decided["pairing"]["mentor_name"], "Talia K");
+        assert_eq!(
+            app.post(&approve, &mentor_token, json!(null)).await.0,
+            StatusCode::CONFLICT
+        );
+
+        // "Mentorship assignment" goes to both.
+        let mail = sink.wait_for(3).await;
+        let assigned: Vec<&String> = mail
+            .iter()
+            .filter(|m| m.contains("Subject: You have been paired"))
+            .collect();
+        assert_eq!(assigned.len(), 2, "{mail:?}");
+        // The first match starts the triggered step for both of them.
+        for token in [&mentee_token, &mentor_token] {
+            let mut titles = Vec::new();
+            for _ in 0..50 {
+                let (_, feed) = app.get("/api/v1/me/steps", token).await;
+                titles = feed["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s["title"].clone())
+                    .collect();
+                if !titles.is_empty() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            assert_eq!(titles, [json!("Plan your first meeting")]);
+        }
+        let (_, events) = app.get("/api/v1/events?event_type=pairing.created", &admin).await;
+        assert_eq!(events["items"].as_array().unwrap().len(), 2, "{events}");
+
+        // Paired: no more requests; the pairing is listed, then ended with a reason.
+        let (status, _) = app
+            .post(&requests, &mentee_token, json!({"mentor_id": other_mentor}))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        let (_, active) = app.get(&format!("/api/v1/programs/{program}/pairings"), &admin).await;
+        let pairing = active["items"][0]["id"].as_str().unwrap().to_owned();
+        let end = format!("/api/v1/programs/{program}/pairings/{pairing}/end");
+        let (status, problem) = app.post(&end, &admin, json!({"reason": " "})).await;
+        assert_eq!(
+            (status, fields(&problem)),
+            (StatusCode::UNPROCESSABLE_ENTITY, vec!["reason".to_owned()])
+        );
+        let (status, ended) = app.post(&end, &admin, json!({"reason": "Graduated"})).await;
+        assert_eq!(status, StatusCode::OK, "{ended}");
+        assert_eq!(ended["end_reason"], "Graduated");
+        assert_eq!(
+            app.post(&end, &admin, json!({"reason": "Again"})).await.0,
+            StatusCode::CONFLICT
+        );
+        let (_, active) = app.get(&format!("/api/v1/programs/{program}/pairings"), &admin).await;
+        assert_eq!(active["items"], json!([]));
+        let (status, _) = app
+            .post(&requests, &mentee_token, json!({"mentor_id": other_mentor}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "an ended pairing frees the mentee");
+    }
+);
+
+both_backends!(
+    async fn a_decline_carries_the_mentors_message_to_the_mentee(backend: Backend) {
+        let (app, sink) = app_with_mail(backend).await;
+        let admin = app.admin_token().await;
+        let program = program(&app, &admin, json!({"enabled": true})).await;
+        let (_, mentee_token) = member(&app, &admin, &program, "amara@demo.test", "Amara N", "mentee").await;
+        let (mentor, mentor_token) = member(&app, &admin, &program, "talia@demo.test", "Talia K", "mentor").await;
+        let requests = format!("/api/v1/programs/{program}/requests");
+        let (_, made) = app.post(&requests, &mentee_token, json!({"mentor_id": mentor})).await;
+        let request = made["request"]["id"].as_str().unwrap();
+        let (status, declined) = app
+            .post(
+                &format!("{requests}/{request}/decline"),
+                &mentor_token,
+                json!({"message": "I'm full this term; try Marcus!"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{declined}");
+        assert_eq!(declined["status"], "declined");
+        assert_eq!(declined["decline_message"], "I'm full this term; try Marcus!");
+        let mail = sink.wait_for(2).await;
+        let to_mentee = mail
+            .iter()
+            .find(|m| m.contains("To: amara@demo.test"))
+            .expect("an email to the mentee");
+        assert!(to_mentee.contains("try Marcus!"), "{to_mentee}");
+        let (_, events) = app.get("/api/v1/events?event_type=request.declined", &admin).await;
+        assert_eq!(events["items"].as_array().unwrap().len(), 1);
+        // Declined: the mentee may ask again.
+        let (status, _) = app.post(&requests, &mentee_token, json!({"mentor_id": mentor})).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+);
+
+both_backends!(
+    async fn twenty_concurrent_approvals_fill_a_mentor_of_capacity_one_once(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let peer = match backend {
+            cohort_tests::Backend::Postgres => Some(app.sibling().await),
+            cohort_tests::Backend::Sqlite => None,
+        };
+        let admin = app.admin_token().await;
+        let program = program(&app, &admin, json!({"enabled": true, "mentor_capacity": 1})).await;
+        let (mentor, _) = member(&app, &admin, &program, "talia@demo.test", "Talia K", "mentor").await;
+        let requests = format!("/api/v1/programs/{program}/requests");
+        let mut approvals = Vec::new();
+        for i in 0..20 {
+            let (mentee, _) = member(
+                &app,
+                &admin,
+                &program,
+                &format!("m{i}@demo.test"),
+                &format!("Mentee {i}"),
+                "mentee",
+            )
+            .await;
+            let (status, made) = app
+                .post(&requests, &admin, json!({"mentor_id": mentor, "mentee_id": mentee}))
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{made}");
+            approvals.push(format!(
+                "{requests}/{}/approve",
+                made["request"]["id"].as_str().unwrap()
+            ));
+        }
+        // All at once, through both processes on PostgreSQL.
+        let mut set = tokio::task::JoinSet::new();
+        for (i, path) in approvals.iter().enumerate() {
+            let server = if i % 2 == 1 {
+                peer.as_ref().unwrap_or(&app)
+            } else {
+                &app
+            };
+            let request = server.client.post(server.url(path)).bearer_auth(&admin);
+            set.spawn(async move { request.send().await.map(|r| r.status()) });
+        }
+        let mut statuses = Vec::new();
+        while let Some(done) = set.join_next().await {
+            statuses.push(done.unwrap().unwrap());
+        }
+        let approved = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+        let refused = statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count();
+        assert_eq!((approved, refused), (1, 19), "{statuses:?}");
+        let (_, active) = app.get(&format!("/api/v1/programs/{program}/pairings"), &admin).await;
+        assert_eq!(active["items"].as_array().unwrap().len(), 1);
+    }
+);
+
+both_backends!(
+    async fn the_process_decides_who_pairs(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        let program = program(&app, &admin, json!({"process": "user_led"})).await;
+        let (_, mentee_token) = member(&app, &admin, &program, "amara@demo.test", "Amara N", "mentee").await;
+        let (mentor, mentor_token) = member(&app, &admin, &program, "talia@demo.test", "Talia K", "mentor").await;
+        let requests = format!("/api/v1/programs/{program}/requests");
+        let (status, _) = app.post(&requests, &mentee_token, json!({"mentor_id": mentor})).await;
+        assert_eq!(
+            status,
+            StatusCode::CONFLICT,
+            "pairing is off until an admin turns it on"
+        );
+        app.patch(
+            &format!("/api/v1/programs/{program}/pairing"),
+            &admin,
+            json!({"enabled": true}),
+        )
+        .await;
+        // Mentors do not request mentors; mentees do not ask for someone else.
+        let (status, _) = app.post(&requests, &mentor_token, json!({"mentor_id": mentor})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, problem) = app
+            .post(&requests, &admin, json!({"mentor_id": mentor, "mentee_id": mentor}))
+            .await;
+        assert_eq!(
+            (status, fields(&problem)),
+            (StatusCode::UNPROCESSABLE_ENTITY, vec!["mentee_id".to_owned()])
+        );
+        // user_led: the request is the pairing.
+        let (status, made) = app.post(&requests, &mentee_token, json!({"mentor_id": mentor})).await;
+        assert_eq!(status, StatusCode::CREATED, "{made}");
+        assert_eq!(made["request"]["status"], "approved");
+        assert_eq!(made["pairing"]["mentor_name"], "Talia K");
+        // admin_led: mentees do not request.
+        app.patch(
+            &format!("/api/v1/programs/{program}/pairing"),
+            &admin,
+            json!({"process": "admin_led"}),
+        )
+        .await;
+        let (other, _) = member(&app, &admin, &program, "sam@demo.test", "Sam", "mentee").await;
+        let (status, body) = app
+            .post(&requests, &admin, json!({"mentor_id": mentor, "mentee_id": other}))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    }
+);
