@@ -85,7 +85,7 @@ both_backends!(
         let (app, sink) = app_with_mail(backend).await;
         let admin = app.admin_token().await;
         let program = program(&app, &admin, json!({"enabled": true})).await;
-        let (mentee, mentee_token) = member(&app, &admin, &program, "amara@demo.test", "Amara N", "mentee").await;
+        let (_, mentee_token) = member(&app, &admin, &program, "amara@demo.test", "Amara N", "mentee").await;
         let (mentor, mentor_token) = member(&app, &admin, &program, "talia@demo.test", "Talia K", "mentor").await;
         let (other_mentor, _) = member(&app, &admin, &program, "marcus@demo.test", "Marcus O", "mentor").await;
         // A step that waits for the first match.

@@ -149,6 +149,22 @@ pub struct EndPairing {
 /// What approving a request made.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "request": {
+        "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e70", "program_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e30",
+        "mentee_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e21", "mentee_name": "Amara N",
+        "mentor_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "mentor_name": "Talia K",
+        "status": "approved", "note": "", "decline_message": null, "created_at": "2027-01-11T15:00:00Z",
+        "expires_at": "2027-01-14T15:00:00Z", "decided_at": "2027-01-12T09:00:00Z"
+    },
+    "pairing": {
+        "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e80", "program_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e30",
+        "mentee_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e21", "mentee_name": "Amara N",
+        "mentor_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "mentor_name": "Talia K",
+        "request_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e70", "created_at": "2027-01-12T09:00:00Z",
+        "ended_at": null, "end_reason": null
+    }
+})))]
 pub struct RequestDecision {
     pub request: MentorRequest,
     /// The pairing an approval (or a `user_led` request) created.
