@@ -208,6 +208,27 @@ impl TestApp {
         }
     }
 
+    /// Runs SQL on the server's database behind its back; tests use it to let time pass (moving a
+    /// job's due time into the past) without waiting days.
+    pub fn execute_sql(&self, sql: &str) {
+        let url = &self
+            .env
+            .iter()
+            .find(|(k, _)| k == "DATABASE_URL")
+            .expect("DATABASE_URL")
+            .1;
+        match url.strip_prefix("sqlite://") {
+            Some(path) => diesel::SqliteConnection::establish(path)
+                .and_then(|mut c| Ok(c.batch_execute(sql)))
+                .expect("SQLite database")
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+            None => PgConnection::establish(url)
+                .expect("PostgreSQL database")
+                .batch_execute(sql)
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -332,3 +332,70 @@ both_backends!(
         assert_eq!(status, StatusCode::CONFLICT, "{body}");
     }
 );
+
+both_backends!(
+    async fn an_unanswered_request_reminds_the_mentor_then_expires_with_suggestions(backend: Backend) {
+        let (app, sink) = app_with_mail(backend).await;
+        let admin = app.admin_token().await;
+        let (status, _) = app.patch("/api/v1/organization", &admin, json!({"time_zone": "UTC"})).await;
+        assert_eq!(status, StatusCode::OK);
+        let program = program(&app, &admin, json!({"enabled": true})).await;
+        let (_, mentee_token) = member(&app, &admin, &program, "amara@demo.test", "Amara N", "mentee").await;
+        let (mentor, _) = member(&app, &admin, &program, "talia@demo.test", "Talia K", "mentor").await;
+        member(&app, &admin, &program, "marcus@demo.test", "Marcus O", "mentor").await;
+        let requests = format!("/api/v1/programs/{program}/requests");
+        let (_, made) = app.post(&requests, &mentee_token, json!({"mentor_id": mentor})).await;
+        let created = chrono::DateTime::parse_from_rfc3339(made["request"]["created_at"].as_str().unwrap()).unwrap();
+        let expires = chrono::DateTime::parse_from_rfc3339(made["request"]["expires_at"].as_str().unwrap()).unwrap();
+        // Three business days in the organisation's zone, skipping weekends and its holidays.
+        let (_, org) = app.get("/api/v1/organization", &admin).await;
+        assert_eq!(org["time_zone"], "UTC", "the test organisation's days are UTC days");
+        let holidays: Vec<chrono::NaiveDate> = cohort_tests::serde_json::from_value(org["holidays"].clone()).unwrap();
+        let business = |d: chrono::NaiveDate| {
+            !matches!(
+                chrono::Datelike::weekday(&d),
+                chrono::Weekday::Sat | chrono::Weekday::Sun
+            ) && !holidays.contains(&d)
+        };
+        let (first, last) = (created.date_naive(), expires.date_naive());
+        let counted = first
+            .iter_days()
+            .skip(1)
+            .take_while(|d| *d <= last)
+            .filter(|d| business(*d))
+            .count();
+        assert_eq!(
+            counted,
+            if business(first) { 3 } else { 4 },
+            "{created} → {expires}, holidays {holidays:?}"
+        );
+        assert!(business(last));
+        sink.wait_for(1).await; // the request to the mentor
+
+        // Let the days pass: the reminder's and the expiry's due times move into the past.
+        app.execute_sql("UPDATE jobs SET run_at = '2000-01-01 00:00:00' WHERE kind = 'request.remind'");
+        let mail = sink.wait_for(2).await;
+        assert!(
+            mail[1].contains("To: talia@demo.test"),
+            "the mentor is reminded: {}",
+            mail[1]
+        );
+        app.execute_sql("UPDATE jobs SET run_at = '2000-01-01 00:00:00' WHERE kind = 'request.expire'");
+        let mail = sink.wait_for(3).await;
+        let expired = &mail[2];
+        assert!(expired.contains("To: amara@demo.test"), "{expired}");
+        assert!(
+            expired.contains("Marcus O"),
+            "the mentee is offered mentors with room: {expired}"
+        );
+        let (_, list) = app.get(&requests, &admin).await;
+        assert_eq!(list["items"][0]["status"], "expired");
+        let (_, events) = app.get("/api/v1/events?event_type=request.expired", &admin).await;
+        assert_eq!(events["items"].as_array().unwrap().len(), 1);
+        // Expired: the mentee picks someone else.
+        let (status, _) = app.post(&requests, &mentee_token, json!({"mentor_id": mentor})).await;
+        assert_eq!(status, StatusCode::CREATED);
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        assert_eq!(sink.messages().len(), 4, "one email per cause, nothing repeated");
+    }
+);
