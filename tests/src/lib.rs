@@ -217,16 +217,15 @@ impl TestApp {
             .find(|(k, _)| k == "DATABASE_URL")
             .expect("DATABASE_URL")
             .1;
-        match url.strip_prefix("sqlite://") {
+        let result = match url.strip_prefix("sqlite://") {
             Some(path) => diesel::SqliteConnection::establish(path)
-                .and_then(|mut c| Ok(c.batch_execute(sql)))
                 .expect("SQLite database")
-                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+                .batch_execute(sql),
             None => PgConnection::establish(url)
                 .expect("PostgreSQL database")
-                .batch_execute(sql)
-                .unwrap_or_else(|e| panic!("{sql}: {e}")),
-        }
+                .batch_execute(sql),
+        };
+        result.unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
     pub fn url(&self, path: &str) -> String {

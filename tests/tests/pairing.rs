@@ -337,7 +337,9 @@ both_backends!(
     async fn an_unanswered_request_reminds_the_mentor_then_expires_with_suggestions(backend: Backend) {
         let (app, sink) = app_with_mail(backend).await;
         let admin = app.admin_token().await;
-        let (status, _) = app.patch("/api/v1/organization", &admin, json!({"time_zone": "UTC"})).await;
+        let (status, _) = app
+            .patch("/api/v1/organization", &admin, json!({"time_zone": "UTC"}))
+            .await;
         assert_eq!(status, StatusCode::OK);
         let program = program(&app, &admin, json!({"enabled": true})).await;
         let (_, mentee_token) = member(&app, &admin, &program, "amara@demo.test", "Amara N", "mentee").await;
