@@ -401,3 +401,81 @@ both_backends!(
         assert_eq!(sink.messages().len(), 4, "one email per cause, nothing repeated");
     }
 );
+
+both_backends!(
+    async fn invite_all_previews_then_sends_once_per_cooldown(backend: Backend) {
+        let (app, sink) = app_with_mail(backend).await;
+        let admin = app.admin_token().await;
+        let program = program(&app, &admin, json!({"enabled": true})).await;
+        let (mentor, _) = member(&app, &admin, &program, "talia@demo.test", "Talia K", "mentor").await;
+        let (amara, _) = member(&app, &admin, &program, "amara@demo.test", "Amara N", "mentee").await;
+        let (bo, _) = member(&app, &admin, &program, "bo@demo.test", "Bo L", "mentee").await;
+        let (_, cy_token) = member(&app, &admin, &program, "cy@demo.test", "Cy P", "mentee").await;
+        let (status, _) = app
+            .post(
+                &format!("/api/v1/programs/{program}/requests"),
+                &cy_token,
+                json!({"mentor_id": mentor}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        sink.wait_for(1).await;
+        let tab = |name: &str| format!("/api/v1/programs/{program}/unpaired?tab={name}");
+        let names = |page: &Value| -> Vec<String> {
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["name"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let (_, not_invited) = app.get(&tab("not_invited"), &admin).await;
+        let mut expected = vec!["Amara N".to_owned(), "Bo L".to_owned()];
+        let mut got = names(&not_invited);
+        got.sort();
+        assert_eq!(got, expected);
+        let (_, requested) = app.get(&tab("requested"), &admin).await;
+        assert_eq!(names(&requested), ["Cy P"]);
+        assert_eq!(requested["items"][0]["requested_mentor"], "Talia K");
+
+        // Invite all: first the count and the email, then the sending.
+        let preview = format!("/api/v1/programs/{program}/invitations/preview");
+        let invite = format!("/api/v1/programs/{program}/invitations");
+        let (status, shown) = app.post(&preview, &admin, json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{shown}");
+        assert_eq!(shown["would_send"], 2);
+        assert_eq!(
+            shown["email"]["subject"],
+            "Submit your mentor preferences for Mentoring"
+        );
+        assert_eq!(sink.messages().len(), 1, "a preview sends nothing");
+        let (status, sent) = app.post(&invite, &admin, json!({})).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
+        assert_eq!(sent, json!({"sent": 2, "skipped_recently_invited": 0}));
+        let mail = sink.wait_for(3).await;
+        for to in ["amara@demo.test", "bo@demo.test"] {
+            assert!(mail
+                .iter()
+                .any(|m| m.contains(&format!("To: {to}")) && m.contains("Submit your mentor preferences")));
+        }
+        let (_, invited) = app.get(&tab("invited"), &admin).await;
+        expected.sort();
+        let mut got = names(&invited);
+        got.sort();
+        assert_eq!(got, expected);
+        assert_eq!(app.get(&tab("not_invited"), &admin).await.1["items"], json!([]));
+
+        // Again at once: nobody left to invite all; a selection waits out the cooldown.
+        let (_, again) = app.post(&preview, &admin, json!({})).await;
+        assert_eq!((again["would_send"].as_u64(), &again["email"]), (Some(0), &Value::Null));
+        let (_, again) = app.post(&invite, &admin, json!({"mentee_ids": [amara, bo]})).await;
+        assert_eq!(again, json!({"sent": 0, "skipped_recently_invited": 2}));
+        let (status, problem) = app.post(&invite, &admin, json!({"mentee_ids": [mentor]})).await;
+        assert_eq!(
+            (status, fields(&problem)),
+            (StatusCode::UNPROCESSABLE_ENTITY, vec!["mentee_ids[0]".to_owned()])
+        );
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        assert_eq!(sink.messages().len(), 3, "no second invitation");
+    }
+);

@@ -91,3 +91,9 @@ page!(PairingPage, crate::Pairing, {
     "mentor_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "mentor_name": "Talia K",
     "request_id": null, "created_at": "2027-01-12T09:00:00Z", "ended_at": null, "end_reason": null
 });
+
+page!(UnpairedMenteePage, crate::UnpairedMentee, {
+    "person_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e21", "name": "Amara N", "email": "amara.n@example.org",
+    "first_invited_at": "2027-01-10T09:00:00Z", "last_invited_at": "2027-01-10T09:00:00Z",
+    "request_id": null, "requested_mentor": null
+});

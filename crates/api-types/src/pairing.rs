@@ -170,3 +170,81 @@ pub struct RequestDecision {
     /// The pairing an approval (or a `user_led` request) created.
     pub pairing: Option<Pairing>,
 }
+
+/// The three lists of unpaired mentees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum UnpairedTab {
+    /// Never invited by an admin, no open request.
+    NotInvited,
+    /// Invited, no request yet.
+    Invited,
+    /// Waiting for a mentor's answer.
+    Requested,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct UnpairedQuery {
+    /// Defaults to `not_invited`.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(inline))]
+    pub tab: Option<UnpairedTab>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
+    pub limit: Option<u32>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UnpairedMentee {
+    pub person_id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub first_invited_at: Option<DateTime<Utc>>,
+    pub last_invited_at: Option<DateTime<Utc>>,
+    /// The open request, on the `requested` tab.
+    pub request_id: Option<Uuid>,
+    pub requested_mentor: Option<String>,
+}
+
+/// Whom to invite: the given mentees, or (without `mentee_ids`) every unpaired mentee not yet
+/// invited and without an open request ("invite all").
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"mentee_ids": ["0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e21"]})))]
+#[serde(deny_unknown_fields)]
+pub struct InviteMentees {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentee_ids: Option<Vec<Uuid>>,
+}
+
+/// What inviting would do: how many emails would go out, and the email as the first recipient
+/// would get it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "would_send": 41, "skipped_recently_invited": 2,
+    "email": {"subject": "Submit your mentor preferences for 2027 Spring Cohort",
+              "html": "<p>Hi Amara,</p>", "text": "Hi Amara,"}
+})))]
+pub struct InvitationPreview {
+    pub would_send: u32,
+    /// Invited less than a day ago: not invited again yet.
+    pub skipped_recently_invited: u32,
+    /// None when nobody would be invited.
+    pub email: Option<crate::RenderedEmail>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"sent": 41, "skipped_recently_invited": 2})))]
+pub struct InvitationsSent {
+    pub sent: u32,
+    pub skipped_recently_invited: u32,
+}

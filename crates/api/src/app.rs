@@ -137,7 +137,10 @@ where
             .service(pairing::approve_request)
             .service(pairing::decline_request)
             .service(pairing::list_pairings)
-            .service(pairing::end_pairing),
+            .service(pairing::end_pairing)
+            .service(pairing::invitations::list_unpaired)
+            .service(pairing::invitations::preview_invitations)
+            .service(pairing::invitations::send_invitations),
     )
 }
 

@@ -310,6 +310,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    pairing_invitations (program_id, mentee_id) {
+        program_id -> Text,
+        mentee_id -> Text,
+        organization_id -> Text,
+        first_sent_at -> Timestamp,
+        last_sent_at -> Timestamp,
+        times -> Integer,
+    }
+}
+
 diesel::joinable!(step_deliveries -> steps (step_id));
 diesel::joinable!(steps -> programs (program_id));
 
@@ -335,4 +346,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     pairing_settings,
     mentor_requests,
     pairings,
+    pairing_invitations,
 );

@@ -14,7 +14,7 @@ use diesel::sqlite::Sqlite;
 use diesel_migrations::MigrationHarness;
 
 /// Every table of `schema.rs`.
-const TABLES: [&str; 21] = [
+const TABLES: [&str; 22] = [
     "organizations",
     "people",
     "programs",
@@ -36,6 +36,7 @@ const TABLES: [&str; 21] = [
     "pairing_settings",
     "mentor_requests",
     "pairings",
+    "pairing_invitations",
 ];
 
 fn names(backend: &str) -> BTreeSet<String> {

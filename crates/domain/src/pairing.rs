@@ -90,6 +90,15 @@ pub fn check_unresponsive_days(days: u32) -> Result<u32, Invalid> {
     }
 }
 
+/// How long after an invitation a mentee can be invited again (a second click, a bulk action
+/// over people just invited): nobody gets the same invitation twice in a day.
+pub const INVITE_COOLDOWN_HOURS: i64 = 24;
+
+/// Whether a mentee last invited at `last` may be invited at `now`.
+pub fn may_invite(last: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    last.is_none_or(|last| now - last >= chrono::Duration::hours(INVITE_COOLDOWN_HOURS))
+}
+
 /// A mentor has room while their active pairings are fewer than their capacity.
 pub fn has_room(capacity: u32, active_pairings: u32) -> bool {
     active_pairings < capacity
@@ -150,6 +159,14 @@ mod tests {
             None,
             "no room for a reminder"
         );
+    }
+
+    #[test]
+    fn invitations_wait_out_their_cooldown() {
+        let sent = utc("2027-01-11T15:00:00Z");
+        assert!(may_invite(None, sent));
+        assert!(!may_invite(Some(sent), utc("2027-01-12T14:59:59Z")));
+        assert!(may_invite(Some(sent), utc("2027-01-12T15:00:00Z")));
     }
 
     #[test]

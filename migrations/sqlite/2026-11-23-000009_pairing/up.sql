@@ -45,3 +45,15 @@ CREATE TABLE pairings (
 -- A mentee is never paired twice in a program at once.
 CREATE UNIQUE INDEX pairings_one_active ON pairings (program_id, mentee_id) WHERE ended_at IS NULL;
 CREATE INDEX pairings_by_mentor ON pairings (program_id, mentor_id);
+
+-- Invitations to choose a mentor: when a mentee was first and last invited (a cooldown keeps
+-- a second invitation from following too soon).
+CREATE TABLE pairing_invitations (
+    program_id TEXT NOT NULL REFERENCES programs (id) ON DELETE CASCADE,
+    mentee_id TEXT NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+    organization_id TEXT NOT NULL,
+    first_sent_at TIMESTAMP NOT NULL,
+    last_sent_at TIMESTAMP NOT NULL,
+    times INTEGER NOT NULL,
+    PRIMARY KEY (program_id, mentee_id)
+);

@@ -105,6 +105,12 @@ impl Attachment {
     }
 }
 
+/// The organisation's wording of `key` rendered with `context`: what a recipient gets.
+pub fn render_for(conn: &mut DbConn, org: Uuid, key: &str, context: &Value) -> Result<RenderedEmail, ApiError> {
+    let template = effective(conn, org, kind_of(key)?)?;
+    templates::render(&template.subject, &template.html, &template.text, context).map_err(ApiError::Validation)
+}
+
 /// Queues an email in the caller's transaction. The delivery key names the message
 /// (cause and recipient): queueing it again, or running its job twice, sends it once.
 pub fn queue_email(

@@ -2,6 +2,7 @@
 //! Capacity is checked with the mentor's membership locked (PostgreSQL) or in the writer's turn
 //! (SQLite); a partial unique index keeps a mentee in one active pairing per program.
 
+pub mod invitations;
 pub mod repo;
 
 use actix_web::http::header;
@@ -126,22 +127,33 @@ fn person_json(p: &people::repo::PersonRow) -> Value {
     json!({"first_name": first_name(&p.name), "name": p.name, "email": p.email})
 }
 
-/// Queues one of the pairing emails to `to`, with the common placeholders filled.
+/// An email's placeholders for `to`: the common ones plus `extra`.
+fn context(
+    conn: &mut DbConn,
+    program: &ProgramRow,
+    to: &people::repo::PersonRow,
+    mut extra: Value,
+) -> Result<Value, ApiError> {
+    let organization = organization::repo::get(conn, db::id(&program.organization_id))?.name;
+    extra["organization"] = json!({"name": organization});
+    extra["recipient"] = person_json(to);
+    extra["program"] = json!({"name": program.name});
+    extra["link"] = json!(format!("/programs/{}", program.id));
+    Ok(extra)
+}
+
+/// Queues one of the pairing emails to `to`, once per `key` and recipient.
 fn email(
     conn: &mut DbConn,
     program: &ProgramRow,
     template: &str,
     to: &people::repo::PersonRow,
-    mut extra: Value,
+    extra: Value,
     key: &str,
 ) -> Result<(), ApiError> {
+    let context = context(conn, program, to, extra)?;
     let org = db::id(&program.organization_id);
-    let organization = organization::repo::get(conn, org)?.name;
-    extra["organization"] = json!({"name": organization});
-    extra["recipient"] = person_json(to);
-    extra["program"] = json!({"name": program.name});
-    extra["link"] = json!(format!("/programs/{}", program.id));
-    queue_email(conn, org, template, &to.email, extra, &format!("{key}:{}", to.id))?;
+    queue_email(conn, org, template, &to.email, context, &format!("{key}:{}", to.id))?;
     Ok(())
 }
 
