@@ -318,6 +318,28 @@ both_backends!(
         assert_eq!(status, StatusCode::CREATED, "{made}");
         assert_eq!(made["request"]["status"], "approved");
         assert_eq!(made["pairing"]["mentor_name"], "Talia K");
+        // The export of active pairings: spreadsheet-safe cells, times in the organisation's zone.
+        let (status, _) = app
+            .patch(
+                &format!("/api/v1/people/{mentor}"),
+                &admin,
+                json!({"name": "=HYPERLINK(\"x\")"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, csv) = app
+            .get(&format!("/api/v1/programs/{program}/pairings/export"), &admin)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let lines: Vec<&str> = csv.as_str().unwrap().lines().collect();
+        assert_eq!(lines[0], "mentee,mentee_email,mentor,mentor_email,paired_at");
+        assert!(
+            lines[1].starts_with("Amara N,amara@demo.test,\"'=HYPERLINK(\"\"x\"\")\",talia@demo.test,"),
+            "{}",
+            lines[1]
+        );
+        assert!(lines[1].ends_with("-05:00"), "New York time: {}", lines[1]);
+        assert_eq!(lines.len(), 2);
         // admin_led: mentees do not request.
         app.patch(
             &format!("/api/v1/programs/{program}/pairing"),

@@ -138,6 +138,7 @@ where
             .service(pairing::decline_request)
             .service(pairing::list_pairings)
             .service(pairing::end_pairing)
+            .service(pairing::export_pairings)
             .service(pairing::invitations::list_unpaired)
             .service(pairing::invitations::preview_invitations)
             .service(pairing::invitations::send_invitations),

@@ -11,6 +11,7 @@ pub mod paging;
 pub mod pairing;
 pub mod people;
 pub mod programs;
+pub mod spreadsheet;
 pub mod steps;
 pub mod tenancy;
 pub mod webhooks;

@@ -786,3 +786,84 @@ fn mentors_with_room(
         .map(|(_, name)| json!({"name": name}))
         .collect())
 }
+
+const EXPORT_EXAMPLE: &str = "mentee,mentee_email,mentor,mentor_email,paired_at\r\n\
+Amara N,amara.n@example.org,Talia K,talia.k@example.org,2027-01-12T04:00:00-05:00\r\n";
+
+/// The program's active pairings as CSV, times in the organisation's zone. Cells that a
+/// spreadsheet would run as formulas are written as text.
+#[utoipa::path(
+    tag = "pairing",
+    params(("id" = Uuid, Path, description = "The program's id")),
+    responses(
+        (status = 200, description = "The active pairings", content_type = "text/csv", body = String, example = json!(EXPORT_EXAMPLE)),
+        (status = 400, description = "Malformed id", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such program in this organisation", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/programs/{id}/pairings/export")]
+pub async fn export_pairings(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    use crate::schema::people as people_table;
+    use cohort_domain::spreadsheet::safe_cell;
+    caller.require_admin()?;
+    let (org, id) = (caller.org, id.into_inner());
+    let (program, rows, zone) = state
+        .db
+        .read(move |conn| {
+            let program = programs::get(conn, org, id)?;
+            let zone: chrono_tz::Tz = organization::repo::get(conn, org)?
+                .time_zone
+                .parse()
+                .unwrap_or(chrono_tz::UTC);
+            let (mentee, mentor) = diesel::alias!(people_table as mentee, people_table as mentor);
+            let rows: Vec<(String, String, String, String, chrono::NaiveDateTime)> = pairings::table
+                .inner_join(mentee.on(mentee.field(people_table::id).eq(pairings::mentee_id)))
+                .inner_join(mentor.on(mentor.field(people_table::id).eq(pairings::mentor_id)))
+                .filter(pairings::program_id.eq(&program.id))
+                .filter(pairings::ended_at.is_null())
+                .order(pairings::id)
+                .select((
+                    mentee.field(people_table::name),
+                    mentee.field(people_table::email),
+                    mentor.field(people_table::name),
+                    mentor.field(people_table::email),
+                    pairings::created_at,
+                ))
+                .load(conn)?;
+            Ok((program, rows, zone))
+        })
+        .await?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let failed = |e: csv::Error| ApiError::Internal(e.to_string());
+    out.write_record(["mentee", "mentee_email", "mentor", "mentor_email", "paired_at"])
+        .map_err(failed)?;
+    for (mentee, mentee_email, mentor, mentor_email, at) in rows {
+        let at = db::utc(at)
+            .with_timezone(&zone)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+        out.write_record([
+            safe_cell(&mentee).as_ref(),
+            safe_cell(&mentee_email).as_ref(),
+            safe_cell(&mentor).as_ref(),
+            safe_cell(&mentor_email).as_ref(),
+            at.as_str(),
+        ])
+        .map_err(failed)?;
+    }
+    let body = out.into_inner().map_err(|e| ApiError::Internal(e.to_string()))?;
+    let filename = format!("pairings-{}.csv", cohort_domain::tenancy::slugify(&program.name));
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .body(body))
+}
