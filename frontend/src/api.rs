@@ -3,10 +3,12 @@
 
 use cohort_api_types::{
     AddParticipant, AddParticipants, AddedParticipants, CreateProgram, CreateWebhook, CreatedWebhook, EmailTemplate,
-    EmailTemplateList, LoginRequest, Me, NotificationLogPage, Organization, Participant, ParticipantPage, PersonPage,
-    PreviewEmail, Problem, Program, ProgramPage, RefreshRequest, RenderedEmail, Step, StepInput, StepPage,
-    TestEmailQueued, TokenResponse, UpdateEmailTemplate, UpdateOrganization, UpdateProgram, UpdateWebhook,
-    WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint, WebhookEndpointList,
+    EmailTemplateList, EndPairing, InvitationPreview, InvitationsSent, InviteMentees, LoginRequest, Me,
+    MentorRequestPage, NotificationLogPage, Organization, Pairing, PairingPage, PairingSettings, Participant,
+    ParticipantPage, PersonPage, PreviewEmail, Problem, Program, ProgramPage, RefreshRequest, RenderedEmail, Step,
+    StepInput, StepPage, TestEmailQueued, TokenResponse, UnpairedMenteePage, UpdateEmailTemplate, UpdateOrganization,
+    UpdatePairingSettings, UpdateProgram, UpdateWebhook, WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint,
+    WebhookEndpointList,
 };
 use gloo_net::http::{Method, RequestBuilder, Response};
 use gloo_storage::{SessionStorage, Storage};
@@ -333,4 +335,53 @@ pub async fn update_step(program: Uuid, step: Uuid, input: &StepInput) -> Result
 
 pub async fn delete_step(program: Uuid, step: Uuid) -> Result<(), ApiError> {
     delete(&format!("/api/v1/programs/{program}/steps/{step}")).await
+}
+
+pub async fn pairing_settings(program: Uuid) -> Result<PairingSettings, ApiError> {
+    get(&format!("/api/v1/programs/{program}/pairing")).await
+}
+
+pub async fn update_pairing_settings(
+    program: Uuid,
+    changes: &UpdatePairingSettings,
+) -> Result<PairingSettings, ApiError> {
+    write(Method::PATCH, &format!("/api/v1/programs/{program}/pairing"), changes).await
+}
+
+pub async fn unpaired(program: Uuid, tab: &str) -> Result<UnpairedMenteePage, ApiError> {
+    get(&format!(
+        "/api/v1/programs/{program}/unpaired?tab={}&limit=200",
+        enc(tab)
+    ))
+    .await
+}
+
+pub async fn preview_invitations(program: Uuid, input: &InviteMentees) -> Result<InvitationPreview, ApiError> {
+    write(
+        Method::POST,
+        &format!("/api/v1/programs/{program}/invitations/preview"),
+        input,
+    )
+    .await
+}
+
+pub async fn send_invitations(program: Uuid, input: &InviteMentees) -> Result<InvitationsSent, ApiError> {
+    write(Method::POST, &format!("/api/v1/programs/{program}/invitations"), input).await
+}
+
+pub async fn mentor_requests(program: Uuid) -> Result<MentorRequestPage, ApiError> {
+    get(&format!("/api/v1/programs/{program}/requests?limit=200")).await
+}
+
+pub async fn pairings(program: Uuid) -> Result<PairingPage, ApiError> {
+    get(&format!("/api/v1/programs/{program}/pairings?limit=200")).await
+}
+
+pub async fn end_pairing(program: Uuid, pairing: Uuid, input: &EndPairing) -> Result<Pairing, ApiError> {
+    write(
+        Method::POST,
+        &format!("/api/v1/programs/{program}/pairings/{pairing}/end"),
+        input,
+    )
+    .await
 }

@@ -23,6 +23,8 @@ pub enum Route {
     Programs,
     #[at("/programs/new")]
     NewProgram,
+    #[at("/programs/:id/pairing")]
+    ProgramPairing { id: Uuid },
     #[at("/programs/:id/steps")]
     ProgramSteps { id: Uuid },
     #[at("/programs/:id")]
@@ -52,6 +54,7 @@ fn switch(route: Route) -> Html {
         Route::NewProgram => html! { <Shell><pages::program_new::NewProgram /></Shell> },
         Route::Program { id } => html! { <Shell><pages::program::ProgramPage {id} /></Shell> },
         Route::ProgramSteps { id } => html! { <Shell><pages::steps::StepsPage {id} /></Shell> },
+        Route::ProgramPairing { id } => html! { <Shell><pages::pairing::PairingPage {id} /></Shell> },
         Route::Settings => html! { <Shell><pages::settings::Settings /></Shell> },
         Route::Emails => html! { <Shell><pages::emails::Emails /></Shell> },
         Route::Email { key } => html! { <Shell><pages::emails::EmailEditor key_name={key} /></Shell> },

@@ -618,3 +618,110 @@ async fn an_admin_creates_edits_and_deletes_steps_in_the_browser() {
     assert_eq!(steps["items"].as_array().unwrap().len(), 1);
     assert_eq!(steps["items"][0]["title"], "Kick-off");
 }
+
+#[tokio::test]
+async fn an_admin_turns_pairing_on_invites_all_and_ends_a_pairing_in_the_browser() {
+    dashboard_app_env();
+    let app = TestApp::spawn_with_demo(Backend::Sqlite).await;
+    let admin = app.admin_token().await;
+    let (_, programs) = app.get("/api/v1/programs", &admin).await;
+    let program = programs["items"][0]["id"].as_str().unwrap().to_owned();
+    let (_, people) = app
+        .get(&format!("/api/v1/programs/{program}/participants?limit=50"), &admin)
+        .await;
+    let people = people["items"].as_array().unwrap().clone();
+    let first = |role: &str| people.iter().find(|p| p["role"] == role).unwrap().clone();
+    let (mentee, mentor) = (first("mentee"), first("mentor"));
+    // One pairing made through the API (user-led), then pairing is switched off again.
+    let settings = format!("/api/v1/programs/{program}/pairing");
+    app.patch(&settings, &admin, json!({"enabled": true, "process": "user_led"}))
+        .await;
+    let (status, made) = app
+        .post(
+            &format!("/api/v1/programs/{program}/requests"),
+            &admin,
+            json!({"mentor_id": mentor["person_id"], "mentee_id": mentee["person_id"]}),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 201, "{made}");
+    app.patch(&settings, &admin, json!({"enabled": false})).await;
+    let mentees = people.iter().filter(|p| p["role"] == "mentee").count();
+
+    let browser = Browser::start().await;
+    let outcome = async {
+        let c = &browser.client;
+        log_in(c, &app).await?;
+        c.find(Locator::LinkText("2027 Spring Cohort")).await?.click().await?;
+        c.wait()
+            .at_most(WAIT)
+            .for_element(Locator::LinkText("Pairing"))
+            .await?
+            .click()
+            .await?;
+        let switch = c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("#pairing-enabled"))
+            .await?;
+        ensure(!switch.is_selected().await?, "pairing starts off")?;
+        switch.click().await?;
+        click_button(c, "Save settings").await?;
+        text_appears(c, "Saved. Pairing is on.").await?;
+
+        // Invite all: the count and the email first, then the sending.
+        let unpaired = mentees - 1;
+        click_button(c, "Invite all").await?;
+        text_appears(c, &format!("{unpaired} invitations will go out.")).await?;
+        text_appears(c, "Submit your mentor preferences for 2027 Spring Cohort").await?;
+        shot(c, "pairing-invite-all").await?;
+        click_button(c, "Send invitations").await?;
+        text_appears(c, &format!("Sent {unpaired} invitations.")).await?;
+        c.find(Locator::XPath("//button[@role='tab'][normalize-space(.)='Invited']"))
+            .await?
+            .click()
+            .await?;
+        let mut rows = 0;
+        for _ in 0..30 {
+            rows = c
+                .find_all(Locator::Css("table[aria-label='Mentees'] tbody tr"))
+                .await?
+                .len();
+            if rows == unpaired {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        ensure(
+            rows == unpaired,
+            format!("{unpaired} invited mentees listed, saw {rows}"),
+        )?;
+
+        // End the pairing with a reason.
+        let label = format!(
+            "End {} and {}",
+            mentee["name"].as_str().unwrap(),
+            mentor["name"].as_str().unwrap()
+        );
+        click_labelled(c, &label).await?;
+        click_button(c, "End pairing").await?;
+        let error = c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("#end-reason-error"))
+            .await?;
+        ensure(!error.text().await?.is_empty(), "a reason is required")?;
+        fill(c, "#end-reason", "Graduated").await?;
+        click_button(c, "End pairing").await?;
+        text_appears(c, "No active pairings.").await?;
+        shot(c, "pairing").await?;
+        Ok(())
+    }
+    .await;
+    browser.finish("pairing_page", outcome).await;
+    let (_, active) = app.get(&format!("/api/v1/programs/{program}/pairings"), &admin).await;
+    assert_eq!(active["items"], json!([]));
+    let (_, invited) = app
+        .get(&format!("/api/v1/programs/{program}/unpaired?tab=invited"), &admin)
+        .await;
+    assert_eq!(invited["items"].as_array().unwrap().len(), mentees - 1);
+}

@@ -3,6 +3,7 @@
 pub mod emails;
 pub mod login;
 pub mod notification_log;
+pub mod pairing;
 pub mod program;
 pub mod program_new;
 pub mod programs;

@@ -46,6 +46,7 @@ pub fn program_page(props: &ProgramProps) -> Html {
                     <h1>{ p.name.clone() }</h1>
                     <span class={classes!("badge", status_text(p.status).to_lowercase())}>{ status_text(p.status) }</span>
                     <Link<Route> to={Route::ProgramSteps { id: p.id }}>{ "Steps" }</Link<Route>>
+                    <Link<Route> to={Route::ProgramPairing { id: p.id }}>{ "Pairing" }</Link<Route>>
                 </div>
                 <ProgramForm program={p.clone()} on_saved={on_saved.clone()} />
                 <Participants program={p.id} on_change={on_saved} />

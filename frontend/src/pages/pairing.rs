@@ -1,0 +1,432 @@
+//! A program's pairing: settings and the on/off switch, unpaired mentees in three tabs with
+//! "invite all" (count and email shown before anything is sent), requests, and active pairings
+//! that an admin can end.
+
+use cohort_api_types::{
+    EndPairing, InvitationPreview, InviteMentees, MentorRequest, Pairing, PairingProcess, PairingSettings, Program,
+    RequestStatus, UnpairedMentee, UpdatePairingSettings,
+};
+use uuid::Uuid;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::api::{self, ApiError};
+use crate::components::field::{SelectField, TextField};
+use crate::state::{local_time, Load, Session};
+use crate::Route;
+
+#[derive(Properties, PartialEq)]
+pub struct PairingProps {
+    pub id: Uuid,
+}
+
+#[function_component(PairingPage)]
+pub fn pairing_page(props: &PairingProps) -> Html {
+    let id = props.id;
+    let program = use_state(|| Load::<Program>::Loading);
+    let reload = use_state(|| 0u32);
+    {
+        let program = program.clone();
+        use_effect_with(id, move |id| {
+            let id = *id;
+            yew::platform::spawn_local(async move {
+                program.set(match api::program(id).await {
+                    Ok(p) => Load::Loaded(p),
+                    Err(e) => Load::Failed(e),
+                });
+            });
+        });
+    }
+    let changed = {
+        let reload = reload.clone();
+        Callback::from(move |_| reload.set(*reload + 1))
+    };
+    html! {
+        <>
+            <div class="bar">
+                <h1>{ "Pairing" }</h1>
+                if let Load::Loaded(p) = &*program {
+                    <Link<Route> to={Route::Program { id: p.id }}>{ format!("Back to {}", p.name) }</Link<Route>>
+                }
+            </div>
+            <Settings program={id} />
+            <Unpaired program={id} reload={*reload} on_change={changed.clone()} />
+            <Requests program={id} reload={*reload} />
+            <Pairings program={id} reload={*reload} on_change={changed} />
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct SectionProps {
+    program: Uuid,
+    #[prop_or_default]
+    reload: u32,
+    #[prop_or_default]
+    on_change: Callback<()>,
+}
+
+const PROCESSES: [(PairingProcess, &str); 3] = [
+    (PairingProcess::UserLedWithApproval, "Mentees request, mentors approve"),
+    (PairingProcess::UserLed, "Mentees choose their mentor"),
+    (PairingProcess::AdminLed, "Admins pair"),
+];
+
+fn process_value(p: PairingProcess) -> &'static str {
+    match p {
+        PairingProcess::UserLedWithApproval => "user_led_with_approval",
+        PairingProcess::UserLed => "user_led",
+        PairingProcess::AdminLed => "admin_led",
+    }
+}
+
+#[function_component(Settings)]
+fn settings(props: &SectionProps) -> Html {
+    let program = props.program;
+    let saved = use_state(|| Load::<PairingSettings>::Loading);
+    let draft = use_state(|| None::<PairingSettings>);
+    let error = use_state(|| None::<ApiError>);
+    let message = use_state(|| None::<String>);
+    {
+        let (saved, draft) = (saved.clone(), draft.clone());
+        use_effect_with(program, move |program| {
+            let program = *program;
+            yew::platform::spawn_local(async move {
+                match api::pairing_settings(program).await {
+                    Ok(s) => {
+                        draft.set(Some(s.clone()));
+                        saved.set(Load::Loaded(s));
+                    }
+                    Err(e) => saved.set(Load::Failed(e)),
+                }
+            });
+        });
+    }
+    let Some(d) = (*draft).clone() else {
+        return match &*saved {
+            Load::Failed(e) => html! { <p class="error" role="alert">{ e.message() }</p> },
+            _ => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
+        };
+    };
+    let edit = |f: fn(&mut PairingSettings, String)| {
+        let draft = draft.clone();
+        Callback::from(move |v: String| {
+            if let Some(mut d) = (*draft).clone() {
+                f(&mut d, v);
+                draft.set(Some(d));
+            }
+        })
+    };
+    let toggle = |f: fn(&mut PairingSettings, bool)| {
+        let draft = draft.clone();
+        Callback::from(move |e: Event| {
+            if let Some(mut d) = (*draft).clone() {
+                f(&mut d, e.target_unchecked_into::<HtmlInputElement>().checked());
+                draft.set(Some(d));
+            }
+        })
+    };
+    let onsubmit = {
+        let (draft, error, message, saved) = (draft.clone(), error.clone(), message.clone(), saved.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let Some(d) = (*draft).clone() else { return };
+            let changes = UpdatePairingSettings {
+                process: Some(d.process),
+                mentor_capacity: Some(d.mentor_capacity),
+                request_expiry_days: Some(d.request_expiry_days),
+                remind_before_expiry: Some(d.remind_before_expiry),
+                unresponsive_days: Some(d.unresponsive_days),
+                enabled: Some(d.enabled),
+            };
+            let (error, message, saved) = (error.clone(), message.clone(), saved.clone());
+            yew::platform::spawn_local(async move {
+                match api::update_pairing_settings(program, &changes).await {
+                    Ok(s) => {
+                        error.set(None);
+                        message.set(Some(
+                            if s.enabled {
+                                "Saved. Pairing is on."
+                            } else {
+                                "Saved. Pairing is off."
+                            }
+                            .into(),
+                        ));
+                        saved.set(Load::Loaded(s));
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        })
+    };
+    let field = |f: &str| (*error).as_ref().and_then(|e| e.field(f));
+    let options: Vec<(String, String)> = PROCESSES
+        .iter()
+        .map(|(p, text)| (process_value(*p).to_owned(), (*text).to_owned()))
+        .collect();
+    html! {
+        <form class="card stack" {onsubmit} novalidate=true aria-label="Pairing settings">
+            <h2>{ "Settings" }</h2>
+            if let Some(text) = &*message { <p class="ok" role="status">{ text.clone() }</p> }
+            <div class="field checkbox">
+                <input id="pairing-enabled" type="checkbox" checked={d.enabled} onchange={toggle(|d, v| d.enabled = v)} />
+                <label for="pairing-enabled">{ "Pairing is on (turning it on sends nothing by itself)" }</label>
+            </div>
+            <SelectField id="pairing-process" label="How people are paired" value={process_value(d.process)} {options}
+                onchange={edit(|d, v| d.process = PROCESSES.iter().find(|(p, _)| process_value(*p) == v).map(|(p, _)| *p).unwrap_or(d.process))} />
+            <div class="row">
+                <TextField id="pairing-capacity" label="Mentees per mentor" kind="number" value={d.mentor_capacity.to_string()}
+                    oninput={edit(|d, v| d.mentor_capacity = v.parse().unwrap_or(0))} error={field("mentor_capacity")} />
+                <TextField id="pairing-expiry" label="Business days to answer a request" kind="number" value={d.request_expiry_days.to_string()}
+                    oninput={edit(|d, v| d.request_expiry_days = v.parse().unwrap_or(0))} error={field("request_expiry_days")} />
+            </div>
+            <div class="field checkbox">
+                <input id="pairing-remind" type="checkbox" checked={d.remind_before_expiry} onchange={toggle(|d, v| d.remind_before_expiry = v)} />
+                <label for="pairing-remind">{ "Remind the mentor one business day before a request expires" }</label>
+            </div>
+            <div class="actions"><button type="submit">{ "Save settings" }</button></div>
+        </form>
+    }
+}
+
+const TABS: [(&str, &str); 3] = [
+    ("not_invited", "Not invited"),
+    ("invited", "Invited"),
+    ("requested", "Requested"),
+];
+
+#[function_component(Unpaired)]
+fn unpaired(props: &SectionProps) -> Html {
+    let program = props.program;
+    let tab = use_state(|| "not_invited");
+    let list = use_state(|| Load::<Vec<UnpairedMentee>>::Loading);
+    let preview = use_state(|| None::<InvitationPreview>);
+    let message = use_state(|| None::<String>);
+    {
+        let list = list.clone();
+        use_effect_with((program, *tab, props.reload), move |(program, tab, _)| {
+            let (program, tab) = (*program, *tab);
+            yew::platform::spawn_local(async move {
+                list.set(match api::unpaired(program, tab).await {
+                    Ok(page) => Load::Loaded(page.items),
+                    Err(e) => Load::Failed(e),
+                });
+            });
+        });
+    }
+    let invite_all = {
+        let (preview, message) = (preview.clone(), message.clone());
+        Callback::from(move |_| {
+            let (preview, message) = (preview.clone(), message.clone());
+            yew::platform::spawn_local(async move {
+                match api::preview_invitations(program, &InviteMentees::default()).await {
+                    Ok(p) => preview.set(Some(p)),
+                    Err(e) => message.set(Some(e.message())),
+                }
+            });
+        })
+    };
+    let send = {
+        let (preview, message, on_change) = (preview.clone(), message.clone(), props.on_change.clone());
+        Callback::from(move |_| {
+            let (preview, message, on_change) = (preview.clone(), message.clone(), on_change.clone());
+            yew::platform::spawn_local(async move {
+                match api::send_invitations(program, &InviteMentees::default()).await {
+                    Ok(sent) => {
+                        message.set(Some(format!("Sent {} invitations.", sent.sent)));
+                        preview.set(None);
+                        on_change.emit(());
+                    }
+                    Err(e) => message.set(Some(e.message())),
+                }
+            });
+        })
+    };
+    html! {
+        <section class="card stack" aria-label="Unpaired mentees">
+            <div class="bar">
+                <h2>{ "Unpaired mentees" }</h2>
+                <button onclick={invite_all}>{ "Invite all" }</button>
+            </div>
+            if let Some(text) = &*message { <p class="ok" role="status">{ text.clone() }</p> }
+            if let Some(p) = &*preview {
+                <div class="card confirm" role="alertdialog" aria-label="Invite all">
+                    <p>{ format!("{} invitations will go out.", p.would_send) }
+                        if p.skipped_recently_invited > 0 { { format!(" {} were invited in the last day and are skipped.", p.skipped_recently_invited) } }</p>
+                    if let Some(email) = &p.email {
+                        <p><strong>{ email.subject.clone() }</strong></p>
+                        <pre class="email-preview">{ email.text.clone() }</pre>
+                    }
+                    <div class="actions">
+                        <button disabled={p.would_send == 0} onclick={send}>{ "Send invitations" }</button>
+                        <button class="secondary" onclick={let p = preview.clone(); Callback::from(move |_| p.set(None))}>{ "Cancel" }</button>
+                    </div>
+                </div>
+            }
+            <div class="tabs" role="tablist">
+                { for TABS.iter().map(|(value, text)| html! {
+                    <button role="tab" class={classes!((*tab == *value).then_some("active"))} aria-selected={(*tab == *value).to_string()}
+                        onclick={let (t, v) = (tab.clone(), *value); Callback::from(move |_| t.set(v))}>{ *text }</button>
+                }) }
+            </div>
+            {
+                match &*list {
+                    Load::Loading => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
+                    Load::Failed(e) => html! { <p class="error" role="alert">{ e.message() }</p> },
+                    Load::Loaded(items) if items.is_empty() => html! { <p class="empty">{ "Nobody here." }</p> },
+                    Load::Loaded(items) => html! {
+                        <table class="list" aria-label="Mentees">
+                            <thead><tr><th scope="col">{ "Mentee" }</th><th scope="col">{ "Email" }</th><th scope="col">{ "Requested" }</th></tr></thead>
+                            <tbody>
+                                { for items.iter().map(|m| html! {
+                                    <tr><td>{ m.name.clone() }</td><td>{ m.email.clone() }</td><td>{ m.requested_mentor.clone().unwrap_or_default() }</td></tr>
+                                }) }
+                            </tbody>
+                        </table>
+                    },
+                }
+            }
+        </section>
+    }
+}
+
+fn status_text(s: RequestStatus) -> &'static str {
+    match s {
+        RequestStatus::Open => "Waiting",
+        RequestStatus::Approved => "Approved",
+        RequestStatus::Declined => "Declined",
+        RequestStatus::Expired => "Expired",
+    }
+}
+
+#[function_component(Requests)]
+fn requests(props: &SectionProps) -> Html {
+    let program = props.program;
+    let session = use_context::<Session>().expect("inside the shell");
+    let zone = session.me.organization.time_zone.clone();
+    let list = use_state(|| Load::<Vec<MentorRequest>>::Loading);
+    {
+        let list = list.clone();
+        use_effect_with((program, props.reload), move |(program, _)| {
+            let program = *program;
+            yew::platform::spawn_local(async move {
+                list.set(match api::mentor_requests(program).await {
+                    Ok(page) => Load::Loaded(page.items),
+                    Err(e) => Load::Failed(e),
+                });
+            });
+        });
+    }
+    html! {
+        <section class="card stack" aria-label="Requests">
+            <h2>{ "Requests" }</h2>
+            {
+                match &*list {
+                    Load::Loading => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
+                    Load::Failed(e) => html! { <p class="error" role="alert">{ e.message() }</p> },
+                    Load::Loaded(items) if items.is_empty() => html! { <p class="empty">{ "No requests yet." }</p> },
+                    Load::Loaded(items) => html! {
+                        <table class="list">
+                            <thead><tr><th scope="col">{ "Mentee" }</th><th scope="col">{ "Mentor" }</th><th scope="col">{ "State" }</th><th scope="col">{ "Expires" }</th></tr></thead>
+                            <tbody>
+                                { for items.iter().map(|r| html! {
+                                    <tr>
+                                        <td>{ r.mentee_name.clone() }</td><td>{ r.mentor_name.clone() }</td>
+                                        <td>{ status_text(r.status) }</td>
+                                        <td>{ r.expires_at.filter(|_| r.status == RequestStatus::Open).map(|t| local_time(&t, &zone)).unwrap_or_default() }</td>
+                                    </tr>
+                                }) }
+                            </tbody>
+                        </table>
+                    },
+                }
+            }
+        </section>
+    }
+}
+
+#[function_component(Pairings)]
+fn pairings(props: &SectionProps) -> Html {
+    let program = props.program;
+    let session = use_context::<Session>().expect("inside the shell");
+    let zone = session.me.organization.time_zone.clone();
+    let list = use_state(|| Load::<Vec<Pairing>>::Loading);
+    let ending = use_state(|| None::<Pairing>);
+    let reason = use_state(String::new);
+    let error = use_state(|| None::<ApiError>);
+    {
+        let list = list.clone();
+        use_effect_with((program, props.reload), move |(program, _)| {
+            let program = *program;
+            yew::platform::spawn_local(async move {
+                list.set(match api::pairings(program).await {
+                    Ok(page) => Load::Loaded(page.items),
+                    Err(e) => Load::Failed(e),
+                });
+            });
+        });
+    }
+    let end = {
+        let (ending, reason, error, on_change) =
+            (ending.clone(), reason.clone(), error.clone(), props.on_change.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let Some(p) = (*ending).clone() else { return };
+            let input = EndPairing {
+                reason: (*reason).clone(),
+            };
+            let (ending, reason, error, on_change) = (ending.clone(), reason.clone(), error.clone(), on_change.clone());
+            yew::platform::spawn_local(async move {
+                match api::end_pairing(p.program_id, p.id, &input).await {
+                    Ok(_) => {
+                        ending.set(None);
+                        reason.set(String::new());
+                        error.set(None);
+                        on_change.emit(());
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        })
+    };
+    html! {
+        <section class="card stack" aria-label="Active pairings">
+            <h2>{ "Active pairings" }</h2>
+            if let Some(p) = &*ending {
+                <form class="card confirm stack" onsubmit={end} novalidate=true aria-label="End pairing">
+                    <p>{ format!("End the pairing of {} and {}? The mentor's place frees up.", p.mentee_name, p.mentor_name) }</p>
+                    <TextField id="end-reason" label="Reason" value={(*reason).clone()}
+                        oninput={let r = reason.clone(); Callback::from(move |v| r.set(v))}
+                        error={(*error).as_ref().and_then(|e| e.field("reason"))} />
+                    <div class="actions">
+                        <button type="submit" class="danger">{ "End pairing" }</button>
+                        <button type="button" class="secondary" onclick={let e = ending.clone(); Callback::from(move |_| e.set(None))}>{ "Keep it" }</button>
+                    </div>
+                </form>
+            }
+            {
+                match &*list {
+                    Load::Loading => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
+                    Load::Failed(e) => html! { <p class="error" role="alert">{ e.message() }</p> },
+                    Load::Loaded(items) if items.is_empty() => html! { <p class="empty">{ "No active pairings." }</p> },
+                    Load::Loaded(items) => html! {
+                        <table class="list" aria-label="Pairings">
+                            <thead><tr><th scope="col">{ "Mentee" }</th><th scope="col">{ "Mentor" }</th><th scope="col">{ "Since" }</th><th scope="col"><span class="visually-hidden">{ "Actions" }</span></th></tr></thead>
+                            <tbody>
+                                { for items.iter().map(|p| html! {
+                                    <tr>
+                                        <td>{ p.mentee_name.clone() }</td><td>{ p.mentor_name.clone() }</td>
+                                        <td>{ local_time(&p.created_at, &zone) }</td>
+                                        <td class="actions"><button class="danger" aria-label={format!("End {} and {}", p.mentee_name, p.mentor_name)}
+                                            onclick={let (e, p) = (ending.clone(), p.clone()); Callback::from(move |_| e.set(Some(p.clone())))}>{ "End" }</button></td>
+                                    </tr>
+                                }) }
+                            </tbody>
+                        </table>
+                    },
+                }
+            }
+        </section>
+    }
+}
