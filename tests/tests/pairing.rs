@@ -99,6 +99,19 @@ both_backends!(
             .await;
         assert_eq!(status, StatusCode::CREATED);
 
+        // The mentee sees who has room.
+        let (status, mentors) = app
+            .get(&format!("/api/v1/programs/{program}/mentors"), &mentee_token)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{mentors}");
+        let names: Vec<&str> = mentors["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["Marcus O", "Talia K"]);
+        assert_eq!(mentors["items"][0]["capacity"], 3);
         let requests = format!("/api/v1/programs/{program}/requests");
         let (status, made) = app
             .post(
@@ -122,6 +135,10 @@ both_backends!(
         assert!(mail[0].contains("To: talia@demo.test"), "{}", mail[0]);
         assert!(mail[0].contains("Amara"), "{}", mail[0]);
 
+        // The mentor finds it among their requests.
+        let (_, mine) = app.get("/api/v1/me/requests", &mentor_token).await;
+        assert_eq!(mine["items"][0]["id"].as_str(), Some(request.as_str()));
+        assert_eq!(mine["items"][0]["note"], "Research careers?");
         // Only the request's mentor (or an admin) answers it.
         let approve = format!("{requests}/{request}/approve");
         assert_eq!(

@@ -234,7 +234,8 @@ both_backends!(
                     | "/api/v1/organization"
                     | "/api/v1/notifications"
                     | "/api/v1/conversations"
-                    | "/api/v1/me/steps",
+                    | "/api/v1/me/steps"
+                    | "/api/v1/me/requests",
                 ) => StatusCode::OK,
                 // Steps they were not given do not exist for them.
                 ("POST", "/api/v1/me/steps/{step_id}/open" | "/api/v1/me/steps/{step_id}/complete") => {

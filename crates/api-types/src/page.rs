@@ -97,3 +97,11 @@ page!(UnpairedMenteePage, crate::UnpairedMentee, {
     "first_invited_at": "2027-01-10T09:00:00Z", "last_invited_at": "2027-01-10T09:00:00Z",
     "request_id": null, "requested_mentor": null
 });
+
+page!(MyRequestPage, crate::MentorRequest, {
+    "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e70", "program_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e30",
+    "mentee_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e21", "mentee_name": "Amara N",
+    "mentor_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "mentor_name": "Talia K",
+    "status": "open", "note": "", "decline_message": null,
+    "created_at": "2027-01-11T15:00:00Z", "expires_at": "2027-01-14T15:00:00Z", "decided_at": null
+});

@@ -248,3 +248,28 @@ pub struct InvitationsSent {
     pub sent: u32,
     pub skipped_recently_invited: u32,
 }
+
+/// A mentor a mentee can ask, with the room they have.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "person_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "name": "Talia K", "bio": "Third-year chemistry student.",
+    "capacity": 3, "active_pairings": 1
+})))]
+pub struct AvailableMentor {
+    pub person_id: Uuid,
+    pub name: String,
+    pub bio: String,
+    pub capacity: u32,
+    pub active_pairings: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"items": [{
+    "person_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "name": "Talia K", "bio": "Third-year chemistry student.",
+    "capacity": 3, "active_pairings": 1
+}]})))]
+pub struct AvailableMentorList {
+    pub items: Vec<AvailableMentor>,
+}

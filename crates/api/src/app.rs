@@ -139,6 +139,8 @@ where
             .service(pairing::list_pairings)
             .service(pairing::end_pairing)
             .service(pairing::export_pairings)
+            .service(pairing::available_mentors)
+            .service(pairing::my_requests)
             .service(pairing::invitations::list_unpaired)
             .service(pairing::invitations::preview_invitations)
             .service(pairing::invitations::send_invitations),

@@ -9,8 +9,9 @@ use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::NaiveDate;
 use cohort_api_types::{
-    CreateMentorRequest, DeclineRequest, EndPairing, MentorRequest, MentorRequestPage, PageQuery, Pairing, PairingPage,
-    PairingSettings, Problem, RequestDecision, UpdatePairingSettings,
+    AvailableMentor, AvailableMentorList, CreateMentorRequest, DeclineRequest, EndPairing, MentorRequest,
+    MentorRequestPage, MyRequestPage, PageQuery, Pairing, PairingPage, PairingSettings, Problem, RequestDecision,
+    UpdatePairingSettings,
 };
 use cohort_domain::business_days::BusinessCalendar;
 use cohort_domain::events::{PAIRING_CREATED, PAIRING_ENDED, REQUEST_DECLINED, REQUEST_EXPIRED};
@@ -695,8 +696,12 @@ pub async fn run_expire(db: Db, job: Job) -> Result<(), String> {
         }
         let org = db::id(&request.organization_id);
         let program = programs::get(conn, org, db::id(&request.program_id))?;
-        let settings = repo::settings(conn, &program.id)?;
-        let suggestions = mentors_with_room(conn, &program, &settings, &request.mentor_id)?;
+        let suggestions: Vec<Value> = mentors_with_room(conn, &program)?
+            .into_iter()
+            .filter(|m| m.person_id.to_string() != request.mentor_id)
+            .take(3)
+            .map(|m| json!({"name": m.name}))
+            .collect();
         let (mentee, mentor) = (
             person(conn, org, &request.mentee_id)?,
             person(conn, org, &request.mentor_id)?,
@@ -755,36 +760,126 @@ pub async fn run_remind(db: Db, job: Job) -> Result<(), String> {
     .map_err(|e| e.to_string())
 }
 
-/// Up to three other mentors with room, the emptiest first (until compatibility scores exist).
-fn mentors_with_room(
-    conn: &mut DbConn,
-    program: &ProgramRow,
-    settings: &rules::Settings,
-    except: &str,
-) -> Result<Vec<Value>, ApiError> {
+/// The program's mentors who have room, the emptiest first, then by name (until compatibility
+/// scores exist).
+fn mentors_with_room(conn: &mut DbConn, program: &ProgramRow) -> Result<Vec<AvailableMentor>, ApiError> {
     use crate::schema::{participants, people as people_table};
-    let mentors: Vec<(String, String, Option<i32>)> = participants::table
+    let settings = repo::settings(conn, &program.id)?;
+    let mentors: Vec<(String, String, String, Option<i32>)> = participants::table
         .inner_join(people_table::table)
         .filter(participants::program_id.eq(&program.id))
         .filter(participants::role.eq("mentor"))
         .filter(participants::status.eq("active"))
-        .filter(participants::person_id.ne(except))
-        .select((participants::person_id, people_table::name, participants::capacity))
+        .select((
+            participants::person_id,
+            people_table::name,
+            people_table::bio,
+            participants::capacity,
+        ))
         .load(conn)?;
     let mut with_room = Vec::new();
-    for (id, name, own) in mentors {
+    for (id, name, bio, own) in mentors {
         let capacity = own.map(|c| c as u32).unwrap_or(settings.mentor_capacity);
         let active = repo::active_pairings_of_mentor(conn, &program.id, &id)? as u32;
         if rules::has_room(capacity, active) {
-            with_room.push((capacity - active, name));
+            with_room.push(AvailableMentor {
+                person_id: db::id(&id),
+                name,
+                bio,
+                capacity,
+                active_pairings: active,
+            });
         }
     }
-    with_room.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    Ok(with_room
-        .into_iter()
-        .take(3)
-        .map(|(_, name)| json!({"name": name}))
-        .collect())
+    with_room.sort_by(|a, b| {
+        (b.capacity - b.active_pairings)
+            .cmp(&(a.capacity - a.active_pairings))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    Ok(with_room)
+}
+
+/// Mentors the caller can ask, with their room (the program's mentees and admins).
+#[utoipa::path(
+    tag = "pairing",
+    params(("id" = Uuid, Path, description = "The program's id")),
+    responses(
+        (status = 200, description = "Mentors with room, the emptiest first", body = AvailableMentorList),
+        (status = 400, description = "Malformed id", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Neither a mentee of the program nor an admin", body = Problem),
+        (status = 404, description = "No such program in this organisation", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/programs/{id}/mentors")]
+pub async fn available_mentors(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<AvailableMentorList>, ApiError> {
+    let program_id = id.into_inner();
+    let items = state
+        .db
+        .read(move |conn| {
+            let program = programs::get(conn, caller.org, program_id)?;
+            let mentee = repo::membership(conn, &program.id, &caller.person.to_string(), "mentee")?;
+            if !caller.is_admin && mentee.is_none() {
+                return Err(ApiError::Forbidden(
+                    "Only the program's mentees and admins see its mentors' room.",
+                ));
+            }
+            mentors_with_room(conn, &program)
+        })
+        .await?;
+    Ok(web::Json(AvailableMentorList { items }))
+}
+
+/// The caller's requests, as mentee and as mentor, across programs, oldest first.
+#[utoipa::path(
+    tag = "pairing",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of the caller's requests", body = MyRequestPage),
+        (status = 400, description = "Bad query parameter", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/me/requests")]
+pub async fn my_requests(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<MyRequestPage>, ApiError> {
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let (org, me) = (caller.org.to_string(), caller.person.to_string());
+    let (items, next_cursor) = state
+        .db
+        .read(move |conn| {
+            let mut q = mentor_requests::table
+                .filter(mentor_requests::organization_id.eq(org))
+                .filter(
+                    mentor_requests::mentee_id
+                        .eq(me.clone())
+                        .or(mentor_requests::mentor_id.eq(me)),
+                )
+                .select(RequestRow::as_select())
+                .order(mentor_requests::id)
+                .limit(page.fetch())
+                .into_boxed();
+            if let Some(after) = &page.after {
+                q = q.filter(mentor_requests::id.gt(after.clone()));
+            }
+            let (rows, next) = page.finish(q.load(conn)?, |r| db::id(&r.id));
+            let items = rows
+                .into_iter()
+                .map(|r| r.into_api(conn))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((items, next))
+        })
+        .await?;
+    Ok(web::Json(MyRequestPage { items, next_cursor }))
 }
 
 const EXPORT_EXAMPLE: &str = "mentee,mentee_email,mentor,mentor_email,paired_at\r\n\
