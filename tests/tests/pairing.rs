@@ -182,6 +182,20 @@ both_backends!(
         }
         let (_, events) = app.get("/api/v1/events?event_type=pairing.created", &admin).await;
         assert_eq!(events["items"].as_array().unwrap().len(), 2, "{events}");
+        // The pair has its own conversation.
+        let (_, chats) = app.get("/api/v1/conversations", &mentee_token).await;
+        assert_eq!(chats["items"][0]["kind"], "pairing", "{chats}");
+        let conversation = chats["items"][0]["id"].as_str().unwrap().to_owned();
+        let (status, _) = app
+            .post(
+                &format!("/api/v1/conversations/{conversation}/messages"),
+                &mentee_token,
+                json!({"body": "Hi Talia!"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let (_, chats) = app.get("/api/v1/conversations", &mentor_token).await;
+        assert_eq!(chats["items"][0]["unread_count"], 1);
 
         // Paired: no more requests; the pairing is listed, then ended with a reason.
         let (status, _) = app

@@ -215,6 +215,15 @@ fn create_pairing(
     diesel::insert_into(pairings::table).values(&row).execute(conn)?;
 
     let org = db::id(&program.organization_id);
+    // The pair's own conversation, where automations may post too.
+    crate::messaging::chat::open_conversation(
+        conn,
+        org,
+        "pairing",
+        &program.name,
+        Some(db::id(&program.id)),
+        &[db::id(mentee), db::id(mentor)],
+    )?;
     let (mentee_row, mentor_row) = (person(conn, org, mentee)?, person(conn, org, mentor)?);
     let names = json!({"mentee": person_json(&mentee_row), "mentor": person_json(&mentor_row)});
     for to in [&mentee_row, &mentor_row] {
