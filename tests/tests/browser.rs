@@ -608,8 +608,15 @@ async fn an_admin_creates_edits_and_deletes_steps_in_the_browser() {
         text_appears(c, "It leaves the feed of all 6 participants who have it.").await?;
         click_button(c, "Delete step").await?;
         text_appears(c, "Deleted “Complete your profile today”.").await?;
-        let rows = c.find_all(Locator::Css("table.list tbody tr")).await?;
-        ensure(rows.len() == 1, format!("one step left, {} rows", rows.len()))?;
+        let mut rows = 0;
+        for _ in 0..50 {
+            rows = c.find_all(Locator::Css("table.list tbody tr")).await?.len();
+            if rows == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        ensure(rows == 1, format!("one step left, {rows} rows"))?;
         Ok(())
     }
     .await;

@@ -429,15 +429,16 @@ both_backends!(
 
         // Let the days pass: the reminder's and the expiry's due times move into the past.
         app.execute_sql("UPDATE jobs SET run_at = '2000-01-01 00:00:00' WHERE kind = 'request.remind'");
+        // (The sink lists messages in no particular order.)
         let mail = sink.wait_for(2).await;
-        assert!(
-            mail[1].contains("To: talia@demo.test"),
-            "the mentor is reminded: {}",
-            mail[1]
-        );
+        let to_mentor = mail.iter().filter(|m| m.contains("To: talia@demo.test")).count();
+        assert_eq!(to_mentor, 2, "the request and one reminder: {mail:?}");
         app.execute_sql("UPDATE jobs SET run_at = '2000-01-01 00:00:00' WHERE kind = 'request.expire'");
         let mail = sink.wait_for(3).await;
-        let expired = &mail[2];
+        let expired = mail
+            .iter()
+            .find(|m| m.contains("Subject: Your request to Talia has expired"))
+            .expect("the expiry email");
         assert!(expired.contains("To: amara@demo.test"), "{expired}");
         assert!(
             expired.contains("Marcus O"),
@@ -530,5 +531,96 @@ both_backends!(
         );
         tokio::time::sleep(Duration::from_millis(700)).await;
         assert_eq!(sink.messages().len(), 3, "no second invitation");
+    }
+);
+
+both_backends!(
+    async fn a_quiet_pairing_needs_a_check_in_and_starts_the_unresponsive_steps(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        let program = program(&app, &admin, json!({"enabled": true, "process": "user_led"})).await;
+        let (status, _) = app
+            .post(
+                &format!("/api/v1/programs/{program}/steps"),
+                &admin,
+                json!({"title": "Check in with your pair", "viewer_type": "mentee", "action_type": "send_message",
+                       "publish_type": "triggered", "trigger": "first_unresponsive_match"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let (_, mentee_token) = member(&app, &admin, &program, "amara@demo.test", "Amara N", "mentee").await;
+        let (mentor, _) = member(&app, &admin, &program, "talia@demo.test", "Talia K", "mentor").await;
+        let (status, _) = app
+            .post(
+                &format!("/api/v1/programs/{program}/requests"),
+                &mentee_token,
+                json!({"mentor_id": mentor}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let health = format!("/api/v1/programs/{program}/pairing/health");
+        let (_, h) = app.get(&health, &admin).await;
+        assert_eq!(
+            (h["active_pairings"].as_u64(), h["too_early"].as_u64()),
+            (Some(1), Some(1)),
+            "{h}"
+        );
+        assert_eq!(h["mentors_at_capacity"], 0);
+        // A message is a sign of life.
+        let (_, chats) = app.get("/api/v1/conversations", &mentee_token).await;
+        let conversation = chats["items"][0]["id"].as_str().unwrap().to_owned();
+        app.post(
+            &format!("/api/v1/conversations/{conversation}/messages"),
+            &mentee_token,
+            json!({"body": "Hi!"}),
+        )
+        .await;
+        let (_, h) = app.get(&health, &admin).await;
+        assert_eq!(h["pairings"][0]["status"], "on_track", "{h}");
+        assert!(h["pairings"][0]["last_activity_at"].is_string());
+
+        // Forty quiet days later (the pairing and its message moved back in time)...
+        app.execute_sql(
+            "UPDATE pairings SET created_at = '2000-01-01 00:00:00'; \
+             UPDATE chat_messages SET created_at = '2000-01-02 00:00:00';",
+        );
+        let (_, h) = app.get(&health, &admin).await;
+        assert_eq!(
+            (h["needs_check_in"].as_u64(), h["pairings"][0]["status"].as_str()),
+            (Some(1), Some("needs_check_in"))
+        );
+        // ...the check that was queued for the end of the window finds it unresponsive.
+        app.execute_sql("UPDATE jobs SET run_at = '2000-01-01 00:00:00' WHERE kind = 'pairing.check'");
+        let mut events = Value::Null;
+        for _ in 0..50 {
+            events = app
+                .get("/api/v1/events?event_type=pairing.unresponsive", &admin)
+                .await
+                .1;
+            if events["items"].as_array().unwrap().len() == 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(
+            events["items"].as_array().unwrap().len(),
+            2,
+            "mentee and mentor: {events}"
+        );
+        let mut titles = Vec::new();
+        for _ in 0..50 {
+            let (_, feed) = app.get("/api/v1/me/steps", &mentee_token).await;
+            titles = feed["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["title"].clone())
+                .collect();
+            if !titles.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(titles, [json!("Check in with your pair")]);
     }
 );

@@ -273,3 +273,48 @@ pub struct AvailableMentor {
 pub struct AvailableMentorList {
     pub items: Vec<AvailableMentor>,
 }
+
+/// A pairing's health: `too_early` (young and quiet), `on_track` (activity within the program's
+/// unresponsive window), `needs_check_in` (nothing for the whole window).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PairingHealthStatus {
+    TooEarly,
+    OnTrack,
+    NeedsCheckIn,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PairingHealthRow {
+    pub pairing_id: Uuid,
+    pub mentee_name: String,
+    pub mentor_name: String,
+    pub status: PairingHealthStatus,
+    /// The last message between them or step either of them completed since they were paired.
+    pub last_activity_at: Option<DateTime<Utc>>,
+    pub paired_at: DateTime<Utc>,
+}
+
+/// A program's pairing health at a glance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "active_pairings": 12, "on_track": 9, "needs_check_in": 2, "too_early": 1,
+    "open_requests": 3, "expired_requests": 1, "mentors_at_capacity": 4,
+    "pairings": [{"pairing_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e80", "mentee_name": "Amara N",
+                  "mentor_name": "Talia K", "status": "on_track", "last_activity_at": "2027-02-01T14:00:00Z",
+                  "paired_at": "2027-01-12T09:00:00Z"}]
+})))]
+pub struct PairingHealth {
+    pub active_pairings: u32,
+    pub on_track: u32,
+    pub needs_check_in: u32,
+    pub too_early: u32,
+    pub open_requests: u32,
+    pub expired_requests: u32,
+    pub mentors_at_capacity: u32,
+    /// Every active pairing, those needing a check-in first.
+    pub pairings: Vec<PairingHealthRow>,
+}

@@ -141,6 +141,7 @@ where
             .service(pairing::export_pairings)
             .service(pairing::available_mentors)
             .service(pairing::my_requests)
+            .service(pairing::health::pairing_health)
             .service(pairing::invitations::list_unpaired)
             .service(pairing::invitations::preview_invitations)
             .service(pairing::invitations::send_invitations),

@@ -181,8 +181,12 @@ fn serve() -> ExitCode {
                 let db = step_db.clone();
                 move |job| pairing::run_expire(db.clone(), job)
             })
-            .handle(pairing::REMIND_JOB, move |job| {
-                pairing::run_remind(step_db.clone(), job)
+            .handle(pairing::REMIND_JOB, {
+                let db = step_db.clone();
+                move |job| pairing::run_remind(db.clone(), job)
+            })
+            .handle(pairing::health::CHECK_JOB, move |job| {
+                pairing::health::run_check(step_db.clone(), job)
             });
         worker.policy.base = config.job_retry_base;
         worker.lease = config.job_lease;

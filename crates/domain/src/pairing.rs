@@ -104,6 +104,47 @@ pub fn has_room(capacity: u32, active_pairings: u32) -> bool {
     active_pairings < capacity
 }
 
+/// How a pairing is doing, from its last sign of life (a message, a completed step, a session).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Health {
+    /// Younger than the unresponsive window, and quiet so far.
+    TooEarly,
+    /// Something happened within the window.
+    OnTrack,
+    /// Nothing for the whole window: someone should check in.
+    NeedsCheckIn,
+}
+
+impl Health {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TooEarly => "too_early",
+            Self::OnTrack => "on_track",
+            Self::NeedsCheckIn => "needs_check_in",
+        }
+    }
+}
+
+/// A pairing's health at `now`, given when it began, its last activity and the window in days.
+pub fn health(
+    paired_at: DateTime<Utc>,
+    last_activity: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    window_days: u32,
+) -> Health {
+    let window = chrono::Duration::days(window_days.into());
+    match last_activity {
+        Some(at) if now - at < window => Health::OnTrack,
+        None if now - paired_at < window => Health::TooEarly,
+        _ => Health::NeedsCheckIn,
+    }
+}
+
+/// When to look at a pairing again: the end of the window after its last sign of life.
+pub fn next_check(paired_at: DateTime<Utc>, last_activity: Option<DateTime<Utc>>, window_days: u32) -> DateTime<Utc> {
+    last_activity.unwrap_or(paired_at).max(paired_at) + chrono::Duration::days(window_days.into())
+}
+
 /// When an open request expires, and when its mentor is reminded (one business day before,
 /// if the program reminds and the deadline leaves room for it).
 pub fn request_deadlines(
@@ -167,6 +208,18 @@ mod tests {
         assert!(may_invite(None, sent));
         assert!(!may_invite(Some(sent), utc("2027-01-12T14:59:59Z")));
         assert!(may_invite(Some(sent), utc("2027-01-12T15:00:00Z")));
+    }
+
+    #[test]
+    fn a_quiet_pairing_needs_a_check_in_after_its_window() {
+        let paired = utc("2027-01-01T00:00:00Z");
+        let day = |d: i64| paired + chrono::Duration::days(d);
+        assert_eq!(health(paired, None, day(29), 30), Health::TooEarly);
+        assert_eq!(health(paired, None, day(30), 30), Health::NeedsCheckIn);
+        assert_eq!(health(paired, Some(day(10)), day(39), 30), Health::OnTrack);
+        assert_eq!(health(paired, Some(day(10)), day(40), 30), Health::NeedsCheckIn);
+        assert_eq!(next_check(paired, None, 30), day(30));
+        assert_eq!(next_check(paired, Some(day(10)), 30), day(40));
     }
 
     #[test]

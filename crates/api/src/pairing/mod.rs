@@ -2,6 +2,7 @@
 //! Capacity is checked with the mentor's membership locked (PostgreSQL) or in the writer's turn
 //! (SQLite); a partial unique index keeps a mentee in one active pairing per program.
 
+pub mod health;
 pub mod invitations;
 pub mod repo;
 
@@ -215,6 +216,7 @@ fn create_pairing(
     diesel::insert_into(pairings::table).values(&row).execute(conn)?;
 
     let org = db::id(&program.organization_id);
+    health::schedule_check(conn, &row, settings.unresponsive_days)?;
     // The pair's own conversation, where automations may post too.
     crate::messaging::chat::open_conversation(
         conn,

@@ -1,0 +1,248 @@
+//! Pairing health: how each active pairing is doing, and the job that notices a quiet one
+//! (`pairing.unresponsive`, and the steps' `first_unresponsive_match` trigger).
+
+use actix_web::{get, web};
+use chrono::NaiveDateTime;
+use cohort_api_types::{PairingHealth, PairingHealthRow, PairingHealthStatus, Problem};
+use cohort_domain::events::PAIRING_UNRESPONSIVE;
+use cohort_domain::pairing::{self as rules, Health};
+use diesel::dsl::max;
+use diesel::prelude::*;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::repo::{self, PairingRow};
+use crate::auth::Caller;
+use crate::db::{self, Db, DbConn};
+use crate::error::ApiError;
+use crate::jobs::{self, Job, NewJob};
+use crate::programs::repo::{self as programs, ProgramRow};
+use crate::schema::{
+    chat_messages, conversation_members, conversations, events, mentor_requests, pairings, participants,
+    step_deliveries, steps,
+};
+use crate::AppState;
+
+pub const CHECK_JOB: &str = "pairing.check";
+
+/// The last sign of life of a pairing: a message in the pair's conversation, or a step either
+/// of them completed in the program, since they were paired.
+fn last_activity(conn: &mut DbConn, pairing: &PairingRow) -> Result<Option<NaiveDateTime>, ApiError> {
+    let (mentee_member, mentor_member) = diesel::alias!(
+        conversation_members as mentee_member,
+        conversation_members as mentor_member
+    );
+    let message: Option<NaiveDateTime> = chat_messages::table
+        .inner_join(conversations::table)
+        .inner_join(
+            mentee_member.on(mentee_member
+                .field(conversation_members::conversation_id)
+                .eq(conversations::id)
+                .and(
+                    mentee_member
+                        .field(conversation_members::person_id)
+                        .eq(pairing.mentee_id.clone()),
+                )),
+        )
+        .inner_join(
+            mentor_member.on(mentor_member
+                .field(conversation_members::conversation_id)
+                .eq(conversations::id)
+                .and(
+                    mentor_member
+                        .field(conversation_members::person_id)
+                        .eq(pairing.mentor_id.clone()),
+                )),
+        )
+        .filter(conversations::kind.eq("pairing"))
+        .filter(conversations::program_id.eq(pairing.program_id.clone()))
+        .filter(chat_messages::created_at.ge(pairing.created_at))
+        .select(max(chat_messages::created_at))
+        .first(conn)?;
+    let step: Option<NaiveDateTime> = step_deliveries::table
+        .inner_join(steps::table)
+        .filter(steps::program_id.eq(&pairing.program_id))
+        .filter(step_deliveries::person_id.eq_any([&pairing.mentee_id, &pairing.mentor_id]))
+        .filter(step_deliveries::completed_at.ge(pairing.created_at))
+        .select(max(step_deliveries::completed_at))
+        .first::<Option<NaiveDateTime>>(conn)?;
+    Ok(message.max(step))
+}
+
+fn status(h: Health) -> PairingHealthStatus {
+    match h {
+        Health::TooEarly => PairingHealthStatus::TooEarly,
+        Health::OnTrack => PairingHealthStatus::OnTrack,
+        Health::NeedsCheckIn => PairingHealthStatus::NeedsCheckIn,
+    }
+}
+
+/// Queues the look at a pairing at the end of its quiet window.
+pub fn schedule_check(conn: &mut DbConn, pairing: &PairingRow, window_days: u32) -> Result<(), ApiError> {
+    let last = last_activity(conn, pairing)?.map(db::utc);
+    let at = rules::next_check(db::utc(pairing.created_at), last, window_days);
+    jobs::enqueue(
+        conn,
+        NewJob {
+            organization_id: Some(db::id(&pairing.organization_id)),
+            run_at: at.naive_utc(),
+            dedupe_key: Some(format!("{CHECK_JOB}:{}:{}", pairing.id, at.timestamp())),
+            ..NewJob::now(CHECK_JOB, json!({"pairing_id": pairing.id}))
+        },
+    )?;
+    Ok(())
+}
+
+/// `pairing.check`: a pairing quiet for its whole window is recorded as unresponsive (once), and
+/// the steps waiting for someone's first unresponsive match start; otherwise it is looked at
+/// again at the end of the next window.
+pub async fn run_check(db: Db, job: Job) -> Result<(), String> {
+    let payload: serde_json::Value = serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
+    let id = payload["pairing_id"]
+        .as_str()
+        .ok_or("pairing.check without pairing_id")?
+        .to_owned();
+    db.write(move |conn| {
+        let Some(pairing) = pairings::table
+            .find(&id)
+            .select(PairingRow::as_select())
+            .first(conn)
+            .optional()?
+        else {
+            return Ok(());
+        };
+        if pairing.ended_at.is_some() {
+            return Ok(());
+        }
+        let org = db::id(&pairing.organization_id);
+        let program = programs::get(conn, org, db::id(&pairing.program_id))?;
+        let window = repo::settings(conn, &program.id)?.unresponsive_days;
+        let last = last_activity(conn, &pairing)?.map(db::utc);
+        if rules::health(db::utc(pairing.created_at), last, db::now().and_utc(), window) != Health::NeedsCheckIn {
+            return schedule_check(conn, &pairing, window);
+        }
+        unresponsive(conn, &program, &pairing)
+    })
+    .await
+    .map_err(|e| e.to_string())
+}
+
+fn unresponsive(conn: &mut DbConn, program: &ProgramRow, pairing: &PairingRow) -> Result<(), ApiError> {
+    for person in [&pairing.mentee_id, &pairing.mentor_id] {
+        let earlier: i64 = events::table
+            .filter(events::program_id.eq(&program.id))
+            .filter(events::person_id.eq(person))
+            .filter(events::event_type.eq(PAIRING_UNRESPONSIVE))
+            .count()
+            .get_result(conn)?;
+        let event = super::event(
+            program,
+            PAIRING_UNRESPONSIVE,
+            person,
+            json!({"pairing_id": pairing.id}),
+            &pairing.id,
+        );
+        if crate::events::record(conn, &[event])? == 1 && earlier == 0 {
+            let memberships: Vec<_> = programs::memberships_of(conn, &program.id, std::slice::from_ref(person))?
+                .into_iter()
+                .filter(|m| m.status == "active")
+                .collect();
+            crate::steps::delivery::fire(
+                conn,
+                &program.id,
+                &program.time_zone,
+                &memberships,
+                cohort_domain::steps::Trigger::FirstUnresponsiveMatch,
+                db::now(),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// How the program's pairings are doing: each active pairing's health, requests, full mentors.
+#[utoipa::path(
+    tag = "pairing",
+    params(("id" = Uuid, Path, description = "The program's id")),
+    responses(
+        (status = 200, description = "The program's pairing health", body = PairingHealth),
+        (status = 400, description = "Malformed id", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such program in this organisation", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/programs/{id}/pairing/health")]
+pub async fn pairing_health(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<PairingHealth>, ApiError> {
+    caller.require_admin()?;
+    let (org, id) = (caller.org, id.into_inner());
+    let health = state
+        .db
+        .read(move |conn| {
+            let program = programs::get(conn, org, id)?;
+            let settings = repo::settings(conn, &program.id)?;
+            let active: Vec<PairingRow> = pairings::table
+                .filter(pairings::program_id.eq(&program.id))
+                .filter(pairings::ended_at.is_null())
+                .select(PairingRow::as_select())
+                .order(pairings::id)
+                .load(conn)?;
+            let now = db::now().and_utc();
+            let mut rows = Vec::with_capacity(active.len());
+            for p in &active {
+                let last = last_activity(conn, p)?.map(db::utc);
+                let h = rules::health(db::utc(p.created_at), last, now, settings.unresponsive_days);
+                rows.push(PairingHealthRow {
+                    pairing_id: db::id(&p.id),
+                    mentee_name: repo::name_of(conn, &p.mentee_id)?,
+                    mentor_name: repo::name_of(conn, &p.mentor_id)?,
+                    status: status(h),
+                    last_activity_at: last,
+                    paired_at: db::utc(p.created_at),
+                });
+            }
+            let count = |s: PairingHealthStatus| rows.iter().filter(|r| r.status == s).count() as u32;
+            let mut requests = |status: &str| -> Result<u32, ApiError> {
+                let n: i64 = mentor_requests::table
+                    .filter(mentor_requests::program_id.eq(&program.id))
+                    .filter(mentor_requests::status.eq(status))
+                    .count()
+                    .get_result(conn)?;
+                Ok(n as u32)
+            };
+            let (open_requests, expired_requests) = (requests("open")?, requests("expired")?);
+            let mentors: Vec<(String, Option<i32>)> = participants::table
+                .filter(participants::program_id.eq(&program.id))
+                .filter(participants::role.eq("mentor"))
+                .filter(participants::status.eq("active"))
+                .select((participants::person_id, participants::capacity))
+                .load(conn)?;
+            let mut at_capacity = 0;
+            for (mentor, own) in mentors {
+                let capacity = own.map(|c| c as u32).unwrap_or(settings.mentor_capacity);
+                let active = active.iter().filter(|p| p.mentor_id == mentor).count() as u32;
+                at_capacity += u32::from(!rules::has_room(capacity, active));
+            }
+            let mut health = PairingHealth {
+                active_pairings: rows.len() as u32,
+                on_track: count(PairingHealthStatus::OnTrack),
+                needs_check_in: count(PairingHealthStatus::NeedsCheckIn),
+                too_early: count(PairingHealthStatus::TooEarly),
+                open_requests,
+                expired_requests,
+                mentors_at_capacity: at_capacity,
+                pairings: rows,
+            };
+            health
+                .pairings
+                .sort_by_key(|r| r.status != PairingHealthStatus::NeedsCheckIn);
+            Ok(health)
+        })
+        .await?;
+    Ok(web::Json(health))
+}
