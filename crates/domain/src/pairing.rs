@@ -64,6 +64,13 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    /// A mentor's capacity: their own, if set, or the program's.
+    pub fn capacity_of(&self, own: Option<i32>) -> u32 {
+        own.and_then(|c| u32::try_from(c).ok()).unwrap_or(self.mentor_capacity)
+    }
+}
+
 pub const MAX_CAPACITY: u32 = 100;
 
 pub fn check_capacity(capacity: u32) -> Result<u32, Invalid> {

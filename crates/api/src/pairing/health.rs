@@ -224,7 +224,7 @@ pub async fn pairing_health(
                 .load(conn)?;
             let mut at_capacity = 0;
             for (mentor, own) in mentors {
-                let capacity = own.map(|c| c as u32).unwrap_or(settings.mentor_capacity);
+                let capacity = settings.capacity_of(own);
                 let active = active.iter().filter(|p| p.mentor_id == mentor).count() as u32;
                 at_capacity += u32::from(!rules::has_room(capacity, active));
             }

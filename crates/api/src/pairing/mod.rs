@@ -188,7 +188,7 @@ fn create_pairing(
     let (membership, own_capacity) = repo::membership(conn, &program.id, mentor, "mentor")?
         .ok_or_else(|| ApiError::Conflict("The mentor no longer takes part in the program.".into()))?;
     repo::lock_membership(conn, &membership)?;
-    let capacity = own_capacity.map(|c| c as u32).unwrap_or(settings.mentor_capacity);
+    let capacity = settings.capacity_of(own_capacity);
     let active = repo::active_pairings_of_mentor(conn, &program.id, mentor)? as u32;
     if !rules::has_room(capacity, active) {
         return Err(ApiError::Conflict(format!(
@@ -313,9 +313,9 @@ pub async fn create_request(
                     ApiError::Forbidden("Only the program's mentees request mentors.")
                 });
             }
-            if repo::membership(conn, &program.id, &mentor, "mentor")?.is_none() {
+            let Some((_, mentor_capacity)) = repo::membership(conn, &program.id, &mentor, "mentor")? else {
                 return Err(ApiError::field("mentor_id", "not a mentor of this program"));
-            }
+            };
             if !settings.enabled {
                 return Err(ApiError::Conflict("Pairing is off for this program.".into()));
             }
@@ -359,9 +359,7 @@ pub async fn create_request(
                 return decision(conn, row, Some(pairing));
             }
             // Room now, or the request would wait for nothing.
-            let (membership, own) = repo::membership(conn, &program.id, &mentor, "mentor")?.unwrap_or_default();
-            let _ = membership;
-            let capacity = own.map(|c| c as u32).unwrap_or(settings.mentor_capacity);
+            let capacity = settings.capacity_of(mentor_capacity);
             let active = repo::active_pairings_of_mentor(conn, &program.id, &mentor)? as u32;
             if !rules::has_room(capacity, active) {
                 return Err(ApiError::Conflict("The mentor has no room.".into()));
@@ -790,7 +788,7 @@ fn mentors_with_room(conn: &mut DbConn, program: &ProgramRow) -> Result<Vec<Avai
         .load(conn)?;
     let mut with_room = Vec::new();
     for (id, name, bio, own) in mentors {
-        let capacity = own.map(|c| c as u32).unwrap_or(settings.mentor_capacity);
+        let capacity = settings.capacity_of(own);
         let active = repo::active_pairings_of_mentor(conn, &program.id, &id)? as u32;
         if rules::has_room(capacity, active) {
             with_room.push(AvailableMentor {
