@@ -270,6 +270,20 @@ both_backends!(
         let admin = app.admin_token().await;
         let program = program(&app, &admin, json!({"enabled": true, "mentor_capacity": 1})).await;
         let (mentor, _) = member(&app, &admin, &program, "talia@demo.test", "Talia K", "mentor").await;
+        // The program's capacity is 1; Talia's own was 5 and is set back to the program's.
+        let capacity = format!("/api/v1/programs/{program}/mentors/{mentor}/capacity");
+        let (status, set) = app.put(&capacity, &admin, json!({"capacity": 5})).await;
+        assert_eq!((status, set["capacity"].as_u64()), (StatusCode::OK, Some(5)), "{set}");
+        let (status, problem) = app.put(&capacity, &admin, json!({"capacity": 0})).await;
+        assert_eq!(
+            (status, fields(&problem)),
+            (StatusCode::UNPROCESSABLE_ENTITY, vec!["capacity".to_owned()])
+        );
+        let (_, set) = app.put(&capacity, &admin, json!({"capacity": null})).await;
+        assert_eq!(
+            (set["own_capacity"].clone(), set["capacity"].as_u64()),
+            (Value::Null, Some(1))
+        );
         let requests = format!("/api/v1/programs/{program}/requests");
         let mut approvals = Vec::new();
         for i in 0..20 {

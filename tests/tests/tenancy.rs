@@ -196,7 +196,8 @@ fn fill(template: &str, v: &Victim) -> String {
         .replace("{delivery_id}", &v.webhook_delivery)
         .replace("{step_id}", &v.step)
         .replace("{request_id}", &v.request)
-        .replace("{pairing_id}", &v.pairing);
+        .replace("{pairing_id}", &v.pairing)
+        .replace("{person_id}", &v.person);
     assert!(
         !path.contains('{') && !path.contains("unmapped"),
         "map the parameters of {template} in tenancy.rs"

@@ -318,3 +318,27 @@ pub struct PairingHealth {
     /// Every active pairing, those needing a check-in first.
     pub pairings: Vec<PairingHealthRow>,
 }
+
+/// A mentor's own capacity; `null` goes back to the program's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"capacity": 1})))]
+#[serde(deny_unknown_fields)]
+pub struct SetMentorCapacity {
+    pub capacity: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "person_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "own_capacity": 1, "capacity": 1, "active_pairings": 1
+})))]
+pub struct MentorCapacity {
+    pub person_id: Uuid,
+    /// Set for this mentor; `null` when the program's applies.
+    pub own_capacity: Option<u32>,
+    /// What applies: their own or the program's. Lowering it below `active_pairings` ends no
+    /// pairing; the mentor just takes nobody new.
+    pub capacity: u32,
+    pub active_pairings: u32,
+}

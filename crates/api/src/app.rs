@@ -140,6 +140,7 @@ where
             .service(pairing::end_pairing)
             .service(pairing::export_pairings)
             .service(pairing::available_mentors)
+            .service(pairing::set_mentor_capacity)
             .service(pairing::my_requests)
             .service(pairing::health::pairing_health)
             .service(pairing::invitations::list_unpaired)

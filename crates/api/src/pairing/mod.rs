@@ -7,12 +7,12 @@ pub mod invitations;
 pub mod repo;
 
 use actix_web::http::header;
-use actix_web::{get, patch, post, web, HttpResponse};
+use actix_web::{get, patch, post, put, web, HttpResponse};
 use chrono::NaiveDate;
 use cohort_api_types::{
-    AvailableMentor, AvailableMentorList, CreateMentorRequest, DeclineRequest, EndPairing, MentorRequest,
-    MentorRequestPage, MyRequestPage, PageQuery, Pairing, PairingPage, PairingSettings, Problem, RequestDecision,
-    UpdatePairingSettings,
+    AvailableMentor, AvailableMentorList, CreateMentorRequest, DeclineRequest, EndPairing, MentorCapacity,
+    MentorRequest, MentorRequestPage, MyRequestPage, PageQuery, Pairing, PairingPage, PairingSettings, Problem,
+    RequestDecision, SetMentorCapacity, UpdatePairingSettings,
 };
 use cohort_domain::business_days::BusinessCalendar;
 use cohort_domain::events::{PAIRING_CREATED, PAIRING_ENDED, REQUEST_DECLINED, REQUEST_EXPIRED};
@@ -970,4 +970,58 @@ pub async fn export_pairings(
             format!("attachment; filename=\"{filename}\""),
         ))
         .body(body))
+}
+
+/// Sets a mentor's own capacity in the program, or (with `null`) goes back to the program's.
+#[utoipa::path(
+    tag = "pairing",
+    params(
+        ("id" = Uuid, Path, description = "The program's id"),
+        ("person_id" = Uuid, Path, description = "The mentor (a person taking part as mentor)"),
+    ),
+    request_body = SetMentorCapacity,
+    responses(
+        (status = 200, description = "The mentor's capacity now", body = MentorCapacity),
+        (status = 400, description = "Malformed id", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such program, or no such mentor in it", body = Problem),
+        (status = 422, description = "A capacity out of range", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[put("/programs/{id}/mentors/{person_id}/capacity")]
+pub async fn set_mentor_capacity(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+    Body(input): Body<SetMentorCapacity>,
+) -> Result<web::Json<MentorCapacity>, ApiError> {
+    caller.require_admin()?;
+    let own = input
+        .capacity
+        .map(rules::check_capacity)
+        .transpose()
+        .map_err(|e| ApiError::invalid("capacity", e))?;
+    let (org, (program_id, person)) = (caller.org, path.into_inner());
+    let capacity = state
+        .db
+        .write(move |conn| {
+            use crate::schema::participants;
+            let program = programs::get(conn, org, program_id)?;
+            let person = person.to_string();
+            let (membership, _) = repo::membership(conn, &program.id, &person, "mentor")?.ok_or(ApiError::NotFound)?;
+            diesel::update(participants::table.find(&membership))
+                .set(participants::capacity.eq(own.map(|c| c as i32)))
+                .execute(conn)?;
+            let settings = repo::settings(conn, &program.id)?;
+            Ok(MentorCapacity {
+                person_id: db::id(&person),
+                own_capacity: own,
+                capacity: settings.capacity_of(own.map(|c| c as i32)),
+                active_pairings: repo::active_pairings_of_mentor(conn, &program.id, &person)? as u32,
+            })
+        })
+        .await?;
+    Ok(web::Json(capacity))
 }
