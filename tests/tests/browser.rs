@@ -672,6 +672,10 @@ async fn an_admin_turns_pairing_on_invites_all_and_ends_a_pairing_in_the_browser
             .await?;
         ensure(!switch.is_selected().await?, "pairing starts off")?;
         switch.click().await?;
+        c.find(Locator::Css("#checklist-participants_added"))
+            .await?
+            .click()
+            .await?;
         click_button(c, "Save settings").await?;
         text_appears(c, "Saved. Pairing is on.").await?;
 
@@ -725,6 +729,10 @@ async fn an_admin_turns_pairing_on_invites_all_and_ends_a_pairing_in_the_browser
     }
     .await;
     browser.finish("pairing_page", outcome).await;
+    let (_, settings) = app.get(&settings, &admin).await;
+    assert_eq!(settings["enabled"], true);
+    assert_eq!(settings["checklist"][0]["key"], "participants_added");
+    assert_eq!(settings["checklist"][0]["done"], true, "ticked in the browser");
     let (_, active) = app.get(&format!("/api/v1/programs/{program}/pairings"), &admin).await;
     assert_eq!(active["items"], json!([]));
     let (_, invited) = app

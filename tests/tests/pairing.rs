@@ -59,11 +59,41 @@ both_backends!(
         let path = format!("/api/v1/programs/{}/pairing", p["id"].as_str().unwrap());
         let (status, settings) = app.get(&path, &admin).await;
         assert_eq!(status, StatusCode::OK);
+        let checklist = settings["checklist"].as_array().unwrap().clone();
+        assert_eq!(checklist.len(), 5);
+        assert!(checklist
+            .iter()
+            .all(|item| item["done"] == false && item["label"].is_string()));
+        let mut defaults = settings.clone();
+        defaults.as_object_mut().unwrap().remove("checklist");
         assert_eq!(
-            settings,
+            defaults,
             json!({"process": "user_led_with_approval", "mentor_capacity": 3, "request_expiry_days": 3,
                    "remind_before_expiry": true, "unresponsive_days": 30, "enabled": false})
         );
+        // Admins tick the launch checklist; an unknown item is refused.
+        let (status, problem) = app
+            .patch(&path, &admin, json!({"checklist_done": ["launch_rockets"]}))
+            .await;
+        assert_eq!(
+            (status, fields(&problem)),
+            (StatusCode::UNPROCESSABLE_ENTITY, vec!["checklist_done".to_owned()])
+        );
+        let (_, ticked) = app
+            .patch(
+                &path,
+                &admin,
+                json!({"checklist_done": ["mentees_invited", "participants_added"]}),
+            )
+            .await;
+        let done: Vec<&str> = ticked["checklist"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["done"] == true)
+            .map(|i| i["key"].as_str().unwrap())
+            .collect();
+        assert_eq!(done, ["participants_added", "mentees_invited"]);
         let (status, problem) = app
             .patch(&path, &admin, json!({"mentor_capacity": 0, "request_expiry_days": 40}))
             .await;

@@ -17,7 +17,8 @@ pub enum PairingProcess {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({
     "process": "user_led_with_approval", "mentor_capacity": 3, "request_expiry_days": 3,
-    "remind_before_expiry": true, "unresponsive_days": 30, "enabled": true
+    "remind_before_expiry": true, "unresponsive_days": 30, "enabled": true,
+    "checklist": [{"key": "participants_added", "label": "Add the program's mentors and mentees", "done": true}]
 })))]
 pub struct PairingSettings {
     pub process: PairingProcess,
@@ -31,6 +32,16 @@ pub struct PairingSettings {
     pub unresponsive_days: u32,
     /// Whether mentees can request mentors now. Turning it on sends nothing by itself.
     pub enabled: bool,
+    /// The launch checklist, each item marked done by an admin.
+    pub checklist: Vec<ChecklistItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChecklistItem {
+    pub key: String,
+    pub label: String,
+    pub done: bool,
 }
 
 /// Changes to the pairing settings; absent fields stay as they are.
@@ -51,6 +62,9 @@ pub struct UpdatePairingSettings {
     pub unresponsive_days: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    /// The keys of the checklist items that are done (replaces the list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checklist_done: Option<Vec<String>>,
 }
 
 /// A mentee asks a mentor. Mentees ask for themselves; admins may ask on a mentee's behalf.

@@ -275,6 +275,7 @@ diesel::table! {
         request_expiry_days -> Integer,
         remind_before_expiry -> Bool,
         unresponsive_days -> Integer,
+        checklist_done -> Text,
         enabled -> Bool,
         updated_at -> Timestamp,
     }

@@ -71,6 +71,27 @@ impl Settings {
     }
 }
 
+/// What an admin checks before turning pairing on; they mark each item done themselves.
+pub const LAUNCH_CHECKLIST: [(&str, &str); 5] = [
+    ("participants_added", "Add the program's mentors and mentees"),
+    ("capacity_set", "Set how many mentees each mentor takes"),
+    ("emails_reviewed", "Review the invitation and request emails"),
+    ("steps_planned", "Plan the program's first steps"),
+    ("mentees_invited", "Invite mentees to choose a mentor"),
+];
+
+/// The done items, checked against the list, in the list's order.
+pub fn check_checklist(done: &[String]) -> Result<Vec<String>, Invalid> {
+    if let Some(unknown) = done.iter().find(|d| !LAUNCH_CHECKLIST.iter().any(|(key, _)| key == d)) {
+        return Err(Invalid(format!("\"{unknown}\" is not an item of the launch checklist")));
+    }
+    Ok(LAUNCH_CHECKLIST
+        .iter()
+        .filter(|(key, _)| done.iter().any(|d| d == key))
+        .map(|(key, _)| (*key).to_owned())
+        .collect())
+}
+
 pub const MAX_CAPACITY: u32 = 100;
 
 pub fn check_capacity(capacity: u32) -> Result<u32, Invalid> {

@@ -139,6 +139,7 @@ fn settings(props: &SectionProps) -> Html {
                 remind_before_expiry: Some(d.remind_before_expiry),
                 unresponsive_days: Some(d.unresponsive_days),
                 enabled: Some(d.enabled),
+                checklist_done: Some(d.checklist.iter().filter(|i| i.done).map(|i| i.key.clone()).collect()),
             };
             let (error, message, saved) = (error.clone(), message.clone(), saved.clone());
             yew::platform::spawn_local(async move {
@@ -169,6 +170,25 @@ fn settings(props: &SectionProps) -> Html {
         <form class="card stack" {onsubmit} novalidate=true aria-label="Pairing settings">
             <h2>{ "Settings" }</h2>
             if let Some(text) = &*message { <p class="ok" role="status">{ text.clone() }</p> }
+            <fieldset class="stack">
+                <legend>{ "Launch checklist" }</legend>
+                { for d.checklist.iter().enumerate().map(|(i, item)| {
+                    let id = format!("checklist-{}", item.key);
+                    let draft = draft.clone();
+                    let onchange = Callback::from(move |e: Event| {
+                        if let Some(mut d) = (*draft).clone() {
+                            d.checklist[i].done = e.target_unchecked_into::<HtmlInputElement>().checked();
+                            draft.set(Some(d));
+                        }
+                    });
+                    html! {
+                        <div class="field checkbox">
+                            <input id={id.clone()} type="checkbox" checked={item.done} {onchange} />
+                            <label for={id}>{ item.label.clone() }</label>
+                        </div>
+                    }
+                }) }
+            </fieldset>
             <div class="field checkbox">
                 <input id="pairing-enabled" type="checkbox" checked={d.enabled} onchange={toggle(|d, v| d.enabled = v)} />
                 <label for="pairing-enabled">{ "Pairing is on (turning it on sends nothing by itself)" }</label>

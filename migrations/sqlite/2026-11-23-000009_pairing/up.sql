@@ -7,6 +7,8 @@ CREATE TABLE pairing_settings (
     request_expiry_days INTEGER NOT NULL,
     remind_before_expiry BOOLEAN NOT NULL DEFAULT 1,
     unresponsive_days INTEGER NOT NULL,
+    -- The launch checklist items an admin marked done (a JSON array of keys).
+    checklist_done TEXT NOT NULL DEFAULT '[]',
     enabled BOOLEAN NOT NULL DEFAULT 0,
     updated_at TIMESTAMP NOT NULL
 );

@@ -62,10 +62,13 @@ pub async fn get_settings(
         .db
         .read(move |conn| {
             let program = programs::get(conn, org, id)?;
-            repo::settings(conn, &program.id)
+            Ok((
+                repo::settings(conn, &program.id)?,
+                repo::checklist_done(conn, &program.id)?,
+            ))
         })
         .await?;
-    Ok(web::Json(repo::settings_to_api(&settings)))
+    Ok(web::Json(repo::settings_to_api(&settings.0, &settings.1)))
 }
 
 /// Changes the pairing settings; turning pairing on sends nothing by itself.
@@ -101,6 +104,10 @@ pub async fn update_settings(
     let unresponsive = changes
         .unresponsive_days
         .and_then(|d| problems.check("unresponsive_days", rules::check_unresponsive_days(d)));
+    let checklist = changes
+        .checklist_done
+        .as_deref()
+        .and_then(|done| problems.check("checklist_done", rules::check_checklist(done)));
     problems.finish()?;
     let (org, id) = (caller.org, id.into_inner());
     let settings = state
@@ -114,11 +121,15 @@ pub async fn update_settings(
             s.remind_before_expiry = changes.remind_before_expiry.unwrap_or(s.remind_before_expiry);
             s.unresponsive_days = unresponsive.unwrap_or(s.unresponsive_days);
             s.enabled = changes.enabled.unwrap_or(s.enabled);
-            repo::save_settings(conn, org, &program.id, &s)?;
-            Ok(s)
+            let done = match checklist {
+                Some(done) => done,
+                None => repo::checklist_done(conn, &program.id)?,
+            };
+            repo::save_settings(conn, org, &program.id, &s, &done)?;
+            Ok((s, done))
         })
         .await?;
-    Ok(web::Json(repo::settings_to_api(&settings)))
+    Ok(web::Json(repo::settings_to_api(&settings.0, &settings.1)))
 }
 
 fn first_name(name: &str) -> &str {

@@ -1,7 +1,7 @@
 //! Pairing settings, requests and pairings in the database.
 
 use chrono::NaiveDateTime;
-use cohort_api_types::{MentorRequest, Pairing, PairingProcess, PairingSettings, RequestStatus};
+use cohort_api_types::{ChecklistItem, MentorRequest, Pairing, PairingProcess, PairingSettings, RequestStatus};
 use cohort_domain::pairing::{Process, Settings};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -20,6 +20,7 @@ struct SettingsRow {
     request_expiry_days: i32,
     remind_before_expiry: bool,
     unresponsive_days: i32,
+    checklist_done: String,
     enabled: bool,
     updated_at: NaiveDateTime,
 }
@@ -43,7 +44,23 @@ pub fn settings(conn: &mut DbConn, program: &str) -> Result<Settings, ApiError> 
     })
 }
 
-pub fn save_settings(conn: &mut DbConn, org: Uuid, program: &str, s: &Settings) -> Result<(), ApiError> {
+/// The launch checklist items marked done.
+pub fn checklist_done(conn: &mut DbConn, program: &str) -> Result<Vec<String>, ApiError> {
+    let done: Option<String> = pairing_settings::table
+        .find(program.to_owned())
+        .select(pairing_settings::checklist_done)
+        .first(conn)
+        .optional()?;
+    Ok(done.and_then(|d| serde_json::from_str(&d).ok()).unwrap_or_default())
+}
+
+pub fn save_settings(
+    conn: &mut DbConn,
+    org: Uuid,
+    program: &str,
+    s: &Settings,
+    checklist_done: &[String],
+) -> Result<(), ApiError> {
     let row = SettingsRow {
         program_id: program.to_owned(),
         organization_id: org.to_string(),
@@ -52,6 +69,7 @@ pub fn save_settings(conn: &mut DbConn, org: Uuid, program: &str, s: &Settings) 
         request_expiry_days: s.request_expiry_days as i32,
         remind_before_expiry: s.remind_before_expiry,
         unresponsive_days: s.unresponsive_days as i32,
+        checklist_done: serde_json::to_string(checklist_done).unwrap_or_else(|_| "[]".into()),
         enabled: s.enabled,
         updated_at: db::now(),
     };
@@ -82,8 +100,16 @@ pub fn process_from_api(p: PairingProcess) -> Process {
     }
 }
 
-pub fn settings_to_api(s: &Settings) -> PairingSettings {
+pub fn settings_to_api(s: &Settings, done: &[String]) -> PairingSettings {
     PairingSettings {
+        checklist: cohort_domain::pairing::LAUNCH_CHECKLIST
+            .iter()
+            .map(|(key, label)| ChecklistItem {
+                key: (*key).to_owned(),
+                label: (*label).to_owned(),
+                done: done.iter().any(|d| d == key),
+            })
+            .collect(),
         process: process_to_api(s.process),
         mentor_capacity: s.mentor_capacity,
         request_expiry_days: s.request_expiry_days,
