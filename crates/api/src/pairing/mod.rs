@@ -559,7 +559,9 @@ pub async fn decline_request(
         .write(move |conn| {
             let program = programs::get(conn, caller.org, program_id)?;
             let request = answerable(conn, &caller, &program, request_id)?;
-            repo::decide(conn, &request.id, "declined", Some(message.clone()))?;
+            if !repo::decide(conn, &request.id, "declined", Some(message.clone()))? {
+                return Err(ApiError::Conflict("The request was answered meanwhile.".into()));
+            }
             let org = caller.org;
             let (mentee, mentor) = (
                 person(conn, org, &request.mentee_id)?,
