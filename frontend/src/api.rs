@@ -4,11 +4,11 @@
 use cohort_api_types::{
     AddParticipant, AddParticipants, AddedParticipants, CreateProgram, CreateWebhook, CreatedWebhook, EmailTemplate,
     EmailTemplateList, EndPairing, InvitationPreview, InvitationsSent, InviteMentees, LoginRequest, Me,
-    MentorRequestPage, NotificationLogPage, Organization, Pairing, PairingPage, PairingSettings, Participant,
-    ParticipantPage, PersonPage, PreviewEmail, Problem, Program, ProgramPage, RefreshRequest, RenderedEmail, Step,
-    StepInput, StepPage, TestEmailQueued, TokenResponse, UnpairedMenteePage, UpdateEmailTemplate, UpdateOrganization,
-    UpdatePairingSettings, UpdateProgram, UpdateWebhook, WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint,
-    WebhookEndpointList,
+    MentorRequestPage, NotificationLogPage, Organization, Pairing, PairingHealth, PairingPage, PairingSettings,
+    Participant, ParticipantPage, PersonPage, PreviewEmail, Problem, Program, ProgramPage, RefreshRequest,
+    RenderedEmail, Step, StepInput, StepPage, TestEmailQueued, TokenResponse, UnpairedMenteePage, UpdateEmailTemplate,
+    UpdateOrganization, UpdatePairingSettings, UpdateProgram, UpdateWebhook, WebhookDelivery, WebhookDeliveryPage,
+    WebhookEndpoint, WebhookEndpointList,
 };
 use gloo_net::http::{Method, RequestBuilder, Response};
 use gloo_storage::{SessionStorage, Storage};
@@ -384,4 +384,8 @@ pub async fn end_pairing(program: Uuid, pairing: Uuid, input: &EndPairing) -> Re
         input,
     )
     .await
+}
+
+pub async fn pairing_health(program: Uuid) -> Result<PairingHealth, ApiError> {
+    get(&format!("/api/v1/programs/{program}/pairing/health")).await
 }

@@ -3,8 +3,8 @@
 //! that an admin can end.
 
 use cohort_api_types::{
-    EndPairing, InvitationPreview, InviteMentees, MentorRequest, Pairing, PairingProcess, PairingSettings, Program,
-    RequestStatus, UnpairedMentee, UpdatePairingSettings,
+    EndPairing, InvitationPreview, InviteMentees, MentorRequest, Pairing, PairingHealth, PairingHealthStatus,
+    PairingProcess, PairingSettings, Program, RequestStatus, UnpairedMentee, UpdatePairingSettings,
 };
 use uuid::Uuid;
 use web_sys::HtmlInputElement;
@@ -54,6 +54,7 @@ pub fn pairing_page(props: &PairingProps) -> Html {
             <Unpaired program={id} reload={*reload} on_change={changed.clone()} />
             <Requests program={id} reload={*reload} />
             <Pairings program={id} reload={*reload} on_change={changed} />
+            <HealthSection program={id} reload={*reload} />
         </>
     }
 }
@@ -444,6 +445,72 @@ fn pairings(props: &SectionProps) -> Html {
                                 }) }
                             </tbody>
                         </table>
+                    },
+                }
+            }
+        </section>
+    }
+}
+
+fn health_text(s: PairingHealthStatus) -> &'static str {
+    match s {
+        PairingHealthStatus::TooEarly => "Too early to tell",
+        PairingHealthStatus::OnTrack => "On track",
+        PairingHealthStatus::NeedsCheckIn => "Needs a check-in",
+    }
+}
+
+#[function_component(HealthSection)]
+fn health_section(props: &SectionProps) -> Html {
+    let program = props.program;
+    let session = use_context::<Session>().expect("inside the shell");
+    let zone = session.me.organization.time_zone.clone();
+    let health = use_state(|| Load::<PairingHealth>::Loading);
+    {
+        let health = health.clone();
+        use_effect_with((program, props.reload), move |(program, _)| {
+            let program = *program;
+            yew::platform::spawn_local(async move {
+                health.set(match api::pairing_health(program).await {
+                    Ok(h) => Load::Loaded(h),
+                    Err(e) => Load::Failed(e),
+                });
+            });
+        });
+    }
+    html! {
+        <section class="card stack" aria-label="Health">
+            <h2>{ "Health" }</h2>
+            {
+                match &*health {
+                    Load::Loading => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
+                    Load::Failed(e) => html! { <p class="error" role="alert">{ e.message() }</p> },
+                    Load::Loaded(h) => html! {
+                        <>
+                            <dl class="counts">
+                                <dt>{ "Active pairings" }</dt><dd>{ h.active_pairings }</dd>
+                                <dt>{ "On track" }</dt><dd>{ h.on_track }</dd>
+                                <dt>{ "Need a check-in" }</dt><dd>{ h.needs_check_in }</dd>
+                                <dt>{ "Too early to tell" }</dt><dd>{ h.too_early }</dd>
+                                <dt>{ "Open requests" }</dt><dd>{ h.open_requests }</dd>
+                                <dt>{ "Expired requests" }</dt><dd>{ h.expired_requests }</dd>
+                                <dt>{ "Mentors at capacity" }</dt><dd>{ h.mentors_at_capacity }</dd>
+                            </dl>
+                            if !h.pairings.is_empty() {
+                                <table class="list" aria-label="Pairing health">
+                                    <thead><tr><th scope="col">{ "Pair" }</th><th scope="col">{ "Health" }</th><th scope="col">{ "Last activity" }</th></tr></thead>
+                                    <tbody>
+                                        { for h.pairings.iter().map(|p| html! {
+                                            <tr>
+                                                <td>{ format!("{} & {}", p.mentee_name, p.mentor_name) }</td>
+                                                <td>{ health_text(p.status) }</td>
+                                                <td>{ p.last_activity_at.map(|t| local_time(&t, &zone)).unwrap_or_else(|| "None yet".into()) }</td>
+                                            </tr>
+                                        }) }
+                                    </tbody>
+                                </table>
+                            }
+                        </>
                     },
                 }
             }
