@@ -527,6 +527,15 @@ both_backends!(
                 assert_eq!(items[0]["payload"]["step_id"], step["id"]);
                 assert_eq!(items[0]["payload"]["due_date"], "2020-01-01");
                 assert_eq!(items[0]["program_id"].as_str(), Some(p.id.as_str()));
+                // Someone who joins after the due date gets the step as missed already.
+                let (_, late) = join(&app, &admin, &p, "late@demo.test", "mentee").await;
+                let (_, page) = app.get("/api/v1/me/steps", &late).await;
+                assert_eq!(
+                    (page["items"][0]["title"].as_str(), &page["items"][0]["missed"]),
+                    (Some("Take the survey"), &json!(true))
+                );
+                let (_, events) = app.get("/api/v1/events?event_type=step.missed", &admin).await;
+                assert_eq!(events["items"].as_array().unwrap().len(), 2);
                 return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;

@@ -50,6 +50,12 @@ fn deliver(conn: &mut DbConn, step: &StepRow, people: &[String]) -> Result<usize
             &new,
             &format!("step:{}:", step.id),
         )?;
+        // Someone who gets a step after its due date (they joined late) has missed it already.
+        if let Some(date) = step.due_date {
+            if rules::due_date_end(date, zone(&program.time_zone)) <= db::now().and_utc() {
+                mark_missed(conn, step, date, Some(&added))?;
+            }
+        }
     }
     tracing::debug!(step = %step.id, delivered = added.len(), of = people.len(), ?recorded, total = ?started.elapsed(), "step delivered");
     Ok(added.len())
@@ -257,35 +263,54 @@ pub async fn run_due(db: Db, job: Job) -> Result<(), String> {
         if step.due_date != Some(date) {
             return Ok(()); // the due date moved; its own job checks it
         }
-        let open = step_deliveries::table
-            .filter(step_deliveries::step_id.eq(&step.id))
-            .filter(step_deliveries::completed_at.is_null())
-            .filter(step_deliveries::missed_at.is_null());
-        let people: Vec<String> = open.select(step_deliveries::person_id).load(conn)?;
-        let now = db::now();
-        diesel::update(open)
-            .set(step_deliveries::missed_at.eq(now))
-            .execute(conn)?;
-        // For automations ("when a participant misses a step").
-        let missed: Vec<EventRow> = people
-            .iter()
-            .map(|person| {
-                EventRow::new(
-                    &step.organization_id,
-                    events::STEP_MISSED,
-                    &step.program_id,
-                    person,
-                    json!({"step_id": step.id, "due_date": date}),
-                    format!("{}:{}:{person}", events::STEP_MISSED, step.id),
-                    now,
-                )
-            })
-            .collect();
-        crate::events::record(conn, &missed)?;
-        Ok(())
+        mark_missed(conn, &step, date, None)
     })
     .await
     .map_err(|e| e.to_string())
+}
+
+/// Marks the open deliveries of `step` (all, or only those of `only`) missed, each with a
+/// `step.missed` event for automations.
+fn mark_missed(conn: &mut DbConn, step: &StepRow, date: NaiveDate, only: Option<&[String]>) -> Result<(), ApiError> {
+    let open = || {
+        let mut q = step_deliveries::table
+            .filter(step_deliveries::step_id.eq(step.id.clone()))
+            .filter(step_deliveries::completed_at.is_null())
+            .filter(step_deliveries::missed_at.is_null())
+            .into_boxed();
+        if let Some(people) = only {
+            q = q.filter(step_deliveries::person_id.eq_any(people.to_vec()));
+        }
+        q
+    };
+    let people: Vec<String> = open().select(step_deliveries::person_id).load(conn)?;
+    if people.is_empty() {
+        return Ok(());
+    }
+    let now = db::now();
+    diesel::update(
+        step_deliveries::table
+            .filter(step_deliveries::step_id.eq(&step.id))
+            .filter(step_deliveries::person_id.eq_any(&people)),
+    )
+    .set(step_deliveries::missed_at.eq(now))
+    .execute(conn)?;
+    let missed: Vec<EventRow> = people
+        .iter()
+        .map(|person| {
+            EventRow::new(
+                &step.organization_id,
+                events::STEP_MISSED,
+                &step.program_id,
+                person,
+                json!({"step_id": step.id, "due_date": date}),
+                format!("{}:{}:{person}", events::STEP_MISSED, step.id),
+                now,
+            )
+        })
+        .collect();
+    crate::events::record(conn, &missed)?;
+    Ok(())
 }
 
 /// Removes a deleted step's notifications from every feed (its deliveries go with the step).
