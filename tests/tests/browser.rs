@@ -680,6 +680,8 @@ async fn an_admin_turns_pairing_on_invites_all_and_ends_a_pairing_in_the_browser
         text_appears(c, "Saved. Pairing is on.").await?;
         // The one pairing is new and quiet.
         text_appears(c, "Too early to tell").await?;
+        c.find(Locator::Css("svg[aria-label='Active pairings per week'] rect"))
+            .await?;
 
         // Invite all: the count and the email first, then the sending.
         let unpaired = mentees - 1;

@@ -610,6 +610,17 @@ both_backends!(
             "{h}"
         );
         assert_eq!(h["mentors_at_capacity"], 0);
+        let weekly = h["weekly"].as_array().unwrap();
+        assert_eq!(weekly.len(), 12, "twelve weeks");
+        assert_eq!(
+            (
+                weekly[11]["active_pairings"].as_u64(),
+                weekly[11]["pairings_started"].as_u64()
+            ),
+            (Some(1), Some(1)),
+            "this week: {h}"
+        );
+        assert_eq!(weekly[10]["active_pairings"], 0);
         // A message is a sign of life.
         let (_, chats) = app.get("/api/v1/conversations", &mentee_token).await;
         let conversation = chats["items"][0]["id"].as_str().unwrap().to_owned();

@@ -319,7 +319,8 @@ pub struct PairingHealthRow {
     "open_requests": 3, "expired_requests": 1, "mentors_at_capacity": 4,
     "pairings": [{"pairing_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e80", "mentee_name": "Amara N",
                   "mentor_name": "Talia K", "status": "on_track", "last_activity_at": "2027-02-01T14:00:00Z",
-                  "paired_at": "2027-01-12T09:00:00Z"}]
+                  "paired_at": "2027-01-12T09:00:00Z"}],
+    "weekly": [{"week_start": "2027-01-11", "active_pairings": 12, "pairings_started": 3, "pairings_ended": 1}]
 })))]
 pub struct PairingHealth {
     pub active_pairings: u32,
@@ -331,6 +332,18 @@ pub struct PairingHealth {
     pub mentors_at_capacity: u32,
     /// Every active pairing, those needing a check-in first.
     pub pairings: Vec<PairingHealthRow>,
+    /// The last 12 weeks, oldest first (weeks start on Monday in the organisation's time zone).
+    pub weekly: Vec<HealthWeek>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HealthWeek {
+    pub week_start: chrono::NaiveDate,
+    /// Active pairings at the end of the week.
+    pub active_pairings: u32,
+    pub pairings_started: u32,
+    pub pairings_ended: u32,
 }
 
 /// A mentor's own capacity; `null` goes back to the program's.

@@ -173,6 +173,46 @@ pub fn next_check(paired_at: DateTime<Utc>, last_activity: Option<DateTime<Utc>>
     last_activity.unwrap_or(paired_at).max(paired_at) + chrono::Duration::days(window_days.into())
 }
 
+/// One week of a program's pairing history (weeks start on Monday in the organisation's zone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Week {
+    pub start: chrono::NaiveDate,
+    /// Active at the end of the week.
+    pub active: u32,
+    pub started: u32,
+    pub ended: u32,
+}
+
+/// When a pairing began and, if it did, ended.
+pub type Span = (DateTime<Utc>, Option<DateTime<Utc>>);
+
+/// The last `weeks` weeks up to the one holding `now`, oldest first, from each pairing's start
+/// and end.
+pub fn weekly(pairings: &[Span], now: DateTime<Utc>, zone: chrono_tz::Tz, weeks: u32) -> Vec<Week> {
+    use chrono::Datelike;
+    let today = now.with_timezone(&zone).date_naive();
+    let this_monday = today - chrono::Days::new(today.weekday().num_days_from_monday().into());
+    (0..weeks)
+        .rev()
+        .map(|back| {
+            let start = this_monday - chrono::Days::new(7 * u64::from(back));
+            let from = crate::tenancy::instant_at_or_after(zone, start.and_time(chrono::NaiveTime::MIN));
+            let to = crate::tenancy::instant_at_or_after(
+                zone,
+                (start + chrono::Days::new(7)).and_time(chrono::NaiveTime::MIN),
+            );
+            let within = |t: DateTime<Utc>| from <= t && t < to;
+            let count = |f: &dyn Fn(&Span) -> bool| pairings.iter().filter(|p| f(p)).count() as u32;
+            Week {
+                start,
+                active: count(&|(began, ended)| *began < to && ended.is_none_or(|e| e >= to)),
+                started: count(&|(began, _)| within(*began)),
+                ended: count(&|(_, ended)| ended.is_some_and(within)),
+            }
+        })
+        .collect()
+}
+
 /// When an open request expires, and when its mentor is reminded (one business day before,
 /// if the program reminds and the deadline leaves room for it).
 pub fn request_deadlines(
@@ -248,6 +288,23 @@ mod tests {
         assert_eq!(health(paired, Some(day(10)), day(40), 30), Health::NeedsCheckIn);
         assert_eq!(next_check(paired, None, 30), day(30));
         assert_eq!(next_check(paired, Some(day(10)), 30), day(40));
+    }
+
+    #[test]
+    fn weeks_count_starts_ends_and_who_is_paired_at_the_end() {
+        let zone = chrono_tz::America::New_York;
+        // Wednesday 13 January 2027; weeks start Mondays 28 Dec, 4 Jan, 11 Jan.
+        let now = utc("2027-01-13T17:00:00Z");
+        let pairings = [
+            (utc("2027-01-01T15:00:00Z"), None),                              // started week 1
+            (utc("2027-01-05T15:00:00Z"), Some(utc("2027-01-12T15:00:00Z"))), // week 2, ended week 3
+            (utc("2027-01-11T04:59:00Z"), None),                              // Sunday 23:59 in New York: still week 2
+        ];
+        let weeks = weekly(&pairings, now, zone, 3);
+        let starts: Vec<String> = weeks.iter().map(|w| w.start.to_string()).collect();
+        assert_eq!(starts, ["2026-12-28", "2027-01-04", "2027-01-11"]);
+        let counts: Vec<(u32, u32, u32)> = weeks.iter().map(|w| (w.active, w.started, w.ended)).collect();
+        assert_eq!(counts, [(1, 1, 0), (3, 2, 0), (2, 0, 1)]);
     }
 
     #[test]

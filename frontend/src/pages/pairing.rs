@@ -3,8 +3,9 @@
 //! that an admin can end.
 
 use cohort_api_types::{
-    EndPairing, InvitationPreview, InviteMentees, MentorRequest, Pairing, PairingHealth, PairingHealthStatus,
-    PairingProcess, PairingSettings, Program, RequestStatus, UnpairedMentee, UpdatePairingSettings,
+    EndPairing, HealthWeek, InvitationPreview, InviteMentees, MentorRequest, Pairing, PairingHealth,
+    PairingHealthStatus, PairingProcess, PairingSettings, Program, RequestStatus, UnpairedMentee,
+    UpdatePairingSettings,
 };
 use uuid::Uuid;
 use web_sys::HtmlInputElement;
@@ -452,6 +453,41 @@ fn pairings(props: &SectionProps) -> Html {
     }
 }
 
+/// Active pairings at the end of each week, as SVG bars (started and ended in each bar's title).
+fn weekly_chart(weeks: &[HealthWeek]) -> Html {
+    const WIDTH: f64 = 480.0;
+    const HEIGHT: f64 = 140.0;
+    const TOP: f64 = 16.0;
+    let most = weeks.iter().map(|w| w.active_pairings).max().unwrap_or(0).max(1) as f64;
+    let slot = WIDTH / weeks.len().max(1) as f64;
+    html! {
+        <figure class="chart">
+            <svg viewBox={format!("0 0 {WIDTH} {}", HEIGHT + 18.0)} role="img" aria-label="Active pairings per week">
+                { for weeks.iter().enumerate().map(|(i, w)| {
+                    let h = (HEIGHT - TOP) * w.active_pairings as f64 / most;
+                    let x = i as f64 * slot + slot * 0.15;
+                    let title = format!("Week of {}: {} active, {} started, {} ended",
+                        w.week_start.format("%-d %b"), w.active_pairings, w.pairings_started, w.pairings_ended);
+                    html! {
+                        <g>
+                            <title>{ title }</title>
+                            <rect x={format!("{x:.1}")} y={format!("{:.1}", HEIGHT - h)} width={format!("{:.1}", slot * 0.7)}
+                                height={format!("{h:.1}")} class="bar" />
+                            <text x={format!("{:.1}", x + slot * 0.35)} y={format!("{:.1}", HEIGHT - h - 3.0)} text-anchor="middle" class="value">
+                                { w.active_pairings }
+                            </text>
+                            <text x={format!("{:.1}", x + slot * 0.35)} y={format!("{:.1}", HEIGHT + 14.0)} text-anchor="middle" class="label">
+                                { w.week_start.format("%-d %b").to_string() }
+                            </text>
+                        </g>
+                    }
+                }) }
+            </svg>
+            <figcaption>{ "Active pairings at the end of each week (weeks start on Monday)" }</figcaption>
+        </figure>
+    }
+}
+
 fn health_text(s: PairingHealthStatus) -> &'static str {
     match s {
         PairingHealthStatus::TooEarly => "Too early to tell",
@@ -496,6 +532,7 @@ fn health_section(props: &SectionProps) -> Html {
                                 <dt>{ "Expired requests" }</dt><dd>{ h.expired_requests }</dd>
                                 <dt>{ "Mentors at capacity" }</dt><dd>{ h.mentors_at_capacity }</dd>
                             </dl>
+                            { weekly_chart(&h.weekly) }
                             if !h.pairings.is_empty() {
                                 <table class="list" aria-label="Pairing health">
                                     <thead><tr><th scope="col">{ "Pair" }</th><th scope="col">{ "Health" }</th><th scope="col">{ "Last activity" }</th></tr></thead>

@@ -3,7 +3,7 @@
 
 use actix_web::{get, web};
 use chrono::NaiveDateTime;
-use cohort_api_types::{PairingHealth, PairingHealthRow, PairingHealthStatus, Problem};
+use cohort_api_types::{HealthWeek, PairingHealth, PairingHealthRow, PairingHealthStatus, Problem};
 use cohort_domain::events::PAIRING_UNRESPONSIVE;
 use cohort_domain::pairing::{self as rules, Health};
 use diesel::dsl::max;
@@ -228,7 +228,26 @@ pub async fn pairing_health(
                 let active = active.iter().filter(|p| p.mentor_id == mentor).count() as u32;
                 at_capacity += u32::from(!rules::has_room(capacity, active));
             }
+            let history: Vec<(NaiveDateTime, Option<NaiveDateTime>)> = pairings::table
+                .filter(pairings::program_id.eq(&program.id))
+                .select((pairings::created_at, pairings::ended_at))
+                .load(conn)?;
+            let history: Vec<_> = history.into_iter().map(|(s, e)| (db::utc(s), e.map(db::utc))).collect();
+            let zone: chrono_tz::Tz = crate::organization::repo::get(conn, org)?
+                .time_zone
+                .parse()
+                .unwrap_or(chrono_tz::UTC);
+            let weekly = rules::weekly(&history, now, zone, 12)
+                .into_iter()
+                .map(|w| HealthWeek {
+                    week_start: w.start,
+                    active_pairings: w.active,
+                    pairings_started: w.started,
+                    pairings_ended: w.ended,
+                })
+                .collect();
             let mut health = PairingHealth {
+                weekly,
                 active_pairings: rows.len() as u32,
                 on_track: count(PairingHealthStatus::OnTrack),
                 needs_check_in: count(PairingHealthStatus::NeedsCheckIn),
