@@ -509,6 +509,9 @@ both_backends!(
         let (amara, _) = member(&app, &admin, &program, "amara@demo.test", "Amara N", "mentee").await;
         let (bo, _) = member(&app, &admin, &program, "bo@demo.test", "Bo L", "mentee").await;
         let (_, cy_token) = member(&app, &admin, &program, "cy@demo.test", "Cy P", "mentee").await;
+        // Pairing is on (the program was created with it) and nobody was emailed for that.
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        assert!(sink.messages().is_empty(), "turning pairing on sends nothing by itself");
         let (status, _) = app
             .post(
                 &format!("/api/v1/programs/{program}/requests"),

@@ -193,14 +193,15 @@ pub async fn pairing_health(
                 .order(pairings::id)
                 .load(conn)?;
             let now = db::now().and_utc();
+            let names = repo::names(conn, active.iter().flat_map(|p| [&p.mentee_id, &p.mentor_id]))?;
             let mut rows = Vec::with_capacity(active.len());
             for p in &active {
                 let last = last_activity(conn, p)?.map(db::utc);
                 let h = rules::health(db::utc(p.created_at), last, now, settings.unresponsive_days);
                 rows.push(PairingHealthRow {
                     pairing_id: db::id(&p.id),
-                    mentee_name: repo::name_of(conn, &p.mentee_id)?,
-                    mentor_name: repo::name_of(conn, &p.mentor_id)?,
+                    mentee_name: names.get(&p.mentee_id).cloned().unwrap_or_default(),
+                    mentor_name: names.get(&p.mentor_id).cloned().unwrap_or_default(),
                     status: status(h),
                     last_activity_at: last,
                     paired_at: db::utc(p.created_at),

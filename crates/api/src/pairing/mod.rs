@@ -274,10 +274,50 @@ fn create_pairing(
     Ok(row)
 }
 
+/// Tells the mentee how their request ended (declined, expired): an email naming the mentor,
+/// with `extra` placeholders, and the event for automations.
+fn answered(
+    conn: &mut DbConn,
+    program: &ProgramRow,
+    request: &RequestRow,
+    template: &str,
+    mut extra: Value,
+    event_type: &str,
+) -> Result<(), ApiError> {
+    let org = db::id(&program.organization_id);
+    let (mentee, mentor) = (
+        person(conn, org, &request.mentee_id)?,
+        person(conn, org, &request.mentor_id)?,
+    );
+    extra["mentor"] = person_json(&mentor);
+    email(
+        conn,
+        program,
+        template,
+        &mentee,
+        extra,
+        &format!("{event_type}:{}", request.id),
+    )?;
+    let payload = json!({"request_id": request.id, "mentor_id": request.mentor_id});
+    crate::events::record(
+        conn,
+        &[event(program, event_type, &request.mentee_id, payload, &request.id)],
+    )?;
+    Ok(())
+}
+
+/// The only element of a list built from one row.
+fn one<T>(mut items: Vec<T>) -> T {
+    items.pop().expect("one row in, one item out")
+}
+
 fn decision(conn: &mut DbConn, request: RequestRow, pairing: Option<PairingRow>) -> Result<RequestDecision, ApiError> {
     Ok(RequestDecision {
-        request: request.into_api(conn)?,
-        pairing: pairing.map(|p| p.into_api(conn)).transpose()?,
+        request: one(repo::requests_to_api(conn, vec![request])?),
+        pairing: match pairing {
+            Some(p) => Some(one(repo::pairings_to_api(conn, vec![p])?)),
+            None => None,
+        },
     })
 }
 
@@ -455,10 +495,7 @@ pub async fn list_requests(
                 q = q.filter(mentor_requests::id.gt(after.clone()));
             }
             let (rows, next) = page.finish(q.load(conn)?, |r| db::id(&r.id));
-            let items = rows
-                .into_iter()
-                .map(|r| r.into_api(conn))
-                .collect::<Result<Vec<_>, _>>()?;
+            let items = repo::requests_to_api(conn, rows)?;
             Ok((items, next))
         })
         .await?;
@@ -562,31 +599,10 @@ pub async fn decline_request(
             if !repo::decide(conn, &request.id, "declined", Some(message.clone()))? {
                 return Err(ApiError::Conflict("The request was answered meanwhile.".into()));
             }
-            let org = caller.org;
-            let (mentee, mentor) = (
-                person(conn, org, &request.mentee_id)?,
-                person(conn, org, &request.mentor_id)?,
-            );
-            email(
-                conn,
-                &program,
-                "request_declined",
-                &mentee,
-                json!({"mentor": person_json(&mentor), "message": message}),
-                &format!("declined:{}", request.id),
-            )?;
-            let payload = json!({"request_id": request.id, "mentor_id": request.mentor_id});
-            crate::events::record(
-                conn,
-                &[event(
-                    &program,
-                    REQUEST_DECLINED,
-                    &request.mentee_id,
-                    payload,
-                    &request.id,
-                )],
-            )?;
-            repo::get_request(conn, &program.id, request_id)?.into_api(conn)
+            let extra = json!({"message": message});
+            answered(conn, &program, &request, "request_declined", extra, REQUEST_DECLINED)?;
+            let row = repo::get_request(conn, &program.id, request_id)?;
+            Ok(one(repo::requests_to_api(conn, vec![row])?))
         })
         .await?;
     Ok(web::Json(declined))
@@ -630,10 +646,7 @@ pub async fn list_pairings(
                 q = q.filter(pairings::id.gt(after.clone()));
             }
             let (rows, next) = page.finish(q.load(conn)?, |r| db::id(&r.id));
-            let items = rows
-                .into_iter()
-                .map(|r| r.into_api(conn))
-                .collect::<Result<Vec<_>, _>>()?;
+            let items = repo::pairings_to_api(conn, rows)?;
             Ok((items, next))
         })
         .await?;
@@ -692,7 +705,8 @@ pub async fn end_pairing(
                 event(&program, PAIRING_ENDED, &pairing.mentor_id, payload, &pairing.id),
             ];
             crate::events::record(conn, &events)?;
-            repo::get_pairing(conn, &program.id, pairing_id)?.into_api(conn)
+            let row = repo::get_pairing(conn, &program.id, pairing_id)?;
+            Ok(one(repo::pairings_to_api(conn, vec![row])?))
         })
         .await?;
     Ok(web::Json(ended))
@@ -724,30 +738,8 @@ pub async fn run_expire(db: Db, job: Job) -> Result<(), String> {
             .take(3)
             .map(|m| json!({"name": m.name}))
             .collect();
-        let (mentee, mentor) = (
-            person(conn, org, &request.mentee_id)?,
-            person(conn, org, &request.mentor_id)?,
-        );
-        email(
-            conn,
-            &program,
-            "request_expired",
-            &mentee,
-            json!({"mentor": person_json(&mentor), "suggestions": suggestions}),
-            &format!("expired:{}", request.id),
-        )?;
-        let payload = json!({"request_id": request.id, "mentor_id": request.mentor_id});
-        crate::events::record(
-            conn,
-            &[event(
-                &program,
-                REQUEST_EXPIRED,
-                &request.mentee_id,
-                payload,
-                &request.id,
-            )],
-        )?;
-        Ok(())
+        let extra = json!({"suggestions": suggestions});
+        answered(conn, &program, &request, "request_expired", extra, REQUEST_EXPIRED)
     })
     .await
     .map_err(|e| e.to_string())
@@ -894,10 +886,7 @@ pub async fn my_requests(
                 q = q.filter(mentor_requests::id.gt(after.clone()));
             }
             let (rows, next) = page.finish(q.load(conn)?, |r| db::id(&r.id));
-            let items = rows
-                .into_iter()
-                .map(|r| r.into_api(conn))
-                .collect::<Result<Vec<_>, _>>()?;
+            let items = repo::requests_to_api(conn, rows)?;
             Ok((items, next))
         })
         .await?;

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
-use crate::schema::{mentor_requests, pairing_settings, pairings, participants, people};
+use crate::schema::{mentor_requests, pairing_settings, pairings, participants};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = pairing_settings)]
@@ -202,26 +202,51 @@ fn status_of(s: &str) -> RequestStatus {
     }
 }
 
-pub fn name_of(conn: &mut DbConn, person: &str) -> Result<String, ApiError> {
-    Ok(people::table.find(person.to_owned()).select(people::name).first(conn)?)
+/// The names of the people in `ids`, in one query (lists show a mentee and a mentor per row).
+pub fn names<'a>(conn: &mut DbConn, ids: impl IntoIterator<Item = &'a String>) -> Result<Names, ApiError> {
+    let mut ids: Vec<String> = ids.into_iter().cloned().collect();
+    ids.sort();
+    ids.dedup();
+    Ok(crate::programs::repo::names(conn, &ids)?
+        .into_iter()
+        .map(|(id, (name, _))| (id, name))
+        .collect())
+}
+
+pub type Names = std::collections::HashMap<String, String>;
+
+fn name(names: &Names, id: &str) -> String {
+    names.get(id).cloned().unwrap_or_default()
+}
+
+/// Requests as the API shows them, with the people's names looked up once.
+pub fn requests_to_api(conn: &mut DbConn, rows: Vec<RequestRow>) -> Result<Vec<MentorRequest>, ApiError> {
+    let names = names(conn, rows.iter().flat_map(|r| [&r.mentee_id, &r.mentor_id]))?;
+    Ok(rows.into_iter().map(|r| r.into_api(&names)).collect())
+}
+
+/// Pairings as the API shows them, with the people's names looked up once.
+pub fn pairings_to_api(conn: &mut DbConn, rows: Vec<PairingRow>) -> Result<Vec<Pairing>, ApiError> {
+    let names = names(conn, rows.iter().flat_map(|r| [&r.mentee_id, &r.mentor_id]))?;
+    Ok(rows.into_iter().map(|r| r.into_api(&names)).collect())
 }
 
 impl RequestRow {
-    pub fn into_api(self, conn: &mut DbConn) -> Result<MentorRequest, ApiError> {
-        Ok(MentorRequest {
+    fn into_api(self, names: &Names) -> MentorRequest {
+        MentorRequest {
             id: db::id(&self.id),
             program_id: db::id(&self.program_id),
             mentee_id: db::id(&self.mentee_id),
-            mentee_name: name_of(conn, &self.mentee_id)?,
+            mentee_name: name(names, &self.mentee_id),
             mentor_id: db::id(&self.mentor_id),
-            mentor_name: name_of(conn, &self.mentor_id)?,
+            mentor_name: name(names, &self.mentor_id),
             status: status_of(&self.status),
             note: self.note,
             decline_message: self.decline_message,
             created_at: db::utc(self.created_at),
             expires_at: self.expires_at.map(db::utc),
             decided_at: self.decided_at.map(db::utc),
-        })
+        }
     }
 }
 
@@ -281,19 +306,19 @@ pub struct PairingRow {
 }
 
 impl PairingRow {
-    pub fn into_api(self, conn: &mut DbConn) -> Result<Pairing, ApiError> {
-        Ok(Pairing {
+    fn into_api(self, names: &Names) -> Pairing {
+        Pairing {
             id: db::id(&self.id),
             program_id: db::id(&self.program_id),
             mentee_id: db::id(&self.mentee_id),
-            mentee_name: name_of(conn, &self.mentee_id)?,
+            mentee_name: name(names, &self.mentee_id),
             mentor_id: db::id(&self.mentor_id),
-            mentor_name: name_of(conn, &self.mentor_id)?,
+            mentor_name: name(names, &self.mentor_id),
             request_id: self.request_id.as_deref().map(db::id),
             created_at: db::utc(self.created_at),
             ended_at: self.ended_at.map(db::utc),
             end_reason: self.end_reason,
-        })
+        }
     }
 }
 
