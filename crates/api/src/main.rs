@@ -157,7 +157,7 @@ fn serve() -> ExitCode {
         let _ = std::io::stdout().flush();
         // The job queue's worker shares the process; jobs it was running when the process
         // stopped run again once their lease ends. Capabilities register their job kinds here.
-        let (email_db, webhook_db, step_db) = (job_db.clone(), job_db.clone(), job_db.clone());
+        let (email_db, webhook_db) = (job_db.clone(), job_db.clone());
         let mut worker = Worker::new(job_db)
             .handle(email::JOB_KIND, move |job| {
                 email::deliver(email_db.clone(), mailer.clone(), job)
@@ -165,29 +165,12 @@ fn serve() -> ExitCode {
             .handle(webhooks::JOB_KIND, move |job| {
                 webhooks::deliver(webhook_db.clone(), http.clone(), allow_private, job)
             })
-            .handle(delivery::PUBLISH_JOB, {
-                let db = step_db.clone();
-                move |job| delivery::run_publish(db.clone(), job)
-            })
-            .handle(delivery::DELIVER_JOB, {
-                let db = step_db.clone();
-                move |job| delivery::run_deliver(db.clone(), job)
-            })
-            .handle(delivery::DUE_JOB, {
-                let db = step_db.clone();
-                move |job| delivery::run_due(db.clone(), job)
-            })
-            .handle(pairing::EXPIRE_JOB, {
-                let db = step_db.clone();
-                move |job| pairing::run_expire(db.clone(), job)
-            })
-            .handle(pairing::REMIND_JOB, {
-                let db = step_db.clone();
-                move |job| pairing::run_remind(db.clone(), job)
-            })
-            .handle(pairing::health::CHECK_JOB, move |job| {
-                pairing::health::run_check(step_db.clone(), job)
-            });
+            .handle_with_db(delivery::PUBLISH_JOB, delivery::run_publish)
+            .handle_with_db(delivery::DELIVER_JOB, delivery::run_deliver)
+            .handle_with_db(delivery::DUE_JOB, delivery::run_due)
+            .handle_with_db(pairing::EXPIRE_JOB, pairing::run_expire)
+            .handle_with_db(pairing::REMIND_JOB, pairing::run_remind)
+            .handle_with_db(pairing::health::CHECK_JOB, pairing::health::run_check);
         worker.policy.base = config.job_retry_base;
         worker.lease = config.job_lease;
         actix_web::rt::spawn(worker.run());

@@ -50,6 +50,16 @@ impl Worker {
         self
     }
 
+    /// Registers a handler that needs only the database (the worker's own).
+    pub fn handle_with_db<F, Fut>(self, kind: &str, handler: F) -> Self
+    where
+        F: Fn(Db, Job) -> Fut + 'static,
+        Fut: Future<Output = Result<(), String>> + 'static,
+    {
+        let db = self.db.clone();
+        self.handle(kind, move |job| handler(db.clone(), job))
+    }
+
     /// Claims one batch and runs its jobs side by side (deliveries wait on the network,
     /// not the CPU); returns how many jobs ran.
     pub async fn run_once(&self) -> Result<usize, ApiError> {

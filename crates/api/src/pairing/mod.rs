@@ -791,10 +791,11 @@ fn mentors_with_room(conn: &mut DbConn, program: &ProgramRow) -> Result<Vec<Avai
             participants::capacity,
         ))
         .load(conn)?;
+    let active_by_mentor = repo::active_pairings_by_mentor(conn, &program.id)?;
     let mut with_room = Vec::new();
     for (id, name, bio, own) in mentors {
         let capacity = settings.capacity_of(own);
-        let active = repo::active_pairings_of_mentor(conn, &program.id, &id)? as u32;
+        let active = active_by_mentor.get(&id).copied().unwrap_or(0);
         if rules::has_room(capacity, active) {
             with_room.push(AvailableMentor {
                 person_id: db::id(&id),

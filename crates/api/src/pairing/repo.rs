@@ -157,6 +157,20 @@ pub fn active_pairings_of_mentor(conn: &mut DbConn, program: &str, mentor: &str)
         .get_result(conn)?)
 }
 
+/// Active pairings per mentor in the program, in one query.
+pub fn active_pairings_by_mentor(
+    conn: &mut DbConn,
+    program: &str,
+) -> Result<std::collections::HashMap<String, u32>, ApiError> {
+    let rows: Vec<(String, i64)> = pairings::table
+        .filter(pairings::program_id.eq(program.to_owned()))
+        .filter(pairings::ended_at.is_null())
+        .group_by(pairings::mentor_id)
+        .select((pairings::mentor_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(mentor, n)| (mentor, n as u32)).collect())
+}
+
 /// Pairings (any, `active_only` or not) a person has had in the program in `column`'s role.
 pub fn pairings_of(conn: &mut DbConn, program: &str, mentee: &str, active_only: bool) -> Result<i64, ApiError> {
     let mut q = pairings::table
