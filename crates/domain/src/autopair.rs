@@ -1,34 +1,578 @@
-//! Auto-pair: an optimal capacity-respecting assignment of mentees to mentors.
+//! Auto-pair: an optimal capacity-respecting assignment of mentees to mentors, with a certificate.
 //!
 //! The objective, in order: pair as many mentees as the capacities and the allowed pairs permit,
-//! then maximise the total compatibility score. Scores are integers (points); `None` is a pair a
-//! hard constraint forbids. The solver is successive shortest paths on the bipartite flow network
-//! (source → mentee → mentor → sink, mentor capacity on the last arc), with Dijkstra on reduced
-//! costs: O(pairs × (mentees + mentors)²), a reference that property tests compare with brute force.
-//! Still to come (issue 6): the dual prices as a checkable certificate, and a solver fast enough for
-//! 10,000 × 2,500 (auction or Jonker–Volgenant on capacity slots), measured against this one.
+//! then maximise the total compatibility score. Scores are integer points, `|score| <= MAX_SCORE`;
+//! a pair without a score is one a hard constraint forbids.
+//!
+//! Both orders of the objective become one: every allowed pair weighs `score + PAIR_BONUS`, and the
+//! solvers maximise the total weight. That is the linear program
+//!
+//! ```text
+//! max  Σ w_ij x_ij   s.t.  Σ_j x_ij <= 1 (each mentee),  Σ_i x_ij <= c_j (each mentor),  x >= 0
+//! min  Σ u_i + Σ c_j v_j   s.t.  u_i + v_j >= w_ij (each allowed pair),  u, v >= 0
+//! ```
+//!
+//! whose constraint matrix is totally unimodular, so it has an integral optimum. A solution carries
+//! dual prices `u` (mentees) and `v` (mentors) as a [`Certificate`]: if they are feasible and the two
+//! objectives are equal, no assignment weighs more. [`verify`] checks exactly that, in integers,
+//! without trusting the solver.
+//!
+//! - [`solve`]: a shortest-augmenting-path (Hungarian / Jonker–Volgenant) solver on the dense matrix.
+//!   It roots its searches at the side with fewer places (mentors' total capacity or mentees), starts
+//!   from a reduction (each root-side node priced at its best weight, the other side at zero) and a
+//!   greedy assignment on the tight pairs, then repairs what the greedy left with one Dijkstra per
+//!   open place. Mentors are single nodes with a capacity, not copies.
+//! - [`solve_reference`]: successive shortest paths on the flow network source → mentee → mentor →
+//!   sink, with an O(nodes²) Dijkstra per pair: O(pairs × (mentees + mentors)²). Slow and simple; the
+//!   property tests compare both with brute force.
 
-/// A proposal: `mentor_of[i]` is the mentor of mentee `i`, if any.
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// Scores are points; |score| <= MAX_SCORE.
+pub const MAX_SCORE: i32 = 1_000_000;
+
+/// The most mentees a [`Problem`] may have, so that [`PAIR_BONUS`] dominates every score.
+pub const MAX_MENTEES: usize = 500_000;
+
+/// Added to every allowed pair's score to make its weight. With `k` pairs, any other assignment's
+/// scores differ by at most `(2k + 1) × MAX_SCORE` from one with a pair more, and
+/// `(2 × MAX_MENTEES + 1) × MAX_SCORE ≈ 1.0 × 10¹²` is below `2⁴⁰ ≈ 1.1 × 10¹²`: one more pair always
+/// beats any gain in score. Total weights stay below `MAX_MENTEES × (2⁴⁰ + MAX_SCORE) < 2⁵⁹`.
+pub const PAIR_BONUS: i64 = 1 << 40;
+
+/// The score of a forbidden pair in [`Problem`]'s matrix.
+const FORBIDDEN: i32 = i32::MIN;
+
+/// A dense mentees × mentors matrix; a forbidden pair has no score.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Assignment {
+pub struct Problem {
+    mentees: usize,
+    capacity: Vec<u32>,
+    /// Row-major: `scores[mentee * mentors + mentor]`, [`FORBIDDEN`] for a forbidden pair.
+    scores: Vec<i32>,
+}
+
+impl Problem {
+    /// Every pair forbidden until `set`. Panics if there are more than [`MAX_MENTEES`] mentees.
+    pub fn new(mentees: usize, capacity: Vec<u32>) -> Problem {
+        assert!(mentees <= MAX_MENTEES, "at most {MAX_MENTEES} mentees, not {mentees}");
+        let scores = vec![FORBIDDEN; mentees.checked_mul(capacity.len()).expect("matrix size")];
+        Problem {
+            mentees,
+            capacity,
+            scores,
+        }
+    }
+
+    /// Panics if |score| > MAX_SCORE.
+    pub fn set(&mut self, mentee: usize, mentor: usize, score: Option<i32>) {
+        let cell = self.cell(mentee, mentor);
+        self.scores[cell] = match score {
+            Some(s) => {
+                assert!(
+                    (-MAX_SCORE..=MAX_SCORE).contains(&s),
+                    "score {s} is out of ±{MAX_SCORE}"
+                );
+                s
+            }
+            None => FORBIDDEN,
+        };
+    }
+
+    pub fn score(&self, mentee: usize, mentor: usize) -> Option<i32> {
+        Some(self.scores[self.cell(mentee, mentor)]).filter(|&s| s != FORBIDDEN)
+    }
+
+    pub fn mentees(&self) -> usize {
+        self.mentees
+    }
+
+    pub fn mentors(&self) -> usize {
+        self.capacity.len()
+    }
+
+    pub fn capacity(&self) -> &[u32] {
+        &self.capacity
+    }
+
+    fn cell(&self, mentee: usize, mentor: usize) -> usize {
+        assert!(
+            mentee < self.mentees && mentor < self.mentors(),
+            "no pair ({mentee}, {mentor})"
+        );
+        mentee * self.mentors() + mentor
+    }
+
+    /// The weight of a pair (score + bonus), if allowed.
+    fn weight(&self, mentee: usize, mentor: usize) -> Option<i64> {
+        self.score(mentee, mentor).map(|s| s as i64 + PAIR_BONUS)
+    }
+}
+
+/// LP dual prices, in weight units (score + [`PAIR_BONUS`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Certificate {
+    pub mentee_price: Vec<i64>,
+    pub mentor_price: Vec<i64>,
+}
+
+/// An assignment: `mentor_of[i]` is the mentor of mentee `i`, if any; with its optimality certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Solution {
     pub mentor_of: Vec<Option<usize>>,
     pub total_score: i64,
     pub pairs: usize,
+    pub certificate: Certificate,
 }
 
-/// Added to every allowed pair's score so that pairing one more mentee always beats any gain in
-/// score (scores must stay below it).
-pub const PAIR_BONUS: i64 = 1 << 32;
+impl Solution {
+    fn new(problem: &Problem, mentor_of: Vec<Option<usize>>, certificate: Certificate) -> Solution {
+        let total_score = (0..problem.mentees())
+            .filter_map(|i| mentor_of[i].and_then(|j| problem.score(i, j)))
+            .map(i64::from)
+            .sum();
+        let pairs = mentor_of.iter().flatten().count();
+        Solution {
+            mentor_of,
+            total_score,
+            pairs,
+            certificate,
+        }
+    }
+}
 
-/// Solves the assignment. `scores[i][j]` is mentee `i` with mentor `j`; `capacity[j]` is how many
-/// mentees mentor `j` takes.
-pub fn solve(scores: &[Vec<Option<i64>>], capacity: &[u32]) -> Assignment {
-    let (n, m) = (scores.len(), capacity.len());
-    // Costs are negated weights: weight = score + bonus.
-    let weight = |i: usize, j: usize| scores[i][j].map(|s| s + PAIR_BONUS);
+/// Why [`verify`] refused a solution.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CertificateError {
+    #[error("the solution has {found} {what}, the problem {expected}")]
+    WrongLength {
+        what: &'static str,
+        expected: usize,
+        found: usize,
+    },
+    #[error("mentee {mentee} is paired with mentor {mentor}, who does not exist")]
+    UnknownMentor { mentee: usize, mentor: usize },
+    #[error("mentee {mentee} is paired with mentor {mentor}, a forbidden pair")]
+    ForbiddenPair { mentee: usize, mentor: usize },
+    #[error("mentor {mentor} has {load} mentees, capacity {capacity}")]
+    CapacityExceeded { mentor: usize, load: usize, capacity: u32 },
+    #[error(
+        "the solution claims {claimed_pairs} pairs scoring {claimed_total}, its assignment has {pairs} scoring {total}"
+    )]
+    WrongSummary {
+        claimed_pairs: usize,
+        claimed_total: i64,
+        pairs: usize,
+        total: i64,
+    },
+    #[error("mentee {mentee} has a negative price {price}")]
+    NegativeMenteePrice { mentee: usize, price: i64 },
+    #[error("mentor {mentor} has a negative price {price}")]
+    NegativeMentorPrice { mentor: usize, price: i64 },
+    #[error("dual infeasible at ({mentee}, {mentor}): prices {mentee_price} + {mentor_price} < weight {weight}")]
+    DualInfeasible {
+        mentee: usize,
+        mentor: usize,
+        weight: i64,
+        mentee_price: i64,
+        mentor_price: i64,
+    },
+    #[error("duality gap: primal weight {primal} < dual price {dual}")]
+    DualityGap { primal: i128, dual: i128 },
+}
+
+/// Checks the solution independently of how it was found: primal feasibility (capacities, allowed
+/// pairs, the summary), dual feasibility (u_i >= 0, v_j >= 0, u_i + v_j >= w_ij for every allowed
+/// pair), and equal objective values (sum of w over pairs == sum u_i + sum c_j v_j), in exact integer
+/// arithmetic. Equal objectives of a feasible primal and a feasible dual prove the assignment optimal.
+pub fn verify(problem: &Problem, solution: &Solution) -> Result<(), CertificateError> {
+    let (n, m) = (problem.mentees(), problem.mentors());
+    let length = |what, expected, found| {
+        if expected == found {
+            Ok(())
+        } else {
+            Err(CertificateError::WrongLength { what, expected, found })
+        }
+    };
+    length("mentees", n, solution.mentor_of.len())?;
+    length("mentee prices", n, solution.certificate.mentee_price.len())?;
+    length("mentor prices", m, solution.certificate.mentor_price.len())?;
+    // Primal feasibility and weight.
+    let mut load = vec![0usize; m];
+    let (mut pairs, mut total, mut primal) = (0usize, 0i64, 0i128);
+    for (mentee, mentor) in solution.mentor_of.iter().enumerate() {
+        let Some(mentor) = *mentor else { continue };
+        if mentor >= m {
+            return Err(CertificateError::UnknownMentor { mentee, mentor });
+        }
+        let Some(score) = problem.score(mentee, mentor) else {
+            return Err(CertificateError::ForbiddenPair { mentee, mentor });
+        };
+        load[mentor] += 1;
+        pairs += 1;
+        total += i64::from(score);
+        primal += i128::from(score) + i128::from(PAIR_BONUS);
+    }
+    for (mentor, (&load, &capacity)) in load.iter().zip(problem.capacity()).enumerate() {
+        if load > capacity as usize {
+            return Err(CertificateError::CapacityExceeded { mentor, load, capacity });
+        }
+    }
+    if (pairs, total) != (solution.pairs, solution.total_score) {
+        return Err(CertificateError::WrongSummary {
+            claimed_pairs: solution.pairs,
+            claimed_total: solution.total_score,
+            pairs,
+            total,
+        });
+    }
+    // Dual feasibility and price.
+    let (u, v) = (&solution.certificate.mentee_price, &solution.certificate.mentor_price);
+    if let Some(mentee) = u.iter().position(|&p| p < 0) {
+        return Err(CertificateError::NegativeMenteePrice {
+            mentee,
+            price: u[mentee],
+        });
+    }
+    if let Some(mentor) = v.iter().position(|&p| p < 0) {
+        return Err(CertificateError::NegativeMentorPrice {
+            mentor,
+            price: v[mentor],
+        });
+    }
+    // With no mentors there are no pairs to check (and no rows to split).
+    for (mentee, (&price, row)) in u.iter().zip(problem.scores.chunks_exact(m.max(1))).enumerate() {
+        let ui = i128::from(price);
+        for (mentor, &score) in row.iter().enumerate() {
+            if score == FORBIDDEN {
+                continue;
+            }
+            let weight = i64::from(score) + PAIR_BONUS;
+            if ui + i128::from(v[mentor]) < i128::from(weight) {
+                return Err(CertificateError::DualInfeasible {
+                    mentee,
+                    mentor,
+                    weight,
+                    mentee_price: price,
+                    mentor_price: v[mentor],
+                });
+            }
+        }
+    }
+    let dual: i128 = u.iter().map(|&p| i128::from(p)).sum::<i128>()
+        + v.iter()
+            .zip(problem.capacity())
+            .map(|(&p, &c)| i128::from(p) * i128::from(c))
+            .sum::<i128>();
+    // Weak duality makes primal <= dual for feasible pairs of solutions; only equality is optimal.
+    if primal != dual {
+        return Err(CertificateError::DualityGap { primal, dual });
+    }
+    Ok(())
+}
+
+/// The fast solver: shortest augmenting paths on the dense matrix. See the module documentation.
+pub fn solve(problem: &Problem) -> Solution {
+    let n = problem.mentees();
+    let places: u64 = problem.capacity().iter().map(|&c| u64::from(c).min(n as u64)).sum();
+    if places <= n as u64 {
+        // Fewer places at mentors than mentees: search from the mentors (A = mentors, B = mentees).
+        Sap::<true>::new(problem).run(problem)
+    } else {
+        Sap::<false>::new(problem).run(problem)
+    }
+}
+
+/// Sentinel for "no node".
+const NONE: u32 = u32::MAX;
+const INF: i64 = i64::MAX / 4;
+
+/// Shortest augmenting paths from the A side (the roots) to the B side. `MENTORS_ROOT`: A = mentors
+/// and B = mentees, else the other way round. Prices `y` (A) and `z` (B) stay dual feasible
+/// (`y_a + z_b >= w_ab`, both >= 0) and tight on every pair; B nodes with room keep price 0 (they are
+/// never inside a finished search); a search ends at a B node with room (one more pair), or where an
+/// A node's price would fall below zero (that node gives up a partner and keeps the room at price 0).
+/// It runs while some A node has room at a positive price; at the end every complementary slackness
+/// condition holds, so the prices are an optimal dual.
+struct Sap<const MENTORS_ROOT: bool> {
+    na: usize,
+    nb: usize,
+    /// Columns of the matrix (mentors), to index it.
+    m: usize,
+    cap_a: Vec<u32>,
+    cap_b: Vec<u32>,
+    y: Vec<i64>,
+    z: Vec<i64>,
+    /// The B nodes paired with each A node, and the other way round.
+    of_a: Vec<Vec<u32>>,
+    of_b: Vec<Vec<u32>>,
+    // Search state, reused.
+    dist_a: Vec<i64>,
+    dist_b: Vec<i64>,
+    done_a: Vec<bool>,
+    done_b: Vec<bool>,
+    prev_a: Vec<u32>,
+    prev_b: Vec<u32>,
+    settled_a: Vec<u32>,
+    settled_b: Vec<u32>,
+    heap: BinaryHeap<Reverse<(i64, u64)>>,
+}
+
+/// Heap events, in the order they are taken at equal distance: ends before nodes that go on.
+const EVENT_DROP: u64 = 0;
+const EVENT_B: u64 = 1;
+const EVENT_A: u64 = 2;
+
+impl<const MENTORS_ROOT: bool> Sap<MENTORS_ROOT> {
+    fn new(problem: &Problem) -> Self {
+        let (n, m) = (problem.mentees(), problem.mentors());
+        let (na, nb) = if MENTORS_ROOT { (m, n) } else { (n, m) };
+        let capacity = problem.capacity().to_vec();
+        let (cap_a, cap_b) = if MENTORS_ROOT {
+            (capacity, vec![1; n])
+        } else {
+            (vec![1; n], capacity)
+        };
+        let mut sap = Sap {
+            na,
+            nb,
+            m,
+            cap_a,
+            cap_b,
+            y: vec![0; na],
+            z: vec![0; nb],
+            of_a: vec![Vec::new(); na],
+            of_b: vec![Vec::new(); nb],
+            dist_a: vec![INF; na],
+            dist_b: vec![INF; nb],
+            done_a: vec![false; na],
+            done_b: vec![false; nb],
+            prev_a: vec![NONE; na],
+            prev_b: vec![NONE; nb],
+            settled_a: Vec::new(),
+            settled_b: Vec::new(),
+            heap: BinaryHeap::new(),
+        };
+        sap.initialise(problem);
+        sap
+    }
+
+    /// Reduction and greedy: each A node's price is its best weight (B prices 0), then each mentee in
+    /// turn takes the first tight pair with room. Both passes read the matrix row by row.
+    fn initialise(&mut self, problem: &Problem) {
+        let m = self.m;
+        let mut mentor_load = vec![0u32; m];
+        if MENTORS_ROOT {
+            for row in problem.scores.chunks_exact(m.max(1)).take(problem.mentees()) {
+                for (price, &s) in self.y.iter_mut().zip(row) {
+                    if s != FORBIDDEN {
+                        *price = (*price).max(i64::from(s) + PAIR_BONUS);
+                    }
+                }
+            }
+            for (i, row) in problem
+                .scores
+                .chunks_exact(m.max(1))
+                .take(problem.mentees())
+                .enumerate()
+            {
+                let tight = row.iter().enumerate().position(|(j, &s)| {
+                    s != FORBIDDEN && i64::from(s) + PAIR_BONUS == self.y[j] && mentor_load[j] < self.cap_a[j]
+                });
+                if let Some(j) = tight {
+                    mentor_load[j] += 1;
+                    self.pair(j, i);
+                }
+            }
+        } else {
+            for (i, row) in problem
+                .scores
+                .chunks_exact(m.max(1))
+                .take(problem.mentees())
+                .enumerate()
+            {
+                let best = row.iter().filter(|&&s| s != FORBIDDEN).max();
+                let Some(&best) = best else { continue };
+                self.y[i] = i64::from(best) + PAIR_BONUS;
+                let tight = row
+                    .iter()
+                    .enumerate()
+                    .position(|(j, &s)| s == best && mentor_load[j] < self.cap_b[j]);
+                if let Some(j) = tight {
+                    mentor_load[j] += 1;
+                    self.pair(i, j);
+                }
+            }
+        }
+    }
+
+    fn pair(&mut self, a: usize, b: usize) {
+        self.of_a[a].push(b as u32);
+        self.of_b[b].push(a as u32);
+    }
+
+    fn unpair(&mut self, a: usize, b: usize) {
+        let k = self.of_a[a].iter().position(|&x| x as usize == b).expect("paired");
+        self.of_a[a].swap_remove(k);
+        let k = self.of_b[b].iter().position(|&x| x as usize == a).expect("paired");
+        self.of_b[b].swap_remove(k);
+    }
+
+    fn has_room_a(&self, a: usize) -> bool {
+        (self.of_a[a].len() as u32) < self.cap_a[a]
+    }
+
+    fn run(mut self, problem: &Problem) -> Solution {
+        for r in 0..self.na {
+            while self.has_room_a(r) && self.y[r] > 0 {
+                self.augment(problem, r);
+            }
+        }
+        let (n, m) = (problem.mentees(), problem.mentors());
+        let mut mentor_of = vec![None; n];
+        let (of_mentee, mentee_price, mentor_price) = if MENTORS_ROOT {
+            (&self.of_b, self.z, self.y)
+        } else {
+            (&self.of_a, self.y, self.z)
+        };
+        for (i, mentors) in of_mentee.iter().enumerate() {
+            mentor_of[i] = mentors.first().map(|&j| j as usize);
+        }
+        debug_assert_eq!(mentor_price.len(), m);
+        Solution::new(
+            problem,
+            mentor_of,
+            Certificate {
+                mentee_price,
+                mentor_price,
+            },
+        )
+    }
+
+    /// One Dijkstra from the A node `r` (which has room at a positive price), then the price update
+    /// and the augmentation.
+    fn augment(&mut self, problem: &Problem, r: usize) {
+        for &a in &self.settled_a {
+            self.done_a[a as usize] = false;
+        }
+        for &b in &self.settled_b {
+            self.done_b[b as usize] = false;
+        }
+        self.settled_a.clear();
+        self.settled_b.clear();
+        self.dist_a.fill(INF);
+        self.dist_b.fill(INF);
+        self.heap.clear();
+        self.dist_a[r] = 0;
+        self.heap.push(Reverse((0, EVENT_A << 32 | r as u64)));
+        let (end, last, drop) = loop {
+            let Reverse((d, event)) = self.heap.pop().expect("the root's own drop ends every search");
+            let (kind, x) = (event >> 32, (event & 0xffff_ffff) as usize);
+            match kind {
+                EVENT_DROP => break (d, x, true),
+                EVENT_B => {
+                    if self.done_b[x] || d > self.dist_b[x] {
+                        continue;
+                    }
+                    if (self.of_b[x].len() as u32) < self.cap_b[x] {
+                        break (d, x, false);
+                    }
+                    self.done_b[x] = true;
+                    self.settled_b.push(x as u32);
+                    for k in 0..self.of_b[x].len() {
+                        let a = self.of_b[x][k] as usize;
+                        if !self.done_a[a] && d < self.dist_a[a] {
+                            self.dist_a[a] = d;
+                            self.prev_a[a] = x as u32;
+                            self.heap.push(Reverse((d, EVENT_A << 32 | a as u64)));
+                        }
+                    }
+                }
+                _ => {
+                    if self.done_a[x] || d > self.dist_a[x] {
+                        continue;
+                    }
+                    self.done_a[x] = true;
+                    self.settled_a.push(x as u32);
+                    self.heap.push(Reverse((d + self.y[x], EVENT_DROP << 32 | x as u64)));
+                    self.scan(problem, x, d);
+                }
+            }
+        };
+        // Prices: settled nodes move by how far short of the end they are.
+        for &a in &self.settled_a {
+            self.y[a as usize] -= end - self.dist_a[a as usize];
+        }
+        for &b in &self.settled_b {
+            self.z[b as usize] += end - self.dist_b[b as usize];
+        }
+        // Pairs: along the path back to the root.
+        let mut b = if drop {
+            if last == r {
+                return;
+            }
+            let b = self.prev_a[last] as usize;
+            self.unpair(last, b);
+            b
+        } else {
+            last
+        };
+        loop {
+            let a = self.prev_b[b] as usize;
+            self.pair(a, b);
+            if a == r {
+                break;
+            }
+            let next = self.prev_a[a] as usize;
+            self.unpair(a, next);
+            b = next;
+        }
+    }
+
+    /// Relaxes every allowed pair of the settled A node `a` at distance `d`. Its own partners are
+    /// tight (distance `d`): that keeps both ends of a pair at the same distance.
+    fn scan(&mut self, problem: &Problem, a: usize, d: i64) {
+        let base = d + self.y[a] - PAIR_BONUS;
+        let mut relax = |b: usize, s: i32| {
+            if s == FORBIDDEN || self.done_b[b] {
+                return;
+            }
+            let nd = base + self.z[b] - i64::from(s);
+            if nd < self.dist_b[b] {
+                self.dist_b[b] = nd;
+                self.prev_b[b] = a as u32;
+                self.heap.push(Reverse((nd, EVENT_B << 32 | b as u64)));
+            }
+        };
+        if MENTORS_ROOT {
+            for (b, &s) in problem.scores[a..].iter().step_by(self.m).enumerate() {
+                relax(b, s);
+            }
+        } else {
+            for (b, &s) in problem.scores[a * self.m..(a + 1) * self.m].iter().enumerate() {
+                relax(b, s);
+            }
+        }
+        debug_assert!(
+            self.nb
+                == if MENTORS_ROOT {
+                    problem.mentees()
+                } else {
+                    problem.mentors()
+                }
+        );
+    }
+}
+
+/// The reference: successive shortest paths, adapted from the first solver. Returns its duals too.
+pub fn solve_reference(problem: &Problem) -> Solution {
+    let (n, m) = (problem.mentees(), problem.mentors());
+    let capacity = problem.capacity();
+    let weight = |i: usize, j: usize| problem.weight(i, j);
     let mut mentor_of: Vec<Option<usize>> = vec![None; n];
     let mut load = vec![0u32; m];
-    // Potentials: on mentees (left) and mentors (right), and on the sink.
+    // Potentials: on mentees (left) and mentors (right), and on the sink; the source's is 0.
     let mut pi_left = vec![0i64; n];
     let mut pi_right = vec![0i64; m];
     // Initial potentials make every reduced cost non-negative: cost(i,j) = -w(i,j) ≥ -max_w.
@@ -40,10 +584,9 @@ pub fn solve(scores: &[Vec<Option<i64>>], capacity: &[u32]) -> Assignment {
         *p = -max_w;
     }
     let mut pi_sink = -max_w;
-    loop {
+    let (final_left, final_right) = loop {
         // Dijkstra from the source over: source→free mentee (cost 0), mentee→mentor (−w, forward if
         // not assigned there), mentor→assigned mentee (+w, backward), mentor→sink (0, if room).
-        const INF: i64 = i64::MAX / 4;
         let mut dist_left = vec![INF; n];
         let mut dist_right = vec![INF; m];
         let mut prev_right: Vec<Option<usize>> = vec![None; m]; // mentee before mentor j
@@ -103,12 +646,19 @@ pub fn solve(scores: &[Vec<Option<i64>>], capacity: &[u32]) -> Assignment {
                 }
             }
         }
-        let Some((sink_dist, last)) = best_sink else { break };
         // The path's true cost: reduced distance minus the sink's potential (the source's is 0).
-        let path_cost = sink_dist + pi_sink;
-        if path_cost >= 0 {
-            break; // no augmentation improves the total weight
-        }
+        let improving = best_sink.filter(|&(sink_dist, _)| sink_dist + pi_sink < 0);
+        let Some((sink_dist, last)) = improving else {
+            // No path lowers the cost. Potentials shifted by min(distance, −π_sink) stay feasible and
+            // put the sink level with the source (every path to it costs at least −π_sink, reduced):
+            // then u_i = π_i and v_j = −π_j, clamped at 0 where a slack constraint allows it.
+            let cap = -pi_sink;
+            let left: Vec<i64> = (0..n).map(|i| (pi_left[i] + dist_left[i].min(cap)).max(0)).collect();
+            let right: Vec<i64> = (0..m)
+                .map(|j| (-(pi_right[j] + dist_right[j].min(cap))).max(0))
+                .collect();
+            break (left, right);
+        };
         // Update potentials: settled nodes by their distance; the rest by the sink's distance.
         for i in 0..n {
             pi_left[i] += dist_left[i].min(sink_dist);
@@ -128,18 +678,15 @@ pub fn solve(scores: &[Vec<Option<i64>>], capacity: &[u32]) -> Assignment {
                 Some(p) => j = p,
             }
         }
-    }
-    let total_score = mentor_of
-        .iter()
-        .enumerate()
-        .filter_map(|(i, j)| j.and_then(|j| scores[i][j]))
-        .sum();
-    let pairs = mentor_of.iter().flatten().count();
-    Assignment {
+    };
+    Solution::new(
+        problem,
         mentor_of,
-        total_score,
-        pairs,
-    }
+        Certificate {
+            mentee_price: final_left,
+            mentor_price: final_right,
+        },
+    )
 }
 
 #[cfg(test)]
@@ -147,69 +694,209 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    fn problem(scores: &[Vec<Option<i32>>], capacity: &[u32]) -> Problem {
+        let mut p = Problem::new(scores.len(), capacity.to_vec());
+        for (i, row) in scores.iter().enumerate() {
+            for (j, &s) in row.iter().enumerate() {
+                p.set(i, j, s);
+            }
+        }
+        p
+    }
+
     /// Every capacity-respecting assignment, by trying each mentee with each mentor or nobody.
-    fn brute_force(scores: &[Vec<Option<i64>>], capacity: &[u32]) -> (usize, i64) {
-        fn go(i: usize, scores: &[Vec<Option<i64>>], room: &mut Vec<u32>, pairs: usize, total: i64) -> (usize, i64) {
-            if i == scores.len() {
+    fn brute_force(p: &Problem) -> (usize, i64) {
+        fn go(i: usize, p: &Problem, room: &mut Vec<u32>, pairs: usize, total: i64) -> (usize, i64) {
+            if i == p.mentees() {
                 return (pairs, total);
             }
-            let mut best = go(i + 1, scores, room, pairs, total);
+            let mut best = go(i + 1, p, room, pairs, total);
             for j in 0..room.len() {
-                if let (Some(s), true) = (scores[i][j], room[j] > 0) {
+                if let (Some(s), true) = (p.score(i, j), room[j] > 0) {
                     room[j] -= 1;
-                    best = best.max(go(i + 1, scores, room, pairs + 1, total + s));
+                    best = best.max(go(i + 1, p, room, pairs + 1, total + i64::from(s)));
                     room[j] += 1;
                 }
             }
             best
         }
-        go(0, scores, &mut capacity.to_vec(), 0, 0)
+        go(0, p, &mut p.capacity().to_vec(), 0, 0)
     }
 
-    fn valid(a: &Assignment, scores: &[Vec<Option<i64>>], capacity: &[u32]) -> bool {
-        let mut load = vec![0u32; capacity.len()];
-        for (i, j) in a.mentor_of.iter().enumerate() {
-            if let Some(j) = *j {
-                if scores[i][j].is_none() {
-                    return false;
-                }
-                load[j] += 1;
-            }
-        }
-        load.iter().zip(capacity).all(|(l, c)| l <= c)
+    fn both(p: &Problem) -> [Solution; 2] {
+        [solve(p), solve_reference(p)]
     }
 
     #[test]
     fn greedy_is_not_enough() {
         // Greedy takes (0,0)=10 and leaves mentee 1 alone; the optimum pairs both for 9 + 8.
-        let scores = vec![vec![Some(10), Some(9)], vec![Some(8), None]];
-        let a = solve(&scores, &[1, 1]);
-        assert_eq!(a.mentor_of, vec![Some(1), Some(0)]);
-        assert_eq!((a.pairs, a.total_score), (2, 17));
+        let p = problem(&[vec![Some(10), Some(9)], vec![Some(8), None]], &[1, 1]);
+        for a in both(&p) {
+            assert_eq!(a.mentor_of, vec![Some(1), Some(0)]);
+            assert_eq!((a.pairs, a.total_score), (2, 17));
+            assert_eq!(verify(&p, &a), Ok(()));
+        }
     }
 
     #[test]
     fn capacity_and_forbidden_pairs_hold() {
-        let scores = vec![vec![Some(5), None], vec![Some(4), None], vec![Some(3), Some(1)]];
-        let a = solve(&scores, &[2, 1]);
-        assert_eq!((a.pairs, a.total_score), (3, 10));
-        assert!(valid(&a, &scores, &[2, 1]));
-        let none = solve(&[vec![None]], &[1]);
-        assert_eq!(none.mentor_of, vec![None]);
+        let p = problem(
+            &[vec![Some(5), None], vec![Some(4), None], vec![Some(3), Some(1)]],
+            &[2, 1],
+        );
+        for a in both(&p) {
+            assert_eq!((a.pairs, a.total_score), (3, 10));
+            assert_eq!(verify(&p, &a), Ok(()));
+        }
+        let none = problem(&[vec![None]], &[1]);
+        for a in both(&none) {
+            assert_eq!(a.mentor_of, vec![None]);
+            assert_eq!(verify(&none, &a), Ok(()));
+        }
+        let empty = Problem::new(0, vec![]);
+        for a in both(&empty) {
+            assert_eq!(verify(&empty, &a), Ok(()));
+        }
+    }
+
+    #[test]
+    fn one_more_pair_beats_any_score() {
+        // Mentee 0 alone would score MAX_SCORE with mentor 0; pairing both costs 2 × MAX_SCORE + 1.
+        let p = problem(
+            &[vec![Some(MAX_SCORE), Some(-MAX_SCORE)], vec![Some(-MAX_SCORE), None]],
+            &[1, 1],
+        );
+        for a in both(&p) {
+            assert_eq!((a.pairs, a.total_score), (2, -2 * i64::from(MAX_SCORE)));
+            assert_eq!(verify(&p, &a), Ok(()));
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "out of")]
+    fn scores_are_bounded() {
+        Problem::new(1, vec![1]).set(0, 0, Some(MAX_SCORE + 1));
+    }
+
+    fn optimum() -> (Problem, Solution) {
+        // Optimum: 0→1 (9), 1→0 (8), 2→1 (7), mentor 1 takes two.
+        let p = problem(
+            &[vec![Some(10), Some(9)], vec![Some(8), None], vec![Some(1), Some(7)]],
+            &[1, 2],
+        );
+        let s = solve(&p);
+        assert_eq!((s.pairs, s.total_score), (3, 24));
+        assert_eq!(verify(&p, &s), Ok(()));
+        (p, s)
+    }
+
+    #[test]
+    fn verify_rejects_a_tampered_price() {
+        let (p, mut s) = optimum();
+        s.certificate.mentor_price[0] -= 1;
+        assert!(
+            matches!(verify(&p, &s), Err(CertificateError::DualInfeasible { .. })),
+            "{:?}",
+            verify(&p, &s)
+        );
+        let (p, mut s) = optimum();
+        s.certificate.mentee_price[2] = -1;
+        assert_eq!(
+            verify(&p, &s),
+            Err(CertificateError::NegativeMenteePrice { mentee: 2, price: -1 })
+        );
+        let (p, mut s) = optimum();
+        s.certificate.mentor_price[1] += 1; // feasible, but no longer equal
+        assert!(matches!(verify(&p, &s), Err(CertificateError::DualityGap { .. })));
+    }
+
+    #[test]
+    fn verify_rejects_a_suboptimal_assignment() {
+        let (p, mut s) = optimum();
+        // Feasible: 0→0 (10), 2→1 (7), mentee 1 alone. One pair fewer: the gap is a bonus less 7.
+        s.mentor_of = vec![Some(0), None, Some(1)];
+        (s.pairs, s.total_score) = (2, 17);
+        let primal = 2 * i128::from(PAIR_BONUS) + 17;
+        let dual = 3 * i128::from(PAIR_BONUS) + 24;
+        assert_eq!(verify(&p, &s), Err(CertificateError::DualityGap { primal, dual }));
+        // Same count, lower score: 0→0 and 1→1 (6) instead of 0→1 and 1→0 (7).
+        let r = problem(&[vec![Some(5), Some(4)], vec![Some(3), Some(1)]], &[1, 1]);
+        let mut t = solve(&r);
+        assert_eq!((t.pairs, t.total_score), (2, 7));
+        t.mentor_of = vec![Some(0), Some(1)];
+        (t.pairs, t.total_score) = (2, 6);
+        assert!(matches!(verify(&r, &t), Err(CertificateError::DualityGap { .. })));
+    }
+
+    #[test]
+    fn verify_rejects_infeasible_assignments() {
+        let (p, mut s) = optimum();
+        s.mentor_of = vec![Some(1), Some(0), Some(0)];
+        assert_eq!(
+            verify(&p, &s),
+            Err(CertificateError::CapacityExceeded {
+                mentor: 0,
+                load: 2,
+                capacity: 1
+            })
+        );
+        let (p, mut s) = optimum();
+        s.mentor_of[1] = Some(1);
+        assert_eq!(
+            verify(&p, &s),
+            Err(CertificateError::ForbiddenPair { mentee: 1, mentor: 1 })
+        );
+        let (p, mut s) = optimum();
+        s.mentor_of[1] = Some(2);
+        assert_eq!(
+            verify(&p, &s),
+            Err(CertificateError::UnknownMentor { mentee: 1, mentor: 2 })
+        );
+        let (p, mut s) = optimum();
+        s.total_score += 1;
+        assert!(matches!(verify(&p, &s), Err(CertificateError::WrongSummary { .. })));
+        let (p, mut s) = optimum();
+        s.certificate.mentor_price.pop();
+        assert!(matches!(verify(&p, &s), Err(CertificateError::WrongLength { .. })));
+    }
+
+    /// Random problems: some rows all forbidden, some capacities zero, negative scores.
+    fn instances(mentees: std::ops::Range<usize>, mentors: std::ops::Range<usize>) -> impl Strategy<Value = Problem> {
+        (mentees, mentors)
+            .prop_flat_map(|(n, m)| {
+                (
+                    prop::collection::vec(prop::collection::vec(prop::option::weighted(0.75, -20i32..=20), m), n),
+                    prop::collection::vec(prop::bool::weighted(0.15), n),
+                    prop::collection::vec(0u32..4, m),
+                )
+            })
+            .prop_map(|(mut scores, blocked, capacity)| {
+                for (row, blocked) in scores.iter_mut().zip(blocked) {
+                    if blocked {
+                        row.iter_mut().for_each(|s| *s = None);
+                    }
+                }
+                problem(&scores, &capacity)
+            })
     }
 
     proptest! {
         /// As many pairs as possible, then the best total score: the same as brute force.
         #[test]
-        fn optimal_on_small_instances(
-            (scores, capacity) in (1usize..6, 1usize..4).prop_flat_map(|(n, m)| (
-                prop::collection::vec(prop::collection::vec(prop::option::weighted(0.8, 0i64..20), m), n),
-                prop::collection::vec(0u32..3, m),
-            ))
-        ) {
-            let a = solve(&scores, &capacity);
-            prop_assert!(valid(&a, &scores, &capacity));
-            prop_assert_eq!((a.pairs, a.total_score), brute_force(&scores, &capacity));
+        fn optimal_on_small_instances(p in instances(0..7, 0..5)) {
+            let expected = brute_force(&p);
+            for a in both(&p) {
+                prop_assert_eq!(verify(&p, &a), Ok(()));
+                prop_assert_eq!((a.pairs, a.total_score), expected);
+            }
+        }
+
+        #[test]
+        fn fast_equals_reference_on_medium_instances(p in instances(15..70, 8..20)) {
+            let [fast, reference] = both(&p);
+            prop_assert_eq!(verify(&p, &fast), Ok(()));
+            prop_assert_eq!(verify(&p, &reference), Ok(()));
+            prop_assert_eq!((fast.pairs, fast.total_score), (reference.pairs, reference.total_score));
         }
     }
 }
