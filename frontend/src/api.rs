@@ -2,11 +2,12 @@
 //! refreshed once on a 401; when that fails the session has ended.
 
 use cohort_api_types::{
-    AddParticipant, AddParticipants, AddedParticipants, CreateProgram, CreateWebhook, CreatedWebhook, EmailTemplate,
-    EmailTemplateList, EndPairing, InvitationPreview, InvitationsSent, InviteMentees, LoginRequest, Me,
-    MentorRequestPage, NotificationLogPage, Organization, Pairing, PairingHealth, PairingPage, PairingSettings,
-    Participant, ParticipantPage, PersonPage, PreviewEmail, Problem, Program, ProgramPage, RefreshRequest,
-    RenderedEmail, Step, StepInput, StepPage, TestEmailQueued, TokenResponse, UnpairedMenteePage, UpdateEmailTemplate,
+    AddParticipant, AddParticipants, AddedParticipants, AdjustProposedPair, AutoPairConfirmed, AutoPairProposal,
+    AutoPairRules, ConfirmAutoPair, CreateProgram, CreateWebhook, CreatedWebhook, EmailTemplate, EmailTemplateList,
+    EndPairing, InvitationPreview, InvitationsSent, InviteMentees, LoginRequest, Me, MentorRequestPage,
+    NotificationLogPage, Organization, Pairing, PairingHealth, PairingPage, PairingSettings, Participant,
+    ParticipantPage, PersonPage, PreviewEmail, Problem, Program, ProgramPage, RefreshRequest, RenderedEmail,
+    RunAutoPair, Step, StepInput, StepPage, TestEmailQueued, TokenResponse, UnpairedMenteePage, UpdateEmailTemplate,
     UpdateOrganization, UpdatePairingSettings, UpdateProgram, UpdateWebhook, WebhookDelivery, WebhookDeliveryPage,
     WebhookEndpoint, WebhookEndpointList,
 };
@@ -388,4 +389,51 @@ pub async fn end_pairing(program: Uuid, pairing: Uuid, input: &EndPairing) -> Re
 
 pub async fn pairing_health(program: Uuid) -> Result<PairingHealth, ApiError> {
     get(&format!("/api/v1/programs/{program}/pairing/health")).await
+}
+
+pub async fn auto_pair_rules(program: Uuid) -> Result<AutoPairRules, ApiError> {
+    get(&format!("/api/v1/programs/{program}/auto-pair/rules")).await
+}
+
+pub async fn save_auto_pair_rules(program: Uuid, rules: &AutoPairRules) -> Result<AutoPairRules, ApiError> {
+    write(
+        Method::PUT,
+        &format!("/api/v1/programs/{program}/auto-pair/rules"),
+        rules,
+    )
+    .await
+}
+
+pub async fn auto_pair_proposal(program: Uuid) -> Result<AutoPairProposal, ApiError> {
+    get(&format!("/api/v1/programs/{program}/auto-pair")).await
+}
+
+pub async fn run_auto_pair(program: Uuid, input: &RunAutoPair) -> Result<AutoPairProposal, ApiError> {
+    write(Method::POST, &format!("/api/v1/programs/{program}/auto-pair"), input).await
+}
+
+pub async fn adjust_proposed_pair(
+    program: Uuid,
+    mentee: Uuid,
+    input: &AdjustProposedPair,
+) -> Result<AutoPairProposal, ApiError> {
+    write(
+        Method::PATCH,
+        &format!("/api/v1/programs/{program}/auto-pair/pairs/{mentee}"),
+        input,
+    )
+    .await
+}
+
+pub async fn discard_auto_pair(program: Uuid) -> Result<(), ApiError> {
+    delete(&format!("/api/v1/programs/{program}/auto-pair")).await
+}
+
+pub async fn confirm_auto_pair(program: Uuid, input: &ConfirmAutoPair) -> Result<AutoPairConfirmed, ApiError> {
+    write(
+        Method::POST,
+        &format!("/api/v1/programs/{program}/auto-pair/confirm"),
+        input,
+    )
+    .await
 }

@@ -25,6 +25,8 @@ pub enum Route {
     NewProgram,
     #[at("/programs/:id/pairing")]
     ProgramPairing { id: Uuid },
+    #[at("/programs/:id/auto-pair")]
+    ProgramAutoPair { id: Uuid },
     #[at("/programs/:id/steps")]
     ProgramSteps { id: Uuid },
     #[at("/programs/:id")]
@@ -55,6 +57,7 @@ fn switch(route: Route) -> Html {
         Route::Program { id } => html! { <Shell><pages::program::ProgramPage {id} /></Shell> },
         Route::ProgramSteps { id } => html! { <Shell><pages::steps::StepsPage {id} /></Shell> },
         Route::ProgramPairing { id } => html! { <Shell><pages::pairing::PairingPage {id} /></Shell> },
+        Route::ProgramAutoPair { id } => html! { <Shell><pages::auto_pair::AutoPairPage {id} /></Shell> },
         Route::Settings => html! { <Shell><pages::settings::Settings /></Shell> },
         Route::Emails => html! { <Shell><pages::emails::Emails /></Shell> },
         Route::Email { key } => html! { <Shell><pages::emails::EmailEditor key_name={key} /></Shell> },

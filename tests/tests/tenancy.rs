@@ -173,7 +173,7 @@ async fn victim(app: &TestApp, admin: &str) -> Victim {
 fn fill(template: &str, v: &Victim) -> String {
     let id = if template.starts_with("/api/v1/people/") {
         &v.person
-    } else if template.starts_with("/api/v1/programs/") {
+    } else if template.starts_with("/api/v1/programs/") || template.starts_with("/api/v1/me/programs/") {
         &v.program
     } else if template.starts_with("/api/v1/api-keys/") {
         &v.api_key

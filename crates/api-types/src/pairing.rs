@@ -369,3 +369,220 @@ pub struct MentorCapacity {
     pub capacity: u32,
     pub active_pairings: u32,
 }
+
+/// Where an auto-pair criterion reads its values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CriterionSource {
+    /// A profile attribute of the person.
+    Attribute,
+    /// The participant's answer to the program's questionnaire ("mentor preferences").
+    Answer,
+}
+
+/// `similar`: the weight times the share of values in common. `different`: the weight when both
+/// have values and share none. `must_match` / `must_differ`: hard constraints (weight ignored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CriterionRule {
+    Similar,
+    Different,
+    MustMatch,
+    MustDiffer,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Criterion {
+    /// The attribute or answer's name.
+    pub key: String,
+    pub source: CriterionSource,
+    pub rule: CriterionRule,
+    /// Points, 0 to 100 (ignored by hard constraints).
+    #[serde(default)]
+    pub weight: u32,
+}
+
+/// A (mentee, mentor) pair, by person id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PairRef {
+    pub mentee_id: Uuid,
+    pub mentor_id: Uuid,
+}
+
+/// How auto-pair scores a (mentee, mentor) pair, set by the program's admins.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "criteria": [
+        {"key": "language", "source": "attribute", "rule": "must_match", "weight": 0},
+        {"key": "department", "source": "attribute", "rule": "different", "weight": 20},
+        {"key": "goals", "source": "answer", "rule": "similar", "weight": 50}
+    ],
+    "manager_attribute": "manager_email",
+    "excluded_pairs": [{"mentee_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "mentor_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e20"}]
+})))]
+#[serde(deny_unknown_fields)]
+pub struct AutoPairRules {
+    /// Up to 20 criteria, one per attribute or answer.
+    #[serde(default)]
+    pub criteria: Vec<Criterion>,
+    /// An attribute holding the email of the person's manager: nobody is paired within their own
+    /// reporting line.
+    #[serde(default)]
+    pub manager_attribute: Option<String>,
+    /// Pairs never to propose.
+    #[serde(default)]
+    pub excluded_pairs: Vec<PairRef>,
+}
+
+/// One criterion's contribution to a pair's score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScoreReason {
+    pub key: String,
+    pub source: CriterionSource,
+    pub rule: CriterionRule,
+    pub points: i32,
+    /// The values the two share, lower-cased.
+    pub shared: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProposedPair {
+    pub mentee_id: Uuid,
+    pub mentee_name: String,
+    pub mentor_id: Uuid,
+    pub mentor_name: String,
+    pub score: i32,
+    pub reasons: Vec<ScoreReason>,
+    /// Kept as it is when the admins re-run auto-pair.
+    pub locked: bool,
+}
+
+/// A person's dual price in the optimality certificate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Price {
+    pub person_id: Uuid,
+    pub price: i64,
+}
+
+/// Proof that the unlocked part of the proposal is optimal: linear-programming dual prices `u`
+/// (mentees) and `v` (mentors) with `u_i + v_j >= score(i, j) + pair_bonus` for every allowed
+/// pair, all prices non-negative, and `primal == dual` where `primal` is the sum of
+/// `score + pair_bonus` over the proposed unlocked pairs and `dual` is the sum of `u` plus each
+/// mentor's remaining room times `v`. The server checks it before answering (`verified`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OptimalityCertificate {
+    pub verified: bool,
+    pub pair_bonus: i64,
+    pub primal: i64,
+    pub dual: i64,
+    pub mentee_prices: Vec<Price>,
+    /// With each mentor's room left after the locked pairs.
+    pub mentor_prices: Vec<MentorPrice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MentorPrice {
+    pub person_id: Uuid,
+    pub price: i64,
+    pub room: u32,
+}
+
+/// An auto-pair proposal: nothing is paired until an admin confirms it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e30", "created_at": "2026-11-23T10:00:00Z",
+    "pairs": [{"mentee_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "mentee_name": "Ada Mentee",
+        "mentor_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e20", "mentor_name": "Grace Mentor", "score": 50,
+        "reasons": [{"key": "goals", "source": "answer", "rule": "similar", "points": 50, "shared": ["research"]}],
+        "locked": false}],
+    "unpaired": [], "total_score": 50, "mentees_considered": 1,
+    "certificate": {"verified": true, "pair_bonus": 4294967296_i64, "primal": 4294967346_i64, "dual": 4294967346_i64,
+        "mentee_prices": [{"person_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "price": 4294967346_i64}],
+        "mentor_prices": [{"person_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e20", "price": 0, "room": 2}]}
+})))]
+pub struct AutoPairProposal {
+    /// Name it when confirming: a proposal re-run or changed since gets a new id.
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub pairs: Vec<ProposedPair>,
+    /// Mentees left without a mentor (no allowed mentor with room).
+    pub unpaired: Vec<PersonName>,
+    pub total_score: i64,
+    pub mentees_considered: u32,
+    pub certificate: OptimalityCertificate,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PersonName {
+    pub person_id: Uuid,
+    pub name: String,
+}
+
+/// Runs auto-pair. Locked pairs of the current proposal stay; pairs removed from it are not
+/// proposed again.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"keep_locked": true})))]
+#[serde(deny_unknown_fields)]
+pub struct RunAutoPair {
+    /// Keep the current proposal's locked pairs and removals (default true).
+    #[serde(default)]
+    pub keep_locked: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ProposedPairAction {
+    Lock,
+    Unlock,
+    /// Drops the pair from the proposal; re-running will not propose it again.
+    Remove,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"action": "lock"})))]
+#[serde(deny_unknown_fields)]
+pub struct AdjustProposedPair {
+    pub action: ProposedPairAction,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"proposal_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e30"})))]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmAutoPair {
+    pub proposal_id: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"pairings_created": 12})))]
+pub struct AutoPairConfirmed {
+    pub pairings_created: u32,
+}
+
+/// A participant's answers to the program's questionnaire: each a text or a list of texts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"answers": {"goals": ["research", "leadership"], "meeting": "online"}})))]
+#[serde(deny_unknown_fields)]
+pub struct QuestionnaireAnswers {
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, crate::AttributeValue>))]
+    pub answers: crate::Attributes,
+}

@@ -145,7 +145,17 @@ where
             .service(pairing::health::pairing_health)
             .service(pairing::invitations::list_unpaired)
             .service(pairing::invitations::preview_invitations)
-            .service(pairing::invitations::send_invitations),
+            .service(pairing::invitations::send_invitations)
+            .service(pairing::auto::get_rules)
+            .service(pairing::auto::put_rules)
+            .service(pairing::auto::run_auto_pair)
+            .service(pairing::auto::get_proposal)
+            .service(pairing::auto::adjust_pair)
+            .service(pairing::auto::discard_proposal)
+            .service(pairing::auto::confirm_proposal)
+            .service(pairing::auto::get_answers)
+            .service(pairing::auto::put_answers)
+            .service(pairing::auto::put_my_answers),
     )
 }
 

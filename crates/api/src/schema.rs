@@ -56,6 +56,7 @@ diesel::table! {
         joined_at -> Timestamp,
         removed_at -> Nullable<Timestamp>,
         capacity -> Nullable<Integer>,
+        answers -> Text,
     }
 }
 
@@ -322,6 +323,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    auto_pair (program_id) {
+        program_id -> Text,
+        organization_id -> Text,
+        rules -> Text,
+        proposal_id -> Nullable<Text>,
+        proposal -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(step_deliveries -> steps (step_id));
 diesel::joinable!(steps -> programs (program_id));
 
@@ -348,4 +360,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     mentor_requests,
     pairings,
     pairing_invitations,
+    auto_pair,
 );

@@ -14,7 +14,7 @@ use diesel::sqlite::Sqlite;
 use diesel_migrations::MigrationHarness;
 
 /// Every table of `schema.rs`.
-const TABLES: [&str; 22] = [
+const TABLES: [&str; 23] = [
     "organizations",
     "people",
     "programs",
@@ -37,6 +37,7 @@ const TABLES: [&str; 22] = [
     "mentor_requests",
     "pairings",
     "pairing_invitations",
+    "auto_pair",
 ];
 
 fn names(backend: &str) -> BTreeSet<String> {

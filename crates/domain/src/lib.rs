@@ -6,6 +6,7 @@ pub mod auth;
 pub mod autopair;
 pub mod business_days;
 pub mod calendar;
+pub mod compat;
 pub mod events;
 pub mod jobs;
 pub mod paging;

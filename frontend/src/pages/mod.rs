@@ -1,5 +1,6 @@
 //! Pages fetch what they show; components render.
 
+pub mod auto_pair;
 pub mod emails;
 pub mod login;
 pub mod notification_log;

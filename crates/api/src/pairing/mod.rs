@@ -2,6 +2,7 @@
 //! Capacity is checked with the mentor's membership locked (PostgreSQL) or in the writer's turn
 //! (SQLite); a partial unique index keeps a mentee in one active pairing per program.
 
+pub mod auto;
 pub mod health;
 pub mod invitations;
 pub mod repo;

@@ -1,0 +1,888 @@
+//! Auto-pair for admin-led programs: the admins' scoring rules, an optimal proposal with its
+//! certificate, locks and removals that re-run the solver, and confirmation, which creates the
+//! pairings (and so sends the assignment emails, nothing else). Questionnaire answers, which the
+//! rules may read, live here too.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use actix_web::{delete, get, patch, post, put, web, HttpResponse};
+use cohort_api_types::{
+    AdjustProposedPair, AttributeValue, Attributes, AutoPairConfirmed, AutoPairProposal, AutoPairRules,
+    ConfirmAutoPair, CriterionRule, CriterionSource, MentorPrice, OptimalityCertificate, PairRef, PersonName, Price,
+    Problem, ProposedPair, ProposedPairAction, QuestionnaireAnswers, RunAutoPair, ScoreReason,
+};
+use cohort_domain::autopair::PAIR_BONUS;
+use cohort_domain::compat::{self, Profile, ReportingLines, Rule, Scorer, Source};
+use cohort_domain::pairing::Process;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::repo;
+use crate::auth::Caller;
+use crate::db::{self, DbConn};
+use crate::error::{ApiError, Problems};
+use crate::extract::Body;
+use crate::programs::repo::{self as programs, ProgramRow};
+use crate::schema::{auto_pair, participants, people};
+use crate::AppState;
+
+/// At most this many excluded pairs per program.
+const MAX_EXCLUDED: usize = 10_000;
+
+/// What is kept between runs: the proposal and the pairs the admins removed from it.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    proposal: AutoPairProposal,
+    removed: Vec<PairRef>,
+}
+
+fn source_to_domain(s: CriterionSource) -> Source {
+    match s {
+        CriterionSource::Attribute => Source::Attribute,
+        CriterionSource::Answer => Source::Answer,
+    }
+}
+
+fn source_to_api(s: Source) -> CriterionSource {
+    match s {
+        Source::Attribute => CriterionSource::Attribute,
+        Source::Answer => CriterionSource::Answer,
+    }
+}
+
+fn rule_to_domain(r: CriterionRule) -> Rule {
+    match r {
+        CriterionRule::Similar => Rule::Similar,
+        CriterionRule::Different => Rule::Different,
+        CriterionRule::MustMatch => Rule::MustMatch,
+        CriterionRule::MustDiffer => Rule::MustDiffer,
+    }
+}
+
+fn rule_to_api(r: Rule) -> CriterionRule {
+    match r {
+        Rule::Similar => CriterionRule::Similar,
+        Rule::Different => CriterionRule::Different,
+        Rule::MustMatch => CriterionRule::MustMatch,
+        Rule::MustDiffer => CriterionRule::MustDiffer,
+    }
+}
+
+fn rules_to_domain(rules: &AutoPairRules) -> compat::Rules {
+    compat::Rules {
+        criteria: rules
+            .criteria
+            .iter()
+            .map(|c| compat::Criterion {
+                key: c.key.clone(),
+                source: source_to_domain(c.source),
+                rule: rule_to_domain(c.rule),
+                weight: c.weight,
+            })
+            .collect(),
+        manager_attribute: rules.manager_attribute.clone(),
+    }
+}
+
+fn json<T: Serialize>(value: &T) -> Result<String, ApiError> {
+    serde_json::to_string(value).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// The program's rules and stored proposal (defaults when nothing is saved yet).
+fn load(conn: &mut DbConn, program: &str) -> Result<(AutoPairRules, Option<Stored>), ApiError> {
+    let row: Option<(String, Option<String>)> = auto_pair::table
+        .find(program)
+        .select((auto_pair::rules, auto_pair::proposal))
+        .first(conn)
+        .optional()?;
+    Ok(match row {
+        None => (AutoPairRules::default(), None),
+        Some((rules, proposal)) => (
+            serde_json::from_str(&rules).unwrap_or_default(),
+            proposal.and_then(|p| serde_json::from_str(&p).ok()),
+        ),
+    })
+}
+
+fn save(
+    conn: &mut DbConn,
+    program: &ProgramRow,
+    rules: &AutoPairRules,
+    stored: Option<&Stored>,
+) -> Result<(), ApiError> {
+    let rules = json(rules)?;
+    let (proposal_id, proposal) = match stored {
+        Some(s) => (Some(s.proposal.id.to_string()), Some(json(s)?)),
+        None => (None, None),
+    };
+    let updated = diesel::update(auto_pair::table.find(&program.id))
+        .set((
+            auto_pair::rules.eq(&rules),
+            auto_pair::proposal_id.eq(&proposal_id),
+            auto_pair::proposal.eq(&proposal),
+            auto_pair::updated_at.eq(db::now()),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(auto_pair::table)
+            .values((
+                auto_pair::program_id.eq(&program.id),
+                auto_pair::organization_id.eq(&program.organization_id),
+                auto_pair::rules.eq(&rules),
+                auto_pair::proposal_id.eq(&proposal_id),
+                auto_pair::proposal.eq(&proposal),
+                auto_pair::updated_at.eq(db::now()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// An attribute or answer as the rules compare it: a list of texts.
+fn values(value: &AttributeValue) -> Vec<String> {
+    match value {
+        AttributeValue::Text(t) => vec![t.clone()],
+        AttributeValue::List(items) => items.clone(),
+        AttributeValue::Number(n) => vec![n.to_string()],
+        AttributeValue::Flag(b) => vec![b.to_string()],
+    }
+}
+
+fn parse_values(raw: &str) -> BTreeMap<String, Vec<String>> {
+    let attributes: Attributes = serde_json::from_str(raw).unwrap_or_default();
+    attributes.iter().map(|(k, v)| (k.clone(), values(v))).collect()
+}
+
+/// A side of the auto-pair: person id, name, profile attributes and answers (JSON).
+struct Side {
+    person: String,
+    name: String,
+    attributes: String,
+    answers: String,
+}
+
+fn load_side(conn: &mut DbConn, program: &str, role: &str) -> Result<Vec<(Side, Option<i32>)>, ApiError> {
+    let rows: Vec<(String, String, String, String, Option<i32>)> = participants::table
+        .inner_join(people::table)
+        .filter(participants::program_id.eq(program))
+        .filter(participants::role.eq(role))
+        .filter(participants::status.eq("active"))
+        .order(participants::person_id)
+        .select((
+            participants::person_id,
+            people::name,
+            people::attributes,
+            participants::answers,
+            participants::capacity,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(person, name, attributes, answers, capacity)| {
+            (
+                Side {
+                    person,
+                    name,
+                    attributes,
+                    answers,
+                },
+                capacity,
+            )
+        })
+        .collect())
+}
+
+/// Numbers the organisation's people for reporting lines: by the manager attribute when the rules
+/// name one (the attribute holds the manager's email), else just the program's people.
+fn reporting_lines(
+    conn: &mut DbConn,
+    program: &ProgramRow,
+    manager_attribute: Option<&str>,
+    program_people: &[&str],
+) -> Result<(HashMap<String, usize>, ReportingLines), ApiError> {
+    let Some(key) = manager_attribute else {
+        let index = program_people
+            .iter()
+            .enumerate()
+            .map(|(n, p)| ((*p).to_owned(), n))
+            .collect();
+        return Ok((index, ReportingLines::default()));
+    };
+    let everyone: Vec<(String, String, String)> = people::table
+        .filter(people::organization_id.eq(&program.organization_id))
+        .select((people::id, people::email, people::attributes))
+        .load(conn)?;
+    let by_email: HashMap<String, usize> = everyone
+        .iter()
+        .enumerate()
+        .map(|(n, (_, email, _))| (email.to_lowercase(), n))
+        .collect();
+    let manager_of: Vec<Option<usize>> = everyone
+        .iter()
+        .map(|(_, _, attributes)| {
+            let attributes: Attributes = serde_json::from_str(attributes).unwrap_or_default();
+            match attributes.get(key) {
+                Some(AttributeValue::Text(email)) => by_email.get(&email.trim().to_lowercase()).copied(),
+                _ => None,
+            }
+        })
+        .collect();
+    let index = everyone
+        .iter()
+        .enumerate()
+        .map(|(n, (id, _, _))| (id.clone(), n))
+        .collect();
+    Ok((index, ReportingLines::new(&manager_of)))
+}
+
+/// Runs the solver over the program's unpaired mentees and its mentors with room, keeping
+/// `locked` pairs and never proposing `removed` ones.
+fn run(
+    conn: &mut DbConn,
+    program: &ProgramRow,
+    rules: &AutoPairRules,
+    locked: &[PairRef],
+    removed: Vec<PairRef>,
+) -> Result<Stored, ApiError> {
+    let settings = repo::settings(conn, &program.id)?;
+    if settings.process != Process::AdminLed {
+        return Err(ApiError::Conflict(
+            "Auto-pair is for admin-led programs: set the pairing process to admin_led first.".into(),
+        ));
+    }
+    let paired: HashSet<String> = crate::schema::pairings::table
+        .filter(crate::schema::pairings::program_id.eq(&program.id))
+        .filter(crate::schema::pairings::ended_at.is_null())
+        .select(crate::schema::pairings::mentee_id)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    let mentees: Vec<Side> = load_side(conn, &program.id, "mentee")?
+        .into_iter()
+        .map(|(side, _)| side)
+        .filter(|s| !paired.contains(&s.person))
+        .collect();
+    let active = repo::active_pairings_by_mentor(conn, &program.id)?;
+    let (mentors, room): (Vec<Side>, Vec<u32>) = load_side(conn, &program.id, "mentor")?
+        .into_iter()
+        .filter_map(|(side, own)| {
+            let room = settings
+                .capacity_of(own)
+                .saturating_sub(active.get(&side.person).copied().unwrap_or(0));
+            (room > 0).then_some((side, room))
+        })
+        .unzip();
+
+    let program_people: Vec<&str> = mentees.iter().chain(&mentors).map(|s| s.person.as_str()).collect();
+    let (person_index, lines) = reporting_lines(conn, program, rules.manager_attribute.as_deref(), &program_people)?;
+    let profile = |s: &Side| Profile {
+        person: person_index.get(&s.person).copied().unwrap_or(usize::MAX),
+        attributes: parse_values(&s.attributes),
+        answers: parse_values(&s.answers),
+    };
+    let mentee_profiles: Vec<Profile> = mentees.iter().map(profile).collect();
+    let mentor_profiles: Vec<Profile> = mentors.iter().map(profile).collect();
+    let mentee_at: HashMap<Uuid, usize> = mentees
+        .iter()
+        .enumerate()
+        .map(|(n, s)| (db::id(&s.person), n))
+        .collect();
+    let mentor_at: HashMap<Uuid, usize> = mentors
+        .iter()
+        .enumerate()
+        .map(|(n, s)| (db::id(&s.person), n))
+        .collect();
+    let indices = |p: &PairRef| Some((*mentee_at.get(&p.mentee_id)?, *mentor_at.get(&p.mentor_id)?));
+    let excluded: Vec<(usize, usize)> = rules
+        .excluded_pairs
+        .iter()
+        .chain(&removed)
+        .filter_map(indices)
+        .collect();
+    let scorer = Scorer::new(
+        &rules_to_domain(rules),
+        &mentee_profiles,
+        &mentor_profiles,
+        &excluded,
+        lines,
+    );
+    // Locks whose mentee and mentor are still here and unpaired, as far as the room goes.
+    let mut left = room.clone();
+    let locks: Vec<(usize, usize)> = locked
+        .iter()
+        .filter_map(indices)
+        .filter(|&(_, j)| {
+            let fits = left[j] > 0;
+            left[j] = left[j].saturating_sub(1);
+            fits
+        })
+        .collect();
+    let proposal = compat::propose(&scorer, &room, &locks).map_err(|e| ApiError::Conflict(e.0))?;
+    if !proposal.verified {
+        return Err(ApiError::Internal("the optimality certificate did not verify".into()));
+    }
+
+    let mut pairs = Vec::new();
+    let mut unpaired = Vec::new();
+    let mut total_score = 0i64;
+    for (i, mentor) in proposal.mentor_of.iter().enumerate() {
+        let mentee = &mentees[i];
+        let Some(j) = *mentor else {
+            unpaired.push(PersonName {
+                person_id: db::id(&mentee.person),
+                name: mentee.name.clone(),
+            });
+            continue;
+        };
+        // A locked pair that the rules now forbid keeps a score of 0 and no reasons.
+        let (score, reasons) = scorer.explain(i, j).unwrap_or_default();
+        total_score += score as i64;
+        pairs.push(ProposedPair {
+            mentee_id: db::id(&mentee.person),
+            mentee_name: mentee.name.clone(),
+            mentor_id: db::id(&mentors[j].person),
+            mentor_name: mentors[j].name.clone(),
+            score,
+            reasons: reasons
+                .into_iter()
+                .map(|r| ScoreReason {
+                    key: r.key,
+                    source: source_to_api(r.source),
+                    rule: rule_to_api(r.rule),
+                    points: r.points,
+                    shared: r.shared,
+                })
+                .collect(),
+            locked: proposal.locked[i],
+        });
+    }
+    pairs.sort_by(|a, b| a.mentee_name.cmp(&b.mentee_name).then(a.mentee_id.cmp(&b.mentee_id)));
+    let certificate = &proposal.solution.certificate;
+    let certificate = OptimalityCertificate {
+        verified: proposal.verified,
+        pair_bonus: PAIR_BONUS,
+        primal: proposal.primal,
+        dual: proposal.dual,
+        mentee_prices: proposal
+            .free
+            .iter()
+            .zip(&certificate.mentee_price)
+            .map(|(&i, &price)| Price {
+                person_id: db::id(&mentees[i].person),
+                price,
+            })
+            .collect(),
+        mentor_prices: mentors
+            .iter()
+            .zip(&certificate.mentor_price)
+            .zip(&proposal.room)
+            .map(|((m, &price), &room)| MentorPrice {
+                person_id: db::id(&m.person),
+                price,
+                room,
+            })
+            .collect(),
+    };
+    Ok(Stored {
+        proposal: AutoPairProposal {
+            id: Uuid::now_v7(),
+            created_at: db::utc(db::now()),
+            pairs,
+            unpaired,
+            total_score,
+            mentees_considered: mentees.len() as u32,
+            certificate,
+        },
+        removed,
+    })
+}
+
+fn check_rules(conn: &mut DbConn, org: Uuid, rules: &AutoPairRules) -> Result<(), ApiError> {
+    let mut problems = Problems::default();
+    if let Err((field, invalid)) = compat::check_rules(&rules_to_domain(rules)) {
+        problems.push(field, invalid.0);
+    }
+    if rules.excluded_pairs.len() > MAX_EXCLUDED {
+        problems.push("excluded_pairs", format!("at most {MAX_EXCLUDED} pairs"));
+    }
+    problems.finish()?;
+    let mut problems = Problems::default();
+    // Excluded pairs name people of this organisation.
+    let named: HashSet<String> = rules
+        .excluded_pairs
+        .iter()
+        .flat_map(|p| [p.mentee_id.to_string(), p.mentor_id.to_string()])
+        .collect();
+    let named: Vec<String> = named.into_iter().collect();
+    let known: HashSet<String> = named
+        .chunks(500)
+        .map(|chunk| {
+            people::table
+                .filter(people::organization_id.eq(org.to_string()))
+                .filter(people::id.eq_any(chunk))
+                .select(people::id)
+                .load::<String>(conn)
+        })
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    for (n, p) in rules.excluded_pairs.iter().enumerate() {
+        for (side, id) in [("mentee_id", p.mentee_id), ("mentor_id", p.mentor_id)] {
+            if !known.contains(&id.to_string()) {
+                problems.push(
+                    format!("excluded_pairs[{n}].{side}"),
+                    "no such person in this organisation",
+                );
+            }
+        }
+    }
+    problems.finish()
+}
+
+/// The program's auto-pair rules.
+#[utoipa::path(
+    tag = "pairing",
+    params(("id" = Uuid, Path, description = "The program's id")),
+    responses(
+        (status = 200, description = "The rules (none saved yet: no criteria)", body = AutoPairRules),
+        (status = 400, description = "Malformed id", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such program in this organisation", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/programs/{id}/auto-pair/rules")]
+pub async fn get_rules(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<AutoPairRules>, ApiError> {
+    caller.require_admin()?;
+    let id = id.into_inner();
+    let rules = state
+        .db
+        .read(move |conn| {
+            let program = programs::get(conn, caller.org, id)?;
+            Ok(load(conn, &program.id)?.0)
+        })
+        .await?;
+    Ok(web::Json(rules))
+}
+
+/// Replaces the program's auto-pair rules. A waiting proposal stays until it is re-run.
+#[utoipa::path(
+    tag = "pairing",
+    params(("id" = Uuid, Path, description = "The program's id")),
+    request_body = AutoPairRules,
+    responses(
+        (status = 200, description = "The rules as saved", body = AutoPairRules),
+        (status = 400, description = "Malformed id or JSON", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such program in this organisation", body = Problem),
+        (status = 422, description = "A criterion, the manager attribute or an excluded pair is invalid (the field is named)", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[put("/programs/{id}/auto-pair/rules")]
+pub async fn put_rules(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    Body(rules): Body<AutoPairRules>,
+) -> Result<web::Json<AutoPairRules>, ApiError> {
+    caller.require_admin()?;
+    let id = id.into_inner();
+    let saved = state
+        .db
+        .write(move |conn| {
+            let program = programs::get(conn, caller.org, id)?;
+            check_rules(conn, caller.org, &rules)?;
+            let (_, stored) = load(conn, &program.id)?;
+            save(conn, &program, &rules, stored.as_ref())?;
+            Ok(rules)
+        })
+        .await?;
+    Ok(web::Json(saved))
+}
+
+/// Proposes an optimal pairing of every unpaired mentee (admin-led programs). Nothing is paired
+/// and nothing is sent until an admin confirms.
+#[utoipa::path(
+    tag = "pairing",
+    params(("id" = Uuid, Path, description = "The program's id")),
+    request_body = RunAutoPair,
+    responses(
+        (status = 200, description = "The proposal, with each pair's score and reasons and the optimality certificate", body = AutoPairProposal),
+        (status = 400, description = "Malformed id or JSON", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such program in this organisation", body = Problem),
+        (status = 409, description = "The program is not admin-led", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[post("/programs/{id}/auto-pair")]
+pub async fn run_auto_pair(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    Body(options): Body<RunAutoPair>,
+) -> Result<web::Json<AutoPairProposal>, ApiError> {
+    caller.require_admin()?;
+    let id = id.into_inner();
+    let proposal = state
+        .db
+        .write(move |conn| {
+            let program = programs::get(conn, caller.org, id)?;
+            let (rules, stored) = load(conn, &program.id)?;
+            let (locked, removed) = match stored.filter(|_| options.keep_locked.unwrap_or(true)) {
+                Some(s) => (locked_pairs(&s.proposal), s.removed),
+                None => (Vec::new(), Vec::new()),
+            };
+            let stored = run(conn, &program, &rules, &locked, removed)?;
+            save(conn, &program, &rules, Some(&stored))?;
+            Ok(stored.proposal)
+        })
+        .await?;
+    Ok(web::Json(proposal))
+}
+
+fn locked_pairs(proposal: &AutoPairProposal) -> Vec<PairRef> {
+    proposal
+        .pairs
+        .iter()
+        .filter(|p| p.locked)
+        .map(|p| PairRef {
+            mentee_id: p.mentee_id,
+            mentor_id: p.mentor_id,
+        })
+        .collect()
+}
+
+/// The proposal waiting for confirmation.
+#[utoipa::path(
+    tag = "pairing",
+    params(("id" = Uuid, Path, description = "The program's id")),
+    responses(
+        (status = 200, description = "The waiting proposal", body = AutoPairProposal),
+        (status = 400, description = "Malformed id", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such program in this organisation, or no proposal waiting", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/programs/{id}/auto-pair")]
+pub async fn get_proposal(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<AutoPairProposal>, ApiError> {
+    caller.require_admin()?;
+    let id = id.into_inner();
+    let proposal = state
+        .db
+        .read(move |conn| {
+            let program = programs::get(conn, caller.org, id)?;
+            load(conn, &program.id)?.1.map(|s| s.proposal).ok_or(ApiError::NotFound)
+        })
+        .await?;
+    Ok(web::Json(proposal))
+}
+
+/// Locks, unlocks or removes one mentee's proposed pair, then re-runs the solver around the
+/// locked pairs (a removed pair is not proposed again until the proposal is discarded).
+#[utoipa::path(
+    tag = "pairing",
+    params(
+        ("id" = Uuid, Path, description = "The program's id"),
+        ("person_id" = Uuid, Path, description = "The mentee's person id"),
+    ),
+    request_body = AdjustProposedPair,
+    responses(
+        (status = 200, description = "The new proposal (it has a new id)", body = AutoPairProposal),
+        (status = 400, description = "Malformed id or JSON", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such program, no proposal waiting, or no pair for that mentee in it", body = Problem),
+        (status = 409, description = "The program is no longer admin-led", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[patch("/programs/{id}/auto-pair/pairs/{person_id}")]
+pub async fn adjust_pair(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+    Body(change): Body<AdjustProposedPair>,
+) -> Result<web::Json<AutoPairProposal>, ApiError> {
+    caller.require_admin()?;
+    let (id, mentee) = path.into_inner();
+    let proposal = state
+        .db
+        .write(move |conn| {
+            let program = programs::get(conn, caller.org, id)?;
+            let (rules, stored) = load(conn, &program.id)?;
+            let mut stored = stored.ok_or(ApiError::NotFound)?;
+            let pair = stored
+                .proposal
+                .pairs
+                .iter_mut()
+                .find(|p| p.mentee_id == mentee)
+                .ok_or(ApiError::NotFound)?;
+            match change.action {
+                ProposedPairAction::Lock => pair.locked = true,
+                ProposedPairAction::Unlock => pair.locked = false,
+                ProposedPairAction::Remove => {
+                    pair.locked = false;
+                    let removed = PairRef {
+                        mentee_id: pair.mentee_id,
+                        mentor_id: pair.mentor_id,
+                    };
+                    stored.removed.push(removed);
+                }
+            }
+            let locked = locked_pairs(&stored.proposal);
+            let stored = run(conn, &program, &rules, &locked, stored.removed)?;
+            save(conn, &program, &rules, Some(&stored))?;
+            Ok(stored.proposal)
+        })
+        .await?;
+    Ok(web::Json(proposal))
+}
+
+/// Discards the waiting proposal (and its removals).
+#[utoipa::path(
+    tag = "pairing",
+    params(("id" = Uuid, Path, description = "The program's id")),
+    responses(
+        (status = 204, description = "Discarded (or there was none)"),
+        (status = 400, description = "Malformed id", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such program in this organisation", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[delete("/programs/{id}/auto-pair")]
+pub async fn discard_proposal(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let id = id.into_inner();
+    state
+        .db
+        .write(move |conn| {
+            let program = programs::get(conn, caller.org, id)?;
+            let (rules, _) = load(conn, &program.id)?;
+            save(conn, &program, &rules, None)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Creates every pairing of the proposal in one transaction: all or none. Each pair gets the
+/// "Mentorship assignment" email; no request or decision emails are sent.
+#[utoipa::path(
+    tag = "pairing",
+    params(("id" = Uuid, Path, description = "The program's id")),
+    request_body = ConfirmAutoPair,
+    responses(
+        (status = 200, description = "The pairings were created", body = AutoPairConfirmed),
+        (status = 400, description = "Malformed id or JSON", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such program, or no proposal waiting", body = Problem),
+        (status = 409, description = "The proposal changed since (another id), or a mentee was paired or a mentor filled up meanwhile: re-run", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[post("/programs/{id}/auto-pair/confirm")]
+pub async fn confirm_proposal(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    Body(confirm): Body<ConfirmAutoPair>,
+) -> Result<web::Json<AutoPairConfirmed>, ApiError> {
+    caller.require_admin()?;
+    let id = id.into_inner();
+    let created = state
+        .db
+        .write(move |conn| {
+            let program = programs::get(conn, caller.org, id)?;
+            let (rules, stored) = load(conn, &program.id)?;
+            let stored = stored.ok_or(ApiError::NotFound)?;
+            if stored.proposal.id != confirm.proposal_id {
+                return Err(ApiError::Conflict(
+                    "The proposal changed since you saw it; review the current one.".into(),
+                ));
+            }
+            for pair in &stored.proposal.pairs {
+                super::create_pairing(
+                    conn,
+                    &program,
+                    &pair.mentee_id.to_string(),
+                    &pair.mentor_id.to_string(),
+                    None,
+                )
+                .map_err(|e| match e {
+                    ApiError::Conflict(why) => ApiError::Conflict(format!(
+                        "{} ({}): {why} Re-run auto-pair.",
+                        pair.mentee_name, pair.mentor_name
+                    )),
+                    other => other,
+                })?;
+            }
+            save(conn, &program, &rules, None)?;
+            Ok(stored.proposal.pairs.len() as u32)
+        })
+        .await?;
+    Ok(web::Json(AutoPairConfirmed {
+        pairings_created: created,
+    }))
+}
+
+fn check_answers(answers: &QuestionnaireAnswers) -> Result<(), ApiError> {
+    let mut problems = Problems::default();
+    crate::people::check_attributes(&mut problems, "answers", &answers.answers);
+    problems.finish()
+}
+
+/// A participant's questionnaire answers (admins).
+#[utoipa::path(
+    tag = "pairing",
+    params(
+        ("id" = Uuid, Path, description = "The program's id"),
+        ("participant_id" = Uuid, Path, description = "The participant's id"),
+    ),
+    responses(
+        (status = 200, description = "The answers", body = QuestionnaireAnswers),
+        (status = 400, description = "Malformed id", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such program or participant in this organisation", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/programs/{id}/participants/{participant_id}/answers")]
+pub async fn get_answers(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<web::Json<QuestionnaireAnswers>, ApiError> {
+    caller.require_admin()?;
+    let (id, participant) = path.into_inner();
+    let answers = state
+        .db
+        .read(move |conn| {
+            let program = programs::get(conn, caller.org, id)?;
+            let row = programs::get_participant(conn, &program.id, participant)?;
+            let raw: String = participants::table
+                .find(&row.id)
+                .select(participants::answers)
+                .first(conn)?;
+            Ok(QuestionnaireAnswers {
+                answers: serde_json::from_str(&raw).unwrap_or_default(),
+            })
+        })
+        .await?;
+    Ok(web::Json(answers))
+}
+
+/// Replaces a participant's questionnaire answers (admins).
+#[utoipa::path(
+    tag = "pairing",
+    params(
+        ("id" = Uuid, Path, description = "The program's id"),
+        ("participant_id" = Uuid, Path, description = "The participant's id"),
+    ),
+    request_body = QuestionnaireAnswers,
+    responses(
+        (status = 200, description = "The answers as saved", body = QuestionnaireAnswers),
+        (status = 400, description = "Malformed id or JSON", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such program or participant in this organisation", body = Problem),
+        (status = 422, description = "An answer is invalid (the field is named)", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[put("/programs/{id}/participants/{participant_id}/answers")]
+pub async fn put_answers(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+    Body(answers): Body<QuestionnaireAnswers>,
+) -> Result<web::Json<QuestionnaireAnswers>, ApiError> {
+    caller.require_admin()?;
+    check_answers(&answers)?;
+    let (id, participant) = path.into_inner();
+    let raw = json(&answers.answers)?;
+    state
+        .db
+        .write(move |conn| {
+            let program = programs::get(conn, caller.org, id)?;
+            let row = programs::get_participant(conn, &program.id, participant)?;
+            diesel::update(participants::table.find(&row.id))
+                .set(participants::answers.eq(&raw))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await?;
+    Ok(web::Json(answers))
+}
+
+/// The caller answers the program's questionnaire (their mentor preferences), for each role they
+/// have in it.
+#[utoipa::path(
+    tag = "pairing",
+    params(("id" = Uuid, Path, description = "The program's id")),
+    request_body = QuestionnaireAnswers,
+    responses(
+        (status = 200, description = "The answers as saved", body = QuestionnaireAnswers),
+        (status = 400, description = "Malformed id or JSON", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not a participant of the program", body = Problem),
+        (status = 404, description = "No such program in this organisation", body = Problem),
+        (status = 422, description = "An answer is invalid (the field is named)", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[put("/me/programs/{id}/answers")]
+pub async fn put_my_answers(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    Body(answers): Body<QuestionnaireAnswers>,
+) -> Result<web::Json<QuestionnaireAnswers>, ApiError> {
+    check_answers(&answers)?;
+    let id = id.into_inner();
+    let raw = json(&answers.answers)?;
+    state
+        .db
+        .write(move |conn| {
+            let program = programs::get(conn, caller.org, id)?;
+            let updated = diesel::update(
+                participants::table
+                    .filter(participants::program_id.eq(&program.id))
+                    .filter(participants::person_id.eq(caller.person.to_string()))
+                    .filter(participants::status.eq("active")),
+            )
+            .set(participants::answers.eq(&raw))
+            .execute(conn)?;
+            if updated == 0 {
+                return Err(ApiError::Forbidden(
+                    "Only the program's participants answer its questionnaire.",
+                ));
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(web::Json(answers))
+}

@@ -1,0 +1,2 @@
+DROP TABLE auto_pair;
+ALTER TABLE participants DROP COLUMN answers;
