@@ -744,3 +744,116 @@ async fn an_admin_turns_pairing_on_invites_all_and_ends_a_pairing_in_the_browser
         .await;
     assert_eq!(invited["items"].as_array().unwrap().len(), mentees - 1);
 }
+
+#[tokio::test]
+async fn an_admin_sets_rules_runs_adjusts_and_confirms_auto_pair_in_the_browser() {
+    dashboard_app_env();
+    let app = TestApp::spawn_with_demo(Backend::Sqlite).await;
+    let admin = app.admin_token().await;
+    let (_, programs) = app.get("/api/v1/programs", &admin).await;
+    let program = programs["items"][0]["id"].as_str().unwrap().to_owned();
+    app.patch(
+        &format!("/api/v1/programs/{program}/pairing"),
+        &admin,
+        json!({"process": "admin_led"}),
+    )
+    .await;
+
+    let browser = Browser::start().await;
+    let outcome = async {
+        let c = &browser.client;
+        log_in(c, &app).await?;
+        c.find(Locator::LinkText("2027 Spring Cohort")).await?.click().await?;
+        c.wait()
+            .at_most(WAIT)
+            .for_element(Locator::LinkText("Pairing"))
+            .await?
+            .click()
+            .await?;
+        c.wait()
+            .at_most(WAIT)
+            .for_element(Locator::LinkText("Auto-pair"))
+            .await?
+            .click()
+            .await?;
+        text_appears(c, "No criteria: every allowed pair scores 0.").await?;
+        // Shared languages must exist; shared interests earn up to 60 points.
+        click_button(c, "Add criterion").await?;
+        set_value(c, "#criterion-0-key", "languages").await?;
+        select(c, "#criterion-0-rule", "must_match").await?;
+        click_button(c, "Add criterion").await?;
+        set_value(c, "#criterion-1-key", "interests").await?;
+        set_value(c, "#criterion-1-weight", "160").await?;
+        click_button(c, "Save rules").await?;
+        let error = c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("#criterion-1-weight-error"))
+            .await?;
+        ensure(!error.text().await?.is_empty(), "a weight over 100 is refused")?;
+        set_value(c, "#criterion-1-weight", "60").await?;
+        click_button(c, "Save rules").await?;
+        text_appears(c, "Rules saved.").await?;
+
+        click_button(c, "Run auto-pair").await?;
+        text_appears(c, "Optimal (certificate verified)").await?;
+        shot(c, "auto-pair-proposal").await?;
+        let first = c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("table[aria-label='Proposed pairs'] tbody tr td"))
+            .await?
+            .text()
+            .await?;
+        click_labelled(c, &format!("Lock {first}")).await?;
+        click_labelled(c, &format!("Unlock {first}")).await?;
+        let rows = c
+            .find_all(Locator::Css("table[aria-label='Proposed pairs'] tbody tr"))
+            .await?
+            .len();
+        ensure(rows > 1, format!("several pairs proposed, saw {rows}"))?;
+        let remove = c
+            .find(Locator::Css(
+                "table[aria-label='Proposed pairs'] tbody tr:last-child button.danger",
+            ))
+            .await?;
+        remove.click().await?;
+        // After a removal the solver runs again and the page shows the new proposal.
+        text_appears(c, "Optimal (certificate verified)").await?;
+        let confirm = c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath("//button[starts-with(normalize-space(.), 'Confirm ')]"))
+            .await?;
+        let label = confirm.text().await?;
+        confirm.click().await?;
+        text_appears(c, "pairings created").await?;
+        ensure(label.starts_with("Confirm "), label.clone())?;
+        shot(c, "auto-pair").await?;
+        Ok(())
+    }
+    .await;
+    browser.finish("auto_pair_page", outcome).await;
+    let (_, active) = app
+        .get(&format!("/api/v1/programs/{program}/pairings?limit=200"), &admin)
+        .await;
+    let (_, rules) = app
+        .get(&format!("/api/v1/programs/{program}/auto-pair/rules"), &admin)
+        .await;
+    assert_eq!(rules["criteria"][1]["weight"], 60, "{rules}");
+    assert!(
+        !active["items"].as_array().unwrap().is_empty(),
+        "the confirmed pairs exist"
+    );
+    // Every confirmed pair shares a language, as the rules demand.
+    for pairing in active["items"].as_array().unwrap() {
+        let mut languages = Vec::new();
+        for side in ["mentee_id", "mentor_id"] {
+            let (_, person) = app
+                .get(&format!("/api/v1/people/{}", pairing[side].as_str().unwrap()), &admin)
+                .await;
+            languages.push(person["attributes"]["languages"].as_array().unwrap().clone());
+        }
+        assert!(languages[0].iter().any(|l| languages[1].contains(l)), "{pairing}");
+    }
+}

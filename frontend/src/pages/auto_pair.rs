@@ -62,8 +62,8 @@ const SOURCES: [(CriterionSource, &str, &str); 2] = [
 ];
 
 const RULES: [(CriterionRule, &str, &str); 4] = [
-    (CriterionRule::Similar, "similar", "Points for the same values"),
-    (CriterionRule::Different, "different", "Points for different values"),
+    (CriterionRule::Similar, "similar", "Similar (points)"),
+    (CriterionRule::Different, "different", "Different (points)"),
     (CriterionRule::MustMatch, "must_match", "Must match"),
     (CriterionRule::MustDiffer, "must_differ", "Must differ"),
 ];

@@ -47,6 +47,7 @@ pub fn pairing_page(props: &PairingProps) -> Html {
         <>
             <div class="bar">
                 <h1>{ "Pairing" }</h1>
+                <Link<Route> to={Route::ProgramAutoPair { id }}>{ "Auto-pair" }</Link<Route>>
                 if let Load::Loaded(p) = &*program {
                     <Link<Route> to={Route::Program { id: p.id }}>{ format!("Back to {}", p.name) }</Link<Route>>
                 }
