@@ -18,16 +18,17 @@
 //! without trusting the solver.
 //!
 //! - [`solve`]: a shortest-augmenting-path (Hungarian / Jonker–Volgenant) solver on the dense matrix.
-//!   It roots its searches at the side with fewer places (mentors' total capacity or mentees), starts
-//!   from a reduction (each root-side node priced at its best weight, the other side at zero) and a
-//!   greedy assignment on the tight pairs, then repairs what the greedy left with one Dijkstra per
-//!   open place. Mentors are single nodes with a capacity, not copies.
+//!   It roots its searches at the side with fewer places (mentors' total capacity or mentees; the
+//!   other side keeps free nodes for paths to end at), reading the matrix row by row from that side
+//!   (a transposed copy when it is the mentors). It starts from a reduction (each root-side node
+//!   priced at its best weight, the other side at zero) and a greedy assignment on the tight pairs;
+//!   from the mentors, a bounded auction (JV's augmenting row reduction) fills most places next. Then
+//!   one Dijkstra per place still open at a positive price. Mentors are single nodes with a capacity,
+//!   not copies. Worst case O(places × mentees × mentors); a few hundred milliseconds at 10,000 × 2,500
+//!   (docs/benchmarks.md).
 //! - [`solve_reference`]: successive shortest paths on the flow network source → mentee → mentor →
 //!   sink, with an O(nodes²) Dijkstra per pair: O(pairs × (mentees + mentors)²). Slow and simple; the
 //!   property tests compare both with brute force.
-
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
 /// Scores are points; |score| <= MAX_SCORE.
 pub const MAX_SCORE: i32 = 1_000_000;
@@ -276,30 +277,29 @@ pub fn verify(problem: &Problem, solution: &Solution) -> Result<(), CertificateE
 pub fn solve(problem: &Problem) -> Solution {
     let n = problem.mentees();
     let places: u64 = problem.capacity().iter().map(|&c| u64::from(c).min(n as u64)).sum();
-    if places <= n as u64 {
-        // Fewer places at mentors than mentees: search from the mentors (A = mentors, B = mentees).
-        Sap::<true>::new(problem).run(problem)
-    } else {
-        Sap::<false>::new(problem).run(problem)
-    }
+    // Search from the side with fewer places: the other keeps free nodes to end paths at.
+    Sap::new(problem, places <= n as u64).run(problem)
 }
 
 /// Sentinel for "no node".
 const NONE: u32 = u32::MAX;
 const INF: i64 = i64::MAX / 4;
+/// The distance of a settled node in the search: below every candidate.
+const SETTLED: i64 = i64::MIN;
 
-/// Shortest augmenting paths from the A side (the roots) to the B side. `MENTORS_ROOT`: A = mentors
-/// and B = mentees, else the other way round. Prices `y` (A) and `z` (B) stay dual feasible
-/// (`y_a + z_b >= w_ab`, both >= 0) and tight on every pair; B nodes with room keep price 0 (they are
-/// never inside a finished search); a search ends at a B node with room (one more pair), or where an
-/// A node's price would fall below zero (that node gives up a partner and keeps the room at price 0).
-/// It runs while some A node has room at a positive price; at the end every complementary slackness
-/// condition holds, so the prices are an optimal dual.
-struct Sap<const MENTORS_ROOT: bool> {
+/// Shortest augmenting paths from the A side (the roots) to the B side: A = mentors and B = mentees
+/// if `mentors_root`, else the other way round. Prices `y` (A) and `z` (B) stay dual feasible
+/// (`y_a + z_b >= w_ab`, both >= 0) and tight on every pair, and a B node with room has price 0.
+/// A search from an A node with room at a positive price ends at a B node with room (one more pair),
+/// or where an A node's price would fall below zero (that node gives up a partner and keeps the room
+/// at price 0; the root itself just falls to 0). It runs while some A node has room at a positive
+/// price; then every complementary slackness condition holds, so the prices are an optimal dual.
+struct Sap<'p> {
+    mentors_root: bool,
     na: usize,
     nb: usize,
-    /// Columns of the matrix (mentors), to index it.
-    m: usize,
+    /// Scores, A-major: `w[a * nb + b]` (the problem's own matrix, or its transpose).
+    w: std::borrow::Cow<'p, [i32]>,
     cap_a: Vec<u32>,
     cap_b: Vec<u32>,
     y: Vec<i64>,
@@ -311,33 +311,45 @@ struct Sap<const MENTORS_ROOT: bool> {
     dist_a: Vec<i64>,
     dist_b: Vec<i64>,
     done_a: Vec<bool>,
-    done_b: Vec<bool>,
     prev_a: Vec<u32>,
     prev_b: Vec<u32>,
     settled_a: Vec<u32>,
-    settled_b: Vec<u32>,
-    heap: BinaryHeap<Reverse<(i64, u64)>>,
+    /// Settled B nodes and their distances (their `dist_b` is [`SETTLED`]).
+    settled_b: Vec<(u32, i64)>,
+    /// B nodes with a finite distance, not settled.
+    touched: Vec<u32>,
+    /// B nodes at the current distance, to settle (or end at).
+    ready: Vec<u32>,
+    /// A nodes at the current distance, to scan.
+    stack: Vec<u32>,
 }
 
-/// Heap events, in the order they are taken at equal distance: ends before nodes that go on.
-const EVENT_DROP: u64 = 0;
-const EVENT_B: u64 = 1;
-const EVENT_A: u64 = 2;
-
-impl<const MENTORS_ROOT: bool> Sap<MENTORS_ROOT> {
-    fn new(problem: &Problem) -> Self {
+impl<'p> Sap<'p> {
+    fn new(problem: &'p Problem, mentors_root: bool) -> Self {
         let (n, m) = (problem.mentees(), problem.mentors());
-        let (na, nb) = if MENTORS_ROOT { (m, n) } else { (n, m) };
         let capacity = problem.capacity().to_vec();
-        let (cap_a, cap_b) = if MENTORS_ROOT {
-            (capacity, vec![1; n])
+        let (na, nb, cap_a, cap_b, w) = if mentors_root {
+            (
+                m,
+                n,
+                capacity,
+                vec![1; n],
+                std::borrow::Cow::Owned(transpose(&problem.scores, n, m)),
+            )
         } else {
-            (vec![1; n], capacity)
+            (
+                n,
+                m,
+                vec![1; n],
+                capacity,
+                std::borrow::Cow::Borrowed(&problem.scores[..]),
+            )
         };
         let mut sap = Sap {
+            mentors_root,
             na,
             nb,
-            m,
+            w,
             cap_a,
             cap_b,
             y: vec![0; na],
@@ -347,62 +359,111 @@ impl<const MENTORS_ROOT: bool> Sap<MENTORS_ROOT> {
             dist_a: vec![INF; na],
             dist_b: vec![INF; nb],
             done_a: vec![false; na],
-            done_b: vec![false; nb],
             prev_a: vec![NONE; na],
             prev_b: vec![NONE; nb],
             settled_a: Vec::new(),
             settled_b: Vec::new(),
-            heap: BinaryHeap::new(),
+            touched: Vec::new(),
+            ready: Vec::new(),
+            stack: Vec::new(),
         };
-        sap.initialise(problem);
+        sap.initialise();
+        if mentors_root {
+            sap.auction();
+        }
         sap
     }
 
-    /// Reduction and greedy: each A node's price is its best weight (B prices 0), then each mentee in
-    /// turn takes the first tight pair with room. Both passes read the matrix row by row.
-    fn initialise(&mut self, problem: &Problem) {
-        let m = self.m;
-        let mut mentor_load = vec![0u32; m];
-        if MENTORS_ROOT {
-            for row in problem.scores.chunks_exact(m.max(1)).take(problem.mentees()) {
-                for (price, &s) in self.y.iter_mut().zip(row) {
-                    if s != FORBIDDEN {
-                        *price = (*price).max(i64::from(s) + PAIR_BONUS);
+    fn row(&self, a: usize) -> &[i32] {
+        &self.w[a * self.nb..(a + 1) * self.nb]
+    }
+
+    /// Reduction and greedy: each A node's price is its best weight (B prices 0), and takes the
+    /// B nodes with room on its tight pairs.
+    fn initialise(&mut self) {
+        for a in 0..self.na {
+            let Some(best) = self.row(a).iter().copied().filter(|&s| s != FORBIDDEN).max() else {
+                continue;
+            };
+            self.y[a] = i64::from(best) + PAIR_BONUS;
+            for b in 0..self.nb {
+                if !self.has_room_a(a) {
+                    break;
+                }
+                if self.w[a * self.nb + b] == best && self.has_room_b(b) {
+                    self.pair(a, b);
+                }
+            }
+        }
+    }
+
+    /// Jonker–Volgenant's augmenting row reduction, when each B node takes one partner: an A node
+    /// with room bids for its most profitable B node (weight less B price), raising that price until
+    /// its second best is as good, and takes it from its partner, who bids in turn. A bounded number
+    /// of bids; the searches finish the rest. Keeps every invariant of the searches: B prices only
+    /// rise on B nodes that are paired and stay paired; the bidder's price falls to its new best
+    /// profit, and its other partners' prices rise to stay tight.
+    fn auction(&mut self) {
+        debug_assert!(self.cap_b.iter().all(|&c| c == 1));
+        let mut queue: std::collections::VecDeque<u32> = (0..self.na)
+            .filter(|&a| self.has_room_a(a) && self.y[a] > 0)
+            .map(|a| a as u32)
+            .collect();
+        let rooms: u64 = queue
+            .iter()
+            .map(|&a| u64::from(self.cap_a[a as usize]) - self.of_a[a as usize].len() as u64)
+            .sum();
+        let mut bids = 4 * rooms;
+        while let Some(a) = queue.pop_front() {
+            let a = a as usize;
+            if !self.has_room_a(a) || self.y[a] == 0 {
+                continue;
+            }
+            if bids == 0 {
+                break;
+            }
+            bids -= 1;
+            // Its own partners are out of the bidding: priced out while it looks.
+            for &b in &self.of_a[a] {
+                self.z[b as usize] += INF;
+            }
+            let (mut p1, mut b1, mut p2) = (i64::MIN, NONE, i64::MIN);
+            let row = &self.w[a * self.nb..(a + 1) * self.nb];
+            for (b, (&s, &z)) in row.iter().zip(&self.z).enumerate() {
+                let profit = i64::from(s) + PAIR_BONUS - z;
+                if s == FORBIDDEN {
+                    continue;
+                }
+                if profit > p2 {
+                    if profit > p1 {
+                        (p2, p1, b1) = (p1, profit, b as u32);
+                    } else {
+                        p2 = profit;
                     }
                 }
             }
-            for (i, row) in problem
-                .scores
-                .chunks_exact(m.max(1))
-                .take(problem.mentees())
-                .enumerate()
-            {
-                let tight = row.iter().enumerate().position(|(j, &s)| {
-                    s != FORBIDDEN && i64::from(s) + PAIR_BONUS == self.y[j] && mentor_load[j] < self.cap_a[j]
-                });
-                if let Some(j) = tight {
-                    mentor_load[j] += 1;
-                    self.pair(j, i);
-                }
+            for &b in &self.of_a[a] {
+                self.z[b as usize] -= INF;
             }
-        } else {
-            for (i, row) in problem
-                .scores
-                .chunks_exact(m.max(1))
-                .take(problem.mentees())
-                .enumerate()
-            {
-                let best = row.iter().filter(|&&s| s != FORBIDDEN).max();
-                let Some(&best) = best else { continue };
-                self.y[i] = i64::from(best) + PAIR_BONUS;
-                let tight = row
-                    .iter()
-                    .enumerate()
-                    .position(|(j, &s)| s == best && mentor_load[j] < self.cap_b[j]);
-                if let Some(j) = tight {
-                    mentor_load[j] += 1;
-                    self.pair(i, j);
-                }
+            let y_new = if p1 > 0 { p2.max(0) } else { 0 };
+            let fall = self.y[a] - y_new;
+            for k in 0..self.of_a[a].len() {
+                let b = self.of_a[a][k] as usize;
+                self.z[b] += fall;
+            }
+            self.y[a] = y_new;
+            if p1 <= 0 {
+                continue; // nothing worth bidding for: the room stays, at price 0
+            }
+            let b1 = b1 as usize;
+            self.z[b1] += p1 - y_new;
+            if let Some(&k) = self.of_b[b1].first() {
+                self.unpair(k as usize, b1);
+                queue.push_back(k);
+            }
+            self.pair(a, b1);
+            if self.has_room_a(a) && self.y[a] > 0 {
+                queue.push_front(a as u32);
             }
         }
     }
@@ -423,23 +484,25 @@ impl<const MENTORS_ROOT: bool> Sap<MENTORS_ROOT> {
         (self.of_a[a].len() as u32) < self.cap_a[a]
     }
 
+    fn has_room_b(&self, b: usize) -> bool {
+        (self.of_b[b].len() as u32) < self.cap_b[b]
+    }
+
     fn run(mut self, problem: &Problem) -> Solution {
         for r in 0..self.na {
             while self.has_room_a(r) && self.y[r] > 0 {
-                self.augment(problem, r);
+                self.augment(r);
             }
         }
-        let (n, m) = (problem.mentees(), problem.mentors());
-        let mut mentor_of = vec![None; n];
-        let (of_mentee, mentee_price, mentor_price) = if MENTORS_ROOT {
+        let (of_mentee, mentee_price, mentor_price) = if self.mentors_root {
             (&self.of_b, self.z, self.y)
         } else {
             (&self.of_a, self.y, self.z)
         };
-        for (i, mentors) in of_mentee.iter().enumerate() {
-            mentor_of[i] = mentors.first().map(|&j| j as usize);
-        }
-        debug_assert_eq!(mentor_price.len(), m);
+        let mentor_of = of_mentee
+            .iter()
+            .map(|mentors| mentors.first().map(|&j| j as usize))
+            .collect();
         Solution::new(
             problem,
             mentor_of,
@@ -450,65 +513,116 @@ impl<const MENTORS_ROOT: bool> Sap<MENTORS_ROOT> {
         )
     }
 
-    /// One Dijkstra from the A node `r` (which has room at a positive price), then the price update
-    /// and the augmentation.
-    fn augment(&mut self, problem: &Problem, r: usize) {
+    /// One Dijkstra from the A node `r` (which has room at a positive price) on the dense matrix, then
+    /// the price update and the augmentation.
+    fn augment(&mut self, r: usize) {
         for &a in &self.settled_a {
             self.done_a[a as usize] = false;
         }
-        for &b in &self.settled_b {
-            self.done_b[b as usize] = false;
+        for &(b, _) in &self.settled_b {
+            self.dist_b[b as usize] = INF;
+        }
+        for &b in &self.touched {
+            self.dist_b[b as usize] = INF;
         }
         self.settled_a.clear();
         self.settled_b.clear();
-        self.dist_a.fill(INF);
-        self.dist_b.fill(INF);
-        self.heap.clear();
+        self.touched.clear();
+        self.ready.clear();
+        self.stack.clear();
+        self.stack.push(r as u32);
         self.dist_a[r] = 0;
-        self.heap.push(Reverse((0, EVENT_A << 32 | r as u64)));
-        let (end, last, drop) = loop {
-            let Reverse((d, event)) = self.heap.pop().expect("the root's own drop ends every search");
-            let (kind, x) = (event >> 32, (event & 0xffff_ffff) as usize);
-            match kind {
-                EVENT_DROP => break (d, x, true),
-                EVENT_B => {
-                    if self.done_b[x] || d > self.dist_b[x] {
-                        continue;
-                    }
-                    if (self.of_b[x].len() as u32) < self.cap_b[x] {
-                        break (d, x, false);
-                    }
-                    self.done_b[x] = true;
-                    self.settled_b.push(x as u32);
-                    for k in 0..self.of_b[x].len() {
-                        let a = self.of_b[x][k] as usize;
-                        if !self.done_a[a] && d < self.dist_a[a] {
-                            self.dist_a[a] = d;
-                            self.prev_a[a] = x as u32;
-                            self.heap.push(Reverse((d, EVENT_A << 32 | a as u64)));
-                        }
-                    }
+        let mut d = 0;
+        let mut drop = (INF, NONE);
+        let (end, last, dropped) = loop {
+            // Scan the A nodes at distance `d`.
+            while let Some(a) = self.stack.pop() {
+                let a = a as usize;
+                if self.done_a[a] {
+                    continue;
                 }
-                _ => {
-                    if self.done_a[x] || d > self.dist_a[x] {
-                        continue;
+                self.done_a[a] = true;
+                self.settled_a.push(a as u32);
+                if d + self.y[a] < drop.0 {
+                    drop = (d + self.y[a], a as u32);
+                }
+                // The hot loop: settled B nodes fail the test by their distance, forbidden pairs
+                // (rarely close) by their score.
+                let base = d + self.y[a] - PAIR_BONUS;
+                let row = &self.w[a * self.nb..(a + 1) * self.nb];
+                let cells = row.iter().zip(&self.z).zip(self.dist_b.iter_mut()).enumerate();
+                for (b, ((&s, &z), dist)) in cells {
+                    let nd = base + z - i64::from(s);
+                    if nd < *dist && s != FORBIDDEN {
+                        if *dist == INF {
+                            self.touched.push(b as u32);
+                        }
+                        if nd == d {
+                            self.ready.push(b as u32);
+                        }
+                        *dist = nd;
+                        self.prev_b[b] = a as u32;
                     }
-                    self.done_a[x] = true;
-                    self.settled_a.push(x as u32);
-                    self.heap.push(Reverse((d + self.y[x], EVENT_DROP << 32 | x as u64)));
-                    self.scan(problem, x, d);
                 }
             }
+            if self.ready.is_empty() {
+                // The closest B nodes, all of them (dropping settled ones from the list on the way).
+                let mut best_d = INF;
+                let mut kept = 0;
+                for k in 0..self.touched.len() {
+                    let b = self.touched[k];
+                    if self.dist_b[b as usize] == SETTLED {
+                        continue;
+                    }
+                    self.touched[kept] = b;
+                    kept += 1;
+                    let db = self.dist_b[b as usize];
+                    if db < best_d {
+                        best_d = db;
+                        self.ready.clear();
+                    }
+                    if db == best_d {
+                        self.ready.push(b);
+                    }
+                }
+                self.touched.truncate(kept);
+                d = best_d;
+            }
+            if drop.0 <= d {
+                break (drop.0, drop.1 as usize, true);
+            }
+            // B nodes at distance `d`: the search ends at one with room, else they are settled and
+            // their partners scanned next.
+            if let Some(&b) = self.ready.iter().find(|&&b| self.has_room_b(b as usize)) {
+                break (d, b as usize, false);
+            }
+            for k in 0..self.ready.len() {
+                let b = self.ready[k] as usize;
+                if self.dist_b[b] == SETTLED {
+                    continue;
+                }
+                self.dist_b[b] = SETTLED;
+                self.settled_b.push((b as u32, d));
+                for k in 0..self.of_b[b].len() {
+                    let a = self.of_b[b][k];
+                    if !self.done_a[a as usize] {
+                        self.dist_a[a as usize] = d;
+                        self.prev_a[a as usize] = b as u32;
+                        self.stack.push(a);
+                    }
+                }
+            }
+            self.ready.clear();
         };
         // Prices: settled nodes move by how far short of the end they are.
         for &a in &self.settled_a {
             self.y[a as usize] -= end - self.dist_a[a as usize];
         }
-        for &b in &self.settled_b {
-            self.z[b as usize] += end - self.dist_b[b as usize];
+        for &(b, dist) in &self.settled_b {
+            self.z[b as usize] += end - dist;
         }
         // Pairs: along the path back to the root.
-        let mut b = if drop {
+        let mut b = if dropped {
             if last == r {
                 return;
             }
@@ -529,40 +643,22 @@ impl<const MENTORS_ROOT: bool> Sap<MENTORS_ROOT> {
             b = next;
         }
     }
+}
 
-    /// Relaxes every allowed pair of the settled A node `a` at distance `d`. Its own partners are
-    /// tight (distance `d`): that keeps both ends of a pair at the same distance.
-    fn scan(&mut self, problem: &Problem, a: usize, d: i64) {
-        let base = d + self.y[a] - PAIR_BONUS;
-        let mut relax = |b: usize, s: i32| {
-            if s == FORBIDDEN || self.done_b[b] {
-                return;
-            }
-            let nd = base + self.z[b] - i64::from(s);
-            if nd < self.dist_b[b] {
-                self.dist_b[b] = nd;
-                self.prev_b[b] = a as u32;
-                self.heap.push(Reverse((nd, EVENT_B << 32 | b as u64)));
-            }
-        };
-        if MENTORS_ROOT {
-            for (b, &s) in problem.scores[a..].iter().step_by(self.m).enumerate() {
-                relax(b, s);
-            }
-        } else {
-            for (b, &s) in problem.scores[a * self.m..(a + 1) * self.m].iter().enumerate() {
-                relax(b, s);
+/// `scores` (rows × cols, row-major) transposed, in cache-sized blocks.
+fn transpose(scores: &[i32], rows: usize, cols: usize) -> Vec<i32> {
+    const BLOCK: usize = 64;
+    let mut out = vec![0; scores.len()];
+    for r0 in (0..rows).step_by(BLOCK) {
+        for c0 in (0..cols).step_by(BLOCK) {
+            for r in r0..(r0 + BLOCK).min(rows) {
+                for c in c0..(c0 + BLOCK).min(cols) {
+                    out[c * rows + r] = scores[r * cols + c];
+                }
             }
         }
-        debug_assert!(
-            self.nb
-                == if MENTORS_ROOT {
-                    problem.mentees()
-                } else {
-                    problem.mentors()
-                }
-        );
     }
+    out
 }
 
 /// The reference: successive shortest paths, adapted from the first solver. Returns its duals too.
@@ -723,15 +819,16 @@ mod tests {
         go(0, p, &mut p.capacity().to_vec(), 0, 0)
     }
 
-    fn both(p: &Problem) -> [Solution; 2] {
-        [solve(p), solve_reference(p)]
+    /// The fast solver searching from either side, and the reference.
+    fn all(p: &Problem) -> [Solution; 3] {
+        [Sap::new(p, true).run(p), Sap::new(p, false).run(p), solve_reference(p)]
     }
 
     #[test]
     fn greedy_is_not_enough() {
         // Greedy takes (0,0)=10 and leaves mentee 1 alone; the optimum pairs both for 9 + 8.
         let p = problem(&[vec![Some(10), Some(9)], vec![Some(8), None]], &[1, 1]);
-        for a in both(&p) {
+        for a in all(&p) {
             assert_eq!(a.mentor_of, vec![Some(1), Some(0)]);
             assert_eq!((a.pairs, a.total_score), (2, 17));
             assert_eq!(verify(&p, &a), Ok(()));
@@ -744,17 +841,17 @@ mod tests {
             &[vec![Some(5), None], vec![Some(4), None], vec![Some(3), Some(1)]],
             &[2, 1],
         );
-        for a in both(&p) {
+        for a in all(&p) {
             assert_eq!((a.pairs, a.total_score), (3, 10));
             assert_eq!(verify(&p, &a), Ok(()));
         }
         let none = problem(&[vec![None]], &[1]);
-        for a in both(&none) {
+        for a in all(&none) {
             assert_eq!(a.mentor_of, vec![None]);
             assert_eq!(verify(&none, &a), Ok(()));
         }
         let empty = Problem::new(0, vec![]);
-        for a in both(&empty) {
+        for a in all(&empty) {
             assert_eq!(verify(&empty, &a), Ok(()));
         }
     }
@@ -766,8 +863,19 @@ mod tests {
             &[vec![Some(MAX_SCORE), Some(-MAX_SCORE)], vec![Some(-MAX_SCORE), None]],
             &[1, 1],
         );
-        for a in both(&p) {
+        for a in all(&p) {
             assert_eq!((a.pairs, a.total_score), (2, -2 * i64::from(MAX_SCORE)));
+            assert_eq!(verify(&p, &a), Ok(()));
+        }
+    }
+
+    #[test]
+    fn capacity_above_the_mentee_count() {
+        // The mentor's room stays open, so its price must fall to 0 and the mentee's carry the weight.
+        let p = problem(&[vec![Some(0)]], &[2]);
+        for a in all(&p) {
+            assert_eq!((a.pairs, a.total_score), (1, 0));
+            assert_eq!(a.certificate.mentor_price, vec![0]);
             assert_eq!(verify(&p, &a), Ok(()));
         }
     }
@@ -861,11 +969,18 @@ mod tests {
     }
 
     /// Random problems: some rows all forbidden, some capacities zero, negative scores.
-    fn instances(mentees: std::ops::Range<usize>, mentors: std::ops::Range<usize>) -> impl Strategy<Value = Problem> {
+    fn instances(
+        mentees: std::ops::Range<usize>,
+        mentors: std::ops::Range<usize>,
+        scores: std::ops::RangeInclusive<i32>,
+    ) -> impl Strategy<Value = Problem> {
         (mentees, mentors)
-            .prop_flat_map(|(n, m)| {
+            .prop_flat_map(move |(n, m)| {
                 (
-                    prop::collection::vec(prop::collection::vec(prop::option::weighted(0.75, -20i32..=20), m), n),
+                    prop::collection::vec(
+                        prop::collection::vec(prop::option::weighted(0.75, scores.clone()), m),
+                        n,
+                    ),
                     prop::collection::vec(prop::bool::weighted(0.15), n),
                     prop::collection::vec(0u32..4, m),
                 )
@@ -883,19 +998,33 @@ mod tests {
     proptest! {
         /// As many pairs as possible, then the best total score: the same as brute force.
         #[test]
-        fn optimal_on_small_instances(p in instances(0..7, 0..5)) {
+        fn optimal_on_small_instances(p in instances(0..7, 0..5, -20..=20)) {
             let expected = brute_force(&p);
-            for a in both(&p) {
+            for a in all(&p) {
+                prop_assert_eq!(verify(&p, &a), Ok(()));
+                prop_assert_eq!((a.pairs, a.total_score), expected);
+            }
+        }
+
+        /// The same with scores anywhere in ±MAX_SCORE: the bonus still dominates, nothing overflows.
+        #[test]
+        fn optimal_with_extreme_scores(p in instances(0..7, 0..5, -MAX_SCORE..=MAX_SCORE)) {
+            let expected = brute_force(&p);
+            for a in all(&p) {
                 prop_assert_eq!(verify(&p, &a), Ok(()));
                 prop_assert_eq!((a.pairs, a.total_score), expected);
             }
         }
 
         #[test]
-        fn fast_equals_reference_on_medium_instances(p in instances(15..70, 8..20)) {
-            let [fast, reference] = both(&p);
-            prop_assert_eq!(verify(&p, &fast), Ok(()));
+        fn fast_equals_reference_on_medium_instances(p in instances(15..70, 8..20, -20..=20)) {
+            let [from_mentors, from_mentees, reference] = all(&p);
             prop_assert_eq!(verify(&p, &reference), Ok(()));
+            for fast in [from_mentors, from_mentees] {
+                prop_assert_eq!(verify(&p, &fast), Ok(()));
+                prop_assert_eq!((fast.pairs, fast.total_score), (reference.pairs, reference.total_score));
+            }
+            let fast = solve(&p);
             prop_assert_eq!((fast.pairs, fast.total_score), (reference.pairs, reference.total_score));
         }
     }
