@@ -3,13 +3,13 @@
 
 use cohort_api_types::{
     AddParticipant, AddParticipants, AddedParticipants, AdjustProposedPair, AutoPairConfirmed, AutoPairProposal,
-    AutoPairRules, ConfirmAutoPair, CreateProgram, CreateWebhook, CreatedWebhook, EmailTemplate, EmailTemplateList,
-    EndPairing, InvitationPreview, InvitationsSent, InviteMentees, LoginRequest, Me, MentorRequestPage,
-    NotificationLogPage, Organization, Pairing, PairingHealth, PairingPage, PairingSettings, Participant,
-    ParticipantPage, PersonPage, PreviewEmail, Problem, Program, ProgramPage, RefreshRequest, RenderedEmail,
-    RunAutoPair, Step, StepInput, StepPage, TestEmailQueued, TokenResponse, UnpairedMenteePage, UpdateEmailTemplate,
-    UpdateOrganization, UpdatePairingSettings, UpdateProgram, UpdateWebhook, WebhookDelivery, WebhookDeliveryPage,
-    WebhookEndpoint, WebhookEndpointList,
+    AutoPairRules, AvailableMentorList, ConfirmAutoPair, CreateProgram, CreateWebhook, CreatedWebhook, EmailTemplate,
+    EmailTemplateList, EndPairing, InvitationPreview, InvitationsSent, InviteMentees, LoginRequest, Me, MentorCapacity,
+    MentorRequestPage, NotificationLogPage, Organization, Pairing, PairingHealth, PairingPage, PairingSettings,
+    Participant, ParticipantPage, PersonPage, PreviewEmail, Problem, Program, ProgramPage, RefreshRequest,
+    RenderedEmail, RunAutoPair, SetMentorCapacity, Step, StepInput, StepPage, TestEmailQueued, TokenResponse,
+    UnpairedMenteePage, UpdateEmailTemplate, UpdateOrganization, UpdatePairingSettings, UpdateProgram, UpdateWebhook,
+    WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint, WebhookEndpointList,
 };
 use gloo_net::http::{Method, RequestBuilder, Response};
 use gloo_storage::{SessionStorage, Storage};
@@ -433,6 +433,24 @@ pub async fn confirm_auto_pair(program: Uuid, input: &ConfirmAutoPair) -> Result
     write(
         Method::POST,
         &format!("/api/v1/programs/{program}/auto-pair/confirm"),
+        input,
+    )
+    .await
+}
+
+/// Every mentor of the program with their room (admins).
+pub async fn all_mentors(program: Uuid) -> Result<AvailableMentorList, ApiError> {
+    get(&format!("/api/v1/programs/{program}/mentors?include_full=true")).await
+}
+
+pub async fn set_mentor_capacity(
+    program: Uuid,
+    mentor: Uuid,
+    input: &SetMentorCapacity,
+) -> Result<MentorCapacity, ApiError> {
+    write(
+        Method::PUT,
+        &format!("/api/v1/programs/{program}/mentors/{mentor}/capacity"),
         input,
     )
     .await

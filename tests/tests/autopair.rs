@@ -405,3 +405,73 @@ both_backends!(
         assert_eq!(app.get(&admin_path, &token).await.0, StatusCode::FORBIDDEN);
     }
 );
+
+both_backends!(
+    async fn mentors_are_suggested_best_fit_first(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        let p = program(&app, &admin).await;
+        let (status, _) = app
+            .put(&format!("/api/v1/programs/{}/auto-pair/rules", p.id), &admin, rules(&p))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let mentors = format!("/api/v1/programs/{}/mentors", p.id);
+        let listed = |body: &Value| -> Vec<(String, Option<i64>)> {
+            body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| (m["name"].as_str().unwrap().to_owned(), m["score"].as_i64()))
+                .collect()
+        };
+        // For Ada: Grace fits best (70), then Hopper (25); Linus speaks no common language.
+        let (_, for_ada) = app
+            .get(&format!("{mentors}?mentee_id={}", p.people["Ada"]), &admin)
+            .await;
+        assert_eq!(
+            listed(&for_ada),
+            [
+                ("Grace".into(), Some(70)),
+                ("Hopper".into(), Some(25)),
+                ("Linus".into(), None)
+            ]
+        );
+        // Full mentors are hidden unless an admin asks for them.
+        app.put(
+            &format!("/api/v1/programs/{}/mentors/{}/capacity", p.id, p.people["Grace"]),
+            &admin,
+            json!({"capacity": null}),
+        )
+        .await;
+        let (_, made) = app
+            .patch(
+                &format!("/api/v1/programs/{}/pairing", p.id),
+                &admin,
+                json!({"process": "user_led", "enabled": true}),
+            )
+            .await;
+        assert_eq!(made["process"], "user_led");
+        let (status, _) = app
+            .post(
+                &format!("/api/v1/programs/{}/requests", p.id),
+                &admin,
+                json!({"mentor_id": p.people["Grace"], "mentee_id": p.people["Bea"]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let (_, with_room) = app.get(&mentors, &admin).await;
+        assert!(listed(&with_room).iter().all(|(name, _)| name != "Grace"));
+        let (_, everyone) = app.get(&format!("{mentors}?include_full=true"), &admin).await;
+        let grace = everyone["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == "Grace")
+            .unwrap()
+            .clone();
+        assert_eq!(
+            (grace["capacity"].as_u64(), grace["active_pairings"].as_u64()),
+            (Some(1), Some(1))
+        );
+    }
+);

@@ -728,6 +728,45 @@ async fn an_admin_turns_pairing_on_invites_all_and_ends_a_pairing_in_the_browser
         fill(c, "#end-reason", "Graduated").await?;
         click_button(c, "End pairing").await?;
         text_appears(c, "No active pairings.").await?;
+
+        // Bulk actions on a selection: reminding within the cooldown sends nothing; one mentee is
+        // removed from the program.
+        c.find(Locator::Css("input[aria-label='Select all']"))
+            .await?
+            .click()
+            .await?;
+        text_appears(c, &format!("{unpaired} selected")).await?;
+        click_button(c, "Remind selected").await?;
+        text_appears(
+            c,
+            &format!("Sent 0 invitations; {unpaired} were invited in the last day and are skipped."),
+        )
+        .await?;
+        let last = c
+            .find(Locator::Css(
+                "table[aria-label='Mentees'] tbody tr:last-child input[type='checkbox']",
+            ))
+            .await?;
+        last.click().await?;
+        text_appears(c, "1 selected").await?;
+        click_button(c, "Remove selected from program").await?;
+        text_appears(c, "Removed 1 mentees from the program.").await?;
+
+        // A mentor's own capacity.
+        let capacity = format!("#capacity-{}", mentor["person_id"].as_str().unwrap());
+        fill(c, &capacity, "5").await?;
+        c.find(Locator::XPath(&format!(
+            "//input[@id='{}']/ancestor::form//button",
+            &capacity[1..]
+        )))
+        .await?
+        .click()
+        .await?;
+        text_appears(
+            c,
+            &format!("{} takes up to 5 mentees.", mentor["name"].as_str().unwrap()),
+        )
+        .await?;
         shot(c, "pairing").await?;
         Ok(())
     }
@@ -742,7 +781,22 @@ async fn an_admin_turns_pairing_on_invites_all_and_ends_a_pairing_in_the_browser
     let (_, invited) = app
         .get(&format!("/api/v1/programs/{program}/unpaired?tab=invited"), &admin)
         .await;
-    assert_eq!(invited["items"].as_array().unwrap().len(), mentees - 1);
+    assert_eq!(
+        invited["items"].as_array().unwrap().len(),
+        mentees - 2,
+        "one was removed"
+    );
+    let (_, room) = app
+        .get(&format!("/api/v1/programs/{program}/mentors?include_full=true"), &admin)
+        .await;
+    let own = room["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["person_id"] == mentor["person_id"])
+        .unwrap()["own_capacity"]
+        .clone();
+    assert_eq!(own, 5);
 }
 
 #[tokio::test]

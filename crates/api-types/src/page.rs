@@ -93,7 +93,8 @@ page!(PairingPage, crate::Pairing, {
 });
 
 page!(UnpairedMenteePage, crate::UnpairedMentee, {
-    "person_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e21", "name": "Amara N", "email": "amara.n@example.org",
+    "participant_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e22", "person_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e21",
+    "name": "Amara N", "email": "amara.n@example.org",
     "first_invited_at": "2027-01-10T09:00:00Z", "last_invited_at": "2027-01-10T09:00:00Z",
     "request_id": null, "requested_mentor": null
 });

@@ -217,6 +217,8 @@ pub struct UnpairedQuery {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnpairedMentee {
+    /// The mentee's membership (to remove them from the program).
+    pub participant_id: Uuid,
     pub person_id: Uuid,
     pub name: String,
     pub email: String,
@@ -268,21 +270,40 @@ pub struct InvitationsSent {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({
     "person_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "name": "Talia K", "bio": "Third-year chemistry student.",
-    "capacity": 3, "active_pairings": 1
+    "own_capacity": null, "capacity": 3, "active_pairings": 1, "score": 45
 })))]
 pub struct AvailableMentor {
     pub person_id: Uuid,
     pub name: String,
     pub bio: String,
+    /// Set for this mentor; `null` when the program's capacity applies.
+    pub own_capacity: Option<u32>,
     pub capacity: u32,
     pub active_pairings: u32,
+    /// Compatibility with the mentee asking, by the program's auto-pair rules; `null` when the
+    /// rules rule the pair out or no mentee is asking.
+    pub score: Option<i32>,
+}
+
+/// Which mentors to list.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct MentorsQuery {
+    /// Admins: list mentors without room too.
+    #[serde(default)]
+    pub include_full: Option<bool>,
+    /// Admins: order and score the mentors for this mentee.
+    #[serde(default)]
+    pub mentee_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({"items": [{
     "person_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "name": "Talia K", "bio": "Third-year chemistry student.",
-    "capacity": 3, "active_pairings": 1
+    "own_capacity": null, "capacity": 3, "active_pairings": 1, "score": 45
 }]})))]
 pub struct AvailableMentorList {
     pub items: Vec<AvailableMentor>,

@@ -3,8 +3,8 @@
 //! that an admin can end.
 
 use cohort_api_types::{
-    EndPairing, HealthWeek, InvitationPreview, InviteMentees, MentorRequest, Pairing, PairingHealth,
-    PairingHealthStatus, PairingProcess, PairingSettings, Program, RequestStatus, UnpairedMentee,
+    AvailableMentor, EndPairing, HealthWeek, InvitationPreview, InviteMentees, MentorRequest, Pairing, PairingHealth,
+    PairingHealthStatus, PairingProcess, PairingSettings, Program, RequestStatus, SetMentorCapacity, UnpairedMentee,
     UpdatePairingSettings,
 };
 use uuid::Uuid;
@@ -56,6 +56,7 @@ pub fn pairing_page(props: &PairingProps) -> Html {
             <Unpaired program={id} reload={*reload} on_change={changed.clone()} />
             <Requests program={id} reload={*reload} />
             <Pairings program={id} reload={*reload} on_change={changed} />
+            <Mentors program={id} reload={*reload} />
             <HealthSection program={id} reload={*reload} />
         </>
     }
@@ -226,10 +227,13 @@ fn unpaired(props: &SectionProps) -> Html {
     let list = use_state(|| Load::<Vec<UnpairedMentee>>::Loading);
     let preview = use_state(|| None::<InvitationPreview>);
     let message = use_state(|| None::<String>);
+    // Selected mentees (person id → participant id), for the bulk actions.
+    let selected = use_state(std::collections::BTreeMap::<Uuid, Uuid>::new);
     {
-        let list = list.clone();
+        let (list, selected) = (list.clone(), selected.clone());
         use_effect_with((program, *tab, props.reload), move |(program, tab, _)| {
             let (program, tab) = (*program, *tab);
+            selected.set(Default::default());
             yew::platform::spawn_local(async move {
                 list.set(match api::unpaired(program, tab).await {
                     Ok(page) => Load::Loaded(page.items),
@@ -266,6 +270,78 @@ fn unpaired(props: &SectionProps) -> Html {
             });
         })
     };
+    // Invite (or remind: the same email again, past the cooldown) the selected mentees.
+    let invite_selected = {
+        let (selected, message, on_change) = (selected.clone(), message.clone(), props.on_change.clone());
+        Callback::from(move |_| {
+            let input = InviteMentees {
+                mentee_ids: Some(selected.keys().copied().collect()),
+            };
+            let (message, on_change) = (message.clone(), on_change.clone());
+            yew::platform::spawn_local(async move {
+                match api::send_invitations(program, &input).await {
+                    Ok(sent) => {
+                        message.set(Some(if sent.skipped_recently_invited > 0 {
+                            format!(
+                                "Sent {} invitations; {} were invited in the last day and are skipped.",
+                                sent.sent, sent.skipped_recently_invited
+                            )
+                        } else {
+                            format!("Sent {} invitations.", sent.sent)
+                        }));
+                        on_change.emit(());
+                    }
+                    Err(e) => message.set(Some(e.message())),
+                }
+            });
+        })
+    };
+    let remove_selected = {
+        let (selected, message, on_change) = (selected.clone(), message.clone(), props.on_change.clone());
+        Callback::from(move |_| {
+            let participants: Vec<Uuid> = selected.values().copied().collect();
+            let (message, on_change) = (message.clone(), on_change.clone());
+            yew::platform::spawn_local(async move {
+                let mut removed = 0;
+                for participant in &participants {
+                    match api::remove_participant(program, *participant).await {
+                        Ok(()) => removed += 1,
+                        Err(e) => {
+                            message.set(Some(e.message()));
+                            break;
+                        }
+                    }
+                }
+                if removed == participants.len() {
+                    message.set(Some(format!("Removed {removed} mentees from the program.")));
+                }
+                on_change.emit(());
+            });
+        })
+    };
+    let toggle = |m: &UnpairedMentee| {
+        let (selected, person, participant) = (selected.clone(), m.person_id, m.participant_id);
+        Callback::from(move |e: Event| {
+            let mut now = (*selected).clone();
+            if e.target_unchecked_into::<HtmlInputElement>().checked() {
+                now.insert(person, participant);
+            } else {
+                now.remove(&person);
+            }
+            selected.set(now);
+        })
+    };
+    let toggle_all = {
+        let (selected, list) = (selected.clone(), list.clone());
+        Callback::from(move |e: Event| {
+            let on = e.target_unchecked_into::<HtmlInputElement>().checked();
+            selected.set(match (&*list, on) {
+                (Load::Loaded(items), true) => items.iter().map(|m| (m.person_id, m.participant_id)).collect(),
+                _ => Default::default(),
+            });
+        })
+    };
+    let count = selected.len();
     html! {
         <section class="card stack" aria-label="Unpaired mentees">
             <div class="bar">
@@ -299,14 +375,29 @@ fn unpaired(props: &SectionProps) -> Html {
                     Load::Failed(e) => html! { <p class="error" role="alert">{ e.message() }</p> },
                     Load::Loaded(items) if items.is_empty() => html! { <p class="empty">{ "Nobody here." }</p> },
                     Load::Loaded(items) => html! {
-                        <table class="list" aria-label="Mentees">
-                            <thead><tr><th scope="col">{ "Mentee" }</th><th scope="col">{ "Email" }</th><th scope="col">{ "Requested" }</th></tr></thead>
-                            <tbody>
-                                { for items.iter().map(|m| html! {
-                                    <tr><td>{ m.name.clone() }</td><td>{ m.email.clone() }</td><td>{ m.requested_mentor.clone().unwrap_or_default() }</td></tr>
-                                }) }
-                            </tbody>
-                        </table>
+                        <>
+                            <div class="actions" role="toolbar" aria-label="With the selected mentees">
+                                <span>{ format!("{count} selected") }</span>
+                                <button class="secondary" disabled={count == 0} onclick={invite_selected}>
+                                    { if *tab == "not_invited" { "Invite selected" } else { "Remind selected" } }
+                                </button>
+                                <button class="danger" disabled={count == 0} onclick={remove_selected}>{ "Remove selected from program" }</button>
+                            </div>
+                            <table class="list" aria-label="Mentees">
+                                <thead><tr>
+                                    <th scope="col"><input type="checkbox" aria-label="Select all" checked={count > 0 && count == items.len()} onchange={toggle_all} /></th>
+                                    <th scope="col">{ "Mentee" }</th><th scope="col">{ "Email" }</th><th scope="col">{ "Requested" }</th>
+                                </tr></thead>
+                                <tbody>
+                                    { for items.iter().map(|m| html! {
+                                        <tr>
+                                            <td><input type="checkbox" aria-label={format!("Select {}", m.name)} checked={selected.contains_key(&m.person_id)} onchange={toggle(m)} /></td>
+                                            <td>{ m.name.clone() }</td><td>{ m.email.clone() }</td><td>{ m.requested_mentor.clone().unwrap_or_default() }</td>
+                                        </tr>
+                                    }) }
+                                </tbody>
+                            </table>
+                        </>
                     },
                 }
             }
@@ -549,6 +640,113 @@ fn health_section(props: &SectionProps) -> Html {
                                 </table>
                             }
                         </>
+                    },
+                }
+            }
+        </section>
+    }
+}
+
+/// Every mentor with their load; an admin sets a mentor's own capacity or clears it (the
+/// program's then applies).
+#[function_component(Mentors)]
+fn mentors(props: &SectionProps) -> Html {
+    let program = props.program;
+    let list = use_state(|| Load::<Vec<AvailableMentor>>::Loading);
+    let drafts = use_state(std::collections::HashMap::<Uuid, String>::new);
+    let message = use_state(|| None::<String>);
+    let error = use_state(|| None::<(Uuid, ApiError)>);
+    let reload = use_state(|| 0u32);
+    {
+        let list = list.clone();
+        use_effect_with((program, props.reload, *reload), move |(program, _, _)| {
+            let program = *program;
+            yew::platform::spawn_local(async move {
+                list.set(match api::all_mentors(program).await {
+                    Ok(l) => Load::Loaded(l.items),
+                    Err(e) => Load::Failed(e),
+                });
+            });
+        });
+    }
+    let save = |m: &AvailableMentor| {
+        let (drafts, message, error, reload) = (drafts.clone(), message.clone(), error.clone(), reload.clone());
+        let (mentor, name, current) = (m.person_id, m.name.clone(), m.own_capacity);
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let text = drafts
+                .get(&mentor)
+                .cloned()
+                .unwrap_or_else(|| current.map(|c| c.to_string()).unwrap_or_default());
+            let capacity = match text.trim() {
+                "" => None,
+                t => match t.parse() {
+                    Ok(c) => Some(c),
+                    Err(_) => {
+                        message.set(Some(format!(
+                            "{name}: a capacity is a whole number, or empty for the program's."
+                        )));
+                        return;
+                    }
+                },
+            };
+            let (message, error, reload, name) = (message.clone(), error.clone(), reload.clone(), name.clone());
+            yew::platform::spawn_local(async move {
+                match api::set_mentor_capacity(program, mentor, &SetMentorCapacity { capacity }).await {
+                    Ok(c) => {
+                        error.set(None);
+                        message.set(Some(format!("{name} takes up to {} mentees.", c.capacity)));
+                        reload.set(*reload + 1);
+                    }
+                    Err(e) => {
+                        message.set(None);
+                        error.set(Some((mentor, e)));
+                    }
+                }
+            });
+        })
+    };
+    html! {
+        <section class="card stack" aria-label="Mentors">
+            <h2>{ "Mentors" }</h2>
+            if let Some(m) = &*message { <p class="ok" role="status">{ m }</p> }
+            {
+                match &*list {
+                    Load::Loading => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
+                    Load::Failed(e) => html! { <p class="error" role="alert">{ e.message() }</p> },
+                    Load::Loaded(items) if items.is_empty() => html! { <p class="empty">{ "No mentors yet." }</p> },
+                    Load::Loaded(items) => html! {
+                        <table class="list" aria-label="Mentors">
+                            <thead><tr><th scope="col">{ "Mentor" }</th><th scope="col">{ "Mentees" }</th><th scope="col">{ "Own capacity" }</th></tr></thead>
+                            <tbody>
+                                { for items.iter().map(|m| {
+                                    let id = format!("capacity-{}", m.person_id);
+                                    let value = drafts.get(&m.person_id).cloned()
+                                        .unwrap_or_else(|| m.own_capacity.map(|c| c.to_string()).unwrap_or_default());
+                                    let field_error = (*error).as_ref().filter(|(who, _)| *who == m.person_id)
+                                        .and_then(|(_, e)| e.field("capacity"));
+                                    html! {
+                                        <tr>
+                                            <td>{ m.name.clone() }</td>
+                                            <td>{ format!("{} of {}", m.active_pairings, m.capacity) }</td>
+                                            <td>
+                                                <form class="inline" onsubmit={save(m)} novalidate=true>
+                                                    <TextField id={id} label={format!("Capacity of {}", m.name)} kind="number" value={value}
+                                                        hint={AttrValue::from("Empty: the program's")}
+                                                        oninput={let (d, who) = (drafts.clone(), m.person_id); Callback::from(move |v: String| {
+                                                            let mut now = (*d).clone();
+                                                            now.insert(who, v);
+                                                            d.set(now);
+                                                        })}
+                                                        error={field_error} />
+                                                    <button type="submit" class="secondary">{ "Set" }</button>
+                                                </form>
+                                            </td>
+                                        </tr>
+                                    }
+                                }) }
+                            </tbody>
+                        </table>
                     },
                 }
             }

@@ -162,12 +162,23 @@ struct Side {
     answers: String,
 }
 
-fn load_side(conn: &mut DbConn, program: &str, role: &str) -> Result<Vec<(Side, Option<i32>)>, ApiError> {
-    let rows: Vec<(String, String, String, String, Option<i32>)> = participants::table
+/// The active participants in `role`, or just `only` among them.
+fn load_side(
+    conn: &mut DbConn,
+    program: &str,
+    role: &str,
+    only: Option<&str>,
+) -> Result<Vec<(Side, Option<i32>)>, ApiError> {
+    let mut query = participants::table
         .inner_join(people::table)
         .filter(participants::program_id.eq(program))
         .filter(participants::role.eq(role))
         .filter(participants::status.eq("active"))
+        .into_boxed();
+    if let Some(person) = only {
+        query = query.filter(participants::person_id.eq(person));
+    }
+    let rows: Vec<(String, String, String, String, Option<i32>)> = query
         .order(participants::person_id)
         .select((
             participants::person_id,
@@ -236,6 +247,67 @@ fn reporting_lines(
     Ok((index, ReportingLines::new(&manager_of)))
 }
 
+/// The rules applied to these mentees and mentors; `excluded` pairs are (mentee, mentor) indices.
+fn scorer(
+    conn: &mut DbConn,
+    program: &ProgramRow,
+    rules: &AutoPairRules,
+    mentees: &[Side],
+    mentors: &[Side],
+    excluded: &[(usize, usize)],
+) -> Result<Scorer, ApiError> {
+    let program_people: Vec<&str> = mentees.iter().chain(mentors).map(|s| s.person.as_str()).collect();
+    let (person_index, lines) = reporting_lines(conn, program, rules.manager_attribute.as_deref(), &program_people)?;
+    let profile = |s: &Side| Profile {
+        person: person_index.get(&s.person).copied().unwrap_or(usize::MAX),
+        attributes: parse_values(&s.attributes),
+        answers: parse_values(&s.answers),
+    };
+    let mentee_profiles: Vec<Profile> = mentees.iter().map(profile).collect();
+    let mentor_profiles: Vec<Profile> = mentors.iter().map(profile).collect();
+    Ok(Scorer::new(
+        &rules_to_domain(rules),
+        &mentee_profiles,
+        &mentor_profiles,
+        excluded,
+        lines,
+    ))
+}
+
+/// How well `mentee` fits each of the program's mentors under its auto-pair rules, by mentor
+/// person id; a mentor the rules rule out is missing. Used to suggest mentors to a mentee.
+pub(super) fn scores_for(
+    conn: &mut DbConn,
+    program: &ProgramRow,
+    mentee: &str,
+) -> Result<HashMap<String, i32>, ApiError> {
+    let (rules, _) = load(conn, &program.id)?;
+    let Some((me, _)) = load_side(conn, &program.id, "mentee", Some(mentee))?.pop() else {
+        return Ok(HashMap::new());
+    };
+    let mentors: Vec<Side> = load_side(conn, &program.id, "mentor", None)?
+        .into_iter()
+        .map(|(side, _)| side)
+        .collect();
+    let excluded: Vec<(usize, usize)> = mentors
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| {
+            rules
+                .excluded_pairs
+                .iter()
+                .any(|p| p.mentee_id.to_string() == mentee && p.mentor_id.to_string() == m.person)
+        })
+        .map(|(j, _)| (0, j))
+        .collect();
+    let scorer = scorer(conn, program, &rules, std::slice::from_ref(&me), &mentors, &excluded)?;
+    Ok(mentors
+        .iter()
+        .enumerate()
+        .filter_map(|(j, m)| Some((m.person.clone(), scorer.score(0, j)?)))
+        .collect())
+}
+
 /// Runs the solver over the program's unpaired mentees and its mentors with room, keeping
 /// `locked` pairs and never proposing `removed` ones.
 fn run(
@@ -258,13 +330,13 @@ fn run(
         .load::<String>(conn)?
         .into_iter()
         .collect();
-    let mentees: Vec<Side> = load_side(conn, &program.id, "mentee")?
+    let mentees: Vec<Side> = load_side(conn, &program.id, "mentee", None)?
         .into_iter()
         .map(|(side, _)| side)
         .filter(|s| !paired.contains(&s.person))
         .collect();
     let active = repo::active_pairings_by_mentor(conn, &program.id)?;
-    let (mentors, room): (Vec<Side>, Vec<u32>) = load_side(conn, &program.id, "mentor")?
+    let (mentors, room): (Vec<Side>, Vec<u32>) = load_side(conn, &program.id, "mentor", None)?
         .into_iter()
         .filter_map(|(side, own)| {
             let room = settings
@@ -274,15 +346,6 @@ fn run(
         })
         .unzip();
 
-    let program_people: Vec<&str> = mentees.iter().chain(&mentors).map(|s| s.person.as_str()).collect();
-    let (person_index, lines) = reporting_lines(conn, program, rules.manager_attribute.as_deref(), &program_people)?;
-    let profile = |s: &Side| Profile {
-        person: person_index.get(&s.person).copied().unwrap_or(usize::MAX),
-        attributes: parse_values(&s.attributes),
-        answers: parse_values(&s.answers),
-    };
-    let mentee_profiles: Vec<Profile> = mentees.iter().map(profile).collect();
-    let mentor_profiles: Vec<Profile> = mentors.iter().map(profile).collect();
     let mentee_at: HashMap<Uuid, usize> = mentees
         .iter()
         .enumerate()
@@ -300,13 +363,7 @@ fn run(
         .chain(&removed)
         .filter_map(indices)
         .collect();
-    let scorer = Scorer::new(
-        &rules_to_domain(rules),
-        &mentee_profiles,
-        &mentor_profiles,
-        &excluded,
-        lines,
-    );
+    let scorer = scorer(conn, program, rules, &mentees, &mentors, &excluded)?;
     // Locks whose mentee and mentor are still here and unpaired, as far as the room goes.
     let mut left = room.clone();
     let locks: Vec<(usize, usize)> = locked

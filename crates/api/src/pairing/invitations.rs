@@ -25,6 +25,7 @@ use crate::schema::{mentor_requests, pairing_invitations, pairings, participants
 use crate::AppState;
 
 struct Unpaired {
+    participant: String,
     person: crate::people::repo::PersonRow,
     invited: Option<(NaiveDateTime, NaiveDateTime)>,
     request: Option<(String, String)>,
@@ -70,18 +71,19 @@ fn unpaired(conn: &mut DbConn, program: &ProgramRow) -> Result<Vec<Unpaired>, Ap
         .into_iter()
         .map(|(mentee, id, mentor)| (mentee, (id, mentor)))
         .collect();
-    let mentees: Vec<crate::people::repo::PersonRow> = participants::table
+    let mentees: Vec<(String, crate::people::repo::PersonRow)> = participants::table
         .inner_join(people::table)
         .filter(participants::program_id.eq(&program.id))
         .filter(participants::role.eq("mentee"))
         .filter(participants::status.eq("active"))
-        .select(crate::people::repo::PersonRow::as_select())
+        .select((participants::id, crate::people::repo::PersonRow::as_select()))
         .order(people::id)
         .load(conn)?;
     Ok(mentees
         .into_iter()
-        .filter(|p| !paired.contains(&p.id))
-        .map(|person| Unpaired {
+        .filter(|(_, p)| !paired.contains(&p.id))
+        .map(|(participant, person)| Unpaired {
+            participant,
             invited: invited.get(&person.id).copied(),
             request: requests.get(&person.id).cloned(),
             person,
@@ -132,6 +134,7 @@ pub async fn list_unpaired(
     let items = items
         .into_iter()
         .map(|u| UnpairedMentee {
+            participant_id: db::id(&u.participant),
             person_id: db::id(&u.person.id),
             name: u.person.name,
             email: u.person.email,

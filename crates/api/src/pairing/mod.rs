@@ -12,8 +12,8 @@ use actix_web::{get, patch, post, put, web, HttpResponse};
 use chrono::NaiveDate;
 use cohort_api_types::{
     AvailableMentor, AvailableMentorList, CreateMentorRequest, DeclineRequest, EndPairing, MentorCapacity,
-    MentorRequest, MentorRequestPage, MyRequestPage, PageQuery, Pairing, PairingPage, PairingSettings, Problem,
-    RequestDecision, SetMentorCapacity, UpdatePairingSettings,
+    MentorRequest, MentorRequestPage, MentorsQuery, MyRequestPage, PageQuery, Pairing, PairingPage, PairingSettings,
+    Problem, RequestDecision, SetMentorCapacity, UpdatePairingSettings,
 };
 use cohort_domain::business_days::BusinessCalendar;
 use cohort_domain::events::{PAIRING_CREATED, PAIRING_ENDED, REQUEST_DECLINED, REQUEST_EXPIRED};
@@ -733,7 +733,7 @@ pub async fn run_expire(db: Db, job: Job) -> Result<(), String> {
         }
         let org = db::id(&request.organization_id);
         let program = programs::get(conn, org, db::id(&request.program_id))?;
-        let suggestions: Vec<Value> = mentors_with_room(conn, &program)?
+        let suggestions: Vec<Value> = mentors_with_room(conn, &program, Some(&request.mentee_id), false)?
             .into_iter()
             .filter(|m| m.person_id.to_string() != request.mentor_id)
             .take(3)
@@ -775,9 +775,15 @@ pub async fn run_remind(db: Db, job: Job) -> Result<(), String> {
     .map_err(|e| e.to_string())
 }
 
-/// The program's mentors who have room, the emptiest first, then by name (until compatibility
-/// scores exist).
-fn mentors_with_room(conn: &mut DbConn, program: &ProgramRow) -> Result<Vec<AvailableMentor>, ApiError> {
+/// The program's mentors with their room: for a mentee, the best-fitting first (by the
+/// program's auto-pair rules, those the rules rule out last), then the emptiest, then by name.
+/// `include_full` keeps mentors without room (the admins' view).
+fn mentors_with_room(
+    conn: &mut DbConn,
+    program: &ProgramRow,
+    mentee: Option<&str>,
+    include_full: bool,
+) -> Result<Vec<AvailableMentor>, ApiError> {
     use crate::schema::{participants, people as people_table};
     let settings = repo::settings(conn, &program.id)?;
     let mentors: Vec<(String, String, String, Option<i32>)> = participants::table
@@ -793,34 +799,42 @@ fn mentors_with_room(conn: &mut DbConn, program: &ProgramRow) -> Result<Vec<Avai
         ))
         .load(conn)?;
     let active_by_mentor = repo::active_pairings_by_mentor(conn, &program.id)?;
-    let mut with_room = Vec::new();
+    let scores = match mentee {
+        Some(mentee) => auto::scores_for(conn, program, mentee)?,
+        None => Default::default(),
+    };
+    let mut listed = Vec::new();
     for (id, name, bio, own) in mentors {
         let capacity = settings.capacity_of(own);
         let active = active_by_mentor.get(&id).copied().unwrap_or(0);
-        if rules::has_room(capacity, active) {
-            with_room.push(AvailableMentor {
+        if include_full || rules::has_room(capacity, active) {
+            listed.push(AvailableMentor {
+                score: scores.get(&id).copied(),
                 person_id: db::id(&id),
                 name,
                 bio,
+                own_capacity: own.map(|c| c as u32),
                 capacity,
                 active_pairings: active,
             });
         }
     }
-    with_room.sort_by(|a, b| {
-        (b.capacity - b.active_pairings)
-            .cmp(&(a.capacity - a.active_pairings))
+    let room = |m: &AvailableMentor| m.capacity.saturating_sub(m.active_pairings);
+    listed.sort_by(|a, b| {
+        b.score
+            .cmp(&a.score)
+            .then_with(|| room(b).cmp(&room(a)))
             .then_with(|| a.name.cmp(&b.name))
     });
-    Ok(with_room)
+    Ok(listed)
 }
 
 /// Mentors the caller can ask, with their room (the program's mentees and admins).
 #[utoipa::path(
     tag = "pairing",
-    params(("id" = Uuid, Path, description = "The program's id")),
+    params(("id" = Uuid, Path, description = "The program's id"), MentorsQuery),
     responses(
-        (status = 200, description = "Mentors with room, the emptiest first", body = AvailableMentorList),
+        (status = 200, description = "Mentors with room: for a mentee the best fits first, then the emptiest", body = AvailableMentorList),
         (status = 400, description = "Malformed id", body = Problem),
         (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Neither a mentee of the program nor an admin", body = Problem),
@@ -833,6 +847,7 @@ pub async fn available_mentors(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    query: web::Query<MentorsQuery>,
 ) -> Result<web::Json<AvailableMentorList>, ApiError> {
     let program_id = id.into_inner();
     let items = state
@@ -845,7 +860,21 @@ pub async fn available_mentors(
                     "Only the program's mentees and admins see its mentors' room.",
                 ));
             }
-            mentors_with_room(conn, &program)
+            if query.include_full.unwrap_or(false) && !caller.is_admin {
+                return Err(ApiError::Forbidden("Only admins see mentors without room."));
+            }
+            // A mentee sees the best fits first; admins may ask on a mentee's behalf.
+            let for_mentee = match (mentee.is_some(), query.mentee_id) {
+                (_, Some(m)) if caller.is_admin => Some(m.to_string()),
+                (true, _) => Some(caller.person.to_string()),
+                _ => None,
+            };
+            mentors_with_room(
+                conn,
+                &program,
+                for_mentee.as_deref(),
+                query.include_full.unwrap_or(false),
+            )
         })
         .await?;
     Ok(web::Json(AvailableMentorList { items }))
