@@ -328,14 +328,9 @@ impl<'p> Sap<'p> {
     fn new(problem: &'p Problem, mentors_root: bool) -> Self {
         let (n, m) = (problem.mentees(), problem.mentors());
         let capacity = problem.capacity().to_vec();
+        // From the mentors, the transposed matrix is made only if the greedy leaves an open place.
         let (na, nb, cap_a, cap_b, w) = if mentors_root {
-            (
-                m,
-                n,
-                capacity,
-                vec![1; n],
-                std::borrow::Cow::Owned(transpose(&problem.scores, n, m)),
-            )
+            (m, n, capacity, vec![1; n], std::borrow::Cow::Borrowed(&[][..]))
         } else {
             (
                 n,
@@ -367,30 +362,43 @@ impl<'p> Sap<'p> {
             ready: Vec::new(),
             stack: Vec::new(),
         };
-        sap.initialise();
-        if mentors_root {
+        sap.initialise(problem);
+        let open = (0..sap.na).any(|a| sap.has_room_a(a) && sap.y[a] > 0);
+        if mentors_root && open {
+            sap.w = std::borrow::Cow::Owned(transpose(&problem.scores, n, m));
             sap.auction();
         }
         sap
     }
 
-    fn row(&self, a: usize) -> &[i32] {
-        &self.w[a * self.nb..(a + 1) * self.nb]
-    }
-
-    /// Reduction and greedy: each A node's price is its best weight (B prices 0), and takes the
-    /// B nodes with room on its tight pairs.
-    fn initialise(&mut self) {
-        for a in 0..self.na {
-            let Some(best) = self.row(a).iter().copied().filter(|&s| s != FORBIDDEN).max() else {
-                continue;
-            };
-            self.y[a] = i64::from(best) + PAIR_BONUS;
-            for b in 0..self.nb {
-                if !self.has_room_a(a) {
-                    break;
+    /// Reduction and greedy: each A node's price is its best weight (B prices 0), and pairs on tight
+    /// pairs while both ends have room. Reads the problem's matrix row by row (mentee by mentee).
+    fn initialise(&mut self, problem: &Problem) {
+        let m = problem.mentors();
+        let rows = problem.scores.chunks_exact(m.max(1)).take(problem.mentees());
+        if self.mentors_root {
+            for row in rows.clone() {
+                for (price, &s) in self.y.iter_mut().zip(row) {
+                    if s != FORBIDDEN {
+                        *price = (*price).max(i64::from(s) + PAIR_BONUS);
+                    }
                 }
-                if self.w[a * self.nb + b] == best && self.has_room_b(b) {
+            }
+            for (b, row) in rows.enumerate() {
+                let tight = (0..m).find(|&a| {
+                    row[a] != FORBIDDEN && i64::from(row[a]) + PAIR_BONUS == self.y[a] && self.has_room_a(a)
+                });
+                if let Some(a) = tight {
+                    self.pair(a, b);
+                }
+            }
+        } else {
+            for (a, row) in rows.enumerate() {
+                let Some(&best) = row.iter().filter(|&&s| s != FORBIDDEN).max() else {
+                    continue;
+                };
+                self.y[a] = i64::from(best) + PAIR_BONUS;
+                if let Some(b) = (0..m).find(|&b| row[b] == best && self.has_room_b(b)) {
                     self.pair(a, b);
                 }
             }
