@@ -624,6 +624,14 @@ both_backends!(
             "this week: {h}"
         );
         assert_eq!(weekly[10]["active_pairings"], 0);
+        assert_eq!(
+            (
+                weekly[11]["requests_made"].as_u64(),
+                weekly[11]["requests_expired"].as_u64()
+            ),
+            (Some(1), Some(0)),
+            "the request (user-led: it is the pairing) counts this week"
+        );
         // A message is a sign of life.
         let (_, chats) = app.get("/api/v1/conversations", &mentee_token).await;
         let conversation = chats["items"][0]["id"].as_str().unwrap().to_owned();

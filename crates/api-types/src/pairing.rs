@@ -341,7 +341,7 @@ pub struct PairingHealthRow {
     "pairings": [{"pairing_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e80", "mentee_name": "Amara N",
                   "mentor_name": "Talia K", "status": "on_track", "last_activity_at": "2027-02-01T14:00:00Z",
                   "paired_at": "2027-01-12T09:00:00Z"}],
-    "weekly": [{"week_start": "2027-01-11", "active_pairings": 12, "pairings_started": 3, "pairings_ended": 1}]
+    "weekly": [{"week_start": "2027-01-11", "active_pairings": 12, "pairings_started": 3, "pairings_ended": 1, "requests_made": 5, "requests_expired": 1}]
 })))]
 pub struct PairingHealth {
     pub active_pairings: u32,
@@ -365,6 +365,8 @@ pub struct HealthWeek {
     pub active_pairings: u32,
     pub pairings_started: u32,
     pub pairings_ended: u32,
+    pub requests_made: u32,
+    pub requests_expired: u32,
 }
 
 /// A mentor's own capacity; `null` goes back to the program's.

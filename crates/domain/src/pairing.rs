@@ -181,14 +181,30 @@ pub struct Week {
     pub active: u32,
     pub started: u32,
     pub ended: u32,
+    /// Mentor requests made, and requests that expired unanswered, in the week.
+    pub requests_made: u32,
+    pub requests_expired: u32,
 }
 
 /// When a pairing began and, if it did, ended.
 pub type Span = (DateTime<Utc>, Option<DateTime<Utc>>);
 
+/// When requests were made, and when some expired.
+#[derive(Debug, Clone, Default)]
+pub struct RequestTimes {
+    pub made: Vec<DateTime<Utc>>,
+    pub expired: Vec<DateTime<Utc>>,
+}
+
 /// The last `weeks` weeks up to the one holding `now`, oldest first, from each pairing's start
-/// and end.
-pub fn weekly(pairings: &[Span], now: DateTime<Utc>, zone: chrono_tz::Tz, weeks: u32) -> Vec<Week> {
+/// and end, and the requests' times.
+pub fn weekly(
+    pairings: &[Span],
+    requests: &RequestTimes,
+    now: DateTime<Utc>,
+    zone: chrono_tz::Tz,
+    weeks: u32,
+) -> Vec<Week> {
     use chrono::Datelike;
     let today = now.with_timezone(&zone).date_naive();
     let this_monday = today - chrono::Days::new(today.weekday().num_days_from_monday().into());
@@ -208,6 +224,8 @@ pub fn weekly(pairings: &[Span], now: DateTime<Utc>, zone: chrono_tz::Tz, weeks:
                 active: count(&|(began, ended)| *began < to && ended.is_none_or(|e| e >= to)),
                 started: count(&|(began, _)| within(*began)),
                 ended: count(&|(_, ended)| ended.is_some_and(within)),
+                requests_made: requests.made.iter().filter(|t| within(**t)).count() as u32,
+                requests_expired: requests.expired.iter().filter(|t| within(**t)).count() as u32,
             }
         })
         .collect()
@@ -300,11 +318,22 @@ mod tests {
             (utc("2027-01-05T15:00:00Z"), Some(utc("2027-01-12T15:00:00Z"))), // week 2, ended week 3
             (utc("2027-01-11T04:59:00Z"), None),                              // Sunday 23:59 in New York: still week 2
         ];
-        let weeks = weekly(&pairings, now, zone, 3);
+        let requests = RequestTimes {
+            made: vec![
+                utc("2027-01-04T05:00:00Z"),
+                utc("2027-01-04T04:59:00Z"),
+                utc("2027-01-13T16:00:00Z"),
+            ],
+            expired: vec![utc("2027-01-08T12:00:00Z")],
+        };
+        let weeks = weekly(&pairings, &requests, now, zone, 3);
         let starts: Vec<String> = weeks.iter().map(|w| w.start.to_string()).collect();
         assert_eq!(starts, ["2026-12-28", "2027-01-04", "2027-01-11"]);
         let counts: Vec<(u32, u32, u32)> = weeks.iter().map(|w| (w.active, w.started, w.ended)).collect();
         assert_eq!(counts, [(1, 1, 0), (3, 2, 0), (2, 0, 1)]);
+        // Monday 00:00 in New York opens week 2; a minute before is still week 1.
+        let requests: Vec<(u32, u32)> = weeks.iter().map(|w| (w.requests_made, w.requests_expired)).collect();
+        assert_eq!(requests, [(1, 0), (1, 1), (1, 0)]);
     }
 
     #[test]

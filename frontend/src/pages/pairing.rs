@@ -558,8 +558,9 @@ fn weekly_chart(weeks: &[HealthWeek]) -> Html {
                 { for weeks.iter().enumerate().map(|(i, w)| {
                     let h = (HEIGHT - TOP) * w.active_pairings as f64 / most;
                     let x = i as f64 * slot + slot * 0.15;
-                    let title = format!("Week of {}: {} active, {} started, {} ended",
-                        w.week_start.format("%-d %b"), w.active_pairings, w.pairings_started, w.pairings_ended);
+                    let title = format!("Week of {}: {} active, {} started, {} ended; {} requests, {} expired",
+                        w.week_start.format("%-d %b"), w.active_pairings, w.pairings_started, w.pairings_ended,
+                        w.requests_made, w.requests_expired);
                     html! {
                         <g>
                             <title>{ title }</title>

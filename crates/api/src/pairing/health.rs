@@ -238,13 +238,30 @@ pub async fn pairing_health(
                 .time_zone
                 .parse()
                 .unwrap_or(chrono_tz::UTC);
-            let weekly = rules::weekly(&history, now, zone, 12)
+            let request_times: Vec<(NaiveDateTime, String, Option<NaiveDateTime>)> = mentor_requests::table
+                .filter(mentor_requests::program_id.eq(&program.id))
+                .select((
+                    mentor_requests::created_at,
+                    mentor_requests::status,
+                    mentor_requests::decided_at,
+                ))
+                .load(conn)?;
+            let mut requests = rules::RequestTimes::default();
+            for (made, status, decided) in request_times {
+                requests.made.push(db::utc(made));
+                if let (true, Some(at)) = (status == "expired", decided) {
+                    requests.expired.push(db::utc(at));
+                }
+            }
+            let weekly = rules::weekly(&history, &requests, now, zone, 12)
                 .into_iter()
                 .map(|w| HealthWeek {
                     week_start: w.start,
                     active_pairings: w.active,
                     pairings_started: w.started,
                     pairings_ended: w.ended,
+                    requests_made: w.requests_made,
+                    requests_expired: w.requests_expired,
                 })
                 .collect();
             let mut health = PairingHealth {
