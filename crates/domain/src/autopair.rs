@@ -421,16 +421,20 @@ impl<'p> Sap<'p> {
             .iter()
             .map(|&a| u64::from(self.cap_a[a as usize]) - self.of_a[a as usize].len() as u64)
             .sum();
-        let mut bids = 4 * rooms;
+        // Bids stop when they stall (as many bids as there are A nodes without filling a place:
+        // price wars that the searches settle faster), or at a generous cap.
+        let stall = self.na.max(100) as u64;
+        let (mut bids, mut since_progress) = (32 * rooms, 0);
         while let Some(a) = queue.pop_front() {
             let a = a as usize;
             if !self.has_room_a(a) || self.y[a] == 0 {
                 continue;
             }
-            if bids == 0 {
+            if bids == 0 || since_progress == stall {
                 break;
             }
             bids -= 1;
+            since_progress += 1;
             // Its own partners are out of the bidding: priced out while it looks.
             for &b in &self.of_a[a] {
                 self.z[b as usize] += INF;
@@ -447,6 +451,10 @@ impl<'p> Sap<'p> {
                         (p2, p1, b1) = (p1, profit, b as u32);
                     } else {
                         p2 = profit;
+                        // A tie: a free B node takes no one's place (and ends no price war).
+                        if profit == p1 && self.of_b[b].is_empty() && !self.of_b[b1 as usize].is_empty() {
+                            b1 = b as u32;
+                        }
                     }
                 }
             }
@@ -468,6 +476,8 @@ impl<'p> Sap<'p> {
             if let Some(&k) = self.of_b[b1].first() {
                 self.unpair(k as usize, b1);
                 queue.push_back(k);
+            } else {
+                since_progress = 0;
             }
             self.pair(a, b1);
             if self.has_room_a(a) && self.y[a] > 0 {
