@@ -1,6 +1,7 @@
 //! Auto-pair solvers on dense random instances; see docs/benchmarks.md ("Auto-pair solver").
 //!
-//! `cargo bench -p cohort-domain --bench autopair` (a name after `--` filters, e.g. `-- fast/10000`).
+//! `cargo bench -p cohort-domain --bench autopair` (a name after `--` filters, e.g. `-- fast/10000`);
+//! `AUTOPAIR_ONCE=10000x2500` (see `main`) solves one instance once instead.
 //! Before timing, each size prints the optimum's pairs and total score once, and on the big size the
 //! greedy baseline's, to compare with `bench/autopair_scipy.py`, which builds the same instances.
 
@@ -8,7 +9,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use cohort_domain::autopair::{solve, solve_reference, verify, Problem};
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, Criterion};
 
 /// The instances' seed; bench/autopair_scipy.py uses the same.
 const SEED: u64 = 2026;
@@ -140,4 +141,28 @@ fn wide(c: &mut Criterion) {
 }
 
 criterion_group!(benches, small, big, wide);
-criterion_main!(benches);
+
+/// `AUTOPAIR_ONCE=NAME` (1000x250, 10000x2500, wide, wide-full, or MENTEES:MENTORS:MAX_SCORE:LO:HI for
+/// scores 0..=MAX_SCORE and capacities LO..=HI) builds that instance, solves and verifies it once and
+/// prints the figures, without criterion: for peak memory under `/usr/bin/time -v`, or other shapes.
+fn main() {
+    if let Ok(name) = std::env::var("AUTOPAIR_ONCE") {
+        let problem = match name.as_str() {
+            "1000x250" => instance(1_000, 250, SEED),
+            "10000x2500" => instance(10_000, 2_500, SEED),
+            "wide" => instance_with(10_000, 2_500, 1_000_000, (1, 6), SEED),
+            "wide-full" => instance_with(10_000, 2_500, 1_000_000, (2, 6), SEED),
+            _ => {
+                let spec: Vec<u64> = name.split(':').map(|x| x.parse().expect("a number")).collect();
+                let [n, m, max_score, lo, hi] = spec[..] else {
+                    panic!("AUTOPAIR_ONCE: 1000x250, 10000x2500, wide, wide-full or MENTEES:MENTORS:MAX_SCORE:LO:HI");
+                };
+                instance_with(n as usize, m as usize, max_score, (lo, hi), SEED)
+            }
+        };
+        report(&name, &problem, false);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
