@@ -318,6 +318,23 @@ impl TestApp {
         statuses
     }
 
+    /// Sends one POST per body, all at once; the answers' statuses.
+    pub async fn post_each_concurrently(&self, path: &str, token: &str, bodies: Vec<Value>) -> Vec<StatusCode> {
+        let mut set = tokio::task::JoinSet::new();
+        for body in bodies {
+            let request = self.client.post(self.url(path)).bearer_auth(token).json(&body);
+            set.spawn(async move { request.send().await.map(|r| r.status()) });
+        }
+        let mut statuses = Vec::new();
+        while let Some(done) = set.join_next().await {
+            statuses.push(
+                done.expect("request task")
+                    .unwrap_or_else(|e| panic!("POST {path}: {e}")),
+            );
+        }
+        statuses
+    }
+
     pub async fn try_login(&self, email: &str, password: &str) -> (StatusCode, Value) {
         self.call(
             Method::POST,

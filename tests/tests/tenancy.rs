@@ -19,6 +19,8 @@ struct Victim {
     webhook_delivery: String,
     conversation: String,
     step: String,
+    badge: String,
+    automation: String,
     request: String,
     pairing: String,
     markers: Vec<String>,
@@ -130,7 +132,24 @@ async fn victim(app: &TestApp, admin: &str) -> Victim {
     let request = made["request"]["id"].as_str().unwrap().to_owned();
     let pairing = made["pairing"]["id"].as_str().unwrap().to_owned();
     let api_key = key["key"]["id"].as_str().unwrap().to_owned();
+    let (status, badge) = app
+        .post("/api/v1/badges", admin, json!({"name": "Orga Secret Badge"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{badge}");
+    let badge = badge["id"].as_str().unwrap().to_owned();
+    let (status, automation) = app
+        .post(
+            "/api/v1/automations",
+            admin,
+            json!({"name": "Orga Secret Automation", "trigger": "participant.joined", "frequency": "every_time",
+                   "program_ids": [program], "actions": [{"type": "award_badge", "badge_id": badge}], "active": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{automation}");
+    let automation = automation["id"].as_str().unwrap().to_owned();
     let markers = vec![
+        badge.clone(),
+        automation.clone(),
         step.clone(),
         request.clone(),
         pairing.clone(),
@@ -163,6 +182,8 @@ async fn victim(app: &TestApp, admin: &str) -> Victim {
         webhook_delivery,
         conversation,
         step,
+        badge,
+        automation,
         request,
         pairing,
         markers,
@@ -185,6 +206,10 @@ fn fill(template: &str, v: &Victim) -> String {
         &v.conversation
     } else if template.starts_with("/api/v1/me/steps/") {
         &v.step
+    } else if template.starts_with("/api/v1/badges/") {
+        &v.badge
+    } else if template.starts_with("/api/v1/automations/") {
+        &v.automation
     } else {
         "unmapped"
     };

@@ -4,6 +4,7 @@
 //! cannot drift apart.
 
 pub mod auth;
+pub mod automations;
 pub mod chat;
 pub mod events;
 pub mod messaging;
@@ -17,6 +18,7 @@ pub mod steps;
 pub mod webhooks;
 
 pub use auth::*;
+pub use automations::*;
 pub use chat::*;
 pub use events::*;
 pub use messaging::*;

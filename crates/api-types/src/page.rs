@@ -106,3 +106,24 @@ page!(MyRequestPage, crate::MentorRequest, {
     "status": "open", "note": "", "decline_message": null,
     "created_at": "2027-01-11T15:00:00Z", "expires_at": "2027-01-14T15:00:00Z", "decided_at": null
 });
+
+page!(AutomationPage, crate::Automation, {
+    "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e90", "name": "Welcome new mentees", "trigger": "participant.joined",
+    "program_ids": null, "frequency": "once_per_contact", "delay": null, "conditions": [],
+    "actions": [{"type": "send_email", "template": "step_published"}], "active": true, "version": 2,
+    "created_at": "2027-01-10T09:00:00Z", "updated_at": "2027-01-11T09:00:00Z",
+    "counts": {"runs": 12, "actions_done": 11, "actions_failed": 0, "actions_pending": 1}
+});
+
+page!(AutomationRunPage, crate::AutomationRun, {
+    "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e91", "automation_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e90",
+    "version": 2,
+    "event": {"id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e92", "event_type": "participant.joined",
+        "program_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e30", "person_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e21",
+        "payload": {"role": "mentee"}, "occurred_at": "2027-01-11T09:00:00Z", "created_at": "2027-01-11T09:00:00Z"},
+    "outcome": "ran",
+    "conditions": [{"field": "participant.role", "operator": "is", "holds": true}],
+    "actions": [{"position": 0, "type": "send_email", "state": "done", "reason": null,
+        "due_at": "2027-01-11T09:10:00Z", "done_at": "2027-01-11T09:10:01Z", "attempts": 1}],
+    "created_at": "2027-01-11T09:00:01Z"
+});

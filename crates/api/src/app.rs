@@ -15,7 +15,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::ApiError;
 use crate::{
-    auth, events, extract, health, messaging, organization, pairing, people, programs, request_id, steps, AppState,
+    auth, automations, events, extract, health, messaging, organization, pairing, people, programs, request_id, steps,
+    AppState,
 };
 
 #[derive(OpenApi)]
@@ -40,6 +41,7 @@ use crate::{
         (name = "chat", description = "Conversations of pairings and of the program team"),
         (name = "pairing", description = "Pairing settings, mentor requests and pairings"),
         (name = "events", description = "What happened, stored before automations react to it"),
+        (name = "automations", description = "When this happens, do that: triggers, conditions, frequency limits, delayed actions, run history; badges"),
         (name = "steps", description = "Program steps, their delivery, and each participant's step feed"),
         (name = "operations", description = "Health checks"),
     )
@@ -130,6 +132,19 @@ where
             .service(steps::open_step)
             .service(steps::complete_step)
             .service(events::list_events)
+            .service(events::post_event)
+            .service(automations::list_automations)
+            .service(automations::create_automation)
+            .service(automations::get_automation)
+            .service(automations::update_automation)
+            .service(automations::delete_automation)
+            .service(automations::activate_automation)
+            .service(automations::deactivate_automation)
+            .service(automations::list_runs)
+            .service(automations::badges::list_badges)
+            .service(automations::badges::create_badge)
+            .service(automations::badges::delete_badge)
+            .service(automations::badges::person_badges_list)
             .service(pairing::get_settings)
             .service(pairing::update_settings)
             .service(pairing::create_request)

@@ -1,16 +1,18 @@
 //! Events: what happened, stored in the transaction that made it happen, before anything reacts
 //! to it. One row per cause (its dedupe key), however often the cause is reported.
 
-use actix_web::{get, web};
+use actix_web::http::header;
+use actix_web::{get, post, web, HttpResponse};
 use chrono::NaiveDateTime;
-use cohort_api_types::{Event, EventPage, EventsQuery, Problem};
+use cohort_api_types::{Event, EventPage, EventsQuery, PostEvent, Problem};
 use diesel::prelude::*;
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::db::{self, DbConn};
-use crate::error::ApiError;
+use crate::error::{ApiError, Problems};
+use crate::extract::Body;
 use crate::paging::PageRequest;
 use crate::schema::events;
 use crate::AppState;
@@ -53,7 +55,7 @@ impl EventRow {
         }
     }
 
-    fn into_api(self) -> Event {
+    pub fn into_api(self) -> Event {
         Event {
             id: db::id(&self.id),
             event_type: self.event_type,
@@ -71,7 +73,25 @@ impl EventRow {
 pub fn record(conn: &mut DbConn, rows: &[EventRow]) -> Result<usize, ApiError> {
     let mut added = 0;
     for chunk in rows.chunks(1000) {
-        added += crate::insert_new!(conn, events::table, chunk)?;
+        let n = crate::insert_new!(conn, events::table, chunk)?;
+        added += n;
+        if n == 0 {
+            continue;
+        }
+        // The rows that were new (a repeated cause keeps its first row) meet the automations.
+        let stored: Vec<&EventRow> = if n == chunk.len() {
+            chunk.iter().collect()
+        } else {
+            let ids: Vec<&str> = chunk.iter().map(|r| r.id.as_str()).collect();
+            let new: std::collections::HashSet<String> = events::table
+                .filter(events::id.eq_any(ids))
+                .select(events::id)
+                .load::<String>(conn)?
+                .into_iter()
+                .collect();
+            chunk.iter().filter(|r| new.contains(&r.id)).collect()
+        };
+        crate::automations::engine::on_events(conn, &stored)?;
     }
     Ok(added)
 }
@@ -134,4 +154,86 @@ pub async fn list_events(
         items: items.into_iter().map(EventRow::into_api).collect(),
         next_cursor,
     }))
+}
+
+/// Records an integration's event (a payment, or its own `custom.<name>`), which automations
+/// then meet. The idempotency key makes retries safe: the same key returns the first event.
+#[utoipa::path(
+    tag = "events",
+    request_body = PostEvent,
+    responses(
+        (status = 201, description = "Recorded", body = Event),
+        (status = 200, description = "Already recorded under this idempotency key: the first event", body = Event),
+        (status = 400, description = "Malformed JSON", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin (or an admin's API key)", body = Problem),
+        (status = 422, description = "A field is invalid (named): a type integrations may not post, an unknown person or program, a key too long", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[post("/events")]
+pub async fn post_event(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Body(input): Body<PostEvent>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let mut p = Problems::default();
+    if !cohort_domain::events::may_be_posted(&input.event_type) {
+        p.push(
+            "event_type",
+            "integrations post payment.paid or custom.<name> (letters, digits, _ - .)",
+        );
+    }
+    p.check(
+        "idempotency_key",
+        cohort_domain::bounded_text(&input.idempotency_key, 1, 200),
+    );
+    if serde_json::to_string(&input.payload).map_or(0, |s| s.len()) > 16 * 1024 {
+        p.push("payload", "at most 16 KiB");
+    }
+    p.finish()?;
+    let org = caller.org;
+    let (created, event) = state
+        .db
+        .write(move |conn| {
+            if let Some(person) = input.person_id {
+                crate::people::repo::get(conn, org, person).map_err(|e| match e {
+                    ApiError::NotFound => ApiError::field("person_id", "no such person in this organisation"),
+                    other => other,
+                })?;
+            }
+            if let Some(program) = input.program_id {
+                crate::programs::repo::get(conn, org, program).map_err(|e| match e {
+                    ApiError::NotFound => ApiError::field("program_id", "no such program in this organisation"),
+                    other => other,
+                })?;
+            }
+            let now = db::now();
+            let row = EventRow {
+                id: db::new_id(),
+                organization_id: org.to_string(),
+                event_type: input.event_type,
+                program_id: input.program_id.map(|p| p.to_string()),
+                person_id: input.person_id.map(|p| p.to_string()),
+                payload: Value::Object(input.payload).to_string(),
+                dedupe_key: Some(format!("posted:{org}:{}", input.idempotency_key.trim())),
+                occurred_at: input.occurred_at.map_or(now, |t| t.naive_utc()),
+                created_at: now,
+            };
+            let created = record(conn, std::slice::from_ref(&row))? == 1;
+            let stored: EventRow = events::table
+                .filter(events::dedupe_key.eq(&row.dedupe_key))
+                .select(EventRow::as_select())
+                .first(conn)?;
+            Ok((created, stored.into_api()))
+        })
+        .await?;
+    Ok(if created {
+        HttpResponse::Created()
+            .insert_header((header::LOCATION, format!("/api/v1/events/{}", event.id)))
+            .json(event)
+    } else {
+        HttpResponse::Ok().json(event)
+    })
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use actix_web::{web, HttpServer};
 use cohort_api::auth::tokens::{hash_password, random_token, JwtKeys};
+use cohort_api::automations;
 use cohort_api::config::{self, Config};
 use cohort_api::db::Db;
 use cohort_api::jobs::worker::Worker;
@@ -157,7 +158,8 @@ fn serve() -> ExitCode {
         let _ = std::io::stdout().flush();
         // The job queue's worker shares the process; jobs it was running when the process
         // stopped run again once their lease ends. Capabilities register their job kinds here.
-        let (email_db, webhook_db) = (job_db.clone(), job_db.clone());
+        let (email_db, webhook_db, action_db) = (job_db.clone(), job_db.clone(), job_db.clone());
+        let action_http = http.clone();
         let mut worker = Worker::new(job_db)
             .handle(email::JOB_KIND, move |job| {
                 email::deliver(email_db.clone(), mailer.clone(), job)
@@ -170,7 +172,11 @@ fn serve() -> ExitCode {
             .handle_with_db(delivery::DUE_JOB, delivery::run_due)
             .handle_with_db(pairing::EXPIRE_JOB, pairing::run_expire)
             .handle_with_db(pairing::REMIND_JOB, pairing::run_remind)
-            .handle_with_db(pairing::health::CHECK_JOB, pairing::health::run_check);
+            .handle_with_db(pairing::health::CHECK_JOB, pairing::health::run_check)
+            .handle_with_db(automations::engine::MATCH_JOB, automations::engine::run_match)
+            .handle(automations::engine::ACTION_JOB, move |job| {
+                automations::engine::run_action(action_db.clone(), action_http.clone(), allow_private, job)
+            });
         worker.policy.base = config.job_retry_base;
         worker.lease = config.job_lease;
         actix_web::rt::spawn(worker.run());

@@ -334,6 +334,88 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    automations (id) {
+        id -> Text,
+        organization_id -> Text,
+        name -> Text,
+        trigger_type -> Text,
+        definition -> Text,
+        active -> Bool,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    automation_versions (automation_id, version) {
+        automation_id -> Text,
+        version -> Integer,
+        definition -> Text,
+        active -> Bool,
+        valid_from -> Timestamp,
+    }
+}
+
+diesel::table! {
+    automation_runs (id) {
+        id -> Text,
+        organization_id -> Text,
+        automation_id -> Text,
+        version -> Integer,
+        event_id -> Text,
+        person_id -> Nullable<Text>,
+        outcome -> Text,
+        conditions -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    automation_run_actions (run_id, position) {
+        run_id -> Text,
+        position -> Integer,
+        automation_id -> Text,
+        action -> Text,
+        state -> Text,
+        reason -> Nullable<Text>,
+        due_at -> Nullable<Timestamp>,
+        done_at -> Nullable<Timestamp>,
+        attempts -> Integer,
+    }
+}
+
+diesel::table! {
+    automation_contacts (automation_id, person_id) {
+        automation_id -> Text,
+        person_id -> Text,
+        last_run_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    badges (id) {
+        id -> Text,
+        organization_id -> Text,
+        name -> Text,
+        description -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    person_badges (badge_id, person_id) {
+        badge_id -> Text,
+        person_id -> Text,
+        organization_id -> Text,
+        awarded_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(automation_runs -> events (event_id));
+diesel::joinable!(automation_run_actions -> automation_runs (run_id));
+diesel::joinable!(person_badges -> badges (badge_id));
 diesel::joinable!(step_deliveries -> steps (step_id));
 diesel::joinable!(steps -> programs (program_id));
 
@@ -361,4 +443,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     pairings,
     pairing_invitations,
     auto_pair,
+    automations,
+    automation_versions,
+    automation_runs,
+    automation_run_actions,
+    automation_contacts,
+    badges,
+    person_badges,
 );

@@ -14,7 +14,7 @@ use diesel::sqlite::Sqlite;
 use diesel_migrations::MigrationHarness;
 
 /// Every table of `schema.rs`.
-const TABLES: [&str; 23] = [
+const TABLES: [&str; 30] = [
     "organizations",
     "people",
     "programs",
@@ -38,6 +38,13 @@ const TABLES: [&str; 23] = [
     "pairings",
     "pairing_invitations",
     "auto_pair",
+    "automations",
+    "automation_versions",
+    "automation_runs",
+    "automation_run_actions",
+    "automation_contacts",
+    "badges",
+    "person_badges",
 ];
 
 fn names(backend: &str) -> BTreeSet<String> {

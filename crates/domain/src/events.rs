@@ -9,9 +9,12 @@ pub const PAIRING_ENDED: &str = "pairing.ended";
 pub const PAIRING_UNRESPONSIVE: &str = "pairing.unresponsive";
 pub const REQUEST_DECLINED: &str = "request.declined";
 pub const REQUEST_EXPIRED: &str = "request.expired";
+/// Posted by payment systems through `POST /events`.
+pub const PAYMENT_PAID: &str = "payment.paid";
 
-/// Every event type Cohort records so far (booking and payment events join later).
-pub const EVENT_TYPES: [&str; 8] = [
+/// Every event type Cohort knows (booking events join with booking). Integrations may also post
+/// their own, named `custom.<name>`.
+pub const EVENT_TYPES: [&str; 9] = [
     PARTICIPANT_JOINED,
     STEP_COMPLETED,
     STEP_MISSED,
@@ -20,8 +23,40 @@ pub const EVENT_TYPES: [&str; 8] = [
     PAIRING_UNRESPONSIVE,
     REQUEST_DECLINED,
     REQUEST_EXPIRED,
+    PAYMENT_PAID,
 ];
 
+/// An integration's own event type: `custom.` and 1 to 64 letters, digits, `_`, `-` or `.`.
+pub fn is_custom(name: &str) -> bool {
+    name.strip_prefix("custom.").is_some_and(|rest| {
+        !rest.is_empty()
+            && rest.len() <= 64
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    })
+}
+
 pub fn is_event_type(name: &str) -> bool {
-    EVENT_TYPES.contains(&name)
+    EVENT_TYPES.contains(&name) || is_custom(name)
+}
+
+/// What integrations may post: payments and their own types; Cohort records the rest itself.
+pub fn may_be_posted(name: &str) -> bool {
+    name == PAYMENT_PAID || is_custom(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integrations_post_payments_and_their_own_types() {
+        assert!(may_be_posted("payment.paid"));
+        assert!(may_be_posted("custom.survey_done"));
+        assert!(!may_be_posted("pairing.created"), "Cohort's own");
+        assert!(!may_be_posted("custom."));
+        assert!(!may_be_posted("custom.a b"));
+        assert!(is_event_type("custom.x") && is_event_type("step.missed") && !is_event_type("step"));
+    }
 }

@@ -3,6 +3,7 @@
 //! validate") and asks these functions what is allowed.
 
 pub mod auth;
+pub mod automations;
 pub mod autopair;
 pub mod business_days;
 pub mod calendar;

@@ -124,7 +124,7 @@ fn new_secret() -> String {
 }
 
 /// An http(s) URL whose host, when it is an address, may receive deliveries.
-fn check_url(url: &str, allow_private: bool) -> Result<String, String> {
+pub(crate) fn check_url(url: &str, allow_private: bool) -> Result<String, String> {
     let parsed = reqwest::Url::parse(url.trim()).map_err(|e| format!("not a URL: {e}"))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err("must be an http or https URL".into());
@@ -149,7 +149,7 @@ fn check_url(url: &str, allow_private: bool) -> Result<String, String> {
 }
 
 /// Resolves the host at delivery time too: a name may point at a private address.
-async fn check_destination(url: &str, allow_private: bool) -> Result<(), String> {
+pub(crate) async fn check_destination(url: &str, allow_private: bool) -> Result<(), String> {
     if allow_private {
         return Ok(());
     }

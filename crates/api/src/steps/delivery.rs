@@ -29,7 +29,7 @@ pub fn zone(name: &str) -> Tz {
 }
 
 /// Gives `step` to `people` who do not have it yet, with an in-app notification each.
-fn deliver(conn: &mut DbConn, step: &StepRow, people: &[String]) -> Result<usize, ApiError> {
+pub(crate) fn deliver(conn: &mut DbConn, step: &StepRow, people: &[String]) -> Result<usize, ApiError> {
     let started = std::time::Instant::now();
     let added = repo::insert_deliveries(conn, step, db::now(), people)?;
     let recorded = started.elapsed();
