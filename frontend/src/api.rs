@@ -3,13 +3,14 @@
 
 use cohort_api_types::{
     AddParticipant, AddParticipants, AddedParticipants, AdjustProposedPair, AutoPairConfirmed, AutoPairProposal,
-    AutoPairRules, AvailableMentorList, ConfirmAutoPair, CreateProgram, CreateWebhook, CreatedWebhook, EmailTemplate,
-    EmailTemplateList, EndPairing, InvitationPreview, InvitationsSent, InviteMentees, LoginRequest, Me, MentorCapacity,
-    MentorRequestPage, NotificationLogPage, Organization, Pairing, PairingHealth, PairingPage, PairingSettings,
-    Participant, ParticipantPage, PersonPage, PreviewEmail, Problem, Program, ProgramPage, RefreshRequest,
-    RenderedEmail, RunAutoPair, SetMentorCapacity, Step, StepInput, StepPage, TestEmailQueued, TokenResponse,
-    UnpairedMenteePage, UpdateEmailTemplate, UpdateOrganization, UpdatePairingSettings, UpdateProgram, UpdateWebhook,
-    WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint, WebhookEndpointList,
+    AutoPairRules, Automation, AutomationInput, AutomationPage, AutomationRunPage, AvailableMentorList, BadgeList,
+    ConfirmAutoPair, CreateProgram, CreateWebhook, CreatedWebhook, EmailTemplate, EmailTemplateList, EndPairing,
+    InvitationPreview, InvitationsSent, InviteMentees, LoginRequest, Me, MentorCapacity, MentorRequestPage,
+    NotificationLogPage, Organization, Pairing, PairingHealth, PairingPage, PairingSettings, Participant,
+    ParticipantPage, PersonPage, PreviewEmail, Problem, Program, ProgramPage, RefreshRequest, RenderedEmail,
+    RunAutoPair, SetMentorCapacity, Step, StepInput, StepPage, TestEmailQueued, TokenResponse, UnpairedMenteePage,
+    UpdateEmailTemplate, UpdateOrganization, UpdatePairingSettings, UpdateProgram, UpdateWebhook, WebhookDelivery,
+    WebhookDeliveryPage, WebhookEndpoint, WebhookEndpointList,
 };
 use gloo_net::http::{Method, RequestBuilder, Response};
 use gloo_storage::{SessionStorage, Storage};
@@ -454,4 +455,37 @@ pub async fn set_mentor_capacity(
         input,
     )
     .await
+}
+
+pub async fn automations() -> Result<AutomationPage, ApiError> {
+    get("/api/v1/automations?limit=200").await
+}
+
+pub async fn automation(id: Uuid) -> Result<Automation, ApiError> {
+    get(&format!("/api/v1/automations/{id}")).await
+}
+
+pub async fn create_automation(input: &AutomationInput) -> Result<Automation, ApiError> {
+    write(Method::POST, "/api/v1/automations", input).await
+}
+
+pub async fn update_automation(id: Uuid, input: &AutomationInput) -> Result<Automation, ApiError> {
+    write(Method::PUT, &format!("/api/v1/automations/{id}"), input).await
+}
+
+pub async fn set_automation_active(id: Uuid, active: bool) -> Result<Automation, ApiError> {
+    let action = if active { "activate" } else { "deactivate" };
+    write(Method::POST, &format!("/api/v1/automations/{id}/{action}"), &()).await
+}
+
+pub async fn delete_automation(id: Uuid) -> Result<(), ApiError> {
+    delete(&format!("/api/v1/automations/{id}")).await
+}
+
+pub async fn automation_runs(id: Uuid) -> Result<AutomationRunPage, ApiError> {
+    get(&format!("/api/v1/automations/{id}/runs?limit=100")).await
+}
+
+pub async fn badges() -> Result<BadgeList, ApiError> {
+    get("/api/v1/badges").await
 }

@@ -31,6 +31,12 @@ pub enum Route {
     ProgramSteps { id: Uuid },
     #[at("/programs/:id")]
     Program { id: Uuid },
+    #[at("/automations")]
+    Automations,
+    #[at("/automations/new")]
+    NewAutomation,
+    #[at("/automations/:id")]
+    Automation { id: Uuid },
     #[at("/settings")]
     Settings,
     #[at("/emails")]
@@ -58,6 +64,9 @@ fn switch(route: Route) -> Html {
         Route::ProgramSteps { id } => html! { <Shell><pages::steps::StepsPage {id} /></Shell> },
         Route::ProgramPairing { id } => html! { <Shell><pages::pairing::PairingPage {id} /></Shell> },
         Route::ProgramAutoPair { id } => html! { <Shell><pages::auto_pair::AutoPairPage {id} /></Shell> },
+        Route::Automations => html! { <Shell><pages::automations::Automations /></Shell> },
+        Route::NewAutomation => html! { <Shell><pages::automations::Builder id={None::<Uuid>} /></Shell> },
+        Route::Automation { id } => html! { <Shell><pages::automations::Builder id={Some(id)} /></Shell> },
         Route::Settings => html! { <Shell><pages::settings::Settings /></Shell> },
         Route::Emails => html! { <Shell><pages::emails::Emails /></Shell> },
         Route::Email { key } => html! { <Shell><pages::emails::EmailEditor key_name={key} /></Shell> },

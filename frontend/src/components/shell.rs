@@ -68,6 +68,7 @@ pub fn shell(props: &ShellProps) -> Html {
                 <nav aria-label="Main">
                     <Link<Route> to={Route::Programs} classes="brand">{ "Cohort" }</Link<Route>>
                     <Link<Route> to={Route::Programs}>{ "Programs" }</Link<Route>>
+                    <Link<Route> to={Route::Automations}>{ "Automations" }</Link<Route>>
                     <Link<Route> to={Route::Emails}>{ "Emails" }</Link<Route>>
                     <Link<Route> to={Route::Webhooks}>{ "Webhooks" }</Link<Route>>
                     <Link<Route> to={Route::Notifications}>{ "Notifications" }</Link<Route>>

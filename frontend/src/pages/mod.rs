@@ -1,6 +1,7 @@
 //! Pages fetch what they show; components render.
 
 pub mod auto_pair;
+pub mod automations;
 pub mod emails;
 pub mod login;
 pub mod notification_log;
