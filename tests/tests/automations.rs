@@ -413,3 +413,72 @@ both_backends!(
         assert_eq!(ids.len(), 1, "every attempt carries the same webhook-id");
     }
 );
+
+both_backends!(
+    async fn racing_processes_run_each_action_once_and_frequency_holds(backend: Backend) {
+        let app = app(backend, None).await;
+        // On PostgreSQL a second process shares the database and the job queue.
+        let sibling = match backend {
+            cohort_tests::Backend::Postgres => Some(app.sibling().await),
+            cohort_tests::Backend::Sqlite => None,
+        };
+        let admin = app.admin_token().await;
+        let mut people = Vec::new();
+        for n in 0..5 {
+            people.push(
+                app.person_with_login(&admin, &format!("racer{n}@demo.test"), false)
+                    .await,
+            );
+        }
+        let every = create(
+            &app,
+            &admin,
+            json!({"name": "Every", "trigger": "custom.race", "frequency": "every_time", "active": true,
+                   "actions": [{"type": "send_notification", "title": "Every", "body": "x"},
+                               {"type": "send_notification", "title": "Then", "body": "y"}]}),
+        )
+        .await;
+        let once = create(
+            &app,
+            &admin,
+            json!({"name": "Once", "trigger": "custom.race", "frequency": "once_per_contact", "active": true,
+                   "actions": [{"type": "send_notification", "title": "Once", "body": "z"}]}),
+        )
+        .await;
+        // 100 events, 20 per person, half through each process, all at once.
+        let bodies: Vec<Value> = (0..100)
+            .map(|n| json!({"event_type": "custom.race", "idempotency_key": format!("race-{n}"), "person_id": people[n % 5].0}))
+            .collect();
+        let (a, b) = bodies.split_at(50);
+        let other = sibling.as_ref().unwrap_or(&app);
+        let (x, y) = tokio::join!(
+            app.post_each_concurrently("/api/v1/events", &admin, a.to_vec()),
+            other.post_each_concurrently("/api/v1/events", &admin, b.to_vec()),
+        );
+        assert!(x.iter().chain(&y).all(|s| *s == StatusCode::CREATED));
+        let every_runs = runs_settled(&app, &admin, &every, 100).await;
+        let once_runs = runs_settled(&app, &admin, &once, 100).await;
+        assert_eq!(every_runs.len(), 100);
+        assert_eq!(
+            once_runs.iter().filter(|r| r["outcome"] == "ran").count(),
+            5,
+            "once per person"
+        );
+        // Every action done once: each person has 20 "Every", 20 "Then" and one "Once".
+        for (_, token) in &people {
+            let mut counts = (0, 0, 0);
+            for _ in 0..100 {
+                let feed = app.all_pages("/api/v1/notifications", token).await;
+                let count = |t: &str| feed.iter().filter(|n| n["title"] == t).count();
+                counts = (count("Every"), count("Then"), count("Once"));
+                if counts == (20, 20, 1) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            assert_eq!(counts, (20, 20, 1));
+        }
+        let (_, a) = app.get(&format!("/api/v1/automations/{every}"), &admin).await;
+        assert_eq!(a["counts"]["actions_done"], 200);
+    }
+);
