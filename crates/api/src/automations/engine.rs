@@ -189,20 +189,40 @@ fn frequency_allows(
     Ok(true)
 }
 
-fn schedule(conn: &mut DbConn, org: &str, run: &str, position: i32, due: NaiveDateTime) -> Result<(), ApiError> {
-    diesel::update(automation_run_actions::table.find((run, position)))
+/// Schedules an action. One due now runs at once, in the caller's transaction (behind a
+/// savepoint): most actions are writes to this database, so they commit with their run, once.
+/// Webhooks, later actions, and an action whose first attempt fails go to the job queue.
+fn schedule(
+    conn: &mut DbConn,
+    run: &RunRow,
+    position: i32,
+    due: NaiveDateTime,
+    action: &AutomationAction,
+) -> Result<(), ApiError> {
+    diesel::update(automation_run_actions::table.find((&run.id, position)))
         .set((
             automation_run_actions::state.eq("scheduled"),
             automation_run_actions::due_at.eq(due),
         ))
         .execute(conn)?;
+    if due <= db::now() && action.action_type != AutomationActionType::CallWebhook {
+        let key = format!("automation:{}:{position}", run.id);
+        let inline = conn.transaction(|c| -> Result<bool, ApiError> {
+            let skipped = perform(c, run, action, &key)?;
+            let state = if skipped.is_some() { "skipped" } else { "done" };
+            finish(c, run, position, state, skipped)
+        });
+        if let Ok(true) = inline {
+            return Ok(());
+        }
+    }
     jobs::enqueue(
         conn,
         NewJob {
-            organization_id: Some(db::id(org)),
-            dedupe_key: Some(format!("{ACTION_JOB}:{run}:{position}")),
+            organization_id: Some(db::id(&run.organization_id)),
+            dedupe_key: Some(format!("{ACTION_JOB}:{}:{position}", run.id)),
             run_at: due,
-            ..NewJob::now(ACTION_JOB, json!({"run_id": run, "position": position}))
+            ..NewJob::now(ACTION_JOB, json!({"run_id": run.id, "position": position}))
         },
     )?;
     Ok(())
@@ -343,7 +363,7 @@ fn match_event(conn: &mut DbConn, event_id: &str) -> Result<(), ApiError> {
         let zone = zone(conn, &event, program.as_ref())?;
         let after_trigger = rules::due(db::utc(event.occurred_at), super::delay(def.delay), zone);
         let first = rules::due(after_trigger, super::delay(def.actions[0].delay), zone);
-        schedule(conn, &event.organization_id, &run.id, 0, first.naive_utc())?;
+        schedule(conn, &run, 0, first.naive_utc(), &def.actions[0])?;
     }
     Ok(())
 }
@@ -570,7 +590,7 @@ fn schedule_next(conn: &mut DbConn, run: &RunRow, position: i32) -> Result<(), A
         };
         let zone = zone(conn, &event, program.as_ref())?;
         let due = rules::due(db::utc(db::now()), super::delay(action.delay), zone);
-        schedule(conn, &run.organization_id, &run.id, position + 1, due.naive_utc())?;
+        schedule(conn, run, position + 1, due.naive_utc(), &action)?;
     }
     Ok(())
 }
