@@ -24,8 +24,8 @@
 //!   priced at its best weight, the other side at zero) and a greedy assignment on the tight pairs;
 //!   from the mentors, a bounded auction (JV's augmenting row reduction) fills most places next. Then
 //!   one Dijkstra per place still open at a positive price. Mentors are single nodes with a capacity,
-//!   not copies. Worst case O(places × mentees × mentors); a few hundred milliseconds at 10,000 × 2,500
-//!   (docs/benchmarks.md).
+//!   not copies. Worst case O(places × (mentees + mentors)²); at 10,000 × 2,500, 70 ms on the benchmark's
+//!   instance and up to a few seconds on the hardest shapes tried (docs/benchmarks.md, "Auto-pair solver").
 //! - [`solve_reference`]: successive shortest paths on the flow network source → mentee → mentor →
 //!   sink, with an O(nodes²) Dijkstra per pair: O(pairs × (mentees + mentors)²). Slow and simple; the
 //!   property tests compare both with brute force.
