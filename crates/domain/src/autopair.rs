@@ -441,19 +441,34 @@ impl<'p> Sap<'p> {
             }
             let (mut p1, mut b1, mut p2) = (i64::MIN, NONE, i64::MIN);
             let row = &self.w[a * self.nb..(a + 1) * self.nb];
-            for (b, (&s, &z)) in row.iter().zip(&self.z).enumerate() {
-                let profit = i64::from(s) + PAIR_BONUS - z;
+            let profit = |s: i32, z: i64| {
                 if s == FORBIDDEN {
+                    i64::MIN
+                } else {
+                    i64::from(s) + PAIR_BONUS - z
+                }
+            };
+            // In blocks: a branch-free maximum first, the details only in a block that beats `p2`.
+            const BLOCK: usize = 16;
+            for (k, (row, z)) in row.chunks(BLOCK).zip(self.z.chunks(BLOCK)).enumerate() {
+                let best = row
+                    .iter()
+                    .zip(z)
+                    .fold(i64::MIN, |best, (&s, &z)| best.max(profit(s, z)));
+                if best <= p2 {
                     continue;
                 }
-                if profit > p2 {
-                    if profit > p1 {
-                        (p2, p1, b1) = (p1, profit, b as u32);
-                    } else {
-                        p2 = profit;
-                        // A tie: a free B node takes no one's place (and ends no price war).
-                        if profit == p1 && self.of_b[b].is_empty() && !self.of_b[b1 as usize].is_empty() {
-                            b1 = b as u32;
+                for (i, (&s, &z)) in row.iter().zip(z).enumerate() {
+                    let (profit, b) = (profit(s, z), k * BLOCK + i);
+                    if profit > p2 {
+                        if profit > p1 {
+                            (p2, p1, b1) = (p1, profit, b as u32);
+                        } else {
+                            p2 = profit;
+                            // A tie: a free B node takes no one's place (and ends no price war).
+                            if profit == p1 && self.of_b[b].is_empty() && !self.of_b[b1 as usize].is_empty() {
+                                b1 = b as u32;
+                            }
                         }
                     }
                 }
@@ -568,18 +583,34 @@ impl<'p> Sap<'p> {
                 // (rarely close) by their score.
                 let base = d + self.y[a] - PAIR_BONUS;
                 let row = &self.w[a * self.nb..(a + 1) * self.nb];
-                let cells = row.iter().zip(&self.z).zip(self.dist_b.iter_mut()).enumerate();
-                for (b, ((&s, &z), dist)) in cells {
-                    let nd = base + z - i64::from(s);
-                    if nd < *dist && s != FORBIDDEN {
-                        if *dist == INF {
-                            self.touched.push(b as u32);
+                // In blocks: a branch-free test first, the updates only in a block that has one.
+                const BLOCK: usize = 16;
+                let blocks = row
+                    .chunks(BLOCK)
+                    .zip(self.z.chunks(BLOCK))
+                    .zip(self.dist_b.chunks_mut(BLOCK));
+                for (k, ((row, z), dist)) in blocks.enumerate() {
+                    let any = row
+                        .iter()
+                        .zip(z)
+                        .zip(dist.iter())
+                        .fold(false, |any, ((&s, &z), &dist)| any | (base + z - i64::from(s) < dist));
+                    if !any {
+                        continue;
+                    }
+                    for (i, ((&s, &z), dist)) in row.iter().zip(z).zip(dist.iter_mut()).enumerate() {
+                        let nd = base + z - i64::from(s);
+                        if nd < *dist && s != FORBIDDEN {
+                            let b = k * BLOCK + i;
+                            if *dist == INF {
+                                self.touched.push(b as u32);
+                            }
+                            if nd == d {
+                                self.ready.push(b as u32);
+                            }
+                            *dist = nd;
+                            self.prev_b[b] = a as u32;
                         }
-                        if nd == d {
-                            self.ready.push(b as u32);
-                        }
-                        *dist = nd;
-                        self.prev_b[b] = a as u32;
                     }
                 }
             }
