@@ -116,19 +116,23 @@ pub struct Job {
     pub max_attempts: i32,
 }
 
+// Due jobs and jobs whose lease ran out, in two index range scans (`jobs_due` on (status, run_at)):
+// an `OR` of the two would sort every queued job on each claim, which grows with the backlog.
 const CLAIM_POSTGRES: &str =
-    "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, locked_until = $2 \
-     WHERE id IN (SELECT id FROM jobs \
-       WHERE (status = 'queued' AND run_at <= $3) OR (status = 'running' AND locked_until < $3) \
-       ORDER BY run_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
+    "WITH due AS (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= $3 \
+       ORDER BY run_at LIMIT $4 FOR UPDATE SKIP LOCKED), \
+     stale AS (SELECT id FROM jobs WHERE status = 'running' AND locked_until < $3 \
+       LIMIT $4 FOR UPDATE SKIP LOCKED) \
+     UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, locked_until = $2 \
+     WHERE id IN (SELECT id FROM due UNION ALL SELECT id FROM stale) \
      RETURNING id, organization_id, kind, payload, dedupe_key, attempts, max_attempts";
 
 /// SQLite has one writer at a time (the caller holds the writer's turn), so no row locks are needed.
 const CLAIM_SQLITE: &str =
-    "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = ?1, locked_until = ?2 \
-     WHERE id IN (SELECT id FROM jobs \
-       WHERE (status = 'queued' AND run_at <= ?3) OR (status = 'running' AND locked_until < ?3) \
-       ORDER BY run_at LIMIT ?4) \
+    "WITH due AS (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= ?3 ORDER BY run_at LIMIT ?4), \
+     stale AS (SELECT id FROM jobs WHERE status = 'running' AND locked_until < ?3 LIMIT ?4) \
+     UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = ?1, locked_until = ?2 \
+     WHERE id IN (SELECT id FROM due UNION ALL SELECT id FROM stale) \
      RETURNING id, organization_id, kind, payload, dedupe_key, attempts, max_attempts";
 
 /// Leases up to `limit` due jobs (and jobs whose lease ran out) to `worker` until `now + lease`.
