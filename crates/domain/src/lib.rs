@@ -14,6 +14,7 @@ pub mod paging;
 pub mod pairing;
 pub mod people;
 pub mod programs;
+pub mod rate_limit;
 pub mod spreadsheet;
 pub mod steps;
 pub mod tenancy;
