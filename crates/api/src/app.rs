@@ -15,8 +15,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::ApiError;
 use crate::{
-    auth, automations, events, extract, health, messaging, organization, pairing, people, programs, request_id, steps,
-    AppState,
+    auth, automations, events, extract, hardening, health, idempotency, messaging, organization, pairing, people,
+    programs, request_id, steps, AppState,
 };
 
 #[derive(OpenApi)]
@@ -24,7 +24,12 @@ use crate::{
     info(
         title = "Cohort API",
         description = "Mentoring, coaching and advising programs: organisations, people, programs and participants.\n\n\
-            Every list takes `limit` and `cursor`; every error is an RFC 9457 problem document.",
+            Every list takes `limit` and `cursor`; every error is an RFC 9457 problem document.\n\n\
+            Every authenticated `POST` takes an optional `Idempotency-Key` header: a retry with the same key and \
+            body within 24 hours gets the first answer back (marked `Idempotency-Replayed: true`) and writes \
+            nothing again; the same key with another body is a 422.\n\n\
+            Logins are rate limited per email and per client address, API keys per key: over the limit the \
+            answer is a 429 with `Retry-After` in seconds.",
         license(name = "AGPL-3.0-or-later")
     ),
     modifiers(&SecuritySchemes),
@@ -189,7 +194,10 @@ struct CommonResponses;
 
 impl Modify for CommonResponses {
     fn modify(&self, openapi: &mut OpenApiDoc) {
-        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        use utoipa::openapi::header::HeaderBuilder;
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder};
         let problem = |description: &str| {
             ResponseBuilder::new()
                 .description(description)
@@ -201,8 +209,46 @@ impl Modify for CommonResponses {
                 )
                 .build()
         };
+        let retry_after = || {
+            HeaderBuilder::new()
+                .schema(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)))
+                .description(Some("Seconds until a request is allowed again"))
+                .build()
+        };
+        let idempotency_key = ParameterBuilder::new()
+            .name(idempotency::HEADER)
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(
+                "Makes a retry safe: the same key (per caller) with the same body within 24 hours returns \
+                 the first answer instead of writing again; with another body it is a 422.",
+            ))
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(idempotency::MAX_KEY_CHARS)),
+            ))
+            .example(Some(serde_json::json!("5f0c6a52-7d1e-4c1b-9a57-0d9c1e0f2b11")))
+            .build();
         let is_problem = |c: &utoipa::openapi::Content| matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/Problem"));
         for item in openapi.paths.paths.values_mut() {
+            if let Some(op) = item.post.as_mut() {
+                let secured = op
+                    .security
+                    .as_ref()
+                    .is_some_and(|reqs| reqs.iter().any(|r| r != &Default::default()));
+                if secured {
+                    op.parameters.get_or_insert_with(Vec::new).push(idempotency_key.clone());
+                    let responses = &mut op.responses.responses;
+                    responses.entry("409".into()).or_insert_with(|| {
+                        problem("Conflict; or a request with the same `Idempotency-Key` is still running").into()
+                    });
+                    responses.entry("422".into()).or_insert_with(|| {
+                        problem("Invalid input, or an `Idempotency-Key` already used with another request").into()
+                    });
+                }
+            }
             let operations = [
                 &mut item.get,
                 &mut item.post,
@@ -211,7 +257,15 @@ impl Modify for CommonResponses {
                 &mut item.delete,
             ];
             for op in operations.into_iter().flatten() {
+                let by_api_key = op.security.as_ref().is_some_and(|reqs| {
+                    serde_json::to_value(reqs).is_ok_and(|v| v.to_string().contains("\"api_key\""))
+                });
                 let responses = &mut op.responses.responses;
+                if by_api_key {
+                    let mut limited = problem("Too many requests with this API key; see `Retry-After`");
+                    limited.headers.insert("Retry-After".into(), retry_after());
+                    responses.entry("429".into()).or_insert_with(|| limited.into());
+                }
                 // Problem bodies are `application/problem+json`, not `application/json`.
                 for response in responses.values_mut() {
                     if let RefOr::T(response) = response {
@@ -368,10 +422,14 @@ pub fn build(
     >,
 > {
     let dashboard_dir = state.dashboard_dir.clone();
+    let index_html = std::fs::read_to_string(Path::new(&dashboard_dir).join("index.html")).ok();
+    let security_headers = web::Data::new(hardening::SecurityHeaders::new(index_html.as_deref()));
+    let allowed_origins = state.allowed_origins.clone();
     // The docs go first: the `/api/v1` scope would otherwise take their paths.
     let app = App::new()
         .service(SwaggerUi::new("/api/v1/docs/{_:.*}").url("/api/v1/openapi.json", doc.clone()))
         .app_data(state)
+        .app_data(security_headers)
         .app_data(web::Data::new(RouteTable::from_openapi(doc)))
         .app_data(extract::path_config())
         .app_data(extract::query_config())
@@ -385,10 +443,17 @@ pub fn build(
                 .default_handler(web::to(fallback)),
         );
     }
+    // The last `wrap` is the outermost: idempotency sees the handler's answer, before errors
+    // become problem JSON and bodies are compressed.
     app.default_service(web::to(fallback))
+        .wrap(middleware::from_fn(idempotency::middleware))
+        .wrap(middleware::Condition::new(
+            !allowed_origins.is_empty(),
+            hardening::cors(&allowed_origins),
+        ))
         .wrap(middleware::ErrorHandlers::new().default_handler(problem_json_errors))
         .wrap(middleware::Compress::default())
-        .wrap(middleware::DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
+        .wrap(middleware::from_fn(hardening::middleware))
         .wrap(middleware::from_fn(request_id::middleware))
 }
 

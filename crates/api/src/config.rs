@@ -38,6 +38,17 @@ pub struct Config {
     pub job_retry_base: std::time::Duration,
     /// How long a worker holds a job before another may take it over (after a crash).
     pub job_lease: std::time::Duration,
+    /// Login attempts per email address per `rate_limit_period`.
+    pub login_limit_per_account: u32,
+    /// Login attempts per client address per `rate_limit_period`.
+    pub login_limit_per_address: u32,
+    /// Requests per API key per `rate_limit_period`.
+    pub api_key_limit: u32,
+    pub rate_limit_period: std::time::Duration,
+    /// Reverse proxies whose `X-Forwarded-For` names the client; empty: the peer address is the client.
+    pub trusted_proxies: Vec<crate::limits::IpRange>,
+    /// Origins besides the dashboard's own that browsers may call the API from (CORS).
+    pub allowed_origins: Vec<String>,
 }
 
 /// Reads the configuration through `get`, so tests can pass a map instead of the process environment.
@@ -111,7 +122,53 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
         crate::messaging::transport::Mailer::new(Some(url), &mail_from).map_err(|e| err("COHORT_SMTP_URL", e))?;
     }
     let job_lease = std::time::Duration::from_secs(number("COHORT_JOB_LEASE_SECS", 60, 1..=86_400)?);
+    let limit = |var: &'static str, default: u64| number(var, default, 1..=1_000_000).map(|n| n as u32);
+    let login_limit_per_account = limit("COHORT_LOGIN_LIMIT_PER_ACCOUNT", 10)?;
+    let login_limit_per_address = limit("COHORT_LOGIN_LIMIT_PER_ADDRESS", 30)?;
+    let api_key_limit = limit("COHORT_API_KEY_LIMIT", 600)?;
+    let rate_limit_period = std::time::Duration::from_secs(number("COHORT_RATE_LIMIT_PERIOD_SECS", 60, 1..=86_400)?);
+    let trusted_proxies = non_empty("COHORT_TRUSTED_PROXIES")
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse::<crate::limits::IpRange>().map_err(|e| {
+                        err(
+                            "COHORT_TRUSTED_PROXIES",
+                            format!("\"{s}\" {e}; list addresses or CIDR ranges separated by commas"),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
+    let allowed_origins = non_empty("COHORT_ALLOWED_ORIGINS")
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().trim_end_matches('/').to_owned())
+                .filter(|s| !s.is_empty())
+                .map(|origin| match url::Url::parse(&origin) {
+                    Ok(u) if matches!(u.scheme(), "http" | "https") && u.path() == "/" && u.query().is_none() => {
+                        Ok(origin)
+                    }
+                    _ => Err(err(
+                        "COHORT_ALLOWED_ORIGINS",
+                        format!("\"{origin}\" is not an origin such as https://admin.example.org"),
+                    )),
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
     Ok(Config {
+        login_limit_per_account,
+        login_limit_per_address,
+        api_key_limit,
+        rate_limit_period,
+        trusted_proxies,
+        allowed_origins,
         job_lease,
         allow_private_webhooks,
         job_retry_base,
@@ -170,10 +227,46 @@ mod tests {
             ("COHORT_WEBHOOKS_ALLOW_PRIVATE", "sometimes"),
             ("COHORT_JOB_RETRY_BASE_MS", "soon"),
             ("COHORT_JOB_LEASE_SECS", "0"),
+            ("COHORT_LOGIN_LIMIT_PER_ACCOUNT", "0"),
+            ("COHORT_LOGIN_LIMIT_PER_ADDRESS", "many"),
+            ("COHORT_API_KEY_LIMIT", "-1"),
+            ("COHORT_RATE_LIMIT_PERIOD_SECS", "0"),
+            ("COHORT_TRUSTED_PROXIES", "10.0.0.1, proxy.internal"),
+            ("COHORT_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("COHORT_ALLOWED_ORIGINS", "admin.example.org"),
+            ("COHORT_ALLOWED_ORIGINS", "https://admin.example.org/path"),
         ] {
             let e = load(&[(var, value)]).unwrap_err();
             assert_eq!(e.var, var, "{e}");
         }
+    }
+
+    #[test]
+    fn limits_default_to_sane_values_and_lists_parse() {
+        let config = load(&[]).unwrap();
+        assert_eq!(
+            (
+                config.login_limit_per_account,
+                config.login_limit_per_address,
+                config.api_key_limit
+            ),
+            (10, 30, 600)
+        );
+        assert_eq!(config.rate_limit_period, std::time::Duration::from_secs(60));
+        assert!(config.trusted_proxies.is_empty() && config.allowed_origins.is_empty());
+        let config = load(&[
+            ("COHORT_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8,::1"),
+            (
+                "COHORT_ALLOWED_ORIGINS",
+                "https://admin.example.org/, http://localhost:8080",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(config.trusted_proxies.len(), 3);
+        assert_eq!(
+            config.allowed_origins,
+            ["https://admin.example.org", "http://localhost:8080"]
+        );
     }
 
     #[test]

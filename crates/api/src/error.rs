@@ -29,6 +29,9 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
+    /// Over a rate limit; the client may retry after this many seconds.
+    #[error("rate limited for {0} s")]
+    RateLimited(u64),
     #[error("unavailable: {0}")]
     Unavailable(String),
     #[error("internal: {0}")]
@@ -55,6 +58,7 @@ impl ApiError {
             Self::Conflict(_) => ("conflict", "Conflict"),
             Self::PayloadTooLarge(_) => ("payload-too-large", "Request body too large"),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            Self::RateLimited(_) => ("rate-limited", "Too many requests"),
             Self::Unavailable(_) => ("unavailable", "Service unavailable"),
             Self::Internal(_) => ("internal", "Internal error"),
         }
@@ -73,6 +77,7 @@ impl ApiError {
             Self::Unauthorized(m) | Self::Forbidden(m) => Some((*m).to_owned()),
             Self::NotFound => Some("No such object in this organisation.".to_owned()),
             Self::MethodNotAllowed(allowed) => Some(format!("Allowed: {}", allowed.join(", "))),
+            Self::RateLimited(seconds) => Some(format!("Too many requests; retry in {seconds} s.")),
             Self::Unavailable(_) => Some("The database is not reachable.".to_owned()),
             Self::Internal(_) => {
                 Some("Something went wrong on our side; quote the request id when reporting it.".into())
@@ -104,6 +109,7 @@ impl ResponseError for ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -122,6 +128,9 @@ impl ResponseError for ApiError {
             }
             Self::MethodNotAllowed(allowed) => {
                 response.insert_header((header::ALLOW, allowed.join(", ")));
+            }
+            Self::RateLimited(seconds) => {
+                response.insert_header((header::RETRY_AFTER, seconds.to_string()));
             }
             _ => {}
         }

@@ -10,8 +10,11 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod hardening;
 pub mod health;
+pub mod idempotency;
 pub mod jobs;
+pub mod limits;
 pub mod messaging;
 pub mod organization;
 pub mod paging;
@@ -33,4 +36,7 @@ pub struct AppState {
     pub dashboard_dir: PathBuf,
     /// Tests and closed networks may deliver webhooks to loopback and private addresses.
     pub allow_private_webhooks: bool,
+    pub limits: limits::Limits,
+    /// Origins besides the dashboard's own that browsers may call the API from.
+    pub allowed_origins: Vec<String>,
 }

@@ -130,12 +130,18 @@ fn serve() -> ExitCode {
         Ok(m) => Arc::new(m),
         Err(e) => return fail(&format!("COHORT_SMTP_URL: {e}")),
     };
+    let limits = match cohort_api::limits::Limits::from_config(&config) {
+        Ok(l) => l,
+        Err(e) => return fail(&format!("rate limits: {e}")),
+    };
     let state = web::Data::new(AppState {
+        limits,
         db,
         jwt: JwtKeys::new(secret.as_bytes()),
         dummy_password_hash: hash_password(&random_token("")),
         dashboard_dir: config.dashboard_dir.clone(),
         allow_private_webhooks: config.allow_private_webhooks,
+        allowed_origins: config.allowed_origins.clone(),
     });
     let system = actix_web::rt::System::new();
     system.block_on(async move {

@@ -413,9 +413,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    idempotency_keys (id) {
+        id -> Text,
+        organization_id -> Text,
+        caller -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        response_status -> Nullable<Integer>,
+        response_content_type -> Nullable<Text>,
+        response_location -> Nullable<Text>,
+        response_body -> Nullable<Binary>,
+        locked_until -> Timestamp,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(automation_runs -> events (event_id));
 diesel::joinable!(automation_run_actions -> automation_runs (run_id));
 diesel::joinable!(person_badges -> badges (badge_id));
+
 diesel::joinable!(step_deliveries -> steps (step_id));
 diesel::joinable!(steps -> programs (program_id));
 
@@ -450,4 +468,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     automation_contacts,
     badges,
     person_badges,
+    idempotency_keys,
 );

@@ -14,7 +14,7 @@ use diesel::sqlite::Sqlite;
 use diesel_migrations::MigrationHarness;
 
 /// Every table of `schema.rs`.
-const TABLES: [&str; 30] = [
+const TABLES: [&str; 31] = [
     "organizations",
     "people",
     "programs",
@@ -45,6 +45,7 @@ const TABLES: [&str; 30] = [
     "automation_contacts",
     "badges",
     "person_badges",
+    "idempotency_keys",
 ];
 
 fn names(backend: &str) -> BTreeSet<String> {

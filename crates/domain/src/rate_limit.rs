@@ -20,7 +20,8 @@ pub struct Quota {
 
 /// What a bucket remembers between requests. Internally times are scaled by
 /// `requests`, so every refill step is a whole number and no rounding drifts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Buckets of one quota order by when they are full again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Bucket {
     /// When the bucket is full again (the "theoretical arrival time"), in ms × requests.
     full_at: u128,
@@ -30,7 +31,9 @@ pub struct Bucket {
 pub enum Decision {
     Allowed,
     /// Refused; the next request is allowed after `retry_after`.
-    Limited { retry_after: Duration },
+    Limited {
+        retry_after: Duration,
+    },
 }
 
 impl Quota {
@@ -75,10 +78,7 @@ impl Quota {
         let wait_scaled = after - now - capacity;
         let wait_ms = wait_scaled.div_ceil(u128::from(self.requests));
         let retry_after = Duration::from_millis(u64::try_from(wait_ms).unwrap_or(u64::MAX));
-        (
-            Decision::Limited { retry_after },
-            bucket.unwrap_or(Bucket { full_at }),
-        )
+        (Decision::Limited { retry_after }, bucket.unwrap_or(Bucket { full_at }))
     }
 
     /// Whether the bucket has refilled completely by `now_ms`: it then behaves exactly

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -54,6 +54,10 @@ impl FromRequest for Caller {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // Authenticated once per request: the idempotency middleware may have done it already.
+        if let Some(caller) = req.extensions().get::<Caller>().cloned() {
+            return Box::pin(async move { Ok(caller) });
+        }
         let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
             return Box::pin(async { Err(ApiError::Internal("application state missing".into())) });
         };
@@ -74,9 +78,13 @@ impl FromRequest for Caller {
                 });
             }
             if let Some(secret) = api_key {
-                return super::repo::caller_for_api_key(&state.db, secret.trim().to_owned())
+                let caller = super::repo::caller_for_api_key(&state.db, secret.trim().to_owned())
                     .await?
-                    .ok_or(ApiError::Unauthorized("The API key is unknown or revoked."));
+                    .ok_or(ApiError::Unauthorized("The API key is unknown or revoked."))?;
+                if let Via::ApiKey(id) = caller.via {
+                    state.limits.api_key.check(&id.to_string())?;
+                }
+                return Ok(caller);
             }
             Err(ApiError::Unauthorized(
                 "Send `Authorization: Bearer <access token>` or `X-Api-Key: <key>`.",

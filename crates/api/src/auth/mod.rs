@@ -7,7 +7,7 @@ pub mod tokens;
 pub use caller::{Caller, Via};
 
 use actix_web::http::header;
-use actix_web::{delete, get, post, web, HttpResponse};
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use cohort_api_types::{
     ApiKeyPage, CreateApiKey, CreatedApiKey, LoginRequest, Me, Membership, PageQuery, Problem, RefreshRequest,
     TokenResponse,
@@ -58,6 +58,8 @@ fn issue_tokens(
 /// Logs in with email and password.
 ///
 /// A wrong password and an unknown email get the same answer, after the same work.
+/// Attempts are limited per email address and per client address
+/// (`COHORT_LOGIN_LIMIT_PER_ACCOUNT`, `COHORT_LOGIN_LIMIT_PER_ADDRESS`).
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
@@ -65,14 +67,26 @@ fn issue_tokens(
         (status = 200, description = "Logged in", body = TokenResponse),
         (status = 401, description = "Wrong email or password", body = Problem),
         (status = 422, description = "The email belongs to several organisations; name one", body = Problem),
+        (status = 429, description = "Too many attempts for this email or from this address; see `Retry-After`", body = Problem,
+            headers(("Retry-After" = u64, description = "Seconds until the next attempt is allowed"))),
     ),
     security(())
 )]
 #[post("/auth/login")]
 pub async fn login(
+    req: HttpRequest,
     state: web::Data<AppState>,
     Body(input): Body<LoginRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
+    // Counted before any lookup, by the email as typed: the limit says nothing about
+    // whether an account exists.
+    if let Some(address) = state.limits.client_address(&req) {
+        state.limits.login_per_address.check(&address.to_string())?;
+    }
+    state
+        .limits
+        .login_per_account
+        .check(&input.email.trim().to_lowercase())?;
     let email = Email::parse(&input.email).map_err(|_| ApiError::Unauthorized(BAD_LOGIN))?;
     let slug = input.organization.map(|s| s.trim().to_lowercase());
     let candidates = state
