@@ -228,6 +228,35 @@ impl TestApp {
         result.unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
+    /// How many rows `SELECT COUNT(*) FROM {from}` finds in the server's database (`from` may
+    /// carry a WHERE clause); tests use it to check what was, or was not, written.
+    pub fn count(&self, from: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let url = &self
+            .env
+            .iter()
+            .find(|(k, _)| k == "DATABASE_URL")
+            .expect("DATABASE_URL")
+            .1;
+        let query = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {from}"));
+        let result = match url.strip_prefix("sqlite://") {
+            Some(path) => {
+                diesel::RunQueryDsl::get_result::<Count>(query, &mut diesel::SqliteConnection::establish(path).unwrap())
+            }
+            None => diesel::RunQueryDsl::get_result::<Count>(query, &mut PgConnection::establish(url).unwrap()),
+        };
+        result.unwrap_or_else(|e| panic!("COUNT(*) FROM {from}: {e}")).n
+    }
+
+    /// A request to the server, for tests that set their own headers; `check_response` reads it.
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -333,6 +362,35 @@ impl TestApp {
             );
         }
         statuses
+    }
+
+    /// Sends the same POST with the same `Idempotency-Key` `n` times at once; the answers.
+    pub async fn post_concurrently_with_key(
+        &self,
+        n: usize,
+        path: &str,
+        token: &str,
+        body: Value,
+        key: &str,
+    ) -> Vec<(StatusCode, Value)> {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..n {
+            let request = self
+                .request(Method::POST, path)
+                .bearer_auth(token)
+                .header("Idempotency-Key", key)
+                .json(&body);
+            let path = path.to_owned();
+            set.spawn(async move {
+                let response = request.send().await.unwrap_or_else(|e| panic!("POST {path}: {e}"));
+                check_response(&Method::POST, &path, response).await
+            });
+        }
+        let mut answers = Vec::with_capacity(n);
+        while let Some(done) = set.join_next().await {
+            answers.push(done.expect("request task"));
+        }
+        answers
     }
 
     pub async fn try_login(&self, email: &str, password: &str) -> (StatusCode, Value) {
