@@ -25,6 +25,116 @@ both_backends!(
 );
 
 both_backends!(
+    async fn unknown_emails_and_wrong_passwords_look_alike(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        // Same status and same body, but for the request id.
+        let strip = |mut problem: Value| {
+            problem.as_object_mut().unwrap().remove("request_id");
+            problem
+        };
+        let (s1, wrong_password) = app.try_login(ADMIN_EMAIL, "not-the-password").await;
+        let (s2, unknown) = app.try_login("nobody@demo.test", "not-the-password").await;
+        let (s3, malformed) = app.try_login("not an email", "not-the-password").await;
+        assert_eq!(
+            (s1, s2, s3),
+            (
+                StatusCode::UNAUTHORIZED,
+                StatusCode::UNAUTHORIZED,
+                StatusCode::UNAUTHORIZED
+            )
+        );
+        assert_eq!(strip(wrong_password.clone()), strip(unknown));
+        assert_eq!(strip(wrong_password), strip(malformed));
+        // And similar timing: an unknown email is checked against a dummy hash, so it costs
+        // a password verification too (without one it would answer many times faster).
+        let mut timings = [Vec::new(), Vec::new()];
+        for _ in 0..4 {
+            for (i, email) in [ADMIN_EMAIL, "nobody@demo.test"].into_iter().enumerate() {
+                let started = std::time::Instant::now();
+                assert_eq!(
+                    app.try_login(email, "not-the-password").await.0,
+                    StatusCode::UNAUTHORIZED
+                );
+                timings[i].push(started.elapsed());
+            }
+        }
+        let median = |v: &mut Vec<std::time::Duration>| {
+            v.sort();
+            v[v.len() / 2]
+        };
+        let (known, unknown) = (median(&mut timings[0]), median(&mut timings[1]));
+        assert!(
+            unknown * 3 > known && known * 3 > unknown,
+            "wrong password {known:?}, unknown email {unknown:?}"
+        );
+    }
+);
+
+both_backends!(
+    async fn refresh_tokens_and_api_keys_are_stored_hashed(backend: Backend) {
+        use sha2::{Digest, Sha256};
+        let app = TestApp::spawn(backend).await;
+        let tokens = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let (_, key) = app
+            .post("/api/v1/api-keys", &tokens.access_token, json!({"name": "Hashed"}))
+            .await;
+        let secret = key["secret"].as_str().unwrap();
+        let hash = |s: &str| hex::encode(Sha256::digest(s.as_bytes()));
+        let refresh = &tokens.refresh_token;
+        assert_eq!(app.count(&format!("refresh_tokens WHERE token_hash = '{refresh}'")), 0);
+        assert_eq!(
+            app.count(&format!("refresh_tokens WHERE token_hash = '{}'", hash(refresh))),
+            1
+        );
+        assert_eq!(
+            app.count(&format!("api_keys WHERE key_hash = '{secret}' OR prefix = '{secret}'")),
+            0
+        );
+        assert_eq!(app.count(&format!("api_keys WHERE key_hash = '{}'", hash(secret))), 1);
+    }
+);
+
+both_backends!(
+    async fn common_passwords_are_refused(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        for (i, password) in ["Password123", "qwertyuiop", "1q2w3e4r5t", "Sunshine2024!"]
+            .into_iter()
+            .enumerate()
+        {
+            let (status, problem) = app
+                .post(
+                    "/api/v1/people",
+                    &admin,
+                    json!({"email": format!("p{i}@demo.test"), "name": "Pat", "password": password}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{password}: {problem}");
+            assert_eq!(cohort_tests::fields(&problem), ["password"]);
+            assert!(problem["detail"].as_str().unwrap().contains("too common"), "{problem}");
+        }
+        let (status, person) = app
+            .post(
+                "/api/v1/people",
+                &admin,
+                json!({"email": "ok@demo.test", "name": "Pat", "password": "tulip harbour 42 lantern"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{person}");
+        let id = person["id"].as_str().unwrap();
+        let (status, problem) = app
+            .patch(
+                &format!("/api/v1/people/{id}"),
+                &admin,
+                json!({"password": "iloveyou123"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(cohort_tests::fields(&problem), ["password"]);
+    }
+);
+
+both_backends!(
     async fn refresh_tokens_rotate_and_reuse_ends_the_login(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let first = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
