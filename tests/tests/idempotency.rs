@@ -75,6 +75,10 @@ both_backends!(
         );
         assert_eq!(replayed["errors"], refused["errors"]);
 
+        // The body limit holds with a key too.
+        let huge = json!({"name": "x".repeat(1024 * 1024 + 1)});
+        let (status, _, _) = post_with_key(&app, "/api/v1/programs", &admin, "key-3", huge).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
         // A malformed key is a 400, before anything runs.
         let (status, _, _) =
             post_with_key(&app, "/api/v1/programs", &admin, &"k".repeat(256), json!({"name": "P"})).await;
