@@ -42,20 +42,31 @@ impl RateLimiter {
 
     /// Counts a request of `key` now; a 429 with `Retry-After` when over the limit.
     pub fn check(&self, key: &str) -> Result<(), ApiError> {
+        let mut buckets = self.lock();
+        // Read the clock under the lock: a request that read it earlier but got the lock later
+        // would see the bucket from the past and be told to wait a little too long.
         let now_ms = u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX);
-        match self.check_at(key, now_ms) {
+        match self.decide(&mut buckets, key, now_ms) {
             Decision::Allowed => Ok(()),
             limited => Err(ApiError::RateLimited(limited.retry_after_secs().unwrap_or(1))),
         }
     }
 
-    fn check_at(&self, key: &str, now_ms: u64) -> Decision {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Bucket>> {
         // The map stays consistent whatever a panicking holder did: each entry is one Copy value.
-        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        self.buckets.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    #[cfg(test)]
+    fn check_at(&self, key: &str, now_ms: u64) -> Decision {
+        self.decide(&mut self.lock(), key, now_ms)
+    }
+
+    fn decide(&self, buckets: &mut HashMap<String, Bucket>, key: &str, now_ms: u64) -> Decision {
         let (decision, bucket) = self.quota.check(buckets.get(key).copied(), now_ms);
         if decision == Decision::Allowed {
             if !buckets.contains_key(key) && buckets.len() >= self.max_buckets {
-                self.make_room(&mut buckets, now_ms);
+                self.make_room(buckets, now_ms);
             }
             buckets.insert(key.to_owned(), bucket);
         }
@@ -76,7 +87,7 @@ impl RateLimiter {
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.buckets.lock().unwrap().len()
+        self.lock().len()
     }
 }
 
