@@ -60,7 +60,7 @@ both_backends!(
         // 3 a minute: the next attempt is allowed in 20 s, even with the right password.
         let (status, retry_after, problem) = attempt(&app, ADMIN_EMAIL, ADMIN_PASSWORD, None).await;
         assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{problem}");
-        assert_eq!(retry_after, Some(20));
+        assert!(matches!(retry_after, Some(19..=20)), "{retry_after:?}");
         assert_eq!(problem["type"], "https://cohort.example/problems/rate-limited");
         // The count is per email as typed, so it says nothing about whether an account exists.
         assert_eq!(
@@ -82,12 +82,12 @@ both_backends!(
 
 both_backends!(
     async fn a_burst_from_one_address_gets_the_limit_then_429s_and_refills(backend: Backend) {
-        // 4 per 4 s: a burst of 4, then one more every second.
+        // 4 per 8 s: a burst of 4, then one more every 2 s.
         let app = spawn_with(
             backend,
             &[
                 ("COHORT_LOGIN_LIMIT_PER_ADDRESS", "4"),
-                ("COHORT_RATE_LIMIT_PERIOD_SECS", "4"),
+                ("COHORT_RATE_LIMIT_PERIOD_SECS", "8"),
             ],
         )
         .await;
@@ -102,13 +102,14 @@ both_backends!(
         while let Some(response) = set.join_next().await {
             let response = response.unwrap();
             if response.status() == StatusCode::TOO_MANY_REQUESTS {
-                assert_eq!(response.headers()["retry-after"], "1");
+                let seconds: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+                assert!((1..=2).contains(&seconds), "{seconds}");
             }
             statuses.push(response.status());
         }
         let limited = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
         assert_eq!((statuses.len() - limited, limited), (4, 8), "{statuses:?}");
-        tokio::time::sleep(Duration::from_millis(1100)).await;
+        tokio::time::sleep(Duration::from_millis(2100)).await;
         assert_eq!(
             attempt(&app, "later@demo.test", "wrong-password-0", None).await.0,
             StatusCode::UNAUTHORIZED
@@ -189,7 +190,11 @@ both_backends!(
         }
         let limited = me(secrets[0].clone()).await;
         assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(limited.headers()["retry-after"], "12", "5 a minute: one every 12 s");
+        let seconds: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!(
+            (11..=12).contains(&seconds),
+            "5 a minute: one every 12 s, not {seconds}"
+        );
         check_response(&Method::GET, "/api/v1/me", limited).await;
         assert_eq!(
             me(secrets[1].clone()).await.status(),
