@@ -118,8 +118,7 @@ pub struct Job {
 
 // Due jobs and jobs whose lease ran out, in two index range scans (`jobs_due` on (status, run_at)):
 // an `OR` of the two would sort every queued job on each claim, which grows with the backlog.
-const CLAIM_POSTGRES: &str =
-    "WITH due AS (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= $3 \
+const CLAIM_POSTGRES: &str = "WITH due AS (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= $3 \
        ORDER BY run_at LIMIT $4 FOR UPDATE SKIP LOCKED), \
      stale AS (SELECT id FROM jobs WHERE status = 'running' AND locked_until < $3 \
        LIMIT $4 FOR UPDATE SKIP LOCKED) \
