@@ -40,6 +40,8 @@ CREATE TABLE automation_runs (
     UNIQUE (automation_id, event_id)
 );
 CREATE INDEX automation_runs_by_automation ON automation_runs (automation_id, id);
+-- Matching looks up which automations an event already met.
+CREATE INDEX automation_runs_by_event ON automation_runs (event_id);
 
 CREATE TABLE automation_run_actions (
     run_id TEXT NOT NULL REFERENCES automation_runs (id) ON DELETE CASCADE,
