@@ -1,7 +1,12 @@
 """The auto-pair benchmark's instances, solved by scipy's linear_sum_assignment, to compare with ours.
 
+    .tools/venv/bin/python bench/autopair_scipy.py --file target/autopair-5000.npy [--runs N] [--expect PAIRS TOTAL]
     .tools/venv/bin/python bench/autopair_scipy.py [MENTEES MENTORS] [--max-score N] [--capacity LO HI]
         [--expect PAIRS TOTAL]
+
+With --file: reads the matrix the Rust bench wrote (`.npy`, int32, i32::MIN for a forbidden pair, one
+place per mentor: the `square-5000` instance), and times linear_sum_assignment on it, best of --runs.
+Without: older dense instances, rebuilt here:
 
 Builds the same instance as crates/domain/benches/autopair.rs (SplitMix64 from seed 2026: capacities
 LO..=HI first, then the matrix row by row; a draw divisible by 10 forbids the pair, else its high half
@@ -42,6 +47,31 @@ def instance(mentees: int, mentors: int, max_score: int, lo: int, hi: int):
     return capacity, scores, allowed
 
 
+def from_file(args) -> int:
+    scores = np.load(args.file)
+    allowed = scores != np.iinfo(np.int32).min
+    n = scores.shape[0]
+    max_score = int(np.abs(scores[allowed]).max()) if allowed.any() else 0
+    bonus = (2 * n + 1) * max_score + 1
+    # With every pair allowed (square-5000) this is the score matrix itself, shifted by a constant.
+    weight = np.where(allowed, scores.astype(np.float64) + bonus, 0.0)
+    best = float("inf")
+    for _ in range(max(args.runs, 1)):
+        start = time.perf_counter()
+        rows, cols = linear_sum_assignment(weight, maximize=True)
+        best = min(best, time.perf_counter() - start)
+    paired = allowed[rows, cols]
+    pairs = int(paired.sum())
+    total = int(scores[rows[paired], cols[paired]].astype(np.int64).sum())
+    print(f"scipy linear_sum_assignment {scores.shape[0]}x{scores.shape[1]}: pairs={pairs} total={total} "
+          f"in {best * 1e3:.1f} ms (best of {max(args.runs, 1)})")
+    if args.expect is not None:
+        same = tuple(args.expect) == (pairs, total)
+        print(f"ours: pairs={args.expect[0]} total={args.expect[1]}: {'equal' if same else 'DIFFERENT'}")
+        return 0 if same else 1
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("mentees", type=int, nargs="?", default=10_000)
@@ -49,7 +79,11 @@ def main() -> int:
     parser.add_argument("--max-score", type=int, default=100)
     parser.add_argument("--capacity", type=int, nargs=2, default=(1, 6), metavar=("LO", "HI"))
     parser.add_argument("--expect", type=int, nargs=2, metavar=("PAIRS", "TOTAL"))
+    parser.add_argument("--file", help="a capacity-1 matrix written by the Rust bench (.npy, int32)")
+    parser.add_argument("--runs", type=int, default=1, help="with --file: time the best of this many")
     args = parser.parse_args()
+    if args.file is not None:
+        return from_file(args)
     n, m = args.mentees, args.mentors
 
     start = time.perf_counter()

@@ -1,20 +1,33 @@
-//! Auto-pair solvers on dense random instances; see docs/benchmarks.md ("Auto-pair solver").
+//! Auto-pair solver benchmarks (issue 6, "Measure"); see docs/benchmarks.md ("Auto-pair solver").
 //!
-//! `cargo bench -p cohort-domain --bench autopair` (a name after `--` filters, e.g. `-- fast/10000`);
-//! `AUTOPAIR_ONCE=10000x2500` (see `main`) solves one instance once instead.
-//! Before timing, each size prints the optimum's pairs and total score once, and on the big size the
-//! greedy baseline's, to compare with `bench/autopair_scipy.py`, which builds the same instances.
+//! Instances, all built from seed 2026 with SplitMix64:
+//! - `dense-NxM`: capacity 4, scores uniform in 0..=1,000,000 (few ties), 10% of pairs forbidden;
+//! - `quiz-NxM`: capacity 4, scores from questionnaire agreement (few distinct values, many ties):
+//!   7 multiple-choice questions of 3..=5 options and weight 1..=5 each; a pair scores the weights of
+//!   the questions both answered alike (0..=35, about 30 distinct values); each person is in one of
+//!   10 departments and a mentor of the mentee's own department is forbidden (about 10% of pairs);
+//! - `square-5000`: 5,000 × 5,000, capacity 1, every pair allowed, scores uniform in 0..=1,000,000,
+//!   written to `target/autopair-5000.npy` (or `$AUTOPAIR_NPY`) for `bench/autopair_scipy.py --file`.
+//!
+//! at 1000x250, 5000x1250 and 10000x2500. `bench/autopair.sh` runs everything and prints one table.
+//!
+//! - `cargo bench -p cohort-domain --bench autopair` (criterion; a name after `--` filters, e.g.
+//!   `-- quiz-10000`); before timing, each instance prints its optimum and the greedy gap once.
+//! - `AUTOPAIR_ONCE=NAME[,NAME...]` (or `all`) solves each instance `AUTOPAIR_RUNS` times (default 1),
+//!   verifies, prints the best time and the greedy gap (unless `AUTOPAIR_GREEDY=0`), without criterion:
+//!   for peak memory under `/usr/bin/time -v`. A NAME may also be MENTEES:MENTORS:MAX_SCORE:LO:HI
+//!   (dense, capacities LO..=HI).
 
 use std::hint::black_box;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use cohort_domain::autopair::{solve, solve_reference, verify, Problem};
+use cohort_domain::autopair::{solve, verify, Problem};
 use criterion::{criterion_group, Criterion};
 
-/// The instances' seed; bench/autopair_scipy.py uses the same.
+/// The instances' seed.
 const SEED: u64 = 2026;
 
-/// SplitMix64: small, and easy to repeat in Python.
+/// SplitMix64: small, and easy to repeat.
 struct SplitMix(u64);
 
 impl SplitMix {
@@ -25,142 +38,231 @@ impl SplitMix {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
+
+    fn below(&mut self, n: u64) -> u64 {
+        (self.next() >> 32) % n
+    }
 }
 
-/// The default instance: scores 0..=100, capacities 1..=6.
-fn instance(mentees: usize, mentors: usize, seed: u64) -> Problem {
-    instance_with(mentees, mentors, 100, (1, 6), seed)
-}
-
-/// Capacities `lo..=hi` (draws 0..m), then the matrix row by row: a draw divisible by 10 forbids the
-/// pair (10%), else its high half modulo `max_score + 1` is the score.
-fn instance_with(mentees: usize, mentors: usize, max_score: u64, (lo, hi): (u64, u64), seed: u64) -> Problem {
-    let mut rng = SplitMix(seed);
+/// Dense random: capacities `lo..=hi`, then the matrix row by row: a draw divisible by 10 forbids the
+/// pair (if `forbid`), else its high half modulo `max_score + 1` is the score.
+fn dense(mentees: usize, mentors: usize, max_score: u64, (lo, hi): (u64, u64), forbid: bool) -> Problem {
+    let mut rng = SplitMix(SEED);
     let capacity = (0..mentors).map(|_| (lo + rng.next() % (hi - lo + 1)) as u32).collect();
     let mut problem = Problem::new(mentees, capacity);
     for i in 0..mentees {
         for j in 0..mentors {
             let r = rng.next();
-            let score = (!r.is_multiple_of(10)).then_some(((r >> 32) % (max_score + 1)) as i32);
+            let score = (!(forbid && r.is_multiple_of(10))).then_some(((r >> 32) % (max_score + 1)) as i32);
             problem.set(i, j, score);
         }
     }
     problem
 }
 
+/// Questionnaire agreement, capacity 4 (see the module documentation).
+fn quiz(mentees: usize, mentors: usize) -> Problem {
+    const QUESTIONS: usize = 7;
+    const DEPARTMENTS: u64 = 10;
+    let mut rng = SplitMix(SEED ^ 0x5155_495A);
+    let options: Vec<u64> = (0..QUESTIONS).map(|_| 3 + rng.below(3)).collect();
+    let weight: Vec<i32> = (0..QUESTIONS).map(|_| 1 + rng.below(5) as i32).collect();
+    let mut person = |rng: &mut SplitMix| {
+        let department = rng.below(DEPARTMENTS);
+        let answers: Vec<u64> = options.iter().map(|&o| rng.below(o)).collect();
+        (department, answers)
+    };
+    let mentee: Vec<_> = (0..mentees).map(|_| person(&mut rng)).collect();
+    let mentor: Vec<_> = (0..mentors).map(|_| person(&mut rng)).collect();
+    let mut problem = Problem::new(mentees, vec![4; mentors]);
+    for (i, (dept_i, answers_i)) in mentee.iter().enumerate() {
+        for (j, (dept_j, answers_j)) in mentor.iter().enumerate() {
+            let score = (dept_i != dept_j).then(|| {
+                (0..QUESTIONS)
+                    .filter(|&q| answers_i[q] == answers_j[q])
+                    .map(|q| weight[q])
+                    .sum()
+            });
+            problem.set(i, j, score);
+        }
+    }
+    problem
+}
+
+fn instance(name: &str) -> Problem {
+    let size = |s: &str| -> (usize, usize) {
+        let (n, m) = s.split_once('x').expect("NxM");
+        (n.parse().expect("a number"), m.parse().expect("a number"))
+    };
+    if let Some(s) = name.strip_prefix("dense-") {
+        let (n, m) = size(s);
+        dense(n, m, 1_000_000, (4, 4), true)
+    } else if let Some(s) = name.strip_prefix("quiz-") {
+        let (n, m) = size(s);
+        quiz(n, m)
+    } else if name == "square-5000" {
+        dense(5_000, 5_000, 1_000_000, (1, 1), false)
+    } else {
+        let spec: Vec<u64> = name.split(':').map(|x| x.parse().expect("a number")).collect();
+        let [n, m, max_score, lo, hi] = spec[..] else {
+            panic!("unknown instance {name}: dense-NxM, quiz-NxM, square-5000 or MENTEES:MENTORS:MAX_SCORE:LO:HI");
+        };
+        dense(n as usize, m as usize, max_score, (lo, hi), true)
+    }
+}
+
+const ALL: [&str; 7] = [
+    "dense-1000x250",
+    "dense-5000x1250",
+    "dense-10000x2500",
+    "quiz-1000x250",
+    "quiz-5000x1250",
+    "quiz-10000x2500",
+    "square-5000",
+];
+
 /// The baseline: every allowed pair by score, best first (ties in matrix order), taken if the
-/// mentee is free and the mentor has room. Returns (pairs, total score).
+/// mentee is free and the mentor has room. Returns (pairs, total score). One u64 per pair: the
+/// score's complement above the cell's index.
 fn greedy(problem: &Problem) -> (usize, i64) {
     let (n, m) = (problem.mentees(), problem.mentors());
-    let mut candidates: Vec<(i32, u32, u32)> = Vec::new();
+    let mut candidates: Vec<u64> = Vec::new();
     for i in 0..n {
         for j in 0..m {
             if let Some(s) = problem.score(i, j) {
-                candidates.push((s, i as u32, j as u32));
+                let key = (1_000_000i64 - i64::from(s)) as u64;
+                candidates.push(key << 36 | (i * m + j) as u64);
             }
         }
     }
-    candidates.sort_by_key(|&(s, i, j)| (std::cmp::Reverse(s), i, j));
+    candidates.sort_unstable();
     let mut paired = vec![false; n];
     let mut room = problem.capacity().to_vec();
     let (mut pairs, mut total) = (0, 0i64);
-    for (s, i, j) in candidates {
-        let (i, j) = (i as usize, j as usize);
+    for key in candidates {
+        let cell = (key & ((1 << 36) - 1)) as usize;
+        let (i, j) = (cell / m, cell % m);
         if !paired[i] && room[j] > 0 {
             paired[i] = true;
             room[j] -= 1;
             pairs += 1;
-            total += i64::from(s);
+            total += i64::from(problem.score(i, j).expect("allowed"));
         }
     }
     (pairs, total)
 }
 
-fn report(label: &str, problem: &Problem, with_greedy: bool) {
+/// Writes the matrix as a `.npy` file of little-endian i32, `i32::MIN` for a forbidden pair.
+fn write_npy(problem: &Problem, path: &str) {
+    use std::io::Write;
+    let (n, m) = (problem.mentees(), problem.mentors());
+    let mut header = format!("{{'descr': '<i4', 'fortran_order': False, 'shape': ({n}, {m}), }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = Vec::with_capacity(10 + header.len() + 4 * n * m);
+    out.extend_from_slice(b"\x93NUMPY\x01\x00");
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    for i in 0..n {
+        for j in 0..m {
+            out.extend_from_slice(&problem.score(i, j).unwrap_or(i32::MIN).to_le_bytes());
+        }
+    }
+    std::fs::File::create(path)
+        .and_then(|mut f| f.write_all(&out))
+        .unwrap_or_else(|e| panic!("writing {path}: {e}"));
+}
+
+fn npy_path() -> String {
+    std::env::var("AUTOPAIR_NPY").unwrap_or_else(|_| {
+        let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+        format!("{target}/autopair-5000.npy")
+    })
+}
+
+fn distinct_scores(problem: &Problem) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    for i in 0..problem.mentees().min(2_000) {
+        for j in 0..problem.mentors() {
+            if let Some(s) = problem.score(i, j) {
+                seen.insert(s);
+            }
+        }
+    }
+    seen.len()
+}
+
+/// Solves `runs` times, verifies, prints one line (and the greedy's gap); returns the best time.
+fn report(name: &str, problem: &Problem, runs: usize, with_greedy: bool) -> Duration {
     let places: u64 = problem.capacity().iter().map(|&c| u64::from(c)).sum();
-    let start = Instant::now();
-    let solution = solve(problem);
-    let took = start.elapsed();
+    let mut best = Duration::MAX;
+    let mut solution = None;
+    for _ in 0..runs.max(1) {
+        let start = Instant::now();
+        let s = solve(problem);
+        best = best.min(start.elapsed());
+        solution = Some(s);
+    }
+    let solution = solution.expect("one run");
     let start = Instant::now();
     verify(problem, &solution).expect("the certificate verifies");
+    let verified = start.elapsed();
+    let greedy = if with_greedy {
+        let (pairs, total) = greedy(problem);
+        format!(
+            "greedy pairs={pairs} total={total} gap={} pairs {} points ({:.3}%)",
+            solution.pairs - pairs,
+            solution.total_score - total,
+            100.0 * (solution.total_score - total) as f64 / solution.total_score.max(1) as f64,
+        )
+    } else {
+        "greedy not run".into()
+    };
     println!(
-        "{label}: {} mentees, {} mentors, {places} places; optimum pairs={} total={} \
-         (solve {took:.2?}, verify {:.2?}, certificate ok)",
+        "{name}: {}x{}, {places} places, ~{} distinct scores; optimum pairs={} total={}; \
+         solve {:.1} ms (best of {runs}), verify {verified:.1?}, certificate ok; {greedy}",
         problem.mentees(),
         problem.mentors(),
+        distinct_scores(problem),
         solution.pairs,
         solution.total_score,
-        start.elapsed(),
+        best.as_secs_f64() * 1e3,
     );
-    if with_greedy {
-        let (pairs, total) = greedy(problem);
-        println!(
-            "{label}: greedy pairs={pairs} total={total}; gap {} pairs, {} points",
-            solution.pairs - pairs,
-            solution.total_score - total
-        );
-    }
+    best
 }
 
-fn small(c: &mut Criterion) {
-    let problem = instance(1_000, 250, SEED);
-    report("1000x250", &problem, true);
+fn benches_all(c: &mut Criterion) {
     let mut group = c.benchmark_group("autopair");
     group.sample_size(10);
-    group.bench_function("fast/1000x250", |b| b.iter(|| solve(black_box(&problem))));
-    group.bench_function("reference/1000x250", |b| {
-        b.iter(|| solve_reference(black_box(&problem)))
-    });
-    group.finish();
-}
-
-fn big(c: &mut Criterion) {
-    let problem = instance(10_000, 2_500, SEED);
-    report("10000x2500", &problem, true);
-    let solution = solve(&problem);
-    let mut group = c.benchmark_group("autopair");
-    group.sample_size(10);
-    group.bench_function("fast/10000x2500", |b| b.iter(|| solve(black_box(&problem))));
-    group.bench_function("verify/10000x2500", |b| {
-        b.iter(|| verify(black_box(&problem), &solution))
-    });
-    group.finish();
-}
-
-/// Harder than the default: scores 0..=1,000,000 leave few ties, so the optimum is not "every place
-/// at its best score"; with capacities 2..=6 there are about as many places as mentees.
-fn wide(c: &mut Criterion) {
-    let mut group = c.benchmark_group("autopair");
-    group.sample_size(10);
-    for (name, capacity) in [("wide/10000x2500", (1, 6)), ("wide-full/10000x2500", (2, 6))] {
-        let problem = instance_with(10_000, 2_500, 1_000_000, capacity, SEED);
-        report(name, &problem, true);
+    for name in ALL {
+        let problem = instance(name);
+        if name == "square-5000" {
+            write_npy(&problem, &npy_path());
+        }
+        report(name, &problem, 1, true);
         group.bench_function(name, |b| b.iter(|| solve(black_box(&problem))));
     }
     group.finish();
 }
 
-criterion_group!(benches, small, big, wide);
+criterion_group!(benches, benches_all);
 
-/// `AUTOPAIR_ONCE=NAME` (1000x250, 10000x2500, wide, wide-full, or MENTEES:MENTORS:MAX_SCORE:LO:HI for
-/// scores 0..=MAX_SCORE and capacities LO..=HI) builds that instance, solves and verifies it once and
-/// prints the figures, without criterion: for peak memory under `/usr/bin/time -v`, or other shapes.
 fn main() {
-    if let Ok(name) = std::env::var("AUTOPAIR_ONCE") {
-        let problem = match name.as_str() {
-            "1000x250" => instance(1_000, 250, SEED),
-            "10000x2500" => instance(10_000, 2_500, SEED),
-            "wide" => instance_with(10_000, 2_500, 1_000_000, (1, 6), SEED),
-            "wide-full" => instance_with(10_000, 2_500, 1_000_000, (2, 6), SEED),
-            _ => {
-                let spec: Vec<u64> = name.split(':').map(|x| x.parse().expect("a number")).collect();
-                let [n, m, max_score, lo, hi] = spec[..] else {
-                    panic!("AUTOPAIR_ONCE: 1000x250, 10000x2500, wide, wide-full or MENTEES:MENTORS:MAX_SCORE:LO:HI");
-                };
-                instance_with(n as usize, m as usize, max_score, (lo, hi), SEED)
+    if let Ok(names) = std::env::var("AUTOPAIR_ONCE") {
+        let runs = std::env::var("AUTOPAIR_RUNS").map_or(1, |r| r.parse().expect("a number"));
+        let with_greedy = std::env::var("AUTOPAIR_GREEDY").map_or(true, |g| g != "0");
+        let names: Vec<&str> = if names == "all" { ALL.to_vec() } else { names.split(',').collect() };
+        for name in names {
+            let problem = instance(name);
+            if name == "square-5000" {
+                let path = npy_path();
+                write_npy(&problem, &path);
+                println!("square-5000: matrix written to {path}");
             }
-        };
-        report(&name, &problem, false);
+            report(name, &problem, runs, with_greedy);
+        }
         return;
     }
     benches();
