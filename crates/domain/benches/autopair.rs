@@ -67,7 +67,7 @@ fn quiz(mentees: usize, mentors: usize) -> Problem {
     let mut rng = SplitMix(SEED ^ 0x5155_495A);
     let options: Vec<u64> = (0..QUESTIONS).map(|_| 3 + rng.below(3)).collect();
     let weight: Vec<i32> = (0..QUESTIONS).map(|_| 1 + rng.below(5) as i32).collect();
-    let mut person = |rng: &mut SplitMix| {
+    let person = |rng: &mut SplitMix| {
         let department = rng.below(DEPARTMENTS);
         let answers: Vec<u64> = options.iter().map(|&o| rng.below(o)).collect();
         (department, answers)
@@ -253,7 +253,11 @@ fn main() {
     if let Ok(names) = std::env::var("AUTOPAIR_ONCE") {
         let runs = std::env::var("AUTOPAIR_RUNS").map_or(1, |r| r.parse().expect("a number"));
         let with_greedy = std::env::var("AUTOPAIR_GREEDY").map_or(true, |g| g != "0");
-        let names: Vec<&str> = if names == "all" { ALL.to_vec() } else { names.split(',').collect() };
+        let names: Vec<&str> = if names == "all" {
+            ALL.to_vec()
+        } else {
+            names.split(',').collect()
+        };
         for name in names {
             let problem = instance(name);
             if name == "square-5000" {

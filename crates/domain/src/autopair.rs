@@ -23,9 +23,13 @@
 //!   (a transposed copy when it is the mentors). It starts from a reduction (each root-side node
 //!   priced at its best weight, the other side at zero) and a greedy assignment on the tight pairs;
 //!   from the mentors, a bounded auction (JV's augmenting row reduction) fills most places next. Then
-//!   one Dijkstra per place still open at a positive price. Mentors are single nodes with a capacity,
-//!   not copies. Worst case O(places × (mentees + mentors)²); at 10,000 × 2,500, 70 ms on the benchmark's
-//!   instance and up to a few seconds on the hardest shapes tried (docs/benchmarks.md, "Auto-pair solver").
+//!   the places still open at a positive price: phases of depth-first augmentation along tight
+//!   alternating paths (no price change; with many tied scores, many places are filled there), each
+//!   followed by one Dijkstra per open place until the searches have read as many rows as the phase
+//!   did. Mentors are single nodes with a capacity, not copies. The hot loops (a row's distances in a
+//!   search, a row's best profit in the auction) test blocks of 16 cells branch-free, compiled for
+//!   AVX2 when the CPU has it. Worst case O(places × (mentees + mentors)²); figures in
+//!   docs/benchmarks.md ("Auto-pair solver").
 //! - [`solve_reference`]: successive shortest paths on the flow network source → mentee → mentor →
 //!   sink, with an O(nodes²) Dijkstra per pair: O(pairs × (mentees + mentors)²). Slow and simple; the
 //!   property tests compare both with brute force.
@@ -322,6 +326,11 @@ struct Sap<'p> {
     ready: Vec<u32>,
     /// A nodes at the current distance, to scan.
     stack: Vec<u32>,
+    /// Whether the CPU has AVX2, for the hot loops.
+    avx2: bool,
+    /// Per block of a row: whether it has a shorter distance (searches), its best profit (auction).
+    flags: Vec<bool>,
+    maxima: Vec<i64>,
 }
 
 impl<'p> Sap<'p> {
@@ -361,6 +370,9 @@ impl<'p> Sap<'p> {
             touched: Vec::new(),
             ready: Vec::new(),
             stack: Vec::new(),
+            avx2: has_avx2(),
+            flags: Vec::new(),
+            maxima: Vec::new(),
         };
         sap.initialise(problem);
         let open = (0..sap.na).any(|a| sap.has_room_a(a) && sap.y[a] > 0);
@@ -441,25 +453,16 @@ impl<'p> Sap<'p> {
             }
             let (mut p1, mut b1, mut p2) = (i64::MIN, NONE, i64::MIN);
             let row = &self.w[a * self.nb..(a + 1) * self.nb];
-            let profit = |s: i32, z: i64| {
-                if s == FORBIDDEN {
-                    i64::MIN
-                } else {
-                    i64::from(s) + PAIR_BONUS - z
-                }
-            };
-            // In blocks: a branch-free maximum first, the details only in a block that beats `p2`.
-            const BLOCK: usize = 16;
-            for (k, (row, z)) in row.chunks(BLOCK).zip(self.z.chunks(BLOCK)).enumerate() {
-                let best = row
-                    .iter()
-                    .zip(z)
-                    .fold(i64::MIN, |best, (&s, &z)| best.max(profit(s, z)));
-                if best <= p2 {
+            // In blocks: a branch-free maximum first (vectorised), the details only in a block that
+            // beats `p2`.
+            block_max(self.avx2, row, &self.z, &mut self.maxima);
+            for k in 0..self.maxima.len() {
+                if self.maxima[k].saturating_add(PAIR_BONUS) <= p2 {
                     continue;
                 }
-                for (i, (&s, &z)) in row.iter().zip(z).enumerate() {
-                    let (profit, b) = (profit(s, z), k * BLOCK + i);
+                let cells = k * BLOCK..((k + 1) * BLOCK).min(self.nb);
+                for (b, (&s, &z)) in row[cells.clone()].iter().zip(&self.z[cells]).enumerate() {
+                    let (b, profit) = (k * BLOCK + b, profit(s, z));
                     if profit > p2 {
                         if profit > p1 {
                             (p2, p1, b1) = (p1, profit, b as u32);
@@ -522,9 +525,24 @@ impl<'p> Sap<'p> {
     }
 
     fn run(mut self, problem: &Problem) -> Solution {
-        for r in 0..self.na {
-            while self.has_room_a(r) && self.y[r] > 0 {
-                self.augment(r);
+        // Alternate: augment along tight paths (many at once, no price change), then searches until
+        // they have read as many rows as that phase did (so the phases cost at most as much again).
+        'outer: loop {
+            let cost = self.tight_phase();
+            let mut spent = 0;
+            let mut any = false;
+            for r in 0..self.na {
+                while self.has_room_a(r) && self.y[r] > 0 {
+                    self.augment(r);
+                    any = true;
+                    spent += self.settled_a.len();
+                    if spent >= cost {
+                        continue 'outer;
+                    }
+                }
+            }
+            if !any {
+                break;
             }
         }
         let (of_mentee, mentee_price, mentor_price) = if self.mentors_root {
@@ -544,6 +562,94 @@ impl<'p> Sap<'p> {
                 mentor_price,
             },
         )
+    }
+
+    /// Augments along tight alternating paths (every pair on them tight, so no price changes) from each
+    /// A node with room at a positive price to a B node with room, by depth-first search; within a
+    /// phase each node is visited once and each row read once, from a cursor. Not every such path is
+    /// found (from a B node only its first unvisited partner is followed): the searches find the rest.
+    /// Returns the number of rows visited.
+    fn tight_phase(&mut self) -> usize {
+        let (na, nb) = (self.na, self.nb);
+        // Visited B nodes are priced out (restored at the end); visited A nodes are `done_a`.
+        let mut visited_b: Vec<u32> = Vec::new();
+        let mut visited_a: Vec<u32> = Vec::new();
+        let mut cursor = std::mem::take(&mut self.dist_a); // reused as row cursors
+                                                           // (A node, the B node it was reached through).
+        let mut stack: Vec<(u32, u32)> = Vec::new();
+        for r in 0..na {
+            if !(self.has_room_a(r) && self.y[r] > 0) || self.done_a[r] {
+                continue;
+            }
+            self.done_a[r] = true;
+            visited_a.push(r as u32);
+            cursor[r] = 0;
+            stack.push((r as u32, NONE));
+            while let Some(&(a, _)) = stack.last() {
+                let a = a as usize;
+                let target = self.y[a] - PAIR_BONUS;
+                let row = &self.w[a * nb..(a + 1) * nb];
+                let mut k = cursor[a] as usize;
+                // The next tight, unvisited B node in the row (a visited one is priced out).
+                const BLOCK: usize = 16;
+                let mut found = NONE;
+                while k < nb {
+                    let end = (k + BLOCK).min(nb);
+                    let any = row[k..end]
+                        .iter()
+                        .zip(&self.z[k..end])
+                        .fold(false, |any, (&s, &z)| any | (i64::from(s) - z == target));
+                    if any {
+                        if let Some(i) =
+                            (k..end).find(|&b| i64::from(row[b]) - self.z[b] == target && row[b] != FORBIDDEN)
+                        {
+                            found = i as u32;
+                            k = i + 1;
+                            break;
+                        }
+                    }
+                    k = end;
+                }
+                cursor[a] = k as i64;
+                if found == NONE {
+                    stack.pop();
+                    continue;
+                }
+                let b = found as usize;
+                self.z[b] += INF;
+                visited_b.push(b as u32);
+                if self.has_room_b(b) {
+                    // Augment: the top A node takes b, each A node below takes the B node the one
+                    // above it came through.
+                    self.pair(a, b);
+                    for k in (1..stack.len()).rev() {
+                        let (upper, via) = (stack[k].0 as usize, stack[k].1 as usize);
+                        self.unpair(upper, via);
+                        self.pair(stack[k - 1].0 as usize, via);
+                    }
+                    stack.truncate(1);
+                    if !(self.has_room_a(r) && self.y[r] > 0) {
+                        stack.clear();
+                    }
+                    continue;
+                }
+                if let Some(&next) = self.of_b[b].iter().find(|&&x| !self.done_a[x as usize]) {
+                    self.done_a[next as usize] = true;
+                    visited_a.push(next);
+                    cursor[next as usize] = 0;
+                    stack.push((next, b as u32));
+                }
+            }
+        }
+        for &b in &visited_b {
+            self.z[b as usize] -= INF;
+        }
+        for &a in &visited_a {
+            self.done_a[a as usize] = false;
+            cursor[a as usize] = INF;
+        }
+        self.dist_a = cursor;
+        visited_a.len()
     }
 
     /// One Dijkstra from the A node `r` (which has room at a positive price) on the dense matrix, then
@@ -583,21 +689,13 @@ impl<'p> Sap<'p> {
                 // (rarely close) by their score.
                 let base = d + self.y[a] - PAIR_BONUS;
                 let row = &self.w[a * self.nb..(a + 1) * self.nb];
-                // In blocks: a branch-free test first, the updates only in a block that has one.
-                const BLOCK: usize = 16;
-                let blocks = row
-                    .chunks(BLOCK)
-                    .zip(self.z.chunks(BLOCK))
-                    .zip(self.dist_b.chunks_mut(BLOCK));
-                for (k, ((row, z), dist)) in blocks.enumerate() {
-                    let any = row
-                        .iter()
-                        .zip(z)
-                        .zip(dist.iter())
-                        .fold(false, |any, ((&s, &z), &dist)| any | (base + z - i64::from(s) < dist));
-                    if !any {
-                        continue;
-                    }
+                // In blocks: a branch-free test first (vectorised), the updates only in a block that
+                // has one.
+                flag_blocks(self.avx2, row, &self.z, &self.dist_b, base, &mut self.flags);
+                for k in (0..self.flags.len()).filter(|&k| self.flags[k]) {
+                    let cells = k * BLOCK..((k + 1) * BLOCK).min(self.nb);
+                    let dist = &mut self.dist_b[cells.clone()];
+                    let (row, z) = (&row[cells.clone()], &self.z[cells]);
                     for (i, ((&s, &z), dist)) in row.iter().zip(z).zip(dist.iter_mut()).enumerate() {
                         let nd = base + z - i64::from(s);
                         if nd < *dist && s != FORBIDDEN {
@@ -691,6 +789,111 @@ impl<'p> Sap<'p> {
             self.unpair(a, next);
             b = next;
         }
+    }
+}
+
+/// Cells per block in the hot loops.
+const BLOCK: usize = 16;
+
+/// The profit of a B node to an A node (weight less the B node's price), `i64::MIN` if forbidden.
+#[inline(always)]
+fn profit(s: i32, z: i64) -> i64 {
+    if s == FORBIDDEN {
+        i64::MIN
+    } else {
+        i64::from(s) + PAIR_BONUS - z
+    }
+}
+
+/// For each block of a row: whether a cell's new distance `base + z - s` beats its `dist`. Plain
+/// loops over fixed-size blocks, so that all of it is inlined into (and vectorised by) the AVX2 copy.
+#[inline(always)]
+fn flag_blocks_generic(row: &[i32], z: &[i64], dist: &[i64], base: i64, flags: &mut Vec<bool>) {
+    let n = row.len().min(z.len()).min(dist.len());
+    flags.clear();
+    flags.resize(n.div_ceil(BLOCK), false);
+    let full = n / BLOCK;
+    for (k, flag) in flags.iter_mut().enumerate().take(full) {
+        let row: &[i32; BLOCK] = row[k * BLOCK..][..BLOCK].try_into().expect("a block");
+        let z: &[i64; BLOCK] = z[k * BLOCK..][..BLOCK].try_into().expect("a block");
+        let dist: &[i64; BLOCK] = dist[k * BLOCK..][..BLOCK].try_into().expect("a block");
+        let mut any = false;
+        for i in 0..BLOCK {
+            any |= base + z[i] - i64::from(row[i]) < dist[i];
+        }
+        *flag = any;
+    }
+    if full * BLOCK < n {
+        flags[full] = (full * BLOCK..n).any(|b| base + z[b] - i64::from(row[b]) < dist[b]);
+    }
+}
+
+/// For each block of a row: an upper bound on its best profit less [`PAIR_BONUS`], `s - z` over
+/// every cell (a forbidden one included: only a bound, so no branch).
+#[inline(always)]
+fn block_max_generic(row: &[i32], z: &[i64], maxima: &mut Vec<i64>) {
+    let n = row.len().min(z.len());
+    maxima.clear();
+    maxima.resize(n.div_ceil(BLOCK), i64::MIN);
+    let full = n / BLOCK;
+    for (k, max) in maxima.iter_mut().enumerate().take(full) {
+        let row: &[i32; BLOCK] = row[k * BLOCK..][..BLOCK].try_into().expect("a block");
+        let z: &[i64; BLOCK] = z[k * BLOCK..][..BLOCK].try_into().expect("a block");
+        let mut best = i64::MIN;
+        for i in 0..BLOCK {
+            best = best.max(i64::from(row[i]) - z[i]);
+        }
+        *max = best;
+    }
+    if full * BLOCK < n {
+        maxima[full] = (full * BLOCK..n)
+            .map(|b| i64::from(row[b]) - z[b])
+            .max()
+            .unwrap_or(i64::MIN);
+    }
+}
+
+/// The same compiled for AVX2 (64-bit lanes compare four at a time), used when the CPU has it.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn flag_blocks_avx2(row: &[i32], z: &[i64], dist: &[i64], base: i64, flags: &mut Vec<bool>) {
+    flag_blocks_generic(row, z, dist, base, flags)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn block_max_avx2(row: &[i32], z: &[i64], maxima: &mut Vec<i64>) {
+    block_max_generic(row, z, maxima)
+}
+
+fn flag_blocks(avx2: bool, row: &[i32], z: &[i64], dist: &[i64], base: i64, flags: &mut Vec<bool>) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2 {
+        // SAFETY: `avx2` is true only if the CPU has AVX2 (`has_avx2`).
+        return unsafe { flag_blocks_avx2(row, z, dist, base, flags) };
+    }
+    let _ = avx2;
+    flag_blocks_generic(row, z, dist, base, flags)
+}
+
+fn block_max(avx2: bool, row: &[i32], z: &[i64], maxima: &mut Vec<i64>) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2 {
+        // SAFETY: as in `flag_blocks`.
+        return unsafe { block_max_avx2(row, z, maxima) };
+    }
+    let _ = avx2;
+    block_max_generic(row, z, maxima)
+}
+
+fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
     }
 }
 
@@ -1062,6 +1265,26 @@ mod tests {
             for a in all(&p) {
                 prop_assert_eq!(verify(&p, &a), Ok(()));
                 prop_assert_eq!((a.pairs, a.total_score), expected);
+            }
+        }
+
+        /// Heavy ties (scores from a small set, as questionnaire agreement gives): still optimal.
+        #[test]
+        fn optimal_with_heavy_ties(p in instances(0..8, 0..5, 0..=2)) {
+            let expected = brute_force(&p);
+            for a in all(&p) {
+                prop_assert_eq!(verify(&p, &a), Ok(()));
+                prop_assert_eq!((a.pairs, a.total_score), expected);
+            }
+        }
+
+        #[test]
+        fn fast_equals_reference_with_heavy_ties(p in instances(15..70, 4..20, 0..=3)) {
+            let [from_mentors, from_mentees, reference] = all(&p);
+            prop_assert_eq!(verify(&p, &reference), Ok(()));
+            for fast in [from_mentors, from_mentees] {
+                prop_assert_eq!(verify(&p, &fast), Ok(()));
+                prop_assert_eq!((fast.pairs, fast.total_score), (reference.pairs, reference.total_score));
             }
         }
 
