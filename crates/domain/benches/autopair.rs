@@ -7,7 +7,8 @@
 //!   the questions both answered alike (0..=35, about 30 distinct values); each person is in one of
 //!   10 departments and a mentor of the mentee's own department is forbidden (about 10% of pairs);
 //! - `square-5000`: 5,000 × 5,000, capacity 1, every pair allowed, scores uniform in 0..=1,000,000,
-//!   written to `target/autopair-5000.npy` (or `$AUTOPAIR_NPY`) for `bench/autopair_scipy.py --file`.
+//!   written to `target/autopair-5000.npy` (or `$AUTOPAIR_NPY`; `-` for none) for
+//!   `bench/autopair_scipy.py --file`.
 //!
 //! at 1000x250, 5000x1250 and 10000x2500. `bench/autopair.sh` runs everything and prints one table.
 //!
@@ -152,27 +153,32 @@ fn greedy(problem: &Problem) -> (usize, i64) {
     (pairs, total)
 }
 
-/// Writes the matrix as a `.npy` file of little-endian i32, `i32::MIN` for a forbidden pair.
+/// Writes the matrix as a `.npy` file of little-endian i32, `i32::MIN` for a forbidden pair (streamed,
+/// so that it adds nothing to the peak memory); `-` writes nothing.
 fn write_npy(problem: &Problem, path: &str) {
     use std::io::Write;
+    if path == "-" {
+        return;
+    }
     let (n, m) = (problem.mentees(), problem.mentors());
     let mut header = format!("{{'descr': '<i4', 'fortran_order': False, 'shape': ({n}, {m}), }}");
     while (10 + header.len() + 1) % 64 != 0 {
         header.push(' ');
     }
     header.push('\n');
-    let mut out = Vec::with_capacity(10 + header.len() + 4 * n * m);
-    out.extend_from_slice(b"\x93NUMPY\x01\x00");
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
-    for i in 0..n {
-        for j in 0..m {
-            out.extend_from_slice(&problem.score(i, j).unwrap_or(i32::MIN).to_le_bytes());
+    let write = || -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+        out.write_all(b"\x93NUMPY\x01\x00")?;
+        out.write_all(&(header.len() as u16).to_le_bytes())?;
+        out.write_all(header.as_bytes())?;
+        for i in 0..n {
+            for j in 0..m {
+                out.write_all(&problem.score(i, j).unwrap_or(i32::MIN).to_le_bytes())?;
+            }
         }
-    }
-    std::fs::File::create(path)
-        .and_then(|mut f| f.write_all(&out))
-        .unwrap_or_else(|e| panic!("writing {path}: {e}"));
+        out.flush()
+    };
+    write().unwrap_or_else(|e| panic!("writing {path}: {e}"));
 }
 
 fn npy_path() -> String {
@@ -263,7 +269,9 @@ fn main() {
             if name == "square-5000" {
                 let path = npy_path();
                 write_npy(&problem, &path);
-                println!("square-5000: matrix written to {path}");
+                if path != "-" {
+                    println!("square-5000: matrix written to {path}");
+                }
             }
             report(name, &problem, runs, with_greedy);
         }
