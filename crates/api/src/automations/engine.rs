@@ -239,11 +239,11 @@ fn match_event(conn: &mut DbConn, event_id: &str) -> Result<(), ApiError> {
     else {
         return Ok(());
     };
-    let candidates: Vec<(String, bool)> = automations::table
+    let candidates: Vec<String> = automations::table
         .filter(automations::organization_id.eq(&event.organization_id))
         .filter(automations::trigger_type.eq(&event.event_type))
         .filter(automations::active.eq(true))
-        .select((automations::id, automations::active))
+        .select(automations::id)
         .load(conn)?;
     if candidates.is_empty() {
         return Ok(());
@@ -262,25 +262,31 @@ fn match_event(conn: &mut DbConn, event_id: &str) -> Result<(), ApiError> {
         .load::<String>(conn)?
         .into_iter()
         .collect();
+    // Each candidate's version in force when the event arrived (the newest one from before it);
+    // an automation created or turned on later does not see it.
+    let mut in_force: std::collections::HashMap<String, (i32, String, bool)> = std::collections::HashMap::new();
+    for (automation, version, json, active) in automation_versions::table
+        .filter(automation_versions::automation_id.eq_any(&candidates))
+        .filter(automation_versions::valid_from.le(event.created_at))
+        .order((automation_versions::automation_id, automation_versions::version.desc()))
+        .select((
+            automation_versions::automation_id,
+            automation_versions::version,
+            automation_versions::definition,
+            automation_versions::active,
+        ))
+        .load::<(String, i32, String, bool)>(conn)?
+    {
+        in_force.entry(automation).or_insert((version, json, active));
+    }
     let mut facts_cache = None;
-    for (automation, _) in candidates {
+    for automation in candidates {
         if done.contains(&automation) {
             continue;
         }
-        // The version in force when the event arrived; an automation created or turned on
-        // later does not see it.
-        let version: Option<(i32, String, bool)> = automation_versions::table
-            .filter(automation_versions::automation_id.eq(&automation))
-            .filter(automation_versions::valid_from.le(event.created_at))
-            .order(automation_versions::version.desc())
-            .select((
-                automation_versions::version,
-                automation_versions::definition,
-                automation_versions::active,
-            ))
-            .first(conn)
-            .optional()?;
-        let Some((version, json, true)) = version else { continue };
+        let Some((version, json, true)) = in_force.remove(&automation) else {
+            continue;
+        };
         let def: AutomationInput = definition(&json);
         if let Some(ids) = &def.program_ids {
             let inside = event
