@@ -144,7 +144,7 @@ fn zone(
         Some(p) => p.time_zone.clone(),
         None => crate::organization::repo::get(conn, db::id(&event.organization_id))?.time_zone,
     };
-    Ok(name.parse().unwrap_or(chrono_tz::UTC))
+    Ok(crate::steps::delivery::zone(&name))
 }
 
 /// The frequency limit, with the (automation, person) row locked on PostgreSQL (SQLite runs one

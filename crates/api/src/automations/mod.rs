@@ -53,11 +53,15 @@ pub fn definition(json: &str) -> AutomationInput {
     serde_json::from_str(json).expect("stored automation definitions are valid")
 }
 
+/// A wire delay as the domain's, checked (at most a year).
+fn checked_delay(d: StepDelay) -> Result<Delay, cohort_domain::Invalid> {
+    let unit = DelayUnit::parse(&crate::steps::repo::name_of(d.unit)).expect("wire and domain names match");
+    Delay::new(d.amount, unit)
+}
+
+/// A stored delay: it was checked when saved.
 pub fn delay(d: Option<StepDelay>) -> Option<Delay> {
-    d.map(|d| {
-        let unit = DelayUnit::parse(&crate::steps::repo::name_of(d.unit)).unwrap_or(DelayUnit::Minutes);
-        Delay { amount: d.amount, unit }
-    })
+    d.and_then(|d| checked_delay(d).ok())
 }
 
 pub fn operator(o: ConditionOperator) -> Operator {
@@ -135,7 +139,7 @@ fn check(conn: &mut DbConn, org: Uuid, input: &AutomationInput, allow_private: b
         }
     }
     if let Some(d) = input.delay {
-        p.check("delay", Delay::new(d.amount, delay(Some(d)).unwrap().unit));
+        p.check("delay", checked_delay(d));
     }
     if input.conditions.len() > rules::MAX_CONDITIONS {
         p.push("conditions", format!("at most {} conditions", rules::MAX_CONDITIONS));
@@ -156,7 +160,7 @@ fn check(conn: &mut DbConn, org: Uuid, input: &AutomationInput, allow_private: b
     for (n, a) in input.actions.iter().enumerate() {
         let at = |f: &str| format!("actions[{n}].{f}");
         if let Some(d) = a.delay {
-            p.check(&at("delay"), Delay::new(d.amount, delay(Some(d)).unwrap().unit));
+            p.check(&at("delay"), checked_delay(d));
         }
         let text = |p: &mut Problems, field: &str, value: &Option<String>, max: usize| match value {
             None => p.push(at(field), "required for this action"),
