@@ -439,9 +439,30 @@ both_backends!(
             .await;
         assert_eq!(status, StatusCode::OK);
         let program = program(&app, &admin, json!({"enabled": true})).await;
-        let (_, mentee_token) = member(&app, &admin, &program, "amara@demo.test", "Amara N", "mentee").await;
+        let (mentee, mentee_token) = member(&app, &admin, &program, "amara@demo.test", "Amara N", "mentee").await;
         let (mentor, _) = member(&app, &admin, &program, "talia@demo.test", "Talia K", "mentor").await;
         member(&app, &admin, &program, "marcus@demo.test", "Marcus O", "mentor").await;
+        // Zoe shares Amara's department: by the program's rules she fits best, so she is suggested
+        // first although her name sorts last.
+        let (zoe, _) = member(&app, &admin, &program, "zoe@demo.test", "Zoe Z", "mentor").await;
+        for (person, department) in [(&mentee, "Chemistry"), (&zoe, "chemistry")] {
+            let (status, _) = app
+                .patch(
+                    &format!("/api/v1/people/{person}"),
+                    &admin,
+                    json!({"attributes": {"department": department}}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK);
+        }
+        let (status, _) = app
+            .put(
+                &format!("/api/v1/programs/{program}/auto-pair/rules"),
+                &admin,
+                json!({"criteria": [{"key": "department", "source": "attribute", "rule": "similar", "weight": 50}]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
         let requests = format!("/api/v1/programs/{program}/requests");
         let (_, made) = app.post(&requests, &mentee_token, json!({"mentor_id": mentor})).await;
         let created = chrono::DateTime::parse_from_rfc3339(made["request"]["created_at"].as_str().unwrap()).unwrap();
@@ -488,6 +509,8 @@ both_backends!(
             expired.contains("Marcus O"),
             "the mentee is offered mentors with room: {expired}"
         );
+        let (zoe_at, marcus_at) = (expired.find("Zoe Z").unwrap(), expired.find("Marcus O").unwrap());
+        assert!(zoe_at < marcus_at, "the best-scoring mentor comes first: {expired}");
         let (_, list) = app.get(&requests, &admin).await;
         assert_eq!(list["items"][0]["status"], "expired");
         let (_, events) = app.get("/api/v1/events?event_type=request.expired", &admin).await;
