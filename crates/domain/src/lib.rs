@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod automations;
 pub mod autopair;
+pub mod booking;
 pub mod business_days;
 pub mod calendar;
 pub mod compat;
