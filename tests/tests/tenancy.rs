@@ -23,6 +23,8 @@ struct Victim {
     automation: String,
     request: String,
     pairing: String,
+    service: String,
+    booking: String,
     markers: Vec<String>,
 }
 
@@ -147,7 +149,60 @@ async fn victim(app: &TestApp, admin: &str) -> Victim {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{automation}");
     let automation = automation["id"].as_str().unwrap().to_owned();
+    // Booking: the person provides a service all day; the mentee has booked them.
+    let (status, service) = app
+        .post(
+            "/api/v1/services",
+            admin,
+            json!({"name": "Orga Secret Service", "minimum_notice": {"amount": 0, "unit": "hours"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{service}");
+    let service = service["id"].as_str().unwrap().to_owned();
+    let (status, provider) = app
+        .post(
+            "/api/v1/providers",
+            admin,
+            json!({"person_id": person, "service_ids": [service]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{provider}");
+    let all_day: Vec<_> = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+    .iter()
+    .map(|d| json!({"weekday": d, "start": "00:00", "end": "24:00"}))
+    .collect();
+    let (status, availability) = app
+        .put(
+            &format!("/api/v1/providers/{person}/availability"),
+            admin,
+            json!({"time_zone": "UTC", "weekly": all_day}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{availability}");
+    let (_, slots) = app
+        .get(&format!("/api/v1/services/{service}/slots?time_zone=UTC"), admin)
+        .await;
+    let (status, booking) = app
+        .post(
+            "/api/v1/bookings",
+            admin,
+            json!({"service_id": service, "provider_id": person, "student_id": mentee,
+                   "starts_at": slots["items"][0]["starts_at"], "format": "in_person"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{booking}");
+    let booking = booking["id"].as_str().unwrap().to_owned();
     let markers = vec![
+        service.clone(),
+        booking.clone(),
         badge.clone(),
         automation.clone(),
         step.clone(),
@@ -186,6 +241,8 @@ async fn victim(app: &TestApp, admin: &str) -> Victim {
         automation,
         request,
         pairing,
+        service,
+        booking,
         markers,
     }
 }
@@ -210,6 +267,12 @@ fn fill(template: &str, v: &Victim) -> String {
         &v.badge
     } else if template.starts_with("/api/v1/automations/") {
         &v.automation
+    } else if template.starts_with("/api/v1/services/") {
+        &v.service
+    } else if template.starts_with("/api/v1/providers/") {
+        &v.person
+    } else if template.starts_with("/api/v1/bookings/") {
+        &v.booking
     } else {
         "unmapped"
     };
@@ -247,6 +310,8 @@ both_backends!(
             "POST /api/v1/auth/login",
             "POST /api/v1/auth/logout",
             "POST /api/v1/auth/refresh",
+            // The calendar feed's secret address is its own authorisation.
+            "GET /api/v1/calendar/{token}",
         ];
         assert_eq!(public, expected_public.iter().map(|s| s.to_string()).collect());
 
@@ -261,8 +326,26 @@ both_backends!(
                     | "/api/v1/notifications"
                     | "/api/v1/conversations"
                     | "/api/v1/me/steps"
-                    | "/api/v1/me/requests",
+                    | "/api/v1/me/requests"
+                    // Booking: students browse services, providers and slots, and see their own bookings.
+                    | "/api/v1/services"
+                    | "/api/v1/services/{id}"
+                    | "/api/v1/services/{id}/slots"
+                    | "/api/v1/providers"
+                    | "/api/v1/providers/{id}"
+                    | "/api/v1/providers/{id}/availability"
+                    | "/api/v1/booking-settings"
+                    | "/api/v1/bookings"
+                    | "/api/v1/me/classes",
                 ) => StatusCode::OK,
+                ("POST", "/api/v1/me/calendar-feed") => StatusCode::CREATED,
+                // The example names a service that does not exist.
+                ("POST", "/api/v1/bookings") => StatusCode::UNPROCESSABLE_ENTITY,
+                // The service keeps no waitlist.
+                ("POST", "/api/v1/services/{id}/waitlist") => StatusCode::CONFLICT,
+                // Bookings they are not part of do not exist for them.
+                (_, "/api/v1/bookings/{id}" | "/api/v1/bookings/{id}/cancel" | "/api/v1/bookings/{id}/reschedule"
+                    | "/api/v1/bookings/{id}/complete") => StatusCode::NOT_FOUND,
                 // Steps they were not given do not exist for them.
                 ("POST", "/api/v1/me/steps/{step_id}/open" | "/api/v1/me/steps/{step_id}/complete") => {
                     StatusCode::NOT_FOUND

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod automations;
+pub mod booking;
 pub mod chat;
 pub mod events;
 pub mod messaging;
@@ -19,6 +20,7 @@ pub mod webhooks;
 
 pub use auth::*;
 pub use automations::*;
+pub use booking::*;
 pub use chat::*;
 pub use events::*;
 pub use messaging::*;

@@ -15,8 +15,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::ApiError;
 use crate::{
-    auth, automations, events, extract, hardening, health, idempotency, messaging, organization, pairing, people,
-    programs, request_id, steps, AppState,
+    auth, automations, booking, events, extract, hardening, health, idempotency, messaging, organization, pairing,
+    people, programs, request_id, steps, AppState,
 };
 
 #[derive(OpenApi)]
@@ -48,6 +48,7 @@ use crate::{
         (name = "events", description = "What happened, stored before automations react to it"),
         (name = "automations", description = "When this happens, do that: triggers, conditions, frequency limits, delayed actions, run history; badges"),
         (name = "steps", description = "Program steps, their delivery, and each participant's step feed"),
+        (name = "booking", description = "Provider-first booking: services, providers, availability, slots, bookings, the booking flow, calendar feeds"),
         (name = "operations", description = "Health checks"),
     )
 )]
@@ -175,7 +176,36 @@ where
             .service(pairing::auto::confirm_proposal)
             .service(pairing::auto::get_answers)
             .service(pairing::auto::put_answers)
-            .service(pairing::auto::put_my_answers),
+            .service(pairing::auto::put_my_answers)
+            .service(booking::list_services)
+            .service(booking::create_service)
+            .service(booking::get_service)
+            .service(booking::update_service)
+            .service(booking::delete_service)
+            .service(booking::list_enrollments)
+            .service(booking::enroll)
+            .service(booking::unenroll)
+            .service(booking::my_classes)
+            .service(booking::set_my_classes)
+            .service(booking::get_settings)
+            .service(booking::update_settings)
+            .service(booking::providers::list_providers)
+            .service(booking::providers::create_provider)
+            .service(booking::providers::get_provider)
+            .service(booking::providers::update_provider)
+            .service(booking::providers::delete_provider)
+            .service(booking::providers::get_availability)
+            .service(booking::providers::set_availability)
+            .service(booking::slots::list_slots)
+            .service(booking::bookings::create_booking)
+            .service(booking::bookings::list_bookings)
+            .service(booking::bookings::get_booking)
+            .service(booking::bookings::cancel_booking)
+            .service(booking::bookings::reschedule_booking)
+            .service(booking::bookings::complete_booking)
+            .service(booking::bookings::join_waitlist)
+            .service(booking::bookings::create_feed)
+            .service(booking::bookings::calendar_feed),
     )
 }
 

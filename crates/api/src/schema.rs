@@ -437,6 +437,121 @@ diesel::joinable!(person_badges -> badges (badge_id));
 diesel::joinable!(step_deliveries -> steps (step_id));
 diesel::joinable!(steps -> programs (program_id));
 
+diesel::table! {
+    services (id) {
+        id -> Text,
+        organization_id -> Text,
+        name -> Text,
+        course_number -> Text,
+        description -> Text,
+        duration_minutes -> Integer,
+        buffer_before_minutes -> Integer,
+        buffer_after_minutes -> Integer,
+        notice_unit -> Text,
+        notice_amount -> Integer,
+        horizon_days -> Integer,
+        interval_minutes -> Integer,
+        late_cancel_hours -> Integer,
+        waitlist -> Bool,
+        formats -> Text,
+        locations -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    providers (person_id) {
+        person_id -> Text,
+        organization_id -> Text,
+        photo_url -> Nullable<Text>,
+        availability -> Text,
+        locations -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    certifications (service_id, provider_id) {
+        service_id -> Text,
+        provider_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    enrollments (service_id, person_id) {
+        service_id -> Text,
+        person_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    booking_settings (organization_id) {
+        organization_id -> Text,
+        students_edit_classes -> Bool,
+        formats -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bookings (id) {
+        id -> Text,
+        organization_id -> Text,
+        service_id -> Text,
+        provider_id -> Text,
+        student_id -> Text,
+        format -> Text,
+        location -> Text,
+        answers -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        blocked_from -> Timestamp,
+        blocked_until -> Timestamp,
+        status -> Text,
+        sequence -> Integer,
+        cancelled_at -> Nullable<Timestamp>,
+        cancelled_by -> Nullable<Text>,
+        cancel_reason -> Nullable<Text>,
+        completed_at -> Nullable<Timestamp>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    booking_waitlist (id) {
+        id -> Text,
+        organization_id -> Text,
+        service_id -> Text,
+        provider_id -> Text,
+        student_id -> Text,
+        day -> Date,
+        offered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    calendar_feeds (person_id) {
+        person_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(certifications -> services (service_id));
+diesel::joinable!(certifications -> providers (provider_id));
+diesel::joinable!(providers -> people (person_id));
+diesel::joinable!(enrollments -> services (service_id));
+diesel::joinable!(enrollments -> people (person_id));
+diesel::joinable!(bookings -> services (service_id));
+diesel::joinable!(bookings -> providers (provider_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     people,
@@ -469,4 +584,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     badges,
     person_badges,
     idempotency_keys,
+    services,
+    providers,
+    certifications,
+    enrollments,
+    booking_settings,
+    bookings,
+    booking_waitlist,
+    calendar_feeds,
 );

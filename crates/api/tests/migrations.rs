@@ -14,7 +14,7 @@ use diesel::sqlite::Sqlite;
 use diesel_migrations::MigrationHarness;
 
 /// Every table of `schema.rs`.
-const TABLES: [&str; 31] = [
+const TABLES: [&str; 39] = [
     "organizations",
     "people",
     "programs",
@@ -46,6 +46,14 @@ const TABLES: [&str; 31] = [
     "badges",
     "person_badges",
     "idempotency_keys",
+    "services",
+    "providers",
+    "certifications",
+    "enrollments",
+    "booking_settings",
+    "bookings",
+    "booking_waitlist",
+    "calendar_feeds",
 ];
 
 fn names(backend: &str) -> BTreeSet<String> {

@@ -11,10 +11,12 @@ pub const REQUEST_DECLINED: &str = "request.declined";
 pub const REQUEST_EXPIRED: &str = "request.expired";
 /// Posted by payment systems through `POST /events`.
 pub const PAYMENT_PAID: &str = "payment.paid";
+pub const BOOKING_CREATED: &str = "booking.created";
+pub const BOOKING_CANCELLED: &str = "booking.cancelled";
+pub const BOOKING_COMPLETED: &str = "booking.completed";
 
-/// Every event type Cohort knows (booking events join with booking). Integrations may also post
-/// their own, named `custom.<name>`.
-pub const EVENT_TYPES: [&str; 9] = [
+/// Every event type Cohort knows. Integrations may also post their own, named `custom.<name>`.
+pub const EVENT_TYPES: [&str; 12] = [
     PARTICIPANT_JOINED,
     STEP_COMPLETED,
     STEP_MISSED,
@@ -24,6 +26,9 @@ pub const EVENT_TYPES: [&str; 9] = [
     REQUEST_DECLINED,
     REQUEST_EXPIRED,
     PAYMENT_PAID,
+    BOOKING_CREATED,
+    BOOKING_CANCELLED,
+    BOOKING_COMPLETED,
 ];
 
 /// An integration's own event type: `custom.` and 1 to 64 letters, digits, `_`, `-` or `.`.

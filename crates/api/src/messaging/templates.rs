@@ -28,7 +28,7 @@ pub const COMMON: [&str; 6] = [
     "link",
 ];
 
-pub const KINDS: [EmailKind; 9] = [
+pub const KINDS: [EmailKind; 10] = [
     EmailKind {
         key: "invitation",
         name: "Invitation: submit your mentor preferences",
@@ -115,6 +115,17 @@ pub const KINDS: [EmailKind; 9] = [
                {{ booking.starts_at }} is cancelled.</p>\n<p><a href=\"{{ link }}\">Book another time</a></p>",
         text: "Hi {{ recipient.first_name }},\n\n{{ booking.service }} with {{ booking.provider }} on {{ booking.starts_at }} \
                is cancelled.\n\nBook another time: {{ link }}",
+        extra: &["booking.service", "booking.provider", "booking.starts_at", "booking.location"],
+    },
+    EmailKind {
+        key: "booking_slot_freed",
+        name: "Waitlist: a time is free",
+        description: "Sent to the first student on a provider's waitlist for a day when a booking that day is cancelled.",
+        subject: "A time with {{ booking.provider }} is free",
+        html: "<p>Hi {{ recipient.first_name }},</p>\n<p>{{ booking.service }} with {{ booking.provider }} on \
+               {{ booking.starts_at }} is free again.</p>\n<p><a href=\"{{ link }}\">Book it</a></p>",
+        text: "Hi {{ recipient.first_name }},\n\n{{ booking.service }} with {{ booking.provider }} on {{ booking.starts_at }} \
+               is free again.\n\nBook it: {{ link }}",
         extra: &["booking.service", "booking.provider", "booking.starts_at", "booking.location"],
     },
     EmailKind {

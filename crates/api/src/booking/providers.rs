@@ -1,0 +1,648 @@
+//! Providers: people who give appointments, their certifications, locations and availability.
+
+use std::collections::HashMap;
+
+use actix_web::http::header;
+use actix_web::{delete, get, patch, post, put, web, HttpResponse};
+use chrono::{NaiveDateTime, NaiveTime};
+use chrono_tz::Tz;
+use cohort_api_types::{
+    self as api, Availability, Location, Problem, Provider, ProviderInput, ProviderPage, ProvidersQuery, ServiceRef,
+};
+use cohort_domain::booking as rules;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::db::{self, DbConn};
+use crate::error::{ApiError, Problems};
+use crate::extract::Body;
+use crate::paging::PageRequest;
+use crate::schema::{bookings, certifications, organizations, people, providers, services};
+use crate::AppState;
+
+use super::repo;
+
+/// At most this many periods of time off per provider.
+const MAX_TIME_OFF: usize = 500;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = providers)]
+pub struct ProviderRow {
+    pub person_id: String,
+    pub organization_id: String,
+    pub photo_url: Option<String>,
+    pub availability: String,
+    pub locations: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Availability as stored: the API's shape without the zone, which is the person's.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Stored {
+    pub weekly: Vec<api::WeeklyWindow>,
+    #[serde(default)]
+    pub overrides: Vec<api::DateOverride>,
+    #[serde(default)]
+    pub time_off: Vec<api::TimeOff>,
+}
+
+/// What the provider pages show of a provider's person.
+#[derive(Debug, Clone, Queryable)]
+pub struct ProviderPerson {
+    pub name: String,
+    pub email: String,
+    pub bio: String,
+    pub time_zone: Option<String>,
+}
+
+impl ProviderRow {
+    pub fn stored(&self) -> Stored {
+        serde_json::from_str(&self.availability).unwrap_or_default()
+    }
+
+    pub fn locations(&self) -> Vec<Location> {
+        serde_json::from_str(&self.locations).unwrap_or_default()
+    }
+
+    /// The slot engine's view of this provider, with their bookings.
+    pub fn availability(&self, zone: Tz, busy: Vec<rules::Busy>) -> rules::Availability<Uuid> {
+        let stored = self.stored();
+        // Stored availability passed `parse` when it was written.
+        let (weekly, overrides, time_off) = parse(&stored, &mut Problems::default());
+        rules::Availability {
+            provider: db::id(&self.person_id),
+            zone,
+            weekly,
+            overrides,
+            time_off,
+            busy,
+        }
+    }
+}
+
+fn weekday(d: api::Weekday) -> chrono::Weekday {
+    use api::Weekday as W;
+    match d {
+        W::Monday => chrono::Weekday::Mon,
+        W::Tuesday => chrono::Weekday::Tue,
+        W::Wednesday => chrono::Weekday::Wed,
+        W::Thursday => chrono::Weekday::Thu,
+        W::Friday => chrono::Weekday::Fri,
+        W::Saturday => chrono::Weekday::Sat,
+        W::Sunday => chrono::Weekday::Sun,
+    }
+}
+
+/// `HH:MM`; as an end, `24:00` is midnight at the end of the day (the domain's `00:00`).
+fn time(text: &str, end: bool) -> Option<NaiveTime> {
+    if end && text == "24:00" {
+        return Some(NaiveTime::MIN);
+    }
+    NaiveTime::parse_from_str(text, "%H:%M").ok()
+}
+
+type Parsed = (Vec<rules::WeeklyWindow>, Vec<rules::DateOverride>, Vec<rules::TimeOff>);
+
+/// Availability in the domain's terms; every problem goes to `p` with its field path.
+fn parse(input: &Stored, p: &mut Problems) -> Parsed {
+    let mut clock = |field: String, text: &str, end: bool| {
+        let t = time(text, end);
+        if t.is_none() {
+            p.push(field, "must be a time HH:MM (24:00 for midnight as an end)");
+        }
+        t
+    };
+    let mut weekly = Vec::new();
+    for (i, w) in input.weekly.iter().enumerate() {
+        let start = clock(format!("weekly[{i}].start"), &w.start, false);
+        let end = clock(format!("weekly[{i}].end"), &w.end, true);
+        if let (Some(start), Some(end)) = (start, end) {
+            weekly.push((
+                i,
+                rules::WeeklyWindow {
+                    weekday: weekday(w.weekday),
+                    start,
+                    end,
+                },
+            ));
+        }
+    }
+    let mut overrides = Vec::new();
+    for (i, o) in input.overrides.iter().enumerate() {
+        let mut windows = Vec::new();
+        for (k, w) in o.windows.iter().enumerate() {
+            let start = clock(format!("overrides[{i}].windows[{k}].start"), &w.start, false);
+            let end = clock(format!("overrides[{i}].windows[{k}].end"), &w.end, true);
+            windows.extend(start.zip(end));
+        }
+        overrides.push(rules::DateOverride { date: o.date, windows });
+    }
+    if input.time_off.len() > MAX_TIME_OFF {
+        p.push("time_off", format!("at most {MAX_TIME_OFF} periods"));
+    }
+    let mut time_off = Vec::new();
+    for (i, t) in input.time_off.iter().enumerate() {
+        if let Some(t) = p.check(&format!("time_off[{i}]"), rules::TimeOff::new(t.starts_at, t.ends_at)) {
+            time_off.push(t);
+        }
+        p.check(
+            &format!("time_off[{i}].reason"),
+            cohort_domain::bounded_text(&t.reason, 0, 200),
+        );
+    }
+    let (indices, weekly): (Vec<usize>, Vec<_>) = weekly.into_iter().unzip();
+    if let Err(problems) = rules::validate_weekly(&weekly) {
+        for (i, invalid) in problems {
+            let at = indices.get(i).copied().unwrap_or(i);
+            p.push(format!("weekly[{at}]"), invalid.0);
+        }
+    }
+    if let Err(problems) = rules::validate_overrides(&overrides) {
+        for (i, invalid) in problems {
+            p.push(format!("overrides[{i}]"), invalid.0);
+        }
+    }
+    (weekly, overrides, time_off)
+}
+
+/// A provider of the organisation with their person, or 404.
+pub fn get(conn: &mut DbConn, org: Uuid, id: Uuid) -> Result<(ProviderRow, ProviderPerson), ApiError> {
+    Ok(providers::table
+        .inner_join(people::table)
+        .filter(providers::organization_id.eq(org.to_string()))
+        .filter(providers::person_id.eq(id.to_string()))
+        .select((
+            ProviderRow::as_select(),
+            (people::name, people::email, people::bio, people::time_zone),
+        ))
+        .first(conn)?)
+}
+
+/// The zone a provider's weekly availability is in: theirs, else the organisation's.
+pub fn zone_of(person: &ProviderPerson, org_zone: &str) -> Tz {
+    crate::steps::delivery::zone(person.time_zone.as_deref().unwrap_or(org_zone))
+}
+
+fn org_zone(conn: &mut DbConn, org: Uuid) -> Result<String, ApiError> {
+    Ok(organizations::table
+        .find(org.to_string())
+        .select(organizations::time_zone)
+        .first(conn)?)
+}
+
+/// Providers as the API shows them, with their services (one query for all of them).
+fn to_api(conn: &mut DbConn, org: Uuid, rows: Vec<(ProviderRow, ProviderPerson)>) -> Result<Vec<Provider>, ApiError> {
+    let ids: Vec<&str> = rows.iter().map(|(r, _)| r.person_id.as_str()).collect();
+    let mut services_of: HashMap<String, Vec<ServiceRef>> = HashMap::new();
+    let certified: Vec<(String, String, String, String)> = certifications::table
+        .inner_join(services::table)
+        .filter(certifications::provider_id.eq_any(&ids))
+        .order((services::name, services::course_number))
+        .select((
+            certifications::provider_id,
+            services::id,
+            services::name,
+            services::course_number,
+        ))
+        .load(conn)?;
+    for (provider, id, name, course_number) in certified {
+        services_of.entry(provider).or_default().push(ServiceRef {
+            id: db::id(&id),
+            name,
+            course_number,
+        });
+    }
+    let zone = org_zone(conn, org)?;
+    Ok(rows
+        .into_iter()
+        .map(|(row, person)| Provider {
+            id: db::id(&row.person_id),
+            locations: row.locations(),
+            services: services_of.remove(&row.person_id).unwrap_or_default(),
+            time_zone: person.time_zone.clone().unwrap_or_else(|| zone.clone()),
+            name: person.name,
+            email: person.email,
+            bio: person.bio,
+            photo_url: row.photo_url,
+            created_at: db::utc(row.created_at),
+        })
+        .collect())
+}
+
+/// Replaces a provider's certifications with `service_ids` (all of the organisation).
+fn certify(conn: &mut DbConn, org: Uuid, provider: &str, service_ids: &[Uuid]) -> Result<(), ApiError> {
+    let services = repo::services_of(conn, org, service_ids, "service_ids")?;
+    diesel::delete(certifications::table.filter(certifications::provider_id.eq(provider))).execute(conn)?;
+    let now = db::now();
+    let rows: Vec<_> = services
+        .iter()
+        .map(|s| {
+            (
+                certifications::service_id.eq(s),
+                certifications::provider_id.eq(provider),
+                certifications::created_at.eq(now),
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        crate::insert_new!(conn, certifications::table, chunk)?;
+    }
+    Ok(())
+}
+
+fn check_photo(p: &mut Problems, url: &str) -> Option<String> {
+    if url.is_empty() {
+        return None;
+    }
+    match url::Url::parse(url) {
+        Ok(u) if u.scheme() == "https" && url.len() <= 2000 => Some(url.to_owned()),
+        _ => {
+            p.push("photo_url", "must be an https address of at most 2000 characters");
+            None
+        }
+    }
+}
+
+/// Applies the changes of `input` to a provider and their person.
+fn apply(
+    conn: &mut DbConn,
+    org: Uuid,
+    row: &mut ProviderRow,
+    input: &ProviderInput,
+    admin: bool,
+) -> Result<(), ApiError> {
+    let mut p = Problems::default();
+    let bio = input
+        .bio
+        .as_deref()
+        .and_then(|b| p.check("bio", cohort_domain::bounded_text(b, 0, 2000)));
+    if let Some(url) = &input.photo_url {
+        row.photo_url = check_photo(&mut p, url);
+    }
+    if let Some(locations) = &input.locations {
+        repo::check_locations(&mut p, "locations", locations);
+        row.locations = serde_json::to_string(locations).expect("locations serialise");
+    }
+    if input.service_ids.is_some() && !admin {
+        p.push("service_ids", "only an admin certifies providers");
+    }
+    p.finish()?;
+    if let Some(bio) = bio {
+        diesel::update(people::table.find(&row.person_id))
+            .set((people::bio.eq(bio), people::updated_at.eq(db::now())))
+            .execute(conn)?;
+    }
+    if let Some(ids) = &input.service_ids {
+        certify(conn, org, &row.person_id, ids)?;
+    }
+    Ok(())
+}
+
+/// Applies `input` to the provider `id` and returns them as the API shows them.
+fn save(conn: &mut DbConn, org: Uuid, id: Uuid, input: &ProviderInput, admin: bool) -> Result<Provider, ApiError> {
+    let (mut row, _) = get(conn, org, id)?;
+    apply(conn, org, &mut row, input, admin)?;
+    diesel::update(providers::table.find(&row.person_id))
+        .set((
+            providers::photo_url.eq(&row.photo_url),
+            providers::locations.eq(&row.locations),
+            providers::updated_at.eq(db::now()),
+        ))
+        .execute(conn)?;
+    let found = get(conn, org, id)?;
+    Ok(to_api(conn, org, vec![found])?.remove(0))
+}
+
+/// The organisation's providers, by creation, with its labels.
+#[utoipa::path(
+    tag = "booking",
+    params(ProvidersQuery),
+    responses(
+        (status = 200, description = "One page of providers", body = ProviderPage),
+        (status = 400, description = "Bad limit, cursor or service id", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/providers")]
+pub async fn list_providers(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<ProvidersQuery>,
+) -> Result<web::Json<ProviderPage>, ApiError> {
+    let query = query.into_inner();
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let org = caller.org;
+    Ok(web::Json(
+        state
+            .db
+            .read(move |conn| {
+                let mut q = providers::table
+                    .inner_join(people::table)
+                    .filter(providers::organization_id.eq(org.to_string()))
+                    .order(providers::person_id)
+                    .limit(page.fetch())
+                    .select((
+                        ProviderRow::as_select(),
+                        (people::name, people::email, people::bio, people::time_zone),
+                    ))
+                    .into_boxed();
+                if let Some(after) = &page.after {
+                    q = q.filter(providers::person_id.gt(after.clone()));
+                }
+                if let Some(service) = query.service_id {
+                    q = q.filter(
+                        providers::person_id.eq_any(
+                            certifications::table
+                                .filter(certifications::service_id.eq(service.to_string()))
+                                .select(certifications::provider_id),
+                        ),
+                    );
+                }
+                let rows = q.load::<(ProviderRow, ProviderPerson)>(conn)?;
+                let (rows, next_cursor) = page.finish(rows, |(r, _)| db::id(&r.person_id));
+                Ok(ProviderPage {
+                    items: to_api(conn, org, rows)?,
+                    next_cursor,
+                    labels: repo::labels(conn, org)?,
+                })
+            })
+            .await?,
+    ))
+}
+
+/// Makes a person of the organisation a provider, optionally certified in services.
+#[utoipa::path(
+    tag = "booking",
+    request_body = ProviderInput,
+    responses(
+        (status = 201, description = "Created", body = Provider),
+        (status = 400, description = "Malformed JSON", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 409, description = "The person is a provider already", body = Problem),
+        (status = 422, description = "A field is invalid (named)", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[post("/providers")]
+pub async fn create_provider(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Body(input): Body<ProviderInput>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let Some(person) = input.person_id else {
+        return Err(ApiError::field("person_id", "is required"));
+    };
+    let org = caller.org;
+    let provider = state
+        .db
+        .write(move |conn| {
+            crate::people::repo::get(conn, org, person)
+                .map_err(|_| ApiError::field("person_id", "is not a person of this organisation"))?;
+            let now = db::now();
+            let row = ProviderRow {
+                person_id: person.to_string(),
+                organization_id: org.to_string(),
+                photo_url: None,
+                availability: serde_json::to_string(&Stored::default()).expect("availability serialises"),
+                locations: "[]".into(),
+                created_at: now,
+                updated_at: now,
+            };
+            diesel::insert_into(providers::table)
+                .values(&row)
+                .execute(conn)
+                .map_err(|e| match ApiError::from(e) {
+                    ApiError::Conflict(_) => ApiError::Conflict("This person is a provider already.".into()),
+                    other => other,
+                })?;
+            save(conn, org, person, &input, true)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/providers/{}", provider.id)))
+        .json(provider))
+}
+
+/// One provider.
+#[utoipa::path(
+    tag = "booking",
+    params(("id" = Uuid, Path, description = "The provider's (person's) id")),
+    responses(
+        (status = 200, description = "The provider", body = Provider),
+        (status = 400, description = "Malformed id", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 404, description = "No such provider in this organisation", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/providers/{id}")]
+pub async fn get_provider(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Provider>, ApiError> {
+    let (org, id) = (caller.org, id.into_inner());
+    Ok(web::Json(
+        state
+            .db
+            .read(move |conn| {
+                let found = get(conn, org, id)?;
+                Ok(to_api(conn, org, vec![found])?.remove(0))
+            })
+            .await?,
+    ))
+}
+
+/// Changes a provider: admins change anything, providers their own bio, photo and locations.
+#[utoipa::path(
+    tag = "booking",
+    params(("id" = Uuid, Path, description = "The provider's (person's) id")),
+    request_body = ProviderInput,
+    responses(
+        (status = 200, description = "The provider after the change", body = Provider),
+        (status = 400, description = "Malformed id or JSON", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Neither an admin nor this provider", body = Problem),
+        (status = 404, description = "No such provider in this organisation", body = Problem),
+        (status = 422, description = "A field is invalid (named)", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[patch("/providers/{id}")]
+pub async fn update_provider(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    Body(input): Body<ProviderInput>,
+) -> Result<web::Json<Provider>, ApiError> {
+    let id = id.into_inner();
+    if !caller.is_admin && caller.person != id {
+        return Err(ApiError::Forbidden("Only admins change other providers."));
+    }
+    let (org, admin) = (caller.org, caller.is_admin);
+    Ok(web::Json(
+        state
+            .db
+            .write(move |conn| {
+                get(conn, org, id)?;
+                if input.person_id.is_some_and(|p| p != id) {
+                    return Err(ApiError::field("person_id", "cannot change"));
+                }
+                save(conn, org, id, &input, admin)
+            })
+            .await?,
+    ))
+}
+
+/// Stops a person being a provider. One with upcoming confirmed bookings cannot be removed:
+/// cancel them first. The person stays.
+#[utoipa::path(
+    tag = "booking",
+    params(("id" = Uuid, Path, description = "The provider's (person's) id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 400, description = "Malformed id", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such provider in this organisation", body = Problem),
+        (status = 409, description = "The provider has upcoming bookings", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[delete("/providers/{id}")]
+pub async fn delete_provider(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let (org, id) = (caller.org, id.into_inner());
+    state
+        .db
+        .write(move |conn| {
+            let (row, _) = get(conn, org, id)?;
+            let upcoming: i64 = bookings::table
+                .filter(bookings::provider_id.eq(&row.person_id))
+                .filter(bookings::status.eq("confirmed"))
+                .filter(bookings::ends_at.gt(db::now()))
+                .count()
+                .get_result(conn)?;
+            if upcoming > 0 {
+                return Err(ApiError::Conflict(format!(
+                    "The provider has {upcoming} upcoming bookings; cancel them first."
+                )));
+            }
+            diesel::delete(providers::table.find(&row.person_id)).execute(conn)?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn availability_of(row: &ProviderRow, person: &ProviderPerson, org_zone: &str) -> Availability {
+    let stored = row.stored();
+    Availability {
+        time_zone: person.time_zone.clone().unwrap_or_else(|| org_zone.to_owned()),
+        weekly: stored.weekly,
+        overrides: stored.overrides,
+        time_off: stored.time_off,
+    }
+}
+
+/// A provider's weekly windows (in their zone), date overrides and time off.
+#[utoipa::path(
+    tag = "booking",
+    params(("id" = Uuid, Path, description = "The provider's (person's) id")),
+    responses(
+        (status = 200, description = "The provider's availability", body = Availability),
+        (status = 400, description = "Malformed id", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 404, description = "No such provider in this organisation", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/providers/{id}/availability")]
+pub async fn get_availability(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Availability>, ApiError> {
+    let (org, id) = (caller.org, id.into_inner());
+    Ok(web::Json(
+        state
+            .db
+            .read(move |conn| {
+                let (row, person) = get(conn, org, id)?;
+                let zone = org_zone(conn, org)?;
+                Ok(availability_of(&row, &person, &zone))
+            })
+            .await?,
+    ))
+}
+
+/// Replaces a provider's availability (admins, and the provider). The time zone is the person's:
+/// changing it here changes theirs. Existing bookings stay.
+#[utoipa::path(
+    tag = "booking",
+    params(("id" = Uuid, Path, description = "The provider's (person's) id")),
+    request_body = Availability,
+    responses(
+        (status = 200, description = "The availability after the change", body = Availability),
+        (status = 400, description = "Malformed id or JSON", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Neither an admin nor this provider", body = Problem),
+        (status = 404, description = "No such provider in this organisation", body = Problem),
+        (status = 422, description = "A window, override or period is invalid (named)", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[put("/providers/{id}/availability")]
+pub async fn set_availability(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    Body(input): Body<Availability>,
+) -> Result<web::Json<Availability>, ApiError> {
+    let id = id.into_inner();
+    if !caller.is_admin && caller.person != id {
+        return Err(ApiError::Forbidden("Only admins change other providers' availability."));
+    }
+    let mut p = Problems::default();
+    p.check("time_zone", cohort_domain::tenancy::parse_time_zone(&input.time_zone));
+    let stored = Stored {
+        weekly: input.weekly,
+        overrides: input.overrides,
+        time_off: input.time_off,
+    };
+    parse(&stored, &mut p);
+    p.finish()?;
+    let org = caller.org;
+    let zone = input.time_zone;
+    Ok(web::Json(
+        state
+            .db
+            .write(move |conn| {
+                let (row, _) = get(conn, org, id)?;
+                let now = db::now();
+                diesel::update(people::table.find(&row.person_id))
+                    .set((people::time_zone.eq(Some(&zone)), people::updated_at.eq(now)))
+                    .execute(conn)?;
+                diesel::update(providers::table.find(&row.person_id))
+                    .set((
+                        providers::availability.eq(serde_json::to_string(&stored).expect("availability serialises")),
+                        providers::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                let (row, person) = get(conn, org, id)?;
+                let org_zone = org_zone(conn, org)?;
+                Ok(availability_of(&row, &person, &org_zone))
+            })
+            .await?,
+    ))
+}

@@ -1,0 +1,475 @@
+//! Provider-first booking through the API: services, providers and their availability in their
+//! own zones, slots in the client's zone, the booking flow with its emails and calendar entries,
+//! cancel, reschedule, waitlist, enrollments, the calendar feed, and no double booking under a
+//! race of 50 requests.
+
+use cohort_tests::reqwest::StatusCode;
+use cohort_tests::serde_json::{json, Value};
+use cohort_tests::{both_backends, fields, SmtpSink, Spawn, TestApp};
+
+struct Setup {
+    service: String,
+    talia: String,
+    ben: String,
+}
+
+fn every_day(start: &str, end: &str) -> Value {
+    let days = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
+    json!(days
+        .iter()
+        .map(|d| json!({"weekday": d, "start": start, "end": end}))
+        .collect::<Vec<_>>())
+}
+
+/// A generic service with two providers: Talia in New York, Ben in Sydney, each free every day
+/// 09:00–17:00 in their own zone. Virtual bookings ask a required topic question.
+async fn setup(app: &TestApp, admin: &str, service: Value) -> Setup {
+    let (status, created) = app.post("/api/v1/services", admin, service).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let service = created["id"].as_str().unwrap().to_owned();
+    let (status, body) = app
+        .put(
+            "/api/v1/booking-settings",
+            admin,
+            json!({"formats": [
+                {"format": "in_person", "enabled": true, "questions": []},
+                {"format": "virtual", "enabled": true,
+                 "questions": [{"id": "topic", "text": "What would you like to talk about?", "required": true}]}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mut ids = Vec::new();
+    for (email, zone) in [
+        ("talia@demo.test", "America/New_York"),
+        ("ben@demo.test", "Australia/Sydney"),
+    ] {
+        let (id, _) = app.person_with_login(admin, email, false).await;
+        let (status, provider) = app
+            .post(
+                "/api/v1/providers",
+                admin,
+                json!({"person_id": id, "bio": format!("Bio of {email}"), "service_ids": [service]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{provider}");
+        let (status, availability) = app
+            .put(
+                &format!("/api/v1/providers/{id}/availability"),
+                admin,
+                json!({"time_zone": zone, "weekly": every_day("09:00", "17:00")}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{availability}");
+        ids.push(id);
+    }
+    Setup {
+        service,
+        talia: ids[0].clone(),
+        ben: ids[1].clone(),
+    }
+}
+
+fn generic_service() -> Value {
+    json!({"name": "All available Peer Mentoring", "duration_minutes": 30, "interval_minutes": 30,
+           "buffer_after_minutes": 10, "minimum_notice": {"amount": 1, "unit": "hours"},
+           "waitlist": true, "late_cancel_hours": 24,
+           "locations": [{"name": "Zoom", "format": "virtual"}, {"name": "Library room 2", "format": "in_person"}]})
+}
+
+/// Slots of the service on the day after tomorrow, in London time.
+async fn slots(app: &TestApp, token: &str, s: &Setup, extra: &str) -> (StatusCode, Value) {
+    let day = chrono_day(2);
+    app.get(
+        &format!(
+            "/api/v1/services/{}/slots?from={day}&to={day}&time_zone=Europe/London{extra}",
+            s.service
+        ),
+        token,
+    )
+    .await
+}
+
+fn chrono_day(days_ahead: u64) -> String {
+    (chrono::Utc::now().date_naive() + chrono::Days::new(days_ahead)).to_string()
+}
+
+fn starts(slot: &Value) -> &str {
+    slot["starts_at"].as_str().unwrap()
+}
+
+both_backends!(
+    async fn students_book_cancel_and_reschedule_with_emails_calendar_entries_and_events(backend: Backend) {
+        let sink = SmtpSink::start().await;
+        let app = TestApp::spawn_with(
+            backend,
+            Spawn {
+                demo_data: false,
+                extra_env: vec![("COHORT_SMTP_URL".into(), sink.url.clone())],
+            },
+        )
+        .await;
+        let admin = app.admin_token().await;
+        let s = setup(&app, &admin, generic_service()).await;
+        let (sam, sam_token) = app.person_with_login(&admin, "sam@demo.test", false).await;
+        let (_, kim_token) = app.person_with_login(&admin, "kim@demo.test", false).await;
+
+        // Slots in London time list who is free, with bios once.
+        let (status, list) = slots(&app, &sam_token, &s, "").await;
+        assert_eq!(status, StatusCode::OK, "{list}");
+        assert_eq!(list["time_zone"], "Europe/London");
+        assert_eq!(
+            list["labels"]["provider_singular"].as_str().map(|l| !l.is_empty()),
+            Some(true)
+        );
+        let items = list["items"].as_array().unwrap();
+        assert!(!items.is_empty(), "{list}");
+        let talia_slots: Vec<&Value> = items
+            .iter()
+            .filter(|i| {
+                i["provider_ids"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|p| p == s.talia.as_str())
+            })
+            .collect();
+        // 09:00–17:00 in New York, 30-minute slots every 30 minutes: 16 a day (none crosses
+        // midnight in London on the day asked, whatever the season).
+        assert_eq!(talia_slots.len(), 16, "{list}");
+        let offset = &starts(talia_slots[0])[19..];
+        assert!(offset == "+00:00" || offset == "+01:00", "London offsets: {offset}");
+        let named: Vec<&str> = list["providers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap())
+            .collect();
+        assert!(
+            named.contains(&s.talia.as_str()) && named.contains(&s.ben.as_str()),
+            "{list}"
+        );
+        assert!(list["providers"].to_string().contains("Bio of talia@demo.test"));
+
+        // The required question is enforced; then the booking is made.
+        let first = starts(talia_slots[0]).to_owned();
+        let book = |topic: Option<&str>, at: &str| {
+            let mut body =
+                json!({"service_id": s.service, "provider_id": s.talia, "starts_at": at, "format": "virtual"});
+            if let Some(t) = topic {
+                body["answers"] = json!({"topic": t});
+            }
+            body
+        };
+        let (status, problem) = app.post("/api/v1/bookings", &sam_token, book(None, &first)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(fields(&problem), ["answers.topic"]);
+        let (status, booking) = app
+            .post("/api/v1/bookings", &sam_token, book(Some("Electives"), &first))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{booking}");
+        assert_eq!(booking["location"], "Zoom");
+        assert_eq!(booking["status"], "confirmed");
+        assert_eq!(booking["answers"][0]["answer"], "Electives");
+        let id = booking["id"].as_str().unwrap().to_owned();
+
+        // Both get a confirmation with a calendar invitation.
+        let mails = sink.wait_for(2).await;
+        for to in ["sam@demo.test", "talia@demo.test"] {
+            let mail = mails
+                .iter()
+                .find(|m| m.contains(&format!("To: {to}")))
+                .unwrap_or_else(|| panic!("no mail to {to}"));
+            assert!(
+                mail.contains("method=REQUEST") || mail.contains("method=\"REQUEST\""),
+                "{mail}"
+            );
+            assert!(mail.contains("Confirmed: All available Peer Mentoring"), "{mail}");
+        }
+
+        // The slot is gone for Talia, and so is the next one (10 minutes of buffer after).
+        let (_, after) = slots(&app, &kim_token, &s, &format!("&provider_id={}", s.talia)).await;
+        let left: Vec<&str> = after["items"].as_array().unwrap().iter().map(starts).collect();
+        assert!(!left.contains(&first.as_str()), "{after}");
+        assert!(
+            !left.contains(&starts(talia_slots[1])),
+            "the buffer blocks the next slot: {after}"
+        );
+        assert_eq!(left.len(), 14);
+        // Booking the same time again is a conflict.
+        let (status, problem) = app
+            .post("/api/v1/bookings", &kim_token, book(Some("Too"), &first))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+        assert_eq!(problem["status"], 409);
+        // A time off the grid, or outside availability, names starts_at.
+        let (status, problem) = app
+            .post(
+                "/api/v1/bookings",
+                &kim_token,
+                book(Some("x"), &first.replace(":00+", ":07+")),
+            )
+            .await;
+        assert_eq!(
+            (status, fields(&problem)),
+            (StatusCode::UNPROCESSABLE_ENTITY, vec!["starts_at".to_owned()])
+        );
+
+        // Kim waits for Talia that day (her day in New York).
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/services/{}/waitlist", s.service),
+                &kim_token,
+                json!({"provider_id": s.talia, "day": chrono_day(2)}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+
+        // Sam reschedules to a later slot, then cancels: updated and cancelled calendar entries.
+        let later = starts(talia_slots[5]).to_owned();
+        let (status, moved) = app
+            .post(
+                &format!("/api/v1/bookings/{id}/reschedule"),
+                &sam_token,
+                json!({"starts_at": later}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{moved}");
+        assert_eq!(
+            chrono_utc(moved["starts_at"].as_str().unwrap()),
+            chrono_utc(&later),
+            "{moved}"
+        );
+        let (status, cancelled) = app
+            .post(
+                &format!("/api/v1/bookings/{id}/cancel"),
+                &sam_token,
+                json!({"reason": "Exam moved"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{cancelled}");
+        assert_eq!(cancelled["status"], "cancelled");
+        assert_eq!(cancelled["cancel_reason"], "Exam moved");
+        let (status, again) = app
+            .post(&format!("/api/v1/bookings/{id}/cancel"), &sam_token, json!({}))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{again}");
+        // 2 confirmations, 2 updates, 2 cancellations, and the waitlist offer to Kim.
+        let mails = sink.wait_for(7).await;
+        assert!(mails
+            .iter()
+            .any(|m| m.contains("method=CANCEL") || m.contains("method=\"CANCEL\"")));
+        let offer = mails
+            .iter()
+            .find(|m| m.contains("To: kim@demo.test"))
+            .expect("the waitlist offer");
+        assert!(offer.contains("is free"), "{offer}");
+
+        // Completing a future booking is refused; events were recorded for both people.
+        let (_, rebooked) = app
+            .post("/api/v1/bookings", &sam_token, book(Some("Again"), &first))
+            .await;
+        let rebooked_id = rebooked["id"].as_str().unwrap();
+        let (status, _) = app
+            .post(&format!("/api/v1/bookings/{rebooked_id}/complete"), &admin, json!({}))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        let (_, events) = app.get("/api/v1/events?event_type=booking.created", &admin).await;
+        assert_eq!(events["items"].as_array().unwrap().len(), 4, "{events}");
+        let (_, events) = app.get("/api/v1/events?event_type=booking.cancelled", &admin).await;
+        assert_eq!(events["items"].as_array().unwrap().len(), 2, "{events}");
+
+        // Sam sees his bookings, Kim none of them; Kim cannot read Sam's.
+        let (_, mine) = app.get("/api/v1/bookings", &sam_token).await;
+        assert_eq!(mine["items"].as_array().unwrap().len(), 2);
+        let (_, theirs) = app.get("/api/v1/bookings", &kim_token).await;
+        assert_eq!(theirs["items"].as_array().unwrap().len(), 0);
+        let (status, _) = app.get(&format!("/api/v1/bookings/{rebooked_id}"), &kim_token).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        // The calendar feed lists Sam's bookings to anyone with the secret address.
+        let (status, feed) = app.post("/api/v1/me/calendar-feed", &sam_token, json!({})).await;
+        assert_eq!(status, StatusCode::CREATED, "{feed}");
+        let url = feed["url"].as_str().unwrap();
+        let path = &url[url.find("/api/v1/").unwrap()..];
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/calendar"));
+        let text = response.text().await.unwrap();
+        assert_eq!(text.matches("BEGIN:VEVENT").count(), 2, "{text}");
+        assert!(text.contains("STATUS:CANCELLED"), "{text}");
+        let response = app
+            .client
+            .get(app.url("/api/v1/calendar/not-a-feed.ics"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        let _ = sam;
+    }
+);
+
+fn chrono_utc(text: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+both_backends!(
+    async fn enrollments_late_cancellation_and_validation(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        let mut service = generic_service();
+        service["late_cancel_hours"] = json!(720);
+        let s = setup(&app, &admin, service).await;
+        let (sam, sam_token) = app.person_with_login(&admin, "sam@demo.test", false).await;
+        let (_, kim_token) = app.person_with_login(&admin, "kim@demo.test", false).await;
+
+        // Once a service has enrollments, only enrolled students see and book it.
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/services/{}/enrollments", s.service),
+                &admin,
+                json!({"person_ids": [sam]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let (status, _) = slots(&app, &kim_token, &s, "").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, list) = slots(&app, &sam_token, &s, "").await;
+        assert_eq!(status, StatusCode::OK);
+        let at = starts(&list["items"][0]).to_owned();
+        let provider = list["items"][0]["provider_ids"][0].as_str().unwrap().to_owned();
+        let body = json!({"service_id": s.service, "provider_id": provider, "starts_at": at, "format": "in_person"});
+        let (status, _) = app.post("/api/v1/bookings", &kim_token, body.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, booking) = app.post("/api/v1/bookings", &sam_token, body).await;
+        assert_eq!(status, StatusCode::CREATED, "{booking}");
+        assert_eq!(booking["location"], "Library room 2");
+        // Students may not change their classes unless the organisation lets them.
+        let (status, _) = app
+            .put("/api/v1/me/classes", &kim_token, json!({"service_ids": [s.service]}))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        app.put(
+            "/api/v1/booking-settings",
+            &admin,
+            json!({"students_edit_classes": true}),
+        )
+        .await;
+        let (status, classes) = app
+            .put("/api/v1/me/classes", &kim_token, json!({"service_ids": [s.service]}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{classes}");
+        let (status, _) = slots(&app, &kim_token, &s, "").await;
+        assert_eq!(status, StatusCode::OK);
+
+        // 720 hours of late-cancellation window: only an admin may cancel.
+        let id = booking["id"].as_str().unwrap();
+        let (status, problem) = app
+            .post(&format!("/api/v1/bookings/{id}/cancel"), &sam_token, json!({}))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+        let (status, _) = app
+            .post(&format!("/api/v1/bookings/{id}/cancel"), &admin, json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+
+        // Bad input names its fields and writes nothing.
+        let (status, problem) = app
+            .post(
+                "/api/v1/services",
+                &admin,
+                json!({"name": "", "duration_minutes": 2, "interval_minutes": 1000, "formats": []}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let mut f = fields(&problem);
+        f.sort();
+        assert_eq!(
+            f,
+            ["duration_minutes", "formats", "interval_minutes", "name"],
+            "{problem}"
+        );
+        let (status, problem) = app
+            .put(
+                &format!("/api/v1/providers/{}/availability", s.ben),
+                &admin,
+                json!({"time_zone": "Mars/Olympus", "weekly": [
+                    {"weekday": "monday", "start": "09:00", "end": "12:00"},
+                    {"weekday": "monday", "start": "11:00", "end": "13:00"},
+                    {"weekday": "tuesday", "start": "25:00", "end": "26:00"}]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let mut f = fields(&problem);
+        f.sort();
+        assert_eq!(
+            f,
+            ["time_zone", "weekly[1]", "weekly[2].end", "weekly[2].start"],
+            "{problem}"
+        );
+        let (_, still) = app
+            .get(&format!("/api/v1/providers/{}/availability", s.ben), &admin)
+            .await;
+        assert_eq!(still["time_zone"], "Australia/Sydney");
+        assert_eq!(still["weekly"].as_array().unwrap().len(), 7);
+        let (status, _) = app.post("/api/v1/services", &admin, generic_service()).await;
+        assert_eq!(status, StatusCode::CONFLICT, "name clash");
+        let (status, _) = app
+            .post("/api/v1/providers", &admin, json!({"person_id": s.talia}))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "a provider already");
+        // A provider changes their own availability, not someone else's.
+        let (status, _) = app
+            .put(
+                &format!("/api/v1/providers/{}/availability", s.ben),
+                &sam_token,
+                json!({"time_zone": "UTC", "weekly": []}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+);
+
+both_backends!(
+    async fn fifty_concurrent_requests_for_one_slot_make_exactly_one_booking(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        let mut service = generic_service();
+        service["buffer_before_minutes"] = json!(15);
+        let s = setup(&app, &admin, service).await;
+        let (_, sam_token) = app.person_with_login(&admin, "sam@demo.test", false).await;
+        let (_, list) = slots(&app, &sam_token, &s, &format!("&provider_id={}", s.ben)).await;
+        let at = starts(&list["items"][3]).to_owned();
+        let body = json!({"service_id": s.service, "provider_id": s.ben, "starts_at": at, "format": "in_person"});
+        let statuses = app.post_concurrently(50, "/api/v1/bookings", &sam_token, body).await;
+        let created = statuses.iter().filter(|s| **s == StatusCode::CREATED).count();
+        let conflicts = statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count();
+        assert_eq!((created, conflicts), (1, 49), "{statuses:?}");
+        assert_eq!(app.count("bookings"), 1);
+        // The neighbouring slots overlap the booking through the buffers: they are refused too.
+        for neighbour in [2, 4] {
+            let at = starts(&list["items"][neighbour]).to_owned();
+            let body = json!({"service_id": s.service, "provider_id": s.ben, "starts_at": at, "format": "in_person"});
+            let (status, problem) = app.post("/api/v1/bookings", &sam_token, body).await;
+            assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+            assert_eq!(
+                problem["type"].as_str().map(|t| t.ends_with("conflict")),
+                Some(true),
+                "{problem}"
+            );
+        }
+    }
+);
