@@ -1031,3 +1031,58 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #[test]
+    fn grouping_by_minute_equals_grouping_by_sorting(
+        runs in proptest::collection::vec(proptest::collection::btree_set(0i64..3000, 0..40), 0..12),
+        seconds in prop_oneof![Just(0i64), 1i64..60],
+        base in -10_000i64..10_000,
+    ) {
+        let mut starts = Vec::new();
+        let mut bounds = Vec::new();
+        for (i, run) in runs.iter().enumerate() {
+            let begin = starts.len();
+            // Every third run off the minute when `seconds` is not zero.
+            let shift = if i % 3 == 2 { seconds } else { 0 };
+            starts.extend(run.iter().map(|m| base * 60 + m * 60 + shift));
+            bounds.push((begin, starts.len()));
+        }
+        let sorted = group_by_sorting(&starts, &bounds);
+        let collect = |g: &Grouped| g.iter().map(|(s, r)| (s, r.to_vec())).collect::<Vec<_>>();
+        if starts.iter().all(|s| s.rem_euclid(60) == 0) {
+            prop_assert_eq!(collect(&group_by_minute(&starts, &bounds)), collect(&sorted));
+        }
+        let total: usize = sorted.iter().map(|(_, r)| r.len()).sum();
+        prop_assert_eq!(total, starts.len());
+        prop_assert!(sorted.iter().all(|(_, r)| r.windows(2).all(|w| w[0] < w[1])));
+    }
+}
+
+#[test]
+fn starts_off_the_minute_are_grouped_too() {
+    // Before 1847 London kept local mean time, 1 min 15 s behind UTC: its starts fall at 15 s.
+    let old = provider(1, London, every_day("09:00", "10:00"));
+    let modern = provider(2, chrono_tz::UTC, every_day("09:00", "10:00"));
+    let now = utc("1840-01-01T00:00:00Z");
+    let got = slots(
+        &plain(30, 30),
+        &[old, modern],
+        utc("1840-01-06T00:00:00Z"),
+        utc("1840-01-07T00:00:00Z"),
+        now,
+    );
+    let listed: Vec<(String, Vec<u32>)> = got
+        .iter()
+        .map(|s| (s.starts_at.format("%H:%M:%S").to_string(), s.providers.clone()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("09:00:00".into(), vec![2]),
+            ("09:01:15".into(), vec![1]),
+            ("09:30:00".into(), vec![2]),
+            ("09:31:15".into(), vec![1])
+        ]
+    );
+}
