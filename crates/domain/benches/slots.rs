@@ -206,14 +206,6 @@ fn bench(c: &mut Criterion) {
             )
         })
     });
-    group.bench_function("each-provider-alone-4w", |b| {
-        b.iter(|| {
-            providers
-                .chunks(1)
-                .map(|p| slots(black_box(&rules), black_box(p), from, to, now()).len())
-                .sum::<usize>()
-        })
-    });
     group.finish();
 }
 

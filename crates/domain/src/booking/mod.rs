@@ -755,6 +755,8 @@ fn group_by_minute(starts: &[i64], runs: &[(usize, usize)]) -> Grouped {
     let words = runs.len().div_ceil(64).max(1);
     let minutes = (65_536 / (8 * words)).clamp(64, 24 * 60);
     let mut table = vec![0u64; minutes * words];
+    // A bit per minute of the stretch that has a start, so the scan skips empty minutes.
+    let mut used = vec![0u64; minutes.div_ceil(64)];
     let mut grouped = Grouped {
         starts: Vec::new(),
         bounds: vec![0],
@@ -773,23 +775,27 @@ fn group_by_minute(starts: &[i64], runs: &[(usize, usize)]) -> Grouped {
         for (rank, (run, head)) in runs.iter().zip(heads.iter_mut()).enumerate() {
             let (word, bit) = (rank / 64, 1u64 << (rank % 64));
             while *head < run.1 && starts[*head] < end {
-                table[((starts[*head] - chunk) / 60) as usize * words + word] |= bit;
+                let m = ((starts[*head] - chunk) / 60) as usize;
+                table[m * words + word] |= bit;
+                used[m / 64] |= 1 << (m % 64);
                 *head += 1;
             }
         }
-        for (m, row) in table.chunks_exact_mut(words).enumerate() {
-            if row.iter().all(|&w| w == 0) {
-                continue;
-            }
-            for (w, word) in row.iter_mut().enumerate() {
-                let mut bits = std::mem::take(word);
-                while bits != 0 {
-                    grouped.ranks.push((w * 64) as u32 + bits.trailing_zeros());
-                    bits &= bits - 1;
+        for (u, minute_bits) in used.iter_mut().enumerate() {
+            let mut minute_bits = std::mem::take(minute_bits);
+            while minute_bits != 0 {
+                let m = u * 64 + minute_bits.trailing_zeros() as usize;
+                minute_bits &= minute_bits - 1;
+                for (w, word) in table[m * words..(m + 1) * words].iter_mut().enumerate() {
+                    let mut bits = std::mem::take(word);
+                    while bits != 0 {
+                        grouped.ranks.push((w * 64) as u32 + bits.trailing_zeros());
+                        bits &= bits - 1;
+                    }
                 }
+                grouped.starts.push(chunk + 60 * m as i64);
+                grouped.bounds.push(grouped.ranks.len() as u32);
             }
-            grouped.starts.push(chunk + 60 * m as i64);
-            grouped.bounds.push(grouped.ranks.len() as u32);
         }
     }
     grouped
