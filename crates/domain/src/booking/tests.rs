@@ -220,6 +220,54 @@ fn late_cancellation_is_inside_the_window_before_the_start() {
     assert!(cancellation_is_late(0, start, utc("2027-05-10T15:00:01Z")));
 }
 
+#[test]
+fn a_freed_slot_goes_to_the_first_student_waiting_for_that_provider_and_local_day() {
+    let joined = |s: &str| utc(s);
+    let waiting = [
+        Waiting {
+            provider: 1,
+            date: d("2027-06-07"),
+            student: "late",
+            joined_at: joined("2027-06-01T12:00:00Z"),
+        },
+        Waiting {
+            provider: 2,
+            date: d("2027-06-07"),
+            student: "other provider",
+            joined_at: joined("2027-06-01T08:00:00Z"),
+        },
+        Waiting {
+            provider: 1,
+            date: d("2027-06-06"),
+            student: "other day",
+            joined_at: joined("2027-06-01T08:00:00Z"),
+        },
+        Waiting {
+            provider: 1,
+            date: d("2027-06-07"),
+            student: "first",
+            joined_at: joined("2027-06-01T09:00:00Z"),
+        },
+        Waiting {
+            provider: 1,
+            date: d("2027-06-07"),
+            student: "tied",
+            joined_at: joined("2027-06-01T09:00:00Z"),
+        },
+    ];
+    // Monday 09:00 in Sydney is Sunday 23:00 UTC: the provider's day counts.
+    let freed = local(Sydney, "2027-06-07 09:00");
+    assert_eq!(
+        first_waiting(&waiting, 1, freed, Sydney).map(|w| w.student),
+        Some("first")
+    );
+    assert_eq!(
+        first_waiting(&waiting, 1, freed, New_York).map(|w| w.student),
+        Some("other day")
+    );
+    assert_eq!(first_waiting(&waiting, 3, freed, Sydney), None);
+}
+
 // ---------------------------------------------------------------- the slot grid
 
 #[test]
