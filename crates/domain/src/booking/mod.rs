@@ -4,8 +4,9 @@
 //! booking transaction ([`is_bookable`]), the interval a booking blocks ([`occupied`],
 //! [`conflicts`]), the late-cancellation rule ([`cancellation_is_late`]), who a freed slot is
 //! offered to ([`first_waiting`]) and the checks on availability and service settings
-//! ([`validate_weekly`], [`validate_overrides`], [`ServiceRules::new`], [`TimeOff::new`]). Everything is pure:
-//! the API loads availability and bookings, calls these functions and stores the result.
+//! ([`validate_weekly`], [`validate_overrides`], [`ServiceRules::new`], [`TimeOff::new`]).
+//! Everything is pure: the API loads availability and bookings, calls these functions and stores
+//! the result.
 //!
 //! # The rules
 //!

@@ -1029,7 +1029,8 @@ proptest! {
                 .collect();
             expected.sort();
             expected.dedup();
-            let mine: Vec<DateTime<Utc>> = got.iter().filter(|s| s.providers.contains(&id)).map(|s| s.starts_at).collect();
+            let mine: Vec<DateTime<Utc>> =
+                got.iter().filter(|s| s.providers.contains(&id)).map(|s| s.starts_at).collect();
             prop_assert_eq!(&mine, &expected, "provider {}", id);
         }
         for av in &providers {
@@ -1047,13 +1048,21 @@ proptest! {
                 let date = start_local.date_naive();
                 let windows: Vec<(NaiveTime, NaiveTime)> = match av.overrides.iter().find(|o| o.date == date) {
                     Some(o) => o.windows.clone(),
-                    None => av.weekly.iter().filter(|w| w.weekday == date.weekday()).map(|w| (w.start, w.end)).collect(),
+                    None => {
+                        av.weekly.iter().filter(|w| w.weekday == date.weekday()).map(|w| (w.start, w.end)).collect()
+                    }
                 };
                 // (The second occurrence of a repeated wall time may read earlier than its window's
                 // start: a window starting in the repeated hour starts at its first occurrence.)
                 let minute = start_local.time().num_seconds_from_midnight();
-                let repeated = matches!(av.zone.from_local_datetime(&start_local.naive_local()), chrono::LocalResult::Ambiguous(first, _) if first != start_local);
-                prop_assert!(repeated || windows.iter().any(|&(a, b)| a.num_seconds_from_midnight() <= minute && minute < end_seconds(b)), "{} local {}", s, start_local);
+                let repeated = matches!(
+                    av.zone.from_local_datetime(&start_local.naive_local()),
+                    chrono::LocalResult::Ambiguous(first, _) if first != start_local
+                );
+                let inside = windows
+                    .iter()
+                    .any(|&(a, b)| a.num_seconds_from_midnight() <= minute && minute < end_seconds(b));
+                prop_assert!(repeated || inside, "{} local {}", s, start_local);
                 prop_assert!(slot.ends_at <= instant_at_or_after(av.zone, succ(date).and_time(NaiveTime::MIN)));
                 // Aligned to the interval from its window's start; outside time off and bookings.
                 prop_assert_eq!(is_bookable(&rules, av, s, now), Ok(()));
