@@ -220,6 +220,54 @@ fn late_cancellation_is_inside_the_window_before_the_start() {
     assert!(cancellation_is_late(0, start, utc("2027-05-10T15:00:01Z")));
 }
 
+#[test]
+fn a_freed_slot_goes_to_the_first_student_waiting_for_that_provider_and_local_day() {
+    let joined = |s: &str| utc(s);
+    let waiting = [
+        Waiting {
+            provider: 1,
+            date: d("2027-06-07"),
+            student: "late",
+            joined_at: joined("2027-06-01T12:00:00Z"),
+        },
+        Waiting {
+            provider: 2,
+            date: d("2027-06-07"),
+            student: "other provider",
+            joined_at: joined("2027-06-01T08:00:00Z"),
+        },
+        Waiting {
+            provider: 1,
+            date: d("2027-06-06"),
+            student: "other day",
+            joined_at: joined("2027-06-01T08:00:00Z"),
+        },
+        Waiting {
+            provider: 1,
+            date: d("2027-06-07"),
+            student: "first",
+            joined_at: joined("2027-06-01T09:00:00Z"),
+        },
+        Waiting {
+            provider: 1,
+            date: d("2027-06-07"),
+            student: "tied",
+            joined_at: joined("2027-06-01T09:00:00Z"),
+        },
+    ];
+    // Monday 09:00 in Sydney is Sunday 23:00 UTC: the provider's day counts.
+    let freed = local(Sydney, "2027-06-07 09:00");
+    assert_eq!(
+        first_waiting(&waiting, 1, freed, Sydney).map(|w| w.student),
+        Some("first")
+    );
+    assert_eq!(
+        first_waiting(&waiting, 1, freed, New_York).map(|w| w.student),
+        Some("other day")
+    );
+    assert_eq!(first_waiting(&waiting, 3, freed, Sydney), None);
+}
+
 // ---------------------------------------------------------------- the slot grid
 
 #[test]
@@ -981,7 +1029,8 @@ proptest! {
                 .collect();
             expected.sort();
             expected.dedup();
-            let mine: Vec<DateTime<Utc>> = got.iter().filter(|s| s.providers.contains(&id)).map(|s| s.starts_at).collect();
+            let mine: Vec<DateTime<Utc>> =
+                got.iter().filter(|s| s.providers.contains(&id)).map(|s| s.starts_at).collect();
             prop_assert_eq!(&mine, &expected, "provider {}", id);
         }
         for av in &providers {
@@ -999,13 +1048,21 @@ proptest! {
                 let date = start_local.date_naive();
                 let windows: Vec<(NaiveTime, NaiveTime)> = match av.overrides.iter().find(|o| o.date == date) {
                     Some(o) => o.windows.clone(),
-                    None => av.weekly.iter().filter(|w| w.weekday == date.weekday()).map(|w| (w.start, w.end)).collect(),
+                    None => {
+                        av.weekly.iter().filter(|w| w.weekday == date.weekday()).map(|w| (w.start, w.end)).collect()
+                    }
                 };
                 // (The second occurrence of a repeated wall time may read earlier than its window's
                 // start: a window starting in the repeated hour starts at its first occurrence.)
                 let minute = start_local.time().num_seconds_from_midnight();
-                let repeated = matches!(av.zone.from_local_datetime(&start_local.naive_local()), chrono::LocalResult::Ambiguous(first, _) if first != start_local);
-                prop_assert!(repeated || windows.iter().any(|&(a, b)| a.num_seconds_from_midnight() <= minute && minute < end_seconds(b)), "{} local {}", s, start_local);
+                let repeated = matches!(
+                    av.zone.from_local_datetime(&start_local.naive_local()),
+                    chrono::LocalResult::Ambiguous(first, _) if first != start_local
+                );
+                let inside = windows
+                    .iter()
+                    .any(|&(a, b)| a.num_seconds_from_midnight() <= minute && minute < end_seconds(b));
+                prop_assert!(repeated || inside, "{} local {}", s, start_local);
                 prop_assert!(slot.ends_at <= instant_at_or_after(av.zone, succ(date).and_time(NaiveTime::MIN)));
                 // Aligned to the interval from its window's start; outside time off and bookings.
                 prop_assert_eq!(is_bookable(&rules, av, s, now), Ok(()));
@@ -1030,4 +1087,59 @@ proptest! {
             s += Duration::minutes(5);
         }
     }
+}
+
+proptest! {
+    #[test]
+    fn grouping_by_minute_equals_grouping_by_sorting(
+        runs in proptest::collection::vec(proptest::collection::btree_set(0i64..3000, 0..40), 0..12),
+        seconds in prop_oneof![Just(0i64), 1i64..60],
+        base in -10_000i64..10_000,
+    ) {
+        let mut starts = Vec::new();
+        let mut bounds = Vec::new();
+        for (i, run) in runs.iter().enumerate() {
+            let begin = starts.len();
+            // Every third run off the minute when `seconds` is not zero.
+            let shift = if i % 3 == 2 { seconds } else { 0 };
+            starts.extend(run.iter().map(|m| base * 60 + m * 60 + shift));
+            bounds.push((begin, starts.len()));
+        }
+        let sorted = group_by_sorting(&starts, &bounds);
+        let collect = |g: &Grouped| g.iter().map(|(s, r)| (s, r.to_vec())).collect::<Vec<_>>();
+        if starts.iter().all(|s| s.rem_euclid(60) == 0) {
+            prop_assert_eq!(collect(&group_by_minute(&starts, &bounds)), collect(&sorted));
+        }
+        let total: usize = sorted.iter().map(|(_, r)| r.len()).sum();
+        prop_assert_eq!(total, starts.len());
+        prop_assert!(sorted.iter().all(|(_, r)| r.windows(2).all(|w| w[0] < w[1])));
+    }
+}
+
+#[test]
+fn starts_off_the_minute_are_grouped_too() {
+    // Before 1847 London kept local mean time, 1 min 15 s behind UTC: its starts fall at 15 s.
+    let old = provider(1, London, every_day("09:00", "10:00"));
+    let modern = provider(2, chrono_tz::UTC, every_day("09:00", "10:00"));
+    let now = utc("1840-01-01T00:00:00Z");
+    let got = slots(
+        &plain(30, 30),
+        &[old, modern],
+        utc("1840-01-06T00:00:00Z"),
+        utc("1840-01-07T00:00:00Z"),
+        now,
+    );
+    let listed: Vec<(String, Vec<u32>)> = got
+        .iter()
+        .map(|s| (s.starts_at.format("%H:%M:%S").to_string(), s.providers.clone()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("09:00:00".into(), vec![2]),
+            ("09:01:15".into(), vec![1]),
+            ("09:30:00".into(), vec![2]),
+            ("09:31:15".into(), vec![1])
+        ]
+    );
 }
