@@ -473,3 +473,68 @@ both_backends!(
         }
     }
 );
+
+both_backends!(
+    async fn slots_cost_the_same_statements_whatever_the_number_of_providers(backend: Backend) {
+        let app = TestApp::spawn_with(
+            backend,
+            Spawn {
+                demo_data: false,
+                extra_env: vec![("COHORT_LOG".into(), "warn,cohort_api::booking::slots=debug".into())],
+            },
+        )
+        .await;
+        let admin = app.admin_token().await;
+        let s = setup(&app, &admin, generic_service()).await;
+        let (_, few) = slots(&app, &admin, &s, "").await;
+        for i in 0..8 {
+            let (id, _) = app
+                .person_with_login(&admin, &format!("more{i}@demo.test"), false)
+                .await;
+            app.post(
+                "/api/v1/providers",
+                &admin,
+                json!({"person_id": id, "service_ids": [s.service]}),
+            )
+            .await;
+            let (status, _) = app
+                .put(
+                    &format!("/api/v1/providers/{id}/availability"),
+                    &admin,
+                    json!({"time_zone": "Asia/Tokyo", "weekly": every_day("08:00", "20:00")}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK);
+        }
+        let (_, many) = slots(&app, &admin, &s, "").await;
+        assert_eq!(few["providers"].as_array().unwrap().len(), 2);
+        assert_eq!(many["providers"].as_array().unwrap().len(), 10, "{many}");
+        let output = without_colours(&app.output());
+        let counts: Vec<&str> = output
+            .lines()
+            .filter(|l| l.contains("slots listed"))
+            .filter_map(|l| l.split("statements=").nth(1)?.split_whitespace().next())
+            .collect();
+        assert_eq!(counts.len(), 2, "{output}");
+        assert_eq!(counts[0], counts[1], "statements with 2 and with 10 providers");
+        assert!(counts[0].parse::<u32>().unwrap() <= 6, "{counts:?}");
+    }
+);
+
+/// The log without ANSI colour sequences (`ESC [ ... m`).
+fn without_colours(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -47,6 +47,22 @@ fn sqlite_path(url: &str) -> &str {
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
+thread_local! {
+    static STATEMENTS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many SQL statements this thread has started: a handler reads it before and after its
+/// work to show that a request costs a fixed number of statements.
+pub fn statements() -> u64 {
+    STATEMENTS.with(std::cell::Cell::get)
+}
+
+fn count_statements(event: diesel::connection::InstrumentationEvent<'_>) {
+    if let diesel::connection::InstrumentationEvent::StartQuery { .. } = event {
+        STATEMENTS.with(|n| n.set(n.get() + 1));
+    }
+}
+
 pub struct Manager {
     url: String,
     backend: Backend,
@@ -69,11 +85,14 @@ impl ManageConnection for Manager {
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 )
                 .map_err(r2d2::Error::QueryError)?;
+                conn.set_instrumentation(count_statements);
                 Ok(DbConn::Sqlite(conn))
             }
-            Backend::Postgres => Ok(DbConn::Postgres(
-                PgConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?,
-            )),
+            Backend::Postgres => {
+                let mut conn = PgConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
+                conn.set_instrumentation(count_statements);
+                Ok(DbConn::Postgres(conn))
+            }
         }
     }
 

@@ -131,6 +131,7 @@ pub async fn list_slots(
         state
             .db
             .read(move |conn| {
+                let statements = db::statements();
                 let service = repo::service(conn, org, id)?;
                 if !admin && !may_book(conn, &service.id, person)? {
                     return Err(ApiError::Forbidden("This service takes enrolled students only."));
@@ -175,6 +176,12 @@ pub async fn list_slots(
                         photo_url: row.photo_url,
                     })
                     .collect();
+                let labels = repo::labels(conn, org)?;
+                tracing::debug!(
+                    statements = db::statements() - statements,
+                    slots = slots.len(),
+                    "slots listed"
+                );
                 Ok(SlotList {
                     service: service.reference(),
                     time_zone: zone.name().to_owned(),
@@ -189,7 +196,7 @@ pub async fn list_slots(
                         })
                         .collect(),
                     providers,
-                    labels: repo::labels(conn, org)?,
+                    labels,
                 })
             })
             .await?,
