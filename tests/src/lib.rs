@@ -218,9 +218,10 @@ impl TestApp {
             .expect("DATABASE_URL")
             .1;
         let result = match url.strip_prefix("sqlite://") {
+            // The server may hold the write lock for a moment: wait for it as the server does.
             Some(path) => diesel::SqliteConnection::establish(path)
                 .expect("SQLite database")
-                .batch_execute(sql),
+                .batch_execute(&format!("PRAGMA busy_timeout = 5000; {sql}")),
             None => PgConnection::establish(url)
                 .expect("PostgreSQL database")
                 .batch_execute(sql),

@@ -298,3 +298,54 @@ both_backends!(
         assert_eq!(deliveries(&app, &admin, id).await.len(), 1);
     }
 );
+
+both_backends!(
+    async fn recorded_events_reach_the_endpoints_that_subscribe_to_them(backend: Backend) {
+        let receiver = WebhookReceiver::start().await;
+        let app = app_for_hooks(backend).await;
+        let admin = app.admin_token().await;
+        let (status, created) = app
+            .post(
+                "/api/v1/webhooks",
+                &admin,
+                json!({"url": receiver.url, "event_types": ["participant.joined"]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let secret = created["secret"].as_str().unwrap().to_owned();
+        let (_, program) = app.post("/api/v1/programs", &admin, json!({"name": "Hooked"})).await;
+        let program = program["id"].as_str().unwrap();
+        let (_, person) = app
+            .post(
+                "/api/v1/people",
+                &admin,
+                json!({"email": "joiner@demo.test", "name": "Jo Iner"}),
+            )
+            .await;
+        let person = person["id"].as_str().unwrap();
+        let (status, _) = app
+            .post(
+                &format!("/api/v1/programs/{program}/participants"),
+                &admin,
+                json!({"person_id": person, "role": "mentee"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        // A payment is recorded too, but the endpoint did not subscribe to it.
+        let (status, _) = app
+            .post(
+                "/api/v1/events",
+                &admin,
+                json!({"event_type": "payment.paid", "idempotency_key": "pay-1", "person_id": person, "program_id": program, "payload": {}}),
+            )
+            .await;
+        assert!(status.is_success(), "{status}");
+        let requests = receiver.wait_for(1).await;
+        assert_eq!(receiver.verify(&secret).await, ["ok participant.joined"]);
+        let body: Value = cohort_tests::serde_json::from_str(requests[0]["body"].as_str().unwrap()).unwrap();
+        assert_eq!(body["data"]["person_id"], person);
+        assert_eq!(body["data"]["program_id"], program);
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert_eq!(receiver.requests().len(), 1, "only what the endpoint subscribed to");
+    }
+);

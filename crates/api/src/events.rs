@@ -92,6 +92,7 @@ pub fn record(conn: &mut DbConn, rows: &[EventRow]) -> Result<usize, ApiError> {
             chunk.iter().filter(|r| new.contains(&r.id)).collect()
         };
         crate::automations::engine::on_events(conn, &stored)?;
+        crate::messaging::webhooks::publish_events(conn, &stored)?;
     }
     Ok(added)
 }

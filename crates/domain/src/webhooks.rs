@@ -4,21 +4,26 @@ use std::net::IpAddr;
 
 use crate::Invalid;
 
-/// The events an endpoint can subscribe to.
-pub const EVENT_TYPES: [&str; 12] = [
+/// The events an endpoint can subscribe to: every event Cohort records (`crate::events`), and
+/// these of messaging's own.
+pub const EVENT_TYPES: [&str; 15] = [
     "participant.joined",
     "step.completed",
     "step.missed",
-    "program.paid",
     "pairing.created",
     "pairing.ended",
+    "pairing.unresponsive",
     "request.declined",
     "request.expired",
+    "payment.paid",
     "booking.created",
     "booking.cancelled",
+    "booking.completed",
     // Every in-app notification: point a push gateway at this to forward them as push messages.
     "notification.created",
     "webhook.test",
+    // The earlier name of `payment.paid`, still accepted in subscriptions.
+    "program.paid",
 ];
 
 pub fn check_event_type(event: &str) -> Result<(), Invalid> {

@@ -184,6 +184,52 @@ pub fn publish(conn: &mut DbConn, org: Uuid, event_type: &str, data: Value) -> R
     Ok(ids)
 }
 
+/// Publishes recorded events to the endpoints that want them, in the recording transaction: one
+/// query for each organisation's endpoints, then a delivery per endpoint and event.
+pub fn publish_events(conn: &mut DbConn, events: &[&crate::events::EventRow]) -> Result<(), ApiError> {
+    let mut endpoints_of: std::collections::HashMap<String, Vec<EndpointRow>> = std::collections::HashMap::new();
+    for event in events {
+        if !cohort_domain::webhooks::EVENT_TYPES.contains(&event.event_type.as_str()) {
+            continue;
+        }
+        if !endpoints_of.contains_key(&event.organization_id) {
+            let endpoints: Vec<EndpointRow> = webhook_endpoints::table
+                .filter(webhook_endpoints::organization_id.eq(&event.organization_id))
+                .filter(webhook_endpoints::enabled.eq(true))
+                .select(EndpointRow::as_select())
+                .load(conn)?;
+            endpoints_of.insert(event.organization_id.clone(), endpoints);
+        }
+        let wanted: Vec<String> = endpoints_of[&event.organization_id]
+            .iter()
+            .filter(|e| {
+                let types = e.events();
+                types.is_empty() || types.iter().any(|t| *t == event.event_type)
+            })
+            .map(|e| e.id.clone())
+            .collect();
+        if wanted.is_empty() {
+            continue;
+        }
+        let body = json!({
+            "type": event.event_type,
+            "timestamp": db::utc(event.occurred_at).to_rfc3339(),
+            "data": {
+                "event_id": event.id,
+                "program_id": event.program_id,
+                "person_id": event.person_id,
+                "payload": serde_json::from_str::<Value>(&event.payload).unwrap_or(Value::Null),
+            },
+        })
+        .to_string();
+        let org = db::id(&event.organization_id);
+        for endpoint in wanted {
+            record_delivery(conn, org, &endpoint, &event.event_type, &body)?;
+        }
+    }
+    Ok(())
+}
+
 /// The enabled endpoints that receive `event_type`.
 fn subscribers(conn: &mut DbConn, org: Uuid, event_type: &str) -> Result<Vec<EndpointRow>, ApiError> {
     let endpoints: Vec<EndpointRow> = webhook_endpoints::table
