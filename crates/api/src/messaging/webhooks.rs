@@ -204,7 +204,7 @@ pub fn publish_events(conn: &mut DbConn, events: &[&crate::events::EventRow]) ->
             .iter()
             .filter(|e| {
                 let types = e.events();
-                types.is_empty() || types.iter().any(|t| *t == event.event_type)
+                types.is_empty() || types.contains(&event.event_type)
             })
             .map(|e| e.id.clone())
             .collect();
