@@ -71,7 +71,16 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 }
 
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|e, _| ApiError::BadRequest(format!("invalid path parameter: {e}")).into())
+    web::PathConfig::default().error_handler(|e, req| {
+        let table = req.app_data::<web::Data<crate::app::RouteTable>>();
+        let shadowed = table
+            .zip(req.match_pattern())
+            .and_then(|(t, p)| t.shadowed(req.path(), &p));
+        match shadowed {
+            Some(allowed) => ApiError::MethodNotAllowed(allowed).into(),
+            None => ApiError::BadRequest(format!("invalid path parameter: {e}")).into(),
+        }
+    })
 }
 
 pub fn query_config() -> web::QueryConfig {
