@@ -5,6 +5,7 @@
 //! - `dashboard`        build the Yew dashboard into `frontend/dist`
 //! - `openapi`          regenerate `openapi/openapi.json` from the code
 //! - `bench`            load benchmark of the release binary (`bench/run.sh`, wrk)
+//! - `fuzz`             schemathesis against the committed OpenAPI document and a live `cohort`
 
 use std::env;
 use std::fs;
@@ -23,7 +24,8 @@ fn main() -> ExitCode {
         Some("dashboard") => dashboard(true),
         Some("openapi") => openapi(),
         Some("bench") => bench(),
-        _ => Err("usage: cargo xtask run [--release] | test | dashboard | openapi | bench".into()),
+        Some("fuzz") => status(cargo().args(["build", "-p", "cohort-api", "--bin", "cohort"])).and_then(|()| fuzz()),
+        _ => Err("usage: cargo xtask run [--release] | test | dashboard | openapi | bench | fuzz".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -309,6 +311,8 @@ fn test() -> Result {
     }
     tests.env("COHORT_DASHBOARD_DIR", root().join("frontend/dist"));
     status(&mut tests)?;
+    step("schemathesis against the live server (SQLite)");
+    fuzz()?;
     println!("\nall checks passed in {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
 }
@@ -331,4 +335,180 @@ fn bench() -> Result {
         apt(&["install", "-y", "wrk"]).or_else(|_| apt(&["update"]).and_then(|_| apt(&["install", "-y", "wrk"])))?;
     }
     status(&mut Command::new(root().join("bench/run.sh")))
+}
+
+/// The schemathesis release the fuzz job runs (pinned: a new release brings new checks, which
+/// should arrive in a commit of their own, not in an unrelated build).
+const SCHEMATHESIS: &str = "4.32.5";
+
+/// schemathesis in `.tools/venv`, at the pinned version.
+fn ensure_schemathesis() -> Result<PathBuf> {
+    let venv = root().join(".tools/venv");
+    let python = venv.join("bin/python");
+    let bin = venv.join("bin/schemathesis");
+    let want = format!("schemathesis, version {SCHEMATHESIS}");
+    let pinned = || {
+        Command::new(&bin)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == want)
+    };
+    if pinned() {
+        return Ok(bin);
+    }
+    if !python.exists() {
+        status(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    }
+    status(Command::new(&python).args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        &format!("schemathesis=={SCHEMATHESIS}"),
+    ]))?;
+    if pinned() {
+        Ok(bin)
+    } else {
+        Err(format!("{} does not report {want}", bin.display()))
+    }
+}
+
+/// A whole number from the environment, or `default`.
+fn env_number(var: &str, default: u64) -> Result<u64> {
+    match env::var(var) {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse()
+            .map_err(|_| format!("{var}: \"{v}\" is not a whole number")),
+        _ => Ok(default),
+    }
+}
+
+/// The built `cohort` on a fresh SQLite file with the demo data, its limits raised so that a
+/// fuzzer's thousands of logins and requests are not answered 429, and every outgoing webhook
+/// sent to a closed local proxy (the fuzzer invents webhook URLs; none may reach the internet).
+fn start_fuzz_server(dir: &Path, email: &str, password: &str) -> Result<(std::process::Child, String)> {
+    use std::io::{BufRead, BufReader};
+    let binary = target_dir()?.join("debug/cohort");
+    let log_path = dir.join("cohort.log");
+    let mut child = Command::new(&binary)
+        .env("DATABASE_URL", format!("sqlite://{}", dir.join("cohort.db").display()))
+        .env("COHORT_BIND", "127.0.0.1:0")
+        .env("COHORT_DATA_DIR", dir)
+        .env("COHORT_ADMIN_EMAIL", email)
+        .env("COHORT_ADMIN_PASSWORD", password)
+        .env("COHORT_DEMO_DATA", "true")
+        .env("COHORT_DASHBOARD_DIR", dir.join("no-dashboard"))
+        .env("COHORT_LOG", "warn")
+        .env("COHORT_LOGIN_LIMIT_PER_ACCOUNT", "1000000")
+        .env("COHORT_LOGIN_LIMIT_PER_ADDRESS", "1000000")
+        .env("COHORT_API_KEY_LIMIT", "1000000")
+        .env_remove("COHORT_SMTP_URL")
+        .env_remove("COHORT_JWT_SECRET")
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        .env("ALL_PROXY", "http://127.0.0.1:9")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .stdout(std::process::Stdio::piped())
+        .stderr(fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?)
+        .spawn()
+        .map_err(|e| {
+            format!(
+                "cannot start {}: {e} (cargo build -p cohort-api first)",
+                binary.display()
+            )
+        })?;
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout is piped")).lines();
+    let mut base = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap_or_default();
+        if let Some(at) = line.find("listening on http://") {
+            base = Some(line[at + "listening on ".len()..].trim().to_owned());
+            break;
+        }
+    }
+    // Keep reading, so the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    match base {
+        Some(base) => Ok((child, base)),
+        None => {
+            let _ = child.kill();
+            let log = fs::read_to_string(&log_path).unwrap_or_default();
+            Err(format!("cohort did not start:\n{log}"))
+        }
+    }
+}
+
+/// schemathesis against the committed OpenAPI document and the live server, logged in as the
+/// demo admin. `COHORT_FUZZ_EXAMPLES` (cases per operation and phase), `COHORT_FUZZ_WORKERS`,
+/// `COHORT_FUZZ_SEED` and `COHORT_FUZZ_MAX_SECS` (the hard limit of the run) tune it.
+fn fuzz() -> Result {
+    let schemathesis = ensure_schemathesis()?;
+    let examples = env_number("COHORT_FUZZ_EXAMPLES", 50)?;
+    let workers = env_number("COHORT_FUZZ_WORKERS", 2)?;
+    let max_secs = env_number("COHORT_FUZZ_MAX_SECS", 540)?;
+    let dir = target_dir()?.join("fuzz");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let (email, password) = ("admin@fuzz.test", "fuzz-admin-password-0123");
+    let (mut server, base) = start_fuzz_server(&dir, email, password)?;
+    let mut cmd = Command::new(&schemathesis);
+    cmd.current_dir(&dir)
+        .env("COHORT_FUZZ_EMAIL", email)
+        .env("COHORT_FUZZ_PASSWORD", password)
+        .env("COHORT_FUZZ_URL", &base)
+        .env("SCHEMATHESIS_HOOKS", root().join("tests/fuzz/hooks.py"))
+        .arg("--config-file")
+        .arg(root().join("tests/fuzz/schemathesis.toml"))
+        .arg("run")
+        .arg(root().join("openapi/openapi.json"))
+        .args(["--url", &base, "--no-color"])
+        .args(["--max-examples", &examples.to_string()])
+        .args(["--workers", &workers.to_string()])
+        .args(["--report", "junit", "--report-dir"])
+        .arg(dir.join("report"));
+    if let Ok(seed) = env::var("COHORT_FUZZ_SEED") {
+        cmd.args(["--seed", &seed]);
+    }
+    println!("$ {}", describe(&cmd));
+    let started = Instant::now();
+    let result = (|| {
+        let mut run = cmd
+            .spawn()
+            .map_err(|e| format!("cannot run {}: {e}", schemathesis.display()))?;
+        loop {
+            if let Some(exit) = run.try_wait().map_err(|e| e.to_string())? {
+                break if exit.success() {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "schemathesis found failures ({exit}); the report is above, the server's log in {}",
+                        dir.join("cohort.log").display()
+                    ))
+                };
+            }
+            if started.elapsed().as_secs() > max_secs {
+                let _ = run.kill();
+                let _ = run.wait();
+                break Err(format!(
+                    "schemathesis ran longer than {max_secs} s (COHORT_FUZZ_MAX_SECS)"
+                ));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    })();
+    let _ = server.kill();
+    let _ = server.wait();
+    result?;
+    // not_a_server_error sees every 500; a panic caught by actix would also be one, but say so.
+    let log = fs::read_to_string(dir.join("cohort.log")).unwrap_or_default();
+    if log.contains("panicked") {
+        return Err(format!(
+            "the server panicked during the fuzz run; see {}",
+            dir.join("cohort.log").display()
+        ));
+    }
+    println!("fuzz: passed in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
 }
