@@ -495,6 +495,7 @@ pub fn build(
     // The last `wrap` is the outermost: idempotency sees the handler's answer, before errors
     // become problem JSON and bodies are compressed.
     app.default_service(web::to(fallback))
+        .wrap(middleware::from_fn(extract::reject_nul_in_query))
         .wrap(middleware::from_fn(idempotency::middleware))
         .wrap(middleware::Condition::new(
             !allowed_origins.is_empty(),
