@@ -311,7 +311,7 @@ fn test() -> Result {
     }
     tests.env("COHORT_DASHBOARD_DIR", root().join("frontend/dist"));
     status(&mut tests)?;
-    step("schemathesis against the live server (SQLite)");
+    step("schemathesis against the live server (SQLite and PostgreSQL)");
     fuzz()?;
     println!("\nall checks passed in {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
@@ -384,15 +384,20 @@ fn env_number(var: &str, default: u64) -> Result<u64> {
     }
 }
 
-/// The built `cohort` on a fresh SQLite file with the demo data, its limits raised so that a
+/// The built `cohort` on a fresh database with the demo data, its limits raised so that a
 /// fuzzer's thousands of logins and requests are not answered 429, and every outgoing webhook
 /// sent to a closed local proxy (the fuzzer invents webhook URLs; none may reach the internet).
-fn start_fuzz_server(dir: &Path, email: &str, password: &str) -> Result<(std::process::Child, String)> {
+fn start_fuzz_server(
+    dir: &Path,
+    database_url: &str,
+    email: &str,
+    password: &str,
+) -> Result<(std::process::Child, String)> {
     use std::io::{BufRead, BufReader};
     let binary = target_dir()?.join("debug/cohort");
     let log_path = dir.join("cohort.log");
     let mut child = Command::new(&binary)
-        .env("DATABASE_URL", format!("sqlite://{}", dir.join("cohort.db").display()))
+        .env("DATABASE_URL", database_url)
         .env("COHORT_BIND", "127.0.0.1:0")
         .env("COHORT_DATA_DIR", dir)
         .env("COHORT_ADMIN_EMAIL", email)
@@ -440,20 +445,89 @@ fn start_fuzz_server(dir: &Path, email: &str, password: &str) -> Result<(std::pr
     }
 }
 
+/// A fresh PostgreSQL database for one fuzz run (`COHORT_FUZZ_BACKEND=postgres`), dropped after it.
+struct FuzzDatabase {
+    name: String,
+    url: String,
+}
+
+impl FuzzDatabase {
+    fn create() -> Result<Self> {
+        ensure_postgres()?;
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let name = format!("cohort_fuzz_{}_{stamp}", std::process::id());
+        status(
+            Command::new("psql")
+                .args(PSQL)
+                .args(["-c", &format!("CREATE DATABASE {name}")]),
+        )?;
+        Ok(Self {
+            url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
+            name,
+        })
+    }
+}
+
+impl Drop for FuzzDatabase {
+    fn drop(&mut self) {
+        let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let _ = Command::new("psql").args(PSQL).args(["-c", &drop]).output();
+    }
+}
+
+const PSQL: [&str; 8] = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres", "-d", "postgres"];
+
 /// schemathesis against the committed OpenAPI document and the live server, logged in as the
-/// demo admin. `COHORT_FUZZ_EXAMPLES` (cases per operation and phase), `COHORT_FUZZ_WORKERS`,
-/// `COHORT_FUZZ_SEED` and `COHORT_FUZZ_MAX_SECS` (the hard limit of the run) tune it.
+/// demo admin, on SQLite and then on PostgreSQL (each finds what the other cannot: PostgreSQL
+/// refuses text that SQLite stores). `COHORT_FUZZ_BACKEND` (`sqlite`, `postgres`, or `both`, the
+/// default), `COHORT_FUZZ_EXAMPLES` (cases per operation and phase), `COHORT_FUZZ_WORKERS`,
+/// `COHORT_FUZZ_SEED` and `COHORT_FUZZ_MAX_SECS` (the hard limit of each backend's run) tune it.
 fn fuzz() -> Result {
+    let backends: &[&str] = match env::var("COHORT_FUZZ_BACKEND").as_deref() {
+        Err(_) | Ok("" | "both") => &["sqlite", "postgres"],
+        Ok("sqlite") => &["sqlite"],
+        Ok("postgres") => &["postgres"],
+        Ok(other) => {
+            return Err(format!(
+                "COHORT_FUZZ_BACKEND: \"{other}\" is not sqlite, postgres or both"
+            ))
+        }
+    };
     let schemathesis = ensure_schemathesis()?;
+    let mut summary = Vec::new();
+    for backend in backends {
+        let started = Instant::now();
+        fuzz_backend(&schemathesis, backend)?;
+        summary.push(format!("{backend} in {:.0} s", started.elapsed().as_secs_f64()));
+    }
+    println!("fuzz: passed on {}", summary.join(", "));
+    Ok(())
+}
+
+fn fuzz_backend(schemathesis: &Path, backend: &str) -> Result {
     let examples = env_number("COHORT_FUZZ_EXAMPLES", 50)?;
     let workers = env_number("COHORT_FUZZ_WORKERS", 2)?;
-    let max_secs = env_number("COHORT_FUZZ_MAX_SECS", 540)?;
-    let dir = target_dir()?.join("fuzz");
+    let max_secs = env_number("COHORT_FUZZ_MAX_SECS", 270)?;
+    let dir = target_dir()?.join("fuzz").join(backend);
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let log = dir.join("cohort.log");
     let (email, password) = ("admin@fuzz.test", "fuzz-admin-password-0123");
-    let (mut server, base) = start_fuzz_server(&dir, email, password)?;
-    let mut cmd = Command::new(&schemathesis);
+    // Dropped (the database with it) on every way out of this function.
+    let postgres = if backend == "postgres" {
+        Some(FuzzDatabase::create()?)
+    } else {
+        None
+    };
+    let database_url = match &postgres {
+        Some(db) => db.url.clone(),
+        None => format!("sqlite://{}", dir.join("cohort.db").display()),
+    };
+    let (mut server, base) = start_fuzz_server(&dir, &database_url, email, password)?;
+    let mut cmd = Command::new(schemathesis);
     cmd.current_dir(&dir)
         .env("COHORT_FUZZ_EMAIL", email)
         .env("COHORT_FUZZ_PASSWORD", password)
@@ -471,7 +545,7 @@ fn fuzz() -> Result {
     if let Ok(seed) = env::var("COHORT_FUZZ_SEED") {
         cmd.args(["--seed", &seed]);
     }
-    println!("$ {}", describe(&cmd));
+    println!("\nfuzz on {backend}\n$ {}", describe(&cmd));
     let started = Instant::now();
     let result = (|| {
         let mut run = cmd
@@ -483,8 +557,8 @@ fn fuzz() -> Result {
                     Ok(())
                 } else {
                     Err(format!(
-                        "schemathesis found failures ({exit}); the report is above, the server's log in {}",
-                        dir.join("cohort.log").display()
+                        "schemathesis found failures on {backend} ({exit}); the report is above, the server's log in {}",
+                        log.display()
                     ))
                 };
             }
@@ -492,7 +566,7 @@ fn fuzz() -> Result {
                 let _ = run.kill();
                 let _ = run.wait();
                 break Err(format!(
-                    "schemathesis ran longer than {max_secs} s (COHORT_FUZZ_MAX_SECS)"
+                    "schemathesis ran longer than {max_secs} s on {backend} (COHORT_FUZZ_MAX_SECS)"
                 ));
             }
             std::thread::sleep(std::time::Duration::from_millis(200));
@@ -500,15 +574,14 @@ fn fuzz() -> Result {
     })();
     let _ = server.kill();
     let _ = server.wait();
+    drop(postgres);
     result?;
     // not_a_server_error sees every 500; a panic caught by actix would also be one, but say so.
-    let log = fs::read_to_string(dir.join("cohort.log")).unwrap_or_default();
-    if log.contains("panicked") {
+    if fs::read_to_string(&log).unwrap_or_default().contains("panicked") {
         return Err(format!(
-            "the server panicked during the fuzz run; see {}",
-            dir.join("cohort.log").display()
+            "the server panicked during the fuzz run on {backend}; see {}",
+            log.display()
         ));
     }
-    println!("fuzz: passed in {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
 }
