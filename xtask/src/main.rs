@@ -483,8 +483,8 @@ const PSQL: [&str; 8] = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres", "-d"
 /// schemathesis against the committed OpenAPI document and the live server, logged in as the
 /// demo admin, on SQLite and then on PostgreSQL (each finds what the other cannot: PostgreSQL
 /// refuses text that SQLite stores). `COHORT_FUZZ_BACKEND` (`sqlite`, `postgres`, or `both`, the
-/// default), `COHORT_FUZZ_EXAMPLES` (cases per operation and phase), `COHORT_FUZZ_WORKERS`,
-/// `COHORT_FUZZ_SEED` and `COHORT_FUZZ_MAX_SECS` (the hard limit of each backend's run) tune it.
+/// default), `COHORT_FUZZ_SECS` (each backend's time budget), `COHORT_FUZZ_EXAMPLES` (cases per
+/// operation in each pass), `COHORT_FUZZ_WORKERS` and `COHORT_FUZZ_SEED` tune it.
 fn fuzz() -> Result {
     let backends: &[&str] = match env::var("COHORT_FUZZ_BACKEND").as_deref() {
         Err(_) | Ok("" | "both") => &["sqlite", "postgres"],
@@ -508,9 +508,14 @@ fn fuzz() -> Result {
 }
 
 fn fuzz_backend(schemathesis: &Path, backend: &str) -> Result {
-    let examples = env_number("COHORT_FUZZ_EXAMPLES", 50)?;
+    // A time budget, not a case count, keeps CI's duration fixed as operations are added: the
+    // examples and coverage phases run whole, then fuzzing and stateful runs share what is left
+    // (schemathesis's --max-time; a spent budget is a normal finish).
+    let budget = env_number("COHORT_FUZZ_SECS", 180)?;
+    let examples = env::var("COHORT_FUZZ_EXAMPLES").ok().filter(|v| !v.trim().is_empty());
     let workers = env_number("COHORT_FUZZ_WORKERS", 2)?;
-    let max_secs = env_number("COHORT_FUZZ_MAX_SECS", 270)?;
+    // A hung run still ends: the budget plus time for the phases it does not cut short.
+    let max_secs = budget + 120;
     let dir = target_dir()?.join("fuzz").join(backend);
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -538,10 +543,13 @@ fn fuzz_backend(schemathesis: &Path, backend: &str) -> Result {
         .arg("run")
         .arg(root().join("openapi/openapi.json"))
         .args(["--url", &base, "--no-color"])
-        .args(["--max-examples", &examples.to_string()])
+        .args(["--max-time", &budget.to_string()])
         .args(["--workers", &workers.to_string()])
         .args(["--report", "junit", "--report-dir"])
         .arg(dir.join("report"));
+    if let Some(examples) = examples {
+        cmd.args(["--max-examples", examples.trim()]);
+    }
     if let Ok(seed) = env::var("COHORT_FUZZ_SEED") {
         cmd.args(["--seed", &seed]);
     }
@@ -566,7 +574,7 @@ fn fuzz_backend(schemathesis: &Path, backend: &str) -> Result {
                 let _ = run.kill();
                 let _ = run.wait();
                 break Err(format!(
-                    "schemathesis ran longer than {max_secs} s on {backend} (COHORT_FUZZ_MAX_SECS)"
+                    "schemathesis ran longer than {max_secs} s on {backend} (COHORT_FUZZ_SECS + 120)"
                 ));
             }
             std::thread::sleep(std::time::Duration::from_millis(200));
