@@ -325,6 +325,56 @@ both_backends!(
 );
 
 both_backends!(
+    /// Found by schemathesis: an admin who was deleted while their access token still ran
+    /// got a 500 (a foreign key failure) when minting an API key. A key outlives the token and
+    /// acts as an admin, so its creator must still exist and still be an admin.
+    async fn api_keys_need_an_admin_who_still_is_one(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let first = app.admin_token().await;
+        let (_, me) = app.get("/api/v1/me", &first).await;
+        let first_id = me["person"]["id"].as_str().unwrap().to_owned();
+        let (second_id, second) = app.person_with_login(&first, "second@example.org", true).await;
+        let (third_id, third) = app.person_with_login(&first, "third@example.org", true).await;
+
+        let (status, _) = app
+            .patch(
+                &format!("/api/v1/people/{third_id}"),
+                &second,
+                json!({"is_admin": false}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, problem) = app.post("/api/v1/api-keys", &third, json!({"name": "Demoted"})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+
+        let (status, _) = app.delete(&format!("/api/v1/people/{first_id}"), &second).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, problem) = app.post("/api/v1/api-keys", &first, json!({"name": "Deleted"})).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{problem}");
+        // Elsewhere a write that names the deleted caller meets a foreign key: a 409, not a 500.
+        let (status, problem) = app
+            .post(
+                "/api/v1/conversations",
+                &first,
+                json!({"subject": "Hello", "person_ids": [second_id]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+
+        let (_, list) = app.get("/api/v1/api-keys", &second).await;
+        assert_eq!(
+            list["items"].as_array().unwrap().len(),
+            0,
+            "nothing written on a 4xx: {list}"
+        );
+        let (status, _) = app
+            .post("/api/v1/api-keys", &second, json!({"name": "Still fine"}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+);
+
+both_backends!(
     async fn participants_reach_only_what_their_role_allows(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let admin = app.admin_token().await;

@@ -5,6 +5,7 @@
 //! - `dashboard`        build the Yew dashboard into `frontend/dist`
 //! - `openapi`          regenerate `openapi/openapi.json` from the code
 //! - `bench`            load benchmark of the release binary (`bench/run.sh`, wrk)
+//! - `fuzz`             schemathesis against the committed OpenAPI document and a live `cohort`
 
 use std::env;
 use std::fs;
@@ -23,7 +24,8 @@ fn main() -> ExitCode {
         Some("dashboard") => dashboard(true),
         Some("openapi") => openapi(),
         Some("bench") => bench(),
-        _ => Err("usage: cargo xtask run [--release] | test | dashboard | openapi | bench".into()),
+        Some("fuzz") => status(cargo().args(["build", "-p", "cohort-api", "--bin", "cohort"])).and_then(|()| fuzz()),
+        _ => Err("usage: cargo xtask run [--release] | test | dashboard | openapi | bench | fuzz".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -309,6 +311,8 @@ fn test() -> Result {
     }
     tests.env("COHORT_DASHBOARD_DIR", root().join("frontend/dist"));
     status(&mut tests)?;
+    step("schemathesis against the live server (SQLite and PostgreSQL)");
+    fuzz()?;
     println!("\nall checks passed in {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
 }
@@ -331,4 +335,261 @@ fn bench() -> Result {
         apt(&["install", "-y", "wrk"]).or_else(|_| apt(&["update"]).and_then(|_| apt(&["install", "-y", "wrk"])))?;
     }
     status(&mut Command::new(root().join("bench/run.sh")))
+}
+
+/// The schemathesis release the fuzz job runs (pinned: a new release brings new checks, which
+/// should arrive in a commit of their own, not in an unrelated build).
+const SCHEMATHESIS: &str = "4.32.5";
+
+/// schemathesis in `.tools/venv`, at the pinned version.
+fn ensure_schemathesis() -> Result<PathBuf> {
+    let venv = root().join(".tools/venv");
+    let python = venv.join("bin/python");
+    let bin = venv.join("bin/schemathesis");
+    let want = format!("schemathesis, version {SCHEMATHESIS}");
+    let pinned = || {
+        Command::new(&bin)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == want)
+    };
+    if pinned() {
+        return Ok(bin);
+    }
+    if !python.exists() {
+        status(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    }
+    status(Command::new(&python).args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        &format!("schemathesis=={SCHEMATHESIS}"),
+    ]))?;
+    if pinned() {
+        Ok(bin)
+    } else {
+        Err(format!("{} does not report {want}", bin.display()))
+    }
+}
+
+/// A whole number from the environment, or `default`.
+fn env_number(var: &str, default: u64) -> Result<u64> {
+    match env::var(var) {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse()
+            .map_err(|_| format!("{var}: \"{v}\" is not a whole number")),
+        _ => Ok(default),
+    }
+}
+
+/// The built `cohort` on a fresh database with the demo data, its limits raised so that a
+/// fuzzer's thousands of logins and requests are not answered 429, and every outgoing webhook
+/// sent to a closed local proxy (the fuzzer invents webhook URLs; none may reach the internet).
+fn start_fuzz_server(
+    dir: &Path,
+    database_url: &str,
+    email: &str,
+    password: &str,
+) -> Result<(std::process::Child, String)> {
+    use std::io::{BufRead, BufReader};
+    let binary = target_dir()?.join("debug/cohort");
+    let log_path = dir.join("cohort.log");
+    let mut child = Command::new(&binary)
+        .env("DATABASE_URL", database_url)
+        .env("COHORT_BIND", "127.0.0.1:0")
+        .env("COHORT_DATA_DIR", dir)
+        .env("COHORT_ADMIN_EMAIL", email)
+        .env("COHORT_ADMIN_PASSWORD", password)
+        .env("COHORT_DEMO_DATA", "true")
+        .env("COHORT_DASHBOARD_DIR", dir.join("no-dashboard"))
+        .env("COHORT_LOG", "warn")
+        .env("COHORT_LOGIN_LIMIT_PER_ACCOUNT", "1000000")
+        .env("COHORT_LOGIN_LIMIT_PER_ADDRESS", "1000000")
+        .env("COHORT_API_KEY_LIMIT", "1000000")
+        .env_remove("COHORT_SMTP_URL")
+        .env_remove("COHORT_JWT_SECRET")
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        .env("ALL_PROXY", "http://127.0.0.1:9")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .stdout(std::process::Stdio::piped())
+        .stderr(fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?)
+        .spawn()
+        .map_err(|e| {
+            format!(
+                "cannot start {}: {e} (cargo build -p cohort-api first)",
+                binary.display()
+            )
+        })?;
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout is piped")).lines();
+    let mut base = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap_or_default();
+        if let Some(at) = line.find("listening on http://") {
+            base = Some(line[at + "listening on ".len()..].trim().to_owned());
+            break;
+        }
+    }
+    // Keep reading, so the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    match base {
+        Some(base) => Ok((child, base)),
+        None => {
+            let _ = child.kill();
+            let log = fs::read_to_string(&log_path).unwrap_or_default();
+            Err(format!("cohort did not start:\n{log}"))
+        }
+    }
+}
+
+/// A fresh PostgreSQL database for one fuzz run (`COHORT_FUZZ_BACKEND=postgres`), dropped after it.
+struct FuzzDatabase {
+    name: String,
+    url: String,
+}
+
+impl FuzzDatabase {
+    fn create() -> Result<Self> {
+        ensure_postgres()?;
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let name = format!("cohort_fuzz_{}_{stamp}", std::process::id());
+        status(
+            Command::new("psql")
+                .args(PSQL)
+                .args(["-c", &format!("CREATE DATABASE {name}")]),
+        )?;
+        Ok(Self {
+            url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
+            name,
+        })
+    }
+}
+
+impl Drop for FuzzDatabase {
+    fn drop(&mut self) {
+        let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let _ = Command::new("psql").args(PSQL).args(["-c", &drop]).output();
+    }
+}
+
+const PSQL: [&str; 8] = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres", "-d", "postgres"];
+
+/// schemathesis against the committed OpenAPI document and the live server, logged in as the
+/// demo admin, on SQLite and then on PostgreSQL (each finds what the other cannot: PostgreSQL
+/// refuses text that SQLite stores). `COHORT_FUZZ_BACKEND` (`sqlite`, `postgres`, or `both`, the
+/// default), `COHORT_FUZZ_SECS` (each backend's time budget), `COHORT_FUZZ_EXAMPLES` (cases per
+/// operation in each pass), `COHORT_FUZZ_WORKERS` and `COHORT_FUZZ_SEED` tune it.
+fn fuzz() -> Result {
+    let backends: &[&str] = match env::var("COHORT_FUZZ_BACKEND").as_deref() {
+        Err(_) | Ok("" | "both") => &["sqlite", "postgres"],
+        Ok("sqlite") => &["sqlite"],
+        Ok("postgres") => &["postgres"],
+        Ok(other) => {
+            return Err(format!(
+                "COHORT_FUZZ_BACKEND: \"{other}\" is not sqlite, postgres or both"
+            ))
+        }
+    };
+    let schemathesis = ensure_schemathesis()?;
+    let mut summary = Vec::new();
+    for backend in backends {
+        let started = Instant::now();
+        fuzz_backend(&schemathesis, backend)?;
+        summary.push(format!("{backend} in {:.0} s", started.elapsed().as_secs_f64()));
+    }
+    println!("fuzz: passed on {}", summary.join(", "));
+    Ok(())
+}
+
+fn fuzz_backend(schemathesis: &Path, backend: &str) -> Result {
+    // A time budget, not a case count, keeps CI's duration fixed as operations are added: the
+    // examples and coverage phases run whole, then fuzzing and stateful runs share what is left
+    // (schemathesis's --max-time; a spent budget is a normal finish).
+    let budget = env_number("COHORT_FUZZ_SECS", 180)?;
+    let examples = env::var("COHORT_FUZZ_EXAMPLES").ok().filter(|v| !v.trim().is_empty());
+    let workers = env_number("COHORT_FUZZ_WORKERS", 2)?;
+    // A hung run still ends: the budget plus time for the phases it does not cut short.
+    let max_secs = budget + 120;
+    let dir = target_dir()?.join("fuzz").join(backend);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let log = dir.join("cohort.log");
+    let (email, password) = ("admin@fuzz.test", "fuzz-admin-password-0123");
+    // Dropped (the database with it) on every way out of this function.
+    let postgres = if backend == "postgres" {
+        Some(FuzzDatabase::create()?)
+    } else {
+        None
+    };
+    let database_url = match &postgres {
+        Some(db) => db.url.clone(),
+        None => format!("sqlite://{}", dir.join("cohort.db").display()),
+    };
+    let (mut server, base) = start_fuzz_server(&dir, &database_url, email, password)?;
+    let mut cmd = Command::new(schemathesis);
+    cmd.current_dir(&dir)
+        .env("COHORT_FUZZ_EMAIL", email)
+        .env("COHORT_FUZZ_PASSWORD", password)
+        .env("COHORT_FUZZ_URL", &base)
+        .env("SCHEMATHESIS_HOOKS", root().join("tests/fuzz/hooks.py"))
+        .arg("--config-file")
+        .arg(root().join("tests/fuzz/schemathesis.toml"))
+        .arg("run")
+        .arg(root().join("openapi/openapi.json"))
+        .args(["--url", &base, "--no-color"])
+        .args(["--max-time", &budget.to_string()])
+        .args(["--workers", &workers.to_string()])
+        .args(["--report", "junit", "--report-dir"])
+        .arg(dir.join("report"));
+    if let Some(examples) = examples {
+        cmd.args(["--max-examples", examples.trim()]);
+    }
+    if let Ok(seed) = env::var("COHORT_FUZZ_SEED") {
+        cmd.args(["--seed", &seed]);
+    }
+    println!("\nfuzz on {backend}\n$ {}", describe(&cmd));
+    let started = Instant::now();
+    let result = (|| {
+        let mut run = cmd
+            .spawn()
+            .map_err(|e| format!("cannot run {}: {e}", schemathesis.display()))?;
+        loop {
+            if let Some(exit) = run.try_wait().map_err(|e| e.to_string())? {
+                break if exit.success() {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "schemathesis found failures on {backend} ({exit}); the report is above, the server's log in {}",
+                        log.display()
+                    ))
+                };
+            }
+            if started.elapsed().as_secs() > max_secs {
+                let _ = run.kill();
+                let _ = run.wait();
+                break Err(format!(
+                    "schemathesis ran longer than {max_secs} s on {backend} (COHORT_FUZZ_SECS + 120)"
+                ));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    })();
+    let _ = server.kill();
+    let _ = server.wait();
+    drop(postgres);
+    result?;
+    // not_a_server_error sees every 500; a panic caught by actix would also be one, but say so.
+    if fs::read_to_string(&log).unwrap_or_default().contains("panicked") {
+        return Err(format!(
+            "the server panicked during the fuzz run on {backend}; see {}",
+            log.display()
+        ));
+    }
+    Ok(())
 }

@@ -365,19 +365,38 @@ impl RouteTable {
         )
     }
 
-    fn allowed(&self, path: &str) -> Option<Vec<&'static str>> {
+    /// The methods of the template that matches `path` most specifically: `…/participants/bulk`
+    /// is its own resource, not a `…/participants/{participant_id}`.
+    pub fn allowed(&self, path: &str) -> Option<Vec<&'static str>> {
+        self.most_specific(path).map(|(_, methods)| methods.clone())
+    }
+
+    fn most_specific(&self, path: &str) -> Option<&(Vec<String>, Vec<&'static str>)> {
         let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
         self.0
             .iter()
-            .find(|(template, _)| {
+            .filter(|(template, _)| {
                 template.len() == segments.len()
                     && template
                         .iter()
                         .zip(&segments)
                         .all(|(t, s)| t.starts_with('{') || t == s)
             })
-            .map(|(_, methods)| methods.clone())
+            .max_by_key(|(template, _)| literal_segments(template.iter().map(String::as_str)))
     }
+
+    /// When actix took a request to a route with a parameter (`…/{participant_id}`) although
+    /// the path names a literal resource beside it (`…/bulk`) that lacks the request's method:
+    /// the methods of that resource, for a 405 instead of a 400 about an unparsable id.
+    pub fn shadowed(&self, path: &str, matched_pattern: &str) -> Option<Vec<&'static str>> {
+        let (template, methods) = self.most_specific(path)?;
+        let matched = literal_segments(matched_pattern.trim_end_matches('/').split('/'));
+        (literal_segments(template.iter().map(String::as_str)) > matched).then(|| methods.clone())
+    }
+}
+
+fn literal_segments<'a>(template: impl Iterator<Item = &'a str>) -> usize {
+    template.filter(|t| !t.starts_with('{')).count()
 }
 
 /// Requests no route took: 405 for a known path, the dashboard for client-side
@@ -476,6 +495,7 @@ pub fn build(
     // The last `wrap` is the outermost: idempotency sees the handler's answer, before errors
     // become problem JSON and bodies are compressed.
     app.default_service(web::to(fallback))
+        .wrap(middleware::from_fn(extract::reject_nul_in_query))
         .wrap(middleware::from_fn(idempotency::middleware))
         .wrap(middleware::Condition::new(
             !allowed_origins.is_empty(),
@@ -500,5 +520,12 @@ mod tests {
         );
         assert_eq!(table.allowed("/api/v1/me"), Some(vec!["GET"]));
         assert_eq!(table.allowed("/api/v1/nothing"), None);
+        // A literal segment is its own resource, whatever a parameter beside it would take.
+        let bulk = "/api/v1/programs/01930000-0000-7000-8000-000000000000/participants/bulk";
+        assert_eq!(table.allowed(bulk), Some(vec!["POST"]));
+        let by_id = "/api/v1/programs/{id}/participants/{participant_id}";
+        assert_eq!(table.shadowed(bulk, by_id), Some(vec!["POST"]));
+        let one = "/api/v1/programs/01930000-0000-7000-8000-000000000000/participants/0193";
+        assert_eq!(table.shadowed(one, by_id), None);
     }
 }

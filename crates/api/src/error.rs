@@ -146,6 +146,12 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                 Self::Conflict("An object with the same unique value already exists.".into())
             }
+            // Something the request refers to was deleted meanwhile (by another request, or the
+            // caller's own account while its token is still valid): a conflict, not our failure.
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
+                tracing::warn!(cause = info.message(), "write refers to a deleted object");
+                Self::Conflict("The request refers to an object that no longer exists.".into())
+            }
             other => Self::Internal(other.to_string()),
         }
     }

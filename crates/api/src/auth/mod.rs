@@ -293,8 +293,8 @@ pub async fn list_api_keys(
     request_body = CreateApiKey,
     responses(
         (status = 201, description = "The key and its secret", body = CreatedApiKey),
-        (status = 401, description = "Not authenticated", body = Problem),
-        (status = 403, description = "Not an admin, or called with an API key", body = Problem),
+        (status = 401, description = "Not authenticated, or the account no longer exists", body = Problem),
+        (status = 403, description = "Not an admin (any more), or called with an API key", body = Problem),
         (status = 422, description = "Invalid name", body = Problem),
     ),
     security(("bearer" = []))
@@ -324,6 +324,14 @@ pub async fn create_api_key(
     let key = state
         .db
         .write(move |conn| {
+            // An access token outlives a deletion or a demotion by up to its lifetime; a key
+            // outlives it for good (and acts as an admin), so its creator is checked now.
+            match people::repo::get(conn, caller.org, caller.person) {
+                Err(ApiError::NotFound) => return Err(ApiError::Unauthorized("The account no longer exists.")),
+                Err(e) => return Err(e),
+                Ok(person) if !person.is_admin => return Err(ApiError::Forbidden("This needs an organisation admin.")),
+                Ok(_) => {}
+            }
             repo::insert_api_key(conn, &row)?;
             Ok(row.into_api())
         })
