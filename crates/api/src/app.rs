@@ -29,7 +29,10 @@ use crate::{
             body within 24 hours gets the first answer back (marked `Idempotency-Replayed: true`) and writes \
             nothing again; the same key with another body is a 422.\n\n\
             Logins are rate limited per email and per client address, API keys per key: over the limit the \
-            answer is a 429 with `Retry-After` in seconds.",
+            answer is a 429 with `Retry-After` in seconds.\n\n\
+            Every admin write is recorded in the audit log (`GET /audit-log`). Send `X-Cohort-Client: dashboard` \
+            only from the admin dashboard: its changes are then logged with the source `dashboard`; other \
+            clients' changes are logged as `api_key`.",
         license(name = "AGPL-3.0-or-later")
     ),
     modifiers(&SecuritySchemes),

@@ -74,7 +74,9 @@ pub fn summarize(before: &Value, after: &Value) -> (Option<Value>, Option<Value>
         (Value::Object(b), Value::Object(a)) => {
             let mut before_changed = Map::new();
             let mut after_changed = Map::new();
-            for key in b.keys().chain(a.keys().filter(|k| !b.contains_key(*k))) {
+            // `updated_at` moves with every change and says nothing the entry's own time does not.
+            let keys = b.keys().chain(a.keys().filter(|k| !b.contains_key(*k)));
+            for key in keys.filter(|k| *k != "updated_at") {
                 let (old, new) = (b.get(key).unwrap_or(&Value::Null), a.get(key).unwrap_or(&Value::Null));
                 if old != new {
                     before_changed.insert(key.clone(), old.clone());
@@ -219,8 +221,8 @@ mod tests {
 
     #[test]
     fn summaries_keep_changed_fields_and_never_secrets() {
-        let before = json!({"name": "Spring", "status": "draft", "password_hash": "x", "same": 1});
-        let after = json!({"name": "Autumn", "status": "draft", "password_hash": "y", "same": 1, "new": true});
+        let before = json!({"name": "Spring", "status": "draft", "password_hash": "x", "same": 1, "updated_at": "1"});
+        let after = json!({"name": "Autumn", "status": "draft", "password_hash": "y", "same": 1, "new": true, "updated_at": "2"});
         let (b, a) = summarize(&before, &after);
         assert_eq!(b, Some(json!({"name": "Spring", "new": null})));
         assert_eq!(a, Some(json!({"name": "Autumn", "new": true})));
