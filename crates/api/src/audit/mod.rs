@@ -98,8 +98,9 @@ pub fn record(
     before: impl Serialize,
     after: impl Serialize,
 ) -> Result<(), ApiError> {
-    let json = |v: &dyn erased::Ser| v.to_value();
-    let (before, after) = rules::summarize(&json(&before), &json(&after));
+    // A value that cannot be serialised logs as null rather than failing the change it describes.
+    let json = |v: serde_json::Result<Value>| v.unwrap_or(Value::Null);
+    let (before, after) = rules::summarize(&json(serde_json::to_value(before)), &json(serde_json::to_value(after)));
     let row = repo::AuditRow {
         id: db::new_id(),
         organization_id: actor.org.to_string(),
@@ -115,19 +116,6 @@ pub fn record(
         request_id: actor.request_id.clone(),
     };
     repo::insert(conn, &row)
-}
-
-mod erased {
-    /// Serialises anything to a JSON value; a value that cannot be serialised logs as null
-    /// rather than failing the change it describes.
-    pub trait Ser {
-        fn to_value(&self) -> serde_json::Value;
-    }
-    impl<T: serde::Serialize> Ser for T {
-        fn to_value(&self) -> serde_json::Value {
-            serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
-        }
-    }
 }
 
 fn parse_filter(query: &AuditQuery) -> Result<repo::AuditFilter, ApiError> {
