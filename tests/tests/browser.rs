@@ -238,7 +238,7 @@ async fn admin_journey(c: &Client, app: &TestApp) -> Outcome {
     click_button(c, "Add 1 selected").await?;
     c.wait()
         .at_most(WAIT)
-        .for_element(Locator::XPath("//table//td[text()='Brenda Browser']"))
+        .for_element(Locator::XPath("//table//td[normalize-space(.)='Brenda Browser']"))
         .await?;
 
     shot(c, "program").await?;
@@ -257,7 +257,7 @@ async fn admin_journey(c: &Client, app: &TestApp) -> Outcome {
         .await?;
     c.wait()
         .at_most(WAIT)
-        .for_element(Locator::XPath("//table//td[text()='Brenda Browser']"))
+        .for_element(Locator::XPath("//table//td[normalize-space(.)='Brenda Browser']"))
         .await?;
 
     let session = c
