@@ -240,7 +240,7 @@ fn scrub_everywhere(conn: &mut DbConn, org: Uuid, name: &str, email: &str) -> Re
         .into_iter()
         .map(str::trim)
         .filter(|n| n.chars().count() >= 3)
-        .map(|n| db::like_pattern(n))
+        .map(db::like_pattern)
         .collect();
     let sqlite = matches!(conn, DbConn::Sqlite(_));
     let mut rewritten = BTreeMap::new();
