@@ -22,7 +22,8 @@ use crate::db::{self, DbConn};
 use crate::error::ApiError;
 use crate::extract::Body;
 use crate::schema::{
-    api_keys, idempotency_keys, jobs, notifications, participants, people, person_badges, refresh_tokens,
+    api_keys, booking_waitlist, bookings, calendar_feeds, idempotency_keys, jobs, notifications, participants, people,
+    person_badges, providers, refresh_tokens,
 };
 use crate::AppState;
 
@@ -137,8 +138,7 @@ fn export(conn: &mut DbConn, org: Uuid, id: Uuid) -> Result<PersonalDataExport, 
     let profile = rows_as_json(conn, &tables, "people", &format!("organization_id = {o} AND id = {p}"))?
         .pop()
         .ok_or(ApiError::NotFound)?;
-    let scoped = |condition: String| format!("organization_id = {o} AND ({condition})");
-    let sections: [(&str, &str, String); 15] = [
+    let sections: [(&str, &str, String); 19] = [
         ("memberships", "participants", format!("person_id = {p}")),
         ("step_deliveries", "step_deliveries", format!("person_id = {p}")),
         (
@@ -169,13 +169,25 @@ fn export(conn: &mut DbConn, org: Uuid, id: Uuid) -> Result<PersonalDataExport, 
             "audit_log",
             format!("object_id = {p} OR actor_person_id = {p}"),
         ),
-        // BOOKINGS: when the booking tables land, export the person's bookings here, e.g.
-        // ("bookings", "bookings", format!("student_id = {p} OR provider_id = {p}")).
-        // Until then the section is present and empty (the table does not exist yet).
-        ("bookings", "bookings", "1 = 0".to_owned()),
+        ("bookings", "bookings", format!("student_id = {p} OR provider_id = {p}")),
+        ("booking_waitlist", "booking_waitlist", format!("student_id = {p}")),
+        ("provider_profile", "providers", format!("person_id = {p}")),
+        ("enrollments", "enrollments", format!("person_id = {p}")),
+        ("certifications", "certifications", format!("provider_id = {p}")),
     ];
     let mut out = Map::new();
     for (section, table, condition) in sections {
+        // Ids are the organisation's own; tables that carry the organisation are filtered by it too.
+        let has_org = tables
+            .get(table)
+            .is_some_and(|columns| columns.iter().any(|(c, _)| c == "organization_id"));
+        let scoped = |condition: String| {
+            if has_org {
+                format!("organization_id = {o} AND ({condition})")
+            } else {
+                condition
+            }
+        };
         out.insert(
             section.to_owned(),
             Value::Array(rows_as_json(conn, &tables, table, &scoped(condition))?),
@@ -347,6 +359,19 @@ fn erase(conn: &mut DbConn, actor: &audit::Actor, id: Uuid, confirm: &str) -> Re
         .execute(conn)?,
     );
     count(
+        "calendar_feeds",
+        diesel::delete(calendar_feeds::table.filter(calendar_feeds::person_id.eq(&p))).execute(conn)?,
+    );
+    count(
+        "booking_waitlist",
+        diesel::delete(
+            booking_waitlist::table
+                .filter(booking_waitlist::organization_id.eq(&o))
+                .filter(booking_waitlist::student_id.eq(&p)),
+        )
+        .execute(conn)?,
+    );
+    count(
         "person_badges",
         diesel::delete(
             person_badges::table
@@ -395,6 +420,21 @@ fn erase(conn: &mut DbConn, actor: &audit::Actor, id: Uuid, confirm: &str) -> Re
             .filter(participants::person_id.eq(&p)),
     )
     .set(participants::answers.eq("{}"))
+    .execute(conn)?;
+    // Their bookings stay on the providers' calendars, without their answers to the topic questions.
+    diesel::update(
+        bookings::table
+            .filter(bookings::organization_id.eq(&o))
+            .filter(bookings::student_id.eq(&p)),
+    )
+    .set(bookings::answers.eq("{}"))
+    .execute(conn)?;
+    diesel::update(
+        providers::table
+            .filter(providers::organization_id.eq(&o))
+            .filter(providers::person_id.eq(&p)),
+    )
+    .set(providers::photo_url.eq(None::<String>))
     .execute(conn)?;
     diesel::update(
         people::table
