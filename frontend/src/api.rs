@@ -2,15 +2,15 @@
 //! refreshed once on a 401; when that fails the session has ended.
 
 use cohort_api_types::{
-    AddParticipant, AddParticipants, AddedParticipants, AdjustProposedPair, AutoPairConfirmed, AutoPairProposal,
-    AutoPairRules, Automation, AutomationInput, AutomationPage, AutomationRunPage, AvailableMentorList, BadgeList,
-    ConfirmAutoPair, CreateProgram, CreateWebhook, CreatedWebhook, EmailTemplate, EmailTemplateList, EndPairing,
-    InvitationPreview, InvitationsSent, InviteMentees, LoginRequest, Me, MentorCapacity, MentorRequestPage,
-    NotificationLogPage, Organization, Pairing, PairingHealth, PairingPage, PairingSettings, Participant,
-    ParticipantPage, PersonPage, PreviewEmail, Problem, Program, ProgramPage, RefreshRequest, RenderedEmail,
-    RunAutoPair, SetMentorCapacity, Step, StepInput, StepPage, TestEmailQueued, TokenResponse, UnpairedMenteePage,
-    UpdateEmailTemplate, UpdateOrganization, UpdatePairingSettings, UpdateProgram, UpdateWebhook, WebhookDelivery,
-    WebhookDeliveryPage, WebhookEndpoint, WebhookEndpointList,
+    AddParticipant, AddParticipants, AddedParticipants, AdjustProposedPair, AuditPage, AutoPairConfirmed,
+    AutoPairProposal, AutoPairRules, Automation, AutomationInput, AutomationPage, AutomationRunPage,
+    AvailableMentorList, BadgeList, ConfirmAutoPair, CreateProgram, CreateWebhook, CreatedWebhook, EmailTemplate,
+    EmailTemplateList, EndPairing, EraseRequest, Erasure, InvitationPreview, InvitationsSent, InviteMentees,
+    LoginRequest, Me, MentorCapacity, MentorRequestPage, NotificationLogPage, Organization, Pairing, PairingHealth,
+    PairingPage, PairingSettings, Participant, ParticipantPage, Person, PersonPage, PreviewEmail, Problem, Program,
+    ProgramPage, RefreshRequest, RenderedEmail, RunAutoPair, SetMentorCapacity, Step, StepInput, StepPage,
+    TestEmailQueued, TokenResponse, UnpairedMenteePage, UpdateEmailTemplate, UpdateOrganization, UpdatePairingSettings,
+    UpdateProgram, UpdateWebhook, WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint, WebhookEndpointList,
 };
 use gloo_net::http::{Method, RequestBuilder, Response};
 use gloo_storage::{SessionStorage, Storage};
@@ -80,7 +80,10 @@ async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
 async fn send(method: Method, path: &str, token: Option<&str>, body: Option<&str>) -> Result<Response, ApiError> {
     let mut request = RequestBuilder::new(path).method(method);
     if let Some(token) = token {
-        request = request.header("Authorization", &format!("Bearer {token}"));
+        // The audit log tells the dashboard's changes from other clients' by this header.
+        request = request
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("X-Cohort-Client", "dashboard");
     }
     let result = match body {
         Some(body) => {
@@ -488,4 +491,62 @@ pub async fn automation_runs(id: Uuid) -> Result<AutomationRunPage, ApiError> {
 
 pub async fn badges() -> Result<BadgeList, ApiError> {
     get("/api/v1/badges").await
+}
+
+/// Filters of the audit log page; empty strings are left out.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditFilter {
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub source: String,
+    pub actor: String,
+}
+
+pub async fn audit_log(filter: &AuditFilter, cursor: Option<&str>) -> Result<AuditPage, ApiError> {
+    let mut path = "/api/v1/audit-log?limit=50".to_owned();
+    for (name, value) in [
+        ("action", &filter.action),
+        ("object_type", &filter.object_type),
+        ("object_id", &filter.object_id),
+        ("source", &filter.source),
+        ("actor", &filter.actor),
+    ] {
+        if !value.trim().is_empty() {
+            path += &format!("&{name}={}", enc(value.trim()));
+        }
+    }
+    if let Some(cursor) = cursor {
+        path += &format!("&cursor={}", enc(cursor));
+    }
+    get(&path).await
+}
+
+pub async fn people_page(q: &str, cursor: Option<&str>) -> Result<PersonPage, ApiError> {
+    let mut path = format!("/api/v1/people?limit=50&q={}", enc(q.trim()));
+    if let Some(cursor) = cursor {
+        path += &format!("&cursor={}", enc(cursor));
+    }
+    get(&path).await
+}
+
+pub async fn person(id: Uuid) -> Result<Person, ApiError> {
+    get(&format!("/api/v1/people/{id}")).await
+}
+
+/// The person's data archive, as the server wrote it (pretty-printed for the download).
+pub async fn export_person(id: Uuid) -> Result<String, ApiError> {
+    let archive: serde_json::Value = get(&format!("/api/v1/people/{id}/export")).await?;
+    serde_json::to_string_pretty(&archive).map_err(|_| ApiError::Unreachable)
+}
+
+pub async fn erase_person(id: Uuid, confirm: &str) -> Result<Erasure, ApiError> {
+    write(
+        Method::POST,
+        &format!("/api/v1/people/{id}/erase"),
+        &EraseRequest {
+            confirm: confirm.to_owned(),
+        },
+    )
+    .await
 }

@@ -49,6 +49,12 @@ pub enum Route {
     Webhook { id: Uuid },
     #[at("/notifications")]
     Notifications,
+    #[at("/people")]
+    People,
+    #[at("/people/:id")]
+    Person { id: Uuid },
+    #[at("/audit-log")]
+    AuditLog,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -73,6 +79,9 @@ fn switch(route: Route) -> Html {
         Route::Webhooks => html! { <Shell><pages::webhooks::Webhooks /></Shell> },
         Route::Webhook { id } => html! { <Shell><pages::webhooks::WebhookPage {id} /></Shell> },
         Route::Notifications => html! { <Shell><pages::notification_log::NotificationLog /></Shell> },
+        Route::People => html! { <Shell><pages::people::People /></Shell> },
+        Route::Person { id } => html! { <Shell><pages::people::PersonPage {id} /></Shell> },
+        Route::AuditLog => html! { <Shell><pages::audit_log::AuditLog /></Shell> },
         Route::NotFound => html! {
             <main class="page">
                 <h1>{ "Page not found" }</h1>

@@ -253,6 +253,64 @@ impl TestApp {
         result.unwrap_or_else(|e| panic!("COUNT(*) FROM {from}: {e}")).n
     }
 
+    /// The text values a query returns in its column `s`, from the server's database behind its
+    /// back (e.g. the catalog, or every text column of a table).
+    pub fn strings(&self, sql: &str) -> Vec<Option<String>> {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+            s: Option<String>,
+        }
+        let url = &self
+            .env
+            .iter()
+            .find(|(k, _)| k == "DATABASE_URL")
+            .expect("DATABASE_URL")
+            .1;
+        let query = diesel::sql_query(sql);
+        let result = match url.strip_prefix("sqlite://") {
+            Some(path) => {
+                diesel::RunQueryDsl::load::<Row>(query, &mut diesel::SqliteConnection::establish(path).unwrap())
+            }
+            None => diesel::RunQueryDsl::load::<Row>(query, &mut PgConnection::establish(url).unwrap()),
+        };
+        result
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .into_iter()
+            .map(|r| r.s)
+            .collect()
+    }
+
+    /// Every (table, column) of the server's database holding text or bytes, from the catalog,
+    /// with an SQL expression that reads the column as lower-case text.
+    pub fn text_columns(&self) -> Vec<(String, String, String)> {
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT m.name || '.' || p.name || '.' || upper(p.type) AS s FROM sqlite_master m \
+                 JOIN pragma_table_info(m.name) p \
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND upper(p.type) IN ('TEXT', 'BLOB')"
+            }
+            Backend::Postgres => {
+                "SELECT table_name::text || '.' || column_name::text || '.' || upper(data_type::text) AS s \
+                 FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND data_type IN ('text', 'character varying', 'bytea')"
+            }
+        };
+        self.strings(sql)
+            .into_iter()
+            .flatten()
+            .map(|s| {
+                let mut parts = s.splitn(3, '.');
+                let (t, c, ty) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+                let read = match (self.backend, ty) {
+                    (Backend::Postgres, "BYTEA") => format!("lower(convert_from({c}, 'UTF8'))"),
+                    _ => format!("lower(CAST({c} AS TEXT))"),
+                };
+                (t.to_owned(), c.to_owned(), read)
+            })
+            .collect()
+    }
+
     /// A request to the server, for tests that set their own headers; `check_response` reads it.
     pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         self.client.request(method, self.url(path))

@@ -3,6 +3,7 @@
 //! Yew dashboard (which compiles them to wasm32). One definition, so the two
 //! cannot drift apart.
 
+pub mod audit;
 pub mod auth;
 pub mod automations;
 pub mod booking;
@@ -18,6 +19,7 @@ pub mod programs;
 pub mod steps;
 pub mod webhooks;
 
+pub use audit::*;
 pub use auth::*;
 pub use automations::*;
 pub use booking::*;

@@ -24,7 +24,7 @@ pub struct Labels {
     "id": "0193b8a4-5f1e-7c2a-9d3e-000000000001", "name": "Peer Mentoring Demo", "slug": "peer-mentoring-demo",
     "time_zone": "America/New_York", "holidays": ["2026-12-25", "2027-01-01"],
     "labels": {"provider_singular": "Peer Mentor", "provider_plural": "Peer Mentors", "class_singular": "Course", "class_plural": "Courses"},
-    "created_at": "2026-11-23T09:00:00Z"
+    "audit_retention_days": 365, "created_at": "2026-11-23T09:00:00Z"
 })))]
 pub struct Organization {
     pub id: Uuid,
@@ -36,6 +36,8 @@ pub struct Organization {
     /// Days that are not business days (request expiry skips them), sorted.
     pub holidays: Vec<NaiveDate>,
     pub labels: Labels,
+    /// How many days audit entries are kept (30 to 3650); older ones are purged.
+    pub audit_retention_days: i32,
     pub created_at: DateTime<Utc>,
 }
 
@@ -57,4 +59,7 @@ pub struct UpdateOrganization {
     pub holidays: Option<Vec<NaiveDate>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<Labels>,
+    /// 30 to 3650 days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_retention_days: Option<i64>,
 }

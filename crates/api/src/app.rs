@@ -15,8 +15,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::ApiError;
 use crate::{
-    auth, automations, booking, events, extract, hardening, health, idempotency, messaging, organization, pairing,
-    people, programs, request_id, steps, AppState,
+    audit, auth, automations, booking, events, extract, hardening, health, idempotency, messaging, organization,
+    pairing, people, programs, request_id, steps, AppState,
 };
 
 #[derive(OpenApi)]
@@ -29,7 +29,10 @@ use crate::{
             body within 24 hours gets the first answer back (marked `Idempotency-Replayed: true`) and writes \
             nothing again; the same key with another body is a 422.\n\n\
             Logins are rate limited per email and per client address, API keys per key: over the limit the \
-            answer is a 429 with `Retry-After` in seconds.",
+            answer is a 429 with `Retry-After` in seconds.\n\n\
+            Every admin write is recorded in the audit log (`GET /audit-log`). Send `X-Cohort-Client: dashboard` \
+            only from the admin dashboard: its changes are then logged with the source `dashboard`; other \
+            clients' changes are logged as `api_key`.",
         license(name = "AGPL-3.0-or-later")
     ),
     modifiers(&SecuritySchemes),
@@ -49,6 +52,7 @@ use crate::{
         (name = "automations", description = "When this happens, do that: triggers, conditions, frequency limits, delayed actions, run history; badges"),
         (name = "steps", description = "Program steps, their delivery, and each participant's step feed"),
         (name = "booking", description = "Provider-first booking: services, providers, availability, slots, bookings, the booking flow, calendar feeds"),
+        (name = "audit", description = "Every admin write: who, when, from where, what changed; read-only"),
         (name = "operations", description = "Health checks"),
     )
 )]
@@ -96,6 +100,10 @@ where
             .service(people::get_person)
             .service(people::update_person)
             .service(people::delete_person)
+            .service(people::privacy::export_person)
+            .service(people::privacy::erase_person)
+            .service(audit::list_audit_log)
+            .service(audit::export_audit_log)
             .service(programs::list_programs)
             .service(programs::create_program)
             .service(programs::get_program)

@@ -119,6 +119,7 @@ pub fn cors(allowed_origins: &[String]) -> Cors {
             header::ACCEPT,
             HeaderName::from_static("x-api-key"),
             HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static(crate::audit::CLIENT_HEADER),
         ])
         .expose_headers([
             header::LOCATION,

@@ -2,6 +2,7 @@
 //! per capability, with the product's rules in `cohort-domain`.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod automations;
 pub mod booking;

@@ -165,6 +165,7 @@ fn serve() -> ExitCode {
         // The job queue's worker shares the process; jobs it was running when the process
         // stopped run again once their lease ends. Capabilities register their job kinds here.
         let (email_db, webhook_db, action_db) = (job_db.clone(), job_db.clone(), job_db.clone());
+        actix_web::rt::spawn(cohort_api::audit::schedule_purges(job_db.clone()));
         let action_http = http.clone();
         let mut worker = Worker::new(job_db)
             .handle(email::JOB_KIND, move |job| {
@@ -180,6 +181,7 @@ fn serve() -> ExitCode {
             .handle_with_db(pairing::REMIND_JOB, pairing::run_remind)
             .handle_with_db(pairing::health::CHECK_JOB, pairing::health::run_check)
             .handle_with_db(automations::engine::MATCH_JOB, automations::engine::run_match)
+            .handle_with_db(cohort_api::audit::PURGE_JOB, cohort_api::audit::run_purge)
             .handle(automations::engine::ACTION_JOB, move |job| {
                 automations::engine::run_action(action_db.clone(), action_http.clone(), allow_private, job)
             });

@@ -13,6 +13,7 @@ diesel::table! {
         class_plural -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        audit_retention_days -> Integer,
     }
 }
 
@@ -552,6 +553,23 @@ diesel::joinable!(enrollments -> people (person_id));
 diesel::joinable!(bookings -> services (service_id));
 diesel::joinable!(bookings -> providers (provider_id));
 
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        organization_id -> Text,
+        occurred_at -> Timestamp,
+        source -> Text,
+        actor_person_id -> Nullable<Text>,
+        actor_api_key_id -> Nullable<Text>,
+        action -> Text,
+        object_type -> Text,
+        object_id -> Text,
+        before_summary -> Nullable<Text>,
+        after_summary -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     people,
@@ -592,4 +610,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     bookings,
     booking_waitlist,
     calendar_feeds,
+    audit_log,
 );

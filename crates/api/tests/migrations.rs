@@ -14,7 +14,7 @@ use diesel::sqlite::Sqlite;
 use diesel_migrations::MigrationHarness;
 
 /// Every table of `schema.rs`.
-const TABLES: [&str; 39] = [
+const TABLES: [&str; 40] = [
     "organizations",
     "people",
     "programs",
@@ -54,6 +54,7 @@ const TABLES: [&str; 39] = [
     "bookings",
     "booking_waitlist",
     "calendar_feeds",
+    "audit_log",
 ];
 
 fn names(backend: &str) -> BTreeSet<String> {

@@ -2,6 +2,7 @@
 //! no SQL. The API crate parses its input into these types ("parse, don't
 //! validate") and asks these functions what is allowed.
 
+pub mod audit;
 pub mod auth;
 pub mod automations;
 pub mod autopair;

@@ -68,10 +68,12 @@ pub fn shell(props: &ShellProps) -> Html {
                 <nav aria-label="Main">
                     <Link<Route> to={Route::Programs} classes="brand">{ "Cohort" }</Link<Route>>
                     <Link<Route> to={Route::Programs}>{ "Programs" }</Link<Route>>
+                    <Link<Route> to={Route::People}>{ "People" }</Link<Route>>
                     <Link<Route> to={Route::Automations}>{ "Automations" }</Link<Route>>
                     <Link<Route> to={Route::Emails}>{ "Emails" }</Link<Route>>
                     <Link<Route> to={Route::Webhooks}>{ "Webhooks" }</Link<Route>>
                     <Link<Route> to={Route::Notifications}>{ "Notifications" }</Link<Route>>
+                    <Link<Route> to={Route::AuditLog}>{ "Audit log" }</Link<Route>>
                     <Link<Route> to={Route::Settings}>{ "Settings" }</Link<Route>>
                 </nav>
                 <div class="who">

@@ -1,11 +1,13 @@
 //! Pages fetch what they show; components render.
 
+pub mod audit_log;
 pub mod auto_pair;
 pub mod automations;
 pub mod emails;
 pub mod login;
 pub mod notification_log;
 pub mod pairing;
+pub mod people;
 pub mod program;
 pub mod program_new;
 pub mod programs;

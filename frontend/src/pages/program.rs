@@ -286,7 +286,7 @@ fn participants(props: &ParticipantsProps) -> Html {
                     <tbody>
                         { for listing.items.iter().map(|p| html! {
                             <tr>
-                                <td>{ p.name.clone() }</td>
+                                <td><Link<Route> to={Route::Person { id: p.person_id }}>{ p.name.clone() }</Link<Route>></td>
                                 <td>{ p.email.clone() }</td>
                                 <td>{ role_label(p.role, &labels) }</td>
                                 <td>{ local_time(&p.joined_at, &session.me.organization.time_zone) }</td>

@@ -86,6 +86,7 @@ pub fn settings() -> Html {
                     class_singular: cs,
                     class_plural: cp,
                 }),
+                audit_retention_days: None,
             };
             let (error, saved, busy, set_organization) =
                 (error.clone(), saved.clone(), busy.clone(), set_organization.clone());

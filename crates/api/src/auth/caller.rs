@@ -24,6 +24,9 @@ pub struct Caller {
     pub person: Uuid,
     pub is_admin: bool,
     pub via: Via,
+    /// The request came from the admin dashboard (`X-Cohort-Client: dashboard` with a bearer
+    /// token). Only the audit log's `source` reads it: it grants nothing.
+    pub dashboard: bool,
 }
 
 impl Caller {
@@ -33,6 +36,11 @@ impl Caller {
         } else {
             Err(ApiError::Forbidden("This needs an organisation admin."))
         }
+    }
+
+    /// Who the audit log says made a change in this request.
+    pub fn actor(&self) -> crate::audit::Actor {
+        crate::audit::Actor::from_caller(self)
     }
 
     /// API keys act for the organisation but cannot mint or revoke keys.
@@ -67,6 +75,7 @@ impl FromRequest for Caller {
             scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
         });
         let api_key = header("x-api-key");
+        let dashboard = header(crate::audit::CLIENT_HEADER).is_some_and(|v| v.trim().eq_ignore_ascii_case("dashboard"));
         Box::pin(async move {
             if let Some(token) = bearer {
                 let claims = state.jwt.verify(&token).ok_or(ApiError::Unauthorized(INVALID_TOKEN))?;
@@ -75,6 +84,7 @@ impl FromRequest for Caller {
                     person: claims.sub,
                     is_admin: claims.adm,
                     via: Via::Password,
+                    dashboard,
                 });
             }
             if let Some(secret) = api_key {

@@ -16,6 +16,7 @@ use cohort_domain::auth::{ACCESS_TOKEN_SECONDS, REFRESH_TOKEN_SECONDS};
 use cohort_domain::people::Email;
 use uuid::Uuid;
 
+use crate::audit;
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
 use crate::extract::Body;
@@ -321,6 +322,7 @@ pub async fn create_api_key(
         last_used_at: None,
         revoked_at: None,
     };
+    let actor = caller.actor();
     let key = state
         .db
         .write(move |conn| {
@@ -333,7 +335,9 @@ pub async fn create_api_key(
                 Ok(_) => {}
             }
             repo::insert_api_key(conn, &row)?;
-            Ok(row.into_api())
+            let key = row.into_api();
+            audit::record(conn, &actor, "api_key.created", ("api_key", key.id), audit::NONE, &key)?;
+            Ok(key)
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -361,7 +365,17 @@ pub async fn revoke_api_key(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin_session()?;
-    let (org, id) = (caller.org, id.into_inner());
-    state.db.write(move |conn| repo::revoke_api_key(conn, org, id)).await?;
+    let (org, id, actor) = (caller.org, id.into_inner(), caller.actor());
+    state
+        .db
+        .write(move |conn| {
+            repo::revoke_api_key(conn, org, id)?;
+            let (before, after) = (
+                serde_json::json!({"revoked": false}),
+                serde_json::json!({"revoked": true}),
+            );
+            audit::record(conn, &actor, "api_key.revoked", ("api_key", id), before, after)
+        })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -184,5 +184,6 @@ pub async fn caller_for_api_key(db: &Db, secret: String) -> Result<Option<Caller
         person: db::id(&created_by),
         is_admin: true,
         via: Via::ApiKey(db::id(&id)),
+        dashboard: false,
     }))
 }

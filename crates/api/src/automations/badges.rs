@@ -7,6 +7,7 @@ use cohort_api_types::{AwardedBadge, AwardedBadgeList, Badge, BadgeList, CreateB
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use crate::audit;
 use crate::auth::Caller;
 use crate::db;
 use crate::error::{ApiError, Problems};
@@ -92,7 +93,7 @@ pub async fn create_badge(
     let name = p.check("name", cohort_domain::bounded_text(&input.name, 1, 80));
     let description = p.check("description", cohort_domain::bounded_text(&input.description, 0, 500));
     p.finish()?;
-    let org = caller.org;
+    let (org, actor) = (caller.org, caller.actor());
     let badge = state
         .db
         .write(move |conn| {
@@ -119,7 +120,9 @@ pub async fn create_badge(
                     ApiError::Conflict(_) => ApiError::Conflict(format!("A badge named \"{}\" exists.", row.name)),
                     other => other,
                 })?;
-            Ok(row.into_api())
+            let badge = row.into_api();
+            audit::record(conn, &actor, "badge.created", ("badge", badge.id), audit::NONE, &badge)?;
+            Ok(badge)
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -147,10 +150,11 @@ pub async fn delete_badge(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let (org, id) = (caller.org, id.into_inner());
+    let (org, id, actor) = (caller.org, id.into_inner(), caller.actor());
     state
         .db
         .write(move |conn| {
+            audit::record(conn, &actor, "badge.deleted", ("badge", id), audit::NONE, audit::NONE)?;
             let n = diesel::delete(
                 badges::table
                     .filter(badges::organization_id.eq(org.to_string()))

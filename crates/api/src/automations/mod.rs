@@ -18,8 +18,10 @@ use cohort_api_types::{
 use cohort_domain::automations::{self as rules, Condition, Fact, Operator};
 use cohort_domain::steps::{Delay, DelayUnit};
 use diesel::prelude::*;
+use serde_json::json;
 use uuid::Uuid;
 
+use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, Problems};
@@ -379,7 +381,7 @@ pub async fn create_automation(
     Body(input): Body<AutomationInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let (org, allow_private) = (caller.org, state.allow_private_webhooks);
+    let (org, allow_private, actor) = (caller.org, state.allow_private_webhooks, caller.actor());
     let created = state
         .db
         .write(move |conn| {
@@ -399,7 +401,16 @@ pub async fn create_automation(
             };
             diesel::insert_into(automations::table).values(&row).execute(conn)?;
             save_version(conn, &row)?;
-            one(conn, row)
+            let created = one(conn, row)?;
+            audit::record(
+                conn,
+                &actor,
+                "automation.created",
+                ("automation", created.id),
+                audit::NONE,
+                &created,
+            )?;
+            Ok(created)
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -464,10 +475,12 @@ pub async fn update_automation(
 ) -> Result<web::Json<Automation>, ApiError> {
     caller.require_admin()?;
     let (org, id, allow_private) = (caller.org, id.into_inner(), state.allow_private_webhooks);
+    let actor = caller.actor();
     let a = state
         .db
         .write(move |conn| {
             let mut row = find(conn, org, id)?;
+            let before = one(conn, row.clone())?;
             let name = check(conn, org, &input, allow_private)?;
             clash(conn, org, &name, Some(&row.id))?;
             let was_active = row.active;
@@ -484,7 +497,9 @@ pub async fn update_automation(
             if was_active && !row.active {
                 engine::cancel_pending(conn, &row.id)?;
             }
-            one(conn, row)
+            let after = one(conn, row)?;
+            audit::record(conn, &actor, "automation.updated", ("automation", id), &before, &after)?;
+            Ok(after)
         })
         .await?;
     Ok(web::Json(a))
@@ -510,13 +525,21 @@ pub async fn delete_automation(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let (org, id) = (caller.org, id.into_inner());
+    let (org, id, actor) = (caller.org, id.into_inner(), caller.actor());
     state
         .db
         .write(move |conn| {
             let row = find(conn, org, id)?;
+            let before = one(conn, row.clone())?;
             diesel::delete(automations::table.find(&row.id)).execute(conn)?;
-            Ok(())
+            audit::record(
+                conn,
+                &actor,
+                "automation.deleted",
+                ("automation", id),
+                &before,
+                audit::NONE,
+            )
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -529,12 +552,19 @@ async fn set_active(
     active: bool,
 ) -> Result<Automation, ApiError> {
     caller.require_admin()?;
-    let org = caller.org;
+    let (org, actor) = (caller.org, caller.actor());
     state
         .db
         .write(move |conn| {
             let mut row = find(conn, org, id)?;
             if row.active != active {
+                let action = if active {
+                    "automation.activated"
+                } else {
+                    "automation.deactivated"
+                };
+                let (before, after) = (json!({"active": row.active}), json!({"active": active}));
+                audit::record(conn, &actor, action, ("automation", id), before, after)?;
                 row.active = active;
                 row.version += 1;
                 row.updated_at = db::now();

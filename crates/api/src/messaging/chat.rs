@@ -13,6 +13,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::notifications::{notify, NewNotification};
+use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, Problems};
@@ -250,7 +251,7 @@ pub async fn create_conversation(
     }
     problems.finish()?;
     let subject = subject.unwrap_or_default();
-    let (org, me) = (caller.org, caller.person);
+    let (org, me, actor) = (caller.org, caller.person, caller.actor());
     let created = state
         .db
         .write(move |conn| {
@@ -276,7 +277,17 @@ pub async fn create_conversation(
                 .find(&id)
                 .select(ConversationRow::as_select())
                 .first(conn)?;
-            Ok(describe(conn, me, vec![row])?.remove(0))
+            let created = describe(conn, me, vec![row])?.remove(0);
+            let after = serde_json::json!({"subject": subject, "program_id": input.program_id, "person_ids": members});
+            audit::record(
+                conn,
+                &actor,
+                "conversation.created",
+                ("conversation", &id),
+                audit::NONE,
+                after,
+            )?;
+            Ok(created)
         })
         .await?;
     Ok(HttpResponse::Created().json(created))

@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use super::templates::{self, EmailKind};
 use super::transport::Mailer;
+use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db, DbConn};
 use crate::error::ApiError;
@@ -290,10 +291,11 @@ pub async fn update_template(
     Body(input): Body<UpdateEmailTemplate>,
 ) -> Result<web::Json<EmailTemplate>, ApiError> {
     caller.require_admin()?;
-    let (org, kind) = (caller.org, kind_of(&key)?);
+    let (org, kind, actor) = (caller.org, kind_of(&key)?, caller.actor());
     let saved = state
         .db
         .write(move |conn| {
+            let before = effective(conn, org, kind)?;
             let organization = organization::repo::get(conn, org)?.name;
             check_parts(kind, &organization, &input.subject, &input.html, &input.text)?;
             let row = TemplateRow {
@@ -318,7 +320,16 @@ pub async fn update_template(
                     diesel::insert_into(email_templates::table).values(&row).execute(conn)?;
                 }
             }
-            effective(conn, org, kind)
+            let after = effective(conn, org, kind)?;
+            audit::record(
+                conn,
+                &actor,
+                "email_template.updated",
+                ("email_template", kind.key),
+                &before,
+                &after,
+            )?;
+            Ok(after)
         })
         .await?;
     Ok(web::Json(saved))
@@ -342,17 +353,26 @@ pub async fn reset_template(
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let (org, kind) = (caller.org, kind_of(&key)?);
+    let (org, kind, actor) = (caller.org, kind_of(&key)?, caller.actor());
     state
         .db
         .write(move |conn| {
+            let before = effective(conn, org, kind)?;
             diesel::delete(
                 email_templates::table
                     .filter(email_templates::organization_id.eq(org.to_string()))
                     .filter(email_templates::template_key.eq(kind.key)),
             )
             .execute(conn)?;
-            Ok(())
+            let after = effective(conn, org, kind)?;
+            audit::record(
+                conn,
+                &actor,
+                "email_template.reset",
+                ("email_template", kind.key),
+                &before,
+                &after,
+            )
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

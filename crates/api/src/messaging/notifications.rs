@@ -10,6 +10,7 @@ use cohort_api_types::{
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, Problems};
@@ -318,11 +319,13 @@ pub async fn send_notification(
     let (Some(title), Some(body)) = (title, body) else {
         unreachable!("problems.finish() returned early")
     };
-    let (org, person) = (caller.org, id.into_inner());
+    let (org, person, actor) = (caller.org, id.into_inner(), caller.actor());
     let created = state
         .db
         .write(move |conn| {
             people::repo::get(conn, org, person)?;
+            let sent = serde_json::json!({"title": title, "body": body, "link": input.link});
+            audit::record(conn, &actor, "notification.sent", ("person", person), audit::NONE, sent)?;
             let new = NewNotification {
                 kind: "message",
                 title: &title,

@@ -22,6 +22,7 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 use uuid::Uuid;
 
+use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db, DbConn};
 use crate::error::{ApiError, Problems};
@@ -486,16 +487,27 @@ pub async fn create_webhook(
         created_at: now,
         updated_at: now,
     };
+    let actor = caller.actor();
     let created = state
         .db
         .write(move |conn| {
             diesel::insert_into(webhook_endpoints::table)
                 .values(&row)
                 .execute(conn)?;
-            Ok(CreatedWebhook {
+            let created = CreatedWebhook {
                 secret: row.secret.clone(),
                 endpoint: row.into_api(),
-            })
+            };
+            // The signing secret is left out of the log (`secret` is a secret field).
+            audit::record(
+                conn,
+                &actor,
+                "webhook.created",
+                ("webhook", created.endpoint.id),
+                audit::NONE,
+                &created,
+            )?;
+            Ok(created)
         })
         .await?;
     Ok(HttpResponse::Created().json(created))
@@ -568,11 +580,12 @@ pub async fn update_webhook(
         .map(|e| serde_json::to_string(&e))
         .transpose()
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let (org, id) = (caller.org, id.into_inner());
+    let (org, id, actor) = (caller.org, id.into_inner(), caller.actor());
     let updated = state
         .db
         .write(move |conn| {
             let mut row = get_endpoint(conn, org, id)?;
+            let before = row.clone().into_api();
             row.url = url.unwrap_or(row.url);
             row.description = description.unwrap_or(row.description);
             row.event_types = events.unwrap_or(row.event_types);
@@ -587,7 +600,9 @@ pub async fn update_webhook(
             diesel::update(webhook_endpoints::table.find(&row.id))
                 .set(&row)
                 .execute(conn)?;
-            Ok(row.into_api())
+            let after = row.into_api();
+            audit::record(conn, &actor, "webhook.updated", ("webhook", id), &before, &after)?;
+            Ok(after)
         })
         .await?;
     Ok(web::Json(updated))
@@ -611,13 +626,20 @@ pub async fn delete_webhook(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let (org, id) = (caller.org, id.into_inner());
+    let (org, id, actor) = (caller.org, id.into_inner(), caller.actor());
     state
         .db
         .write(move |conn| {
             let row = get_endpoint(conn, org, id)?;
-            diesel::delete(webhook_endpoints::table.find(row.id)).execute(conn)?;
-            Ok(())
+            diesel::delete(webhook_endpoints::table.find(&row.id)).execute(conn)?;
+            audit::record(
+                conn,
+                &actor,
+                "webhook.deleted",
+                ("webhook", id),
+                row.into_api(),
+                audit::NONE,
+            )
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -684,11 +706,19 @@ pub async fn send_test_event(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let (org, id) = (caller.org, id.into_inner());
+    let (org, id, actor) = (caller.org, id.into_inner(), caller.actor());
     let delivery = state
         .db
         .write(move |conn| {
             let endpoint = get_endpoint(conn, org, id)?;
+            audit::record(
+                conn,
+                &actor,
+                "webhook.test_sent",
+                ("webhook", id),
+                audit::NONE,
+                audit::NONE,
+            )?;
             let body = json!({"type": "webhook.test", "timestamp": chrono::Utc::now().to_rfc3339(),
                               "data": {"message": "Test event from Cohort"}})
             .to_string();
@@ -719,11 +749,13 @@ pub async fn redeliver(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let (org, (id, delivery_id)) = (caller.org, path.into_inner());
+    let (org, (id, delivery_id), actor) = (caller.org, path.into_inner(), caller.actor());
     let delivery = state
         .db
         .write(move |conn| {
             let endpoint = get_endpoint(conn, org, id)?;
+            let after = json!({"delivery_id": delivery_id});
+            audit::record(conn, &actor, "webhook.redelivered", ("webhook", id), audit::NONE, after)?;
             let row: DeliveryRow = webhook_deliveries::table
                 .filter(webhook_deliveries::endpoint_id.eq(&endpoint.id))
                 .filter(webhook_deliveries::id.eq(delivery_id.to_string()))

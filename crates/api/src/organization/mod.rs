@@ -6,6 +6,7 @@ use actix_web::{get, patch, web};
 use cohort_api_types::{Organization, Problem, UpdateOrganization};
 use cohort_domain::tenancy;
 
+use crate::audit;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problems};
 use crate::extract::Body;
@@ -28,7 +29,7 @@ pub async fn get_organization(state: web::Data<AppState>, caller: Caller) -> Res
     ))
 }
 
-/// Changes the organisation's name, time zone, holidays or labels (admins only).
+/// Changes the organisation's name, time zone, holidays, labels or audit retention (admins only).
 #[utoipa::path(
     tag = "organization",
     request_body = UpdateOrganization,
@@ -68,12 +69,19 @@ pub async fn update_organization(
         ]
         .map(|(field, value)| problems.check(field, tenancy::parse_label(&value)).unwrap_or_default())
     });
+    let retention = changes
+        .audit_retention_days
+        .and_then(|d| problems.check("audit_retention_days", cohort_domain::audit::parse_retention_days(d)));
     problems.finish()?;
-    let org = caller.org;
+    let (org, actor) = (caller.org, caller.actor());
     let updated = state
         .db
         .write(move |conn| {
             let mut row = repo::get(conn, org)?;
+            let before = row.clone().into_api();
+            if let Some(days) = retention {
+                row.audit_retention_days = days;
+            }
             if let Some(name) = name {
                 row.name = name;
             }
@@ -93,7 +101,16 @@ pub async fn update_organization(
             }
             row.updated_at = crate::db::now();
             repo::save(conn, &row)?;
-            Ok(row.into_api())
+            let after = row.into_api();
+            audit::record(
+                conn,
+                &actor,
+                "organization.updated",
+                ("organization", org),
+                &before,
+                &after,
+            )?;
+            Ok(after)
         })
         .await?;
     Ok(web::Json(updated))

@@ -7,7 +7,7 @@ use crate::db::{self, DbConn};
 use crate::error::ApiError;
 use crate::schema::organizations;
 
-#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Queryable, Selectable, Insertable, AsChangeset, Clone)]
 #[diesel(table_name = organizations)]
 pub struct OrganizationRow {
     pub id: String,
@@ -21,6 +21,7 @@ pub struct OrganizationRow {
     pub class_plural: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub audit_retention_days: i32,
 }
 
 impl OrganizationRow {
@@ -38,6 +39,7 @@ impl OrganizationRow {
                 class_singular: self.class_singular,
                 class_plural: self.class_plural,
             },
+            audit_retention_days: self.audit_retention_days,
             created_at: db::utc(self.created_at),
         }
     }
@@ -101,6 +103,7 @@ pub fn create(
         class_plural: labels.class_plural,
         created_at: now,
         updated_at: now,
+        audit_retention_days: cohort_domain::audit::DEFAULT_RETENTION_DAYS,
     };
     insert(conn, &row)?;
     Ok(row)

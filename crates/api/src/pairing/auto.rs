@@ -16,9 +16,11 @@ use cohort_domain::compat::{self, Profile, ReportingLines, Rule, Scorer, Source}
 use cohort_domain::pairing::Process;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::repo;
+use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, Problems};
@@ -552,14 +554,22 @@ pub async fn put_rules(
     Body(rules): Body<AutoPairRules>,
 ) -> Result<web::Json<AutoPairRules>, ApiError> {
     caller.require_admin()?;
-    let id = id.into_inner();
+    let (id, actor) = (id.into_inner(), caller.actor());
     let saved = state
         .db
         .write(move |conn| {
             let program = programs::get(conn, caller.org, id)?;
             check_rules(conn, caller.org, &rules)?;
-            let (_, stored) = load(conn, &program.id)?;
+            let (before, stored) = load(conn, &program.id)?;
             save(conn, &program, &rules, stored.as_ref())?;
+            audit::record(
+                conn,
+                &actor,
+                "auto_pair.rules_updated",
+                ("program", id),
+                &before,
+                &rules,
+            )?;
             Ok(rules)
         })
         .await?;
@@ -590,7 +600,7 @@ pub async fn run_auto_pair(
     Body(options): Body<RunAutoPair>,
 ) -> Result<web::Json<AutoPairProposal>, ApiError> {
     caller.require_admin()?;
-    let id = id.into_inner();
+    let (id, actor) = (id.into_inner(), caller.actor());
     let proposal = state
         .db
         .write(move |conn| {
@@ -602,6 +612,8 @@ pub async fn run_auto_pair(
             };
             let stored = run(conn, &program, &rules, &locked, removed)?;
             save(conn, &program, &rules, Some(&stored))?;
+            let after = json!({"proposal_id": stored.proposal.id, "pairs": stored.proposal.pairs.len()});
+            audit::record(conn, &actor, "auto_pair.proposed", ("program", id), audit::NONE, after)?;
             Ok(stored.proposal)
         })
         .await?;
@@ -678,7 +690,7 @@ pub async fn adjust_pair(
     Body(change): Body<AdjustProposedPair>,
 ) -> Result<web::Json<AutoPairProposal>, ApiError> {
     caller.require_admin()?;
-    let (id, mentee) = path.into_inner();
+    let ((id, mentee), actor) = (path.into_inner(), caller.actor());
     let proposal = state
         .db
         .write(move |conn| {
@@ -706,6 +718,8 @@ pub async fn adjust_pair(
             let locked = locked_pairs(&stored.proposal);
             let stored = run(conn, &program, &rules, &locked, stored.removed)?;
             save(conn, &program, &rules, Some(&stored))?;
+            let after = json!({"mentee_id": mentee, "action": change.action});
+            audit::record(conn, &actor, "auto_pair.adjusted", ("program", id), audit::NONE, after)?;
             Ok(stored.proposal)
         })
         .await?;
@@ -732,13 +746,21 @@ pub async fn discard_proposal(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let id = id.into_inner();
+    let (id, actor) = (id.into_inner(), caller.actor());
     state
         .db
         .write(move |conn| {
             let program = programs::get(conn, caller.org, id)?;
             let (rules, _) = load(conn, &program.id)?;
-            save(conn, &program, &rules, None)
+            save(conn, &program, &rules, None)?;
+            audit::record(
+                conn,
+                &actor,
+                "auto_pair.discarded",
+                ("program", id),
+                audit::NONE,
+                audit::NONE,
+            )
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -768,7 +790,7 @@ pub async fn confirm_proposal(
     Body(confirm): Body<ConfirmAutoPair>,
 ) -> Result<web::Json<AutoPairConfirmed>, ApiError> {
     caller.require_admin()?;
-    let id = id.into_inner();
+    let (id, actor) = (id.into_inner(), caller.actor());
     let created = state
         .db
         .write(move |conn| {
@@ -797,6 +819,11 @@ pub async fn confirm_proposal(
                 })?;
             }
             save(conn, &program, &rules, None)?;
+            let pairs: Vec<Value> = (stored.proposal.pairs.iter())
+                .map(|p| json!({"mentee_id": p.mentee_id, "mentor_id": p.mentor_id}))
+                .collect();
+            let after = json!({"proposal_id": stored.proposal.id, "pairs": pairs});
+            audit::record(conn, &actor, "auto_pair.confirmed", ("program", id), audit::NONE, after)?;
             Ok(stored.proposal.pairs.len() as u32)
         })
         .await?;
@@ -879,8 +906,10 @@ pub async fn put_answers(
 ) -> Result<web::Json<QuestionnaireAnswers>, ApiError> {
     caller.require_admin()?;
     check_answers(&answers)?;
-    let (id, participant) = path.into_inner();
+    let ((id, participant), actor) = (path.into_inner(), caller.actor());
     let raw = json(&answers.answers)?;
+    // The answers themselves are personal data: the log says which questions were answered.
+    let answered: Vec<String> = answers.answers.keys().cloned().collect();
     state
         .db
         .write(move |conn| {
@@ -889,6 +918,15 @@ pub async fn put_answers(
             diesel::update(participants::table.find(&row.id))
                 .set(participants::answers.eq(&raw))
                 .execute(conn)?;
+            let after = json!({"answered": answered});
+            audit::record(
+                conn,
+                &actor,
+                "participant.answers_set",
+                ("participant", participant),
+                audit::NONE,
+                after,
+            )?;
             Ok(())
         })
         .await?;

@@ -14,6 +14,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{context, email};
+use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, Problems};
@@ -242,7 +243,7 @@ pub async fn send_invitations(
     Body(input): Body<InviteMentees>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let (org, id) = (caller.org, id.into_inner());
+    let (org, id, actor) = (caller.org, id.into_inner(), caller.actor());
     let sent = state
         .db
         .write(move |conn| {
@@ -279,6 +280,9 @@ pub async fn send_invitations(
                         .execute(conn)?;
                 }
             }
+            let invited: Vec<&str> = send.iter().map(|u| u.person.id.as_str()).collect();
+            let after = json!({"mentee_ids": invited, "skipped_recently_invited": skipped});
+            audit::record(conn, &actor, "invitations.sent", ("program", id), audit::NONE, after)?;
             Ok(InvitationsSent {
                 sent: send.len() as u32,
                 skipped_recently_invited: skipped,

@@ -23,6 +23,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use self::repo::{PairingRow, RequestRow};
+use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db, DbConn};
 use crate::error::{ApiError, Problems};
@@ -110,12 +111,13 @@ pub async fn update_settings(
         .as_deref()
         .and_then(|done| problems.check("checklist_done", rules::check_checklist(done)));
     problems.finish()?;
-    let (org, id) = (caller.org, id.into_inner());
+    let (org, id, actor) = (caller.org, id.into_inner(), caller.actor());
     let settings = state
         .db
         .write(move |conn| {
             let program = programs::get(conn, org, id)?;
             let mut s = repo::settings(conn, &program.id)?;
+            let before = repo::settings_to_api(&s, &repo::checklist_done(conn, &program.id)?);
             s.process = changes.process.map(repo::process_from_api).unwrap_or(s.process);
             s.mentor_capacity = capacity.unwrap_or(s.mentor_capacity);
             s.request_expiry_days = expiry.unwrap_or(s.request_expiry_days);
@@ -127,6 +129,15 @@ pub async fn update_settings(
                 None => repo::checklist_done(conn, &program.id)?,
             };
             repo::save_settings(conn, org, &program.id, &s, &done)?;
+            let after = repo::settings_to_api(&s, &done);
+            audit::record(
+                conn,
+                &actor,
+                "pairing_settings.updated",
+                ("program", id),
+                &before,
+                &after,
+            )?;
             Ok((s, done))
         })
         .await?;
@@ -352,103 +363,115 @@ pub async fn create_request(
         Some(m) if m != caller.person => return Err(ApiError::Forbidden("Only admins ask on someone else's behalf.")),
         _ => caller.person,
     };
+    let actor = caller.actor();
     let made = state
         .db
         .write(move |conn| {
-            let program = programs::get(conn, org, program_id)?;
-            let settings = repo::settings(conn, &program.id)?;
-            let (mentee, mentor) = (mentee.to_string(), input.mentor_id.to_string());
-            if repo::membership(conn, &program.id, &mentee, "mentee")?.is_none() {
-                return Err(if caller.is_admin {
-                    ApiError::field("mentee_id", "not a mentee of this program")
-                } else {
-                    ApiError::Forbidden("Only the program's mentees request mentors.")
-                });
-            }
-            let Some((_, mentor_capacity)) = repo::membership(conn, &program.id, &mentor, "mentor")? else {
-                return Err(ApiError::field("mentor_id", "not a mentor of this program"));
-            };
-            if !settings.enabled {
-                return Err(ApiError::Conflict("Pairing is off for this program.".into()));
-            }
-            if !settings.process.mentees_request() {
-                return Err(ApiError::Conflict("Admins pair mentees in this program.".into()));
-            }
-            if repo::pairings_of(conn, &program.id, &mentee, true)? > 0 {
-                return Err(ApiError::Conflict(
-                    "The mentee is already paired in this program.".into(),
-                ));
-            }
-            if repo::has_open_request(conn, &program.id, &mentee)? {
-                return Err(ApiError::Conflict("The mentee already has an open request.".into()));
-            }
-            let now = db::now();
-            let organization = organization::repo::get(conn, org)?;
-            let holidays: Vec<NaiveDate> = serde_json::from_str(&organization.holidays).unwrap_or_default();
-            let calendar = BusinessCalendar {
-                zone: organization.time_zone.parse().unwrap_or(chrono_tz::UTC),
-                holidays: &holidays,
-            };
-            let (expires, remind) = rules::request_deadlines(&calendar, db::utc(now), &settings);
-            let mut row = RequestRow {
-                id: db::new_id(),
-                organization_id: org.to_string(),
-                program_id: program.id.clone(),
-                mentee_id: mentee.clone(),
-                mentor_id: mentor.clone(),
-                status: "open".into(),
-                note: input.note.trim().chars().take(2000).collect(),
-                decline_message: None,
-                created_at: now,
-                expires_at: None,
-                decided_at: None,
-            };
-            if settings.process == Process::UserLed {
-                row.status = "approved".into();
-                row.decided_at = Some(now);
+            let made = (|| {
+                let program = programs::get(conn, org, program_id)?;
+                let settings = repo::settings(conn, &program.id)?;
+                let (mentee, mentor) = (mentee.to_string(), input.mentor_id.to_string());
+                if repo::membership(conn, &program.id, &mentee, "mentee")?.is_none() {
+                    return Err(if caller.is_admin {
+                        ApiError::field("mentee_id", "not a mentee of this program")
+                    } else {
+                        ApiError::Forbidden("Only the program's mentees request mentors.")
+                    });
+                }
+                let Some((_, mentor_capacity)) = repo::membership(conn, &program.id, &mentor, "mentor")? else {
+                    return Err(ApiError::field("mentor_id", "not a mentor of this program"));
+                };
+                if !settings.enabled {
+                    return Err(ApiError::Conflict("Pairing is off for this program.".into()));
+                }
+                if !settings.process.mentees_request() {
+                    return Err(ApiError::Conflict("Admins pair mentees in this program.".into()));
+                }
+                if repo::pairings_of(conn, &program.id, &mentee, true)? > 0 {
+                    return Err(ApiError::Conflict(
+                        "The mentee is already paired in this program.".into(),
+                    ));
+                }
+                if repo::has_open_request(conn, &program.id, &mentee)? {
+                    return Err(ApiError::Conflict("The mentee already has an open request.".into()));
+                }
+                let now = db::now();
+                let organization = organization::repo::get(conn, org)?;
+                let holidays: Vec<NaiveDate> = serde_json::from_str(&organization.holidays).unwrap_or_default();
+                let calendar = BusinessCalendar {
+                    zone: organization.time_zone.parse().unwrap_or(chrono_tz::UTC),
+                    holidays: &holidays,
+                };
+                let (expires, remind) = rules::request_deadlines(&calendar, db::utc(now), &settings);
+                let mut row = RequestRow {
+                    id: db::new_id(),
+                    organization_id: org.to_string(),
+                    program_id: program.id.clone(),
+                    mentee_id: mentee.clone(),
+                    mentor_id: mentor.clone(),
+                    status: "open".into(),
+                    note: input.note.trim().chars().take(2000).collect(),
+                    decline_message: None,
+                    created_at: now,
+                    expires_at: None,
+                    decided_at: None,
+                };
+                if settings.process == Process::UserLed {
+                    row.status = "approved".into();
+                    row.decided_at = Some(now);
+                    diesel::insert_into(mentor_requests::table).values(&row).execute(conn)?;
+                    let pairing = create_pairing(conn, &program, &mentee, &mentor, Some(&row.id))?;
+                    return decision(conn, row, Some(pairing));
+                }
+                // Room now, or the request would wait for nothing.
+                let capacity = settings.capacity_of(mentor_capacity);
+                let active = repo::active_pairings_of_mentor(conn, &program.id, &mentor)? as u32;
+                if !rules::has_room(capacity, active) {
+                    return Err(ApiError::Conflict("The mentor has no room.".into()));
+                }
+                row.expires_at = Some(expires.naive_utc());
                 diesel::insert_into(mentor_requests::table).values(&row).execute(conn)?;
-                let pairing = create_pairing(conn, &program, &mentee, &mentor, Some(&row.id))?;
-                return decision(conn, row, Some(pairing));
-            }
-            // Room now, or the request would wait for nothing.
-            let capacity = settings.capacity_of(mentor_capacity);
-            let active = repo::active_pairings_of_mentor(conn, &program.id, &mentor)? as u32;
-            if !rules::has_room(capacity, active) {
-                return Err(ApiError::Conflict("The mentor has no room.".into()));
-            }
-            row.expires_at = Some(expires.naive_utc());
-            diesel::insert_into(mentor_requests::table).values(&row).execute(conn)?;
-            let org_id = Some(org);
-            jobs::enqueue(
-                conn,
-                NewJob {
-                    organization_id: org_id,
-                    run_at: expires.naive_utc(),
-                    dedupe_key: Some(format!("{EXPIRE_JOB}:{}", row.id)),
-                    ..NewJob::now(EXPIRE_JOB, json!({"request_id": row.id}))
-                },
-            )?;
-            if let Some(remind) = remind {
+                let org_id = Some(org);
                 jobs::enqueue(
                     conn,
                     NewJob {
                         organization_id: org_id,
-                        run_at: remind.naive_utc(),
-                        dedupe_key: Some(format!("{REMIND_JOB}:{}", row.id)),
-                        ..NewJob::now(REMIND_JOB, json!({"request_id": row.id}))
+                        run_at: expires.naive_utc(),
+                        dedupe_key: Some(format!("{EXPIRE_JOB}:{}", row.id)),
+                        ..NewJob::now(EXPIRE_JOB, json!({"request_id": row.id}))
                     },
                 )?;
-            }
-            let (mentee_row, mentor_row) = (person(conn, org, &mentee)?, person(conn, org, &mentor)?);
-            email(
+                if let Some(remind) = remind {
+                    jobs::enqueue(
+                        conn,
+                        NewJob {
+                            organization_id: org_id,
+                            run_at: remind.naive_utc(),
+                            dedupe_key: Some(format!("{REMIND_JOB}:{}", row.id)),
+                            ..NewJob::now(REMIND_JOB, json!({"request_id": row.id}))
+                        },
+                    )?;
+                }
+                let (mentee_row, mentor_row) = (person(conn, org, &mentee)?, person(conn, org, &mentor)?);
+                email(
+                    conn,
+                    &program,
+                    "mentor_request",
+                    &mentor_row,
+                    json!({"mentee": person_json(&mentee_row)}),
+                    &format!("request:{}", row.id),
+                )?;
+                decision(conn, row, None)
+            })()?;
+            audit::record(
                 conn,
-                &program,
-                "mentor_request",
-                &mentor_row,
-                json!({"mentee": person_json(&mentee_row)}),
-                &format!("request:{}", row.id),
+                &actor,
+                "mentor_request.created",
+                ("mentor_request", made.request.id),
+                audit::NONE,
+                &made,
             )?;
-            decision(conn, row, None)
+            Ok(made)
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -542,6 +565,7 @@ pub async fn approve_request(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<web::Json<RequestDecision>, ApiError> {
     let (program_id, request_id) = path.into_inner();
+    let actor = caller.actor();
     let made = state
         .db
         .write(move |conn| {
@@ -558,7 +582,20 @@ pub async fn approve_request(
                 return Err(ApiError::Conflict("The request was answered meanwhile.".into()));
             }
             let request = repo::get_request(conn, &program.id, request_id)?;
-            decision(conn, request, Some(pairing))
+            let made = decision(conn, request, Some(pairing))?;
+            let (before, after) = (
+                json!({"status": "open"}),
+                json!({"status": "approved", "pairing": made.pairing}),
+            );
+            audit::record(
+                conn,
+                &actor,
+                "mentor_request.approved",
+                ("mentor_request", request_id),
+                before,
+                after,
+            )?;
+            Ok(made)
         })
         .await?;
     Ok(web::Json(made))
@@ -592,6 +629,7 @@ pub async fn decline_request(
 ) -> Result<web::Json<MentorRequest>, ApiError> {
     let message = cohort_domain::bounded_text(&input.message, 0, 2000).map_err(|e| ApiError::invalid("message", e))?;
     let (program_id, request_id) = path.into_inner();
+    let actor = caller.actor();
     let declined = state
         .db
         .write(move |conn| {
@@ -600,6 +638,18 @@ pub async fn decline_request(
             if !repo::decide(conn, &request.id, "declined", Some(message.clone()))? {
                 return Err(ApiError::Conflict("The request was answered meanwhile.".into()));
             }
+            let (before, after) = (
+                json!({"status": "open"}),
+                json!({"status": "declined", "decline_message": message}),
+            );
+            audit::record(
+                conn,
+                &actor,
+                "mentor_request.declined",
+                ("mentor_request", request_id),
+                before,
+                after,
+            )?;
             let extra = json!({"message": message});
             answered(conn, &program, &request, "request_declined", extra, REQUEST_DECLINED)?;
             let row = repo::get_request(conn, &program.id, request_id)?;
@@ -682,7 +732,7 @@ pub async fn end_pairing(
 ) -> Result<web::Json<Pairing>, ApiError> {
     caller.require_admin()?;
     let reason = cohort_domain::bounded_text(&input.reason, 1, 500).map_err(|e| ApiError::invalid("reason", e))?;
-    let (org, (program_id, pairing_id)) = (caller.org, path.into_inner());
+    let (org, (program_id, pairing_id), actor) = (caller.org, path.into_inner(), caller.actor());
     let ended = state
         .db
         .write(move |conn| {
@@ -706,6 +756,11 @@ pub async fn end_pairing(
                 event(&program, PAIRING_ENDED, &pairing.mentor_id, payload, &pairing.id),
             ];
             crate::events::record(conn, &events)?;
+            let (before, after) = (
+                json!({"ended_at": null}),
+                json!({"ended_at": db::utc(db::now()), "end_reason": reason}),
+            );
+            audit::record(conn, &actor, "pairing.ended", ("pairing", pairing_id), before, after)?;
             let row = repo::get_pairing(conn, &program.id, pairing_id)?;
             Ok(one(repo::pairings_to_api(conn, vec![row])?))
         })
@@ -1036,7 +1091,7 @@ pub async fn set_mentor_capacity(
         .map(rules::check_capacity)
         .transpose()
         .map_err(|e| ApiError::invalid("capacity", e))?;
-    let (org, (program_id, person)) = (caller.org, path.into_inner());
+    let (org, (program_id, person), actor) = (caller.org, path.into_inner(), caller.actor());
     let capacity = state
         .db
         .write(move |conn| {
@@ -1048,6 +1103,15 @@ pub async fn set_mentor_capacity(
                 .set(participants::capacity.eq(own.map(|c| c as i32)))
                 .execute(conn)?;
             let settings = repo::settings(conn, &program.id)?;
+            let after = json!({"own_capacity": own});
+            audit::record(
+                conn,
+                &actor,
+                "mentor_capacity.set",
+                ("participant", &membership),
+                audit::NONE,
+                after,
+            )?;
             Ok(MentorCapacity {
                 person_id: db::id(&person),
                 own_capacity: own,

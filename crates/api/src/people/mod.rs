@@ -1,5 +1,6 @@
 //! People of the organisation: admins, mentors, mentees, providers, students.
 
+pub mod privacy;
 pub mod repo;
 
 use actix_web::http::header;
@@ -10,6 +11,7 @@ use cohort_api_types::{
 use cohort_domain::{auth::check_password, people as rules, tenancy::parse_time_zone};
 use uuid::Uuid;
 
+use crate::audit;
 use crate::auth::{tokens::hash_password, Caller};
 use crate::db;
 use crate::error::{ApiError, Problems};
@@ -136,7 +138,7 @@ pub async fn create_person(
         created_at: now,
         updated_at: now,
     };
-    let org = caller.org;
+    let (org, actor) = (caller.org, caller.actor());
     let person = state
         .db
         .write(move |conn| {
@@ -147,7 +149,16 @@ pub async fn create_person(
                 )));
             }
             repo::insert(conn, std::slice::from_ref(&row))?;
-            Ok(row.into_api())
+            let person = row.into_api();
+            audit::record(
+                conn,
+                &actor,
+                "person.created",
+                ("person", person.id),
+                audit::NONE,
+                &person,
+            )?;
+            Ok(person)
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -243,11 +254,12 @@ pub async fn update_person(
         Some(p) => Some(web::block(move || hash_password(&p)).await?),
         None => None,
     };
-    let (org, id) = (caller.org, id.into_inner());
+    let (org, id, actor) = (caller.org, id.into_inner(), caller.actor());
     let person = state
         .db
         .write(move |conn| {
             let mut row = repo::get(conn, org, id)?;
+            let before = row.clone().into_api();
             if let Some(email) = email {
                 if repo::email_taken(conn, org, email.as_str(), Some(&row.id))? {
                     return Err(ApiError::Conflict(format!(
@@ -268,7 +280,9 @@ pub async fn update_person(
             row.password_hash = password_hash.or(row.password_hash);
             row.updated_at = db::now();
             repo::save(conn, &row)?;
-            Ok(row.into_api())
+            let after = row.into_api();
+            audit::record(conn, &actor, "person.updated", ("person", id), &before, &after)?;
+            Ok(after)
         })
         .await?;
     Ok(web::Json(person))
@@ -295,7 +309,7 @@ pub async fn delete_person(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let (org, id) = (caller.org, id.into_inner());
+    let (org, id, actor) = (caller.org, id.into_inner(), caller.actor());
     state
         .db
         .write(move |conn| {
@@ -303,7 +317,15 @@ pub async fn delete_person(
             if row.is_admin && repo::admin_count(conn, org)? <= 1 {
                 return Err(ApiError::Conflict("This is the organisation's last admin.".into()));
             }
-            repo::delete(conn, org, id)
+            repo::delete(conn, org, id)?;
+            audit::record(
+                conn,
+                &actor,
+                "person.deleted",
+                ("person", id),
+                row.into_api(),
+                audit::NONE,
+            )
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -13,8 +13,10 @@ use cohort_api_types::{
 use cohort_domain::events;
 use cohort_domain::programs::{self as rules, MAX_BULK_PARTICIPANTS};
 use cohort_domain::tenancy::parse_time_zone;
+use serde_json::json;
 use uuid::Uuid;
 
+use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, Problems};
@@ -99,7 +101,7 @@ pub async fn create_program(
     let (Some(name), Some(description)) = (name, description) else {
         unreachable!("problems.finish() returned early for missing values")
     };
-    let org = caller.org;
+    let (org, actor) = (caller.org, caller.actor());
     let program = state
         .db
         .write(move |conn| {
@@ -119,7 +121,16 @@ pub async fn create_program(
                 updated_at: now,
             };
             repo::insert(conn, &row)?;
-            Ok(row.into_api(&Default::default()))
+            let program = row.into_api(&Default::default());
+            audit::record(
+                conn,
+                &actor,
+                "program.created",
+                ("program", program.id),
+                audit::NONE,
+                &program,
+            )?;
+            Ok(program)
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -195,11 +206,12 @@ pub async fn update_program(
         .as_deref()
         .and_then(|tz| problems.check("time_zone", parse_time_zone(tz)));
     problems.finish()?;
-    let (org, id) = (caller.org, id.into_inner());
+    let (org, id, actor) = (caller.org, id.into_inner(), caller.actor());
     let program = state
         .db
         .write(move |conn| {
             let mut row = repo::get(conn, org, id)?;
+            let before = row.clone().into_api(&Default::default());
             if let Some(next) = changes.status {
                 let current = to_domain(repo::status_from_db(&row.status));
                 let next = current
@@ -212,6 +224,14 @@ pub async fn update_program(
             row.time_zone = time_zone.map(|tz| tz.name().to_owned()).unwrap_or(row.time_zone);
             row.updated_at = db::now();
             repo::save(conn, &row)?;
+            audit::record(
+                conn,
+                &actor,
+                "program.updated",
+                ("program", id),
+                &before,
+                row.clone().into_api(&Default::default()),
+            )?;
             with_counts(conn, vec![row])
         })
         .await?;
@@ -263,6 +283,18 @@ pub async fn list_participants(
 
 /// What adding people to a program does: new memberships are created, removed
 /// ones re-activated (with a new `joined_at`), active ones left alone.
+/// One audit entry per participant added (or re-activated).
+fn audit_added(
+    conn: &mut DbConn,
+    actor: &audit::Actor,
+    (added, already): (Vec<Participant>, usize),
+) -> Result<(Vec<Participant>, usize), ApiError> {
+    for p in &added {
+        audit::record(conn, actor, "participant.added", ("participant", p.id), audit::NONE, p)?;
+    }
+    Ok((added, already))
+}
+
 fn add(
     conn: &mut DbConn,
     org: Uuid,
@@ -381,10 +413,13 @@ pub async fn add_participant(
     Body(entry): Body<AddParticipant>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let (org, id) = (caller.org, id.into_inner());
+    let (org, id, actor) = (caller.org, id.into_inner(), caller.actor());
     let (added, _) = state
         .db
-        .write(move |conn| add(conn, org, id, &[entry], |_| String::new()))
+        .write(move |conn| {
+            let added = add(conn, org, id, &[entry], |_| String::new())?;
+            audit_added(conn, &actor, added)
+        })
         .await?;
     let participant = added
         .into_iter()
@@ -429,10 +464,13 @@ pub async fn add_participants(
             format!("at most {MAX_BULK_PARTICIPANTS} entries at once"),
         ));
     }
-    let (org, id) = (caller.org, id.into_inner());
+    let (org, id, actor) = (caller.org, id.into_inner(), caller.actor());
     let (added, _) = state
         .db
-        .write(move |conn| add(conn, org, id, &input.participants, |i| format!("participants[{i}]")))
+        .write(move |conn| {
+            let added = add(conn, org, id, &input.participants, |i| format!("participants[{i}]"))?;
+            audit_added(conn, &actor, added)
+        })
         .await?;
     Ok(HttpResponse::Created().json(AddedParticipants { added }))
 }
@@ -460,7 +498,7 @@ pub async fn remove_participant(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let (org, (program_id, participant_id)) = (caller.org, path.into_inner());
+    let (org, (program_id, participant_id), actor) = (caller.org, path.into_inner(), caller.actor());
     state
         .db
         .write(move |conn| {
@@ -468,6 +506,15 @@ pub async fn remove_participant(
             let participant = repo::get_participant(conn, &program.id, participant_id)?;
             if participant.status == "active" {
                 repo::set_participant_status(conn, &participant.id, "removed", None, Some(db::now()))?;
+                let (before, after) = (json!({"status": "active"}), json!({"status": "removed"}));
+                audit::record(
+                    conn,
+                    &actor,
+                    "participant.removed",
+                    ("participant", participant_id),
+                    before,
+                    after,
+                )?;
             }
             Ok(())
         })

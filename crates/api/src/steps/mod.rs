@@ -16,6 +16,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use self::repo::{name_of, StepRow};
+use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, Problems};
@@ -146,7 +147,7 @@ pub async fn create_step(
     Body(input): Body<StepInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let (org, program_id) = (caller.org, id.into_inner());
+    let (org, program_id, actor) = (caller.org, id.into_inner(), caller.actor());
     let step = state
         .db
         .write(move |conn| {
@@ -165,7 +166,9 @@ pub async fn create_step(
             apply(&mut row, &input, checked);
             diesel::insert_into(steps::table).values(&row).execute(conn)?;
             delivery::schedule(conn, &row, zone)?;
-            Ok(row.into_api(&program.time_zone, Default::default()))
+            let step = row.into_api(&program.time_zone, Default::default());
+            audit::record(conn, &actor, "step.created", ("step", step.id), audit::NONE, &step)?;
+            Ok(step)
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -238,18 +241,21 @@ pub async fn update_step(
     Body(input): Body<StepInput>,
 ) -> Result<web::Json<Step>, ApiError> {
     caller.require_admin()?;
-    let (org, (program_id, step_id)) = (caller.org, path.into_inner());
+    let (org, (program_id, step_id), actor) = (caller.org, path.into_inner(), caller.actor());
     let step = state
         .db
         .write(move |conn| {
             let program = programs::get(conn, org, program_id)?;
             let zone = delivery::zone(&program.time_zone);
             let mut row = repo::get(conn, org, &program.id, step_id)?;
+            let before = row.clone().into_api(&program.time_zone, Default::default());
             let checked = check(&input, zone, Some(&row))?;
             apply(&mut row, &input, checked);
             row.updated_at = db::now();
             diesel::update(steps::table.find(&row.id)).set(&row).execute(conn)?;
             delivery::schedule(conn, &row, zone)?;
+            let after = row.clone().into_api(&program.time_zone, Default::default());
+            audit::record(conn, &actor, "step.updated", ("step", step_id), &before, &after)?;
             with_counts(conn, vec![row], &program.time_zone)
         })
         .await?;
@@ -279,7 +285,7 @@ pub async fn delete_step(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let (org, (program_id, step_id)) = (caller.org, path.into_inner());
+    let (org, (program_id, step_id), actor) = (caller.org, path.into_inner(), caller.actor());
     state
         .db
         .write(move |conn| {
@@ -287,6 +293,8 @@ pub async fn delete_step(
             let row = repo::get(conn, org, &program.id, step_id)?;
             diesel::delete(step_deliveries::table.filter(step_deliveries::step_id.eq(&row.id))).execute(conn)?;
             diesel::delete(steps::table.find(&row.id)).execute(conn)?;
+            let before = row.clone().into_api(&program.time_zone, Default::default());
+            audit::record(conn, &actor, "step.deleted", ("step", step_id), &before, audit::NONE)?;
             delivery::forget(conn, org, &row.id)
         })
         .await?;
@@ -328,10 +336,20 @@ pub async fn fire_trigger(
         return Err(ApiError::field("occurred_at", "must not be in the future"));
     }
     let trigger = rules::Trigger::parse(&name_of(input.trigger)).expect("wire and domain triggers match");
-    let (org, (program_id, participant_id)) = (caller.org, path.into_inner());
+    let (org, (program_id, participant_id), actor) = (caller.org, path.into_inner(), caller.actor());
+    let trigger_name = name_of(input.trigger);
     let scheduled = state
         .db
         .write(move |conn| {
+            let fired = serde_json::json!({"trigger": trigger_name, "occurred_at": db::utc(at)});
+            audit::record(
+                conn,
+                &actor,
+                "participant.trigger_fired",
+                ("participant", participant_id),
+                audit::NONE,
+                fired,
+            )?;
             let program = programs::get(conn, org, program_id)?;
             let participant = programs::get_participant(conn, &program.id, participant_id)?;
             if participant.status != "active" {
