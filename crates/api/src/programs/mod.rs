@@ -262,8 +262,8 @@ pub async fn list_participants(
 }
 
 /// What adding people to a program does: new memberships are created, removed
-/// ones re-activated (with a new `joined_at`), active ones left alone.
-fn add(
+/// ones re-activated (with a new `joined_at`), active ones left alone. CSV imports add through here too.
+pub(crate) fn add(
     conn: &mut DbConn,
     org: Uuid,
     program_id: Uuid,

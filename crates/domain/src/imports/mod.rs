@@ -171,6 +171,10 @@ pub struct CsvFile<'a> {
     done: bool,
 }
 
+fn cell(raw: &str) -> &str {
+    crate::spreadsheet::unescape_cell(raw.trim())
+}
+
 /// One data record, with its cells looked up by the kind's columns.
 pub struct Row<'r> {
     pub line: u64,
@@ -180,11 +184,12 @@ pub struct Row<'r> {
 }
 
 impl<'r> Row<'r> {
-    /// The trimmed cell of the kind's column `index` (empty when the file lacks the column).
+    /// The trimmed cell of the kind's column `index` (empty when the file lacks the column),
+    /// without the apostrophe an export put before a formula-like value.
     pub fn get(&self, index: usize) -> &'r str {
         self.layout.known[index]
             .and_then(|i| self.record.get(i))
-            .map(str::trim)
+            .map(cell)
             .unwrap_or("")
     }
 
@@ -194,7 +199,7 @@ impl<'r> Row<'r> {
         self.layout
             .extras
             .iter()
-            .map(move |(i, name)| (name.as_str(), record.get(*i).map(str::trim).unwrap_or("")))
+            .map(move |(i, name)| (name.as_str(), record.get(*i).map(cell).unwrap_or("")))
     }
 
     pub fn error(&self, column: Option<&str>, value: Option<&str>, message: impl Into<String>) -> RowError {
