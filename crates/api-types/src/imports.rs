@@ -1,6 +1,5 @@
 //! CSV imports and exports: what an upload reports, and the query parameters.
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -28,12 +27,6 @@ pub struct ExportQuery {
     /// The program, for `participants`, `pairings` and `step-completions`.
     #[serde(default)]
     pub program_id: Option<Uuid>,
-    /// Start of a date range (inclusive), for exports of dated things.
-    #[serde(default)]
-    pub from: Option<DateTime<Utc>>,
-    /// End of a date range (exclusive).
-    #[serde(default)]
-    pub to: Option<DateTime<Utc>>,
 }
 
 /// What an import does (or would do) with one row.

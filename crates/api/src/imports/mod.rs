@@ -330,7 +330,12 @@ pub async fn import_file(
     .await?;
     let checked = checked?;
     if !checked.valid {
-        return Err(rejected(&checked));
+        // List every problem, those only the database shows (a new person without a name) too.
+        let report = state
+            .db
+            .read(move |conn| run(kind, Some(conn), org, &target, &bytes, limits.max_rows, Mode::DryRun))
+            .await?;
+        return Err(rejected(&report));
     }
     let report = state
         .db
