@@ -64,19 +64,24 @@ both_backends!(
         let imports = format!("/api/v1/imports/participants?program_id={program}");
         let dry = format!("{imports}&dry_run=true");
 
-        let (status, content_type, template) =
-            download(&app, &admin, "/api/v1/imports/participants/template").await;
+        let (status, content_type, template) = download(&app, &admin, "/api/v1/imports/participants/template").await;
         assert_eq!(status, StatusCode::OK);
         assert!(content_type.starts_with("text/csv"), "{content_type}");
         assert_eq!(template.lines().count(), 2, "{template}");
         assert!(template.starts_with("email,name,role"), "{template}");
         // The template itself is a valid file.
         let (status, report) = upload(&app, &admin, &dry, template).await;
-        assert_eq!((status, report["valid"].as_bool()), (StatusCode::OK, Some(true)), "{report}");
+        assert_eq!(
+            (status, report["valid"].as_bool()),
+            (StatusCode::OK, Some(true)),
+            "{report}"
+        );
 
         // One bad role, one bad email, one new person without a name: all reported, with lines.
-        let bad = GOOD.replace("amara.n@example.org,Amara N,mentee", "amara.n@example.org,Amara N,coach")
-            + "not-an-email,Nobody,mentor,,\r\nnew@example.org,,mentor,,\r\n";
+        let bad = GOOD.replace(
+            "amara.n@example.org,Amara N,mentee",
+            "amara.n@example.org,Amara N,coach",
+        ) + "not-an-email,Nobody,mentor,,\r\nnew@example.org,,mentor,,\r\n";
         let before = written(&app);
         let (status, report) = upload(&app, &admin, &dry, bad.clone()).await;
         assert_eq!(status, StatusCode::OK, "{report}");
@@ -101,34 +106,46 @@ both_backends!(
         );
         // The valid rows are still previewed and counted.
         assert_eq!(
-            (report["created"].as_u64(), report["unchanged"].as_u64(), report["rows"].as_u64()),
+            (
+                report["created"].as_u64(),
+                report["unchanged"].as_u64(),
+                report["rows"].as_u64()
+            ),
             (Some(3), Some(0), Some(6)),
             "{report}"
         );
         assert_eq!(written(&app), before, "a dry run writes nothing");
         let (status, problem) = upload(&app, &admin, &imports, bad).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
-        assert_eq!(
-            fields(&problem),
-            ["lines[3].role", "lines[6].email", "lines[7].name"]
-        );
+        assert_eq!(fields(&problem), ["lines[3].role", "lines[6].email", "lines[7].name"]);
         assert_eq!(written(&app), before, "a refused upload writes nothing");
 
         // The corrected file: its dry run, then the real upload.
         let (_, report) = upload(&app, &admin, &dry, GOOD).await;
         assert_eq!(report["valid"], true, "{report}");
         assert_eq!(
-            (report["created"].as_u64(), report["updated"].as_u64(), report["people_created"].as_u64()),
+            (
+                report["created"].as_u64(),
+                report["updated"].as_u64(),
+                report["people_created"].as_u64()
+            ),
             (Some(4), Some(0), Some(2)),
             "{report}"
         );
-        assert_eq!(report["columns"], json!(["email", "name", "role", "department", "languages"]));
+        assert_eq!(
+            report["columns"],
+            json!(["email", "name", "role", "department", "languages"])
+        );
         assert_eq!(report["preview"][0]["values"][0], "talia.k@example.org");
         assert_eq!(written(&app), before);
         let (status, report) = upload(&app, &admin, &imports, GOOD).await;
         assert_eq!(status, StatusCode::OK, "{report}");
         assert_eq!(
-            (report["applied"].as_bool(), report["created"].as_u64(), report["people_created"].as_u64()),
+            (
+                report["applied"].as_bool(),
+                report["created"].as_u64(),
+                report["people_created"].as_u64()
+            ),
             (Some(true), Some(4), Some(2)),
             "{report}"
         );
@@ -137,7 +154,12 @@ both_backends!(
             .await;
         let mut who: Vec<(String, String)> = participants
             .iter()
-            .map(|p| (p["email"].as_str().unwrap().to_owned(), p["role"].as_str().unwrap().to_owned()))
+            .map(|p| {
+                (
+                    p["email"].as_str().unwrap().to_owned(),
+                    p["role"].as_str().unwrap().to_owned(),
+                )
+            })
             .collect();
         who.sort();
         assert_eq!(
@@ -149,32 +171,55 @@ both_backends!(
                 ("talia.k@example.org".to_owned(), "mentor".to_owned()),
             ]
         );
-        let talia = participants.iter().find(|p| p["email"] == "talia.k@example.org").unwrap();
-        let (_, talia) = app.get(&format!("/api/v1/people/{}", talia["person_id"].as_str().unwrap()), &admin).await;
+        let talia = participants
+            .iter()
+            .find(|p| p["email"] == "talia.k@example.org")
+            .unwrap();
+        let (_, talia) = app
+            .get(
+                &format!("/api/v1/people/{}", talia["person_id"].as_str().unwrap()),
+                &admin,
+            )
+            .await;
         assert_eq!(
             talia["attributes"],
             json!({"department": "Chemistry", "languages": ["English", "Spanish"]})
         );
         // The known person kept their name and attributes (blank cells of new columns set nothing).
-        let (_, known) = app.get(&format!("/api/v1/people/{}", known["id"].as_str().unwrap()), &admin).await;
-        assert_eq!((known["name"].as_str(), &known["attributes"]), (Some("Known Person"), &json!({"year": 2})));
+        let (_, known) = app
+            .get(&format!("/api/v1/people/{}", known["id"].as_str().unwrap()), &admin)
+            .await;
+        assert_eq!(
+            (known["name"].as_str(), &known["attributes"]),
+            (Some("Known Person"), &json!({"year": 2}))
+        );
 
         // The same file again changes nothing.
         let after = written(&app);
         let (status, report) = upload(&app, &admin, &imports, GOOD).await;
         assert_eq!(status, StatusCode::OK, "{report}");
         assert_eq!(
-            (report["created"].as_u64(), report["updated"].as_u64(), report["unchanged"].as_u64()),
+            (
+                report["created"].as_u64(),
+                report["updated"].as_u64(),
+                report["unchanged"].as_u64()
+            ),
             (Some(0), Some(0), Some(4)),
             "{report}"
         );
         assert_eq!(written(&app), after);
 
         // A change is an update; a removed participant listed again is re-activated.
-        let participant = participants.iter().find(|p| p["email"] == "amara.n@example.org").unwrap();
+        let participant = participants
+            .iter()
+            .find(|p| p["email"] == "amara.n@example.org")
+            .unwrap();
         let (status, _) = app
             .delete(
-                &format!("/api/v1/programs/{program}/participants/{}", participant["id"].as_str().unwrap()),
+                &format!(
+                    "/api/v1/programs/{program}/participants/{}",
+                    participant["id"].as_str().unwrap()
+                ),
                 &admin,
             )
             .await;
@@ -182,7 +227,11 @@ both_backends!(
         let changed = GOOD.replace("Chemistry", "Physics");
         let (_, report) = upload(&app, &admin, &imports, changed).await;
         assert_eq!(
-            (report["created"].as_u64(), report["updated"].as_u64(), report["unchanged"].as_u64()),
+            (
+                report["created"].as_u64(),
+                report["updated"].as_u64(),
+                report["unchanged"].as_u64()
+            ),
             (Some(0), Some(2), Some(2)),
             "{report}"
         );
@@ -196,11 +245,21 @@ both_backends!(
         .await;
         assert_eq!(status, StatusCode::OK);
         assert!(content_type.starts_with("text/csv"));
-        assert!(exported.starts_with("email,name,role,department,languages,year\n"), "{exported}");
-        assert!(exported.contains("known@example.org,Known Person,mentee,,,2\n"), "{exported}");
+        assert!(
+            exported.starts_with("email,name,role,department,languages,year\n"),
+            "{exported}"
+        );
+        assert!(
+            exported.contains("known@example.org,Known Person,mentee,,,2\n"),
+            "{exported}"
+        );
         let (_, report) = upload(&app, &admin, &imports, exported).await;
         assert_eq!(
-            (report["valid"].as_bool(), report["unchanged"].as_u64(), report["rows"].as_u64()),
+            (
+                report["valid"].as_bool(),
+                report["unchanged"].as_u64(),
+                report["rows"].as_u64()
+            ),
             (Some(true), Some(4), Some(4)),
             "{report}"
         );
@@ -215,7 +274,8 @@ both_backends!(
         let dry = format!("/api/v1/imports/participants?program_id={program}&dry_run=true");
         let accepted = [
             // Excel "CSV UTF-8": a byte-order mark, CRLF, quoted cells with commas and line breaks.
-            "\u{FEFF}Email,Name,Role,Notes\r\na@example.org,\"Smith, Jane\",mentor,\"line one\r\nline two\"\r\n".to_owned(),
+            "\u{FEFF}Email,Name,Role,Notes\r\na@example.org,\"Smith, Jane\",mentor,\"line one\r\nline two\"\r\n"
+                .to_owned(),
             // Excel in a comma-decimal locale: semicolons, its `sep=` line, trailing empty columns.
             "sep=;\r\nE-Mail; NAME ;Role;;\r\na@example.org;Jane Smith;Mentor;;\r\n;;;;\r\n".to_owned(),
             // Headers in another case and spacing; LF only; no final line end.
@@ -227,7 +287,11 @@ both_backends!(
             let (status, report) = upload(&app, &admin, &dry, file.clone()).await;
             assert_eq!(status, StatusCode::OK, "{file:?}: {report}");
             assert_eq!(
-                (report["valid"].as_bool(), report["created"].as_u64(), report["rows"].as_u64()),
+                (
+                    report["valid"].as_bool(),
+                    report["created"].as_u64(),
+                    report["rows"].as_u64()
+                ),
                 (Some(true), Some(1), Some(1)),
                 "{file:?}: {report}"
             );
@@ -235,7 +299,13 @@ both_backends!(
         // The quoted line break moves the next record's line.
         let file = "email,name,role\r\na@example.org,\"Jane\r\nSmith\",mentor\r\nb@example.org,B,coach\r\n";
         let (_, report) = upload(&app, &admin, &dry, file).await;
-        assert_eq!((report["errors"][0]["line"].as_u64(), report["errors"][0]["row"].as_u64()), (Some(4), Some(3)));
+        assert_eq!(
+            (
+                report["errors"][0]["line"].as_u64(),
+                report["errors"][0]["row"].as_u64()
+            ),
+            (Some(4), Some(3))
+        );
 
         // Another encoding: a clear 422 that says what to save the file as.
         let latin1 = b"email,name,role\r\nrenee@example.org,Ren\xE9e,mentee\r\n".to_vec();
@@ -252,7 +322,12 @@ both_backends!(
         }
         // Header problems are reported on line 1.
         let (_, report) = upload(&app, &admin, &dry, "email,name,name\r\na@example.org,A,B\r\n").await;
-        let columns: Vec<&str> = report["errors"].as_array().unwrap().iter().map(|e| e["column"].as_str().unwrap()).collect();
+        let columns: Vec<&str> = report["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["column"].as_str().unwrap())
+            .collect();
         assert_eq!(columns, ["name", "role"], "{report}");
         assert!(report["errors"].as_array().unwrap().iter().all(|e| e["line"] == 1));
         // An empty file, a form upload, a missing program, an unknown kind.
@@ -266,7 +341,10 @@ both_backends!(
             .send()
             .await
             .unwrap();
-        assert_eq!(check_response(&Method::POST, &dry, response).await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(
+            check_response(&Method::POST, &dry, response).await.0,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE
+        );
         let (status, _) = upload(&app, &admin, "/api/v1/imports/participants?dry_run=true", "email\n").await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         let (status, _) = upload(&app, &admin, "/api/v1/imports/unicorns?dry_run=true", "email\n").await;
@@ -284,7 +362,12 @@ both_backends!(
         let other = app.create_organization("Other Org", "boss@other.test").await;
         let (status, _) = upload(&app, &other, &dry, "email,name,role\na@example.org,A,mentor\n").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        let (status, _, _) = download(&app, &other, &format!("/api/v1/exports/participants?program_id={program}")).await;
+        let (status, _, _) = download(
+            &app,
+            &other,
+            &format!("/api/v1/exports/participants?program_id={program}"),
+        )
+        .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         let (_, member) = app.person_with_login(&admin, "member@example.org", false).await;
         let (status, _) = upload(&app, &member, &dry, "email,name,role\na@example.org,A,mentor\n").await;
@@ -317,10 +400,20 @@ both_backends!(
             file
         };
         let (status, report) = upload(&app, &admin, &imports, rows(5)).await;
-        assert_eq!((status, report["created"].as_u64()), (StatusCode::OK, Some(5)), "{report}");
+        assert_eq!(
+            (status, report["created"].as_u64()),
+            (StatusCode::OK, Some(5)),
+            "{report}"
+        );
         let (status, problem) = upload(&app, &admin, &imports, rows(6)).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
-        assert!(problem["errors"][0]["message"].as_str().unwrap().contains("more than 5"), "{problem}");
+        assert!(
+            problem["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("more than 5"),
+            "{problem}"
+        );
         let (status, problem) = upload(&app, &admin, &imports, "x".repeat(3000)).await;
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{problem}");
         assert!(problem["detail"].as_str().unwrap().contains("2048"));
@@ -347,9 +440,14 @@ both_backends!(
         let imports = format!("/api/v1/imports/participants?program_id={program}");
         let (status, report) = upload(&app, &admin, &imports, file).await;
         assert_eq!(status, StatusCode::OK, "{report}");
-        let participants = app.all_pages(&format!("/api/v1/programs/{program}/participants"), &admin).await;
+        let participants = app
+            .all_pages(&format!("/api/v1/programs/{program}/participants"), &admin)
+            .await;
         let id = |email: &str| {
-            participants.iter().find(|p| p["email"] == email).unwrap()["person_id"].as_str().unwrap().to_owned()
+            participants.iter().find(|p| p["email"] == email).unwrap()["person_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
         };
         app.patch(
             &format!("/api/v1/programs/{program}/pairing"),
@@ -378,8 +476,14 @@ both_backends!(
                 assert!(!cell.starts_with(['=', '+', '-', '@']), "{cell:?} in {text}");
             }
         }
-        assert!(participants_csv.contains("'@SUM(A1)") && participants_csv.contains("'-2+3"), "{participants_csv}");
-        assert!(pairings_csv.contains("'-2+3,mentee@example.org,'@SUM(A1),mentor@example.org"), "{pairings_csv}");
+        assert!(
+            participants_csv.contains("'@SUM(A1)") && participants_csv.contains("'-2+3"),
+            "{participants_csv}"
+        );
+        assert!(
+            pairings_csv.contains("'-2+3,mentee@example.org,'@SUM(A1),mentor@example.org"),
+            "{pairings_csv}"
+        );
         assert!(steps_csv.starts_with("step,person,email,status,delivered_at,opened_at,completed_at,missed_at\n"));
         assert_eq!(steps_csv.matches("'=HYPERLINK").count(), 2, "{steps_csv}");
         assert!(steps_csv.contains(",delivered,"), "{steps_csv}");

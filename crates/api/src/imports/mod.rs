@@ -61,11 +61,8 @@ fn import_kind(name: &str) -> Result<ImportKind, ApiError> {
 }
 
 fn required_program(program_id: Option<Uuid>, kind: &str) -> Result<Uuid, ApiError> {
-    program_id.ok_or_else(|| {
-        ApiError::BadRequest(format!(
-            "invalid query parameter: program_id is required for {kind}"
-        ))
-    })
+    program_id
+        .ok_or_else(|| ApiError::BadRequest(format!("invalid query parameter: program_id is required for {kind}")))
 }
 
 /// Finds the file's target in the caller's organisation (another organisation's is a 404).
@@ -349,7 +346,13 @@ pub async fn import_file(
             }
         })
         .await?;
-    tracing::info!(kind = kind.as_str(), rows = report.rows, created = report.created, updated = report.updated, "import applied");
+    tracing::info!(
+        kind = kind.as_str(),
+        rows = report.rows,
+        created = report.created,
+        updated = report.updated,
+        "import applied"
+    );
     Ok(web::Json(report))
 }
 

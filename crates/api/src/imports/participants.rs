@@ -77,8 +77,8 @@ struct Planner<'a> {
     org: Uuid,
     program: &'a ProgramRow,
     mode: Mode,
-    /// People this file creates, by email, with their new ids: later rows (the same person in
-    /// another role) join them instead of creating them again.
+    /// People this file creates and has not written yet, by email, with their new ids: later rows
+    /// (the same person in another role) join them instead of creating them again.
     planned: HashMap<Email, String>,
 }
 
@@ -186,8 +186,12 @@ impl Planner<'_> {
             crate::people::repo::save(conn, person)?;
         }
         if !joins.is_empty() {
-            crate::programs::add(conn, self.org, db::id(&self.program.id), &joins, |i| format!("participants[{i}]"))?;
+            crate::programs::add(conn, self.org, db::id(&self.program.id), &joins, |i| {
+                format!("participants[{i}]")
+            })?;
         }
+        // Written now: later batches find these people in the database.
+        self.planned.clear();
         Ok(())
     }
 }
@@ -275,7 +279,9 @@ pub fn export(conn: &mut DbConn, program: &ProgramRow) -> Result<Vec<u8>, ApiErr
         .load(conn)?;
     let rows: Vec<(String, String, String, Attributes)> = rows
         .into_iter()
-        .map(|(email, name, role, attributes)| (email, name, role, serde_json::from_str(&attributes).unwrap_or_default()))
+        .map(|(email, name, role, attributes)| {
+            (email, name, role, serde_json::from_str(&attributes).unwrap_or_default())
+        })
         .collect();
     let mut keys: Vec<&String> = rows.iter().flat_map(|r| r.3.keys()).collect();
     keys.sort();

@@ -47,13 +47,27 @@ pub struct ParticipantLine {
 }
 
 /// Reads rows one at a time, remembering what earlier rows said so a file cannot name the same
-/// person and role twice, or one person under two names.
+/// person and role twice, or one person under two names. What it keeps per email is small (two
+/// line numbers and a hash of the name): this is the one part of an import that grows with the file.
 #[derive(Default)]
 pub struct Reader {
-    /// Per (email, role), the line that named it.
-    seen: HashMap<(Email, ParticipantRole), u64>,
-    /// Per email, the first line that gave a name, and the name.
-    names: HashMap<Email, (u64, String)>,
+    seen: HashMap<Email, Seen>,
+}
+
+#[derive(Default)]
+struct Seen {
+    /// The lines that named the person as mentor and as mentee (0: none yet).
+    mentor: u64,
+    mentee: u64,
+    /// The first line that gave a name, and the name's hash.
+    name: Option<(u64, u64)>,
+}
+
+fn hash(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
 }
 
 impl Reader {
@@ -111,7 +125,12 @@ impl Reader {
         let (Some(email), Some(role)) = (email, role) else {
             return Err(problems);
         };
-        if let Some(first) = self.seen.get(&(email.clone(), role)) {
+        let seen = self.seen.entry(email.clone()).or_default();
+        let first = match role {
+            ParticipantRole::Mentor => seen.mentor,
+            ParticipantRole::Mentee => seen.mentee,
+        };
+        if first != 0 {
             problems.push(row.error(
                 Some("email"),
                 Some(raw_email),
@@ -119,22 +138,24 @@ impl Reader {
             ));
         }
         if let Some(name) = &name {
-            match self.names.get(&email) {
-                Some((first, other)) if other != name => problems.push(row.error(
+            match seen.name {
+                Some((line, other)) if other != hash(name) => problems.push(row.error(
                     Some("name"),
                     Some(raw_name),
-                    format!("line {first} gives this email the name \"{other}\""),
+                    format!("line {line} gives this email another name"),
                 )),
                 Some(_) => {}
-                None => {
-                    self.names.insert(email.clone(), (row.line, name.clone()));
-                }
+                None if problems.is_empty() => seen.name = Some((row.line, hash(name))),
+                None => {}
             }
         }
         if !problems.is_empty() {
             return Err(problems);
         }
-        self.seen.insert((email.clone(), role), row.line);
+        match role {
+            ParticipantRole::Mentor => seen.mentor = row.line,
+            ParticipantRole::Mentee => seen.mentee = row.line,
+        }
         Ok(ParticipantLine {
             line: row.line,
             email,
@@ -209,7 +230,9 @@ mod tests {
     fn repeats_and_conflicting_names_are_refused() {
         let lines = read("email,name,role\na@b.org,A,mentor\na@b.org,Other,mentee\nA@B.org,,mentor\n");
         assert!(lines[0].is_ok());
-        assert!(lines[1].clone().unwrap_err()[0].message.contains("name \"A\""));
+        assert!(lines[1].clone().unwrap_err()[0]
+            .message
+            .contains("line 2 gives this email another name"));
         assert!(lines[2].clone().unwrap_err()[0].message.contains("line 2"));
     }
 
