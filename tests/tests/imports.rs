@@ -515,3 +515,57 @@ fn csv_cells(text: &str) -> Vec<Vec<String>> {
         })
         .collect()
 }
+
+both_backends!(
+    async fn the_courses_csv_upserts_services_by_name_and_course_number(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        let imports = "/api/v1/imports/services";
+        let (status, _, template) = download(&app, &admin, "/api/v1/imports/services/template").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(template.starts_with("name,course number,description\n"), "{template}");
+        let file = "Course;Course Number;Description\r\n\
+            All available Peer Mentoring;;Whoever is free\r\n\
+            Peer Mentoring with Talia K;CHEM 101;=1+1\r\n\
+            Peer Mentoring with Talia K;CHEM 101;again\r\n";
+        let before = app.count("services");
+        let (status, problem) = upload(&app, &admin, imports, file).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(fields(&problem), ["lines[4].name"]);
+        assert_eq!(app.count("services"), before, "a refused upload writes nothing");
+        let file = file
+            .rsplit_once("Peer Mentoring with Talia K;CHEM 101;again")
+            .unwrap()
+            .0;
+        let (status, report) = upload(&app, &admin, &format!("{imports}?dry_run=true"), file).await;
+        assert_eq!(
+            (status, report["created"].as_u64()),
+            (StatusCode::OK, Some(2)),
+            "{report}"
+        );
+        assert_eq!(app.count("services"), before);
+        let (_, report) = upload(&app, &admin, imports, file).await;
+        assert_eq!(
+            (report["applied"].as_bool(), report["created"].as_u64()),
+            (Some(true), Some(2)),
+            "{report}"
+        );
+        let (_, services) = app.get("/api/v1/services", &admin).await;
+        assert_eq!(services["items"].as_array().unwrap().len(), 2, "{services}");
+        // The export reads back unchanged (the formula comes back without its apostrophe).
+        let (_, _, exported) = download(&app, &admin, "/api/v1/exports/services").await;
+        assert!(
+            exported.contains("Peer Mentoring with Talia K,CHEM 101,'=1+1\n"),
+            "{exported}"
+        );
+        let (_, report) = upload(&app, &admin, imports, exported.clone()).await;
+        assert_eq!(
+            (report["unchanged"].as_u64(), report["created"].as_u64()),
+            (Some(2), Some(0)),
+            "{report}"
+        );
+        let (_, report) = upload(&app, &admin, imports, exported.replace("Whoever is free", "Anyone")).await;
+        assert_eq!(report["updated"], 1, "{report}");
+        assert_eq!(app.count("services"), before + 2);
+    }
+);

@@ -10,12 +10,31 @@ use crate::api::{self, ApiError};
 use crate::state::Load;
 
 /// The kinds of file the page offers: (API name, what admins call it).
-const IMPORT_KINDS: &[(&str, &str)] = &[("participants", "Program participants")];
+const IMPORT_KINDS: &[(&str, &str)] = &[
+    ("participants", "Program participants"),
+    ("services", "Courses (the organisation's services)"),
+];
 const EXPORT_KINDS: &[(&str, &str)] = &[
     ("participants", "Participants"),
     ("pairings", "Active pairings"),
     ("step-completions", "Step completions"),
+    ("services", "Courses"),
 ];
+
+fn hint(kind: &str) -> &'static str {
+    match kind {
+        "services" => {
+            "Save the spreadsheet as CSV (UTF-8). Columns: name, course number (blank for a general \
+            topic), description. Rows are matched by name and course number. The file is checked whole first; \
+            applying it writes every row or none."
+        }
+        _ => {
+            "Save the spreadsheet as CSV (UTF-8). Columns: email, name, role (mentor or mentee); every other \
+            column is a profile attribute (a; b for a list). The file is checked whole first; applying it \
+            writes every row or none."
+        }
+    }
+}
 
 fn action_text(action: ImportAction) -> &'static str {
     match action {
@@ -161,11 +180,7 @@ pub fn imports_page() -> Html {
                         { "Download template" }
                     </button>
                 </div>
-                <p class="hint">
-                    { "Save the spreadsheet as CSV (UTF-8). Columns: email, name, role (mentor or mentee); \
-                       every other column is a profile attribute (a; b for a list). The file is checked whole \
-                       first; applying it writes every row or none." }
-                </p>
+                <p class="hint">{ hint(&kind) }</p>
                 <div class="form-row">
                     <label for="import-file">{ "CSV file" }</label>
                     <input type="file" id="import-file" ref={file_input} accept=".csv,.tsv,.txt,text/csv" onchange={on_file} />

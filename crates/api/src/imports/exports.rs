@@ -25,10 +25,15 @@ pub async fn export(state: &AppState, org: Uuid, kind: &str, query: ExportQuery)
             kinds.join(", ")
         ))
     })?;
+    if kind == ExportKind::Services {
+        let body = state.db.read(move |conn| super::services::export(conn, org)).await?;
+        return Ok(csv_response("services.csv", body));
+    }
     let program_id = required_program(query.program_id, kind.as_str())?;
     let (filename, body) = state
         .db
         .read(move |conn| match kind {
+            ExportKind::Services => unreachable!("answered above"),
             ExportKind::Participants => {
                 let program = programs::repo::get(conn, org, program_id)?;
                 let body = super::participants::export(conn, &program)?;

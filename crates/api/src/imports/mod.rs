@@ -8,6 +8,7 @@
 
 pub mod exports;
 pub mod participants;
+pub mod services;
 
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -41,6 +42,7 @@ pub const MAX_PREVIEW: usize = 100;
 /// What a file is about.
 pub enum Target {
     Program(ProgramRow),
+    Organization,
 }
 
 /// Whether the rows are only checked against the database or also written.
@@ -78,6 +80,7 @@ async fn resolve(state: &AppState, org: Uuid, kind: ImportKind, query: &ImportQu
             }
             Ok(Target::Program(program))
         }
+        ImportKind::Services => Ok(Target::Organization),
     }
 }
 
@@ -96,6 +99,10 @@ pub fn run(
     match (kind, target) {
         (ImportKind::Participants, Target::Program(program)) => {
             participants::run(conn, org, program, text, max_rows, mode)
+        }
+        (ImportKind::Services, _) => services::run(conn, org, text, max_rows, mode),
+        (ImportKind::Participants, Target::Organization) => {
+            Err(ApiError::Internal("participants need a program".into()))
         }
     }
 }
@@ -269,10 +276,13 @@ amara.n@example.org,Amara N,mentee,Biology,\r\n";
 /// `participants` (needs `program_id`): columns `email`, `name`, `role` (`mentor` or `mentee`);
 /// every other column is a profile attribute (a blank cell removes it; `a; b` is a list). People
 /// not yet in the organisation are created without a password; their name is required.
+///
+/// `services` (the Courses CSV): `name`, `course number` (blank for a general topic),
+/// `description`; keyed by name and course number. New services get the booking defaults.
 #[utoipa::path(
     tag = "csv",
     params(
-        ("kind" = String, Path, description = "What the file holds: `participants`", example = "participants"),
+        ("kind" = String, Path, description = "What the file holds: `participants` or `services`", example = "participants"),
         ImportQuery,
     ),
     request_body(
@@ -359,7 +369,7 @@ pub async fn import_file(
 /// The template of a kind of file: its header row and one example row.
 #[utoipa::path(
     tag = "csv",
-    params(("kind" = String, Path, description = "`participants`", example = "participants")),
+    params(("kind" = String, Path, description = "`participants` or `services`", example = "participants")),
     responses(
         (status = 200, description = "The template", content_type = "text/csv", body = String, example = json!("email,name,role,department,languages\ntalia.k@example.org,Talia K,mentor,Chemistry,English; Spanish\n")),
         (status = 400, description = "Unknown kind", body = Problem),
@@ -395,11 +405,11 @@ pub fn csv_response(filename: &str, body: Vec<u8>) -> HttpResponse {
 /// `participants` (`program_id`): the program's active participants in the import's columns, so
 /// exporting, editing and uploading again round-trips. `pairings` (`program_id`): active pairings.
 /// `step-completions` (`program_id`): each step delivered to each person, with the delivery,
-/// opening, completion and miss times in the program's time zone.
+/// opening, completion and miss times in the program's time zone. `services`: the Courses CSV.
 #[utoipa::path(
     tag = "csv",
     params(
-        ("kind" = String, Path, description = "`participants`, `pairings` or `step-completions`", example = "participants"),
+        ("kind" = String, Path, description = "`participants`, `pairings`, `step-completions` or `services`", example = "participants"),
         ExportQuery,
     ),
     responses(

@@ -10,6 +10,7 @@
 //! at a time.
 
 pub mod participants;
+pub mod services;
 
 use std::collections::HashMap;
 
@@ -405,14 +406,17 @@ impl<'a> CsvFile<'a> {
 pub enum ImportKind {
     /// A program's participants: email, name, role, and profile attributes as extra columns.
     Participants,
+    /// The organisation's services ("Courses CSV"): name, course number, description.
+    Services,
 }
 
 impl ImportKind {
-    pub const ALL: [ImportKind; 1] = [Self::Participants];
+    pub const ALL: [ImportKind; 2] = [Self::Participants, Self::Services];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Participants => "participants",
+            Self::Services => "services",
         }
     }
 
@@ -423,6 +427,7 @@ impl ImportKind {
     pub fn columns(self) -> &'static [Column] {
         match self {
             Self::Participants => participants::COLUMNS,
+            Self::Services => services::COLUMNS,
         }
     }
 
@@ -431,6 +436,7 @@ impl ImportKind {
     pub fn extra_columns(self) -> Option<&'static [(&'static str, &'static str)]> {
         match self {
             Self::Participants => Some(participants::EXAMPLE_ATTRIBUTES),
+            Self::Services => None,
         }
     }
 
@@ -466,16 +472,24 @@ pub enum ExportKind {
     Pairings,
     /// Each step delivered to each participant of a program, with its times in the program's zone.
     StepCompletions,
+    /// The organisation's services, in the import's columns.
+    Services,
 }
 
 impl ExportKind {
-    pub const ALL: [ExportKind; 3] = [Self::Participants, Self::Pairings, Self::StepCompletions];
+    pub const ALL: [ExportKind; 4] = [
+        Self::Participants,
+        Self::Pairings,
+        Self::StepCompletions,
+        Self::Services,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Participants => "participants",
             Self::Pairings => "pairings",
             Self::StepCompletions => "step-completions",
+            Self::Services => "services",
         }
     }
 
@@ -681,7 +695,11 @@ mod tests {
                 }
             }
             // Rows whose name is blank after trimming still have an email, so none are skipped.
-            let expected: Vec<(String, String)> = values.iter().map(|(e, n)| (e.clone(), n.trim().to_owned())).collect();
+            // Cells are trimmed, and an apostrophe an export put before a formula is taken off.
+            let expected: Vec<(String, String)> = values
+                .iter()
+                .map(|(e, n)| (e.clone(), crate::spreadsheet::unescape_cell(n.trim()).to_owned()))
+                .collect();
             prop_assert_eq!(read, expected);
         }
     }
