@@ -533,12 +533,10 @@ mod tests {
         },
     ];
 
-    fn rows(
-        text: &str,
-    ) -> (
-        Vec<Result<(u64, u64, String, String, Vec<(String, String)>), RowError>>,
-        Vec<RowError>,
-    ) {
+    /// Line, row, email, name and the extra columns of a row read.
+    type Read = (u64, u64, String, String, Vec<(String, String)>);
+
+    fn rows(text: &str) -> (Vec<Result<Read, RowError>>, Vec<RowError>) {
         let (mut file, problems) = CsvFile::open(text, COLUMNS, true, 100).unwrap();
         let mut out = Vec::new();
         while let Some(next) = file.next() {
