@@ -5,12 +5,13 @@ use cohort_api_types::{
     AddParticipant, AddParticipants, AddedParticipants, AdjustProposedPair, AuditPage, AutoPairConfirmed,
     AutoPairProposal, AutoPairRules, Automation, AutomationInput, AutomationPage, AutomationRunPage,
     AvailableMentorList, BadgeList, ConfirmAutoPair, CreateProgram, CreateWebhook, CreatedWebhook, EmailTemplate,
-    EmailTemplateList, EndPairing, EraseRequest, Erasure, InvitationPreview, InvitationsSent, InviteMentees,
-    LoginRequest, Me, MentorCapacity, MentorRequestPage, NotificationLogPage, Organization, Pairing, PairingHealth,
-    PairingPage, PairingSettings, Participant, ParticipantPage, Person, PersonPage, PreviewEmail, Problem, Program,
-    ProgramPage, RefreshRequest, RenderedEmail, RunAutoPair, SetMentorCapacity, Step, StepInput, StepPage,
-    TestEmailQueued, TokenResponse, UnpairedMenteePage, UpdateEmailTemplate, UpdateOrganization, UpdatePairingSettings,
-    UpdateProgram, UpdateWebhook, WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint, WebhookEndpointList,
+    EmailTemplateList, EndPairing, EraseRequest, Erasure, ImportReport, InvitationPreview, InvitationsSent,
+    InviteMentees, LoginRequest, Me, MentorCapacity, MentorRequestPage, NotificationLogPage, Organization, Pairing,
+    PairingHealth, PairingPage, PairingSettings, Participant, ParticipantPage, Person, PersonPage, PreviewEmail,
+    Problem, Program, ProgramPage, RefreshRequest, RenderedEmail, RunAutoPair, SetMentorCapacity, Step, StepInput,
+    StepPage, TestEmailQueued, TokenResponse, UnpairedMenteePage, UpdateEmailTemplate, UpdateOrganization,
+    UpdatePairingSettings, UpdateProgram, UpdateWebhook, WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint,
+    WebhookEndpointList,
 };
 use gloo_net::http::{Method, RequestBuilder, Response};
 use gloo_storage::{SessionStorage, Storage};
@@ -549,4 +550,67 @@ pub async fn erase_person(id: Uuid, confirm: &str) -> Result<Erasure, ApiError> 
         },
     )
     .await
+}
+
+/// Uploads a CSV file (sent as the body itself) for a check (`dry_run`) or for real.
+pub async fn import_file(
+    kind: &str,
+    program: Uuid,
+    file: &web_sys::File,
+    dry_run: bool,
+) -> Result<ImportReport, ApiError> {
+    let path = format!("/api/v1/imports/{}?program_id={program}&dry_run={dry_run}", enc(kind));
+    let send = |token: String| {
+        let request = RequestBuilder::new(&path)
+            .method(Method::POST)
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Content-Type", "text/csv")
+            .body(file.clone());
+        async move {
+            request
+                .map_err(|_| ApiError::Unreachable)?
+                .send()
+                .await
+                .map_err(|_| ApiError::Unreachable)
+        }
+    };
+    let token = session().ok_or(ApiError::SessionEnded)?.access_token;
+    let mut response = send(token).await?;
+    if response.status() == 401 {
+        response = send(refresh().await?).await?;
+    }
+    read(response).await
+}
+
+/// Fetches a CSV file (a template or an export) and hands it to the browser as a download.
+pub async fn download(path: &str, filename: &str) -> Result<(), ApiError> {
+    let response = authed(Method::GET, path, None).await?;
+    if !response.ok() {
+        return read::<()>(response).await;
+    }
+    let text = response.text().await.map_err(|_| ApiError::Unreachable)?;
+    save_file(&text, filename).ok_or(ApiError::Unreachable)
+}
+
+fn save_file(text: &str, filename: &str) -> Option<()> {
+    use wasm_bindgen::JsCast;
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/csv;charset=utf-8");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
+    let document = web_sys::window()?.document()?;
+    let link: web_sys::HtmlAnchorElement = document.create_element("a").ok()?.dyn_into().ok()?;
+    link.set_href(&url);
+    link.set_download(filename);
+    link.click();
+    web_sys::Url::revoke_object_url(&url).ok()
+}
+
+pub fn import_template_path(kind: &str) -> String {
+    format!("/api/v1/imports/{}/template", enc(kind))
+}
+
+pub fn export_path(kind: &str, program: Uuid) -> String {
+    format!("/api/v1/exports/{}?program_id={program}", enc(kind))
 }

@@ -39,6 +39,8 @@ pub enum Route {
     Automation { id: Uuid },
     #[at("/settings")]
     Settings,
+    #[at("/imports")]
+    Imports,
     #[at("/emails")]
     Emails,
     #[at("/emails/:key")]
@@ -74,6 +76,7 @@ fn switch(route: Route) -> Html {
         Route::NewAutomation => html! { <Shell><pages::automations::Builder id={None::<Uuid>} /></Shell> },
         Route::Automation { id } => html! { <Shell><pages::automations::Builder id={Some(id)} /></Shell> },
         Route::Settings => html! { <Shell><pages::settings::Settings /></Shell> },
+        Route::Imports => html! { <Shell><pages::imports::ImportsPage /></Shell> },
         Route::Emails => html! { <Shell><pages::emails::Emails /></Shell> },
         Route::Email { key } => html! { <Shell><pages::emails::EmailEditor key_name={key} /></Shell> },
         Route::Webhooks => html! { <Shell><pages::webhooks::Webhooks /></Shell> },

@@ -1100,3 +1100,90 @@ async fn an_admin_exports_and_erases_a_person_in_the_browser() {
     .await;
     browser.finish("erase-person", outcome).await;
 }
+
+#[tokio::test]
+async fn an_admin_checks_fixes_and_applies_a_participants_file_in_the_browser() {
+    dashboard_app_env();
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let admin = app.admin_token().await;
+    let (status, program) = app
+        .post("/api/v1/programs", &admin, json!({"name": "CSV Cohort"}))
+        .await;
+    assert_eq!(status.as_u16(), 201);
+    let program = program["id"].as_str().unwrap().to_owned();
+    let dir = std::env::temp_dir().join(format!("cohort-csv-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good =
+        "Email;Name;Role;Department\r\nada@example.org;Ada L;mentor;Maths\r\nbo@example.org;Bo K;mentee;Physics\r\n";
+    let (bad_file, good_file) = (dir.join("bad.csv"), dir.join("good.csv"));
+    std::fs::write(
+        &bad_file,
+        good.replace("bo@example.org;Bo K;mentee", "bo@example.org;Bo K;coach"),
+    )
+    .unwrap();
+    std::fs::write(&good_file, good).unwrap();
+    let browser = Browser::start().await;
+    let outcome = async {
+        let c = &browser.client;
+        log_in(c, &app).await?;
+        c.find(Locator::LinkText("Import & export")).await?.click().await?;
+        c.wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("#import-program"))
+            .await?;
+        text_appears(c, "Download template").await?;
+        let input = c.find(Locator::Css("#import-file")).await?;
+        input.send_keys(&bad_file.display().to_string()).await?;
+        click_button(c, "Check file").await?;
+        // The bad cell is listed by line and column, and the file cannot be applied.
+        let problem = c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(
+                "#import-errors tr.error[data-line='3'][data-column='role']",
+            ))
+            .await?;
+        ensure(
+            problem.text().await?.contains("must be mentor or mentee"),
+            "the problem says what is wrong",
+        )?;
+        text_appears(c, "1 problems").await?;
+        let apply = c.find(Locator::Css("#apply-import")).await?;
+        ensure(
+            apply.attr("disabled").await?.is_some(),
+            "a file with problems cannot be applied",
+        )?;
+        shot(c, "import-errors").await?;
+        ensure(app.count("participants") == 0, "a check writes nothing")?;
+        // The corrected file checks clean, previews two new rows, and applies.
+        let input = c.find(Locator::Css("#import-file")).await?;
+        input.send_keys(&good_file.display().to_string()).await?;
+        click_button(c, "Check file").await?;
+        text_appears(c, "2 to create").await?;
+        c.wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("#import-preview tr.create"))
+            .await?;
+        shot(c, "import-preview").await?;
+        click_button(c, "Apply 2 rows").await?;
+        let applied = c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("#import-applied"))
+            .await?;
+        ensure(
+            applied.text().await?.contains("2 created"),
+            "the result counts what was created",
+        )?;
+        Ok(())
+    }
+    .await;
+    browser.finish("csv_import", outcome).await;
+    let participants = app
+        .all_pages(&format!("/api/v1/programs/{program}/participants"), &admin)
+        .await;
+    let mut emails: Vec<&str> = participants.iter().map(|p| p["email"].as_str().unwrap()).collect();
+    emails.sort();
+    assert_eq!(emails, ["ada@example.org", "bo@example.org"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -285,7 +285,14 @@ fn fill(template: &str, v: &Victim) -> String {
         .replace("{step_id}", &v.step)
         .replace("{request_id}", &v.request)
         .replace("{pairing_id}", &v.pairing)
-        .replace("{person_id}", &v.person);
+        .replace("{person_id}", &v.person)
+        .replace("{kind}", "participants");
+    // CSV imports and exports name their program in the query.
+    let path = if template.starts_with("/api/v1/imports/{kind}") || template.starts_with("/api/v1/exports/") {
+        format!("{path}?program_id={}", v.program)
+    } else {
+        path
+    };
     assert!(
         !path.contains('{') && !path.contains("unmapped"),
         "map the parameters of {template} in tenancy.rs"
@@ -373,7 +380,8 @@ both_backends!(
             let key_may_not = o.template.starts_with("/api/v1/api-keys");
             for (caller, auth) in [("admin", Auth::Bearer(&admin_b)), ("API key", Auth::ApiKey(&key_b))] {
                 let (status, body) = app.call(method.clone(), &path, auth, example_body(&doc, o)).await;
-                if o.template.contains("{id}") || o.template.contains("{step_id}") {
+                let about_a_program = o.template == "/api/v1/imports/{kind}" || o.template == "/api/v1/exports/{kind}";
+                if o.template.contains("{id}") || o.template.contains("{step_id}") || about_a_program {
                     // An API key may be refused key management outright: it learns nothing either way.
                     let refused = status == StatusCode::FORBIDDEN && caller == "API key" && key_may_not;
                     assert!(

@@ -15,8 +15,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::ApiError;
 use crate::{
-    audit, auth, automations, booking, events, extract, hardening, health, idempotency, messaging, organization,
-    pairing, people, programs, request_id, steps, AppState,
+    audit, auth, automations, booking, events, extract, hardening, health, idempotency, imports, messaging,
+    organization, pairing, people, programs, request_id, steps, AppState,
 };
 
 #[derive(OpenApi)]
@@ -53,6 +53,7 @@ use crate::{
         (name = "steps", description = "Program steps, their delivery, and each participant's step feed"),
         (name = "booking", description = "Provider-first booking: services, providers, availability, slots, bookings, the booking flow, calendar feeds"),
         (name = "audit", description = "Every admin write: who, when, from where, what changed; read-only"),
+        (name = "csv", description = "Spreadsheets in and out: templates, uploads checked whole (dry run) then applied all or nothing, exports"),
         (name = "operations", description = "Health checks"),
     )
 )]
@@ -213,7 +214,10 @@ where
             .service(booking::bookings::complete_booking)
             .service(booking::bookings::join_waitlist)
             .service(booking::bookings::create_feed)
-            .service(booking::bookings::calendar_feed),
+            .service(booking::bookings::calendar_feed)
+            .service(imports::import_file)
+            .service(imports::import_template)
+            .service(imports::export_file),
     )
 }
 
@@ -270,8 +274,8 @@ impl Modify for CommonResponses {
             .example(Some(serde_json::json!("5f0c6a52-7d1e-4c1b-9a57-0d9c1e0f2b11")))
             .build();
         let is_problem = |c: &utoipa::openapi::Content| matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/Problem"));
-        for item in openapi.paths.paths.values_mut() {
-            if let Some(op) = item.post.as_mut() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if let Some(op) = item.post.as_mut().filter(|_| !path.starts_with("/api/v1/imports/")) {
                 let secured = op
                     .security
                     .as_ref()

@@ -49,6 +49,10 @@ pub struct Config {
     pub trusted_proxies: Vec<crate::limits::IpRange>,
     /// Origins besides the dashboard's own that browsers may call the API from (CORS).
     pub allowed_origins: Vec<String>,
+    /// The largest CSV upload, in bytes.
+    pub import_max_bytes: usize,
+    /// The most data rows of one CSV upload.
+    pub import_max_rows: usize,
 }
 
 /// Reads the configuration through `get`, so tests can pass a map instead of the process environment.
@@ -122,6 +126,16 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
         crate::messaging::transport::Mailer::new(Some(url), &mail_from).map_err(|e| err("COHORT_SMTP_URL", e))?;
     }
     let job_lease = std::time::Duration::from_secs(number("COHORT_JOB_LEASE_SECS", 60, 1..=86_400)?);
+    let import_max_bytes = number(
+        "COHORT_IMPORT_MAX_BYTES",
+        cohort_domain::imports::DEFAULT_MAX_BYTES as u64,
+        1024..=1 << 30,
+    )? as usize;
+    let import_max_rows = number(
+        "COHORT_IMPORT_MAX_ROWS",
+        cohort_domain::imports::DEFAULT_MAX_ROWS as u64,
+        1..=10_000_000,
+    )? as usize;
     let limit = |var: &'static str, default: u64| number(var, default, 1..=1_000_000).map(|n| n as u32);
     let login_limit_per_account = limit("COHORT_LOGIN_LIMIT_PER_ACCOUNT", 10)?;
     let login_limit_per_address = limit("COHORT_LOGIN_LIMIT_PER_ADDRESS", 30)?;
@@ -163,6 +177,8 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
         .transpose()?
         .unwrap_or_default();
     Ok(Config {
+        import_max_bytes,
+        import_max_rows,
         login_limit_per_account,
         login_limit_per_address,
         api_key_limit,
@@ -230,6 +246,8 @@ mod tests {
             ("COHORT_LOGIN_LIMIT_PER_ACCOUNT", "0"),
             ("COHORT_LOGIN_LIMIT_PER_ADDRESS", "many"),
             ("COHORT_API_KEY_LIMIT", "-1"),
+            ("COHORT_IMPORT_MAX_BYTES", "10"),
+            ("COHORT_IMPORT_MAX_ROWS", "lots"),
             ("COHORT_RATE_LIMIT_PERIOD_SECS", "0"),
             ("COHORT_TRUSTED_PROXIES", "10.0.0.1, proxy.internal"),
             ("COHORT_TRUSTED_PROXIES", "10.0.0.0/33"),

@@ -15,6 +15,7 @@ pub mod extract;
 pub mod hardening;
 pub mod health;
 pub mod idempotency;
+pub mod imports;
 pub mod jobs;
 pub mod limits;
 pub mod messaging;
@@ -41,4 +42,6 @@ pub struct AppState {
     pub limits: limits::Limits,
     /// Origins besides the dashboard's own that browsers may call the API from.
     pub allowed_origins: Vec<String>,
+    /// How large a CSV upload may be.
+    pub imports: imports::Limits,
 }

@@ -142,6 +142,10 @@ fn serve() -> ExitCode {
         dashboard_dir: config.dashboard_dir.clone(),
         allow_private_webhooks: config.allow_private_webhooks,
         allowed_origins: config.allowed_origins.clone(),
+        imports: cohort_api::imports::Limits {
+            max_bytes: config.import_max_bytes,
+            max_rows: config.import_max_rows,
+        },
     });
     let system = actix_web::rt::System::new();
     system.block_on(async move {

@@ -11,6 +11,7 @@ pub mod business_days;
 pub mod calendar;
 pub mod compat;
 pub mod events;
+pub mod imports;
 pub mod jobs;
 pub mod paging;
 pub mod pairing;

@@ -72,6 +72,7 @@ pub fn shell(props: &ShellProps) -> Html {
                     <Link<Route> to={Route::Automations}>{ "Automations" }</Link<Route>>
                     <Link<Route> to={Route::Emails}>{ "Emails" }</Link<Route>>
                     <Link<Route> to={Route::Webhooks}>{ "Webhooks" }</Link<Route>>
+                    <Link<Route> to={Route::Imports}>{ "Import & export" }</Link<Route>>
                     <Link<Route> to={Route::Notifications}>{ "Notifications" }</Link<Route>>
                     <Link<Route> to={Route::AuditLog}>{ "Audit log" }</Link<Route>>
                     <Link<Route> to={Route::Settings}>{ "Settings" }</Link<Route>>

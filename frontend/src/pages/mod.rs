@@ -4,6 +4,7 @@ pub mod audit_log;
 pub mod auto_pair;
 pub mod automations;
 pub mod emails;
+pub mod imports;
 pub mod login;
 pub mod notification_log;
 pub mod pairing;

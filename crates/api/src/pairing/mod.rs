@@ -1002,36 +1002,36 @@ pub async fn export_pairings(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    use crate::schema::people as people_table;
-    use cohort_domain::spreadsheet::safe_cell;
     caller.require_admin()?;
     let (org, id) = (caller.org, id.into_inner());
-    let (program, rows, zone) = state
-        .db
-        .read(move |conn| {
-            let program = programs::get(conn, org, id)?;
-            let zone: chrono_tz::Tz = organization::repo::get(conn, org)?
-                .time_zone
-                .parse()
-                .unwrap_or(chrono_tz::UTC);
-            let (mentee, mentor) = diesel::alias!(people_table as mentee, people_table as mentor);
-            let rows: Vec<(String, String, String, String, chrono::NaiveDateTime)> = pairings::table
-                .inner_join(mentee.on(mentee.field(people_table::id).eq(pairings::mentee_id)))
-                .inner_join(mentor.on(mentor.field(people_table::id).eq(pairings::mentor_id)))
-                .filter(pairings::program_id.eq(&program.id))
-                .filter(pairings::ended_at.is_null())
-                .order(pairings::id)
-                .select((
-                    mentee.field(people_table::name),
-                    mentee.field(people_table::email),
-                    mentor.field(people_table::name),
-                    mentor.field(people_table::email),
-                    pairings::created_at,
-                ))
-                .load(conn)?;
-            Ok((program, rows, zone))
-        })
-        .await?;
+    let (filename, body) = state.db.read(move |conn| pairings_csv(conn, org, id)).await?;
+    Ok(crate::imports::csv_response(&filename, body))
+}
+
+/// The program's active pairings as CSV (times in the organisation's zone) and a file name for it.
+pub fn pairings_csv(conn: &mut crate::db::DbConn, org: Uuid, id: Uuid) -> Result<(String, Vec<u8>), ApiError> {
+    use crate::schema::people as people_table;
+    use cohort_domain::spreadsheet::safe_cell;
+    let program = programs::get(conn, org, id)?;
+    let zone: chrono_tz::Tz = organization::repo::get(conn, org)?
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::UTC);
+    let (mentee, mentor) = diesel::alias!(people_table as mentee, people_table as mentor);
+    let rows: Vec<(String, String, String, String, chrono::NaiveDateTime)> = pairings::table
+        .inner_join(mentee.on(mentee.field(people_table::id).eq(pairings::mentee_id)))
+        .inner_join(mentor.on(mentor.field(people_table::id).eq(pairings::mentor_id)))
+        .filter(pairings::program_id.eq(&program.id))
+        .filter(pairings::ended_at.is_null())
+        .order(pairings::id)
+        .select((
+            mentee.field(people_table::name),
+            mentee.field(people_table::email),
+            mentor.field(people_table::name),
+            mentor.field(people_table::email),
+            pairings::created_at,
+        ))
+        .load(conn)?;
     let mut out = csv::Writer::from_writer(Vec::new());
     let failed = |e: csv::Error| ApiError::Internal(e.to_string());
     out.write_record(["mentee", "mentee_email", "mentor", "mentor_email", "paired_at"])
@@ -1051,13 +1051,7 @@ pub async fn export_pairings(
     }
     let body = out.into_inner().map_err(|e| ApiError::Internal(e.to_string()))?;
     let filename = format!("pairings-{}.csv", cohort_domain::tenancy::slugify(&program.name));
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{filename}\""),
-        ))
-        .body(body))
+    Ok((filename, body))
 }
 
 /// Sets a mentor's own capacity in the program, or (with `null`) goes back to the program's.

@@ -282,7 +282,7 @@ pub async fn list_participants(
 }
 
 /// What adding people to a program does: new memberships are created, removed
-/// ones re-activated (with a new `joined_at`), active ones left alone.
+/// ones re-activated (with a new `joined_at`), active ones left alone. CSV imports add through here too.
 /// One audit entry per participant added (or re-activated).
 fn audit_added(
     conn: &mut DbConn,
@@ -295,7 +295,7 @@ fn audit_added(
     Ok((added, already))
 }
 
-fn add(
+pub(crate) fn add(
     conn: &mut DbConn,
     org: Uuid,
     program_id: Uuid,

@@ -1,0 +1,433 @@
+//! CSV in and out: templates, uploads validated whole (a dry run reports every problem and what
+//! would change; the real upload applies every row or none, in one transaction), and exports.
+//!
+//! The file rules (encodings, delimiters, headers, row parsing) live in
+//! `cohort_domain::imports`; this module reads the body, finds what the file is about (its
+//! target: a program, later the organisation's booking setup), and hands each kind's rows to
+//! that kind's module, which plans and writes them in batches.
+
+pub mod exports;
+pub mod participants;
+pub mod services;
+
+use actix_web::http::header;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use cohort_api_types::{
+    ExportQuery, FieldError, ImportAction, ImportPreviewRow, ImportProblem, ImportQuery, ImportReport, Problem,
+};
+use cohort_domain::imports::{FileError, ImportKind, RowError};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::db::DbConn;
+use crate::error::ApiError;
+use crate::programs::repo::ProgramRow;
+use crate::{programs, AppState};
+
+/// How large an upload may be (`COHORT_IMPORT_MAX_BYTES`, `COHORT_IMPORT_MAX_ROWS`).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_bytes: usize,
+    pub max_rows: usize,
+}
+
+/// Rows are planned and written this many at a time: memory follows the batch, not the file,
+/// and each batch is a few multi-row statements.
+pub const BATCH: usize = 1000;
+/// Problems listed in a report; `error_count` counts them all.
+pub const MAX_LISTED_ERRORS: usize = 1000;
+/// Rows shown in a report's preview.
+pub const MAX_PREVIEW: usize = 100;
+
+/// What a file is about.
+pub enum Target {
+    Program(ProgramRow),
+    Organization,
+}
+
+/// Whether the rows are only checked against the database or also written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    DryRun,
+    Apply,
+}
+
+fn import_kind(name: &str) -> Result<ImportKind, ApiError> {
+    ImportKind::parse(name).ok_or_else(|| {
+        let kinds: Vec<&str> = ImportKind::ALL.iter().map(|k| k.as_str()).collect();
+        ApiError::BadRequest(format!(
+            "invalid path parameter: no import kind \"{name}\"; the kinds are {}",
+            kinds.join(", ")
+        ))
+    })
+}
+
+fn required_program(program_id: Option<Uuid>, kind: &str) -> Result<Uuid, ApiError> {
+    program_id
+        .ok_or_else(|| ApiError::BadRequest(format!("invalid query parameter: program_id is required for {kind}")))
+}
+
+/// Finds the file's target in the caller's organisation (another organisation's is a 404).
+async fn resolve(state: &AppState, org: Uuid, kind: ImportKind, query: &ImportQuery) -> Result<Target, ApiError> {
+    match kind {
+        ImportKind::Participants => {
+            let id = required_program(query.program_id, kind.as_str())?;
+            let program = state.db.read(move |conn| programs::repo::get(conn, org, id)).await?;
+            if program.status == cohort_domain::programs::ProgramStatus::Archived.as_str() {
+                return Err(ApiError::Conflict(
+                    "The program is archived; publish it again to add participants.".into(),
+                ));
+            }
+            Ok(Target::Program(program))
+        }
+        ImportKind::Services => Ok(Target::Organization),
+    }
+}
+
+/// Reads the file against the target: checks every row, and with a connection plans (and in
+/// `Mode::Apply` writes) them batch by batch.
+pub fn run(
+    kind: ImportKind,
+    conn: Option<&mut DbConn>,
+    org: Uuid,
+    target: &Target,
+    bytes: &[u8],
+    max_rows: usize,
+    mode: Mode,
+) -> Result<ImportReport, ApiError> {
+    let text = cohort_domain::imports::decode(bytes).map_err(file_error)?;
+    match (kind, target) {
+        (ImportKind::Participants, Target::Program(program)) => {
+            participants::run(conn, org, program, text, max_rows, mode)
+        }
+        (ImportKind::Services, _) => services::run(conn, org, text, max_rows, mode),
+        (ImportKind::Participants, Target::Organization) => {
+            Err(ApiError::Internal("participants need a program".into()))
+        }
+    }
+}
+
+pub fn file_error(e: FileError) -> ApiError {
+    ApiError::field("file", e.to_string())
+}
+
+/// Collects a report as rows are read.
+pub struct Report {
+    report: ImportReport,
+    changes: Vec<ImportPreviewRow>,
+    unchanged: Vec<ImportPreviewRow>,
+}
+
+impl Report {
+    pub fn new(kind: ImportKind, mode: Mode, columns: Vec<String>) -> Self {
+        Self {
+            report: ImportReport {
+                kind: kind.as_str().to_owned(),
+                dry_run: mode == Mode::DryRun,
+                applied: false,
+                valid: true,
+                rows: 0,
+                created: 0,
+                updated: 0,
+                unchanged: 0,
+                people_created: 0,
+                error_count: 0,
+                errors: Vec::new(),
+                columns,
+                preview: Vec::new(),
+            },
+            changes: Vec::new(),
+            unchanged: Vec::new(),
+        }
+    }
+
+    pub fn row_read(&mut self) {
+        self.report.rows += 1;
+    }
+
+    pub fn is_valid(&self) -> bool {
+        self.report.error_count == 0
+    }
+
+    pub fn person_created(&mut self) {
+        self.report.people_created += 1;
+    }
+
+    pub fn problem(&mut self, e: RowError) {
+        self.report.error_count += 1;
+        if self.report.errors.len() < MAX_LISTED_ERRORS {
+            self.report.errors.push(ImportProblem {
+                line: e.line,
+                row: e.row,
+                column: e.column,
+                value: e.value,
+                message: e.message,
+            });
+        }
+    }
+
+    /// Counts a valid row; `values` (its cells in `columns` order) is asked for only while the
+    /// preview has room.
+    pub fn outcome(&mut self, line: u64, action: ImportAction, values: impl FnOnce() -> Vec<String>) {
+        let list = match action {
+            ImportAction::Create => {
+                self.report.created += 1;
+                &mut self.changes
+            }
+            ImportAction::Update => {
+                self.report.updated += 1;
+                &mut self.changes
+            }
+            ImportAction::Unchanged => {
+                self.report.unchanged += 1;
+                &mut self.unchanged
+            }
+        };
+        if list.len() < MAX_PREVIEW {
+            list.push(ImportPreviewRow {
+                line,
+                action,
+                values: values(),
+            });
+        }
+    }
+
+    pub fn finish(mut self, applied: bool) -> ImportReport {
+        self.report.valid = self.report.error_count == 0;
+        self.report.applied = applied && self.report.valid;
+        let room = MAX_PREVIEW.saturating_sub(self.changes.len());
+        let mut preview = self.changes;
+        preview.extend(self.unchanged.into_iter().take(room));
+        preview.sort_by_key(|r| r.line);
+        self.report.preview = preview;
+        self.report
+    }
+}
+
+/// A file with problems, refused by the real upload: a 422 naming each cell as `lines[L].column`.
+fn rejected(report: &ImportReport) -> ApiError {
+    let errors = report
+        .errors
+        .iter()
+        .map(|p| {
+            let field = match &p.column {
+                Some(c) => format!("lines[{}].{c}", p.line),
+                None => format!("lines[{}]", p.line),
+            };
+            let message = match &p.value {
+                Some(v) if !v.is_empty() => format!("\"{v}\": {}", p.message),
+                _ => p.message.clone(),
+            };
+            FieldError::new(field, message)
+        })
+        .collect();
+    ApiError::Validation(errors)
+}
+
+/// The body is the file itself; forms and JSON are refused with a hint.
+fn check_content_type(req: &HttpRequest) -> Result<(), ApiError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let refused = essence.starts_with("multipart/")
+        || essence == "application/x-www-form-urlencoded"
+        || essence == "application/json"
+        || essence.ends_with("+json");
+    if refused {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "send the CSV file itself as the body, with Content-Type: text/csv, not \"{content_type}\""
+        )));
+    }
+    Ok(())
+}
+
+async fn read_body(req: &HttpRequest, payload: web::Payload, max_bytes: usize) -> Result<web::Bytes, ApiError> {
+    let too_large = || ApiError::PayloadTooLarge(format!("the file may have at most {max_bytes} bytes"));
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max_bytes as u64) {
+        return Err(too_large());
+    }
+    match payload.to_bytes_limited(max_bytes).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(too_large()),
+        Err(e) => Err(ApiError::BadRequest(format!("cannot read the body: {e}"))),
+    }
+}
+
+const PARTICIPANTS_EXAMPLE: &str = "email,name,role,department,languages\r\n\
+talia.k@example.org,Talia K,mentor,Chemistry,English; Spanish\r\n\
+amara.n@example.org,Amara N,mentee,Biology,\r\n";
+
+/// Uploads a CSV file: with `dry_run=true` checks it whole and reports every problem and what would
+/// be created, updated or left alone; otherwise applies every row, or none when any row is invalid.
+///
+/// The body is the file (UTF-8, with or without a byte-order mark; `,` `;` or tab delimited,
+/// detected from the header row; Excel's `sep=` line understood). Headers are matched ignoring
+/// case, spaces, `_` and `-`. Rows are upserted by natural key, so uploading the same file again
+/// changes nothing (every row `unchanged`).
+///
+/// `participants` (needs `program_id`): columns `email`, `name`, `role` (`mentor` or `mentee`);
+/// every other column is a profile attribute (a blank cell removes it; `a; b` is a list). People
+/// not yet in the organisation are created without a password; their name is required.
+///
+/// `services` (the Courses CSV): `name`, `course number` (blank for a general topic),
+/// `description`; keyed by name and course number. New services get the booking defaults.
+#[utoipa::path(
+    tag = "csv",
+    params(
+        ("kind" = String, Path, description = "What the file holds: `participants` or `services`", example = "participants"),
+        ImportQuery,
+    ),
+    request_body(
+        content = String,
+        content_type = "text/csv",
+        description = "The CSV file itself",
+        example = json!(PARTICIPANTS_EXAMPLE),
+    ),
+    responses(
+        (status = 200, description = "The report: with `dry_run`, what would happen (see `valid` and `errors`); otherwise what was written", body = ImportReport),
+        (status = 400, description = "Unknown kind, or a missing `program_id`", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such program in this organisation", body = Problem),
+        (status = 409, description = "The program is archived", body = Problem),
+        (status = 413, description = "The file is larger than `COHORT_IMPORT_MAX_BYTES` (10 MB by default)", body = Problem),
+        (status = 415, description = "The body was sent as a form or JSON instead of the file", body = Problem),
+        (status = 422, description = "Not UTF-8 (the message says how to save it), too many rows, or (not a dry run) invalid rows: `errors` names each as `lines[L].column`; nothing was written", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[post("/imports/{kind}")]
+pub async fn import_file(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    kind: web::Path<String>,
+    query: web::Query<ImportQuery>,
+    payload: web::Payload,
+) -> Result<web::Json<ImportReport>, ApiError> {
+    caller.require_admin()?;
+    let kind = import_kind(&kind)?;
+    let query = query.into_inner();
+    let org = caller.org;
+    let target = resolve(&state, org, kind, &query).await?;
+    check_content_type(&req)?;
+    let limits = state.imports;
+    let bytes = read_body(&req, payload, limits.max_bytes).await?;
+    if query.dry_run.unwrap_or(false) {
+        let report = state
+            .db
+            .read(move |conn| run(kind, Some(conn), org, &target, &bytes, limits.max_rows, Mode::DryRun))
+            .await?;
+        return Ok(web::Json(report));
+    }
+    // The whole file is checked before the writer's turn is taken: a bad file costs no lock.
+    let checked_bytes = bytes.clone();
+    let (checked, target) = web::block(move || {
+        let report = run(kind, None, org, &target, &checked_bytes, limits.max_rows, Mode::Apply);
+        (report, target)
+    })
+    .await?;
+    let checked = checked?;
+    if !checked.valid {
+        // List every problem, those only the database shows (a new person without a name) too.
+        let report = state
+            .db
+            .read(move |conn| run(kind, Some(conn), org, &target, &bytes, limits.max_rows, Mode::DryRun))
+            .await?;
+        return Err(rejected(&report));
+    }
+    let report = state
+        .db
+        .write(move |conn| {
+            let report = run(kind, Some(conn), org, &target, &bytes, limits.max_rows, Mode::Apply)?;
+            // A problem only the database shows (a new person without a name): roll back.
+            if report.valid {
+                Ok(report)
+            } else {
+                Err(rejected(&report))
+            }
+        })
+        .await?;
+    tracing::info!(
+        kind = kind.as_str(),
+        rows = report.rows,
+        created = report.created,
+        updated = report.updated,
+        "import applied"
+    );
+    Ok(web::Json(report))
+}
+
+/// The template of a kind of file: its header row and one example row.
+#[utoipa::path(
+    tag = "csv",
+    params(("kind" = String, Path, description = "`participants` or `services`", example = "participants")),
+    responses(
+        (status = 200, description = "The template", content_type = "text/csv", body = String, example = json!("email,name,role,department,languages\ntalia.k@example.org,Talia K,mentor,Chemistry,English; Spanish\n")),
+        (status = 400, description = "Unknown kind", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/imports/{kind}/template")]
+pub async fn import_template(caller: Caller, kind: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let kind = import_kind(&kind)?;
+    Ok(csv_response(
+        &format!("{}-template.csv", kind.as_str()),
+        kind.template(),
+    ))
+}
+
+/// A CSV download.
+pub fn csv_response(filename: &str, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .body(body)
+}
+
+/// Current data as CSV. Cells a spreadsheet would run as formulas (`=`, `+`, `-`, `@`) are
+/// written as text, behind an apostrophe that imports remove again.
+///
+/// `participants` (`program_id`): the program's active participants in the import's columns, so
+/// exporting, editing and uploading again round-trips. `pairings` (`program_id`): active pairings.
+/// `step-completions` (`program_id`): each step delivered to each person, with the delivery,
+/// opening, completion and miss times in the program's time zone. `services`: the Courses CSV.
+#[utoipa::path(
+    tag = "csv",
+    params(
+        ("kind" = String, Path, description = "`participants`, `pairings`, `step-completions` or `services`", example = "participants"),
+        ExportQuery,
+    ),
+    responses(
+        (status = 200, description = "The file", content_type = "text/csv", body = String, example = json!(PARTICIPANTS_EXAMPLE)),
+        (status = 400, description = "Unknown kind, or a missing `program_id`", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No such program in this organisation", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/exports/{kind}")]
+pub async fn export_file(
+    state: web::Data<AppState>,
+    caller: Caller,
+    kind: web::Path<String>,
+    query: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    exports::export(&state, caller.org, &kind, query.into_inner()).await
+}

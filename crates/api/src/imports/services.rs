@@ -1,0 +1,135 @@
+//! The Courses CSV in and out: the organisation's services, upserted by name and course number.
+//! New services get the booking defaults (`ServiceRow::new`), as `POST /services` gives them.
+
+use std::collections::HashMap;
+
+use cohort_api_types::{ImportAction, ImportReport};
+use cohort_domain::imports::services::{self as rules, ServiceLine};
+use cohort_domain::imports::{CsvFile, ImportKind};
+use cohort_domain::spreadsheet::safe_cell;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::{file_error, Mode, Report, BATCH};
+use crate::booking::repo::ServiceRow;
+use crate::db::{self, DbConn};
+use crate::error::ApiError;
+use crate::schema::services;
+
+pub fn run(
+    mut conn: Option<&mut DbConn>,
+    org: Uuid,
+    text: &str,
+    max_rows: usize,
+    mode: Mode,
+) -> Result<ImportReport, ApiError> {
+    let (mut file, header_problems) = CsvFile::open(text, rules::COLUMNS, false, max_rows).map_err(file_error)?;
+    let columns = rules::COLUMNS.iter().map(|c| c.name.to_owned()).collect();
+    let mut report = Report::new(ImportKind::Services, mode, columns);
+    for problem in header_problems {
+        report.problem(problem);
+    }
+    let mut reader = rules::Reader::default();
+    let mut batch = Vec::with_capacity(BATCH);
+    while let Some(next) = file.next() {
+        report.row_read();
+        match next.map_err(file_error)? {
+            Err(problem) => report.problem(problem),
+            Ok(row) => match reader.read(&row) {
+                Ok(line) if conn.is_some() => batch.push(line),
+                Ok(_) => {}
+                Err(problems) => problems.into_iter().for_each(|p| report.problem(p)),
+            },
+        }
+        if batch.len() >= BATCH {
+            if let Some(conn) = conn.as_deref_mut() {
+                plan(conn, org, mode, &mut batch, &mut report)?;
+            }
+        }
+    }
+    if let Some(conn) = conn.as_deref_mut() {
+        plan(conn, org, mode, &mut batch, &mut report)?;
+    }
+    Ok(report.finish(mode == Mode::Apply && conn.is_some()))
+}
+
+fn plan(
+    conn: &mut DbConn,
+    org: Uuid,
+    mode: Mode,
+    batch: &mut Vec<ServiceLine>,
+    report: &mut Report,
+) -> Result<(), ApiError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = batch.iter().map(|l| l.name.as_str()).collect();
+    let mut known: HashMap<(String, String), ServiceRow> = services::table
+        .filter(services::organization_id.eq(org.to_string()))
+        .filter(services::name.eq_any(&names))
+        .select(ServiceRow::as_select())
+        .load::<ServiceRow>(conn)?
+        .into_iter()
+        .map(|s| ((s.name.clone(), s.course_number.clone()), s))
+        .collect();
+    let now = db::now();
+    let (mut created, mut changed) = (Vec::new(), Vec::new());
+    for line in batch.drain(..) {
+        let key = (line.name.clone(), line.course_number.clone());
+        let action = match known.remove(&key) {
+            Some(mut service) if service.description != line.description => {
+                service.description = line.description.clone();
+                service.updated_at = now;
+                changed.push(service);
+                ImportAction::Update
+            }
+            Some(_) => ImportAction::Unchanged,
+            None => {
+                let mut service = ServiceRow::new(org, now);
+                service.name = line.name.clone();
+                service.course_number = line.course_number.clone();
+                service.description = line.description.clone();
+                created.push(service);
+                ImportAction::Create
+            }
+        };
+        report.outcome(line.line, action, || {
+            vec![line.name, line.course_number, line.description]
+        });
+    }
+    if mode != Mode::Apply || !report.is_valid() {
+        return Ok(());
+    }
+    crate::insert_all!(conn, services::table, &created)?;
+    for service in &changed {
+        diesel::update(services::table.find(&service.id))
+            .set((
+                services::description.eq(&service.description),
+                services::updated_at.eq(service.updated_at),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The organisation's services in the import's columns.
+pub fn export(conn: &mut DbConn, org: Uuid) -> Result<Vec<u8>, ApiError> {
+    let rows: Vec<(String, String, String)> = services::table
+        .filter(services::organization_id.eq(org.to_string()))
+        .order((services::name, services::course_number))
+        .select((services::name, services::course_number, services::description))
+        .load(conn)?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let failed = |e: csv::Error| ApiError::Internal(e.to_string());
+    out.write_record(rules::COLUMNS.iter().map(|c| c.name))
+        .map_err(failed)?;
+    for (name, number, description) in &rows {
+        out.write_record([
+            safe_cell(name).as_ref(),
+            safe_cell(number).as_ref(),
+            safe_cell(description).as_ref(),
+        ])
+        .map_err(failed)?;
+    }
+    out.into_inner().map_err(|e| ApiError::Internal(e.to_string()))
+}
