@@ -2,3 +2,4 @@
 
 pub mod field;
 pub mod shell;
+pub mod person_picker;
