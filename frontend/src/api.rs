@@ -691,7 +691,12 @@ pub async fn availability(provider: Uuid) -> Result<Availability, ApiError> {
 }
 
 pub async fn set_availability(provider: Uuid, input: &Availability) -> Result<Availability, ApiError> {
-    write(Method::PUT, &format!("/api/v1/providers/{provider}/availability"), input).await
+    write(
+        Method::PUT,
+        &format!("/api/v1/providers/{provider}/availability"),
+        input,
+    )
+    .await
 }
 
 pub async fn booking_settings() -> Result<BookingSettings, ApiError> {

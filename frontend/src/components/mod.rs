@@ -1,5 +1,5 @@
 //! Components render; pages fetch.
 
 pub mod field;
-pub mod shell;
 pub mod person_picker;
+pub mod shell;

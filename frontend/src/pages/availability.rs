@@ -140,7 +140,11 @@ impl Editor {
 
 /// Every message about `path` itself or its fields (`path.start`, `path.end`).
 fn messages(error: &Option<ApiError>, local: &[(String, String)], path: &str) -> Option<String> {
-    let mut found: Vec<String> = local.iter().filter(|(f, _)| f == path).map(|(_, m)| m.clone()).collect();
+    let mut found: Vec<String> = local
+        .iter()
+        .filter(|(f, _)| f == path)
+        .map(|(_, m)| m.clone())
+        .collect();
     if let Some(ApiError::Problem(p)) = error {
         for e in &p.errors {
             if e.field == path {
@@ -200,8 +204,13 @@ pub fn availability_page(props: &AvailabilityProps) -> Html {
     let text = |cb: Callback<String>| cb.reform(|e: InputEvent| e.target_unchecked_into::<HtmlInputElement>().value());
     let click = |cb: Callback<String>| cb.reform(|_: MouseEvent| String::new());
     let onsubmit = {
-        let (editor, sent, error, local, saved) =
-            (editor.clone(), sent.clone(), error.clone(), local.clone(), saved.clone());
+        let (editor, sent, error, local, saved) = (
+            editor.clone(),
+            sent.clone(),
+            error.clone(),
+            local.clone(),
+            saved.clone(),
+        );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let (request, at, bad) = editor.request();
@@ -231,7 +240,13 @@ pub fn availability_page(props: &AvailabilityProps) -> Html {
             .position(|p| *p == (day, k))
             .and_then(|i| messages(&error, &local, &format!("weekly[{i}]")))
     };
-    let window_row = |prefix: String, label: String, (start, end): &Window, on_start: Callback<String>, on_end: Callback<String>, remove: Callback<String>, problem: Option<String>| {
+    let window_row = |prefix: String,
+                      label: String,
+                      (start, end): &Window,
+                      on_start: Callback<String>,
+                      on_end: Callback<String>,
+                      remove: Callback<String>,
+                      problem: Option<String>| {
         html! {
             <div class={classes!("window", problem.as_ref().map(|_| "invalid"))}>
                 <input id={format!("{prefix}-start")} aria-label={format!("{label} start")} value={start.clone()}

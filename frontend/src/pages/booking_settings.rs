@@ -23,11 +23,15 @@ impl Form {
         let formats = FORMATS
             .iter()
             .map(|f| {
-                s.formats.iter().find(|x| x.format == *f).cloned().unwrap_or(FormatSettings {
-                    format: *f,
-                    enabled: false,
-                    questions: Vec::new(),
-                })
+                s.formats
+                    .iter()
+                    .find(|x| x.format == *f)
+                    .cloned()
+                    .unwrap_or(FormatSettings {
+                        format: *f,
+                        enabled: false,
+                        questions: Vec::new(),
+                    })
             })
             .collect();
         Self {

@@ -53,7 +53,10 @@ pub fn calendar() -> Html {
     let org_zone = session.me.organization.time_zone.clone();
     let location = use_location();
     let navigator = use_navigator();
-    let query: CalendarQuery = location.as_ref().and_then(|l| l.query::<CalendarQuery>().ok()).unwrap_or_default();
+    let query: CalendarQuery = location
+        .as_ref()
+        .and_then(|l| l.query::<CalendarQuery>().ok())
+        .unwrap_or_default();
     let zone = query.zone.clone().unwrap_or_else(|| org_zone.clone());
     let monday = monday_of(query.week.unwrap_or_else(|| today_in(&zone)));
     let bookings = use_state(|| Load::<Vec<Booking>>::Loading);
@@ -79,10 +82,12 @@ pub fn calendar() -> Html {
             let to = from_wall_clock((*monday + Days::new(7)).and_time(NaiveTime::MIN), zone);
             let provider = *provider;
             yew::platform::spawn_local(async move {
-                bookings.set(match api::bookings(&from.to_rfc3339(), &to.to_rfc3339(), provider).await {
-                    Ok(items) => Load::Loaded(items),
-                    Err(e) => Load::Failed(e),
-                });
+                bookings.set(
+                    match api::bookings(&from.to_rfc3339(), &to.to_rfc3339(), provider).await {
+                        Ok(items) => Load::Loaded(items),
+                        Err(e) => Load::Failed(e),
+                    },
+                );
             });
         });
     }
@@ -284,20 +289,23 @@ pub fn book() -> Html {
     // Slots follow the service, the day and the zone.
     {
         let (slots, slot, provider) = (slots.clone(), slot.clone(), provider.clone());
-        use_effect_with(((*service), (*day).clone(), (*zone).clone()), move |(service, day, zone)| {
-            slot.set(None);
-            provider.set(None);
-            if let Some(service) = *service {
-                slots.set(Load::Loading);
-                let (day, zone) = (day.clone(), zone.clone());
-                yew::platform::spawn_local(async move {
-                    slots.set(match api::slots(service, &day, &day, &zone).await {
-                        Ok(list) => Load::Loaded(list),
-                        Err(e) => Load::Failed(e),
+        use_effect_with(
+            ((*service), (*day).clone(), (*zone).clone()),
+            move |(service, day, zone)| {
+                slot.set(None);
+                provider.set(None);
+                if let Some(service) = *service {
+                    slots.set(Load::Loading);
+                    let (day, zone) = (day.clone(), zone.clone());
+                    yew::platform::spawn_local(async move {
+                        slots.set(match api::slots(service, &day, &day, &zone).await {
+                            Ok(list) => Load::Loaded(list),
+                            Err(e) => Load::Failed(e),
+                        });
                     });
-                });
-            }
-        });
+                }
+            },
+        );
     }
     let chosen = services.iter().find(|s| Some(s.id) == *service).cloned();
     let formats: Vec<AppointmentFormat> = chosen
@@ -316,7 +324,12 @@ pub fn book() -> Html {
         .unwrap_or_default();
     let questions = settings
         .as_ref()
-        .and_then(|s| s.formats.iter().find(|f| Some(f.format) == *format).map(|f| f.questions.clone()))
+        .and_then(|s| {
+            s.formats
+                .iter()
+                .find(|f| Some(f.format) == *format)
+                .map(|f| f.questions.clone())
+        })
         .unwrap_or_default();
     let places: Vec<String> = match (&chosen, *format) {
         (Some(s), Some(f)) => s
@@ -406,9 +419,13 @@ pub fn book() -> Html {
         let default_place = places.first().cloned();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let (Some(service), Some(format), Some(slot), Some(provider), Some(student)) =
-                (*service, *format, (*slot).clone(), (*provider).clone(), (*student).clone())
-            else {
+            let (Some(service), Some(format), Some(slot), Some(provider), Some(student)) = (
+                *service,
+                *format,
+                (*slot).clone(),
+                (*provider).clone(),
+                (*student).clone(),
+            ) else {
                 return;
             };
             let input = CreateBooking {
@@ -416,7 +433,9 @@ pub fn book() -> Html {
                 provider_id: provider.id,
                 starts_at: slot.starts_at,
                 format,
-                location: Some((*location).clone()).filter(|l| !l.is_empty()).or(default_place.clone()),
+                location: Some((*location).clone())
+                    .filter(|l| !l.is_empty())
+                    .or(default_place.clone()),
                 answers: (*answers).clone(),
                 student_id: Some(student.id),
             };

@@ -208,7 +208,9 @@ pub fn provider_page(props: &ProviderPageProps) -> Html {
         let (navigator, error) = (navigator.clone(), error.clone());
         let word = labels.provider_plural.to_lowercase();
         Callback::from(move |_| {
-            if !gloo_dialogs::confirm(&format!("Remove this person from the {word}? Their upcoming bookings must be cancelled first.")) {
+            if !gloo_dialogs::confirm(&format!(
+                "Remove this person from the {word}? Their upcoming bookings must be cancelled first."
+            )) {
                 return;
             }
             let (navigator, error) = (navigator.clone(), error.clone());

@@ -2,8 +2,7 @@
 //! or edits one with its rules, formats and locations, delete, and a service's enrollments.
 
 use cohort_api_types::{
-    AppointmentFormat, BookingPerson, EnrollPeople, Location, MinimumNotice, NoticeUnit, Person, Service,
-    ServiceInput,
+    AppointmentFormat, BookingPerson, EnrollPeople, Location, MinimumNotice, NoticeUnit, Person, Service, ServiceInput,
 };
 use uuid::Uuid;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -183,7 +182,11 @@ impl Form {
             buffer_after_minutes: number("buffer_after_minutes", &self.buffer_after),
             minimum_notice: number("minimum_notice.amount", &self.notice).map(|amount| MinimumNotice {
                 amount,
-                unit: if self.notice_unit == "days" { NoticeUnit::Days } else { NoticeUnit::Hours },
+                unit: if self.notice_unit == "days" {
+                    NoticeUnit::Days
+                } else {
+                    NoticeUnit::Hours
+                },
             }),
             horizon_days: number("horizon_days", &self.horizon),
             interval_minutes: number("interval_minutes", &self.interval),
@@ -365,7 +368,10 @@ pub fn service_form(props: &ServiceFormProps) -> Html {
             form.set(next);
         })
     };
-    let units = vec![("hours".to_owned(), "hours".to_owned()), ("days".to_owned(), "calendar days".to_owned())];
+    let units = vec![
+        ("hours".to_owned(), "hours".to_owned()),
+        ("days".to_owned(), "calendar days".to_owned()),
+    ];
     html! {
         <form class="card stack" {onsubmit} novalidate=true aria-label="Service">
             if let Some(e) = &*error { <p class="error" role="alert">{ e.message() }</p> }
