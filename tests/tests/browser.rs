@@ -1100,3 +1100,187 @@ async fn an_admin_exports_and_erases_a_person_in_the_browser() {
     .await;
     browser.finish("erase-person", outcome).await;
 }
+
+async fn click_link(c: &Client, text: &str) -> Outcome {
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::LinkText(text))
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
+/// Booking in the dashboard: a service made in its form (after a field error), a person made a
+/// provider and certified, their weekly availability set in the editor (after an error shown at
+/// the window), the slots in the booking flow, a booking for a student, the booking in the week
+/// calendar (also after a reload), and its cancellation.
+#[tokio::test]
+async fn an_admin_sets_availability_books_a_slot_and_cancels_it_in_the_browser() {
+    dashboard_app_env();
+    let app = TestApp::spawn_with_demo(Backend::Sqlite).await;
+    let admin = app.admin_token().await;
+    let (status, _) = app
+        .post(
+            "/api/v1/people",
+            &admin,
+            json!({"email": "bea@example.org", "name": "Bea Browser", "bio": "Knows the library well."}),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 201);
+    // Two days ahead in UTC: inside the horizon, past any notice, whatever the hour now.
+    let day = chrono::Utc::now().date_naive() + chrono::Days::new(2);
+    let weekday = day.format("%A").to_string();
+    let key = weekday.to_lowercase();
+    let browser = Browser::start().await;
+    let outcome = async {
+        let c = &browser.client;
+        log_in(c, &app).await?;
+
+        // The service form: a duration out of range is named under its field, then it is created.
+        click_link(c, "Courses").await?;
+        c.wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath("//h1[text()='Courses']"))
+            .await?;
+        text_appears(c, "All available Peer Mentoring").await?;
+        fill(c, "#service-name", "Browser Tutoring").await?;
+        fill(c, "#service-duration", "1").await?;
+        fill(c, "#service-notice", "0").await?;
+        c.find(Locator::Css("#service-format-virtual")).await?.click().await?;
+        click_button(c, "Add location").await?;
+        fill(c, "#service-locations-0-name", "Library room 2").await?;
+        click_button(c, "Create service").await?;
+        c.wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("#service-duration-error"))
+            .await?;
+        fill(c, "#service-duration", "30").await?;
+        click_button(c, "Create service").await?;
+        text_appears(c, "Created “Browser Tutoring”.").await?;
+        shot(c, "services").await?;
+
+        // The providers page uses the organisation's word; Bea becomes one and is certified.
+        click_link(c, "Peer Mentors").await?;
+        c.wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath("//h1[text()='Peer Mentors']"))
+            .await?;
+        text_appears(c, "Talia K").await?;
+        fill(c, "#new-provider", "Bea").await?;
+        click_labelled(c, "Pick Bea Browser").await?;
+        text_appears(c, "Bea Browser is now a peer mentor.").await?;
+        click_link(c, "Bea Browser").await?;
+        let certify = c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath(
+                "//label[text()='Browser Tutoring']/preceding-sibling::input",
+            ))
+            .await?;
+        certify.click().await?;
+        click_button(c, "Save").await?;
+        text_appears(c, "Saved.").await?;
+        shot(c, "provider").await?;
+
+        // Weekly availability in UTC: an end before the start is refused next to that window.
+        click_link(c, "Weekly availability").await?;
+        select(c, "#availability-zone", "UTC").await?;
+        click_labelled(c, &format!("Add a window on {weekday}")).await?;
+        fill(c, &format!("#weekly-{key}-0-start"), "12:00").await?;
+        fill(c, &format!("#weekly-{key}-0-end"), "10:00").await?;
+        click_button(c, "Save availability").await?;
+        c.wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(&format!("#weekly-{key}-0-error")))
+            .await?;
+        shot(c, "availability-error").await?;
+        fill(c, &format!("#weekly-{key}-0-end"), "14:00").await?;
+        click_button(c, "Save availability").await?;
+        text_appears(c, "Availability saved.").await?;
+        shot(c, "availability").await?;
+
+        // The booking flow: service, format, day, slots in UTC, the one free person, the student.
+        click_link(c, "Calendar").await?;
+        c.wait()
+            .at_most(WAIT)
+            .for_element(Locator::LinkText("Book"))
+            .await?
+            .click()
+            .await?;
+        let option = c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath(
+                "//select[@id='book-service']/option[text()='Browser Tutoring']",
+            ))
+            .await?;
+        let service_id = option.attr("value").await?.unwrap_or_default();
+        select(c, "#book-service", &service_id).await?;
+        select(c, "#book-format", "in_person").await?;
+        set_value(c, "#book-day", &day.to_string()).await?;
+        select(c, "#book-zone", "UTC").await?;
+        click_labelled(c, "Slot 13:30").await?;
+        let slots = c.find_all(Locator::Css("#book-slots button.slot")).await?.len();
+        ensure(slots == 4, format!("12:00 to 14:00 in 30-minute slots: {slots}"))?;
+        click_labelled(c, "Slot 12:00").await?;
+        text_appears(c, "Knows the library well.").await?;
+        c.wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath(
+                "//select[@id='book-location']/option[text()='Library room 2']",
+            ))
+            .await?;
+        fill(c, "#book-student", "Amara").await?;
+        click_labelled(c, "Pick Amara N").await?;
+        text_appears(c, "Student: Amara N").await?;
+        shot(c, "book").await?;
+        click_button(c, "Book").await?;
+
+        // The calendar opens on that week with the booking's details; a reload keeps them.
+        let status = c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("#booking-status"))
+            .await?;
+        ensure(status.text().await? == "confirmed", "the new booking is confirmed")?;
+        text_appears(c, "Browser Tutoring with Bea Browser").await?;
+        let label = "12:00–12:30 Browser Tutoring with Bea Browser for Amara N (confirmed)";
+        click_labelled(c, label).await?;
+        c.refresh().await?;
+        c.wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath(&format!(
+                "//section[@id='day-{day}']//button[@aria-label={}]",
+                xpath_literal(label)
+            )))
+            .await?;
+        c.wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("#booking-details"))
+            .await?;
+        shot(c, "calendar").await?;
+
+        // Cancel with a reason: the details and the week show it cancelled.
+        fill(c, "#cancel-reason", "Room closed").await?;
+        click_button(c, "Cancel booking").await?;
+        click_labelled(
+            c,
+            "12:00–12:30 Browser Tutoring with Bea Browser for Amara N (cancelled)",
+        )
+        .await?;
+        text_appears(c, "Room closed").await?;
+        Ok(())
+    }
+    .await;
+    browser.finish("booking", outcome).await;
+    let (_, bookings) = app.get("/api/v1/bookings?status=cancelled", &admin).await;
+    let items = bookings["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{bookings}");
+    assert_eq!(items[0]["service"]["name"], "Browser Tutoring");
+    assert_eq!(items[0]["provider"]["name"], "Bea Browser");
+    assert_eq!(items[0]["student"]["name"], "Amara N");
+    assert_eq!(items[0]["starts_at"], format!("{day}T12:00:00Z"));
+    assert_eq!(items[0]["cancel_reason"], "Room closed");
+    assert_eq!(items[0]["location"], "Library room 2");
+}

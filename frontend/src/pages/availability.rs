@@ -44,6 +44,17 @@ struct Editor {
 
 const LOCAL: &str = "%Y-%m-%dT%H:%M";
 
+/// A change to the editor, given the input's value.
+type Change = Box<dyn Fn(&mut Editor, String)>;
+
+/// What saving sends: the request, the (weekday, window) of each weekly entry in order, and the
+/// fields the browser already knows are wrong.
+struct Request {
+    availability: Availability,
+    weekly_at: Vec<(usize, usize)>,
+    local_errors: Vec<(String, String)>,
+}
+
 impl Editor {
     fn of(a: &Availability) -> Self {
         let mut weekly: [Vec<Window>; 7] = Default::default();
@@ -78,8 +89,7 @@ impl Editor {
         }
     }
 
-    /// The request, the (weekday, window) of each weekly entry, and local errors by field path.
-    fn request(&self) -> (Availability, Vec<(usize, usize)>, Vec<(String, String)>) {
+    fn request(&self) -> Request {
         let mut weekly = Vec::new();
         let mut at = Vec::new();
         for (day, windows) in self.weekly.iter().enumerate() {
@@ -125,16 +135,16 @@ impl Editor {
                 _ => bad.push((format!("time_off[{i}]"), "needs a start and an end".to_owned())),
             }
         }
-        (
-            Availability {
+        Request {
+            availability: Availability {
                 time_zone: self.zone.clone(),
                 weekly,
                 overrides,
                 time_off,
             },
-            at,
-            bad,
-        )
+            weekly_at: at,
+            local_errors: bad,
+        }
     }
 }
 
@@ -191,7 +201,7 @@ pub fn availability_page(props: &AvailabilityProps) -> Html {
     }
     let edit = {
         let (editor, saved) = (editor.clone(), saved.clone());
-        move |apply: Box<dyn Fn(&mut Editor, String)>| {
+        move |apply: Change| {
             let (editor, saved) = (editor.clone(), saved.clone());
             Callback::from(move |value: String| {
                 let mut next = (*editor).clone();
@@ -213,7 +223,11 @@ pub fn availability_page(props: &AvailabilityProps) -> Html {
         );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let (request, at, bad) = editor.request();
+            let Request {
+                availability: request,
+                weekly_at: at,
+                local_errors: bad,
+            } = editor.request();
             sent.set(at);
             if !bad.is_empty() {
                 local.set(bad);

@@ -41,6 +41,9 @@ impl Form {
     }
 }
 
+/// A change to the form, given the input's value.
+type Change = Box<dyn Fn(&mut Form, String)>;
+
 #[function_component(BookingSettingsPage)]
 pub fn booking_settings_page() -> Html {
     let session = use_context::<Session>().expect("inside the shell");
@@ -65,7 +68,7 @@ pub fn booking_settings_page() -> Html {
     }
     let edit = {
         let (form, saved) = (form.clone(), saved.clone());
-        move |apply: Box<dyn Fn(&mut Form, String)>| {
+        move |apply: Change| {
             let (form, saved) = (form.clone(), saved.clone());
             Callback::from(move |value: String| {
                 let mut next = (*form).clone();
