@@ -1284,3 +1284,129 @@ async fn an_admin_sets_availability_books_a_slot_and_cancels_it_in_the_browser()
     assert_eq!(items[0]["cancel_reason"], "Room closed");
     assert_eq!(items[0]["location"], "Library room 2");
 }
+
+/// The booking flow's settings (a question with a bad id refused next to it, then saved), a
+/// service's enrollments (enroll by search, remove), and the demo week in the calendar, filtered
+/// by provider and shown in another time zone.
+#[tokio::test]
+async fn an_admin_edits_booking_settings_enrollments_and_reads_the_calendar_in_the_browser() {
+    dashboard_app_env();
+    let app = TestApp::spawn_with_demo(Backend::Sqlite).await;
+    let admin = app.admin_token().await;
+    let browser = Browser::start().await;
+    let outcome = async {
+        let c = &browser.client;
+        log_in(c, &app).await?;
+
+        click_link(c, "Booking settings").await?;
+        text_appears(c, "Topic questions").await?;
+        ensure(
+            c.find(Locator::LinkText("organisation settings")).await.is_ok(),
+            "the labels are edited on the organisation settings, linked from here",
+        )?;
+        click_labelled(c, "Add a question to In person").await?;
+        fill(c, "#format-in_person-q0-id", "bad id!").await?;
+        fill(c, "#format-in_person-q0-text", "What is your goal for this session?").await?;
+        c.find(Locator::Css("#format-in_person-q0-required"))
+            .await?
+            .click()
+            .await?;
+        click_button(c, "Save booking settings").await?;
+        let error = c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("#format-in_person-q0-error"))
+            .await?;
+        ensure(
+            error.text().await?.contains("letters, digits"),
+            "the question's bad id is named next to it",
+        )?;
+        fill(c, "#format-in_person-q0-id", "goal").await?;
+        c.find(Locator::Css("#students-edit-classes")).await?.click().await?;
+        click_button(c, "Save booking settings").await?;
+        text_appears(c, "Booking settings saved.").await?;
+        shot(c, "booking-settings").await?;
+        let (_, settings) = app.get("/api/v1/booking-settings", &admin).await;
+        ensure(
+            settings["students_edit_classes"] == true
+                && settings["formats"][0]["questions"]
+                    == json!([{"id": "goal", "text": "What is your goal for this session?", "required": true}]),
+            format!("saved settings: {settings}"),
+        )?;
+
+        // Enrollments: the demo's two, one more by search, one removed.
+        click_link(c, "Courses").await?;
+        click_link(c, "Peer Mentoring with Marcus O").await?;
+        text_appears(c, "Leo M").await?;
+        text_appears(c, "Omar H").await?;
+        fill(c, "#enroll-person", "Zoe").await?;
+        click_labelled(c, "Pick Zoe B").await?;
+        text_appears(c, "Enrolled Zoe B.").await?;
+        click_labelled(c, "Remove Leo M").await?;
+        text_appears(c, "Removed Leo M.").await?;
+        let mut rows = 0;
+        for _ in 0..50 {
+            rows = c.find_all(Locator::Css("#enrollments tbody tr")).await?.len();
+            if rows == 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        ensure(rows == 2, format!("Omar and Zoe are enrolled: {rows} rows"))?;
+
+        // The demo's bookings are next week; Talia (New York) has two, at her local times.
+        click_link(c, "Calendar").await?;
+        click_labelled(c, "Next week").await?;
+        text_appears(c, "Sofia R").await?;
+        let talia = app
+            .all_pages("/api/v1/providers", &admin)
+            .await
+            .into_iter()
+            .find(|p| p["name"] == "Talia K")
+            .and_then(|p| p["id"].as_str().map(str::to_owned))
+            .ok_or("Talia is a demo provider")?;
+        select(c, "#calendar-provider", &talia).await?;
+        let mut shown = 0;
+        for _ in 0..50 {
+            shown = c.find_all(Locator::Css("#week button.booking")).await?.len();
+            if shown == 2 && c.find(Locator::XPath("//*[text()='Sofia R']")).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        ensure(shown == 2, format!("Talia's two bookings, {shown} shown"))?;
+        text_appears(c, "10:00–10:30").await?;
+        select(c, "#calendar-zone", "America/Los_Angeles").await?;
+        text_appears(c, "07:00–07:30").await?;
+        shot(c, "calendar-filtered").await?;
+        // The address keeps the week, the provider and the zone.
+        c.refresh().await?;
+        text_appears(c, "07:00–07:30").await?;
+        let count = c.find_all(Locator::Css("#week button.booking")).await?.len();
+        ensure(count == 2, format!("after a reload, {count} bookings"))?;
+        Ok(())
+    }
+    .await;
+    browser.finish("booking_settings", outcome).await;
+    let (_, services) = app.get("/api/v1/services", &admin).await;
+    let marcus = services["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Peer Mentoring with Marcus O")
+        .unwrap();
+    let (_, enrolled) = app
+        .get(
+            &format!("/api/v1/services/{}/enrollments", marcus["id"].as_str().unwrap()),
+            &admin,
+        )
+        .await;
+    let mut names: Vec<&str> = enrolled["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Omar H", "Zoe B"]);
+}
