@@ -499,15 +499,18 @@ async fn select(c: &Client, css: &str, value: &str) -> Outcome {
     Ok(())
 }
 
+/// Clicks the button with this accessible name; a button re-rendered between finding and
+/// clicking (a list that just reloaded) is found again.
 async fn click_labelled(c: &Client, label: &str) -> Outcome {
     let xpath = format!("//button[@aria-label={}]", xpath_literal(label));
-    c.wait()
-        .at_most(WAIT)
-        .for_element(Locator::XPath(&xpath))
-        .await?
-        .click()
-        .await?;
-    Ok(())
+    for _ in 0..5 {
+        let button = c.wait().at_most(WAIT).for_element(Locator::XPath(&xpath)).await?;
+        match button.click().await {
+            Err(e) if e.to_string().contains("stale element") => tokio::time::sleep(Duration::from_millis(100)).await,
+            other => return Ok(other?),
+        }
+    }
+    Err(format!("{label:?} kept going stale").into())
 }
 
 #[tokio::test]
@@ -1102,13 +1105,14 @@ async fn an_admin_exports_and_erases_a_person_in_the_browser() {
 }
 
 async fn click_link(c: &Client, text: &str) -> Outcome {
-    c.wait()
-        .at_most(WAIT)
-        .for_element(Locator::LinkText(text))
-        .await?
-        .click()
-        .await?;
-    Ok(())
+    for _ in 0..5 {
+        let link = c.wait().at_most(WAIT).for_element(Locator::LinkText(text)).await?;
+        match link.click().await {
+            Err(e) if e.to_string().contains("stale element") => tokio::time::sleep(Duration::from_millis(100)).await,
+            other => return Ok(other?),
+        }
+    }
+    Err(format!("{text:?} kept going stale").into())
 }
 
 /// Booking in the dashboard: a service made in its form (after a field error), a person made a
@@ -1342,6 +1346,10 @@ async fn an_admin_edits_booking_settings_enrollments_and_reads_the_calendar_in_t
         fill(c, "#enroll-person", "Zoe").await?;
         click_labelled(c, "Pick Zoe B").await?;
         text_appears(c, "Enrolled Zoe B.").await?;
+        c.wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath("//table[@id='enrollments']//td[text()='Zoe B']"))
+            .await?;
         click_labelled(c, "Remove Leo M").await?;
         text_appears(c, "Removed Leo M.").await?;
         let mut rows = 0;

@@ -18,19 +18,24 @@ pub struct PersonPickerProps {
 pub fn person_picker(props: &PersonPickerProps) -> Html {
     let query = use_state(String::new);
     let found = use_state(Vec::<Person>::new);
+    // Answers may arrive out of order: only the latest search's is shown.
+    let latest = use_mut_ref(String::new);
     let oninput = {
-        let (query, found) = (query.clone(), found.clone());
+        let (query, found, latest) = (query.clone(), found.clone(), latest.clone());
         Callback::from(move |e: InputEvent| {
             let q = e.target_unchecked_into::<HtmlInputElement>().value();
             query.set(q.clone());
-            let found = found.clone();
+            *latest.borrow_mut() = q.clone();
+            let (found, latest) = (found.clone(), latest.clone());
             if q.trim().is_empty() {
                 found.set(Vec::new());
                 return;
             }
             yew::platform::spawn_local(async move {
                 if let Ok(page) = api::people(&q).await {
-                    found.set(page.items);
+                    if *latest.borrow() == q {
+                        found.set(page.items);
+                    }
                 }
             });
         })
@@ -51,7 +56,7 @@ pub fn person_picker(props: &PersonPickerProps) -> Html {
                             found.set(Vec::new());
                         });
                         html! {
-                            <li><button type="button" class="secondary" aria-label={format!("Pick {}", p.name)} {onclick}>
+                            <li key={p.id.to_string()}><button type="button" class="secondary" aria-label={format!("Pick {}", p.name)} {onclick}>
                                 { format!("{} ({})", p.name, p.email) }
                             </button></li>
                         }

@@ -233,7 +233,7 @@ pub fn calendar() -> Html {
                                         <h3>{ day.format("%a %-d %b").to_string() }</h3>
                                         if of_day.is_empty() { <p class="empty">{ "—" }</p> }
                                         { for of_day.iter().map(|b| html! {
-                                            <button type="button" class={classes!("booking", status_name(b.status))} onclick={open(b.id)}
+                                            <button key={b.id.to_string()} type="button" class={classes!("booking", status_name(b.status))} onclick={open(b.id)}
                                                 aria-label={format!("{} {} with {} for {} ({})", time(b), b.service.name, b.provider.name, b.student.name, status_name(b.status))}>
                                                 <strong>{ time(b) }</strong>
                                                 <span>{ b.student.name.clone() }</span>
@@ -516,7 +516,7 @@ pub fn book() -> Html {
                                             let at = s.starts_at.format("%H:%M").to_string();
                                             let picked = slot.as_ref().is_some_and(|x| x.starts_at == s.starts_at);
                                             html! {
-                                                <button type="button" class={classes!("slot", picked.then_some("picked"))}
+                                                <button key={s.starts_at.to_rfc3339()} type="button" class={classes!("slot", picked.then_some("picked"))}
                                                     aria-pressed={picked.to_string()} aria-label={format!("Slot {at}")} onclick={choose_slot(s.clone())}>
                                                     { at }<small>{ format!(" · {} free", s.provider_ids.len()) }</small>
                                                 </button>

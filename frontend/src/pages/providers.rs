@@ -71,7 +71,7 @@ pub fn providers() -> Html {
                             </tr></thead>
                             <tbody>
                                 { for items.iter().map(|p| html! {
-                                    <tr>
+                                    <tr key={p.id.to_string()}>
                                         <td><Link<Route> to={Route::Provider { id: p.id }}>{ p.name.clone() }</Link<Route>><br /><small>{ p.email.clone() }</small></td>
                                         <td>{ p.time_zone.clone() }</td>
                                         <td>{ p.services.iter().map(|s| s.name.clone()).collect::<Vec<_>>().join(", ") }</td>

@@ -83,7 +83,7 @@ pub fn services() -> Html {
                             </tr></thead>
                             <tbody>
                                 { for items.iter().map(|s| html! {
-                                    <tr>
+                                    <tr key={s.id.to_string()}>
                                         <td><Link<Route> to={Route::Service { id: s.id }}>{ s.name.clone() }</Link<Route>></td>
                                         <td>{ s.course_number.clone() }</td>
                                         <td>{ format!("{} min", s.duration_minutes) }</td>
@@ -531,7 +531,7 @@ pub fn service_page(props: &ServicePageProps) -> Html {
                         <thead><tr><th scope="col">{ "Name" }</th><th scope="col">{ "Email" }</th><th scope="col"><span class="sr-only">{ "Actions" }</span></th></tr></thead>
                         <tbody>
                             { for enrolled.iter().map(|p| html! {
-                                <tr>
+                                <tr key={p.id.to_string()}>
                                     <td>{ p.name.clone() }</td><td>{ p.email.clone() }</td>
                                     <td><button type="button" class="secondary" aria-label={format!("Remove {}", p.name)} onclick={unenroll(p.clone())}>{ "Remove" }</button></td>
                                 </tr>
