@@ -1154,13 +1154,13 @@ async fn an_admin_sets_availability_books_a_slot_and_cancels_it_in_the_browser()
         c.find(Locator::Css("#service-format-virtual")).await?.click().await?;
         click_button(c, "Add location").await?;
         fill(c, "#service-locations-0-name", "Library room 2").await?;
-        click_button(c, "Create service").await?;
+        click_button(c, "Create course").await?;
         c.wait()
             .at_most(WAIT)
             .for_element(Locator::Css("#service-duration-error"))
             .await?;
         fill(c, "#service-duration", "30").await?;
-        click_button(c, "Create service").await?;
+        click_button(c, "Create course").await?;
         text_appears(c, "Created “Browser Tutoring”.").await?;
         shot(c, "services").await?;
 
@@ -1392,6 +1392,46 @@ async fn an_admin_edits_booking_settings_enrollments_and_reads_the_calendar_in_t
         text_appears(c, "07:00–07:30").await?;
         let count = c.find_all(Locator::Css("#week button.booking")).await?.len();
         ensure(count == 2, format!("after a reload, {count} bookings"))?;
+
+        // Talia's date overrides and time off, written in her zone (New York): a bad override
+        // window is named at its override; time off is stored as the UTC instants meant.
+        click_link(c, "Peer Mentors").await?;
+        click_link(c, "Availability of Talia K").await?;
+        text_appears(c, "Availability of Talia K").await?;
+        click_button(c, "Add date override").await?;
+        set_value(c, "#override-0-date", "2027-01-04").await?;
+        click_button(c, "Add date override").await?;
+        set_value(c, "#override-1-date", "2027-01-06").await?;
+        c.find(Locator::Css("#override-1-unavailable")).await?.click().await?;
+        click_labelled(c, "Add a window to override 2").await?;
+        fill(c, "#override-1-0-start", "12:00").await?;
+        fill(c, "#override-1-0-end", "11:00").await?;
+        click_button(c, "Add time off").await?;
+        set_value(c, "#time-off-0-from", "2027-01-05T09:00").await?;
+        set_value(c, "#time-off-0-to", "2027-01-05T17:00").await?;
+        fill(c, "#time-off-0-reason", "Conference").await?;
+        click_button(c, "Save availability").await?;
+        c.wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("#override-1-0-error"))
+            .await?;
+        shot(c, "availability-override-error").await?;
+        fill(c, "#override-1-0-end", "15:00").await?;
+        click_button(c, "Save availability").await?;
+        text_appears(c, "Availability saved.").await?;
+        let (_, availability) = app
+            .get(&format!("/api/v1/providers/{talia}/availability"), &admin)
+            .await;
+        ensure(
+            availability["time_zone"] == "America/New_York"
+                && availability["overrides"]
+                    == json!([{"date": "2027-01-04", "windows": []},
+                              {"date": "2027-01-06", "windows": [{"start": "12:00", "end": "15:00"}]}])
+                && availability["time_off"]
+                    == json!([{"starts_at": "2027-01-05T14:00:00Z", "ends_at": "2027-01-05T22:00:00Z",
+                               "reason": "Conference"}]),
+            format!("saved availability: {availability}"),
+        )?;
         Ok(())
     }
     .await;

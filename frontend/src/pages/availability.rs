@@ -167,6 +167,34 @@ fn messages(error: &Option<ApiError>, local: &[(String, String)], path: &str) ->
     (!found.is_empty()).then(|| found.join("; "))
 }
 
+/// The server names a bad window of an override at the override ("window 1: ends before …"):
+/// `Some(k)` picks the messages about window `k` (without the prefix), `None` the others.
+fn override_messages(
+    error: &Option<ApiError>,
+    local: &[(String, String)],
+    i: usize,
+    k: Option<usize>,
+) -> Option<String> {
+    let all = messages(error, local, &format!("overrides[{i}]"))?;
+    let window_of = |m: &str| {
+        let rest = m.strip_prefix("window ")?;
+        let (n, text) = rest.split_once(": ")?;
+        Some((n.parse::<usize>().ok()?, text.to_owned()))
+    };
+    let picked: Vec<String> = all
+        .split("; ")
+        .filter_map(|m| match (window_of(m), k) {
+            (Some((n, text)), Some(k)) if n == k => Some(text),
+            // A window's own fields are shown at the window.
+            (None, None) if !m.starts_with("windows[") => Some(m.to_owned()),
+            _ => None,
+        })
+        .collect();
+    let own = k.and_then(|k| messages(error, local, &format!("overrides[{i}].windows[{k}]")));
+    let found: Vec<String> = picked.into_iter().chain(own).collect();
+    (!found.is_empty()).then(|| found.join("; "))
+}
+
 #[derive(Properties, PartialEq)]
 pub struct AvailabilityProps {
     pub id: Uuid,
@@ -319,7 +347,7 @@ pub fn availability_page(props: &AvailabilityProps) -> Html {
                             <label class="check"><input type="checkbox" id={format!("override-{i}-unavailable")} checked={o.unavailable}
                                 onchange={edit(Box::new(move |e, _| e.overrides[i].unavailable = !e.overrides[i].unavailable)).reform(|_: Event| String::new())} />
                                 { "Unavailable all day" }</label>
-                            if let Some(m) = messages(&error, &local, &format!("overrides[{i}]")) { <p class="field-error" id={format!("override-{i}-error")}>{ m }</p> }
+                            if let Some(m) = override_messages(&error, &local, i, None) { <p class="field-error" id={format!("override-{i}-error")}>{ m }</p> }
                             if !o.unavailable {
                                 { for o.windows.iter().enumerate().map(|(k, w)| window_row(
                                     format!("override-{i}-{k}"),
@@ -328,7 +356,7 @@ pub fn availability_page(props: &AvailabilityProps) -> Html {
                                     edit(Box::new(move |e, v| e.overrides[i].windows[k].0 = v)),
                                     edit(Box::new(move |e, v| e.overrides[i].windows[k].1 = v)),
                                     edit(Box::new(move |e, _| { e.overrides[i].windows.remove(k); })),
-                                    messages(&error, &local, &format!("overrides[{i}].windows[{k}]")),
+                                    override_messages(&error, &local, i, Some(k)),
                                 )) }
                                 <button type="button" class="secondary" aria-label={format!("Add a window to override {}", i + 1)}
                                     onclick={click(edit(Box::new(move |e, _| e.overrides[i].windows.push(("09:00".into(), "12:00".into())))))}>{ "Add window" }</button>

@@ -536,6 +536,7 @@ pub fn book() -> Html {
                             let picked = provider.as_ref().is_some_and(|x| x.id == p.id);
                             html! {
                                 <div class={classes!("provider-choice", picked.then_some("picked"))}>
+                                    if let Some(url) = &p.photo_url { <img src={url.clone()} alt="" class="avatar" /> }
                                     <button type="button" class="secondary" aria-pressed={picked.to_string()}
                                         aria-label={format!("Choose {}", p.name)} onclick={choose_provider(p.id)}>{ p.name.clone() }</button>
                                     <p class="hint">{ p.bio.clone() }</p>

@@ -233,7 +233,10 @@ pub fn provider_page(props: &ProviderPageProps) -> Html {
         Load::Loaded(p) => html! {
             <>
                 <p><Link<Route> to={Route::Providers}>{ format!("← All {}", labels.provider_plural.to_lowercase()) }</Link<Route>></p>
-                <h1>{ p.name.clone() }</h1>
+                <div class="bar">
+                    <h1>{ p.name.clone() }</h1>
+                    if let Some(url) = &p.photo_url { <img src={url.clone()} alt={format!("Photo of {}", p.name)} class="avatar large" /> }
+                </div>
                 <p>{ format!("{} · {} · ", p.email, p.time_zone) }
                     <Link<Route> to={Route::ProviderAvailability { id }}>{ "Weekly availability" }</Link<Route>></p>
                 if let Some(m) = &*message { <p class="ok" role="status">{ m }</p> }

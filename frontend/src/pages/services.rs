@@ -284,6 +284,8 @@ pub struct ServiceFormProps {
 
 #[function_component(ServiceForm)]
 pub fn service_form(props: &ServiceFormProps) -> Html {
+    let session = use_context::<Session>().expect("inside the shell");
+    let word = session.labels().class_singular.to_lowercase();
     let form = {
         let s = props.service.clone();
         use_state(move || Form::of(s.as_ref()))
@@ -373,7 +375,7 @@ pub fn service_form(props: &ServiceFormProps) -> Html {
         ("days".to_owned(), "calendar days".to_owned()),
     ];
     html! {
-        <form class="card stack" {onsubmit} novalidate=true aria-label="Service">
+        <form class="card stack" {onsubmit} novalidate=true aria-label={word.clone()}>
             if let Some(e) = &*error { <p class="error" role="alert">{ e.message() }</p> }
             <div class="grid2">
                 <TextField id="service-name" label="Name" value={form.name.clone()} required=true
@@ -421,7 +423,7 @@ pub fn service_form(props: &ServiceFormProps) -> Html {
             <LocationsEditor id="service-locations" locations={form.locations.clone()} onchange={on_locations}
                 error={field("locations")} />
             <div class="actions">
-                <button type="submit" disabled={*busy}>{ if props.service.is_some() { "Save service" } else { "Create service" } }</button>
+                <button type="submit" disabled={*busy}>{ if props.service.is_some() { format!("Save {word}") } else { format!("Create {word}") } }</button>
             </div>
         </form>
     }
@@ -436,6 +438,8 @@ pub struct ServicePageProps {
 #[function_component(ServicePage)]
 pub fn service_page(props: &ServicePageProps) -> Html {
     let id = props.id;
+    let session = use_context::<Session>().expect("inside the shell");
+    let labels = session.labels().clone();
     let navigator = use_navigator();
     let service = use_state(|| Load::<Service>::Loading);
     let enrolled = use_state(Vec::<BookingPerson>::new);
@@ -467,7 +471,9 @@ pub fn service_page(props: &ServicePageProps) -> Html {
     let remove = {
         let (navigator, error) = (navigator.clone(), error.clone());
         Callback::from(move |_| {
-            if !gloo_dialogs::confirm("Delete this service with its certifications and enrollments?") {
+            if !gloo_dialogs::confirm(
+                "Delete it with its certifications and enrollments? One with upcoming bookings cannot be deleted.",
+            ) {
                 return;
             }
             let (navigator, error) = (navigator.clone(), error.clone());
@@ -516,14 +522,14 @@ pub fn service_page(props: &ServicePageProps) -> Html {
         Load::Failed(e) => html! { <p class="error" role="alert">{ e.message() }</p> },
         Load::Loaded(s) => html! {
             <>
-                <p><Link<Route> to={Route::Services}>{ "← All services" }</Link<Route>></p>
+                <p><Link<Route> to={Route::Services}>{ format!("← All {}", labels.class_plural.to_lowercase()) }</Link<Route>></p>
                 <h1>{ s.name.clone() }</h1>
                 if let Some(m) = &*message { <p class="ok" role="status">{ m }</p> }
                 if let Some(e) = &*error { <p class="error" role="alert">{ e.message() }</p> }
                 <ServiceForm key={format!("{}-{}", s.id, s.updated_at)} service={Some(s.clone())} {onsaved} />
-                <div class="actions"><button type="button" class="danger" onclick={remove}>{ "Delete service" }</button></div>
+                <div class="actions"><button type="button" class="danger" onclick={remove}>{ format!("Delete {}", labels.class_singular.to_lowercase()) }</button></div>
                 <h2>{ "Enrollments" }</h2>
-                <p class="hint">{ "A service with enrollments can be booked only by the students enrolled in it." }</p>
+                <p class="hint">{ format!("A {} with enrollments can be booked only by the students enrolled in it.", labels.class_singular.to_lowercase()) }</p>
                 <PersonPicker id="enroll-person" label="Enroll a person" {onpick} />
                 if enrolled.is_empty() { <p class="empty">{ "Nobody is enrolled: every student may book it." }</p> }
                 else {
