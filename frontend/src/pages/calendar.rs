@@ -273,6 +273,8 @@ pub fn book() -> Html {
     let answers = use_state(std::collections::BTreeMap::<String, String>::new);
     let student = use_state(|| None::<Person>);
     let error = use_state(|| None::<ApiError>);
+    // Bumped when a booking fails (the slot may have just been taken): the slots load again.
+    let slots_reload = use_state(|| 0u32);
     {
         let (services, settings) = (services.clone(), settings.clone());
         use_effect_with((), move |_| {
@@ -290,8 +292,8 @@ pub fn book() -> Html {
     {
         let (slots, slot, provider) = (slots.clone(), slot.clone(), provider.clone());
         use_effect_with(
-            ((*service), (*day).clone(), (*zone).clone()),
-            move |(service, day, zone)| {
+            ((*service), (*day).clone(), (*zone).clone(), *slots_reload),
+            move |(service, day, zone, _)| {
                 slot.set(None);
                 provider.set(None);
                 if let Some(service) = *service {
@@ -415,7 +417,7 @@ pub fn book() -> Html {
             student.clone(),
             error.clone(),
         );
-        let (navigator, zone) = (navigator.clone(), zone.clone());
+        let (navigator, zone, slots_reload) = (navigator.clone(), zone.clone(), slots_reload.clone());
         let default_place = places.first().cloned();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
@@ -439,7 +441,8 @@ pub fn book() -> Html {
                 answers: (*answers).clone(),
                 student_id: Some(student.id),
             };
-            let (error, navigator, zone) = (error.clone(), navigator.clone(), (*zone).clone());
+            let (error, navigator, zone, slots_reload) =
+                (error.clone(), navigator.clone(), (*zone).clone(), slots_reload.clone());
             yew::platform::spawn_local(async move {
                 match api::create_booking(&input).await {
                     Ok(b) => {
@@ -455,7 +458,15 @@ pub fn book() -> Html {
                             );
                         }
                     }
-                    Err(e) => error.set(Some(e)),
+                    Err(e) => {
+                        // A slot just taken (409) or no longer free (named at starts_at): show what is free now.
+                        let stale = matches!(&e, ApiError::Problem(p)
+                            if p.status == 409 || p.errors.iter().any(|f| f.field == "starts_at"));
+                        if stale {
+                            slots_reload.set(*slots_reload + 1);
+                        }
+                        error.set(Some(e));
+                    }
                 }
             });
         })
