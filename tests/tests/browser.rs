@@ -1458,3 +1458,84 @@ async fn an_admin_edits_booking_settings_enrollments_and_reads_the_calendar_in_t
     names.sort();
     assert_eq!(names, ["Omar H", "Zoe B"]);
 }
+
+/// The generic service in the booking flow: a slot where two peer mentors are free lists both
+/// with their bios, the admin picks one, the format's required question is enforced next to
+/// it, and the booking lands in that mentor's calendar.
+#[tokio::test]
+async fn an_admin_books_the_generic_service_choosing_among_free_mentors_in_the_browser() {
+    dashboard_app_env();
+    let app = TestApp::spawn_with_demo(Backend::Sqlite).await;
+    let admin = app.admin_token().await;
+    // Next Monday (New York) is the day of Amara's demo booking with Talia at 10:00 there; at
+    // 13:00 Talia (New York, from 13:00) and Marcus (Los Angeles, from 10:00) are both free.
+    let bookings = app.all_pages("/api/v1/bookings", &admin).await;
+    let amara = bookings
+        .iter()
+        .find(|b| b["student"]["name"] == "Amara N")
+        .expect("Amara's demo booking");
+    let monday = amara["starts_at"].as_str().unwrap()[..10].to_owned();
+    let (_, services) = app.get("/api/v1/services", &admin).await;
+    let generic = services["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "All available Peer Mentoring")
+        .and_then(|s| s["id"].as_str())
+        .unwrap()
+        .to_owned();
+    let browser = Browser::start().await;
+    let outcome = async {
+        let c = &browser.client;
+        log_in(c, &app).await?;
+        click_link(c, "Calendar").await?;
+        click_link(c, "Book").await?;
+        select(c, "#book-service", &generic).await?;
+        select(c, "#book-format", "virtual").await?;
+        set_value(c, "#book-day", &monday).await?;
+        select(c, "#book-zone", "America/New_York").await?;
+        click_labelled(c, "Slot 13:00").await?;
+        text_appears(c, "Peer Mentors free at 13:00").await?;
+        text_appears(c, "Third-year chemistry student").await?;
+        text_appears(c, "Computer science senior").await?;
+        click_labelled(c, "Choose Marcus O").await?;
+        c.wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath("//select[@id='book-location']/option[text()='Zoom']"))
+            .await?;
+        fill(c, "#book-student", "Kenji").await?;
+        click_labelled(c, "Pick Kenji T").await?;
+        text_appears(c, "Student: Kenji T").await?;
+        click_button(c, "Book").await?;
+        let error = c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("#book-answer-topic-error"))
+            .await?;
+        ensure(
+            error.text().await?.contains("required"),
+            "the required topic question is named",
+        )?;
+        shot(c, "book-generic-error").await?;
+        fill(c, "#book-answer-topic", "Summer internships").await?;
+        click_button(c, "Book").await?;
+        text_appears(c, "All available Peer Mentoring with Marcus O").await?;
+        text_appears(c, "Summer internships").await?;
+        let status = c.find(Locator::Css("#booking-status")).await?;
+        ensure(status.text().await? == "confirmed", "confirmed")?;
+        shot(c, "calendar-generic").await?;
+        Ok(())
+    }
+    .await;
+    browser.finish("booking_generic", outcome).await;
+    let (_, booked) = app.get("/api/v1/bookings?status=confirmed&limit=200", &admin).await;
+    let made = booked["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["student"]["name"] == "Kenji T" && b["provider"]["name"] == "Marcus O")
+        .expect("Kenji's booking with Marcus");
+    assert_eq!(made["location"], "Zoom");
+    assert_eq!(made["format"], "virtual");
+    assert_eq!(made["answers"][0]["answer"], "Summer internships");
+}
