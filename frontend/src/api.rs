@@ -14,7 +14,8 @@ use cohort_api_types::{
 };
 use cohort_api_types::{
     Availability, Booking, BookingPage, BookingSettings, CancelBooking, CreateBooking, EnrollPeople, EnrollmentPage,
-    Provider, ProviderInput, ProviderPage, Service, ServiceInput, ServicePage, SlotList, UpdateBookingSettings,
+    Provider, ProviderInput, ProviderPage, RescheduleBooking, Service, ServiceInput, ServicePage, SlotList,
+    UpdateBookingSettings,
 };
 use gloo_net::http::{Method, RequestBuilder, Response};
 use gloo_storage::{SessionStorage, Storage};
@@ -707,15 +708,32 @@ pub async fn update_booking_settings(input: &UpdateBookingSettings) -> Result<Bo
     write(Method::PUT, "/api/v1/booking-settings", input).await
 }
 
-/// Free slots of a service on the days `from`..=`to`, shown in `zone`.
-pub async fn slots(service: Uuid, from: &str, to: &str, zone: &str) -> Result<SlotList, ApiError> {
-    get(&format!(
+/// Free slots of a service on the days `from`..=`to`, shown in `zone`, of one provider or all.
+pub async fn slots(
+    service: Uuid,
+    from: &str,
+    to: &str,
+    zone: &str,
+    provider: Option<Uuid>,
+) -> Result<SlotList, ApiError> {
+    let mut path = format!(
         "/api/v1/services/{service}/slots?from={}&to={}&time_zone={}",
         enc(from),
         enc(to),
         enc(zone)
-    ))
-    .await
+    );
+    if let Some(p) = provider {
+        path += &format!("&provider_id={p}");
+    }
+    get(&path).await
+}
+
+pub async fn reschedule_booking(id: Uuid, input: &RescheduleBooking) -> Result<Booking, ApiError> {
+    write(Method::POST, &format!("/api/v1/bookings/{id}/reschedule"), input).await
+}
+
+pub async fn complete_booking(id: Uuid) -> Result<Booking, ApiError> {
+    write(Method::POST, &format!("/api/v1/bookings/{id}/complete"), &()).await
 }
 
 /// Every booking starting in [from, to), optionally of one provider.

@@ -1118,7 +1118,7 @@ async fn click_link(c: &Client, text: &str) -> Outcome {
 /// Booking in the dashboard: a service made in its form (after a field error), a person made a
 /// provider and certified, their weekly availability set in the editor (after an error shown at
 /// the window), the slots in the booking flow, a booking for a student, the booking in the week
-/// calendar (also after a reload), and its cancellation.
+/// calendar (also after a reload), rescheduled, and cancelled.
 #[tokio::test]
 async fn an_admin_sets_availability_books_a_slot_and_cancels_it_in_the_browser() {
     dashboard_app_env();
@@ -1265,12 +1265,22 @@ async fn an_admin_sets_availability_books_a_slot_and_cancels_it_in_the_browser()
             .await?;
         shot(c, "calendar").await?;
 
+        // Reschedule to another free time of Bea's that day.
+        c.find(Locator::XPath("//summary[text()='Reschedule']"))
+            .await?
+            .click()
+            .await?;
+        click_labelled(c, "Move to 13:00").await?;
+        let moved = "13:00–13:30 Browser Tutoring with Bea Browser for Amara N (confirmed)";
+        click_labelled(c, moved).await?;
+        text_appears(c, "13:00–13:30 (UTC)").await?;
+
         // Cancel with a reason: the details and the week show it cancelled.
         fill(c, "#cancel-reason", "Room closed").await?;
         click_button(c, "Cancel booking").await?;
         click_labelled(
             c,
-            "12:00–12:30 Browser Tutoring with Bea Browser for Amara N (cancelled)",
+            "13:00–13:30 Browser Tutoring with Bea Browser for Amara N (cancelled)",
         )
         .await?;
         text_appears(c, "Room closed").await?;
@@ -1284,7 +1294,7 @@ async fn an_admin_sets_availability_books_a_slot_and_cancels_it_in_the_browser()
     assert_eq!(items[0]["service"]["name"], "Browser Tutoring");
     assert_eq!(items[0]["provider"]["name"], "Bea Browser");
     assert_eq!(items[0]["student"]["name"], "Amara N");
-    assert_eq!(items[0]["starts_at"], format!("{day}T12:00:00Z"));
+    assert_eq!(items[0]["starts_at"], format!("{day}T13:00:00Z"));
     assert_eq!(items[0]["cancel_reason"], "Room closed");
     assert_eq!(items[0]["location"], "Library room 2");
 }

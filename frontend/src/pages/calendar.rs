@@ -5,7 +5,7 @@
 use chrono::{Datelike, Days, NaiveDate, NaiveTime};
 use cohort_api_types::{
     AppointmentFormat, Booking, BookingSettings, BookingStatus, CancelBooking, CreateBooking, Person, Provider,
-    Service, Slot, SlotList,
+    RescheduleBooking, Service, Slot, SlotList,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -16,7 +16,7 @@ use yew_router::prelude::*;
 use crate::api::{self, ApiError};
 use crate::components::person_picker::PersonPicker;
 use crate::pages::services::{format_key, format_name, format_of};
-use crate::state::{from_wall_clock, time_zones, today_in, wall_clock, Load, Session};
+use crate::state::{from_wall_clock, now, time_zones, today_in, wall_clock, Load, Session};
 use crate::Route;
 
 /// What the calendar shows, kept in the address so a reload or a shared link shows the same.
@@ -156,6 +156,25 @@ pub fn calendar() -> Html {
             });
         })
     };
+    let done = {
+        let (reload, error) = (reload.clone(), error.clone());
+        Callback::from(move |_: ()| {
+            error.set(None);
+            reload.set(*reload + 1);
+        })
+    };
+    let complete = |id: Uuid| {
+        let (error, done) = (error.clone(), done.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (error, done) = (error.clone(), done.clone());
+            yew::platform::spawn_local(async move {
+                match api::complete_booking(id).await {
+                    Ok(_) => done.emit(()),
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        })
+    };
     let zones: Vec<String> = time_zones(&zone);
     let days: Vec<NaiveDate> = (0..7).map(|d| monday + Days::new(d)).collect();
     let time = |b: &Booking| {
@@ -209,6 +228,10 @@ pub fn calendar() -> Html {
                         { for b.answers.iter().map(|a| html! { <><dt>{ a.question.clone() }</dt><dd>{ a.answer.clone() }</dd></> }) }
                     </dl>
                     if b.status == BookingStatus::Confirmed && session.me.person.is_admin {
+                        <Reschedule key={b.id.to_string()} booking={b.clone()} zone={zone.clone()} ondone={done.clone()} />
+                        if b.starts_at <= now() {
+                            <div class="actions"><button type="button" class="secondary" onclick={complete(b.id)}>{ "Mark completed" }</button></div>
+                        }
                         <form class="inline" onsubmit={cancel(b.id)} aria-label="Cancel booking">
                             if let Some(e) = &*error { <p class="error" role="alert">{ e.under("reason").unwrap_or_else(|| e.message()) }</p> }
                             <label for="cancel-reason">{ "Reason (sent to both)" }</label>
@@ -250,6 +273,83 @@ pub fn calendar() -> Html {
                 }
             }
         </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct RescheduleProps {
+    booking: Booking,
+    zone: String,
+    ondone: Callback<()>,
+}
+
+/// Moves a booking to another free time of its provider, on a day chosen in `zone`.
+#[function_component(Reschedule)]
+fn reschedule(props: &RescheduleProps) -> Html {
+    let b = &props.booking;
+    let day = use_state(|| wall_clock(&b.starts_at, &props.zone).date().to_string());
+    let slots = use_state(|| Load::<SlotList>::Loading);
+    let error = use_state(|| None::<ApiError>);
+    {
+        let slots = slots.clone();
+        let (service, provider) = (b.service.id, b.provider.id);
+        use_effect_with(((*day).clone(), props.zone.clone()), move |(day, zone)| {
+            let (day, zone) = (day.clone(), zone.clone());
+            yew::platform::spawn_local(async move {
+                slots.set(match api::slots(service, &day, &day, &zone, Some(provider)).await {
+                    Ok(list) => Load::Loaded(list),
+                    Err(e) => Load::Failed(e),
+                });
+            });
+        });
+    }
+    let move_to = |slot: Slot| {
+        let (error, ondone, id) = (error.clone(), props.ondone.clone(), b.id);
+        Callback::from(move |_: MouseEvent| {
+            let input = RescheduleBooking {
+                starts_at: slot.starts_at,
+                provider_id: None,
+            };
+            let (error, ondone) = (error.clone(), ondone.clone());
+            yew::platform::spawn_local(async move {
+                match api::reschedule_booking(id, &input).await {
+                    Ok(_) => ondone.emit(()),
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        })
+    };
+    let on_day = {
+        let day = day.clone();
+        Callback::from(move |e: InputEvent| day.set(e.target_unchecked_into::<HtmlInputElement>().value()))
+    };
+    html! {
+        <details class="reschedule">
+            <summary>{ "Reschedule" }</summary>
+            if let Some(e) = &*error { <p class="error" role="alert">{ e.under("starts_at").unwrap_or_else(|| e.message()) }</p> }
+            <div class="field">
+                <label for="reschedule-day">{ format!("Day ({})", props.zone) }</label>
+                <input type="date" id="reschedule-day" value={(*day).clone()} oninput={on_day} />
+            </div>
+            {
+                match &*slots {
+                    Load::Loading => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
+                    Load::Failed(e) => html! { <p class="error" role="alert">{ e.message() }</p> },
+                    Load::Loaded(list) if list.items.is_empty() => html! { <p class="empty">{ "No other free time that day." }</p> },
+                    Load::Loaded(list) => html! {
+                        <div class="slots">
+                            { for list.items.iter().map(|s| {
+                                let at = s.starts_at.format("%H:%M").to_string();
+                                html! {
+                                    <button key={s.starts_at.to_rfc3339()} type="button" class="slot"
+                                        aria-label={format!("Move to {at}")} onclick={move_to(s.clone())}>{ at }</button>
+                                }
+                            }) }
+                        </div>
+                    },
+                }
+            }
+        </details>
     }
 }
 
@@ -300,7 +400,7 @@ pub fn book() -> Html {
                     slots.set(Load::Loading);
                     let (day, zone) = (day.clone(), zone.clone());
                     yew::platform::spawn_local(async move {
-                        slots.set(match api::slots(service, &day, &day, &zone).await {
+                        slots.set(match api::slots(service, &day, &day, &zone, None).await {
                             Ok(list) => Load::Loaded(list),
                             Err(e) => Load::Failed(e),
                         });
