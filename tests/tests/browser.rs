@@ -1115,7 +1115,7 @@ async fn click_link(c: &Client, text: &str) -> Outcome {
     Err(format!("{text:?} kept going stale").into())
 }
 
-/// Booking in the dashboard: a service made in its form (after a field error), a person made a
+/// Booking in the dashboard: a service made in its form (after field errors), a person made a
 /// provider and certified, their weekly availability set in the editor (after an error shown at
 /// the window), the slots in the booking flow, a booking for a student, the booking in the week
 /// calendar (also after a reload), rescheduled, and cancelled.
@@ -1153,13 +1153,18 @@ async fn an_admin_sets_availability_books_a_slot_and_cancels_it_in_the_browser()
         fill(c, "#service-notice", "0").await?;
         c.find(Locator::Css("#service-format-virtual")).await?.click().await?;
         click_button(c, "Add location").await?;
-        fill(c, "#service-locations-0-name", "Library room 2").await?;
         click_button(c, "Create course").await?;
         c.wait()
             .at_most(WAIT)
             .for_element(Locator::Css("#service-duration-error"))
             .await?;
+        // The unnamed location is named at its row.
+        c.wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("#service-locations-0-error"))
+            .await?;
         fill(c, "#service-duration", "30").await?;
+        fill(c, "#service-locations-0-name", "Library room 2").await?;
         click_button(c, "Create course").await?;
         text_appears(c, "Created “Browser Tutoring”.").await?;
         shot(c, "services").await?;

@@ -258,7 +258,7 @@ pub fn provider_page(props: &ProviderPageProps) -> Html {
                         }) }
                     </fieldset>
                     <LocationsEditor id="provider-locations" locations={form.locations.clone()} onchange={on_locations}
-                        error={field("locations")} />
+                        error={(*error).clone()} />
                     <div class="actions">
                         <button type="submit">{ "Save" }</button>
                         <button type="button" class="danger" onclick={remove}>{ format!("Remove {}", labels.provider_singular.to_lowercase()) }</button>

@@ -217,8 +217,9 @@ pub struct LocationsProps {
     pub id: AttrValue,
     pub locations: Vec<(String, String)>,
     pub onchange: Callback<Vec<(String, String)>>,
+    /// The last save's problem: `locations` is shown above the rows, `locations[i].name` at row i.
     #[prop_or_default]
-    pub error: Option<String>,
+    pub error: Option<ApiError>,
 }
 
 #[function_component(LocationsEditor)]
@@ -246,7 +247,7 @@ pub fn locations_editor(props: &LocationsProps) -> Html {
     html! {
         <fieldset id={props.id.clone()}>
             <legend>{ "Locations" }</legend>
-            if let Some(e) = &props.error { <p class="field-error" id={format!("{}-error", props.id)}>{ e }</p> }
+            if let Some(e) = props.error.as_ref().and_then(|e| e.under("locations")) { <p class="field-error" id={format!("{}-error", props.id)}>{ e }</p> }
             { for props.locations.iter().enumerate().map(|(i, (name, format))| {
                 let on_name = change(i, true).reform(|e: InputEvent| e.target_unchecked_into::<HtmlInputElement>().value());
                 let on_format = change(i, false).reform(|e: Event| e.target_unchecked_into::<HtmlSelectElement>().value());
@@ -268,6 +269,9 @@ pub fn locations_editor(props: &LocationsProps) -> Html {
                             }) }
                         </select>
                         <button type="button" class="secondary" aria-label={format!("Remove location {}", i + 1)} onclick={remove}>{ "Remove" }</button>
+                        if let Some(m) = props.error.as_ref().and_then(|e| e.under(&format!("locations[{i}]"))) {
+                            <p class="field-error" id={format!("{}-{i}-error", props.id)}>{ m }</p>
+                        }
                     </div>
                 }
             }) }
@@ -421,7 +425,7 @@ pub fn service_form(props: &ServiceFormProps) -> Html {
                 <label for="service-waitlist">{ "Keep a waitlist: when a slot frees up, the first student waiting is told" }</label>
             </div>
             <LocationsEditor id="service-locations" locations={form.locations.clone()} onchange={on_locations}
-                error={field("locations")} />
+                error={(*error).clone()} />
             <div class="actions">
                 <button type="submit" disabled={*busy}>{ if props.service.is_some() { format!("Save {word}") } else { format!("Create {word}") } }</button>
             </div>
