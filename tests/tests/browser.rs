@@ -1305,13 +1305,25 @@ async fn an_admin_sets_availability_books_a_slot_and_cancels_it_in_the_browser()
 }
 
 /// The booking flow's settings (a question with a bad id refused next to it, then saved), a
-/// service's enrollments (enroll by search, remove), and the demo week in the calendar, filtered
-/// by provider and shown in another time zone.
+/// service's enrollments (enroll by search, remove), the demo week in the calendar, filtered by
+/// provider and shown in another time zone, a provider's overrides and time off in their zone,
+/// and deletes that ask first (refused with the reason while bookings are upcoming).
 #[tokio::test]
 async fn an_admin_edits_booking_settings_enrollments_and_reads_the_calendar_in_the_browser() {
     dashboard_app_env();
     let app = TestApp::spawn_with_demo(Backend::Sqlite).await;
     let admin = app.admin_token().await;
+    let (status, _) = app
+        .post("/api/v1/services", &admin, json!({"name": "Spare Course"}))
+        .await;
+    assert_eq!(status.as_u16(), 201);
+    let talia_id = app
+        .all_pages("/api/v1/providers", &admin)
+        .await
+        .into_iter()
+        .find(|p| p["name"] == "Talia K")
+        .and_then(|p| p["id"].as_str().map(str::to_owned))
+        .unwrap();
     let browser = Browser::start().await;
     let outcome = async {
         let c = &browser.client;
@@ -1447,10 +1459,47 @@ async fn an_admin_edits_booking_settings_enrollments_and_reads_the_calendar_in_t
                                "reason": "Conference"}]),
             format!("saved availability: {availability}"),
         )?;
+
+        // Deleting asks first; a course or a mentor with upcoming bookings stays, with the reason.
+        click_link(c, "Courses").await?;
+        click_link(c, "Spare Course").await?;
+        click_button(c, "Delete course").await?;
+        c.accept_alert().await?;
+        c.wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath("//h1[text()='Courses']"))
+            .await?;
+        text_appears(c, "Peer Mentoring with Talia K").await?;
+        ensure(
+            c.find(Locator::LinkText("Spare Course")).await.is_err(),
+            "the spare course is gone",
+        )?;
+        click_link(c, "Peer Mentoring with Talia K").await?;
+        click_button(c, "Delete course").await?;
+        c.accept_alert().await?;
+        text_appears(c, "upcoming bookings; cancel them first.").await?;
+        click_link(c, "Peer Mentors").await?;
+        click_link(c, "Talia K").await?;
+        click_button(c, "Remove peer mentor").await?;
+        c.accept_alert().await?;
+        text_appears(c, "upcoming bookings; cancel them first.").await?;
         Ok(())
     }
     .await;
     browser.finish("booking_settings", outcome).await;
+    let (_, services) = app.get("/api/v1/services", &admin).await;
+    let names: Vec<&str> = services["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        !names.contains(&"Spare Course") && names.contains(&"Peer Mentoring with Talia K"),
+        "{names:?}"
+    );
+    let (status, _) = app.get(&format!("/api/v1/providers/{talia_id}"), &admin).await;
+    assert_eq!(status.as_u16(), 200, "Talia is still a peer mentor");
     let (_, services) = app.get("/api/v1/services", &admin).await;
     let marcus = services["items"]
         .as_array()
