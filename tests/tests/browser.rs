@@ -1588,6 +1588,21 @@ async fn an_admin_books_the_generic_service_choosing_among_free_mentors_in_the_b
         let status = c.find(Locator::Css("#booking-status")).await?;
         ensure(status.text().await? == "confirmed", "confirmed")?;
         shot(c, "calendar-generic").await?;
+        click_button(c, "Close").await?;
+        for _ in 0..50 {
+            if c.find(Locator::Css("#booking-details")).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        ensure(
+            c.find(Locator::Css("#booking-details")).await.is_err(),
+            "closing hides the details",
+        )?;
+        ensure(
+            !c.current_url().await?.as_str().contains("booking="),
+            "and takes the booking out of the address",
+        )?;
         Ok(())
     }
     .await;

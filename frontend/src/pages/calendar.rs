@@ -34,6 +34,9 @@ pub struct CalendarQuery {
     pub booking: Option<Uuid>,
 }
 
+/// A change to what the calendar shows, given the control's value.
+type QueryChange = Box<dyn Fn(&mut CalendarQuery, String)>;
+
 fn monday_of(day: NaiveDate) -> NaiveDate {
     day - Days::new(u64::from(day.weekday().num_days_from_monday()))
 }
@@ -93,15 +96,11 @@ pub fn calendar() -> Html {
     }
     let go = {
         let (navigator, query) = (navigator.clone(), query.clone());
-        move |change: Box<dyn Fn(&mut CalendarQuery)>| {
+        move |change: QueryChange| {
             let (navigator, query) = (navigator.clone(), query.clone());
-            Callback::from(move |_: String| {
+            Callback::from(move |value: String| {
                 let mut next = query.clone();
-                change(&mut next);
-                // `Some(nil)` asks to close the details.
-                if next.booking == Some(Uuid::nil()) {
-                    next.booking = None;
-                }
+                change(&mut next, value);
                 if let Some(n) = &navigator {
                     let _ = n.push_with_query(&Route::Calendar, &next);
                 }
@@ -110,32 +109,16 @@ pub fn calendar() -> Html {
     };
     let click = |cb: Callback<String>| cb.reform(|_: MouseEvent| String::new());
     let on_select = |cb: Callback<String>| cb.reform(|e: Event| e.target_unchecked_into::<HtmlSelectElement>().value());
-    let previous = click(go(Box::new(move |q| q.week = Some(monday - Days::new(7)))));
-    let next = click(go(Box::new(move |q| q.week = Some(monday + Days::new(7)))));
-    let this_week = click(go(Box::new(|q| q.week = None)));
-    let on_provider = {
-        let (navigator, query) = (navigator.clone(), query.clone());
-        on_select(Callback::from(move |v: String| {
-            let mut next = query.clone();
-            next.provider = v.parse().ok();
-            next.booking = None;
-            if let Some(n) = &navigator {
-                let _ = n.push_with_query(&Route::Calendar, &next);
-            }
-        }))
-    };
-    let on_zone = {
-        let (navigator, query) = (navigator.clone(), query.clone());
-        on_select(Callback::from(move |v: String| {
-            let mut next = query.clone();
-            next.zone = Some(v);
-            if let Some(n) = &navigator {
-                let _ = n.push_with_query(&Route::Calendar, &next);
-            }
-        }))
-    };
-    let open = |id: Uuid| click(go(Box::new(move |q| q.booking = Some(id))));
-    let close = click(go(Box::new(|q| q.booking = Some(Uuid::nil()))));
+    let previous = click(go(Box::new(move |q, _| q.week = Some(monday - Days::new(7)))));
+    let next = click(go(Box::new(move |q, _| q.week = Some(monday + Days::new(7)))));
+    let this_week = click(go(Box::new(|q, _| q.week = None)));
+    let on_provider = on_select(go(Box::new(|q, v| {
+        q.provider = v.parse().ok();
+        q.booking = None;
+    })));
+    let on_zone = on_select(go(Box::new(|q, v| q.zone = Some(v))));
+    let open = |id: Uuid| click(go(Box::new(move |q, _| q.booking = Some(id))));
+    let close = click(go(Box::new(|q, _| q.booking = None)));
     let cancel = |id: Uuid| {
         let (reason, error, reload) = (reason.clone(), error.clone(), reload.clone());
         Callback::from(move |e: SubmitEvent| {
