@@ -13,6 +13,11 @@ use cohort_api_types::{
     UpdatePairingSettings, UpdateProgram, UpdateWebhook, WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint,
     WebhookEndpointList,
 };
+use cohort_api_types::{
+    Availability, Booking, BookingPage, BookingSettings, CancelBooking, CreateBooking, EnrollPeople, EnrollmentPage,
+    Provider, ProviderInput, ProviderPage, RescheduleBooking, Service, ServiceInput, ServicePage, SlotList,
+    UpdateBookingSettings,
+};
 use gloo_net::http::{Method, RequestBuilder, Response};
 use gloo_storage::{SessionStorage, Storage};
 use serde::de::DeserializeOwned;
@@ -51,6 +56,26 @@ impl ApiError {
                 .map(|e| e.message.clone()),
             _ => None,
         }
+    }
+}
+
+impl ApiError {
+    /// Every message about `path` itself or one of its fields (`path.id` as "id …").
+    pub fn under(&self, path: &str) -> Option<String> {
+        let Self::Problem(p) = self else { return None };
+        let found: Vec<String> = p
+            .errors
+            .iter()
+            .filter_map(|e| {
+                if e.field == path {
+                    Some(e.message.clone())
+                } else {
+                    let child = e.field.strip_prefix(path)?.strip_prefix('.')?;
+                    Some(format!("{child} {}", e.message))
+                }
+            })
+            .collect();
+        (!found.is_empty()).then(|| found.join("; "))
     }
 }
 
@@ -613,4 +638,189 @@ pub fn import_template_path(kind: &str) -> String {
 
 pub fn export_path(kind: &str, program: Uuid) -> String {
     format!("/api/v1/exports/{}?program_id={program}", enc(kind))
+}
+
+/// A write whose success has no body (204).
+async fn write_empty<B: Serialize>(method: Method, path: &str, body: &B) -> Result<(), ApiError> {
+    let body = serde_json::to_string(body).map_err(|_| ApiError::Unreachable)?;
+    let response = authed(method, path, Some(body)).await?;
+    if response.ok() {
+        Ok(())
+    } else {
+        read::<()>(response).await
+    }
+}
+
+/// Every page of a cursor-paginated list: `fetch(cursor)` returns one page's items and the next cursor.
+async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, ApiError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), ApiError>>,
+{
+    let mut items = Vec::new();
+    let mut cursor = None;
+    loop {
+        let (page, next) = fetch(cursor).await?;
+        items.extend(page);
+        match next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(items),
+        }
+    }
+}
+
+fn with_cursor(path: String, cursor: &Option<String>) -> String {
+    match cursor {
+        Some(c) => format!("{path}&cursor={}", enc(c)),
+        None => path,
+    }
+}
+
+/// Every service, with the organisation's labels (of the first page).
+pub async fn services() -> Result<ServicePage, ApiError> {
+    let mut first: ServicePage = get("/api/v1/services?limit=200").await?;
+    let mut cursor = first.next_cursor.take();
+    while let Some(c) = cursor {
+        let next: ServicePage = get(&format!("/api/v1/services?limit=200&cursor={}", enc(&c))).await?;
+        first.items.extend(next.items);
+        cursor = next.next_cursor;
+    }
+    Ok(first)
+}
+
+pub async fn service(id: Uuid) -> Result<Service, ApiError> {
+    get(&format!("/api/v1/services/{id}")).await
+}
+
+pub async fn create_service(input: &ServiceInput) -> Result<Service, ApiError> {
+    write(Method::POST, "/api/v1/services", input).await
+}
+
+pub async fn update_service(id: Uuid, input: &ServiceInput) -> Result<Service, ApiError> {
+    write(Method::PATCH, &format!("/api/v1/services/{id}"), input).await
+}
+
+pub async fn delete_service(id: Uuid) -> Result<(), ApiError> {
+    delete(&format!("/api/v1/services/{id}")).await
+}
+
+pub async fn enrollments(service: Uuid) -> Result<Vec<cohort_api_types::BookingPerson>, ApiError> {
+    all_pages(|cursor| async move {
+        let page: EnrollmentPage = get(&with_cursor(
+            format!("/api/v1/services/{service}/enrollments?limit=200"),
+            &cursor,
+        ))
+        .await?;
+        Ok((page.items, page.next_cursor))
+    })
+    .await
+}
+
+pub async fn enroll(service: Uuid, input: &EnrollPeople) -> Result<(), ApiError> {
+    write_empty(Method::POST, &format!("/api/v1/services/{service}/enrollments"), input).await
+}
+
+pub async fn unenroll(service: Uuid, person: Uuid) -> Result<(), ApiError> {
+    delete(&format!("/api/v1/services/{service}/enrollments/{person}")).await
+}
+
+/// Every provider, with the organisation's labels.
+pub async fn providers() -> Result<ProviderPage, ApiError> {
+    let mut first: ProviderPage = get("/api/v1/providers?limit=200").await?;
+    let mut cursor = first.next_cursor.take();
+    while let Some(c) = cursor {
+        let next: ProviderPage = get(&format!("/api/v1/providers?limit=200&cursor={}", enc(&c))).await?;
+        first.items.extend(next.items);
+        cursor = next.next_cursor;
+    }
+    Ok(first)
+}
+
+pub async fn provider(id: Uuid) -> Result<Provider, ApiError> {
+    get(&format!("/api/v1/providers/{id}")).await
+}
+
+pub async fn create_provider(input: &ProviderInput) -> Result<Provider, ApiError> {
+    write(Method::POST, "/api/v1/providers", input).await
+}
+
+pub async fn update_provider(id: Uuid, input: &ProviderInput) -> Result<Provider, ApiError> {
+    write(Method::PATCH, &format!("/api/v1/providers/{id}"), input).await
+}
+
+pub async fn delete_provider(id: Uuid) -> Result<(), ApiError> {
+    delete(&format!("/api/v1/providers/{id}")).await
+}
+
+pub async fn availability(provider: Uuid) -> Result<Availability, ApiError> {
+    get(&format!("/api/v1/providers/{provider}/availability")).await
+}
+
+pub async fn set_availability(provider: Uuid, input: &Availability) -> Result<Availability, ApiError> {
+    write(
+        Method::PUT,
+        &format!("/api/v1/providers/{provider}/availability"),
+        input,
+    )
+    .await
+}
+
+pub async fn booking_settings() -> Result<BookingSettings, ApiError> {
+    get("/api/v1/booking-settings").await
+}
+
+pub async fn update_booking_settings(input: &UpdateBookingSettings) -> Result<BookingSettings, ApiError> {
+    write(Method::PUT, "/api/v1/booking-settings", input).await
+}
+
+/// Free slots of a service on the days `from`..=`to`, shown in `zone`, of one provider or all.
+pub async fn slots(
+    service: Uuid,
+    from: &str,
+    to: &str,
+    zone: &str,
+    provider: Option<Uuid>,
+) -> Result<SlotList, ApiError> {
+    let mut path = format!(
+        "/api/v1/services/{service}/slots?from={}&to={}&time_zone={}",
+        enc(from),
+        enc(to),
+        enc(zone)
+    );
+    if let Some(p) = provider {
+        path += &format!("&provider_id={p}");
+    }
+    get(&path).await
+}
+
+pub async fn reschedule_booking(id: Uuid, input: &RescheduleBooking) -> Result<Booking, ApiError> {
+    write(Method::POST, &format!("/api/v1/bookings/{id}/reschedule"), input).await
+}
+
+pub async fn complete_booking(id: Uuid) -> Result<Booking, ApiError> {
+    write(Method::POST, &format!("/api/v1/bookings/{id}/complete"), &()).await
+}
+
+/// Every booking starting in [from, to), optionally of one provider.
+pub async fn bookings(from: &str, to: &str, provider: Option<Uuid>) -> Result<Vec<Booking>, ApiError> {
+    let mut base = format!("/api/v1/bookings?limit=200&from={}&to={}", enc(from), enc(to));
+    if let Some(p) = provider {
+        base += &format!("&provider_id={p}");
+    }
+    all_pages(|cursor| {
+        let path = with_cursor(base.clone(), &cursor);
+        async move {
+            let page: BookingPage = get(&path).await?;
+            Ok((page.items, page.next_cursor))
+        }
+    })
+    .await
+}
+
+pub async fn create_booking(input: &CreateBooking) -> Result<Booking, ApiError> {
+    write(Method::POST, "/api/v1/bookings", input).await
+}
+
+pub async fn cancel_booking(id: Uuid, input: &CancelBooking) -> Result<Booking, ApiError> {
+    write(Method::POST, &format!("/api/v1/bookings/{id}/cancel"), input).await
 }

@@ -37,6 +37,22 @@ pub enum Route {
     NewAutomation,
     #[at("/automations/:id")]
     Automation { id: Uuid },
+    #[at("/services")]
+    Services,
+    #[at("/services/:id")]
+    Service { id: Uuid },
+    #[at("/providers")]
+    Providers,
+    #[at("/providers/:id/availability")]
+    ProviderAvailability { id: Uuid },
+    #[at("/providers/:id")]
+    Provider { id: Uuid },
+    #[at("/calendar")]
+    Calendar,
+    #[at("/calendar/book")]
+    Book,
+    #[at("/booking-settings")]
+    BookingSettings,
     #[at("/settings")]
     Settings,
     #[at("/imports")]
@@ -75,6 +91,14 @@ fn switch(route: Route) -> Html {
         Route::Automations => html! { <Shell><pages::automations::Automations /></Shell> },
         Route::NewAutomation => html! { <Shell><pages::automations::Builder id={None::<Uuid>} /></Shell> },
         Route::Automation { id } => html! { <Shell><pages::automations::Builder id={Some(id)} /></Shell> },
+        Route::Services => html! { <Shell><pages::services::Services /></Shell> },
+        Route::Service { id } => html! { <Shell><pages::services::ServicePage {id} /></Shell> },
+        Route::Providers => html! { <Shell><pages::providers::Providers /></Shell> },
+        Route::Provider { id } => html! { <Shell><pages::providers::ProviderPage {id} /></Shell> },
+        Route::ProviderAvailability { id } => html! { <Shell><pages::availability::AvailabilityPage {id} /></Shell> },
+        Route::Calendar => html! { <Shell><pages::calendar::Calendar /></Shell> },
+        Route::Book => html! { <Shell><pages::calendar::Book /></Shell> },
+        Route::BookingSettings => html! { <Shell><pages::booking_settings::BookingSettingsPage /></Shell> },
         Route::Settings => html! { <Shell><pages::settings::Settings /></Shell> },
         Route::Imports => html! { <Shell><pages::imports::ImportsPage /></Shell> },
         Route::Emails => html! { <Shell><pages::emails::Emails /></Shell> },

@@ -72,3 +72,41 @@ pub fn local_time(at: &chrono::DateTime<chrono::Utc>, zone: &str) -> String {
     let text: String = formatted.into();
     format!("{text} ({zone})")
 }
+
+/// The wall-clock time at `at` in `zone` (an IANA name), through the browser's Intl support.
+pub fn wall_clock(at: &chrono::DateTime<chrono::Utc>, zone: &str) -> chrono::NaiveDateTime {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.timestamp_millis() as f64));
+    let options = js_sys::Object::new();
+    let set = |k: &str, v: &wasm_bindgen::JsValue| {
+        let _ = js_sys::Reflect::set(&options, &k.into(), v);
+    };
+    set("timeZone", &zone.into());
+    set("hourCycle", &"h23".into());
+    // Swedish dates read like ISO 8601: 2026-12-07 09:00:00.
+    let text: String = date.to_locale_string("sv-SE", &options).into();
+    chrono::NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S").unwrap_or_else(|_| at.naive_utc())
+}
+
+/// The instant a wall-clock time in `zone` names (for a time the clocks skip, the instant an
+/// hour later; for a repeated one, the first).
+pub fn from_wall_clock(local: chrono::NaiveDateTime, zone: &str) -> chrono::DateTime<chrono::Utc> {
+    let guess = local.and_utc();
+    let offset = |at: chrono::DateTime<chrono::Utc>| wall_clock(&at, zone) - at.naive_utc();
+    let first = guess - offset(guess);
+    let second = guess - offset(first);
+    if wall_clock(&second, zone) == local {
+        second.min(first)
+    } else {
+        first
+    }
+}
+
+/// Today's date in `zone`.
+pub fn today_in(zone: &str) -> chrono::NaiveDate {
+    wall_clock(&now(), zone).date()
+}
+
+/// The browser's clock (chrono's `Utc::now` has no clock on wasm32 without its `wasmbind` feature).
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+}

@@ -57,6 +57,46 @@ both_backends!(
             .iter()
             .filter(|p| p["is_admin"] == false)
             .all(|p| p["attributes"]["department"].is_string()));
+
+        // Booking: a generic service every peer mentor gives, in more than one time zone, with
+        // free slots and bookings in the coming week.
+        let services = app.all_pages("/api/v1/services", &token).await;
+        let generic = services
+            .iter()
+            .find(|s| s["name"] == "All available Peer Mentoring")
+            .expect("the generic service");
+        let providers = app.all_pages("/api/v1/providers", &token).await;
+        assert!(providers.len() >= 3, "{providers:?}");
+        assert_eq!(generic["provider_count"].as_u64(), Some(providers.len() as u64));
+        let zones: std::collections::BTreeSet<&str> =
+            providers.iter().filter_map(|p| p["time_zone"].as_str()).collect();
+        assert!(zones.len() >= 2, "{zones:?}");
+        assert!(
+            services.len() >= 3,
+            "two services of one provider each besides the generic one"
+        );
+        let now = chrono::Utc::now();
+        let week = |days: i64| (now + chrono::Duration::days(days)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let bookings = app
+            .all_pages(&format!("/api/v1/bookings?from={}&to={}", week(0), week(15)), &token)
+            .await;
+        assert!(bookings.len() >= 3, "{bookings:?}");
+        assert!(bookings.iter().all(|b| b["status"] == "confirmed"));
+        let (from, to) = (
+            now.date_naive() + chrono::Days::new(1),
+            now.date_naive() + chrono::Days::new(14),
+        );
+        let (status, slots) = app
+            .get(
+                &format!(
+                    "/api/v1/services/{}/slots?from={from}&to={to}&time_zone=UTC",
+                    generic["id"].as_str().unwrap()
+                ),
+                &token,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{slots}");
+        assert!(!slots["items"].as_array().unwrap().is_empty(), "{slots}");
     }
 );
 

@@ -1,9 +1,20 @@
 //! First start: the demo organisation, its admin and (optionally) a program
 //! with mentors and mentees; and organisations created from the command line.
 
-use cohort_api_types::{AttributeValue, Attributes};
+use chrono::{Datelike, Days, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use cohort_api_types::{
+    AppointmentFormat, AttributeValue, Attributes, BookingAnswer, BookingSettings, FormatSettings, Location,
+    ServiceInput, TopicQuestion, Weekday, WeeklyWindow,
+};
 use cohort_domain::tenancy::Labels;
+use diesel::prelude::*;
 use uuid::Uuid;
+
+use crate::booking::bookings::BookingRow;
+use crate::booking::providers::{ProviderRow, Stored};
+use crate::booking::repo::{self as booking_repo, ServiceRow};
+use crate::schema::{bookings, certifications, enrollments, people as people_table, providers, services};
 
 use crate::auth::tokens::{hash_password, random_token};
 use crate::db::{self, Db, DbConn};
@@ -98,7 +109,8 @@ pub fn seed_if_empty(
         org.holidays = r#"["2026-11-26","2026-11-27","2026-12-25","2027-01-01","2027-01-18"]"#.into();
         organization::repo::save(conn, &org)?;
         if with_program {
-            seed_program(conn, &org.id)?;
+            let people = seed_program(conn, &org.id)?;
+            seed_booking(conn, &org.id, &created.admin_id.to_string(), &people)?;
         }
         Ok(Some(Seeded {
             generated_password: generated,
@@ -106,7 +118,10 @@ pub fn seed_if_empty(
     })
 }
 
-fn seed_program(conn: &mut DbConn, org: &str) -> Result<(), ApiError> {
+/// The demo people's ids by email.
+type DemoPeople = std::collections::HashMap<&'static str, String>;
+
+fn seed_program(conn: &mut DbConn, org: &str) -> Result<DemoPeople, ApiError> {
     let text = |s: &str| AttributeValue::Text(s.to_owned());
     let list = |items: &[&str]| AttributeValue::List(items.iter().map(|s| s.to_string()).collect());
     /// email, name, department, languages, interests, role
@@ -242,5 +257,330 @@ fn seed_program(conn: &mut DbConn, org: &str) -> Result<(), ApiError> {
         })
         .collect();
     programs::repo::insert_participants(conn, &participants)?;
+    Ok(people_data
+        .iter()
+        .zip(&rows)
+        .map(|((email, ..), (p, _))| (*email, p.id.clone()))
+        .collect())
+}
+
+/// A demo provider: email, zone, bio, weekly windows (weekdays, start, end).
+type DemoProvider = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static [Weekday], &'static str, &'static str)],
+);
+
+const WORKDAYS: &[Weekday] = &[
+    Weekday::Monday,
+    Weekday::Tuesday,
+    Weekday::Wednesday,
+    Weekday::Thursday,
+    Weekday::Friday,
+];
+
+/// The four mentors as peer mentors in three time zones, a generic service every one of them
+/// gives, two services of one mentor each, the booking flow's question, and a few bookings next
+/// week (in the organisation's zone) so the calendar has something to show.
+fn seed_booking(conn: &mut DbConn, org: &str, admin: &str, people_ids: &DemoPeople) -> Result<(), ApiError> {
+    let org_id = db::id(org);
+    let now = db::now();
+    let id_of = |email: &str| people_ids.get(email).cloned().unwrap_or_default();
+    let providers_data: [DemoProvider; 4] = [
+        (
+            "talia.k@demo.cohort.test",
+            "America/New_York",
+            "Third-year chemistry student; research labs, lab skills, and studying in Spanish or English.",
+            &[(WORKDAYS, "09:00", "12:00"), (WORKDAYS, "13:00", "17:00")],
+        ),
+        (
+            "marcus.o@demo.cohort.test",
+            "America/Los_Angeles",
+            "Computer science senior who interned twice; ask about internships and first programming courses.",
+            &[(WORKDAYS, "10:00", "16:00")],
+        ),
+        (
+            "priya.s@demo.cohort.test",
+            "Europe/London",
+            "Economics student on exchange in London; finance, study habits and time management.",
+            &[(
+                &[Weekday::Monday, Weekday::Tuesday, Weekday::Wednesday, Weekday::Thursday],
+                "09:00",
+                "15:00",
+            )],
+        ),
+        (
+            "jonas.w@demo.cohort.test",
+            "America/New_York",
+            "History major and writing-centre tutor; essays, study abroad and German.",
+            &[(
+                &[
+                    Weekday::Tuesday,
+                    Weekday::Wednesday,
+                    Weekday::Thursday,
+                    Weekday::Friday,
+                    Weekday::Saturday,
+                ],
+                "14:00",
+                "19:00",
+            )],
+        ),
+    ];
+    let zoom = Location {
+        name: "Zoom".into(),
+        format: AppointmentFormat::Virtual,
+    };
+    let library = Location {
+        name: "Library room 2".into(),
+        format: AppointmentFormat::InPerson,
+    };
+    let service = |name: &str, course: &str, description: &str, minutes: u32, locations: Vec<Location>| {
+        let mut row = ServiceRow::new(org_id, now);
+        row.apply(&ServiceInput {
+            name: Some(name.into()),
+            course_number: Some(course.into()),
+            description: Some(description.into()),
+            duration_minutes: Some(minutes),
+            buffer_after_minutes: Some(10),
+            waitlist: Some(true),
+            formats: Some(locations.iter().map(|l| l.format).collect()),
+            locations: Some(locations),
+            ..ServiceInput::default()
+        })
+        .map(|()| row)
+    };
+    let generic = service(
+        "All available Peer Mentoring",
+        "",
+        "Meet any peer mentor who is free: pick a time, then the person.",
+        30,
+        vec![library.clone(), zoom.clone()],
+    )?;
+    let talia_only = service(
+        "Peer Mentoring with Talia K",
+        "",
+        "Regular sessions with Talia: research, lab skills, first-year chemistry.",
+        45,
+        vec![zoom.clone()],
+    )?;
+    let marcus_only = service(
+        "Peer Mentoring with Marcus O",
+        "CS 101",
+        "Help with CS 101 assignments and finding internships, with Marcus.",
+        30,
+        vec![
+            Location {
+                name: "CS lounge".into(),
+                format: AppointmentFormat::InPerson,
+            },
+            zoom,
+        ],
+    )?;
+    crate::insert_all!(
+        conn,
+        services::table,
+        &[generic.clone(), talia_only.clone(), marcus_only.clone()]
+    )?;
+
+    let mut certified = Vec::new();
+    for (email, zone, bio, windows) in providers_data {
+        let person = id_of(email);
+        diesel::update(people_table::table.find(&person))
+            .set((people_table::bio.eq(bio), people_table::time_zone.eq(Some(zone))))
+            .execute(conn)?;
+        let weekly = windows
+            .iter()
+            .flat_map(|(days, start, end)| {
+                days.iter().map(|d| WeeklyWindow {
+                    weekday: *d,
+                    start: (*start).into(),
+                    end: (*end).into(),
+                })
+            })
+            .collect();
+        let stored = Stored {
+            weekly,
+            ..Stored::default()
+        };
+        diesel::insert_into(providers::table)
+            .values(&ProviderRow {
+                person_id: person.clone(),
+                organization_id: org.to_owned(),
+                photo_url: None,
+                availability: serde_json::to_string(&stored).expect("availability serialises"),
+                locations: "[]".into(),
+                created_at: now,
+                updated_at: now,
+            })
+            .execute(conn)?;
+        certified.push((generic.id.clone(), person));
+    }
+    certified.push((talia_only.id.clone(), id_of("talia.k@demo.cohort.test")));
+    certified.push((marcus_only.id.clone(), id_of("marcus.o@demo.cohort.test")));
+    let certifications: Vec<_> = certified
+        .iter()
+        .map(|(service, provider)| {
+            (
+                certifications::service_id.eq(service),
+                certifications::provider_id.eq(provider),
+                certifications::created_at.eq(now),
+            )
+        })
+        .collect();
+    crate::insert_all!(conn, certifications::table, certifications)?;
+    let enrolled: Vec<_> = ["leo.m@demo.cohort.test", "omar.h@demo.cohort.test"]
+        .iter()
+        .map(|email| {
+            (
+                enrollments::service_id.eq(marcus_only.id.clone()),
+                enrollments::person_id.eq(id_of(email)),
+                enrollments::created_at.eq(now),
+            )
+        })
+        .collect();
+    crate::insert_all!(conn, enrollments::table, enrolled)?;
+    let topic = TopicQuestion {
+        id: "topic".into(),
+        text: "What would you like to talk about?".into(),
+        required: true,
+    };
+    let labels = booking_repo::labels(conn, org_id)?;
+    booking_repo::save_settings(
+        conn,
+        org_id,
+        &BookingSettings {
+            students_edit_classes: false,
+            formats: vec![
+                FormatSettings {
+                    format: AppointmentFormat::InPerson,
+                    enabled: true,
+                    questions: Vec::new(),
+                },
+                FormatSettings {
+                    format: AppointmentFormat::Virtual,
+                    enabled: true,
+                    questions: vec![topic.clone()],
+                },
+            ],
+            labels,
+        },
+    )?;
+
+    // Next week's Monday in the organisation's zone; each booking sits inside its provider's
+    // weekly windows, at that provider's local time.
+    let org_zone: Tz = "America/New_York".parse().expect("a valid zone");
+    let today = Utc::now().with_timezone(&org_zone).date_naive();
+    let monday = today + Days::new(7 - u64::from(today.weekday().num_days_from_monday()));
+    // (student, provider, service, day after Monday, local start, format, location, topic)
+    let plan: [(&str, &str, &ServiceRow, u64, &str, &str, &str); 6] = [
+        (
+            "amara.n@demo.cohort.test",
+            "talia.k@demo.cohort.test",
+            &generic,
+            0,
+            "10:00",
+            "Zoom",
+            "Choosing a research lab",
+        ),
+        (
+            "leo.m@demo.cohort.test",
+            "marcus.o@demo.cohort.test",
+            &marcus_only,
+            1,
+            "11:00",
+            "CS lounge",
+            "",
+        ),
+        (
+            "sofia.r@demo.cohort.test",
+            "priya.s@demo.cohort.test",
+            &generic,
+            2,
+            "10:00",
+            "Library room 2",
+            "",
+        ),
+        (
+            "kenji.t@demo.cohort.test",
+            "jonas.w@demo.cohort.test",
+            &generic,
+            3,
+            "15:00",
+            "Zoom",
+            "Essay structure",
+        ),
+        (
+            "zoe.b@demo.cohort.test",
+            "talia.k@demo.cohort.test",
+            &talia_only,
+            4,
+            "14:00",
+            "Zoom",
+            "Lab report feedback",
+        ),
+        (
+            "omar.h@demo.cohort.test",
+            "marcus.o@demo.cohort.test",
+            &marcus_only,
+            2,
+            "13:30",
+            "Zoom",
+            "Summer internships",
+        ),
+    ];
+    let mut rows = Vec::new();
+    for (student, provider, service, day, at, location, answer) in plan {
+        let zone: Tz = providers_data
+            .iter()
+            .find(|p| p.0 == provider)
+            .and_then(|p| p.1.parse().ok())
+            .unwrap_or(org_zone);
+        let local = (monday + Days::new(day)).and_time(NaiveTime::parse_from_str(at, "%H:%M").expect("a valid time"));
+        let Some(starts_at) = zone
+            .from_local_datetime(&local)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+        else {
+            continue;
+        };
+        let rules = service.rules();
+        let ends_at = starts_at + rules.duration();
+        let (blocked_from, blocked_until) = cohort_domain::booking::occupied(&rules, starts_at, ends_at);
+        let virtual_ = location == "Zoom";
+        let answers: Vec<BookingAnswer> = if answer.is_empty() {
+            Vec::new()
+        } else {
+            vec![BookingAnswer {
+                question_id: topic.id.clone(),
+                question: topic.text.clone(),
+                answer: answer.into(),
+            }]
+        };
+        rows.push(BookingRow {
+            id: db::new_id(),
+            organization_id: org.to_owned(),
+            service_id: service.id.clone(),
+            provider_id: id_of(provider),
+            student_id: id_of(student),
+            format: if virtual_ { "virtual" } else { "in_person" }.into(),
+            location: location.into(),
+            answers: serde_json::to_string(&answers).expect("answers serialise"),
+            starts_at: starts_at.naive_utc(),
+            ends_at: ends_at.naive_utc(),
+            blocked_from: blocked_from.naive_utc(),
+            blocked_until: blocked_until.naive_utc(),
+            status: "confirmed".into(),
+            sequence: 0,
+            cancelled_at: None,
+            cancelled_by: None,
+            cancel_reason: None,
+            completed_at: None,
+            created_by: admin.to_owned(),
+            created_at: now,
+            updated_at: now,
+        });
+    }
+    crate::insert_all!(conn, bookings::table, &rows)?;
     Ok(())
 }

@@ -1,4 +1,5 @@
 //! Components render; pages fetch.
 
 pub mod field;
+pub mod person_picker;
 pub mod shell;

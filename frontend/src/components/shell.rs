@@ -62,6 +62,11 @@ pub fn shell(props: &ShellProps) -> Html {
         }
         _ => None,
     };
+    // The organisation's words, once it is known.
+    let (class_plural, provider_plural) = match &session {
+        Some(s) => (s.labels().class_plural.clone(), s.labels().provider_plural.clone()),
+        None => ("Services".to_owned(), "Providers".to_owned()),
+    };
     html! {
         <>
             <header class="top">
@@ -69,6 +74,12 @@ pub fn shell(props: &ShellProps) -> Html {
                     <Link<Route> to={Route::Programs} classes="brand">{ "Cohort" }</Link<Route>>
                     <Link<Route> to={Route::Programs}>{ "Programs" }</Link<Route>>
                     <Link<Route> to={Route::People}>{ "People" }</Link<Route>>
+                    <span class="nav-group" role="group" aria-label="Booking">
+                        <Link<Route> to={Route::Services}>{ class_plural }</Link<Route>>
+                        <Link<Route> to={Route::Providers}>{ provider_plural }</Link<Route>>
+                        <Link<Route> to={Route::Calendar}>{ "Calendar" }</Link<Route>>
+                        <Link<Route> to={Route::BookingSettings}>{ "Booking settings" }</Link<Route>>
+                    </span>
                     <Link<Route> to={Route::Automations}>{ "Automations" }</Link<Route>>
                     <Link<Route> to={Route::Emails}>{ "Emails" }</Link<Route>>
                     <Link<Route> to={Route::Webhooks}>{ "Webhooks" }</Link<Route>>
