@@ -25,6 +25,7 @@ use uuid::Uuid;
 
 use super::providers;
 use super::repo::{self, ServiceRow};
+use crate::audit;
 use crate::auth::tokens::{random_token, token_hash};
 use crate::auth::Caller;
 use crate::db::{self, DbConn};
@@ -266,6 +267,22 @@ fn record(conn: &mut DbConn, row: &BookingRow, event_type: &str, cause: &str) ->
     Ok(())
 }
 
+/// An admin's change to a booking goes to the audit log; students' and providers' own do not
+/// (they are in the booking's events).
+fn audit_admin(
+    conn: &mut DbConn,
+    actor: &audit::Actor,
+    admin: bool,
+    action: &str,
+    before: Option<&Booking>,
+    after: &Booking,
+) -> Result<(), ApiError> {
+    if admin {
+        audit::record(conn, actor, action, ("booking", after.id), before, after)?;
+    }
+    Ok(())
+}
+
 /// Why a start was refused, as the client sees it: another booking is a conflict (409), the
 /// rest is bad input naming `starts_at`.
 fn refused(reason: NotBookable) -> ApiError {
@@ -365,7 +382,7 @@ pub async fn create_booking(
     if student == input.provider_id {
         return Err(ApiError::field("provider_id", "cannot book themselves"));
     }
-    let (org, me, admin) = (caller.org, caller.person, caller.is_admin);
+    let (org, me, admin, actor) = (caller.org, caller.person, caller.is_admin, caller.actor());
     let booking = state
         .db
         .write(move |conn| {
@@ -462,7 +479,9 @@ pub async fn create_booking(
             .execute(conn)?;
             notify(conn, &row, "booking_confirmed", "created")?;
             record(conn, &row, BOOKING_CREATED, "created")?;
-            Ok(to_api(conn, vec![row])?.remove(0))
+            let booking = to_api(conn, vec![row])?.remove(0);
+            audit_admin(conn, &actor, admin, "booking.created", None, &booking)?;
+            Ok(booking)
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -656,7 +675,7 @@ pub async fn cancel_booking(
         .as_deref()
         .map(|r| cohort_domain::bounded_text(r, 0, 500).map_err(|e| ApiError::invalid("reason", e)))
         .transpose()?;
-    let id = id.into_inner();
+    let (id, actor) = (id.into_inner(), caller.actor());
     Ok(web::Json(
         state
             .db
@@ -696,7 +715,9 @@ pub async fn cancel_booking(
                 notify(conn, &row, "booking_cancelled", "cancelled")?;
                 record(conn, &row, BOOKING_CANCELLED, "cancelled")?;
                 offer_freed(conn, &row)?;
-                Ok(to_api(conn, vec![row])?.remove(0))
+                let after = to_api(conn, vec![row])?.remove(0);
+                audit_admin(conn, &actor, caller.is_admin, "booking.cancelled", None, &after)?;
+                Ok(after)
             })
             .await?,
     ))
@@ -727,7 +748,7 @@ pub async fn reschedule_booking(
     id: web::Path<Uuid>,
     Body(input): Body<RescheduleBooking>,
 ) -> Result<web::Json<Booking>, ApiError> {
-    let id = id.into_inner();
+    let (id, actor) = (id.into_inner(), caller.actor());
     Ok(web::Json(
         state
             .db
@@ -800,7 +821,17 @@ pub async fn reschedule_booking(
                 }
                 notify(conn, &row, "booking_confirmed", &cause)?;
                 offer_freed(conn, &before)?;
-                Ok(to_api(conn, vec![row])?.remove(0))
+                let mut shown = to_api(conn, vec![before, row])?;
+                let after = shown.remove(1);
+                audit_admin(
+                    conn,
+                    &actor,
+                    caller.is_admin,
+                    "booking.rescheduled",
+                    shown.first(),
+                    &after,
+                )?;
+                Ok(after)
             })
             .await?,
     ))
@@ -827,7 +858,7 @@ pub async fn complete_booking(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<Booking>, ApiError> {
-    let id = id.into_inner();
+    let (id, actor) = (id.into_inner(), caller.actor());
     Ok(web::Json(
         state
             .db
@@ -857,7 +888,9 @@ pub async fn complete_booking(
                     .execute(conn)?;
                 record(conn, &row, BOOKING_COMPLETED, "completed")?;
                 first_session(conn, &row)?;
-                Ok(to_api(conn, vec![row])?.remove(0))
+                let after = to_api(conn, vec![row])?.remove(0);
+                audit_admin(conn, &actor, caller.is_admin, "booking.completed", None, &after)?;
+                Ok(after)
             })
             .await?,
     ))

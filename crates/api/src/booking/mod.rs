@@ -16,6 +16,7 @@ use cohort_api_types::{
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use crate::audit;
 use crate::auth::Caller;
 use crate::db;
 use crate::error::{ApiError, Problems};
@@ -93,7 +94,7 @@ pub async fn create_service(
     if input.name.is_none() {
         return Err(ApiError::field("name", "is required"));
     }
-    let org = caller.org;
+    let (org, actor) = (caller.org, caller.actor());
     let service = state
         .db
         .write(move |conn| {
@@ -104,7 +105,16 @@ pub async fn create_service(
                 .values(&row)
                 .execute(conn)
                 .map_err(|e| repo::name_clash(e, &row))?;
-            Ok(repo::with_counts(conn, vec![row])?.remove(0))
+            let service = repo::with_counts(conn, vec![row])?.remove(0);
+            audit::record(
+                conn,
+                &actor,
+                "service.created",
+                ("service", service.id),
+                audit::NONE,
+                &service,
+            )?;
+            Ok(service)
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -167,19 +177,22 @@ pub async fn update_service(
     Body(input): Body<ServiceInput>,
 ) -> Result<web::Json<Service>, ApiError> {
     caller.require_admin()?;
-    let (org, id) = (caller.org, id.into_inner());
+    let (org, id, actor) = (caller.org, id.into_inner(), caller.actor());
     Ok(web::Json(
         state
             .db
             .write(move |conn| {
                 let mut row = repo::service(conn, org, id)?;
+                let before = repo::with_counts(conn, vec![row.clone()])?.remove(0);
                 row.apply(&input)?;
                 row.updated_at = db::now();
                 diesel::update(services::table.find(&row.id))
                     .set(&row)
                     .execute(conn)
                     .map_err(|e| repo::name_clash(e, &row))?;
-                Ok(repo::with_counts(conn, vec![row])?.remove(0))
+                let after = repo::with_counts(conn, vec![row])?.remove(0);
+                audit::record(conn, &actor, "service.updated", ("service", id), &before, &after)?;
+                Ok(after)
             })
             .await?,
     ))
@@ -207,7 +220,7 @@ pub async fn delete_service(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let (org, id) = (caller.org, id.into_inner());
+    let (org, id, actor) = (caller.org, id.into_inner(), caller.actor());
     state
         .db
         .write(move |conn| {
@@ -224,6 +237,14 @@ pub async fn delete_service(
                 )));
             }
             diesel::delete(services::table.find(&row.id)).execute(conn)?;
+            audit::record(
+                conn,
+                &actor,
+                "service.deleted",
+                ("service", id),
+                audit::NONE,
+                audit::NONE,
+            )?;
             Ok(())
         })
         .await?;
@@ -303,13 +324,14 @@ pub async fn enroll(
     Body(input): Body<EnrollPeople>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let (org, id) = (caller.org, id.into_inner());
+    let (org, id, actor) = (caller.org, id.into_inner(), caller.actor());
     state
         .db
         .write(move |conn| {
             let service = repo::service(conn, org, id)?;
             let people = repo::people_of(conn, org, &input.person_ids, "person_ids")?;
-            repo::enroll(conn, &[service.id], &people)
+            repo::enroll(conn, &[service.id], &people)?;
+            audit::record(conn, &actor, "service.enrolled", ("service", id), audit::NONE, &input)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -338,7 +360,7 @@ pub async fn unenroll(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let (org, (id, person)) = (caller.org, path.into_inner());
+    let (org, (id, person), actor) = (caller.org, path.into_inner(), caller.actor());
     state
         .db
         .write(move |conn| {
@@ -352,7 +374,14 @@ pub async fn unenroll(
             if n == 0 {
                 return Err(ApiError::NotFound);
             }
-            Ok(())
+            audit::record(
+                conn,
+                &actor,
+                "service.unenrolled",
+                ("service", id),
+                serde_json::json!({"person_id": person}),
+                audit::NONE,
+            )
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -462,12 +491,13 @@ pub async fn update_settings(
         repo::check_formats(&mut p, formats);
         p.finish()?;
     }
-    let org = caller.org;
+    let (org, actor) = (caller.org, caller.actor());
     Ok(web::Json(
         state
             .db
             .write(move |conn| {
                 let mut settings = repo::settings(conn, org)?;
+                let before = settings.clone();
                 if let Some(edit) = input.students_edit_classes {
                     settings.students_edit_classes = edit;
                 }
@@ -475,6 +505,14 @@ pub async fn update_settings(
                     settings.formats = formats;
                 }
                 repo::save_settings(conn, org, &settings)?;
+                audit::record(
+                    conn,
+                    &actor,
+                    "booking_settings.updated",
+                    ("organization", org),
+                    &before,
+                    &settings,
+                )?;
                 Ok(settings)
             })
             .await?,

@@ -14,6 +14,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, Problems};
@@ -302,8 +303,16 @@ fn apply(
 }
 
 /// Applies `input` to the provider `id` and returns them as the API shows them.
-fn save(conn: &mut DbConn, org: Uuid, id: Uuid, input: &ProviderInput, admin: bool) -> Result<Provider, ApiError> {
-    let (mut row, _) = get(conn, org, id)?;
+fn save(
+    conn: &mut DbConn,
+    actor: &audit::Actor,
+    id: Uuid,
+    input: &ProviderInput,
+    admin: bool,
+) -> Result<Provider, ApiError> {
+    let org = actor.org;
+    let (mut row, person) = get(conn, org, id)?;
+    let before = to_api(conn, org, vec![(row.clone(), person)])?.remove(0);
     apply(conn, org, &mut row, input, admin)?;
     diesel::update(providers::table.find(&row.person_id))
         .set((
@@ -313,7 +322,9 @@ fn save(conn: &mut DbConn, org: Uuid, id: Uuid, input: &ProviderInput, admin: bo
         ))
         .execute(conn)?;
     let found = get(conn, org, id)?;
-    Ok(to_api(conn, org, vec![found])?.remove(0))
+    let after = to_api(conn, org, vec![found])?.remove(0);
+    audit::record(conn, actor, "provider.updated", ("provider", id), &before, &after)?;
+    Ok(after)
 }
 
 /// The organisation's providers, by creation, with its labels.
@@ -398,7 +409,7 @@ pub async fn create_provider(
     let Some(person) = input.person_id else {
         return Err(ApiError::field("person_id", "is required"));
     };
-    let org = caller.org;
+    let (org, actor) = (caller.org, caller.actor());
     let provider = state
         .db
         .write(move |conn| {
@@ -421,7 +432,15 @@ pub async fn create_provider(
                     ApiError::Conflict(_) => ApiError::Conflict("This person is a provider already.".into()),
                     other => other,
                 })?;
-            save(conn, org, person, &input, true)
+            audit::record(
+                conn,
+                &actor,
+                "provider.created",
+                ("provider", person),
+                audit::NONE,
+                audit::NONE,
+            )?;
+            save(conn, &actor, person, &input, true)
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -485,7 +504,7 @@ pub async fn update_provider(
     if !caller.is_admin && caller.person != id {
         return Err(ApiError::Forbidden("Only admins change other providers."));
     }
-    let (org, admin) = (caller.org, caller.is_admin);
+    let (org, admin, actor) = (caller.org, caller.is_admin, caller.actor());
     Ok(web::Json(
         state
             .db
@@ -494,7 +513,7 @@ pub async fn update_provider(
                 if input.person_id.is_some_and(|p| p != id) {
                     return Err(ApiError::field("person_id", "cannot change"));
                 }
-                save(conn, org, id, &input, admin)
+                save(conn, &actor, id, &input, admin)
             })
             .await?,
     ))
@@ -522,7 +541,7 @@ pub async fn delete_provider(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let (org, id) = (caller.org, id.into_inner());
+    let (org, id, actor) = (caller.org, id.into_inner(), caller.actor());
     state
         .db
         .write(move |conn| {
@@ -539,6 +558,14 @@ pub async fn delete_provider(
                 )));
             }
             diesel::delete(providers::table.find(&row.person_id)).execute(conn)?;
+            audit::record(
+                conn,
+                &actor,
+                "provider.deleted",
+                ("provider", id),
+                audit::NONE,
+                audit::NONE,
+            )?;
             Ok(())
         })
         .await?;
@@ -622,13 +649,14 @@ pub async fn set_availability(
     };
     parse(&stored, &mut p);
     p.finish()?;
-    let org = caller.org;
+    let (org, actor) = (caller.org, caller.actor());
     let zone = input.time_zone;
     Ok(web::Json(
         state
             .db
             .write(move |conn| {
-                let (row, _) = get(conn, org, id)?;
+                let (row, person) = get(conn, org, id)?;
+                let before = availability_of(&row, &person, &org_zone(conn, org)?);
                 let now = db::now();
                 diesel::update(people::table.find(&row.person_id))
                     .set((people::time_zone.eq(Some(&zone)), people::updated_at.eq(now)))
@@ -641,7 +669,16 @@ pub async fn set_availability(
                     .execute(conn)?;
                 let (row, person) = get(conn, org, id)?;
                 let org_zone = org_zone(conn, org)?;
-                Ok(availability_of(&row, &person, &org_zone))
+                let after = availability_of(&row, &person, &org_zone);
+                audit::record(
+                    conn,
+                    &actor,
+                    "provider.availability_set",
+                    ("provider", id),
+                    &before,
+                    &after,
+                )?;
+                Ok(after)
             })
             .await?,
     ))
