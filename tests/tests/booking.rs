@@ -385,6 +385,18 @@ both_backends!(
             .post(&format!("/api/v1/bookings/{id}/cancel"), &admin, json!({}))
             .await;
         assert_eq!(status, StatusCode::OK);
+        // Admins' booking changes are in the audit log; the student's own booking is not.
+        for (action, n) in [
+            ("service.created", 1),
+            ("provider.created", 2),
+            ("service.enrolled", 1),
+            ("provider.availability_set", 2),
+            ("booking.cancelled", 1),
+            ("booking.created", 0),
+        ] {
+            let (_, log) = app.get(&format!("/api/v1/audit-log?action={action}"), &admin).await;
+            assert_eq!(log["items"].as_array().map(Vec::len), Some(n), "{action}: {log}");
+        }
 
         // Bad input names its fields and writes nothing.
         let (status, problem) = app
