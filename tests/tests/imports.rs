@@ -263,6 +263,12 @@ both_backends!(
             (Some(true), Some(4), Some(4)),
             "{report}"
         );
+        // Each applied file is one audit entry with its counts; dry runs and refused files none.
+        let (_, log) = app.get("/api/v1/audit-log?action=import.applied", &admin).await;
+        let entries = log["items"].as_array().unwrap();
+        assert!(entries.len() >= 3, "{log}");
+        assert_eq!(entries[0]["object_id"], "participants", "{log}");
+        assert!(entries[0].to_string().contains("\"unchanged\":4"), "{log}");
     }
 );
 

@@ -344,16 +344,28 @@ pub async fn import_file(
             .await?;
         return Err(rejected(&report));
     }
+    let actor = caller.actor();
     let report = state
         .db
         .write(move |conn| {
             let report = run(kind, Some(conn), org, &target, &bytes, limits.max_rows, Mode::Apply)?;
             // A problem only the database shows (a new person without a name): roll back.
-            if report.valid {
-                Ok(report)
-            } else {
-                Err(rejected(&report))
+            if !report.valid {
+                return Err(rejected(&report));
             }
+            let summary = serde_json::json!({
+                "rows": report.rows, "created": report.created, "updated": report.updated,
+                "unchanged": report.unchanged, "people_created": report.people_created,
+            });
+            crate::audit::record(
+                conn,
+                &actor,
+                "import.applied",
+                ("import", kind.as_str()),
+                crate::audit::NONE,
+                summary,
+            )?;
+            Ok(report)
         })
         .await?;
     tracing::info!(
