@@ -2,13 +2,15 @@
 Standard Webhooks reference library (what integrators use).
 
     python webhook_receiver.py serve PORT DIR   # records requests to DIR/requests.jsonl,
-                                                # answers with the status in DIR/status (default 200)
+                                                # answers with the status in DIR/status (default 200),
+                                                # after DIR/delay_ms milliseconds (default none)
     python webhook_receiver.py verify SECRET FILE
                                                 # prints one line per request: "ok <type>" or "bad <reason>"
 """
 import json
 import os
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -16,6 +18,11 @@ def serve(port, directory):
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("content-length", 0))).decode()
+            try:
+                with open(os.path.join(directory, "delay_ms")) as f:
+                    time.sleep(int(f.read().strip()) / 1000)
+            except (OSError, ValueError):
+                pass
             record = {"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
             with open(os.path.join(directory, "requests.jsonl"), "a") as f:
                 f.write(json.dumps(record) + "\n")

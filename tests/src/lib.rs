@@ -859,6 +859,11 @@ impl WebhookReceiver {
         std::fs::write(self.dir.join("status"), status.to_string()).unwrap();
     }
 
+    /// Makes the receiver take `ms` milliseconds before each answer (a slow integration).
+    pub fn delay(&self, ms: u64) {
+        std::fs::write(self.dir.join("delay_ms"), ms.to_string()).unwrap();
+    }
+
     pub fn requests(&self) -> Vec<Value> {
         std::fs::read_to_string(self.dir.join("requests.jsonl"))
             .unwrap_or_default()
