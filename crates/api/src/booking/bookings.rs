@@ -597,18 +597,31 @@ fn offer_freed(conn: &mut DbConn, row: &BookingRow) -> Result<(), ApiError> {
         .select(organizations::time_zone)
         .first(conn)?;
     let zone = providers::zone_of(&person, &org_zone);
-    let day = db::utc(row.starts_at).with_timezone(&zone).date_naive();
-    let first: Option<(String, String)> = booking_waitlist::table
+    let waiting: Vec<rules::Waiting<(), (String, String)>> = booking_waitlist::table
         .filter(booking_waitlist::provider_id.eq(&row.provider_id))
-        .filter(booking_waitlist::day.eq(day))
         .filter(booking_waitlist::offered_at.is_null())
-        .order((booking_waitlist::created_at, booking_waitlist::id))
-        .select((booking_waitlist::id, booking_waitlist::student_id))
-        .first(conn)
-        .optional()?;
-    let Some((entry, student)) = first else {
+        .order(booking_waitlist::id)
+        .limit(1000)
+        .select((
+            booking_waitlist::id,
+            booking_waitlist::student_id,
+            booking_waitlist::day,
+            booking_waitlist::created_at,
+        ))
+        .load::<(String, String, chrono::NaiveDate, NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(|(id, student, date, joined)| rules::Waiting {
+            provider: (),
+            date,
+            student: (id, student),
+            joined_at: db::utc(joined),
+        })
+        .collect();
+    let Some(first) = rules::first_waiting(&waiting, (), db::utc(row.starts_at), zone) else {
         return Ok(());
     };
+    let (entry, student) = first.student.clone();
+    let day = first.date;
     diesel::update(booking_waitlist::table.find(&entry))
         .set(booking_waitlist::offered_at.eq(db::now()))
         .execute(conn)?;
