@@ -151,6 +151,11 @@ both_backends!(
             app.get("/api/v1/audit-log/export", &member).await.0,
             StatusCode::FORBIDDEN
         );
+        // The export ignores paging, but a paging parameter out of range is still refused.
+        assert_eq!(
+            app.get("/api/v1/audit-log/export?limit=0", &admin).await.0,
+            StatusCode::BAD_REQUEST
+        );
     }
 );
 

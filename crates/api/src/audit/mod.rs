@@ -181,7 +181,8 @@ const EXPORT_EXAMPLE: &str = "occurred_at,source,actor_person_id,actor_api_key_i
 2027-01-11T09:00:00Z,dashboard,0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e01,,program.updated,program,0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e30,\"{\"\"status\"\":\"\"draft\"\"}\",\"{\"\"status\"\":\"\"published\"\"}\",0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0eff\r\n";
 
 /// The audit entries matching the filters as CSV, newest first, times in UTC (admins only).
-/// `limit` and `cursor` are ignored: the export holds every matching entry.
+/// `limit` and `cursor` are checked as on the list, then ignored: the export holds every matching
+/// entry.
 #[utoipa::path(
     tag = "audit",
     params(AuditQuery),
@@ -202,7 +203,9 @@ pub async fn export_audit_log(
 ) -> Result<HttpResponse, ApiError> {
     use cohort_domain::spreadsheet::safe_cell;
     caller.require_admin()?;
-    let filter = parse_filter(&query.into_inner())?;
+    let query = query.into_inner();
+    PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let filter = parse_filter(&query)?;
     let org = caller.org;
     let rows = state
         .db
