@@ -303,6 +303,7 @@ pub(crate) fn add(
     field: impl Fn(usize) -> String,
 ) -> Result<(Vec<Participant>, usize), ApiError> {
     let program = repo::get(conn, org, program_id)?;
+    repo::lock(conn, &program.id)?;
     if program.status == rules::ProgramStatus::Archived.as_str() {
         return Err(ApiError::Conflict(
             "The program is archived; publish it again to add participants.".into(),

@@ -274,3 +274,16 @@ pub fn memberships_of_person(
         .order(participants::id)
         .load(conn)?)
 }
+
+/// Takes the program's row lock until the transaction ends (PostgreSQL; SQLite writers already take
+/// turns). People joining and a step's publication both take it, so each sees the other's commit:
+/// without it, a join that read the steps before the step existed and a publication that read the
+/// participants before the join committed would both skip the newcomers.
+pub fn lock(conn: &mut DbConn, program_id: &str) -> Result<(), ApiError> {
+    if let DbConn::Postgres(c) = conn {
+        diesel::sql_query("SELECT id FROM programs WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::Text, _>(program_id)
+            .execute(c)?;
+    }
+    Ok(())
+}

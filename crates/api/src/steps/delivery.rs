@@ -199,6 +199,7 @@ pub async fn run_publish(db: Db, job: Job) -> Result<(), String> {
         if step.publish_version().as_deref() != Some(version.as_str()) {
             return Ok(()); // edited since: another job (or none) publishes it
         }
+        crate::programs::repo::lock(conn, &step.program_id)?;
         let already = step_deliveries::table
             .filter(step_deliveries::step_id.eq(&step.id))
             .select(step_deliveries::person_id);
