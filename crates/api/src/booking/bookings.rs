@@ -34,6 +34,7 @@ use crate::events::EventRow;
 use crate::extract::Body;
 use crate::messaging::email::{queue_email_with, Attachment};
 use crate::paging::PageRequest;
+use crate::pairing::first_name;
 use crate::schema::{booking_waitlist, bookings, calendar_feeds, certifications, organizations, people, services};
 use crate::AppState;
 
@@ -156,10 +157,6 @@ fn visible(conn: &mut DbConn, caller: &Caller, id: Uuid) -> Result<BookingRow, A
     } else {
         Err(ApiError::NotFound)
     }
-}
-
-fn first_name(name: &str) -> &str {
-    name.split_whitespace().next().unwrap_or(name)
 }
 
 /// The calendar entry of a booking, as its emails and the feed carry it.

@@ -144,7 +144,8 @@ pub async fn update_settings(
     Ok(web::Json(repo::settings_to_api(&settings.0, &settings.1)))
 }
 
-fn first_name(name: &str) -> &str {
+/// The first word of a name, for greetings in emails.
+pub(crate) fn first_name(name: &str) -> &str {
     name.split_whitespace().next().unwrap_or(name)
 }
 
