@@ -533,6 +533,151 @@ both_backends!(
     }
 );
 
+both_backends!(
+    async fn a_completed_session_feeds_the_pairing_health_the_first_session_steps_and_automations(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        let s = setup(&app, &admin, generic_service()).await;
+        let (sam, sam_token) = app.person_with_login(&admin, "sam@demo.test", false).await;
+        let (_, program) = app
+            .post(
+                "/api/v1/programs",
+                &admin,
+                json!({"name": "Mentoring", "time_zone": "UTC"}),
+            )
+            .await;
+        let program = program["id"].as_str().unwrap().to_owned();
+        let (status, body) = app
+            .patch(
+                &format!("/api/v1/programs/{program}/pairing"),
+                &admin,
+                json!({"enabled": true, "process": "user_led"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/programs/{program}/steps"),
+                &admin,
+                json!({"title": "Tell us how it went", "viewer_type": "mentee", "action_type": "send_message",
+                       "publish_type": "triggered", "trigger": "first_session_completed"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        for (person, role) in [(&s.talia, "mentor"), (&sam, "mentee")] {
+            let (status, body) = app
+                .post(
+                    &format!("/api/v1/programs/{program}/participants"),
+                    &admin,
+                    json!({"person_id": person, "role": role}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+        let (status, automation) = app
+            .post(
+                "/api/v1/automations",
+                &admin,
+                json!({"name": "Thanks for the session", "trigger": "booking.completed", "frequency": "every_time", "active": true,
+                       "actions": [{"type": "send_notification", "title": "Thank you", "body": "How did it go?"}]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{automation}");
+        // Sam asks Talia (user-led: the request is the pairing), then books her.
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/programs/{program}/requests"),
+                &sam_token,
+                json!({"mentor_id": s.talia}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (status, list) = slots(&app, &sam_token, &s, &format!("&provider_id={}", s.talia)).await;
+        assert_eq!(status, StatusCode::OK, "{list}");
+        let (status, booking) = app
+            .post(
+                "/api/v1/bookings",
+                &sam_token,
+                json!({"service_id": s.service, "provider_id": s.talia, "starts_at": starts(&list["items"][0]),
+                       "format": "in_person"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{booking}");
+        let id = booking["id"].as_str().unwrap();
+        let health = format!("/api/v1/programs/{program}/pairing/health");
+        let (_, h) = app.get(&health, &admin).await;
+        assert_eq!(h["sessions_completed"], 0, "booked is not had: {h}");
+
+        // The session took place an hour ago (the pairing is three days old), and Talia's
+        // session is marked completed.
+        let at = |ago: chrono::Duration| (chrono::Utc::now() - ago).format("%Y-%m-%d %H:%M:%S").to_string();
+        let (began, paired) = (at(chrono::Duration::hours(1)), at(chrono::Duration::days(3)));
+        let ended = at(chrono::Duration::minutes(30));
+        app.execute_sql(&format!(
+            "UPDATE pairings SET created_at = '{paired}'; \
+             UPDATE bookings SET starts_at = '{began}', ends_at = '{ended}', blocked_from = '{began}', blocked_until = '{ended}' WHERE id = '{id}'"
+        ));
+        let (status, done) = app
+            .post(&format!("/api/v1/bookings/{id}/complete"), &admin, json!({}))
+            .await;
+        assert_eq!(
+            (status, done["status"].as_str()),
+            (StatusCode::OK, Some("completed")),
+            "{done}"
+        );
+
+        let (_, h) = app.get(&health, &admin).await;
+        assert_eq!(h["sessions_completed"], 1, "{h}");
+        assert_eq!(h["pairings"][0]["sessions_completed"], 1, "{h}");
+        assert_eq!(
+            h["pairings"][0]["status"], "on_track",
+            "a session is a sign of life: {h}"
+        );
+        assert_eq!(
+            chrono_utc(h["pairings"][0]["last_activity_at"].as_str().unwrap())
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string(),
+            began,
+            "{h}"
+        );
+        let weekly: u64 = h["weekly"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["sessions_completed"].as_u64().unwrap())
+            .sum();
+        assert_eq!(weekly, 1, "{h}");
+
+        // Sam's first completed session starts the step that waits for it.
+        let mut titles = Vec::new();
+        for _ in 0..100 {
+            titles = app.all_pages("/api/v1/me/steps", &sam_token).await;
+            if !titles.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(titles.len(), 1, "{titles:?}");
+        assert_eq!(titles[0]["title"], "Tell us how it went");
+
+        // booking.completed reaches the automation, once for each of the two people.
+        let runs_path = format!("/api/v1/automations/{}/runs", automation["id"].as_str().unwrap());
+        let mut runs = Vec::new();
+        for _ in 0..100 {
+            runs = app.all_pages(&runs_path, &admin).await;
+            if runs.len() >= 2 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let mut people: Vec<&str> = runs.iter().map(|r| r["event"]["person_id"].as_str().unwrap()).collect();
+        people.sort_unstable();
+        let mut expected = vec![sam.as_str(), s.talia.as_str()];
+        expected.sort_unstable();
+        assert_eq!(people, expected, "{runs:?}");
+    }
+);
+
 /// The log without ANSI colour sequences (`ESC [ ... m`).
 fn without_colours(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

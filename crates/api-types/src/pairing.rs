@@ -327,9 +327,12 @@ pub struct PairingHealthRow {
     pub mentee_name: String,
     pub mentor_name: String,
     pub status: PairingHealthStatus,
-    /// The last message between them or step either of them completed since they were paired.
+    /// The last message between them, step either of them completed, or session they had (a
+    /// completed booking, either of them the provider) since they were paired.
     pub last_activity_at: Option<DateTime<Utc>>,
     pub paired_at: DateTime<Utc>,
+    /// Sessions they had together since they were paired.
+    pub sessions_completed: u32,
 }
 
 /// A program's pairing health at a glance.
@@ -340,8 +343,9 @@ pub struct PairingHealthRow {
     "open_requests": 3, "expired_requests": 1, "mentors_at_capacity": 4,
     "pairings": [{"pairing_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e80", "mentee_name": "Amara N",
                   "mentor_name": "Talia K", "status": "on_track", "last_activity_at": "2027-02-01T14:00:00Z",
-                  "paired_at": "2027-01-12T09:00:00Z"}],
-    "weekly": [{"week_start": "2027-01-11", "active_pairings": 12, "pairings_started": 3, "pairings_ended": 1, "requests_made": 5, "requests_expired": 1}]
+                  "paired_at": "2027-01-12T09:00:00Z", "sessions_completed": 2}],
+    "sessions_completed": 17,
+    "weekly": [{"week_start": "2027-01-11", "active_pairings": 12, "pairings_started": 3, "pairings_ended": 1, "requests_made": 5, "requests_expired": 1, "sessions_completed": 4}]
 })))]
 pub struct PairingHealth {
     pub active_pairings: u32,
@@ -351,6 +355,8 @@ pub struct PairingHealth {
     pub open_requests: u32,
     pub expired_requests: u32,
     pub mentors_at_capacity: u32,
+    /// Sessions the active pairings have had (completed bookings between their two people).
+    pub sessions_completed: u32,
     /// Every active pairing, those needing a check-in first.
     pub pairings: Vec<PairingHealthRow>,
     /// The last 12 weeks, oldest first (weeks start on Monday in the organisation's time zone).
@@ -367,6 +373,8 @@ pub struct HealthWeek {
     pub pairings_ended: u32,
     pub requests_made: u32,
     pub requests_expired: u32,
+    /// Sessions paired people had in the week (completed bookings, by their start).
+    pub sessions_completed: u32,
 }
 
 /// A mentor's own capacity; `null` goes back to the program's.

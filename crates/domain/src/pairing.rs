@@ -184,23 +184,49 @@ pub struct Week {
     /// Mentor requests made, and requests that expired unanswered, in the week.
     pub requests_made: u32,
     pub requests_expired: u32,
+    /// Sessions paired people had together (completed bookings), by their start.
+    pub sessions_completed: u32,
 }
 
 /// When a pairing began and, if it did, ended.
 pub type Span = (DateTime<Utc>, Option<DateTime<Utc>>);
 
-/// When requests were made, and when some expired.
+/// When requests were made, when some expired, and when paired people had sessions.
 #[derive(Debug, Clone, Default)]
-pub struct RequestTimes {
-    pub made: Vec<DateTime<Utc>>,
-    pub expired: Vec<DateTime<Utc>>,
+pub struct Happenings {
+    pub requests_made: Vec<DateTime<Utc>>,
+    pub requests_expired: Vec<DateTime<Utc>>,
+    pub sessions: Vec<DateTime<Utc>>,
+}
+
+/// A completed booking between two people: who was the student, who the provider, and when it began.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session<P> {
+    pub student: P,
+    pub provider: P,
+    pub starts_at: DateTime<Utc>,
+}
+
+/// The sessions that count for a pairing: between its mentee and mentor (either of them the
+/// provider), from the moment they were paired until it ended.
+pub fn sessions_of<'a, P: PartialEq>(
+    sessions: &'a [Session<P>],
+    mentee: &'a P,
+    mentor: &'a P,
+    span: Span,
+) -> impl Iterator<Item = &'a Session<P>> + 'a {
+    let (began, ended) = span;
+    sessions.iter().filter(move |s| {
+        let pair = (&s.student == mentee && &s.provider == mentor) || (&s.student == mentor && &s.provider == mentee);
+        pair && s.starts_at >= began && ended.is_none_or(|e| s.starts_at < e)
+    })
 }
 
 /// The last `weeks` weeks up to the one holding `now`, oldest first, from each pairing's start
-/// and end, and the requests' times.
+/// and end, the requests' times and the sessions'.
 pub fn weekly(
     pairings: &[Span],
-    requests: &RequestTimes,
+    happened: &Happenings,
     now: DateTime<Utc>,
     zone: chrono_tz::Tz,
     weeks: u32,
@@ -219,13 +245,15 @@ pub fn weekly(
             );
             let within = |t: DateTime<Utc>| from <= t && t < to;
             let count = |f: &dyn Fn(&Span) -> bool| pairings.iter().filter(|p| f(p)).count() as u32;
+            let in_week = |times: &[DateTime<Utc>]| times.iter().filter(|t| within(**t)).count() as u32;
             Week {
                 start,
                 active: count(&|(began, ended)| *began < to && ended.is_none_or(|e| e >= to)),
                 started: count(&|(began, _)| within(*began)),
                 ended: count(&|(_, ended)| ended.is_some_and(within)),
-                requests_made: requests.made.iter().filter(|t| within(**t)).count() as u32,
-                requests_expired: requests.expired.iter().filter(|t| within(**t)).count() as u32,
+                requests_made: in_week(&happened.requests_made),
+                requests_expired: in_week(&happened.requests_expired),
+                sessions_completed: in_week(&happened.sessions),
             }
         })
         .collect()
@@ -318,15 +346,16 @@ mod tests {
             (utc("2027-01-05T15:00:00Z"), Some(utc("2027-01-12T15:00:00Z"))), // week 2, ended week 3
             (utc("2027-01-11T04:59:00Z"), None),                              // Sunday 23:59 in New York: still week 2
         ];
-        let requests = RequestTimes {
-            made: vec![
+        let happened = Happenings {
+            requests_made: vec![
                 utc("2027-01-04T05:00:00Z"),
                 utc("2027-01-04T04:59:00Z"),
                 utc("2027-01-13T16:00:00Z"),
             ],
-            expired: vec![utc("2027-01-08T12:00:00Z")],
+            requests_expired: vec![utc("2027-01-08T12:00:00Z")],
+            sessions: vec![utc("2027-01-11T05:00:00Z"), utc("2027-01-12T15:00:00Z")],
         };
-        let weeks = weekly(&pairings, &requests, now, zone, 3);
+        let weeks = weekly(&pairings, &happened, now, zone, 3);
         let starts: Vec<String> = weeks.iter().map(|w| w.start.to_string()).collect();
         assert_eq!(starts, ["2026-12-28", "2027-01-04", "2027-01-11"]);
         let counts: Vec<(u32, u32, u32)> = weeks.iter().map(|w| (w.active, w.started, w.ended)).collect();
@@ -334,6 +363,36 @@ mod tests {
         // Monday 00:00 in New York opens week 2; a minute before is still week 1.
         let requests: Vec<(u32, u32)> = weeks.iter().map(|w| (w.requests_made, w.requests_expired)).collect();
         assert_eq!(requests, [(1, 0), (1, 1), (1, 0)]);
+        let sessions: Vec<u32> = weeks.iter().map(|w| w.sessions_completed).collect();
+        assert_eq!(sessions, [0, 0, 2]);
+    }
+
+    #[test]
+    fn a_pairing_counts_the_sessions_between_its_two_people_while_it_lasts() {
+        let session = |student: u8, provider: u8, at: &str| Session {
+            student,
+            provider,
+            starts_at: utc(at),
+        };
+        let sessions = [
+            session(1, 2, "2027-01-04T10:00:00Z"), // mentee booked the mentor
+            session(2, 1, "2027-01-05T10:00:00Z"), // the other way round counts too
+            session(1, 3, "2027-01-05T11:00:00Z"), // another provider
+            session(1, 2, "2027-01-01T10:00:00Z"), // before they were paired
+            session(1, 2, "2027-01-10T10:00:00Z"), // at the end: no longer paired
+        ];
+        let span = (utc("2027-01-02T00:00:00Z"), Some(utc("2027-01-10T10:00:00Z")));
+        let found: Vec<&str> = sessions_of(&sessions, &1, &2, span)
+            .map(|s| {
+                if s.student == 1 {
+                    "mentee booked"
+                } else {
+                    "mentor booked"
+                }
+            })
+            .collect();
+        assert_eq!(found, ["mentee booked", "mentor booked"]);
+        assert_eq!(sessions_of(&sessions, &1, &2, (span.0, None)).count(), 3);
     }
 
     #[test]

@@ -84,7 +84,7 @@ pub fn automations() -> Html {
     }
 }
 
-const TRIGGERS: [(&str, &str); 9] = [
+const TRIGGERS: [(&str, &str); 12] = [
     ("participant.joined", "someone joins a program"),
     ("step.completed", "someone completes a step"),
     ("step.missed", "someone misses a step"),
@@ -94,6 +94,9 @@ const TRIGGERS: [(&str, &str); 9] = [
     ("pairing.unresponsive", "a pairing goes quiet"),
     ("request.declined", "a mentor declines a request"),
     ("request.expired", "a request expires"),
+    ("booking.created", "someone books a session"),
+    ("booking.cancelled", "a booked session is cancelled"),
+    ("booking.completed", "a booked session takes place"),
 ];
 
 fn trigger_text(t: &str) -> String {

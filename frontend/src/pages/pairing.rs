@@ -558,9 +558,9 @@ fn weekly_chart(weeks: &[HealthWeek]) -> Html {
                 { for weeks.iter().enumerate().map(|(i, w)| {
                     let h = (HEIGHT - TOP) * w.active_pairings as f64 / most;
                     let x = i as f64 * slot + slot * 0.15;
-                    let title = format!("Week of {}: {} active, {} started, {} ended; {} requests, {} expired",
+                    let title = format!("Week of {}: {} active, {} started, {} ended; {} requests, {} expired; {} sessions",
                         w.week_start.format("%-d %b"), w.active_pairings, w.pairings_started, w.pairings_ended,
-                        w.requests_made, w.requests_expired);
+                        w.requests_made, w.requests_expired, w.sessions_completed);
                     html! {
                         <g>
                             <title>{ title }</title>
@@ -624,17 +624,19 @@ fn health_section(props: &SectionProps) -> Html {
                                 <dt>{ "Open requests" }</dt><dd>{ h.open_requests }</dd>
                                 <dt>{ "Expired requests" }</dt><dd>{ h.expired_requests }</dd>
                                 <dt>{ "Mentors at capacity" }</dt><dd>{ h.mentors_at_capacity }</dd>
+                                <dt>{ "Sessions completed" }</dt><dd>{ h.sessions_completed }</dd>
                             </dl>
                             { weekly_chart(&h.weekly) }
                             if !h.pairings.is_empty() {
                                 <table class="list" aria-label="Pairing health">
-                                    <thead><tr><th scope="col">{ "Pair" }</th><th scope="col">{ "Health" }</th><th scope="col">{ "Last activity" }</th></tr></thead>
+                                    <thead><tr><th scope="col">{ "Pair" }</th><th scope="col">{ "Health" }</th><th scope="col">{ "Last activity" }</th><th scope="col">{ "Sessions" }</th></tr></thead>
                                     <tbody>
                                         { for h.pairings.iter().map(|p| html! {
                                             <tr>
                                                 <td>{ format!("{} & {}", p.mentee_name, p.mentor_name) }</td>
                                                 <td>{ health_text(p.status) }</td>
                                                 <td>{ p.last_activity_at.map(|t| local_time(&t, &zone)).unwrap_or_else(|| "None yet".into()) }</td>
+                                                <td>{ p.sessions_completed }</td>
                                             </tr>
                                         }) }
                                     </tbody>

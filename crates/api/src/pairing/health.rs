@@ -18,15 +18,16 @@ use crate::error::ApiError;
 use crate::jobs::{self, Job, NewJob};
 use crate::programs::repo::{self as programs, ProgramRow};
 use crate::schema::{
-    chat_messages, conversation_members, conversations, events, mentor_requests, pairings, participants,
+    bookings, chat_messages, conversation_members, conversations, events, mentor_requests, pairings, participants,
     step_deliveries, steps,
 };
 use crate::AppState;
 
 pub const CHECK_JOB: &str = "pairing.check";
 
-/// The last sign of life of a pairing: a message in the pair's conversation, or a step either
-/// of them completed in the program, since they were paired.
+/// The last sign of life of a pairing: a message in the pair's conversation, a step either
+/// of them completed in the program, or a session they had (a completed booking, either of them
+/// the provider), since they were paired.
 fn last_activity(conn: &mut DbConn, pairing: &PairingRow) -> Result<Option<NaiveDateTime>, ApiError> {
     let (mentee_member, mentor_member) = diesel::alias!(
         conversation_members as mentee_member,
@@ -66,7 +67,45 @@ fn last_activity(conn: &mut DbConn, pairing: &PairingRow) -> Result<Option<Naive
         .filter(step_deliveries::completed_at.ge(pairing.created_at))
         .select(max(step_deliveries::completed_at))
         .first::<Option<NaiveDateTime>>(conn)?;
-    Ok(message.max(step))
+    let (mentee, mentor) = (&pairing.mentee_id, &pairing.mentor_id);
+    let session: Option<NaiveDateTime> = bookings::table
+        .filter(bookings::organization_id.eq(&pairing.organization_id))
+        .filter(bookings::status.eq("completed"))
+        .filter(
+            (bookings::student_id.eq(mentee).and(bookings::provider_id.eq(mentor)))
+                .or(bookings::student_id.eq(mentor).and(bookings::provider_id.eq(mentee))),
+        )
+        .filter(bookings::starts_at.ge(pairing.created_at))
+        .select(max(bookings::starts_at))
+        .first(conn)?;
+    Ok(message.max(step).max(session))
+}
+
+/// The completed bookings between the people of `pairings` (one statement).
+fn sessions(conn: &mut DbConn, org: &str, pairings: &[PairingRow]) -> Result<Vec<rules::Session<String>>, ApiError> {
+    let people: Vec<&str> = pairings
+        .iter()
+        .flat_map(|p| [p.mentee_id.as_str(), p.mentor_id.as_str()])
+        .collect();
+    let rows: Vec<(String, String, NaiveDateTime)> = bookings::table
+        .filter(bookings::organization_id.eq(org))
+        .filter(bookings::status.eq("completed"))
+        .filter(bookings::student_id.eq_any(&people))
+        .filter(bookings::provider_id.eq_any(&people))
+        .select((bookings::student_id, bookings::provider_id, bookings::starts_at))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(student, provider, at)| rules::Session {
+            student,
+            provider,
+            starts_at: db::utc(at),
+        })
+        .collect())
+}
+
+fn span(p: &PairingRow) -> rules::Span {
+    (db::utc(p.created_at), p.ended_at.map(db::utc))
 }
 
 fn status(h: Health) -> PairingHealthStatus {
@@ -186,16 +225,17 @@ pub async fn pairing_health(
         .read(move |conn| {
             let program = programs::get(conn, org, id)?;
             let settings = repo::settings(conn, &program.id)?;
-            let active: Vec<PairingRow> = pairings::table
+            let all: Vec<PairingRow> = pairings::table
                 .filter(pairings::program_id.eq(&program.id))
-                .filter(pairings::ended_at.is_null())
                 .select(PairingRow::as_select())
                 .order(pairings::id)
                 .load(conn)?;
+            let sessions = sessions(conn, &program.organization_id, &all)?;
+            let active: Vec<&PairingRow> = all.iter().filter(|p| p.ended_at.is_none()).collect();
             let now = db::now().and_utc();
             let names = repo::names(conn, active.iter().flat_map(|p| [&p.mentee_id, &p.mentor_id]))?;
             let mut rows = Vec::with_capacity(active.len());
-            for p in &active {
+            for &p in &active {
                 let last = last_activity(conn, p)?.map(db::utc);
                 let h = rules::health(db::utc(p.created_at), last, now, settings.unresponsive_days);
                 rows.push(PairingHealthRow {
@@ -205,6 +245,8 @@ pub async fn pairing_health(
                     status: status(h),
                     last_activity_at: last,
                     paired_at: db::utc(p.created_at),
+                    sessions_completed: rules::sessions_of(&sessions, &p.mentee_id, &p.mentor_id, span(p)).count()
+                        as u32,
                 });
             }
             let count = |s: PairingHealthStatus| rows.iter().filter(|r| r.status == s).count() as u32;
@@ -229,11 +271,7 @@ pub async fn pairing_health(
                 let active = active.iter().filter(|p| p.mentor_id == mentor).count() as u32;
                 at_capacity += u32::from(!rules::has_room(capacity, active));
             }
-            let history: Vec<(NaiveDateTime, Option<NaiveDateTime>)> = pairings::table
-                .filter(pairings::program_id.eq(&program.id))
-                .select((pairings::created_at, pairings::ended_at))
-                .load(conn)?;
-            let history: Vec<_> = history.into_iter().map(|(s, e)| (db::utc(s), e.map(db::utc))).collect();
+            let history: Vec<rules::Span> = all.iter().map(span).collect();
             let zone: chrono_tz::Tz = crate::organization::repo::get(conn, org)?
                 .time_zone
                 .parse()
@@ -246,14 +284,19 @@ pub async fn pairing_health(
                     mentor_requests::decided_at,
                 ))
                 .load(conn)?;
-            let mut requests = rules::RequestTimes::default();
+            let mut happened = rules::Happenings::default();
             for (made, status, decided) in request_times {
-                requests.made.push(db::utc(made));
+                happened.requests_made.push(db::utc(made));
                 if let (true, Some(at)) = (status == "expired", decided) {
-                    requests.expired.push(db::utc(at));
+                    happened.requests_expired.push(db::utc(at));
                 }
             }
-            let weekly = rules::weekly(&history, &requests, now, zone, 12)
+            happened.sessions = all
+                .iter()
+                .flat_map(|p| rules::sessions_of(&sessions, &p.mentee_id, &p.mentor_id, span(p)))
+                .map(|s| s.starts_at)
+                .collect();
+            let weekly = rules::weekly(&history, &happened, now, zone, 12)
                 .into_iter()
                 .map(|w| HealthWeek {
                     week_start: w.start,
@@ -262,10 +305,12 @@ pub async fn pairing_health(
                     pairings_ended: w.ended,
                     requests_made: w.requests_made,
                     requests_expired: w.requests_expired,
+                    sessions_completed: w.sessions_completed,
                 })
                 .collect();
             let mut health = PairingHealth {
                 weekly,
+                sessions_completed: rows.iter().map(|r| r.sessions_completed).sum(),
                 active_pairings: rows.len() as u32,
                 on_track: count(PairingHealthStatus::OnTrack),
                 needs_check_in: count(PairingHealthStatus::NeedsCheckIn),
