@@ -678,6 +678,48 @@ both_backends!(
     }
 );
 
+both_backends!(
+    async fn a_booking_costs_a_fixed_number_of_statements(backend: Backend) {
+        let app = TestApp::spawn_with(
+            backend,
+            Spawn {
+                demo_data: false,
+                extra_env: vec![("COHORT_LOG".into(), "warn,cohort_api::booking::bookings=debug".into())],
+            },
+        )
+        .await;
+        let admin = app.admin_token().await;
+        let s = setup(&app, &admin, generic_service()).await;
+        let (_, sam_token) = app.person_with_login(&admin, "sam@demo.test", false).await;
+        let (status, list) = slots(&app, &sam_token, &s, &format!("&provider_id={}", s.ben)).await;
+        assert_eq!(status, StatusCode::OK, "{list}");
+        let items = list["items"].as_array().unwrap();
+        for slot in [&items[0], &items[4]] {
+            let (status, booking) = app
+                .post(
+                    "/api/v1/bookings",
+                    &sam_token,
+                    json!({"service_id": s.service, "provider_id": s.ben, "starts_at": starts(slot),
+                           "format": "virtual", "answers": {"topic": "Essays"}}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{booking}");
+        }
+        let output = without_colours(&app.output());
+        let counts: Vec<u32> = output
+            .lines()
+            .filter(|l| l.contains("booking created"))
+            .filter_map(|l| l.split("statements=").nth(1)?.split_whitespace().next()?.parse().ok())
+            .collect();
+        assert_eq!(counts.len(), 2, "{output}");
+        // The checks (service, student, enrollment, provider, settings, organisation), the
+        // availability, the insert, the waitlist, both emails in one statement, and the events with
+        // the automations and webhooks that watch them: 15 (21 before the emails and the answer
+        // were built from what the checks had loaded).
+        assert!(counts.iter().all(|n| *n <= 15), "{counts:?}");
+    }
+);
+
 /// The log without ANSI colour sequences (`ESC [ ... m`).
 fn without_colours(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

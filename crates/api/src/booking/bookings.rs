@@ -32,7 +32,7 @@ use crate::db::{self, DbConn};
 use crate::error::ApiError;
 use crate::events::EventRow;
 use crate::extract::Body;
-use crate::messaging::email::{queue_email_with, Attachment};
+use crate::messaging::email::{email_job, queue_email_with, Attachment};
 use crate::paging::PageRequest;
 use crate::pairing::first_name;
 use crate::schema::{booking_waitlist, bookings, calendar_feeds, certifications, organizations, people, services};
@@ -87,40 +87,63 @@ fn status_name(s: BookingStatus) -> &'static str {
     }
 }
 
-/// Bookings as the API shows them, with their services and people (two more statements).
-fn to_api(conn: &mut DbConn, rows: Vec<BookingRow>) -> Result<Vec<Booking>, ApiError> {
-    let service_ids: Vec<&str> = rows.iter().map(|r| r.service_id.as_str()).collect();
-    let services: HashMap<String, ServiceRow> = services::table
-        .filter(services::id.eq_any(&service_ids))
-        .select(ServiceRow::as_select())
-        .load::<ServiceRow>(conn)?
-        .into_iter()
-        .map(|s| (s.id.clone(), s))
-        .collect();
-    let person_ids: Vec<&str> = rows
-        .iter()
-        .flat_map(|r| [r.provider_id.as_str(), r.student_id.as_str()])
-        .collect();
-    let people: HashMap<String, (String, String, String)> = people::table
-        .filter(people::id.eq_any(&person_ids))
-        .select((people::id, people::name, people::email))
-        .load::<(String, String, String)>(conn)?
-        .into_iter()
-        .map(|p| (p.0.clone(), p))
-        .collect();
-    let person = |id: &str| {
-        repo::person(
-            people
-                .get(id)
-                .cloned()
-                .unwrap_or_else(|| (id.to_owned(), String::new(), String::new())),
-        )
-    };
-    Ok(rows
-        .into_iter()
-        .map(|r| Booking {
+/// A person as a booking's answer and emails show them.
+#[derive(Debug, Clone, Default)]
+struct Who {
+    name: String,
+    email: String,
+    time_zone: Option<String>,
+}
+
+/// What bookings show besides their own rows: their services and people.
+#[derive(Default)]
+struct Shown {
+    services: HashMap<String, ServiceRow>,
+    people: HashMap<String, Who>,
+}
+
+impl Shown {
+    /// The services and people of `rows`: two statements.
+    fn load(conn: &mut DbConn, rows: &[BookingRow]) -> Result<Self, ApiError> {
+        let service_ids: Vec<&str> = rows.iter().map(|r| r.service_id.as_str()).collect();
+        let services = services::table
+            .filter(services::id.eq_any(&service_ids))
+            .select(ServiceRow::as_select())
+            .load::<ServiceRow>(conn)?
+            .into_iter()
+            .map(|s| (s.id.clone(), s))
+            .collect();
+        let person_ids: Vec<&str> = rows
+            .iter()
+            .flat_map(|r| [r.provider_id.as_str(), r.student_id.as_str()])
+            .collect();
+        let people = people::table
+            .filter(people::id.eq_any(&person_ids))
+            .select((people::id, people::name, people::email, people::time_zone))
+            .load::<(String, String, String, Option<String>)>(conn)?
+            .into_iter()
+            .map(|(id, name, email, time_zone)| (id, Who { name, email, time_zone }))
+            .collect();
+        Ok(Self { services, people })
+    }
+
+    fn who(&self, id: &str) -> Who {
+        self.people.get(id).cloned().unwrap_or_default()
+    }
+
+    fn service_name(&self, id: &str) -> &str {
+        self.services.get(id).map_or("", |s| s.name.as_str())
+    }
+
+    fn booking(&self, r: BookingRow) -> Booking {
+        let person = |id: &str| {
+            let who = self.who(id);
+            repo::person((id.to_owned(), who.name, who.email))
+        };
+        Booking {
             id: db::id(&r.id),
-            service: services
+            service: self
+                .services
                 .get(&r.service_id)
                 .map(ServiceRow::reference)
                 .unwrap_or_else(|| cohort_api_types::ServiceRef {
@@ -140,8 +163,28 @@ fn to_api(conn: &mut DbConn, rows: Vec<BookingRow>) -> Result<Vec<Booking>, ApiE
             cancel_reason: r.cancel_reason,
             completed_at: r.completed_at.map(db::utc),
             created_at: db::utc(r.created_at),
-        })
-        .collect())
+        }
+    }
+}
+
+/// Bookings as the API shows them, with their services and people (two more statements).
+fn to_api(conn: &mut DbConn, rows: Vec<BookingRow>) -> Result<Vec<Booking>, ApiError> {
+    let shown = Shown::load(conn, &rows)?;
+    Ok(rows.into_iter().map(|r| shown.booking(r)).collect())
+}
+
+/// The organisation's name and zone, as a booking's emails show them.
+struct Org {
+    name: String,
+    zone: String,
+}
+
+fn organization(conn: &mut DbConn, id: &str) -> Result<Org, ApiError> {
+    let (name, zone) = organizations::table
+        .find(id)
+        .select((organizations::name, organizations::time_zone))
+        .first(conn)?;
+    Ok(Org { name, zone })
 }
 
 /// A booking of the organisation the caller may see (admin, student or provider), or 404.
@@ -183,59 +226,50 @@ fn appointment(
 }
 
 /// Emails the student and the provider about `row` (`booking_confirmed` or `booking_cancelled`)
-/// with its calendar entry, once per `cause`; each sees the time in their own zone.
-fn notify(conn: &mut DbConn, row: &BookingRow, template: &str, cause: &str) -> Result<(), ApiError> {
-    let org = db::id(&row.organization_id);
-    let (org_name, org_zone): (String, String) = organizations::table
-        .find(&row.organization_id)
-        .select((organizations::name, organizations::time_zone))
-        .first(conn)?;
-    let service: String = services::table
-        .find(&row.service_id)
-        .select(services::name)
-        .first(conn)?;
-    let who: HashMap<String, (String, String, Option<String>)> = people::table
-        .filter(people::id.eq_any([&row.student_id, &row.provider_id]))
-        .select((people::id, (people::name, people::email, people::time_zone)))
-        .load::<(String, (String, String, Option<String>))>(conn)?
-        .into_iter()
-        .collect();
-    let (Some(student), Some(provider)) = (who.get(&row.student_id), who.get(&row.provider_id)) else {
-        return Ok(());
-    };
-    let pair = |p: &(String, String, Option<String>)| (p.0.clone(), p.1.clone());
-    let entry = appointment(row, &service, &pair(provider), &pair(student), &provider.1);
+/// with its calendar entry, once per `cause`; each sees the time in their own zone. One statement.
+fn notify(
+    conn: &mut DbConn,
+    org: &Org,
+    shown: &Shown,
+    row: &BookingRow,
+    template: &str,
+    cause: &str,
+) -> Result<(), ApiError> {
+    let (student, provider) = (shown.who(&row.student_id), shown.who(&row.provider_id));
+    let service = shown.service_name(&row.service_id);
+    let pair = |p: &Who| (p.name.clone(), p.email.clone());
+    let entry = appointment(row, service, &pair(&provider), &pair(&student), &provider.email);
     let method = if row.status == "cancelled" {
         Method::Cancel
     } else {
         Method::Request
     };
-    let attachment = Attachment::calendar(method, ics(&org_name, method, &[entry]));
-    for to in [student, provider] {
-        let zone = crate::steps::delivery::zone(to.2.as_deref().unwrap_or(&org_zone));
+    let attachment = Attachment::calendar(method, ics(&org.name, method, &[entry]));
+    let emails = [&student, &provider].map(|to| {
+        let zone = crate::steps::delivery::zone(to.time_zone.as_deref().unwrap_or(&org.zone));
         let starts = db::utc(row.starts_at).with_timezone(&zone);
         let context = json!({
-            "organization": {"name": org_name},
-            "recipient": {"first_name": first_name(&to.0), "name": to.0, "email": to.1},
+            "organization": {"name": org.name},
+            "recipient": {"first_name": first_name(&to.name), "name": to.name, "email": to.email},
             "program": {"name": ""},
             "link": format!("/bookings/{}", row.id),
             "booking": {
                 "service": service,
-                "provider": provider.0,
+                "provider": provider.name,
                 "starts_at": format!("{} ({})", starts.format("%A %-d %B %Y, %H:%M"), zone.name()),
                 "location": row.location,
             },
         });
-        queue_email_with(
-            conn,
-            org,
+        email_job(
+            db::id(&row.organization_id),
             template,
-            &to.1,
+            &to.email,
             context,
-            &format!("booking:{cause}:{}:{}", row.id, to.1),
+            &format!("booking:{cause}:{}:{}", row.id, to.email),
             std::slice::from_ref(&attachment),
-        )?;
-    }
+        )
+    });
+    crate::jobs::enqueue_all(conn, emails)?;
     Ok(())
 }
 
@@ -306,23 +340,19 @@ type Blocked = (DateTime<Utc>, DateTime<Utc>);
 /// `except` aside); returns its end and the interval it blocks.
 fn check_slot(
     conn: &mut DbConn,
-    service: &ServiceRow,
+    (service, org_zone): (&ServiceRow, &str),
     provider: Uuid,
     starts_at: DateTime<Utc>,
     except: Option<&str>,
 ) -> Result<(DateTime<Utc>, Blocked), ApiError> {
     let rules = service.rules();
-    let org_zone: String = organizations::table
-        .find(&service.organization_id)
-        .select(organizations::time_zone)
-        .first(conn)?;
     let margin = chrono::Duration::days(1);
     let (from, to) = (starts_at - margin, starts_at + rules.duration() + margin);
     let (mut engine, _) = super::slots::availability(
         conn,
         service,
         Some(provider),
-        &org_zone,
+        org_zone,
         from.naive_utc(),
         to.naive_utc(),
     )?;
@@ -383,9 +413,17 @@ pub async fn create_booking(
     let booking = state
         .db
         .write(move |conn| {
+            let statements = db::statements();
             let service = repo::service(conn, org, input.service_id)
                 .map_err(|_| ApiError::field("service_id", "is not a service of this organisation"))?;
-            repo::people_of(conn, org, &[student], "student_id")?;
+            let (name, email, time_zone) = people::table
+                .filter(people::organization_id.eq(org.to_string()))
+                .filter(people::id.eq(student.to_string()))
+                .select((people::name, people::email, people::time_zone))
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| ApiError::field("student_id", "is not a person of this organisation"))?;
+            let student_who = Who { name, email, time_zone };
             if !admin && !super::slots::may_book(conn, &service.id, student)? {
                 return Err(ApiError::Forbidden("This service takes enrolled students only."));
             }
@@ -438,8 +476,9 @@ pub async fn create_booking(
             };
             p.finish()?;
             let starts_at = input.starts_at.with_timezone(&Utc);
+            let company = organization(conn, &service.organization_id)?;
             let (ends_at, (blocked_from, blocked_until)) =
-                check_slot(conn, &service, input.provider_id, starts_at, None)?;
+                check_slot(conn, (&service, &company.zone), input.provider_id, starts_at, None)?;
             let now = db::now();
             let row = BookingRow {
                 id: db::new_id(),
@@ -474,10 +513,26 @@ pub async fn create_booking(
                     .filter(booking_waitlist::provider_id.eq(&row.provider_id)),
             )
             .execute(conn)?;
-            notify(conn, &row, "booking_confirmed", "created")?;
+            let provider = provider.1;
+            let shown = Shown {
+                people: HashMap::from([
+                    (row.student_id.clone(), student_who),
+                    (
+                        row.provider_id.clone(),
+                        Who {
+                            name: provider.name,
+                            email: provider.email,
+                            time_zone: provider.time_zone,
+                        },
+                    ),
+                ]),
+                services: HashMap::from([(service.id.clone(), service)]),
+            };
+            notify(conn, &company, &shown, &row, "booking_confirmed", "created")?;
             record(conn, &row, BOOKING_CREATED, "created")?;
-            let booking = to_api(conn, vec![row])?.remove(0);
+            let booking = shown.booking(row);
             audit_admin(conn, &actor, admin, "booking.created", None, &booking)?;
+            tracing::debug!(statements = db::statements() - statements, "booking created");
             Ok(booking)
         })
         .await?;
@@ -580,20 +635,12 @@ pub async fn get_booking(
 
 /// Tells the first student waiting for the provider on the freed day (in the provider's zone)
 /// that a time is free, when the service keeps a waitlist.
-fn offer_freed(conn: &mut DbConn, row: &BookingRow) -> Result<(), ApiError> {
-    let service: ServiceRow = services::table
-        .find(&row.service_id)
-        .select(ServiceRow::as_select())
-        .first(conn)?;
-    if !service.waitlist {
+fn offer_freed(conn: &mut DbConn, org: &Org, shown: &Shown, row: &BookingRow) -> Result<(), ApiError> {
+    let Some(service) = shown.services.get(&row.service_id).filter(|s| s.waitlist) else {
         return Ok(());
-    }
-    let (_, person) = providers::get(conn, db::id(&row.organization_id), db::id(&row.provider_id))?;
-    let org_zone: String = organizations::table
-        .find(&row.organization_id)
-        .select(organizations::time_zone)
-        .first(conn)?;
-    let zone = providers::zone_of(&person, &org_zone);
+    };
+    let provider = shown.who(&row.provider_id);
+    let zone = crate::steps::delivery::zone(provider.time_zone.as_deref().unwrap_or(&org.zone));
     let waiting: Vec<rules::Waiting<(), (String, String)>> = booking_waitlist::table
         .filter(booking_waitlist::provider_id.eq(&row.provider_id))
         .filter(booking_waitlist::offered_at.is_null())
@@ -626,19 +673,15 @@ fn offer_freed(conn: &mut DbConn, row: &BookingRow) -> Result<(), ApiError> {
         .find(&student)
         .select((people::name, people::email))
         .first(conn)?;
-    let org_name: String = organizations::table
-        .find(&row.organization_id)
-        .select(organizations::name)
-        .first(conn)?;
     let starts = db::utc(row.starts_at).with_timezone(&zone);
     let context = json!({
-        "organization": {"name": org_name},
+        "organization": {"name": org.name},
         "recipient": {"first_name": first_name(&name), "name": name, "email": email},
         "program": {"name": ""},
         "link": format!("/services/{}/slots?from={day}&to={day}&provider_id={}", service.id, row.provider_id),
         "booking": {
             "service": service.name,
-            "provider": person.name,
+            "provider": provider.name,
             "starts_at": format!("{} ({})", starts.format("%A %-d %B %Y, %H:%M"), zone.name()),
             "location": row.location,
         },
@@ -722,10 +765,12 @@ pub async fn cancel_booking(
                         bookings::updated_at.eq(now),
                     ))
                     .execute(conn)?;
-                notify(conn, &row, "booking_cancelled", "cancelled")?;
+                let company = organization(conn, &row.organization_id)?;
+                let shown = Shown::load(conn, std::slice::from_ref(&row))?;
+                notify(conn, &company, &shown, &row, "booking_cancelled", "cancelled")?;
                 record(conn, &row, BOOKING_CANCELLED, "cancelled")?;
-                offer_freed(conn, &row)?;
-                let after = to_api(conn, vec![row])?.remove(0);
+                offer_freed(conn, &company, &shown, &row)?;
+                let after = shown.booking(row);
                 audit_admin(conn, &actor, caller.is_admin, "booking.cancelled", None, &after)?;
                 Ok(after)
             })
@@ -799,8 +844,9 @@ pub async fn reschedule_booking(
                     return Err(ApiError::field("provider_id", "is not certified in this service"));
                 }
                 let starts_at = input.starts_at.with_timezone(&Utc);
+                let company = organization(conn, &service.organization_id)?;
                 let (ends_at, (blocked_from, blocked_until)) =
-                    check_slot(conn, &service, provider, starts_at, Some(&before.id))?;
+                    check_slot(conn, (&service, &company.zone), provider, starts_at, Some(&before.id))?;
                 let mut row = before.clone();
                 row.provider_id = provider.to_string();
                 row.starts_at = starts_at.naive_utc();
@@ -822,23 +868,24 @@ pub async fn reschedule_booking(
                     .execute(conn)
                     .map_err(taken)?;
                 let cause = format!("rescheduled-{}", row.sequence);
+                let shown = Shown::load(conn, &[before.clone(), row.clone()])?;
                 if before.provider_id != row.provider_id {
                     // The first provider's calendar drops the appointment.
                     let mut gone = before.clone();
                     gone.status = "cancelled".into();
                     gone.sequence = row.sequence;
-                    notify(conn, &gone, "booking_cancelled", &cause)?;
+                    notify(conn, &company, &shown, &gone, "booking_cancelled", &cause)?;
                 }
-                notify(conn, &row, "booking_confirmed", &cause)?;
-                offer_freed(conn, &before)?;
-                let mut shown = to_api(conn, vec![before, row])?;
-                let after = shown.remove(1);
+                notify(conn, &company, &shown, &row, "booking_confirmed", &cause)?;
+                offer_freed(conn, &company, &shown, &before)?;
+                let shown_before = shown.booking(before);
+                let after = shown.booking(row);
                 audit_admin(
                     conn,
                     &actor,
                     caller.is_admin,
                     "booking.rescheduled",
-                    shown.first(),
+                    Some(&shown_before),
                     &after,
                 )?;
                 Ok(after)

@@ -49,7 +49,7 @@ impl NewJob {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = jobs)]
+#[diesel(table_name = jobs, treat_none_as_default_value = false)]
 struct JobRow {
     id: String,
     organization_id: Option<String>,
@@ -79,21 +79,33 @@ pub fn take_enqueued() -> bool {
 }
 
 pub fn enqueue(conn: &mut DbConn, job: NewJob) -> Result<bool, ApiError> {
+    Ok(enqueue_all(conn, [job])? == 1)
+}
+
+/// Queues several jobs in one statement (each skipped when its dedupe key is queued already);
+/// how many were added.
+pub fn enqueue_all(conn: &mut DbConn, jobs: impl IntoIterator<Item = NewJob>) -> Result<usize, ApiError> {
+    let now = db::now();
+    let rows: Vec<JobRow> = jobs
+        .into_iter()
+        .map(|job| JobRow {
+            id: db::new_id(),
+            organization_id: job.organization_id.map(|o| o.to_string()),
+            kind: job.kind,
+            payload: job.payload.to_string(),
+            dedupe_key: job.dedupe_key,
+            status: QUEUED,
+            run_at: job.run_at,
+            attempts: 0,
+            max_attempts: job.max_attempts,
+            created_at: now,
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(0);
+    }
     ENQUEUED.with(|e| e.set(true));
-    let row = JobRow {
-        id: db::new_id(),
-        organization_id: job.organization_id.map(|o| o.to_string()),
-        kind: job.kind,
-        payload: job.payload.to_string(),
-        dedupe_key: job.dedupe_key,
-        status: QUEUED,
-        run_at: job.run_at,
-        attempts: 0,
-        max_attempts: job.max_attempts,
-        created_at: db::now(),
-    };
-    let added = crate::insert_new!(conn, jobs::table, &row)?;
-    Ok(added == 1)
+    Ok(crate::insert_new!(conn, jobs::table, &rows)?)
 }
 
 /// A claimed job, leased to one worker.

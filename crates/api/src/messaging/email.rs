@@ -135,16 +135,25 @@ pub fn queue_email_with(
     delivery_key: &str,
     attachments: &[Attachment],
 ) -> Result<bool, ApiError> {
+    jobs::enqueue(conn, email_job(org, template, to, context, delivery_key, attachments))
+}
+
+/// The job that sends one email (see `queue_email_with`), for queueing several at once.
+pub fn email_job(
+    org: Uuid,
+    template: &str,
+    to: &str,
+    context: Value,
+    delivery_key: &str,
+    attachments: &[Attachment],
+) -> NewJob {
     let payload = json!({"template": template, "to": to, "context": context, "delivery_key": delivery_key,
                          "attachments": attachments});
-    jobs::enqueue(
-        conn,
-        NewJob {
-            organization_id: Some(org),
-            dedupe_key: Some(format!("email:{delivery_key}")),
-            ..NewJob::now(JOB_KIND, payload)
-        },
-    )
+    NewJob {
+        organization_id: Some(org),
+        dedupe_key: Some(format!("email:{delivery_key}")),
+        ..NewJob::now(JOB_KIND, payload)
+    }
 }
 
 #[derive(Serialize, Deserialize)]
