@@ -672,8 +672,9 @@ both_backends!(
             talia.k@example.org;Talia K;=1+1;https://example.org/t.jpg;\"Chemistry (CHEM 101); All available Peer Mentoring\"\r\n\
             known@example.org;;Knows things;;chemistry (chem 201)\r\n";
         // A new person without a name, an unknown service, an ambiguous one: each named by line and column.
-        let bad =
-            format!("{good}new@example.org;;;;Chemistry (CHEM 101)\r\nben@example.org;Ben;;;Physics; Chemistry\r\n");
+        let bad = format!(
+            "{good}new@example.org;;;;Chemistry (CHEM 101)\r\nben@example.org;Ben;;;\"Physics; Chemistry\"\r\n"
+        );
         let before = booking_tables(&app);
         let (status, report) = upload(&app, &admin, &dry, bad.clone()).await;
         assert_eq!(

@@ -214,6 +214,8 @@ impl Report {
     pub fn finish(mut self, applied: bool) -> ImportReport {
         self.report.valid = self.report.error_count == 0;
         self.report.applied = applied && self.report.valid;
+        // In file order: the database's problems (an unknown service) are found a batch later.
+        self.report.errors.sort_by_key(|p| p.line);
         let room = MAX_PREVIEW.saturating_sub(self.changes.len());
         let mut preview = self.changes;
         preview.extend(self.unchanged.into_iter().take(room));
