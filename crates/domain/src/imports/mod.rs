@@ -539,6 +539,9 @@ impl ExportKind {
 /// The longest range of dates one bookings export covers.
 pub const MAX_EXPORT_DAYS: i64 = 366;
 
+/// A query parameter's name and what is wrong with it.
+pub type InvalidParameter = (&'static str, Invalid);
+
 /// The instants a range of local dates covers: from the start of `from` to the end of `to` (both
 /// included) in `zone`; a midnight the clocks skip starts the day when they resume. `Err` names
 /// the parameter at fault.
@@ -546,7 +549,7 @@ pub fn date_range(
     from: NaiveDate,
     to: NaiveDate,
     zone: Tz,
-) -> Result<(DateTime<Utc>, DateTime<Utc>), (&'static str, Invalid)> {
+) -> Result<(DateTime<Utc>, DateTime<Utc>), InvalidParameter> {
     // Far from today a zone's offsets are guesses, and near chrono's limits its arithmetic fails.
     for (field, date) in [("from", from), ("to", to)] {
         if !(1900..=9999).contains(&chrono::Datelike::year(&date)) {
