@@ -461,7 +461,7 @@ pub fn csv_response(filename: &str, body: Vec<u8>) -> HttpResponse {
 /// organisation's by default): the bookings starting in that range, any status, by start, with
 /// `starts_at` and `ends_at` in that zone with their offset, the service (as imports name it),
 /// provider and student (email and name), status, format, location and the booking's id. The range
-/// may cover at most 366 days.
+/// may cover at most 366 days, within the years 1900 to 9999.
 #[utoipa::path(
     tag = "csv",
     params(
@@ -474,7 +474,7 @@ pub fn csv_response(filename: &str, body: Vec<u8>) -> HttpResponse {
         (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
-        (status = 422, description = "An unknown `time_zone`, or a range of dates that ends before it starts or covers more than 366 days", body = Problem),
+        (status = 422, description = "An unknown `time_zone`, or a range of dates that ends before it starts, covers more than 366 days or lies outside the years 1900 to 9999", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
