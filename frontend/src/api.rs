@@ -580,11 +580,12 @@ pub async fn erase_person(id: Uuid, confirm: &str) -> Result<Erasure, ApiError> 
 /// Uploads a CSV file (sent as the body itself) for a check (`dry_run`) or for real.
 pub async fn import_file(
     kind: &str,
-    program: Uuid,
+    program: Option<Uuid>,
     file: &web_sys::File,
     dry_run: bool,
 ) -> Result<ImportReport, ApiError> {
-    let path = format!("/api/v1/imports/{}?program_id={program}&dry_run={dry_run}", enc(kind));
+    let program = program.map(|p| format!("&program_id={p}")).unwrap_or_default();
+    let path = format!("/api/v1/imports/{}?dry_run={dry_run}{program}", enc(kind));
     let send = |token: String| {
         let request = RequestBuilder::new(&path)
             .method(Method::POST)
@@ -636,8 +637,17 @@ pub fn import_template_path(kind: &str) -> String {
     format!("/api/v1/imports/{}/template", enc(kind))
 }
 
-pub fn export_path(kind: &str, program: Uuid) -> String {
-    format!("/api/v1/exports/{}?program_id={program}", enc(kind))
+/// An export of a program's data, or of the organisation's (`program` is `None`).
+pub fn export_path(kind: &str, program: Option<Uuid>) -> String {
+    match program {
+        Some(program) => format!("/api/v1/exports/{}?program_id={program}", enc(kind)),
+        None => format!("/api/v1/exports/{}", enc(kind)),
+    }
+}
+
+/// The bookings starting on the local dates `from` to `to` (the organisation's zone).
+pub fn bookings_export_path(from: chrono::NaiveDate, to: chrono::NaiveDate) -> String {
+    format!("/api/v1/exports/bookings?from={from}&to={to}")
 }
 
 /// A write whose success has no body (204).

@@ -575,3 +575,401 @@ both_backends!(
         assert_eq!(app.count("services"), before + 2);
     }
 );
+
+/// The Courses CSV of the booking tests: a general service and two numbered ones sharing a name.
+const COURSES: &str = "name,course number,description\r\n\
+All available Peer Mentoring,,\r\n\
+Chemistry,CHEM 101,\r\n\
+Chemistry,CHEM 201,\r\n";
+
+async fn courses(app: &TestApp, admin: &str) {
+    let (status, report) = upload(app, admin, "/api/v1/imports/services", COURSES).await;
+    assert_eq!(
+        (status, report["created"].as_u64()),
+        (StatusCode::OK, Some(3)),
+        "{report}"
+    );
+}
+
+/// (line, column, value) of each problem of a report.
+fn problems(report: &Value) -> Vec<(u64, String, String)> {
+    report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_u64().unwrap(),
+                e["column"].as_str().unwrap_or("").to_owned(),
+                e["value"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn booking_tables(app: &TestApp) -> (i64, i64, i64, i64) {
+    (
+        app.count("people"),
+        app.count("providers"),
+        app.count("certifications"),
+        app.count("enrollments"),
+    )
+}
+
+/// Each provider's email, bio and certified services (as `Name (number)`), by email.
+async fn providers_seen(app: &TestApp, admin: &str) -> Vec<(String, String, Vec<String>)> {
+    let mut seen: Vec<_> = app
+        .all_pages("/api/v1/providers", admin)
+        .await
+        .iter()
+        .map(|p| {
+            let services = p["services"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{} ({})",
+                        s["name"].as_str().unwrap(),
+                        s["course_number"].as_str().unwrap()
+                    )
+                })
+                .collect();
+            (
+                p["email"].as_str().unwrap().to_owned(),
+                p["bio"].as_str().unwrap().to_owned(),
+                services,
+            )
+        })
+        .collect();
+    seen.sort();
+    seen
+}
+
+both_backends!(
+    async fn the_tutors_csv_upserts_providers_and_sets_their_certifications(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        let (status, _, template) = download(&app, &admin, "/api/v1/imports/providers/template").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            template.starts_with("email,name,bio,photo url,services\n"),
+            "{template}"
+        );
+        assert_eq!(template.lines().count(), 2, "{template}");
+        courses(&app, &admin).await;
+        let (status, known) = app
+            .post(
+                "/api/v1/people",
+                &admin,
+                json!({"email": "known@example.org", "name": "Known Person"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{known}");
+        let imports = "/api/v1/imports/providers";
+        let dry = format!("{imports}?dry_run=true");
+        let good = "Tutor Email;Name;Bio;Photo URL;Certifications\r\n\
+            talia.k@example.org;Talia K;=1+1;https://example.org/t.jpg;\"Chemistry (CHEM 101); All available Peer Mentoring\"\r\n\
+            known@example.org;;Knows things;;chemistry (chem 201)\r\n";
+        // A new person without a name, an unknown service, an ambiguous one: each named by line and column.
+        let bad = format!(
+            "{good}new@example.org;;;;Chemistry (CHEM 101)\r\nben@example.org;Ben;;;\"Physics; Chemistry\"\r\n"
+        );
+        let before = booking_tables(&app);
+        let (status, report) = upload(&app, &admin, &dry, bad.clone()).await;
+        assert_eq!(
+            (status, report["valid"].as_bool()),
+            (StatusCode::OK, Some(false)),
+            "{report}"
+        );
+        assert_eq!(
+            problems(&report),
+            [
+                (4, "name".to_owned(), String::new()),
+                (5, "services".to_owned(), "Physics".to_owned()),
+                (5, "services".to_owned(), "Chemistry".to_owned()),
+            ],
+            "{report}"
+        );
+        assert!(
+            report["errors"][2]["message"]
+                .as_str()
+                .unwrap()
+                .contains("\"Chemistry (CHEM 101)\" or \"Chemistry (CHEM 201)\""),
+            "{report}"
+        );
+        assert_eq!(report["created"], 2, "the good rows are previewed: {report}");
+        let (status, problem) = upload(&app, &admin, imports, bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(
+            fields(&problem),
+            ["lines[4].name", "lines[5].services", "lines[5].services"]
+        );
+        assert_eq!(booking_tables(&app), before, "a refused upload writes nothing");
+
+        let (status, report) = upload(&app, &admin, imports, good).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(
+            (
+                report["applied"].as_bool(),
+                report["created"].as_u64(),
+                report["people_created"].as_u64()
+            ),
+            (Some(true), Some(2), Some(1)),
+            "{report}"
+        );
+        assert_eq!(
+            providers_seen(&app, &admin).await,
+            [
+                (
+                    "known@example.org".to_owned(),
+                    "Knows things".to_owned(),
+                    vec!["Chemistry (CHEM 201)".to_owned()]
+                ),
+                (
+                    "talia.k@example.org".to_owned(),
+                    "=1+1".to_owned(),
+                    vec![
+                        "All available Peer Mentoring ()".to_owned(),
+                        "Chemistry (CHEM 101)".to_owned()
+                    ]
+                ),
+            ]
+        );
+        let (_, person) = app
+            .get(&format!("/api/v1/people/{}", known["id"].as_str().unwrap()), &admin)
+            .await;
+        assert_eq!(person["name"], "Known Person", "a blank name keeps the person's");
+        let (_, talia) = app.get("/api/v1/providers?limit=200", &admin).await;
+        assert!(talia.to_string().contains("https://example.org/t.jpg"), "{talia}");
+
+        // The same file again, and the export uploaded, change nothing.
+        let after = booking_tables(&app);
+        let (_, report) = upload(&app, &admin, imports, good).await;
+        assert_eq!(
+            (
+                report["unchanged"].as_u64(),
+                report["created"].as_u64(),
+                report["updated"].as_u64()
+            ),
+            (Some(2), Some(0), Some(0)),
+            "{report}"
+        );
+        let (status, content_type, exported) = download(&app, &admin, "/api/v1/exports/providers").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(content_type.starts_with("text/csv"), "{content_type}");
+        assert_eq!(
+            exported,
+            "email,name,bio,photo url,services\n\
+             known@example.org,Known Person,Knows things,,Chemistry (CHEM 201)\n\
+             talia.k@example.org,Talia K,'=1+1,https://example.org/t.jpg,All available Peer Mentoring; Chemistry (CHEM 101)\n"
+        );
+        let (_, report) = upload(&app, &admin, imports, exported).await;
+        assert_eq!(
+            (report["unchanged"].as_u64(), report["valid"].as_bool()),
+            (Some(2), Some(true)),
+            "{report}"
+        );
+        assert_eq!(booking_tables(&app), after);
+
+        // A file of emails and services sets only certifications: a blank cell removes them all.
+        let (_, report) = upload(&app, &admin, imports, "email,services\ntalia.k@example.org,\n").await;
+        assert_eq!(report["updated"], 1, "{report}");
+        let seen = providers_seen(&app, &admin).await;
+        assert_eq!(
+            (seen[1].1.as_str(), seen[1].2.len()),
+            ("=1+1", 0),
+            "the bio stays, the certifications go: {seen:?}"
+        );
+        // Each applied file is one audit entry.
+        let (_, log) = app.get("/api/v1/audit-log?action=import.applied", &admin).await;
+        let providers_entries = log["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["object_id"] == "providers")
+            .count();
+        assert_eq!(providers_entries, 4, "{log}");
+    }
+);
+
+both_backends!(
+    async fn the_course_enrollment_csv_adds_enrollments(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        let (status, _, template) = download(&app, &admin, "/api/v1/imports/enrollments/template").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(template.starts_with("email,service\n"), "{template}");
+        courses(&app, &admin).await;
+        for email in ["sam@example.org", "kim@example.org"] {
+            let (status, body) = app
+                .post("/api/v1/people", &admin, json!({"email": email, "name": "Student"}))
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+        let imports = "/api/v1/imports/enrollments";
+        let good = "Student Email,Course\r\n\
+            Sam@example.org,Chemistry (CHEM 101)\r\n\
+            kim@example.org,All available Peer Mentoring\r\n\
+            sam@example.org,chemistry (chem 201)\r\n";
+        let bad = format!(
+            "{good}nobody@example.org,Chemistry (CHEM 101)\r\nkim@example.org,Chemistry (CHEM 999)\r\nsam@example.org,CHEMISTRY (CHEM 101)\r\n"
+        );
+        let before = booking_tables(&app);
+        let (status, report) = upload(&app, &admin, &format!("{imports}?dry_run=true"), bad.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(
+            problems(&report),
+            [
+                (5, "email".to_owned(), "nobody@example.org".to_owned()),
+                (6, "service".to_owned(), "Chemistry (CHEM 999)".to_owned()),
+                (7, "service".to_owned(), "CHEMISTRY (CHEM 101)".to_owned()),
+            ],
+            "{report}"
+        );
+        assert!(
+            report["errors"][2]["message"].as_str().unwrap().contains("line 2"),
+            "{report}"
+        );
+        let (status, problem) = upload(&app, &admin, imports, bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(booking_tables(&app), before, "a refused upload writes nothing");
+
+        let (_, report) = upload(&app, &admin, imports, good).await;
+        assert_eq!(
+            (report["applied"].as_bool(), report["created"].as_u64()),
+            (Some(true), Some(3)),
+            "{report}"
+        );
+        assert_eq!(app.count("enrollments"), before.3 + 3);
+        let (_, report) = upload(&app, &admin, imports, good).await;
+        assert_eq!(
+            (report["unchanged"].as_u64(), report["created"].as_u64()),
+            (Some(3), Some(0)),
+            "{report}"
+        );
+        let (_, _, exported) = download(&app, &admin, "/api/v1/exports/enrollments").await;
+        assert_eq!(
+            exported,
+            "email,service\n\
+             kim@example.org,All available Peer Mentoring\n\
+             sam@example.org,Chemistry (CHEM 101)\n\
+             sam@example.org,Chemistry (CHEM 201)\n"
+        );
+        let (_, report) = upload(&app, &admin, imports, exported).await;
+        assert_eq!(report["unchanged"], 3, "{report}");
+        // Enrollments are only added: a file without Kim leaves her enrolled.
+        let (_, report) = upload(
+            &app,
+            &admin,
+            imports,
+            "email,service\nsam@example.org,Chemistry (CHEM 101)\n",
+        )
+        .await;
+        assert_eq!(report["unchanged"], 1, "{report}");
+        assert_eq!(app.count("enrollments"), before.3 + 3);
+        let (_, log) = app.get("/api/v1/audit-log?action=import.applied", &admin).await;
+        assert!(
+            log["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["object_id"] == "enrollments"),
+            "{log}"
+        );
+    }
+);
+
+both_backends!(
+    async fn the_bookings_export_covers_local_dates_in_a_zone(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        courses(&app, &admin).await;
+        let (status, body) = app
+            .post(
+                "/api/v1/people",
+                &admin,
+                json!({"email": "sam@example.org", "name": "@Sam"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (_, report) = upload(
+            &app,
+            &admin,
+            "/api/v1/imports/providers",
+            "email,name,services\ntalia@example.org,Talia K,Chemistry (CHEM 101)\n",
+        )
+        .await;
+        assert_eq!(report["applied"], true, "{report}");
+        let ids = |sql: &str| app.strings(sql).into_iter().map(Option::unwrap).collect::<Vec<_>>();
+        let org = ids("SELECT organization_id AS s FROM services LIMIT 1").remove(0);
+        let service = ids("SELECT id AS s FROM services WHERE course_number = 'CHEM 101'").remove(0);
+        let talia = ids("SELECT id AS s FROM people WHERE email = 'talia@example.org'").remove(0);
+        let sam = ids("SELECT id AS s FROM people WHERE email = 'sam@example.org'").remove(0);
+        // Three bookings around New York's local 14 March 2027 (the clocks spring forward that day):
+        // 04:30Z is 23:30 on the 13th, 05:00Z midnight of the 14th, 03:30Z on the 15th 23:30 of the 14th.
+        for (i, starts, status) in [
+            (1, "2027-03-14 04:30:00", "confirmed"),
+            (2, "2027-03-14 05:00:00", "cancelled"),
+            (3, "2027-03-15 03:30:00", "confirmed"),
+        ] {
+            let id = format!("0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e0{i}");
+            app.execute_sql(&format!(
+                "INSERT INTO bookings (id, organization_id, service_id, provider_id, student_id, format, location, \
+                 answers, starts_at, ends_at, blocked_from, blocked_until, status, sequence, created_by, created_at, \
+                 updated_at) VALUES ('{id}', '{org}', '{service}', '{talia}', '{sam}', 'virtual', '=Zoom', '[]', \
+                 '{starts}', '{starts}', '{starts}', '{starts}', '{status}', 0, '{sam}', '{starts}', '{starts}')"
+            ));
+        }
+        let export = |query: &str| format!("/api/v1/exports/bookings?{query}");
+        let (status, _, text) = download(
+            &app,
+            &admin,
+            &export("from=2027-03-14&to=2027-03-14&time_zone=America/New_York"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{text}");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "starts_at,ends_at,service,provider_email,provider_name,student_email,student_name,status,format,location,booking_id"
+        );
+        assert_eq!(
+            &lines[1..],
+            [
+                "2027-03-14T00:00:00-05:00,2027-03-14T00:00:00-05:00,Chemistry (CHEM 101),talia@example.org,Talia K,\
+                 sam@example.org,'@Sam,cancelled,virtual,'=Zoom,0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e02",
+                "2027-03-14T23:30:00-04:00,2027-03-14T23:30:00-04:00,Chemistry (CHEM 101),talia@example.org,Talia K,\
+                 sam@example.org,'@Sam,confirmed,virtual,'=Zoom,0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e03",
+            ]
+        );
+        // The organisation's zone by default: other days.
+        let (status, body) = app
+            .patch("/api/v1/organization", &admin, json!({"time_zone": "UTC"}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (_, _, text) = download(&app, &admin, &export("from=2027-03-14&to=2027-03-14")).await;
+        assert_eq!(text.lines().count(), 3, "{text}");
+        assert!(text.contains("2027-03-14T04:30:00+00:00"), "{text}");
+        let (_, _, text) = download(&app, &admin, &export("from=2027-03-15&to=2027-03-15")).await;
+        assert_eq!(text.lines().count(), 2, "{text}");
+        // Bad parameters are problems, never a 500.
+        for (query, expected) in [
+            ("", StatusCode::BAD_REQUEST),
+            ("from=2027-03-14", StatusCode::BAD_REQUEST),
+            ("from=14/03/2027&to=2027-03-14", StatusCode::BAD_REQUEST),
+            ("from=2027-03-14&to=2027-03-13", StatusCode::UNPROCESSABLE_ENTITY),
+            ("from=2027-01-01&to=2028-01-02", StatusCode::UNPROCESSABLE_ENTITY),
+            (
+                "from=2027-03-14&to=2027-03-14&time_zone=Mars/Olympus",
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            ("from=2027-03-14&to=2027-03-14&limit=0", StatusCode::BAD_REQUEST),
+            ("from=1066-10-14&to=1066-10-14", StatusCode::UNPROCESSABLE_ENTITY),
+        ] {
+            let (status, _, body) = download(&app, &admin, &export(query)).await;
+            assert_eq!(status, expected, "{query}: {body}");
+            assert!(body.contains("\"status\""), "{query}: a problem JSON: {body}");
+        }
+    }
+);

@@ -475,3 +475,109 @@ both_backends!(
         assert!(app.all_pages("/api/v1/programs", &admin_b).await.is_empty());
     }
 );
+
+both_backends!(
+    async fn csv_files_cannot_name_another_organisations_services_or_people(backend: Backend) {
+        use cohort_tests::reqwest::Method;
+        let app = TestApp::spawn(backend).await;
+        let admin_a = app.admin_token().await;
+        let admin_b = app.create_organization("Other Org", "boss@other.test").await;
+        let upload = |token: String, path: &'static str, body: &'static str| {
+            let request = app
+                .request(Method::POST, path)
+                .bearer_auth(token)
+                .header("Content-Type", "text/csv")
+                .body(body);
+            async move {
+                let response = request.send().await.unwrap();
+                let status = response.status();
+                (
+                    status,
+                    response.json::<cohort_tests::serde_json::Value>().await.unwrap(),
+                )
+            }
+        };
+        let (status, report) = upload(
+            admin_a.clone(),
+            "/api/v1/imports/services",
+            "name,course number\nSecret Chemistry,CHEM 1\n",
+        )
+        .await;
+        assert_eq!(
+            (status, report["created"].as_u64()),
+            (StatusCode::OK, Some(1)),
+            "{report}"
+        );
+        let (status, _) = app
+            .post(
+                "/api/v1/people",
+                &admin_a,
+                json!({"email": "student@orga.test", "name": "A Student"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let (_, report) = upload(
+            admin_a.clone(),
+            "/api/v1/imports/enrollments",
+            "email,service\nstudent@orga.test,Secret Chemistry (CHEM 1)\n",
+        )
+        .await;
+        assert_eq!(report["created"], 1, "{report}");
+        let written = || {
+            (
+                app.count("people"),
+                app.count("providers"),
+                app.count("certifications"),
+                app.count("enrollments"),
+            )
+        };
+        let before = written();
+
+        // B's files naming A's service and A's student: row errors on a dry run, 422 and nothing written.
+        let tutors = "email,name,services\ntutor@other.test,B Tutor,Secret Chemistry (CHEM 1)\n";
+        let enrollments = "email,service\nstudent@orga.test,Secret Chemistry (CHEM 1)\n";
+        for (path, file, columns) in [
+            ("/api/v1/imports/providers?dry_run=true", tutors, vec!["services"]),
+            (
+                "/api/v1/imports/enrollments?dry_run=true",
+                enrollments,
+                vec!["email", "service"],
+            ),
+        ] {
+            let (status, report) = upload(admin_b.clone(), path, file).await;
+            assert_eq!(
+                (status, report["valid"].as_bool()),
+                (StatusCode::OK, Some(false)),
+                "{report}"
+            );
+            let named: Vec<&str> = report["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["column"].as_str().unwrap())
+                .collect();
+            assert_eq!(named, columns, "{report}");
+            assert!(!report.to_string().contains("A Student"), "{report}");
+        }
+        for (path, file) in [
+            ("/api/v1/imports/providers", tutors),
+            ("/api/v1/imports/enrollments", enrollments),
+        ] {
+            let (status, problem) = upload(admin_b.clone(), path, file).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {problem}");
+        }
+        assert_eq!(written(), before, "B's refused files wrote nothing");
+        // B's exports hold none of A's rows.
+        for kind in ["providers", "enrollments", "services"] {
+            let response = app
+                .request(Method::GET, &format!("/api/v1/exports/{kind}"))
+                .bearer_auth(&admin_b)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            let text = response.text().await.unwrap();
+            assert_eq!(text.lines().count(), 1, "{kind}: only the header: {text}");
+        }
+    }
+);

@@ -1,5 +1,6 @@
 //! CSV imports and exports: what an upload reports, and the query parameters.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -27,6 +28,16 @@ pub struct ExportQuery {
     /// The program, for `participants`, `pairings` and `step-completions`.
     #[serde(default)]
     pub program_id: Option<Uuid>,
+    /// For `bookings` (required): the first local date of the range.
+    #[serde(default)]
+    pub from: Option<NaiveDate>,
+    /// For `bookings` (required): the last local date of the range, included.
+    #[serde(default)]
+    pub to: Option<NaiveDate>,
+    /// For `bookings`: the zone of the dates and of the times written (an IANA name); the
+    /// organisation's when left out.
+    #[serde(default)]
+    pub time_zone: Option<String>,
 }
 
 /// What an import does (or would do) with one row.

@@ -51,6 +51,29 @@ pub fn parse_bio(value: &str) -> Result<String, Invalid> {
     bounded_text(value, 0, 4000)
 }
 
+/// A provider's photo: an `https` address of at most 2000 characters, or none for a blank value.
+pub fn parse_photo_url(value: &str) -> Result<Option<String>, Invalid> {
+    let url = value.trim();
+    if url.is_empty() {
+        return Ok(None);
+    }
+    let invalid = || Invalid::new("must be an https address of at most 2000 characters");
+    let rest = url
+        .get(..8)
+        .filter(|scheme| scheme.eq_ignore_ascii_case("https://"))
+        .map(|_| &url[8..])
+        .ok_or_else(invalid)?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'));
+    if url.chars().count() > 2000 || !host_ok || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid());
+    }
+    Ok(Some(url.to_owned()))
+}
+
 pub const MAX_ATTRIBUTES: usize = 50;
 
 /// Attribute keys are what admins match and filter on: short, no surrounding spaces.
@@ -102,6 +125,30 @@ mod tests {
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
         }
+    }
+
+    #[test]
+    fn photos_are_https_addresses() {
+        assert_eq!(parse_photo_url("  "), Ok(None));
+        assert_eq!(
+            parse_photo_url(" https://cdn.example.org/t.png?s=2 ")
+                .unwrap()
+                .as_deref(),
+            Some("https://cdn.example.org/t.png?s=2")
+        );
+        assert!(parse_photo_url("HTTPS://example.org:8443/a").is_ok());
+        for bad in [
+            "http://example.org/a.png",
+            "https://",
+            "https:///a.png",
+            "https://exa mple.org/",
+            "javascript:alert(1)",
+            "ftp://x.org",
+            "https://é.org",
+        ] {
+            assert!(parse_photo_url(bad).is_err(), "{bad:?} was accepted");
+        }
+        assert!(parse_photo_url(&format!("https://x.org/{}", "a".repeat(2000))).is_err());
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! Import & export: pick a program and a kind of file, download its template, upload a file
-//! for a check (every problem by line and column, and what would be created, updated or left
-//! alone), then apply it; and download exports of the program's current data.
+//! Import & export: pick a kind of file (and, for a program's participants, the program),
+//! download its template, upload a file for a check (every problem by line and column, and what
+//! would be created, updated or left alone), then apply it; and download exports of a program's
+//! and the organisation's current data, bookings for a range of dates.
 
 use cohort_api_types::{ImportAction, ImportReport, Program};
 use uuid::Uuid;
@@ -13,19 +14,45 @@ use crate::state::Load;
 const IMPORT_KINDS: &[(&str, &str)] = &[
     ("participants", "Program participants"),
     ("services", "Courses (the organisation's services)"),
+    ("providers", "Tutors (providers and their certifications)"),
+    ("enrollments", "Course enrollments"),
 ];
-const EXPORT_KINDS: &[(&str, &str)] = &[
+/// Exports of the selected program's data.
+const PROGRAM_EXPORTS: &[(&str, &str)] = &[
     ("participants", "Participants"),
     ("pairings", "Active pairings"),
     ("step-completions", "Step completions"),
-    ("services", "Courses"),
 ];
+/// Exports of the organisation's booking data (bookings have their own range of dates).
+const ORGANIZATION_EXPORTS: &[(&str, &str)] = &[
+    ("services", "Courses"),
+    ("providers", "Tutors"),
+    ("enrollments", "Course enrollments"),
+];
+
+/// Whether a kind of file belongs to a program (the others to the organisation).
+fn needs_program(kind: &str) -> bool {
+    kind == "participants"
+}
 
 fn hint(kind: &str) -> &'static str {
     match kind {
         "services" => {
             "Save the spreadsheet as CSV (UTF-8). Columns: name, course number (blank for a general \
             topic), description. Rows are matched by name and course number. The file is checked whole first; \
+            applying it writes every row or none."
+        }
+        "providers" => {
+            "Save the spreadsheet as CSV (UTF-8). Columns: email, name (needed for people new to the \
+            organisation), bio, photo url (https), services. Services are separated by ; and written as \
+            Name (Course number), e.g. Chemistry (CHEM 101); the name alone will do when no other service \
+            shares it. Each tutor's certifications become exactly the services listed; a column left out \
+            changes nothing. The file is checked whole first; applying it writes every row or none."
+        }
+        "enrollments" => {
+            "Save the spreadsheet as CSV (UTF-8). Columns: email (a person of the organisation), service \
+            (Name (Course number), e.g. Chemistry (CHEM 101); the name alone when no other service shares it). \
+            Enrollments are only added: those the file leaves out stay. The file is checked whole first; \
             applying it writes every row or none."
         }
         _ => {
@@ -63,6 +90,9 @@ pub fn imports_page() -> Html {
     let file_input = use_node_ref();
     let upload = use_state(|| Upload::Idle);
     let message = use_state(|| None::<String>);
+    let today = crate::state::now().date_naive();
+    let bookings_from = use_state(|| today);
+    let bookings_to = use_state(|| today + chrono::Days::new(30));
     {
         let (programs, program) = (programs.clone(), program.clone());
         use_effect_with((), move |_| {
@@ -110,8 +140,16 @@ pub fn imports_page() -> Html {
                     .cast::<web_sys::HtmlInputElement>()
                     .and_then(|input| input.files())
                     .and_then(|files| files.get(0));
-                let (Some(program), Some(file)) = (program, chosen) else {
+                let Some(file) = chosen else {
                     return;
+                };
+                let program = if needs_program(&kind) {
+                    let Some(program) = program else {
+                        return;
+                    };
+                    Some(program)
+                } else {
+                    None
                 };
                 let (kind, upload) = (kind.clone(), upload.clone());
                 upload.set(Upload::Working);
@@ -151,13 +189,29 @@ pub fn imports_page() -> Html {
         .find(|p| Some(p.id) == *program)
         .map(|p| p.name.clone())
         .unwrap_or_default();
-    let ready = program.is_some() && file.is_some() && *upload != Upload::Working;
+    let for_program = needs_program(&kind);
+    let ready = (program.is_some() || !for_program) && file.is_some() && *upload != Upload::Working;
     let can_apply = matches!(&*upload, Upload::Checked(r) if r.valid);
+    let target = if for_program {
+        program_name.clone()
+    } else {
+        "the organisation".to_owned()
+    };
+    let on_date = |state: UseStateHandle<chrono::NaiveDate>| {
+        Callback::from(move |e: Event| {
+            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+            if let Ok(date) = input.value().parse() {
+                state.set(date);
+            }
+        })
+    };
+    let bookings_path = api::bookings_export_path(*bookings_from, *bookings_to);
+    let bookings_file = format!("bookings-{}-to-{}.csv", *bookings_from, *bookings_to);
     html! {
         <section class="imports">
             <h1>{ "Import & export" }</h1>
             if programs_list.is_empty() {
-                <p>{ "Create a program first: imports and exports belong to a program." }</p>
+                <p class="hint">{ "Program participants need a program: create one first." }</p>
             } else {
                 <div class="form-row">
                     <label for="import-program">{ "Program" }</label>
@@ -167,42 +221,61 @@ pub fn imports_page() -> Html {
                         }) }
                     </select>
                 </div>
-                <h2>{ "Import" }</h2>
-                <div class="form-row">
-                    <label for="import-kind">{ "File" }</label>
-                    <select id="import-kind" onchange={on_kind}>
-                        { for IMPORT_KINDS.iter().map(|(value, text)| html! {
-                            <option value={*value} selected={*value == *kind}>{ *text }</option>
-                        }) }
-                    </select>
-                    <button type="button" class="secondary" id="download-template"
-                        onclick={download(api::import_template_path(&kind), format!("{}-template.csv", *kind))}>
-                        { "Download template" }
-                    </button>
-                </div>
-                <p class="hint">{ hint(&kind) }</p>
-                <div class="form-row">
-                    <label for="import-file">{ "CSV file" }</label>
-                    <input type="file" id="import-file" ref={file_input} accept=".csv,.tsv,.txt,text/csv" onchange={on_file} />
-                    <button type="button" id="check-file" disabled={!ready} onclick={send(true)}>{ "Check file" }</button>
-                </div>
-                { report_view(&upload, can_apply, send(false), &program_name) }
-                <h2>{ "Export" }</h2>
-                <div class="form-row exports">
-                    { for EXPORT_KINDS.iter().map(|(value, text)| {
-                        let path = program.map(|p| api::export_path(value, p)).unwrap_or_default();
-                        html! {
-                            <button type="button" class="secondary" id={format!("export-{value}")}
-                                disabled={program.is_none()}
-                                onclick={download(path, format!("{value}.csv"))}>
-                                { format!("{text} CSV") }
-                            </button>
-                        }
+            }
+            <h2>{ "Import" }</h2>
+            <div class="form-row">
+                <label for="import-kind">{ "File" }</label>
+                <select id="import-kind" onchange={on_kind}>
+                    { for IMPORT_KINDS.iter().map(|(value, text)| html! {
+                        <option value={*value} selected={*value == *kind}>{ *text }</option>
                     }) }
-                </div>
-                if let Some(message) = &*message {
-                    <p class="hint" role="status">{ message }</p>
-                }
+                </select>
+                <button type="button" class="secondary" id="download-template"
+                    onclick={download(api::import_template_path(&kind), format!("{}-template.csv", *kind))}>
+                    { "Download template" }
+                </button>
+            </div>
+            <p class="hint">{ hint(&kind) }</p>
+            <div class="form-row">
+                <label for="import-file">{ "CSV file" }</label>
+                <input type="file" id="import-file" ref={file_input} accept=".csv,.tsv,.txt,text/csv" onchange={on_file} />
+                <button type="button" id="check-file" disabled={!ready} onclick={send(true)}>{ "Check file" }</button>
+            </div>
+            { report_view(&upload, can_apply, send(false), &target) }
+            <h2>{ "Export" }</h2>
+            <div class="form-row exports">
+                { for PROGRAM_EXPORTS.iter().map(|(value, text)| {
+                    let path = program.map(|p| api::export_path(value, Some(p))).unwrap_or_default();
+                    html! {
+                        <button type="button" class="secondary" id={format!("export-{value}")}
+                            disabled={program.is_none()}
+                            onclick={download(path, format!("{value}.csv"))}>
+                            { format!("{text} CSV") }
+                        </button>
+                    }
+                }) }
+                { for ORGANIZATION_EXPORTS.iter().map(|(value, text)| html! {
+                    <button type="button" class="secondary" id={format!("export-{value}")}
+                        onclick={download(api::export_path(value, None), format!("{value}.csv"))}>
+                        { format!("{text} CSV") }
+                    </button>
+                }) }
+            </div>
+            <div class="form-row exports">
+                <label for="bookings-from">{ "Bookings from" }</label>
+                <input type="date" id="bookings-from" value={bookings_from.to_string()}
+                    onchange={on_date(bookings_from.clone())} />
+                <label for="bookings-to">{ "to" }</label>
+                <input type="date" id="bookings-to" value={bookings_to.to_string()}
+                    onchange={on_date(bookings_to.clone())} />
+                <button type="button" class="secondary" id="export-bookings"
+                    onclick={download(bookings_path, bookings_file)}>
+                    { "Bookings CSV" }
+                </button>
+            </div>
+            <p class="hint">{ "Bookings starting on these dates (both included) in the organisation's time zone, with their times in it." }</p>
+            if let Some(message) = &*message {
+                <p class="hint" role="status">{ message }</p>
             }
         </section>
     }

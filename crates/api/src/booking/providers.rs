@@ -255,16 +255,8 @@ fn certify(conn: &mut DbConn, org: Uuid, provider: &str, service_ids: &[Uuid]) -
 }
 
 fn check_photo(p: &mut Problems, url: &str) -> Option<String> {
-    if url.is_empty() {
-        return None;
-    }
-    match url::Url::parse(url) {
-        Ok(u) if u.scheme() == "https" && url.len() <= 2000 => Some(url.to_owned()),
-        _ => {
-            p.push("photo_url", "must be an https address of at most 2000 characters");
-            None
-        }
-    }
+    p.check("photo_url", cohort_domain::people::parse_photo_url(url))
+        .flatten()
 }
 
 /// Applies the changes of `input` to a provider and their person.

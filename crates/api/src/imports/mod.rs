@@ -6,8 +6,10 @@
 //! target: a program, later the organisation's booking setup), and hands each kind's rows to
 //! that kind's module, which plans and writes them in batches.
 
+pub mod enrollments;
 pub mod exports;
 pub mod participants;
+pub mod providers;
 pub mod services;
 
 use actix_web::http::header;
@@ -15,7 +17,9 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use cohort_api_types::{
     ExportQuery, FieldError, ImportAction, ImportPreviewRow, ImportProblem, ImportQuery, ImportReport, Problem,
 };
+use cohort_domain::imports::catalogue::Catalogue;
 use cohort_domain::imports::{FileError, ImportKind, RowError};
+use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::auth::Caller;
@@ -80,8 +84,21 @@ async fn resolve(state: &AppState, org: Uuid, kind: ImportKind, query: &ImportQu
             }
             Ok(Target::Program(program))
         }
-        ImportKind::Services => Ok(Target::Organization),
+        ImportKind::Services | ImportKind::Providers | ImportKind::Enrollments => Ok(Target::Organization),
     }
+}
+
+/// The organisation's services, by what a cell may call them; ids with each name and course
+/// number. Another organisation's services are not in it, so naming one is a row error.
+pub fn catalogue(conn: &mut DbConn, org: Uuid) -> Result<Catalogue<(String, String, String)>, ApiError> {
+    use crate::schema::services;
+    let rows: Vec<(String, String, String)> = services::table
+        .filter(services::organization_id.eq(org.to_string()))
+        .select((services::id, services::name, services::course_number))
+        .load(conn)?;
+    Ok(Catalogue::new(rows.into_iter().map(|(id, name, number)| {
+        ((id, name.clone(), number.clone()), name, number)
+    })))
 }
 
 /// Reads the file against the target: checks every row, and with a connection plans (and in
@@ -101,6 +118,8 @@ pub fn run(
             participants::run(conn, org, program, text, max_rows, mode)
         }
         (ImportKind::Services, _) => services::run(conn, org, text, max_rows, mode),
+        (ImportKind::Providers, _) => providers::run(conn, org, text, max_rows, mode),
+        (ImportKind::Enrollments, _) => enrollments::run(conn, org, text, max_rows, mode),
         (ImportKind::Participants, Target::Organization) => {
             Err(ApiError::Internal("participants need a program".into()))
         }
@@ -195,6 +214,8 @@ impl Report {
     pub fn finish(mut self, applied: bool) -> ImportReport {
         self.report.valid = self.report.error_count == 0;
         self.report.applied = applied && self.report.valid;
+        // In file order: the database's problems (an unknown service) are found a batch later.
+        self.report.errors.sort_by_key(|p| p.line);
         let room = MAX_PREVIEW.saturating_sub(self.changes.len());
         let mut preview = self.changes;
         preview.extend(self.unchanged.into_iter().take(room));
@@ -279,10 +300,25 @@ amara.n@example.org,Amara N,mentee,Biology,\r\n";
 ///
 /// `services` (the Courses CSV): `name`, `course number` (blank for a general topic),
 /// `description`; keyed by name and course number. New services get the booking defaults.
+///
+/// A cell naming a service writes `Name (Course number)`, e.g. `Chemistry (CHEM 101)`; the name
+/// alone is enough for the service of that name without a course number, or the only service of
+/// that name (`Name ()` names the one without a course number explicitly). Names match ignoring
+/// case. A service of another organisation, or none, is a row error naming the cell.
+///
+/// `providers` (the Tutors CSV): `email`, `name`, `bio`, `photo url` (https), `services` (`;`
+/// between services); keyed by email. The person is found or created (their name is required
+/// then) and becomes a provider; their bio and photo are set, and their certifications become
+/// exactly the services listed (a blank cell: none). A column the file leaves out changes nothing
+/// (a file of `email` and `services` sets only certifications).
+///
+/// `enrollments` (the Course Enrollment CSV): `email` (a person of the organisation: nobody is
+/// created), `service`. Enrollments are only added: a listed one that exists is `unchanged`, and
+/// those the file leaves out stay.
 #[utoipa::path(
     tag = "csv",
     params(
-        ("kind" = String, Path, description = "What the file holds: `participants` or `services`", example = "participants"),
+        ("kind" = String, Path, description = "What the file holds: `participants`, `services`, `providers` or `enrollments`", example = "participants"),
         ImportQuery,
     ),
     request_body(
@@ -381,7 +417,7 @@ pub async fn import_file(
 /// The template of a kind of file: its header row and one example row.
 #[utoipa::path(
     tag = "csv",
-    params(("kind" = String, Path, description = "`participants` or `services`", example = "participants")),
+    params(("kind" = String, Path, description = "`participants`, `services`, `providers` or `enrollments`", example = "participants")),
     responses(
         (status = 200, description = "The template", content_type = "text/csv", body = String, example = json!("email,name,role,department,languages\ntalia.k@example.org,Talia K,mentor,Chemistry,English; Spanish\n")),
         (status = 400, description = "Unknown kind", body = Problem),
@@ -418,18 +454,27 @@ pub fn csv_response(filename: &str, body: Vec<u8>) -> HttpResponse {
 /// exporting, editing and uploading again round-trips. `pairings` (`program_id`): active pairings.
 /// `step-completions` (`program_id`): each step delivered to each person, with the delivery,
 /// opening, completion and miss times in the program's time zone. `services`: the Courses CSV.
+/// `providers`: the Tutors CSV, `enrollments`: the Course Enrollment CSV (both in the import's
+/// columns, so uploading the export changes nothing).
+///
+/// `bookings` (`from`, `to`: local dates, both included; `time_zone`: an IANA name, the
+/// organisation's by default): the bookings starting in that range, any status, by start, with
+/// `starts_at` and `ends_at` in that zone with their offset, the service (as imports name it),
+/// provider and student (email and name), status, format, location and the booking's id. The range
+/// may cover at most 366 days, within the years 1900 to 9999.
 #[utoipa::path(
     tag = "csv",
     params(
-        ("kind" = String, Path, description = "`participants`, `pairings`, `step-completions` or `services`", example = "participants"),
+        ("kind" = String, Path, description = "`participants`, `pairings`, `step-completions`, `services`, `providers`, `enrollments` or `bookings`", example = "participants"),
         ExportQuery,
     ),
     responses(
         (status = 200, description = "The file", content_type = "text/csv", body = String, example = json!(PARTICIPANTS_EXAMPLE)),
-        (status = 400, description = "Unknown kind, or a missing `program_id`", body = Problem),
+        (status = 400, description = "Unknown kind, a missing `program_id` (or `from` and `to` for bookings), or a malformed parameter", body = Problem),
         (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
+        (status = 422, description = "An unknown `time_zone`, or a range of dates that ends before it starts, covers more than 366 days or lies outside the years 1900 to 9999", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]

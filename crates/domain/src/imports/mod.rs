@@ -9,10 +9,18 @@
 //! an admin needs to save the file again. Parsing is the `csv` crate's, streaming, one record
 //! at a time.
 
+pub mod catalogue;
+pub mod enrollments;
 pub mod participants;
+pub mod providers;
 pub mod services;
 
 use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use crate::Invalid;
 
 /// How many data rows one file may hold, unless configured otherwise.
 pub const DEFAULT_MAX_ROWS: usize = 200_000;
@@ -192,6 +200,11 @@ impl<'r> Row<'r> {
             .and_then(|i| self.record.get(i))
             .map(cell)
             .unwrap_or("")
+    }
+
+    /// Whether the file has the kind's column `index` (a blank cell of a present column is a value).
+    pub fn has(&self, index: usize) -> bool {
+        self.layout.known[index].is_some()
     }
 
     /// The extra columns' headers and trimmed cells.
@@ -408,15 +421,21 @@ pub enum ImportKind {
     Participants,
     /// The organisation's services ("Courses CSV"): name, course number, description.
     Services,
+    /// The organisation's providers with their certifications ("Tutors CSV").
+    Providers,
+    /// Students enrolled in services ("Course Enrollment CSV").
+    Enrollments,
 }
 
 impl ImportKind {
-    pub const ALL: [ImportKind; 2] = [Self::Participants, Self::Services];
+    pub const ALL: [ImportKind; 4] = [Self::Participants, Self::Services, Self::Providers, Self::Enrollments];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Participants => "participants",
             Self::Services => "services",
+            Self::Providers => "providers",
+            Self::Enrollments => "enrollments",
         }
     }
 
@@ -428,6 +447,8 @@ impl ImportKind {
         match self {
             Self::Participants => participants::COLUMNS,
             Self::Services => services::COLUMNS,
+            Self::Providers => providers::COLUMNS,
+            Self::Enrollments => enrollments::COLUMNS,
         }
     }
 
@@ -436,7 +457,7 @@ impl ImportKind {
     pub fn extra_columns(self) -> Option<&'static [(&'static str, &'static str)]> {
         match self {
             Self::Participants => Some(participants::EXAMPLE_ATTRIBUTES),
-            Self::Services => None,
+            Self::Services | Self::Providers | Self::Enrollments => None,
         }
     }
 
@@ -474,14 +495,23 @@ pub enum ExportKind {
     StepCompletions,
     /// The organisation's services, in the import's columns.
     Services,
+    /// The organisation's providers and their certifications, in the import's columns.
+    Providers,
+    /// Every enrollment of the organisation, in the import's columns.
+    Enrollments,
+    /// Bookings starting within a range of dates, with their times in a chosen zone.
+    Bookings,
 }
 
 impl ExportKind {
-    pub const ALL: [ExportKind; 4] = [
+    pub const ALL: [ExportKind; 7] = [
         Self::Participants,
         Self::Pairings,
         Self::StepCompletions,
         Self::Services,
+        Self::Providers,
+        Self::Enrollments,
+        Self::Bookings,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -490,12 +520,57 @@ impl ExportKind {
             Self::Pairings => "pairings",
             Self::StepCompletions => "step-completions",
             Self::Services => "services",
+            Self::Providers => "providers",
+            Self::Enrollments => "enrollments",
+            Self::Bookings => "bookings",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
+
+    /// Whether the export is about one program (and needs its id).
+    pub fn needs_program(self) -> bool {
+        matches!(self, Self::Participants | Self::Pairings | Self::StepCompletions)
+    }
+}
+
+/// The longest range of dates one bookings export covers.
+pub const MAX_EXPORT_DAYS: i64 = 366;
+
+/// A query parameter's name and what is wrong with it.
+pub type InvalidParameter = (&'static str, Invalid);
+
+/// The instants a range of local dates covers: from the start of `from` to the end of `to` (both
+/// included) in `zone`; a midnight the clocks skip starts the day when they resume. `Err` names
+/// the parameter at fault.
+pub fn date_range(
+    from: NaiveDate,
+    to: NaiveDate,
+    zone: Tz,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), InvalidParameter> {
+    // Far from today a zone's offsets are guesses, and near chrono's limits its arithmetic fails.
+    for (field, date) in [("from", from), ("to", to)] {
+        if !(1900..=9999).contains(&chrono::Datelike::year(&date)) {
+            return Err((field, Invalid::new("must be a date between the years 1900 and 9999")));
+        }
+    }
+    let days = (to - from).num_days() + 1;
+    if days < 1 {
+        return Err(("to", Invalid::new("must not be before from")));
+    }
+    if days > MAX_EXPORT_DAYS {
+        return Err((
+            "to",
+            Invalid(format!("the range may cover at most {MAX_EXPORT_DAYS} days")),
+        ));
+    }
+    let start = |date: NaiveDate| crate::tenancy::instant_at_or_after(zone, date.and_time(chrono::NaiveTime::MIN));
+    let end = to
+        .succ_opt()
+        .ok_or_else(|| ("to", Invalid::new("is too far in the future")))?;
+    Ok((start(from), start(end)))
 }
 
 /// Profile attribute cells hold lists as `a; b; c`.
@@ -638,6 +713,41 @@ mod tests {
             assert!(file.next().is_none());
             assert_eq!(ImportKind::parse(kind.as_str()), Some(kind));
         }
+    }
+
+    #[test]
+    fn date_ranges_cover_whole_local_days() {
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let utc = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let ny: Tz = "America/New_York".parse().unwrap();
+        // The day the clocks spring forward has 23 hours.
+        assert_eq!(
+            date_range(day("2027-03-14"), day("2027-03-14"), ny),
+            Ok((utc("2027-03-14T05:00:00Z"), utc("2027-03-15T04:00:00Z")))
+        );
+        assert_eq!(
+            date_range(day("2027-01-01"), day("2027-12-31"), chrono_tz::UTC),
+            Ok((utc("2027-01-01T00:00:00Z"), utc("2028-01-01T00:00:00Z")))
+        );
+        // A midnight skipped by the clocks (Santiago springs forward at 00:00): the day starts at 01:00.
+        let santiago: Tz = "America/Santiago".parse().unwrap();
+        assert_eq!(
+            date_range(day("2026-09-06"), day("2026-09-06"), santiago).unwrap().0,
+            utc("2026-09-06T04:00:00Z")
+        );
+        assert_eq!(
+            date_range(day("2027-01-02"), day("2027-01-01"), ny).unwrap_err().0,
+            "to"
+        );
+        assert!(date_range(day("2027-01-01"), day("2028-01-02"), ny).is_err());
+        assert!(
+            date_range(day("2028-01-01"), day("2028-12-31"), ny).is_ok(),
+            "a leap year fits"
+        );
+        assert_eq!(date_range(NaiveDate::MIN, NaiveDate::MIN, ny).unwrap_err().0, "from");
+        assert_eq!(date_range(day("9999-12-31"), NaiveDate::MAX, ny).unwrap_err().0, "to");
+        assert_eq!(ExportKind::parse("bookings"), Some(ExportKind::Bookings));
+        assert!(!ExportKind::Bookings.needs_program() && ExportKind::Pairings.needs_program());
     }
 
     fn read_all(bytes: &[u8]) {

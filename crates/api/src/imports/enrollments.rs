@@ -1,0 +1,177 @@
+//! The Course Enrollment CSV in and out: students enrolled in services, added through the same
+//! table as `POST /services/{id}/enrollments`. Rows are only added (an enrollment the file lists
+//! again is `unchanged`, one it leaves out stays); a student or service the organisation does not
+//! have is a row error.
+
+use std::collections::{HashMap, HashSet};
+
+use cohort_api_types::{ImportAction, ImportReport};
+use cohort_domain::imports::catalogue::{reference, Catalogue};
+use cohort_domain::imports::enrollments::{self as rules, EnrollmentLine, Repeats};
+use cohort_domain::imports::{CsvFile, ImportKind, RowError};
+use cohort_domain::spreadsheet::safe_cell;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::{catalogue, file_error, Mode, Report, BATCH};
+use crate::db::{self, DbConn};
+use crate::error::ApiError;
+use crate::schema::{enrollments, people, services};
+
+pub fn run(
+    mut conn: Option<&mut DbConn>,
+    org: Uuid,
+    text: &str,
+    max_rows: usize,
+    mode: Mode,
+) -> Result<ImportReport, ApiError> {
+    let (mut file, header_problems) = CsvFile::open(text, rules::COLUMNS, false, max_rows).map_err(file_error)?;
+    let columns = rules::COLUMNS.iter().map(|c| c.name.to_owned()).collect();
+    let mut report = Report::new(ImportKind::Enrollments, mode, columns);
+    for problem in header_problems {
+        report.problem(problem);
+    }
+    let mut planner = match conn.as_deref_mut() {
+        Some(conn) => Some(Planner {
+            org,
+            mode,
+            catalogue: catalogue(conn, org)?,
+            planned: Repeats::default(),
+        }),
+        None => None,
+    };
+    let mut reader = rules::Reader::default();
+    let mut batch = Vec::with_capacity(BATCH);
+    while let Some(next) = file.next() {
+        report.row_read();
+        match next.map_err(file_error)? {
+            Err(problem) => report.problem(problem),
+            Ok(row) => match reader.read(&row) {
+                Ok(line) if planner.is_some() => batch.push((row.row, line)),
+                Ok(_) => {}
+                Err(problems) => problems.into_iter().for_each(|p| report.problem(p)),
+            },
+        }
+        if batch.len() >= BATCH {
+            if let (Some(conn), Some(planner)) = (conn.as_deref_mut(), planner.as_mut()) {
+                planner.plan(conn, &mut batch, &mut report)?;
+            }
+        }
+    }
+    if let (Some(conn), Some(planner)) = (conn.as_deref_mut(), planner.as_mut()) {
+        planner.plan(conn, &mut batch, &mut report)?;
+    }
+    Ok(report.finish(mode == Mode::Apply && conn.is_some()))
+}
+
+struct Planner {
+    org: Uuid,
+    mode: Mode,
+    catalogue: Catalogue<(String, String, String)>,
+    /// The (service, person) pairs of earlier rows: two spellings of one service are one enrollment.
+    planned: Repeats<(String, String)>,
+}
+
+impl Planner {
+    fn plan(
+        &mut self,
+        conn: &mut DbConn,
+        batch: &mut Vec<(u64, EnrollmentLine)>,
+        report: &mut Report,
+    ) -> Result<(), ApiError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let emails: Vec<&str> = batch.iter().map(|(_, l)| l.email.as_str()).collect();
+        let known: HashMap<String, String> = people::table
+            .filter(people::organization_id.eq(self.org.to_string()))
+            .filter(people::email.eq_any(&emails))
+            .select((people::email, people::id))
+            .load::<(String, String)>(conn)?
+            .into_iter()
+            .collect();
+        let ids: Vec<&str> = known.values().map(String::as_str).collect();
+        let existing: HashSet<(String, String)> = enrollments::table
+            .filter(enrollments::person_id.eq_any(&ids))
+            .select((enrollments::service_id, enrollments::person_id))
+            .load::<(String, String)>(conn)?
+            .into_iter()
+            .collect();
+        let now = db::now();
+        let mut created = Vec::new();
+        for (row, line) in batch.drain(..) {
+            let person = known.get(line.email.as_str());
+            if person.is_none() {
+                report.problem(RowError::new(
+                    line.line,
+                    row,
+                    Some("email"),
+                    Some(line.email.as_str()),
+                    "is not a person of this organisation; add them first (People, or a participants file)",
+                ));
+            }
+            let service = self
+                .catalogue
+                .resolve(&line.service)
+                .map_err(|message| {
+                    report.problem(RowError::new(
+                        line.line,
+                        row,
+                        Some("service"),
+                        Some(&line.service),
+                        message,
+                    ))
+                })
+                .ok();
+            let (Some(person), Some((service, name, number))) = (person, service) else {
+                continue;
+            };
+            let key = (service.clone(), person.clone());
+            if let Err(first) = self.planned.check(key.clone(), line.line) {
+                report.problem(rules::repeated(line.line, row, &line.service, first));
+                continue;
+            }
+            let action = if existing.contains(&key) {
+                ImportAction::Unchanged
+            } else {
+                created.push((
+                    enrollments::service_id.eq(service),
+                    enrollments::person_id.eq(person.clone()),
+                    enrollments::created_at.eq(now),
+                ));
+                ImportAction::Create
+            };
+            report.outcome(line.line, action, || {
+                vec![line.email.as_str().to_owned(), reference(&name, &number)]
+            });
+        }
+        if self.mode != Mode::Apply || !report.is_valid() {
+            return Ok(());
+        }
+        for chunk in created.chunks(500) {
+            crate::insert_new!(conn, enrollments::table, chunk)?;
+        }
+        Ok(())
+    }
+}
+
+/// Every enrollment of the organisation in the import's columns, by student and service.
+pub fn export(conn: &mut DbConn, org: Uuid) -> Result<Vec<u8>, ApiError> {
+    let rows: Vec<(String, String, String)> = enrollments::table
+        .inner_join(services::table)
+        .inner_join(people::table)
+        .filter(services::organization_id.eq(org.to_string()))
+        .filter(people::organization_id.eq(org.to_string()))
+        .order((people::email, services::name, services::course_number))
+        .select((people::email, services::name, services::course_number))
+        .load(conn)?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let failed = |e: csv::Error| ApiError::Internal(e.to_string());
+    out.write_record(rules::COLUMNS.iter().map(|c| c.name))
+        .map_err(failed)?;
+    for (email, name, number) in &rows {
+        out.write_record([safe_cell(email).as_ref(), safe_cell(&reference(name, number)).as_ref()])
+            .map_err(failed)?;
+    }
+    out.into_inner().map_err(|e| ApiError::Internal(e.to_string()))
+}
