@@ -82,7 +82,8 @@ impl ManageConnection for Manager {
                 // The busy timeout comes first: switching to WAL itself needs the lock.
                 conn.batch_execute(
                     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA cache_size = -32768;",
                 )
                 .map_err(r2d2::Error::QueryError)?;
                 conn.set_instrumentation(count_statements);
@@ -216,6 +217,17 @@ impl Db {
     }
 }
 
+/// For the rest of a transaction that writes many rows and looks rows up between its writes (a
+/// CSV import): PostgreSQL plans each statement for its parameters instead of reusing a generic
+/// plan. A prepared lookup's generic plan, made while the table looked empty, scanned the whole
+/// growing table for each batch (82 lookups of 1,000 emails took 51 s of a 100,000-row import).
+pub fn plan_each_statement(conn: &mut DbConn) -> Result<(), ApiError> {
+    if let DbConn::Postgres(c) = conn {
+        c.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")?;
+    }
+    Ok(())
+}
+
 /// Now, in UTC, truncated to microseconds: PostgreSQL keeps microseconds, so a
 /// value read back equals the value written on both backends.
 pub fn now() -> NaiveDateTime {
@@ -257,6 +269,20 @@ macro_rules! insert_all {
         match $conn {
             $crate::db::DbConn::Sqlite(c) => diesel::insert_into($table).values($rows).execute(c),
             $crate::db::DbConn::Postgres(c) => diesel::insert_into($table).values($rows).execute(c),
+        }
+    };
+}
+
+/// Inserts many rows: on PostgreSQL through `COPY ... FROM STDIN (FORMAT binary)`, which skips
+/// parsing and planning a statement with a parameter per cell (a 1,000-row batch of people took
+/// ~70 ms as one multi-row `INSERT`). The rows' type needs
+/// `#[diesel(treat_none_as_default_value = false)]`.
+#[macro_export]
+macro_rules! copy_in {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite(c) => diesel::insert_into($table).values($rows).execute(c),
+            $crate::db::DbConn::Postgres(c) => diesel::copy_from($table).from_insertable($rows).execute(c),
         }
     };
 }

@@ -384,6 +384,7 @@ pub async fn import_file(
     let report = state
         .db
         .write(move |conn| {
+            crate::db::plan_each_statement(conn)?;
             let report = run(kind, Some(conn), org, &target, &bytes, limits.max_rows, Mode::Apply)?;
             // A problem only the database shows (a new person without a name): roll back.
             if !report.valid {

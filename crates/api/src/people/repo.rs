@@ -9,7 +9,7 @@ use crate::paging::PageRequest;
 use crate::schema::people;
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset, Clone)]
-#[diesel(table_name = people, treat_none_as_null = true)]
+#[diesel(table_name = people, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct PersonRow {
     pub id: String,
     pub organization_id: String,
@@ -85,7 +85,9 @@ pub fn list(
 }
 
 pub fn insert(conn: &mut DbConn, rows: &[PersonRow]) -> Result<(), ApiError> {
-    crate::insert_all!(conn, people::table, rows)?;
+    if !rows.is_empty() {
+        crate::copy_in!(conn, people::table, rows)?;
+    }
     Ok(())
 }
 

@@ -102,7 +102,7 @@ pub fn save(conn: &mut DbConn, row: &ProgramRow) -> Result<(), ApiError> {
 }
 
 #[derive(Queryable, Selectable, Insertable, Clone)]
-#[diesel(table_name = participants)]
+#[diesel(table_name = participants, treat_none_as_default_value = false)]
 pub struct ParticipantRow {
     pub id: String,
     pub organization_id: String,
@@ -223,7 +223,9 @@ pub fn memberships_of(
 }
 
 pub fn insert_participants(conn: &mut DbConn, rows: &[ParticipantRow]) -> Result<(), ApiError> {
-    crate::insert_all!(conn, participants::table, rows)?;
+    if !rows.is_empty() {
+        crate::copy_in!(conn, participants::table, rows)?;
+    }
     Ok(())
 }
 
