@@ -102,6 +102,26 @@ fn chrono_day(days_ahead: u64) -> String {
     (chrono::Utc::now().date_naive() + chrono::Days::new(days_ahead)).to_string()
 }
 
+/// The ids of the providers free at `slot`, one of `list`'s items: a slot names them by their
+/// position in the list's `providers`, each of which appears there once, ascending.
+fn free_at<'a>(list: &'a Value, slot: &Value) -> Vec<&'a str> {
+    let positions: Vec<u64> = slot["providers"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a slot lists its providers: {slot}"))
+        .iter()
+        .map(|p| p.as_u64().expect("positions"))
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "ascending: {slot}");
+    positions
+        .iter()
+        .map(|&i| {
+            list["providers"][i as usize]["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("position {i} is in providers: {list}"))
+        })
+        .collect()
+}
+
 fn starts(slot: &Value) -> &str {
     slot["starts_at"].as_str().unwrap()
 }
@@ -134,13 +154,7 @@ both_backends!(
         assert!(!items.is_empty(), "{list}");
         let talia_slots: Vec<&Value> = items
             .iter()
-            .filter(|i| {
-                i["provider_ids"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|p| p == s.talia.as_str())
-            })
+            .filter(|i| free_at(&list, i).contains(&s.talia.as_str()))
             .collect();
         // 09:00–17:00 in New York, 30-minute slots every 30 minutes: 16 a day (none crosses
         // midnight in London on the day asked, whatever the season).
@@ -350,7 +364,7 @@ both_backends!(
         let (status, list) = slots(&app, &sam_token, &s, "").await;
         assert_eq!(status, StatusCode::OK);
         let at = starts(&list["items"][0]).to_owned();
-        let provider = list["items"][0]["provider_ids"][0].as_str().unwrap().to_owned();
+        let provider = free_at(&list, &list["items"][0])[0].to_owned();
         let body = json!({"service_id": s.service, "provider_id": provider, "starts_at": at, "format": "in_person"});
         let (status, _) = app.post("/api/v1/bookings", &kim_token, body.clone()).await;
         assert_eq!(status, StatusCode::FORBIDDEN);

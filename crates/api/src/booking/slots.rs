@@ -1,10 +1,10 @@
 //! Free slots of a service: a fixed number of statements whatever the number of providers, then
 //! the domain's slot engine.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use actix_web::{get, web};
-use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
 use cohort_api_types::{Problem, Slot, SlotList, SlotProvider, SlotsQuery};
 use cohort_domain::booking as rules;
@@ -93,6 +93,69 @@ pub fn availability(
     Ok((engine, found))
 }
 
+/// The free slots from `start` to `end` in `zone`, each naming its free providers by their
+/// position in the providers returned with them: the providers free at one slot at least, by name.
+fn compute(
+    rules: &rules::ServiceRules,
+    engine: Vec<rules::Availability<Uuid>>,
+    found: &mut [Certified],
+    zone: Tz,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> (Vec<Slot>, Vec<SlotProvider>) {
+    // The engine lists each slot's providers in ascending order of their key: ranks by name, so
+    // positions in the answer's list (by name too) come out ascending without sorting again.
+    let mut order: Vec<usize> = (0..found.len()).collect();
+    order.sort_by(|&a, &b| (&found[a].1.name, &found[a].0.person_id).cmp(&(&found[b].1.name, &found[b].0.person_id)));
+    let mut rank = vec![0u32; found.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = r as u32;
+    }
+    let by_rank: Vec<rules::Availability<u32>> = engine
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| rules::Availability {
+            provider: rank[i],
+            zone: a.zone,
+            weekly: a.weekly,
+            overrides: a.overrides,
+            time_off: a.time_off,
+            busy: a.busy,
+        })
+        .collect();
+    let slots = rules::slots(rules, &by_rank, start, end, now);
+    // Rank → position in the answer's list, for the ranks some slot names.
+    let mut position: Vec<Option<u32>> = vec![None; found.len()];
+    for s in &slots {
+        for &r in &s.providers {
+            position[r as usize] = Some(0);
+        }
+    }
+    let mut providers = Vec::new();
+    for (r, &i) in order.iter().enumerate() {
+        if position[r].is_some() {
+            position[r] = Some(providers.len() as u32);
+            let (row, person) = &mut found[i];
+            providers.push(SlotProvider {
+                id: db::id(&row.person_id),
+                name: std::mem::take(&mut person.name),
+                bio: std::mem::take(&mut person.bio),
+                photo_url: row.photo_url.take(),
+            });
+        }
+    }
+    let items = slots
+        .into_iter()
+        .map(|s| Slot {
+            starts_at: s.starts_at.with_timezone(&zone).fixed_offset(),
+            ends_at: s.ends_at.with_timezone(&zone).fixed_offset(),
+            providers: s.providers.iter().filter_map(|&r| position[r as usize]).collect(),
+        })
+        .collect();
+    (items, providers)
+}
+
 /// The zone times are shown in: asked for, else the caller's, else the organisation's.
 fn zone(asked: Option<&str>, mine: Option<&str>, org: &str) -> Result<Tz, ApiError> {
     match asked {
@@ -156,7 +219,7 @@ pub async fn list_slots(
                 let rules = service.rules();
                 // Bookings reaching into the range through their buffers count too.
                 let margin = chrono::Duration::days(1);
-                let (engine, found) = availability(
+                let (engine, mut found) = availability(
                     conn,
                     &service,
                     query.provider_id,
@@ -164,22 +227,11 @@ pub async fn list_slots(
                     (start - margin).naive_utc(),
                     (end + margin).naive_utc(),
                 )?;
-                let slots = rules::slots(&rules, &engine, start, end, now);
-                let named: BTreeSet<Uuid> = slots.iter().flat_map(|s| s.providers.iter().copied()).collect();
-                let providers = found
-                    .into_iter()
-                    .filter(|(row, _)| named.contains(&db::id(&row.person_id)))
-                    .map(|(row, person)| SlotProvider {
-                        id: db::id(&row.person_id),
-                        name: person.name,
-                        bio: person.bio,
-                        photo_url: row.photo_url,
-                    })
-                    .collect();
+                let (items, providers) = compute(&rules, engine, &mut found, zone, start, end, now);
                 let labels = repo::labels(conn, org)?;
                 tracing::debug!(
                     statements = db::statements() - statements,
-                    slots = slots.len(),
+                    slots = items.len(),
                     "slots listed"
                 );
                 Ok(SlotList {
@@ -187,14 +239,7 @@ pub async fn list_slots(
                     time_zone: zone.name().to_owned(),
                     from,
                     to,
-                    items: slots
-                        .into_iter()
-                        .map(|s| Slot {
-                            starts_at: s.starts_at.with_timezone(&zone).fixed_offset(),
-                            ends_at: s.ends_at.with_timezone(&zone).fixed_offset(),
-                            provider_ids: s.providers,
-                        })
-                        .collect(),
+                    items,
                     providers,
                     labels,
                 })
