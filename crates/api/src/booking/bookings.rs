@@ -478,6 +478,7 @@ pub async fn create_booking(
             record(conn, &row, BOOKING_CREATED, "created")?;
             let booking = to_api(conn, vec![row])?.remove(0);
             audit_admin(conn, &actor, admin, "booking.created", None, &booking)?;
+            repo::slots_changed(conn, org)?;
             Ok(booking)
         })
         .await?;
@@ -727,6 +728,7 @@ pub async fn cancel_booking(
                 offer_freed(conn, &row)?;
                 let after = to_api(conn, vec![row])?.remove(0);
                 audit_admin(conn, &actor, caller.is_admin, "booking.cancelled", None, &after)?;
+                repo::slots_changed(conn, caller.org)?;
                 Ok(after)
             })
             .await?,
@@ -841,6 +843,7 @@ pub async fn reschedule_booking(
                     shown.first(),
                     &after,
                 )?;
+                repo::slots_changed(conn, caller.org)?;
                 Ok(after)
             })
             .await?,

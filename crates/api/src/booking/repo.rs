@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, Problems};
-use crate::schema::{booking_settings, certifications, enrollments, people, services};
+use crate::schema::{booking_settings, certifications, enrollments, people, services, slot_revisions};
 
 /// At most this many locations per service or provider, and questions per format.
 const MAX_LOCATIONS: usize = 20;
@@ -313,6 +313,43 @@ pub fn name_clash(e: diesel::result::Error, row: &ServiceRow) -> ApiError {
         )),
         other => other,
     }
+}
+
+/// Records, inside the caller's transaction, that free slots of `org` may have changed: every
+/// process's cached answers of the organisation ([`super::slots`]) are stale from the commit on.
+/// Called by each write that can change an answer: a booking made, moved or cancelled; a provider
+/// created, changed or deleted, their availability or certifications; a service's rules; a
+/// person's name, bio or zone; the organisation's zone. Bookings call it last, so on PostgreSQL
+/// the revision's row stays locked only until their commit.
+pub fn slots_changed(conn: &mut DbConn, org: Uuid) -> Result<(), ApiError> {
+    use slot_revisions::{organization_id, revision};
+    let first = (organization_id.eq(org.to_string()), revision.eq(1i64));
+    // An upsert: one of the places where the two backends need their own branch.
+    match conn {
+        DbConn::Sqlite(c) => diesel::insert_into(slot_revisions::table)
+            .values(first)
+            .on_conflict(organization_id)
+            .do_update()
+            .set(revision.eq(revision + 1i64))
+            .execute(c)?,
+        DbConn::Postgres(c) => diesel::insert_into(slot_revisions::table)
+            .values(first)
+            .on_conflict(organization_id)
+            .do_update()
+            .set(revision.eq(revision + 1i64))
+            .execute(c)?,
+    };
+    Ok(())
+}
+
+/// The revision of `org`'s free slots (see [`slots_changed`]); 0 before the first change.
+pub fn slots_revision(conn: &mut DbConn, org: Uuid) -> Result<i64, ApiError> {
+    Ok(slot_revisions::table
+        .find(org.to_string())
+        .select(slot_revisions::revision)
+        .first(conn)
+        .optional()?
+        .unwrap_or(0))
 }
 
 pub fn labels(conn: &mut DbConn, org: Uuid) -> Result<Labels, ApiError> {
