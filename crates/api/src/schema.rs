@@ -470,6 +470,7 @@ diesel::table! {
         locations -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        slot_revision -> BigInt,
     }
 }
 

@@ -24,7 +24,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::providers;
-use super::repo::{self, ServiceRow};
+use super::repo::{self, ServiceRow, SlotsChange::Bookings};
 use crate::audit;
 use crate::auth::tokens::{random_token, token_hash};
 use crate::auth::Caller;
@@ -478,7 +478,7 @@ pub async fn create_booking(
             record(conn, &row, BOOKING_CREATED, "created")?;
             let booking = to_api(conn, vec![row])?.remove(0);
             audit_admin(conn, &actor, admin, "booking.created", None, &booking)?;
-            repo::slots_changed(conn, org)?;
+            repo::slots_changed(conn, org, Bookings(&booking.provider.id.to_string()))?;
             Ok(booking)
         })
         .await?;
@@ -728,7 +728,7 @@ pub async fn cancel_booking(
                 offer_freed(conn, &row)?;
                 let after = to_api(conn, vec![row])?.remove(0);
                 audit_admin(conn, &actor, caller.is_admin, "booking.cancelled", None, &after)?;
-                repo::slots_changed(conn, caller.org)?;
+                repo::slots_changed(conn, caller.org, Bookings(&after.provider.id.to_string()))?;
                 Ok(after)
             })
             .await?,
@@ -843,7 +843,9 @@ pub async fn reschedule_booking(
                     shown.first(),
                     &after,
                 )?;
-                repo::slots_changed(conn, caller.org)?;
+                for provider in shown.iter().chain([&after]).map(|b| b.provider.id.to_string()) {
+                    repo::slots_changed(conn, caller.org, Bookings(&provider))?;
+                }
                 Ok(after)
             })
             .await?,

@@ -6,10 +6,12 @@
 //! An answer (but for the caller's labels) depends on the service's rules, its certified
 //! providers with their availability, zones and bookings, the organisation's zone, the range and
 //! zone asked for, and the time. Each process keeps recent answers ([`Cache`]) with:
-//! - the organisation's slot revision when it was computed: every write that can change an answer
-//!   adds one to it in its own transaction ([`repo::slots_changed`]), in whichever process, and a
-//!   request reads it first, before anything the answer is computed from, so an answer is never
-//!   kept under a revision newer than its data;
+//! - the slot revision when it was computed: every write that can change an answer adds one to
+//!   the organisation's revision, or for a booking to its provider's, in its own transaction
+//!   ([`repo::slots_changed`]), in whichever process; an answer is kept under the organisation's
+//!   and the sum of its certified providers' ([`repo::slots_revision`]), which a request reads
+//!   first, before anything the answer is computed from, so an answer is never kept under a
+//!   revision newer than its data;
 //! - the instant until which time alone leaves it as it is ([`rules::unchanged_until`]: the
 //!   minimum notice reaching its first slot, or a local midnight moving the horizon or a notice
 //!   in calendar days).
@@ -187,7 +189,7 @@ fn zone(asked: Option<&str>, mine: Option<&str>, org: &str) -> Result<Tz, ApiErr
     }
 }
 
-/// What the cache keeps an answer under, besides the organisation's revision.
+/// What the cache keeps an answer under, besides its revision.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
     service: Uuid,
@@ -198,7 +200,7 @@ struct Key {
 }
 
 struct Entry {
-    revision: i64,
+    revision: (i64, i64),
     /// Valid from `since` until `until` (exclusive; `None`: until the revision moves).
     since: DateTime<Utc>,
     until: Option<DateTime<Utc>>,
@@ -225,7 +227,7 @@ impl Cache {
     pub const MAX_ENTRIES: usize = 256;
     pub const MAX_BYTES: usize = 64 << 20;
 
-    fn get(&self, key: &Key, revision: i64, now: DateTime<Utc>) -> Option<Bytes> {
+    fn get(&self, key: &Key, revision: (i64, i64), now: DateTime<Utc>) -> Option<Bytes> {
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         inner.clock += 1;
         let clock = inner.clock;
@@ -310,7 +312,7 @@ pub async fn list_slots(
             let cache = &shared.slots;
             let statements = db::statements();
             // First, before anything an answer is computed from (see the module docs).
-            let revision = repo::slots_revision(conn, org)?;
+            let revision = repo::slots_revision(conn, org, id)?;
             let service = repo::service(conn, org, id)?;
             if !admin && !may_book(conn, &service.id, person)? {
                 return Err(ApiError::Forbidden("This service takes enrolled students only."));

@@ -186,7 +186,7 @@ impl Planner<'_> {
             crate::people::repo::save(conn, person)?;
         }
         if !changed.is_empty() {
-            crate::booking::repo::slots_changed(conn, self.org)?;
+            crate::booking::repo::slots_changed(conn, self.org, crate::booking::repo::SlotsChange::Other)?;
         }
         if !joins.is_empty() {
             crate::programs::add(conn, self.org, db::id(&self.program.id), &joins, |i| {

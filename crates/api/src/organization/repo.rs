@@ -75,7 +75,7 @@ pub fn save(conn: &mut DbConn, row: &OrganizationRow) -> Result<(), ApiError> {
     diesel::update(organizations::table.find(&row.id))
         .set(row)
         .execute(conn)?;
-    crate::booking::repo::slots_changed(conn, db::id(&row.id))?;
+    crate::booking::repo::slots_changed(conn, db::id(&row.id), crate::booking::repo::SlotsChange::Other)?;
     Ok(())
 }
 

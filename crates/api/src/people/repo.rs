@@ -107,7 +107,7 @@ pub fn delete(conn: &mut DbConn, org: Uuid, id: Uuid) -> Result<(), ApiError> {
         return Err(ApiError::NotFound);
     }
     // A provider goes with their person, and so do their bookings.
-    crate::booking::repo::slots_changed(conn, org)?;
+    crate::booking::repo::slots_changed(conn, org, crate::booking::repo::SlotsChange::Other)?;
     Ok(())
 }
 
