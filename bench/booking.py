@@ -1,6 +1,6 @@
 """Booking under load, through the API of the release binary, with wrk.
 
-    python3 bench/booking.py sqlite|postgres [SECONDS]      (default 20 s per run)
+    python3 bench/booking.py sqlite|postgres [SECONDS] [slots-only]      (default 20 s per run)
 
 Set-up (through the API): one generic service ("All available Peer Mentoring": 30 minutes,
 15-minute grid, 5-minute buffers both sides, 1 hour notice, 5-week horizon), 200 certified
@@ -8,12 +8,19 @@ providers spread over 7 time zones, each free Monday to Friday 09:00-17:00 in th
 with 10 bookings each next week (2,000 bookings), and 64 students.
 
 Runs:
-  slots      GET /services/{id}/slots for 4 weeks in London time, 32 connections: latency.
+  slots      GET /services/{id}/slots for 4 weeks in London time, 32 connections: latency. The
+             server keeps answers until something they depend on changes, so this is the cached
+             answer after the first request.
+  slots cold The same 4 weeks, each request in another of 400 time zones, round robin: more keys
+             than the cache holds, so every answer is computed (one wrk thread, so no two
+             connections walk the zones together).
   contested  64 connections POST /bookings, each request one of 100 slots at random: every
              request is a full booking transaction; after the first booking of a slot the rest
              are 409. Afterwards a SQL self-join proves that no provider has overlapping bookings.
   distinct   64 connections POST /bookings, each request a different free slot: bookings made
              per second when they do not collide.
+
+slots-only stops after the slots runs.
 
 Needs wrk (apt-get install -y wrk) and, for postgres, PostgreSQL on 127.0.0.1:5432.
 BIN picks the binary (default target/release/cohort; build it with
@@ -31,12 +38,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import zoneinfo
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 BIN = os.environ.get("BIN", os.path.join(TARGET, "release", "cohort"))
 BACKEND = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
 SECONDS = int(sys.argv[2]) if len(sys.argv) > 2 else 20
+SLOTS_ONLY = "slots-only" in sys.argv[3:]
 PG = os.environ.get("COHORT_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432")
 ZONES = ["America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London",
          "Europe/Berlin", "Asia/Kolkata", "Australia/Sydney"]
@@ -73,6 +82,17 @@ def start_server(data_dir):
 class Client:
     def __init__(self, port, token=None):
         self.port, self.token = port, token
+
+    def raw(self, path):
+        """The body of a GET, as bytes."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        conn.request("GET", path, None, {"authorization": f"Bearer {self.token}"})
+        r = conn.getresponse()
+        data = r.read()
+        conn.close()
+        if r.status != 200:
+            raise SystemExit(f"GET {path}: {r.status} {data[:200]}")
+        return data
 
     def call(self, method, path, body=None):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
@@ -167,7 +187,7 @@ def run(port, data_dir, pg_db, pid):
     week = api.ok("GET", f"/api/v1/services/{service}/slots?from={next_monday}&to={next_monday + datetime.timedelta(days=6)}&time_zone=UTC")
     by_provider = {}
     for slot in week["items"]:
-        for p in slot["provider_ids"]:
+        for p in free_at(week, slot):
             by_provider.setdefault(p, []).append(slot["starts_at"])
     rng = random.Random(7)
 
@@ -189,18 +209,39 @@ def run(port, data_dir, pg_db, pid):
     frm = today + datetime.timedelta(days=1)
     to = frm + datetime.timedelta(days=27)
     path = f"/api/v1/services/{service}/slots?from={frm}&to={to}&time_zone=Europe/London"
-    sample = api.ok("GET", path)
-    size = len(json.dumps(sample))
-    entries = sum(len(s["provider_ids"]) for s in sample["items"])
+    body = api.raw(path)
+    sample = json.loads(body)
+    entries = sum(len(s["providers"]) for s in sample["items"])
     r = wrk(["-t2", "-c32", "-H", f"Authorization: Bearer {token}", f"http://127.0.0.1:{port}{path}"])
-    print(f"slots, 4 weeks, 200 providers ({len(sample['items'])} slots, {entries} provider entries, {size // 1024} KiB): "
-          f"32 connections: {r['rps']} req/s, p50 {r['p50']}, p99 {r['p99']}, non-2xx {r['non2xx']}")
+    print(f"slots, 4 weeks, 200 providers ({len(sample['items'])} slots, {entries} provider entries, "
+          f"{len(body) // 1024} KiB): 32 connections, cached: {r['rps']} req/s, p50 {r['p50']}, p99 {r['p99']}, "
+          f"non-2xx {r['non2xx']}")
+    zones = sorted(z for z in zoneinfo.available_timezones()
+                   if z.split("/")[0] in ("Africa", "America", "Asia", "Atlantic", "Australia", "Europe",
+                                          "Indian", "Pacific") and z != "Europe/London")[:400]
+    paths = [f"/api/v1/services/{service}/slots?from={frm}&to={to}&time_zone={z}" for z in zones]
+    lua = f"""
+wrk.headers["authorization"] = "Bearer {token}"
+local paths = {{
+{",".join('"' + p + '"' for p in paths)}
+}}
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", paths[(n - 1) % #paths + 1])
+end
+"""
+    r = wrk(["-t1", "-c32", f"http://127.0.0.1:{port}/"], lua)
+    print(f"slots, same 4 weeks in {len(zones)} zones round robin, 32 connections, computed: {r['rps']} req/s, "
+          f"p50 {r['p50']}, p99 {r['p99']}, non-2xx {r['non2xx']}")
+    if SLOTS_ONLY:
+        return
 
     # 100 contested slots in the week after next, each with its first free provider.
     later = next_monday + datetime.timedelta(days=7)
     week2 = api.ok("GET", f"/api/v1/services/{service}/slots?from={later}&to={later + datetime.timedelta(days=4)}&time_zone=UTC")
     slots = week2["items"]
-    contested = [{"service_id": service, "provider_id": s["provider_ids"][0], "starts_at": s["starts_at"],
+    contested = [{"service_id": service, "provider_id": free_at(week2, s)[0], "starts_at": s["starts_at"],
                   "format": "in_person", "student_id": students[i % 64]}
                  for i, s in enumerate(rng.sample(slots, 100))]
     before = count(pg_db, data_dir, "SELECT COUNT(*) FROM bookings")
@@ -218,7 +259,7 @@ def run(port, data_dir, pg_db, pid):
         # On the hour only: a booking blocks 40 minutes, so these never collide with each other.
         if s["starts_at"][14:16] != "00":
             continue
-        for p in s["provider_ids"]:
+        for p in free_at(free, s):
             distinct.append({"service_id": service, "provider_id": p, "starts_at": s["starts_at"],
                              "format": "in_person", "student_id": students[len(distinct) % 64]})
     rng.shuffle(distinct)
@@ -239,6 +280,11 @@ def run(port, data_dir, pg_db, pid):
     with open(f"/proc/{pid}/status") as f:
         hwm = re.search(r"VmHWM:\s+(\d+) kB", f.read()).group(1)
     print(f"proof: {total} bookings, {overlaps} overlapping pairs (buffers included); server peak memory {int(hwm) // 1024} MiB")
+
+
+def free_at(answer, slot):
+    """The ids of the providers free at one slot of a slots answer (named by position)."""
+    return [answer["providers"][i]["id"] for i in slot["providers"]]
 
 
 def count(pg_db, data_dir, sql):

@@ -102,6 +102,26 @@ fn chrono_day(days_ahead: u64) -> String {
     (chrono::Utc::now().date_naive() + chrono::Days::new(days_ahead)).to_string()
 }
 
+/// The ids of the providers free at `slot`, one of `list`'s items: a slot names them by their
+/// position in the list's `providers`, each of which appears there once, ascending.
+fn free_at<'a>(list: &'a Value, slot: &Value) -> Vec<&'a str> {
+    let positions: Vec<u64> = slot["providers"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a slot lists its providers: {slot}"))
+        .iter()
+        .map(|p| p.as_u64().expect("positions"))
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "ascending: {slot}");
+    positions
+        .iter()
+        .map(|&i| {
+            list["providers"][i as usize]["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("position {i} is in providers: {list}"))
+        })
+        .collect()
+}
+
 fn starts(slot: &Value) -> &str {
     slot["starts_at"].as_str().unwrap()
 }
@@ -134,13 +154,7 @@ both_backends!(
         assert!(!items.is_empty(), "{list}");
         let talia_slots: Vec<&Value> = items
             .iter()
-            .filter(|i| {
-                i["provider_ids"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|p| p == s.talia.as_str())
-            })
+            .filter(|i| free_at(&list, i).contains(&s.talia.as_str()))
             .collect();
         // 09:00–17:00 in New York, 30-minute slots every 30 minutes: 16 a day (none crosses
         // midnight in London on the day asked, whatever the season).
@@ -350,7 +364,7 @@ both_backends!(
         let (status, list) = slots(&app, &sam_token, &s, "").await;
         assert_eq!(status, StatusCode::OK);
         let at = starts(&list["items"][0]).to_owned();
-        let provider = list["items"][0]["provider_ids"][0].as_str().unwrap().to_owned();
+        let provider = free_at(&list, &list["items"][0])[0].to_owned();
         let body = json!({"service_id": s.service, "provider_id": provider, "starts_at": at, "format": "in_person"});
         let (status, _) = app.post("/api/v1/bookings", &kim_token, body.clone()).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
@@ -486,19 +500,40 @@ both_backends!(
     }
 );
 
+fn slots_log() -> Spawn {
+    Spawn {
+        demo_data: false,
+        extra_env: vec![("COHORT_LOG".into(), "warn,cohort_api::booking::slots=debug".into())],
+    }
+}
+
+/// Each slots request's statement count and whether its answer came from the cache, from the
+/// server's log, in order.
+fn slots_logged(app: &TestApp) -> Vec<(u32, bool)> {
+    without_colours(&app.output())
+        .lines()
+        .filter(|l| l.contains("slots listed"))
+        .map(|l| {
+            let field = |name: &str| {
+                l.split(&format!("{name}="))
+                    .nth(1)
+                    .and_then(|v| v.split_whitespace().next())
+                    .unwrap_or_else(|| panic!("{name} in {l}"))
+                    .to_owned()
+            };
+            (field("statements").parse().unwrap(), field("cached") == "true")
+        })
+        .collect()
+}
+
 both_backends!(
     async fn slots_cost_the_same_statements_whatever_the_number_of_providers(backend: Backend) {
-        let app = TestApp::spawn_with(
-            backend,
-            Spawn {
-                demo_data: false,
-                extra_env: vec![("COHORT_LOG".into(), "warn,cohort_api::booking::slots=debug".into())],
-            },
-        )
-        .await;
+        let app = TestApp::spawn_with(backend, slots_log()).await;
         let admin = app.admin_token().await;
         let s = setup(&app, &admin, generic_service()).await;
         let (_, few) = slots(&app, &admin, &s, "").await;
+        let (_, again) = slots(&app, &admin, &s, "").await;
+        assert_eq!(few, again, "the cached answer is the computed one");
         for i in 0..8 {
             let (id, _) = app
                 .person_with_login(&admin, &format!("more{i}@demo.test"), false)
@@ -519,17 +554,144 @@ both_backends!(
             assert_eq!(status, StatusCode::OK);
         }
         let (_, many) = slots(&app, &admin, &s, "").await;
+        let (_, many_again) = slots(&app, &admin, &s, "").await;
         assert_eq!(few["providers"].as_array().unwrap().len(), 2);
         assert_eq!(many["providers"].as_array().unwrap().len(), 10, "{many}");
-        let output = without_colours(&app.output());
-        let counts: Vec<&str> = output
-            .lines()
-            .filter(|l| l.contains("slots listed"))
-            .filter_map(|l| l.split("statements=").nth(1)?.split_whitespace().next())
-            .collect();
-        assert_eq!(counts.len(), 2, "{output}");
-        assert_eq!(counts[0], counts[1], "statements with 2 and with 10 providers");
-        assert!(counts[0].parse::<u32>().unwrap() <= 6, "{counts:?}");
+        assert_eq!(many, many_again);
+        let logged = slots_logged(&app);
+        // Computed, cached; computed again after the new providers, cached.
+        let cached: Vec<bool> = logged.iter().map(|l| l.1).collect();
+        assert_eq!(cached, [false, true, false, true], "{logged:?}");
+        let (cold, warm) = (logged[0].0, logged[1].0);
+        assert_eq!(
+            (logged[2].0, logged[3].0),
+            (cold, warm),
+            "statements with 2 and with 10 providers"
+        );
+        // Cold: revisions (the organisation's, the providers'), service, zones, providers,
+        // bookings, labels (a student's enrollment check makes one more). Warm: the revisions,
+        // the checks and the labels only.
+        assert_eq!((cold, warm), (7, 5), "{logged:?}");
+    }
+);
+
+both_backends!(
+    async fn cached_slots_follow_bookings_availability_and_rules_written_by_either_process(backend: Backend) {
+        let app = TestApp::spawn_with(backend, slots_log()).await;
+        // On PostgreSQL a second process serves half the requests, with its own cache.
+        let peer = match backend {
+            cohort_tests::Backend::Postgres => Some(app.sibling().await),
+            cohort_tests::Backend::Sqlite => None,
+        };
+        let other = peer.as_ref().unwrap_or(&app);
+        let admin = app.admin_token().await;
+        let s = setup(&app, &admin, generic_service()).await;
+        let (sam, sam_token) = app.person_with_login(&admin, "sam@demo.test", false).await;
+        let (_, kim_token) = app.person_with_login(&admin, "kim@demo.test", false).await;
+        let talia_starts = |list: &Value| -> Vec<String> {
+            list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|i| free_at(list, i).contains(&s.talia.as_str()))
+                .map(|i| starts(i).to_owned())
+                .collect()
+        };
+        // Both processes answer, then answer from their caches.
+        let mut before = Value::Null;
+        for process in [&app, other, &app, other] {
+            let (status, list) = slots(process, &sam_token, &s, "").await;
+            assert_eq!(status, StatusCode::OK, "{list}");
+            if before.is_null() {
+                before = list.clone();
+            }
+            assert_eq!(list, before);
+        }
+        assert_eq!(talia_starts(&before).len(), 16, "{before}");
+        let hits = |p: &TestApp| slots_logged(p).iter().filter(|l| l.1).count();
+        assert!(hits(&app) >= 1 && hits(other) >= 1, "cached in each process");
+
+        // A booking through one process: the next answer of either leaves out the slot and the
+        // next one (10 minutes of buffer after).
+        let first = talia_starts(&before)[0].clone();
+        let (status, booking) = app
+            .post(
+                "/api/v1/bookings",
+                &sam_token,
+                json!({"service_id": s.service, "provider_id": s.talia, "starts_at": first, "format": "in_person"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{booking}");
+        for process in [other, &app] {
+            let (_, list) = slots(process, &kim_token, &s, "").await;
+            let left = talia_starts(&list);
+            assert_eq!(left.len(), 14, "{list}");
+            assert!(!left.contains(&first), "{list}");
+        }
+        // Cancelled through the other process: free again in both.
+        let id = booking["id"].as_str().unwrap();
+        let (status, _) = other
+            .post(&format!("/api/v1/bookings/{id}/cancel"), &sam_token, json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        for process in [&app, other] {
+            let (_, list) = slots(process, &kim_token, &s, "").await;
+            assert_eq!(talia_starts(&list).len(), 16, "{list}");
+        }
+
+        // Availability: Talia takes the day off; her bio changes through the other process.
+        let (status, _) = other
+            .put(
+                &format!("/api/v1/providers/{}/availability", s.talia),
+                &admin,
+                json!({"time_zone": "America/New_York", "weekly": every_day("09:00", "12:00")}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = app
+            .patch(
+                &format!("/api/v1/providers/{}", s.ben),
+                &admin,
+                json!({"bio": "New bio"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        for process in [&app, other] {
+            let (_, list) = slots(process, &kim_token, &s, "").await;
+            assert_eq!(talia_starts(&list).len(), 6, "09:00 to 12:00: {list}");
+            assert!(list["providers"].to_string().contains("New bio"), "{list}");
+        }
+        // The service's rules: an hour between starts.
+        let (status, _) = other
+            .patch(
+                &format!("/api/v1/services/{}", s.service),
+                &admin,
+                json!({"interval_minutes": 60}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        for process in [&app, other] {
+            let (_, list) = slots(process, &kim_token, &s, "").await;
+            assert_eq!(talia_starts(&list).len(), 3, "09:00, 10:00, 11:00: {list}");
+        }
+
+        // The caller's checks stay per request: once the service takes enrolled students only,
+        // Kim is refused the answer both processes hold.
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/services/{}/enrollments", s.service),
+                &admin,
+                json!({"person_ids": [sam]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        for process in [&app, other] {
+            let (status, _) = slots(process, &kim_token, &s, "").await;
+            assert_eq!(status, StatusCode::FORBIDDEN);
+            let (status, list) = slots(process, &sam_token, &s, "").await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(talia_starts(&list).len(), 3);
+        }
     }
 );
 
@@ -713,10 +875,10 @@ both_backends!(
             .collect();
         assert_eq!(counts.len(), 2, "{output}");
         // The checks (service, student, enrollment, provider, settings, organisation), the
-        // availability, the insert, the waitlist, both emails in one statement, and the events with
-        // the automations and webhooks that watch them: 15 (21 before the emails and the answer
-        // were built from what the checks had loaded).
-        assert!(counts.iter().all(|n| *n <= 15), "{counts:?}");
+        // availability, the insert, the waitlist, both emails in one statement, the events with
+        // the automations and webhooks that watch them, and the provider's slot revision: 16 (22
+        // before the emails and the answer were built from what the checks had loaded).
+        assert!(counts.iter().all(|n| *n <= 16), "{counts:?}");
     }
 );
 

@@ -346,19 +346,24 @@ pub struct Slot {
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime, example = "2027-03-15T09:30:00-04:00"))]
     #[serde(with = "local_time")]
     pub ends_at: DateTime<FixedOffset>,
-    /// Ids of the providers free at this time (see `providers`).
-    pub provider_ids: Vec<Uuid>,
+    /// Who is free at this time, as positions in the answer's `providers` list (0 is its first
+    /// provider): `[0, 3]` means `providers[0]` and `providers[3]`. Ascending, no repeats.
+    #[cfg_attr(feature = "openapi", schema(example = json!([0, 3])))]
+    pub providers: Vec<u32>,
 }
 
-/// The free slots of a service.
+/// The free slots of a service. Each slot names who is free then by position in `providers`,
+/// which lists each of them once with their name and bio: in the example, Talia K and Ben O are
+/// both free at 13:00 and only Ben O at 13:15.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({
     "service": {"id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e30", "name": "All available Peer Mentoring", "course_number": ""},
     "time_zone": "Europe/London", "from": "2027-03-15", "to": "2027-03-21",
-    "items": [{"starts_at": "2027-03-15T13:00:00+00:00", "ends_at": "2027-03-15T13:30:00+00:00",
-               "provider_ids": ["0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f"]}],
-    "providers": [{"id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "name": "Talia K", "bio": "Third-year chemistry student.", "photo_url": null}],
+    "items": [{"starts_at": "2027-03-15T13:00:00+00:00", "ends_at": "2027-03-15T13:30:00+00:00", "providers": [0, 1]},
+              {"starts_at": "2027-03-15T13:15:00+00:00", "ends_at": "2027-03-15T13:45:00+00:00", "providers": [1]}],
+    "providers": [{"id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "name": "Talia K", "bio": "Third-year chemistry student.", "photo_url": null},
+                  {"id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e2a", "name": "Ben O", "bio": "Peer mentor in economics.", "photo_url": null}],
     "labels": {"provider_singular": "Peer Mentor", "provider_plural": "Peer Mentors", "class_singular": "Service", "class_plural": "Services"}
 })))]
 pub struct SlotList {
@@ -367,9 +372,17 @@ pub struct SlotList {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub items: Vec<Slot>,
-    /// Every provider named in `items`, once.
+    /// Every provider free at one of the `items` at least, once each, by name. A slot names its
+    /// free providers by their position in this list (see `Slot.providers`).
     pub providers: Vec<SlotProvider>,
     pub labels: Labels,
+}
+
+impl SlotList {
+    /// The providers free at `slot`, one of this list's items.
+    pub fn free_at<'a>(&'a self, slot: &'a Slot) -> impl Iterator<Item = &'a SlotProvider> + 'a {
+        slot.providers.iter().filter_map(|&i| self.providers.get(i as usize))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -44,4 +44,6 @@ pub struct AppState {
     pub allowed_origins: Vec<String>,
     /// How large a CSV upload may be.
     pub imports: imports::Limits,
+    /// Recent answers of `GET /services/{id}/slots` (see `booking::slots`).
+    pub slots: booking::slots::Cache,
 }

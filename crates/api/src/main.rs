@@ -146,6 +146,7 @@ fn serve() -> ExitCode {
             max_bytes: config.import_max_bytes,
             max_rows: config.import_max_rows,
         },
+        slots: Default::default(),
     });
     let system = actix_web::rt::System::new();
     system.block_on(async move {

@@ -470,6 +470,7 @@ diesel::table! {
         locations -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        slot_revision -> BigInt,
     }
 }
 
@@ -570,6 +571,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    slot_revisions (organization_id) {
+        organization_id -> Text,
+        revision -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     people,
@@ -611,4 +619,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     booking_waitlist,
     calendar_feeds,
     audit_log,
+    slot_revisions,
 );

@@ -14,7 +14,7 @@ use diesel::sqlite::Sqlite;
 use diesel_migrations::MigrationHarness;
 
 /// Every table of `schema.rs`.
-const TABLES: [&str; 40] = [
+const TABLES: [&str; 41] = [
     "organizations",
     "people",
     "programs",
@@ -55,6 +55,7 @@ const TABLES: [&str; 40] = [
     "booking_waitlist",
     "calendar_feeds",
     "audit_log",
+    "slot_revisions",
 ];
 
 fn names(backend: &str) -> BTreeSet<String> {

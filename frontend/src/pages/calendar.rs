@@ -41,6 +41,14 @@ fn monday_of(day: NaiveDate) -> NaiveDate {
     day - Days::new(u64::from(day.weekday().num_days_from_monday()))
 }
 
+/// The one provider free at `slot`, when only one is.
+fn only_one(list: &SlotList, slot: &Slot) -> Option<Uuid> {
+    match list.free_at(slot).collect::<Vec<_>>()[..] {
+        [p] => Some(p.id),
+        _ => None,
+    }
+}
+
 fn status_name(s: BookingStatus) -> &'static str {
     match s {
         BookingStatus::Confirmed => "confirmed",
@@ -463,13 +471,14 @@ pub fn book() -> Html {
             });
         })
     };
-    let choose_slot = |s: Slot| {
+    // `only`: the one person free then, if just one is.
+    let choose_slot = |s: Slot, only: Option<Uuid>| {
         let (slot, provider, location) = (slot.clone(), provider.clone(), location.clone());
         Callback::from(move |_: MouseEvent| {
             provider.set(None);
             location.set(String::new());
             // One free person: they are the choice.
-            if let [only] = s.provider_ids[..] {
+            if let Some(only) = only {
                 let (provider, location) = (provider.clone(), location.clone());
                 yew::platform::spawn_local(async move {
                     if let Ok(p) = api::provider(only).await {
@@ -611,8 +620,8 @@ pub fn book() -> Html {
                                             let picked = slot.as_ref().is_some_and(|x| x.starts_at == s.starts_at);
                                             html! {
                                                 <button key={s.starts_at.to_rfc3339()} type="button" class={classes!("slot", picked.then_some("picked"))}
-                                                    aria-pressed={picked.to_string()} aria-label={format!("Slot {at}")} onclick={choose_slot(s.clone())}>
-                                                    { at }<small>{ format!(" · {} free", s.provider_ids.len()) }</small>
+                                                    aria-pressed={picked.to_string()} aria-label={format!("Slot {at}")} onclick={choose_slot(s.clone(), only_one(list, s))}>
+                                                    { at }<small>{ format!(" · {} free", s.providers.len()) }</small>
                                                 </button>
                                             }
                                         }) }
@@ -626,7 +635,7 @@ pub fn book() -> Html {
                 if let (Some(s), Load::Loaded(list)) = (&*slot, &*slots) {
                     <fieldset id="book-providers">
                         <legend>{ format!("{} free at {}", labels.provider_plural, s.starts_at.format("%H:%M")) }</legend>
-                        { for list.providers.iter().filter(|p| s.provider_ids.contains(&p.id)).map(|p| {
+                        { for list.free_at(s).map(|p| {
                             let picked = provider.as_ref().is_some_and(|x| x.id == p.id);
                             html! {
                                 <div class={classes!("provider-choice", picked.then_some("picked"))}>

@@ -24,7 +24,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::providers;
-use super::repo::{self, ServiceRow};
+use super::repo::{self, ServiceRow, SlotsChange::Bookings};
 use crate::audit;
 use crate::auth::tokens::{random_token, token_hash};
 use crate::auth::Caller;
@@ -532,6 +532,7 @@ pub async fn create_booking(
             record(conn, &row, BOOKING_CREATED, "created")?;
             let booking = shown.booking(row);
             audit_admin(conn, &actor, admin, "booking.created", None, &booking)?;
+            repo::slots_changed(conn, org, Bookings(&booking.provider.id.to_string()))?;
             tracing::debug!(statements = db::statements() - statements, "booking created");
             Ok(booking)
         })
@@ -772,6 +773,7 @@ pub async fn cancel_booking(
                 offer_freed(conn, &company, &shown, &row)?;
                 let after = shown.booking(row);
                 audit_admin(conn, &actor, caller.is_admin, "booking.cancelled", None, &after)?;
+                repo::slots_changed(conn, caller.org, Bookings(&after.provider.id.to_string()))?;
                 Ok(after)
             })
             .await?,
@@ -888,6 +890,11 @@ pub async fn reschedule_booking(
                     Some(&shown_before),
                     &after,
                 )?;
+                let mut moved = vec![shown_before.provider.id, after.provider.id];
+                moved.dedup();
+                for provider in moved {
+                    repo::slots_changed(conn, caller.org, Bookings(&provider.to_string()))?;
+                }
                 Ok(after)
             })
             .await?,

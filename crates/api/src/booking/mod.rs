@@ -192,6 +192,7 @@ pub async fn update_service(
                     .map_err(|e| repo::name_clash(e, &row))?;
                 let after = repo::with_counts(conn, vec![row])?.remove(0);
                 audit::record(conn, &actor, "service.updated", ("service", id), &before, &after)?;
+                repo::slots_changed(conn, org, repo::SlotsChange::Other)?;
                 Ok(after)
             })
             .await?,
@@ -245,6 +246,7 @@ pub async fn delete_service(
                 audit::NONE,
                 audit::NONE,
             )?;
+            repo::slots_changed(conn, org, repo::SlotsChange::Other)?;
             Ok(())
         })
         .await?;

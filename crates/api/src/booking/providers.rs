@@ -316,6 +316,7 @@ fn save(
     let found = get(conn, org, id)?;
     let after = to_api(conn, org, vec![found])?.remove(0);
     audit::record(conn, actor, "provider.updated", ("provider", id), &before, &after)?;
+    repo::slots_changed(conn, org, repo::SlotsChange::Other)?;
     Ok(after)
 }
 
@@ -558,6 +559,7 @@ pub async fn delete_provider(
                 audit::NONE,
                 audit::NONE,
             )?;
+            repo::slots_changed(conn, org, repo::SlotsChange::Other)?;
             Ok(())
         })
         .await?;
@@ -670,6 +672,7 @@ pub async fn set_availability(
                     &before,
                     &after,
                 )?;
+                repo::slots_changed(conn, org, repo::SlotsChange::Other)?;
                 Ok(after)
             })
             .await?,

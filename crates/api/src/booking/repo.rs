@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, Problems};
-use crate::schema::{booking_settings, certifications, enrollments, people, services};
+use crate::schema::{booking_settings, certifications, enrollments, people, providers, services, slot_revisions};
 
 /// At most this many locations per service or provider, and questions per format.
 const MAX_LOCATIONS: usize = 20;
@@ -313,6 +313,74 @@ pub fn name_clash(e: diesel::result::Error, row: &ServiceRow) -> ApiError {
         )),
         other => other,
     }
+}
+
+/// What changed free slots: a booking of one provider made, moved or cancelled, or anything
+/// else (see [`slots_changed`]).
+#[derive(Debug, Clone, Copy)]
+pub enum SlotsChange<'a> {
+    /// Bookings of this provider (a person id).
+    Bookings(&'a str),
+    Other,
+}
+
+/// Records, inside the caller's transaction, that free slots of `org` may have changed: every
+/// process's cached answers ([`super::slots`]) that depend on it are stale from the commit on.
+/// Called by each write that can change an answer: a booking made, moved or cancelled (its
+/// provider's revision, so that on PostgreSQL bookings of different providers never wait on one
+/// row); a provider created, changed or deleted, their availability or certifications; a
+/// service's rules; a person's name, bio or zone; the organisation's zone (the organisation's
+/// revision). Bookings call it last, so their provider's row stays locked only until the commit.
+pub fn slots_changed(conn: &mut DbConn, org: Uuid, change: SlotsChange<'_>) -> Result<(), ApiError> {
+    use slot_revisions::{organization_id, revision};
+    if let SlotsChange::Bookings(provider) = change {
+        diesel::update(
+            providers::table
+                .filter(providers::organization_id.eq(org.to_string()))
+                .filter(providers::person_id.eq(provider)),
+        )
+        .set(providers::slot_revision.eq(providers::slot_revision + 1i64))
+        .execute(conn)?;
+        return Ok(());
+    }
+    let first = (organization_id.eq(org.to_string()), revision.eq(1i64));
+    // An upsert: one of the places where the two backends need their own branch.
+    match conn {
+        DbConn::Sqlite(c) => diesel::insert_into(slot_revisions::table)
+            .values(first)
+            .on_conflict(organization_id)
+            .do_update()
+            .set(revision.eq(revision + 1i64))
+            .execute(c)?,
+        DbConn::Postgres(c) => diesel::insert_into(slot_revisions::table)
+            .values(first)
+            .on_conflict(organization_id)
+            .do_update()
+            .set(revision.eq(revision + 1i64))
+            .execute(c)?,
+    };
+    Ok(())
+}
+
+/// The revision of the free slots of `service` of `org` (see [`slots_changed`]): the
+/// organisation's and the sum of the service's certified providers'. Within one organisation
+/// revision the certified providers stay the same and theirs only grow, so any change moves the
+/// pair. Two statements.
+pub fn slots_revision(conn: &mut DbConn, org: Uuid, service: Uuid) -> Result<(i64, i64), ApiError> {
+    let of_org = slot_revisions::table
+        .find(org.to_string())
+        .select(slot_revisions::revision)
+        .first(conn)
+        .optional()?
+        .unwrap_or(0);
+    let of_providers: i64 = providers::table
+        .inner_join(certifications::table)
+        .filter(certifications::service_id.eq(service.to_string()))
+        .select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "CAST(COALESCE(SUM(providers.slot_revision), 0) AS BIGINT)",
+        ))
+        .first(conn)?;
+    Ok((of_org, of_providers))
 }
 
 pub fn labels(conn: &mut DbConn, org: Uuid) -> Result<Labels, ApiError> {

@@ -1,15 +1,38 @@
 //! Free slots of a service: a fixed number of statements whatever the number of providers, then
-//! the domain's slot engine.
+//! the domain's slot engine, and a cache of the answers.
+//!
+//! # The cache
+//!
+//! An answer (but for the caller's labels) depends on the service's rules, its certified
+//! providers with their availability, zones and bookings, the organisation's zone, the range and
+//! zone asked for, and the time. Each process keeps recent answers ([`Cache`]) with:
+//! - the slot revision when it was computed: every write that can change an answer adds one to
+//!   the organisation's revision, or for a booking to its provider's, in its own transaction
+//!   ([`repo::slots_changed`]), in whichever process; an answer is kept under the organisation's
+//!   and the sum of its certified providers' ([`repo::slots_revision`]), which a request reads
+//!   first, before anything the answer is computed from, so an answer is never kept under a
+//!   revision newer than its data;
+//! - the instant until which time alone leaves it as it is ([`rules::unchanged_until`]: the
+//!   minimum notice reaching its first slot, or a local midnight moving the horizon or a notice
+//!   in calendar days).
+//!
+//! A request with the same key at the same revision before that instant gets the answer's bytes;
+//! the caller's checks (the service is the organisation's, enrolled students only) and the
+//! labels stay per request.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 
-use actix_web::{get, web};
-use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use actix_web::http::header::ContentType;
+use actix_web::web::Bytes;
+use actix_web::{get, web, HttpResponse};
+use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
-use cohort_api_types::{Problem, Slot, SlotList, SlotProvider, SlotsQuery};
+use cohort_api_types::{Problem, ServiceRef, Slot, SlotList, SlotProvider, SlotsQuery};
 use cohort_domain::booking as rules;
 use cohort_domain::tenancy::{instant_at_or_after, parse_time_zone};
 use diesel::prelude::*;
+use serde::Serialize;
 use uuid::Uuid;
 
 use super::providers::{ProviderPerson, ProviderRow};
@@ -93,12 +116,167 @@ pub fn availability(
     Ok((engine, found))
 }
 
+/// The free slots from `start` to `end` in `zone`, each naming its free providers by their
+/// position in the providers returned with them (the providers free at one slot at least, by
+/// name), and until when time alone leaves them as they are.
+fn compute(
+    rules: &rules::ServiceRules,
+    engine: Vec<rules::Availability<Uuid>>,
+    found: &mut [Certified],
+    zone: Tz,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> (Vec<Slot>, Vec<SlotProvider>, Option<DateTime<Utc>>) {
+    // The engine lists each slot's providers in ascending order of their key: ranks by name, so
+    // positions in the answer's list (by name too) come out ascending without sorting again.
+    let mut order: Vec<usize> = (0..found.len()).collect();
+    order.sort_by(|&a, &b| (&found[a].1.name, &found[a].0.person_id).cmp(&(&found[b].1.name, &found[b].0.person_id)));
+    let mut rank = vec![0u32; found.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = r as u32;
+    }
+    let by_rank: Vec<rules::Availability<u32>> = engine
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| rules::Availability {
+            provider: rank[i],
+            zone: a.zone,
+            weekly: a.weekly,
+            overrides: a.overrides,
+            time_off: a.time_off,
+            busy: a.busy,
+        })
+        .collect();
+    let slots = rules::slots(rules, &by_rank, start, end, now);
+    let until = rules::unchanged_until(rules, &by_rank, end, now, &slots);
+    // Rank → position in the answer's list, for the ranks some slot names.
+    let mut position: Vec<Option<u32>> = vec![None; found.len()];
+    for s in &slots {
+        for &r in &s.providers {
+            position[r as usize] = Some(0);
+        }
+    }
+    let mut providers = Vec::new();
+    for (r, &i) in order.iter().enumerate() {
+        if position[r].is_some() {
+            position[r] = Some(providers.len() as u32);
+            let (row, person) = &mut found[i];
+            providers.push(SlotProvider {
+                id: db::id(&row.person_id),
+                name: std::mem::take(&mut person.name),
+                bio: std::mem::take(&mut person.bio),
+                photo_url: row.photo_url.take(),
+            });
+        }
+    }
+    let items = slots
+        .into_iter()
+        .map(|s| Slot {
+            starts_at: s.starts_at.with_timezone(&zone).fixed_offset(),
+            ends_at: s.ends_at.with_timezone(&zone).fixed_offset(),
+            providers: s.providers.iter().filter_map(|&r| position[r as usize]).collect(),
+        })
+        .collect();
+    (items, providers, until)
+}
+
 /// The zone times are shown in: asked for, else the caller's, else the organisation's.
 fn zone(asked: Option<&str>, mine: Option<&str>, org: &str) -> Result<Tz, ApiError> {
     match asked {
         Some(name) => parse_time_zone(name).map_err(|e| ApiError::invalid("time_zone", e)),
         None => Ok(crate::steps::delivery::zone(mine.unwrap_or(org))),
     }
+}
+
+/// What the cache keeps an answer under, besides its revision.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    service: Uuid,
+    provider: Option<Uuid>,
+    zone: Tz,
+    from: NaiveDate,
+    to: NaiveDate,
+}
+
+struct Entry {
+    revision: (i64, i64),
+    /// Valid from `since` until `until` (exclusive; `None`: until the revision moves).
+    since: DateTime<Utc>,
+    until: Option<DateTime<Utc>>,
+    /// The answer's JSON without its labels and closing brace.
+    body: Bytes,
+    used: u64,
+}
+
+/// Recent answers of this process, at most [`Cache::MAX_ENTRIES`] of them and
+/// [`Cache::MAX_BYTES`] in all; the least recently used go first.
+#[derive(Default)]
+pub struct Cache {
+    inner: Mutex<Entries>,
+}
+
+#[derive(Default)]
+struct Entries {
+    map: HashMap<Key, Entry>,
+    bytes: usize,
+    clock: u64,
+}
+
+impl Cache {
+    pub const MAX_ENTRIES: usize = 256;
+    pub const MAX_BYTES: usize = 64 << 20;
+
+    fn get(&self, key: &Key, revision: (i64, i64), now: DateTime<Utc>) -> Option<Bytes> {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner.clock += 1;
+        let clock = inner.clock;
+        let entry = inner.map.get_mut(key)?;
+        let fresh = entry.revision == revision && entry.since <= now && entry.until.is_none_or(|u| now < u);
+        if !fresh {
+            return None;
+        }
+        entry.used = clock;
+        Some(entry.body.clone())
+    }
+
+    fn put(&self, key: Key, entry: Entry) {
+        if entry.body.len() > Self::MAX_BYTES / 4 || entry.until.is_some_and(|u| u <= entry.since) {
+            return;
+        }
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        if inner.map.get(&key).is_some_and(|e| e.revision > entry.revision) {
+            return; // a slower request computed an answer that is older already
+        }
+        inner.clock += 1;
+        let entry = Entry {
+            used: inner.clock,
+            ..entry
+        };
+        inner.bytes += entry.body.len();
+        if let Some(old) = inner.map.insert(key, entry) {
+            inner.bytes -= old.body.len();
+        }
+        while inner.map.len() > Self::MAX_ENTRIES || inner.bytes > Self::MAX_BYTES {
+            let Some(oldest) = inner.map.iter().min_by_key(|(_, e)| e.used).map(|(k, _)| k.clone()) else {
+                break;
+            };
+            if let Some(gone) = inner.map.remove(&oldest) {
+                inner.bytes -= gone.body.len();
+            }
+        }
+    }
+}
+
+/// [`SlotList`] but for its labels, serialised the same way.
+#[derive(Serialize)]
+struct Cached<'a> {
+    service: &'a ServiceRef,
+    time_zone: &'a str,
+    from: NaiveDate,
+    to: NaiveDate,
+    items: &'a [Slot],
+    providers: &'a [SlotProvider],
 }
 
 /// The free slots of a service over a range of days, in the zone the client asks for. For a
@@ -123,82 +301,97 @@ pub async fn list_slots(
     caller: Caller,
     id: web::Path<Uuid>,
     query: web::Query<SlotsQuery>,
-) -> Result<web::Json<SlotList>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let (org, id) = (caller.org, id.into_inner());
     let (person, admin) = (caller.person, caller.is_admin);
-    Ok(web::Json(
-        state
-            .db
-            .read(move |conn| {
-                let statements = db::statements();
-                let service = repo::service(conn, org, id)?;
-                if !admin && !may_book(conn, &service.id, person)? {
-                    return Err(ApiError::Forbidden("This service takes enrolled students only."));
-                }
-                let (org_zone, my_zone): (String, Option<String>) = organizations::table
-                    .inner_join(people::table)
-                    .filter(people::id.eq(person.to_string()))
-                    .select((organizations::time_zone, people::time_zone))
-                    .first(conn)?;
-                let zone = zone(query.time_zone.as_deref(), my_zone.as_deref(), &org_zone)?;
-                let now = Utc::now();
-                let from = query.from.unwrap_or_else(|| now.with_timezone(&zone).date_naive());
-                let to = query.to.unwrap_or(from + Days::new(6));
-                if to < from {
-                    return Err(ApiError::field("to", "must not be before from"));
-                }
-                if (to - from).num_days() >= MAX_DAYS as i64 {
-                    return Err(ApiError::field("to", format!("at most {MAX_DAYS} days after from")));
-                }
-                let midnight = |d: NaiveDate| instant_at_or_after(zone, d.and_time(NaiveTime::MIN));
-                let (start, end) = (midnight(from), midnight(to + Days::new(1)));
-                let rules = service.rules();
-                // Bookings reaching into the range through their buffers count too.
-                let margin = chrono::Duration::days(1);
-                let (engine, found) = availability(
-                    conn,
-                    &service,
-                    query.provider_id,
-                    &org_zone,
-                    (start - margin).naive_utc(),
-                    (end + margin).naive_utc(),
-                )?;
-                let slots = rules::slots(&rules, &engine, start, end, now);
-                let named: BTreeSet<Uuid> = slots.iter().flat_map(|s| s.providers.iter().copied()).collect();
-                let providers = found
-                    .into_iter()
-                    .filter(|(row, _)| named.contains(&db::id(&row.person_id)))
-                    .map(|(row, person)| SlotProvider {
-                        id: db::id(&row.person_id),
-                        name: person.name,
-                        bio: person.bio,
-                        photo_url: row.photo_url,
+    let shared = state.clone();
+    let body = state
+        .db
+        .read(move |conn| {
+            let cache = &shared.slots;
+            let statements = db::statements();
+            // First, before anything an answer is computed from (see the module docs).
+            let revision = repo::slots_revision(conn, org, id)?;
+            let service = repo::service(conn, org, id)?;
+            if !admin && !may_book(conn, &service.id, person)? {
+                return Err(ApiError::Forbidden("This service takes enrolled students only."));
+            }
+            let (org_zone, my_zone): (String, Option<String>) = organizations::table
+                .inner_join(people::table)
+                .filter(people::id.eq(person.to_string()))
+                .select((organizations::time_zone, people::time_zone))
+                .first(conn)?;
+            let zone = zone(query.time_zone.as_deref(), my_zone.as_deref(), &org_zone)?;
+            let now = Utc::now();
+            let from = query.from.unwrap_or_else(|| now.with_timezone(&zone).date_naive());
+            let to = query.to.unwrap_or(from + Days::new(6));
+            if to < from {
+                return Err(ApiError::field("to", "must not be before from"));
+            }
+            if (to - from).num_days() >= MAX_DAYS as i64 {
+                return Err(ApiError::field("to", format!("at most {MAX_DAYS} days after from")));
+            }
+            let key = Key {
+                service: id,
+                provider: query.provider_id,
+                zone,
+                from,
+                to,
+            };
+            let (cached, answer) = match cache.get(&key, revision, now) {
+                Some(body) => (true, body),
+                None => {
+                    let midnight = |d: NaiveDate| instant_at_or_after(zone, d.and_time(NaiveTime::MIN));
+                    let (start, end) = (midnight(from), midnight(to + Days::new(1)));
+                    // Bookings reaching into the range through their buffers count too.
+                    let margin = chrono::Duration::days(1);
+                    let (engine, mut found) = availability(
+                        conn,
+                        &service,
+                        query.provider_id,
+                        &org_zone,
+                        (start - margin).naive_utc(),
+                        (end + margin).naive_utc(),
+                    )?;
+                    let (items, providers, until) =
+                        compute(&service.rules(), engine, &mut found, zone, start, end, now);
+                    let mut json = serde_json::to_vec(&Cached {
+                        service: &service.reference(),
+                        time_zone: zone.name(),
+                        from,
+                        to,
+                        items: &items,
+                        providers: &providers,
                     })
-                    .collect();
-                let labels = repo::labels(conn, org)?;
-                tracing::debug!(
-                    statements = db::statements() - statements,
-                    slots = slots.len(),
-                    "slots listed"
-                );
-                Ok(SlotList {
-                    service: service.reference(),
-                    time_zone: zone.name().to_owned(),
-                    from,
-                    to,
-                    items: slots
-                        .into_iter()
-                        .map(|s| Slot {
-                            starts_at: s.starts_at.with_timezone(&zone).fixed_offset(),
-                            ends_at: s.ends_at.with_timezone(&zone).fixed_offset(),
-                            provider_ids: s.providers,
-                        })
-                        .collect(),
-                    providers,
-                    labels,
-                })
-            })
-            .await?,
-    ))
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                    json.pop(); // the closing brace: the labels follow
+                    let body = Bytes::from(json);
+                    let entry = Entry {
+                        revision,
+                        since: now,
+                        until,
+                        body: body.clone(),
+                        used: 0,
+                    };
+                    cache.put(key, entry);
+                    (false, body)
+                }
+            };
+            let labels = repo::labels(conn, org)?;
+            tracing::debug!(
+                statements = db::statements() - statements,
+                cached,
+                bytes = answer.len(),
+                "slots listed"
+            );
+            let mut body = Vec::with_capacity(answer.len() + 256);
+            body.extend_from_slice(&answer);
+            body.extend_from_slice(b",\"labels\":");
+            serde_json::to_writer(&mut body, &labels).map_err(|e| ApiError::Internal(e.to_string()))?;
+            body.push(b'}');
+            Ok(body)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().content_type(ContentType::json()).body(body))
 }

@@ -185,6 +185,9 @@ impl Planner<'_> {
         for person in known.values().filter(|p| changed.contains(&p.id)) {
             crate::people::repo::save(conn, person)?;
         }
+        if !changed.is_empty() {
+            crate::booking::repo::slots_changed(conn, self.org, crate::booking::repo::SlotsChange::Other)?;
+        }
         if !joins.is_empty() {
             crate::programs::add(conn, self.org, db::id(&self.program.id), &joins, |i| {
                 format!("participants[{i}]")

@@ -280,6 +280,14 @@ impl Planner {
         for chunk in rows.chunks(500) {
             crate::insert_all!(conn, certifications::table, chunk)?;
         }
+        let touched = !(new_people.is_empty()
+            && changed_people.is_empty()
+            && new_providers.is_empty()
+            && changed_photos.is_empty()
+            && new_certifications.is_empty());
+        if touched {
+            crate::booking::repo::slots_changed(conn, self.org, crate::booking::repo::SlotsChange::Other)?;
+        }
         Ok(())
     }
 }

@@ -280,6 +280,7 @@ pub async fn update_person(
             row.password_hash = password_hash.or(row.password_hash);
             row.updated_at = db::now();
             repo::save(conn, &row)?;
+            crate::booking::repo::slots_changed(conn, org, crate::booking::repo::SlotsChange::Other)?;
             let after = row.into_api();
             audit::record(conn, &actor, "person.updated", ("person", id), &before, &after)?;
             Ok(after)

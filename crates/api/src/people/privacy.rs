@@ -452,6 +452,7 @@ fn erase(conn: &mut DbConn, actor: &audit::Actor, id: Uuid, confirm: &str) -> Re
         people::updated_at.eq(db::now()),
     ))
     .execute(conn)?;
+    crate::booking::repo::slots_changed(conn, org, crate::booking::repo::SlotsChange::Other)?;
     // Their own messages lose their words; the conversation stays for the other side.
     diesel::update(
         crate::schema::chat_messages::table

@@ -91,6 +91,8 @@ pub fn insert(conn: &mut DbConn, rows: &[PersonRow]) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Writes a person's changes. A provider's name, bio and zone are part of the free slots: callers
+/// record the change with `booking::repo::slots_changed` (once per transaction).
 pub fn save(conn: &mut DbConn, row: &PersonRow) -> Result<(), ApiError> {
     diesel::update(people::table.find(&row.id)).set(row).execute(conn)?;
     Ok(())
@@ -106,6 +108,8 @@ pub fn delete(conn: &mut DbConn, org: Uuid, id: Uuid) -> Result<(), ApiError> {
     if n == 0 {
         return Err(ApiError::NotFound);
     }
+    // A provider goes with their person, and so do their bookings.
+    crate::booking::repo::slots_changed(conn, org, crate::booking::repo::SlotsChange::Other)?;
     Ok(())
 }
 

@@ -4,7 +4,8 @@
 //! booking transaction ([`is_bookable`]), the interval a booking blocks ([`occupied`],
 //! [`conflicts`]), the late-cancellation rule ([`cancellation_is_late`]), who a freed slot is
 //! offered to ([`first_waiting`]) and the checks on availability and service settings
-//! ([`validate_weekly`], [`validate_overrides`], [`ServiceRules::new`], [`TimeOff::new`]).
+//! ([`validate_weekly`], [`validate_overrides`], [`ServiceRules::new`], [`TimeOff::new`]), and
+//! how long an answer of [`slots`] holds while only time passes ([`unchanged_until`]).
 //! Everything is pure: the API loads availability and bookings, calls these functions and stores
 //! the result.
 //!
@@ -765,6 +766,43 @@ pub fn slots<P: Copy + Ord>(
         out.push(slot(s, listed));
     }
     out
+}
+
+/// Until when the answer of [`slots`] asked at `now` stays the same while only time passes: for
+/// every `t` in `[now, until)`, `slots(rules, providers, from, to, t)` equals `answer`, the
+/// answer asked at `now` (`None`: for ever). A cache of answers keeps one until then.
+///
+/// Time moves an answer in three ways only (see the module docs):
+/// - the minimum notice drops starts from the front: in hours (or calendar days, which never
+///   allow a start before `now`), the first start of `answer` goes first, when `now` passes it
+///   minus the notice; starts it dropped never come back;
+/// - a notice in calendar days moves on at each local midnight of a provider's zone;
+/// - so does the horizon, which matters only while it ends before `to`.
+pub fn unchanged_until<P>(
+    rules: &ServiceRules,
+    providers: &[Availability<P>],
+    to: DateTime<Utc>,
+    now: DateTime<Utc>,
+    answer: &[Slot<P>],
+) -> Option<DateTime<Utc>> {
+    let calendar_days = matches!(rules.min_notice, Notice::CalendarDays(_));
+    let mut until = answer.first().map(|first| match rules.min_notice {
+        Notice::Hours(h) => first.starts_at - Duration::hours(h.into()),
+        Notice::CalendarDays(_) => first.starts_at,
+    });
+    let mut zones: Vec<Tz> = Vec::new();
+    for zone in providers.iter().map(|p| p.zone) {
+        if zones.contains(&zone) {
+            continue;
+        }
+        zones.push(zone);
+        if calendar_days || rules.horizon_end(zone, now) < to {
+            let tomorrow = local_today(zone, now) + Days::new(1);
+            let midnight = instant_at_or_after(zone, tomorrow.and_time(NaiveTime::MIN));
+            until = Some(until.map_or(midnight, |u| u.min(midnight)));
+        }
+    }
+    until.map(|u| u.max(now))
 }
 
 /// Provider ranks grouped by start: `starts[i]` starts group `i`, whose ranks (ascending) are

@@ -1090,6 +1090,87 @@ proptest! {
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn an_answer_holds_until_unchanged_until_and_the_notice_bound_is_exact(case in case_strategy()) {
+        let Case { rules, providers, from, to, now } = case;
+        let answer = slots(&rules, &providers, from, to, now);
+        let until = unchanged_until(&rules, &providers, to, now, &answer);
+        let last = until.unwrap_or(now + Duration::days(40)).min(now + Duration::days(40));
+        prop_assert!(last >= now);
+        if last > now {
+            let tiny = Duration::nanoseconds(1);
+            for t in [now + tiny, now + (last - now) / 2, last - Duration::seconds(1), last - tiny] {
+                if t >= now {
+                    prop_assert_eq!(&slots(&rules, &providers, from, to, t), &answer, "at {}, until {:?}", t, until);
+                }
+            }
+        }
+        // When the first start's notice is the bound, the answer changes right after it.
+        if let Some(first) = answer.first() {
+            let notice_bound = match rules.min_notice() {
+                Notice::Hours(h) => first.starts_at - Duration::hours(h.into()),
+                Notice::CalendarDays(_) => first.starts_at,
+            };
+            if until == Some(notice_bound) && notice_bound > now {
+                let after = slots(&rules, &providers, from, to, notice_bound + Duration::nanoseconds(1));
+                prop_assert_ne!(after.first().map(|s| s.starts_at), Some(first.starts_at));
+            }
+        }
+    }
+}
+
+#[test]
+fn answers_hold_until_the_first_start_leaves_the_notice_or_a_local_midnight_moves_the_horizon() {
+    let av = provider(1, New_York, every_day("09:00", "17:00"));
+    // Monday 2027-01-04 10:07 in New York: with 2 hours' notice the first slot is 12:30.
+    let now = local(New_York, "2027-01-04 10:07");
+    let hours = ServiceRules::new(30, 0, 0, Notice::Hours(2), 30, 30).unwrap();
+    let (from, to) = (now, now + Duration::days(3));
+    let answer = slots(&hours, std::slice::from_ref(&av), from, to, now);
+    assert_eq!(
+        unchanged_until(&hours, std::slice::from_ref(&av), to, now, &answer),
+        Some(local(New_York, "2027-01-04 10:30")),
+        "12:30 minus 2 hours"
+    );
+    // A range reaching past the 2-day horizon: the horizon moves at midnight in New York.
+    let short = ServiceRules::new(30, 0, 0, Notice::Hours(2), 2, 30).unwrap();
+    let far = now + Duration::days(10);
+    let answer = slots(&short, std::slice::from_ref(&av), from, far, now);
+    assert_eq!(
+        unchanged_until(&short, std::slice::from_ref(&av), far, now, &answer),
+        Some(local(New_York, "2027-01-04 10:30"))
+    );
+    let late = local(New_York, "2027-01-04 23:00");
+    let answer = slots(&short, std::slice::from_ref(&av), late, far, late);
+    assert_eq!(
+        unchanged_until(&short, std::slice::from_ref(&av), far, late, &answer),
+        Some(local(New_York, "2027-01-05 00:00"))
+    );
+    // Calendar days: the next local midnight of any provider's zone, New York's here (it is
+    // 02:07 on Tuesday in Sydney, whose next midnight is 8 hours later).
+    let days = ServiceRules::new(30, 0, 0, Notice::CalendarDays(1), 30, 30).unwrap();
+    let both = [av.clone(), provider(2, Sydney, every_day("09:00", "17:00"))];
+    let answer = slots(&days, &both, from, to, now);
+    assert_eq!(
+        unchanged_until(&days, &both, to, now, &answer),
+        Some(local(New_York, "2027-01-05 00:00"))
+    );
+    assert_eq!(
+        unchanged_until(&days, &both[1..], to, now, &slots(&days, &both[1..], from, to, now)),
+        Some(local(Sydney, "2027-01-06 00:00"))
+    );
+    // Nothing free and the horizon beyond the range: time alone changes nothing.
+    let nothing = slots(&hours, std::slice::from_ref(&av), from, from, now);
+    assert!(nothing.is_empty());
+    assert_eq!(
+        unchanged_until(&hours, std::slice::from_ref(&av), from, now, &nothing),
+        None
+    );
+}
+
+proptest! {
     #[test]
     fn grouping_by_minute_equals_grouping_by_sorting(
         runs in proptest::collection::vec(proptest::collection::btree_set(0i64..3000, 0..40), 0..12),
