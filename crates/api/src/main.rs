@@ -170,6 +170,10 @@ fn serve() -> ExitCode {
         // stopped run again once their lease ends. Capabilities register their job kinds here.
         let (email_db, webhook_db, action_db) = (job_db.clone(), job_db.clone(), job_db.clone());
         actix_web::rt::spawn(cohort_api::audit::schedule_purges(job_db.clone()));
+        actix_web::rt::spawn(automations::engine::run_matcher(
+            job_db.clone(),
+            std::time::Duration::from_millis(500),
+        ));
         let action_http = http.clone();
         let mut worker = Worker::new(job_db)
             .handle(email::JOB_KIND, move |job| {

@@ -14,7 +14,7 @@ use diesel::sqlite::Sqlite;
 use diesel_migrations::MigrationHarness;
 
 /// Every table of `schema.rs`.
-const TABLES: [&str; 40] = [
+const TABLES: [&str; 41] = [
     "organizations",
     "people",
     "programs",
@@ -43,6 +43,7 @@ const TABLES: [&str; 40] = [
     "automation_runs",
     "automation_run_actions",
     "automation_contacts",
+    "automation_queue",
     "badges",
     "person_badges",
     "idempotency_keys",
