@@ -175,6 +175,7 @@ fn serve() -> ExitCode {
             std::time::Duration::from_millis(500),
         ));
         let action_http = http.clone();
+        let (batch_db, batch_http) = (job_db.clone(), http.clone());
         let mut worker = Worker::new(job_db)
             .handle(email::JOB_KIND, move |job| {
                 email::deliver(email_db.clone(), mailer.clone(), job)
@@ -195,6 +196,14 @@ fn serve() -> ExitCode {
             });
         worker.policy.base = config.job_retry_base;
         worker.lease = config.job_lease;
+        actix_web::rt::spawn(automations::engine::run_action_batches(
+            batch_db,
+            batch_http,
+            allow_private,
+            worker.policy,
+            worker.lease,
+            worker.idle_poll,
+        ));
         actix_web::rt::spawn(worker.run());
         tracing::info!(backend = ?config.backend, "started");
         // actix stops gracefully on SIGTERM and SIGINT: in-flight requests finish first.

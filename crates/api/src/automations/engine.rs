@@ -208,12 +208,87 @@ struct Batch {
     versions: HashMap<String, Vec<Rc<Version>>>,
     /// (event, automation) pairs already matched.
     done: HashSet<(String, String)>,
+    context: Context,
+}
+
+/// The people, programs and organisations' time zones that events name, loaded with one query each.
+#[derive(Default)]
+struct Context {
     people: HashMap<String, crate::people::repo::PersonRow>,
     programs: HashMap<String, crate::programs::repo::ProgramRow>,
     /// (program, person) → the person's active roles in it, when a condition reads them.
     roles: Option<HashMap<(String, String), Vec<String>>>,
     /// Organisation → its time zone.
     zones: HashMap<String, String>,
+}
+
+impl Context {
+    fn load(conn: &mut DbConn, events: &[&EventRow], reads_roles: bool) -> Result<Self, ApiError> {
+        let mut context = Self::default();
+        let people: HashSet<&str> = events.iter().filter_map(|e| e.person_id.as_deref()).collect();
+        if !people.is_empty() {
+            context.people = crate::schema::people::table
+                .filter(crate::schema::people::id.eq_any(&people))
+                .select(crate::people::repo::PersonRow::as_select())
+                .load::<crate::people::repo::PersonRow>(conn)?
+                .into_iter()
+                .map(|p| (p.id.clone(), p))
+                .collect();
+        }
+        let programs: HashSet<&str> = events.iter().filter_map(|e| e.program_id.as_deref()).collect();
+        if !programs.is_empty() {
+            context.programs = programs::table
+                .filter(programs::id.eq_any(&programs))
+                .select(crate::programs::repo::ProgramRow::as_select())
+                .load::<crate::programs::repo::ProgramRow>(conn)?
+                .into_iter()
+                .map(|p| (p.id.clone(), p))
+                .collect();
+            if reads_roles && !people.is_empty() {
+                let mut roles: HashMap<(String, String), Vec<String>> = HashMap::new();
+                for (program, person, role) in participants::table
+                    .filter(participants::program_id.eq_any(&programs))
+                    .filter(participants::person_id.eq_any(&people))
+                    .filter(participants::status.eq("active"))
+                    .select((participants::program_id, participants::person_id, participants::role))
+                    .load::<(String, String, String)>(conn)?
+                {
+                    roles.entry((program, person)).or_default().push(role);
+                }
+                context.roles = Some(roles);
+            }
+        }
+        let orgs: HashSet<&str> = events.iter().map(|e| e.organization_id.as_str()).collect();
+        context.zones = crate::schema::organizations::table
+            .filter(crate::schema::organizations::id.eq_any(&orgs))
+            .select((
+                crate::schema::organizations::id,
+                crate::schema::organizations::time_zone,
+            ))
+            .load::<(String, String)>(conn)?
+            .into_iter()
+            .collect();
+        Ok(context)
+    }
+
+    /// The person, if they still belong to the organisation.
+    fn person(&self, org: &str, person: Option<&str>) -> Option<&crate::people::repo::PersonRow> {
+        let person = self.people.get(person?)?;
+        (person.organization_id == org).then_some(person)
+    }
+
+    fn program(&self, event: &EventRow) -> Option<&crate::programs::repo::ProgramRow> {
+        let program = self.programs.get(event.program_id.as_deref()?)?;
+        (program.organization_id == event.organization_id).then_some(program)
+    }
+
+    fn zone(&self, event: &EventRow) -> Tz {
+        let name = match self.program(event) {
+            Some(p) => p.time_zone.as_str(),
+            None => self.zones.get(&event.organization_id).map_or("UTC", String::as_str),
+        };
+        crate::steps::delivery::zone(name)
+    }
 }
 
 impl Batch {
@@ -241,10 +316,7 @@ impl Batch {
             watching,
             versions: HashMap::new(),
             done: HashSet::new(),
-            people: HashMap::new(),
-            programs: HashMap::new(),
-            roles: None,
-            zones: HashMap::new(),
+            context: Context::default(),
         };
         if batch.watching.is_empty() {
             return Ok(batch);
@@ -293,53 +365,12 @@ impl Batch {
             .load::<(String, String)>(conn)?
             .into_iter()
             .collect();
-        let people: HashSet<&str> = batch.events.iter().filter_map(|e| e.person_id.as_deref()).collect();
-        if !people.is_empty() {
-            batch.people = crate::schema::people::table
-                .filter(crate::schema::people::id.eq_any(&people))
-                .select(crate::people::repo::PersonRow::as_select())
-                .load::<crate::people::repo::PersonRow>(conn)?
-                .into_iter()
-                .map(|p| (p.id.clone(), p))
-                .collect();
-        }
-        let programs: HashSet<&str> = batch.events.iter().filter_map(|e| e.program_id.as_deref()).collect();
-        if !programs.is_empty() {
-            batch.programs = programs::table
-                .filter(programs::id.eq_any(&programs))
-                .select(crate::programs::repo::ProgramRow::as_select())
-                .load::<crate::programs::repo::ProgramRow>(conn)?
-                .into_iter()
-                .map(|p| (p.id.clone(), p))
-                .collect();
-            let reads_roles = batch
-                .versions
-                .values()
-                .flatten()
-                .any(|v| v.conditions.iter().any(|c| c.field == "participant.role"));
-            if reads_roles && !people.is_empty() {
-                let mut roles: HashMap<(String, String), Vec<String>> = HashMap::new();
-                for (program, person, role) in participants::table
-                    .filter(participants::program_id.eq_any(&programs))
-                    .filter(participants::person_id.eq_any(&people))
-                    .filter(participants::status.eq("active"))
-                    .select((participants::program_id, participants::person_id, participants::role))
-                    .load::<(String, String, String)>(conn)?
-                {
-                    roles.entry((program, person)).or_default().push(role);
-                }
-                batch.roles = Some(roles);
-            }
-        }
-        batch.zones = crate::schema::organizations::table
-            .filter(crate::schema::organizations::id.eq_any(&orgs_of(&batch.events)))
-            .select((
-                crate::schema::organizations::id,
-                crate::schema::organizations::time_zone,
-            ))
-            .load::<(String, String)>(conn)?
-            .into_iter()
-            .collect();
+        let reads_roles = batch
+            .versions
+            .values()
+            .flatten()
+            .any(|v| v.conditions.iter().any(|c| c.field == "participant.role"));
+        batch.context = Context::load(conn, &batch.events.iter().collect::<Vec<_>>(), reads_roles)?;
         Ok(batch)
     }
 
@@ -352,24 +383,6 @@ impl Batch {
             .find(|v| v.valid_from <= event.created_at)
     }
 
-    fn person(&self, event: &EventRow) -> Option<&crate::people::repo::PersonRow> {
-        let person = self.people.get(event.person_id.as_deref()?)?;
-        (person.organization_id == event.organization_id).then_some(person)
-    }
-
-    fn program(&self, event: &EventRow) -> Option<&crate::programs::repo::ProgramRow> {
-        let program = self.programs.get(event.program_id.as_deref()?)?;
-        (program.organization_id == event.organization_id).then_some(program)
-    }
-
-    fn zone(&self, event: &EventRow) -> Tz {
-        let name = match self.program(event) {
-            Some(p) => p.time_zone.as_str(),
-            None => self.zones.get(&event.organization_id).map_or("UTC", String::as_str),
-        };
-        crate::steps::delivery::zone(name)
-    }
-
     /// What conditions can read about an event: its payload, its person and its program.
     fn facts(&self, event: &EventRow) -> BTreeMap<String, Fact> {
         let mut facts = BTreeMap::new();
@@ -380,7 +393,7 @@ impl Batch {
             &serde_json::from_str(&event.payload).unwrap_or(Value::Null),
             1,
         );
-        if let Some(p) = self.person(event) {
+        if let Some(p) = self.context.person(&event.organization_id, event.person_id.as_deref()) {
             let attributes: Attributes = serde_json::from_str(&p.attributes).unwrap_or_default();
             for (k, v) in &attributes {
                 facts.insert(format!("participant.{k}"), super::fact(v));
@@ -388,8 +401,8 @@ impl Batch {
             facts.insert("participant.email".into(), Fact::Text(p.email.clone()));
             facts.insert("participant.name".into(), Fact::Text(p.name.clone()));
         }
-        let program = self.program(event);
-        if let (Some(person), Some(program), Some(roles)) = (&event.person_id, program, &self.roles) {
+        let program = self.context.program(event);
+        if let (Some(person), Some(program), Some(roles)) = (&event.person_id, program, &self.context.roles) {
             let roles = roles
                 .get(&(program.id.clone(), person.clone()))
                 .cloned()
@@ -403,10 +416,6 @@ impl Batch {
         }
         facts
     }
-}
-
-fn orgs_of(events: &[EventRow]) -> HashSet<&str> {
-    events.iter().map(|e| e.organization_id.as_str()).collect()
 }
 
 /// A run whose conditions held, and the version it ran.
@@ -630,25 +639,116 @@ fn lock_contacts(
         .collect())
 }
 
-/// An action of a matched run on its way: its row, and whether it runs now.
-struct Step {
-    matched: usize,
-    position: usize,
-    due: NaiveDateTime,
+/// A run whose actions move on in this transaction: its action rows as they will be written.
+struct Chain<'a> {
+    run: &'a RunRow,
+    actions: Vec<AutomationAction>,
+    rows: Vec<RunActionRow>,
+    zone: Tz,
+    /// The rows this transaction changed.
+    touched: Vec<bool>,
 }
 
-/// Writes the actions of the batch's runs that ran. Those due now (but webhooks) run at once, in
-/// this transaction, grouped by kind (one statement for all notifications, one for all badges);
-/// each finished one lets the next of its run follow. The others wait for their job.
+/// An action to take: `due` is when (`None`: now, as its job came due), `job` the claimed job
+/// that asked for it, if any.
+struct Step {
+    chain: usize,
+    position: usize,
+    due: Option<NaiveDateTime>,
+    job: Option<usize>,
+}
+
+/// Takes the steps in waves: those due now (but webhooks) run at once, in this transaction,
+/// grouped by kind (one statement for all notifications, one for all badges), and each one
+/// finished lets the next of its run follow; the others are scheduled. Returns the jobs to
+/// queue for scheduled actions, and the claimed jobs whose action failed (to retry alone).
+fn advance(
+    conn: &mut DbConn,
+    context: &Context,
+    chains: &mut [Chain<'_>],
+    mut wave: Vec<Step>,
+) -> Result<(Vec<NewJob>, Vec<usize>), ApiError> {
+    let mut later = Vec::new();
+    let mut failed = Vec::new();
+    while !wave.is_empty() {
+        let now = db::now();
+        let mut inline = Vec::new();
+        for step in wave {
+            let chain = &mut chains[step.chain];
+            chain.touched[step.position] = true;
+            let row = &mut chain.rows[step.position];
+            "scheduled".clone_into(&mut row.state);
+            if let Some(due) = step.due {
+                row.due_at = Some(due);
+            }
+            let due_now = step.due.is_none_or(|d| d <= now);
+            if due_now && chain.actions[step.position].action_type != AutomationActionType::CallWebhook {
+                inline.push(step);
+            } else {
+                later.push(action_job(chain.run, step.position, row.due_at.unwrap_or(now)));
+            }
+        }
+        let outcomes = {
+            let due: Vec<Due<'_>> = inline
+                .iter()
+                .map(|s| Due {
+                    run: chains[s.chain].run,
+                    position: s.position,
+                    action: &chains[s.chain].actions[s.position],
+                })
+                .collect();
+            perform_all(conn, context, &due)?
+        };
+        let done_at = db::now();
+        wave = Vec::new();
+        for (step, outcome) in inline.into_iter().zip(outcomes) {
+            let chain = &mut chains[step.chain];
+            let Some(skipped) = outcome else {
+                // Its attempt failed (and was undone): a job tries again.
+                match step.job {
+                    Some(job) => failed.push(job),
+                    None => later.push(action_job(
+                        chain.run,
+                        step.position,
+                        chain.rows[step.position].due_at.unwrap_or(done_at),
+                    )),
+                }
+                continue;
+            };
+            let row = &mut chain.rows[step.position];
+            row.state = if skipped.is_some() { "skipped" } else { "done" }.to_owned();
+            row.reason = skipped;
+            row.done_at = Some(done_at);
+            row.attempts += 1;
+            let next = step.position + 1;
+            if chain.rows.get(next).is_some_and(|r| r.state == "waiting") {
+                let due = rules::due(db::utc(done_at), super::delay(chain.actions[next].delay), chain.zone);
+                wave.push(Step {
+                    chain: step.chain,
+                    position: next,
+                    due: Some(due.naive_utc()),
+                    job: None,
+                });
+            }
+        }
+    }
+    Ok((later, failed))
+}
+
+/// Writes the actions of the batch's runs that ran, after taking those due now.
 fn start_actions(conn: &mut DbConn, batch: &Batch, runs: &[RunRow], matched: &[Matched]) -> Result<(), ApiError> {
-    let mut rows: Vec<Vec<RunActionRow>> = Vec::with_capacity(matched.len());
-    let mut zones: Vec<Tz> = Vec::with_capacity(matched.len());
-    let mut wave: Vec<Step> = Vec::new();
+    let mut chains = Vec::with_capacity(matched.len());
+    let mut wave = Vec::with_capacity(matched.len());
     for (n, m) in matched.iter().enumerate() {
         let run = &runs[m.run];
         let def = &m.version.def;
-        rows.push(
-            def.actions
+        let event = &batch.events[m.event];
+        let zone = batch.context.zone(event);
+        chains.push(Chain {
+            run,
+            actions: def.actions.clone(),
+            rows: def
+                .actions
                 .iter()
                 .enumerate()
                 .map(|(position, a)| RunActionRow {
@@ -663,60 +763,20 @@ fn start_actions(conn: &mut DbConn, batch: &Batch, runs: &[RunRow], matched: &[M
                     attempts: 0,
                 })
                 .collect(),
-        );
-        let event = &batch.events[m.event];
-        let zone = batch.zone(event);
-        zones.push(zone);
+            zone,
+            touched: vec![false; def.actions.len()],
+        });
         let after_trigger = rules::due(db::utc(event.occurred_at), super::delay(def.delay), zone);
         let first = rules::due(after_trigger, super::delay(def.actions[0].delay), zone);
         wave.push(Step {
-            matched: n,
+            chain: n,
             position: 0,
-            due: first.naive_utc(),
+            due: Some(first.naive_utc()),
+            job: None,
         });
     }
-    let mut later: Vec<NewJob> = Vec::new();
-    while !wave.is_empty() {
-        let now = db::now();
-        let mut inline = Vec::new();
-        for step in wave {
-            let m = &matched[step.matched];
-            let row = &mut rows[step.matched][step.position];
-            "scheduled".clone_into(&mut row.state);
-            row.due_at = Some(step.due);
-            let action = &m.version.def.actions[step.position];
-            if step.due <= now && action.action_type != AutomationActionType::CallWebhook {
-                inline.push(step);
-            } else {
-                later.push(action_job(&runs[m.run], step.position, step.due));
-            }
-        }
-        let outcomes = perform_all(conn, batch, runs, matched, &inline)?;
-        let done_at = db::now();
-        wave = Vec::new();
-        for (step, outcome) in inline.into_iter().zip(outcomes) {
-            let m = &matched[step.matched];
-            let Some(skipped) = outcome else {
-                // Its first attempt failed: the job retries it.
-                later.push(action_job(&runs[m.run], step.position, step.due));
-                continue;
-            };
-            let row = &mut rows[step.matched][step.position];
-            row.state = if skipped.is_some() { "skipped" } else { "done" }.to_owned();
-            row.reason = skipped;
-            row.done_at = Some(done_at);
-            row.attempts = 1;
-            if let Some(next) = m.version.def.actions.get(step.position + 1) {
-                let due = rules::due(db::utc(done_at), super::delay(next.delay), zones[step.matched]);
-                wave.push(Step {
-                    matched: step.matched,
-                    position: step.position + 1,
-                    due: due.naive_utc(),
-                });
-            }
-        }
-    }
-    let rows: Vec<RunActionRow> = rows.into_iter().flatten().collect();
+    let (later, _) = advance(conn, &batch.context, &mut chains, wave)?;
+    let rows: Vec<RunActionRow> = chains.into_iter().flat_map(|c| c.rows).collect();
     for chunk in rows.chunks(500) {
         crate::insert_all!(conn, automation_run_actions::table, chunk)?;
     }
@@ -733,50 +793,46 @@ fn action_job(run: &RunRow, position: usize, due: NaiveDateTime) -> NewJob {
     }
 }
 
+/// An action due now.
+struct Due<'a> {
+    run: &'a RunRow,
+    position: usize,
+    action: &'a AutomationAction,
+}
+
 /// Runs these actions, each due now, in the caller's transaction: for each, `Some(None)` when
 /// done, `Some(Some(reason))` when skipped, `None` when its attempt failed (its writes undone).
-fn perform_all(
-    conn: &mut DbConn,
-    batch: &Batch,
-    runs: &[RunRow],
-    matched: &[Matched],
-    steps: &[Step],
-) -> Result<Vec<Option<Option<String>>>, ApiError> {
-    let mut outcomes: Vec<Option<Option<String>>> = vec![None; steps.len()];
+fn perform_all(conn: &mut DbConn, context: &Context, due: &[Due<'_>]) -> Result<Vec<Option<Option<String>>>, ApiError> {
+    let mut outcomes: Vec<Option<Option<String>>> = vec![None; due.len()];
     let mut notifications = Vec::new();
     let mut badges = Vec::new();
-    for (n, step) in steps.iter().enumerate() {
-        let m = &matched[step.matched];
-        let run = &runs[m.run];
-        let action = &m.version.def.actions[step.position];
-        let event = &batch.events[m.event];
-        match action.action_type {
+    for (n, d) in due.iter().enumerate() {
+        match d.action.action_type {
             AutomationActionType::SendNotification | AutomationActionType::AwardBadge => {
-                if run.person_id.is_none() {
+                if d.run.person_id.is_none() {
                     outcomes[n] = Some(Some("the event names no person".into()));
-                } else if batch.person(event).is_none() {
+                } else if context
+                    .person(&d.run.organization_id, d.run.person_id.as_deref())
+                    .is_none()
+                {
                     outcomes[n] = Some(Some("the person no longer exists".into()));
-                } else if action.action_type == AutomationActionType::SendNotification {
+                } else if d.action.action_type == AutomationActionType::SendNotification {
                     notifications.push(n);
                 } else {
                     badges.push(n);
                 }
             }
             _ => {
-                let key = format!("automation:{}:{}", run.id, step.position);
-                outcomes[n] = conn.transaction(|c| perform(c, run, action, &key)).ok();
+                let key = format!("automation:{}:{}", d.run.id, d.position);
+                outcomes[n] = conn.transaction(|c| perform(c, d.run, d.action, &key)).ok();
             }
         }
     }
-    let action_of = |n: usize| {
-        let m = &matched[steps[n].matched];
-        (&runs[m.run], &m.version.def.actions[steps[n].position])
-    };
     if !notifications.is_empty() {
         let items = notifications
             .iter()
             .map(|&n| {
-                let (run, action) = action_of(n);
+                let Due { run, position, action } = &due[n];
                 (
                     db::id(&run.organization_id),
                     db::id(run.person_id.as_deref().expect("checked")),
@@ -785,7 +841,7 @@ fn perform_all(
                         title: action.title.as_deref().unwrap_or_default(),
                         body: action.body.as_deref().unwrap_or_default(),
                         link: None,
-                        dedupe_key: Some(format!("automation:{}:{}", run.id, steps[n].position)),
+                        dedupe_key: Some(format!("automation:{}:{position}", run.id)),
                     },
                 )
             })
@@ -800,10 +856,8 @@ fn perform_all(
         }
     }
     if !badges.is_empty() {
-        let wanted: HashSet<String> = badges
-            .iter()
-            .map(|&n| action_of(n).1.badge_id.map(|b| b.to_string()).unwrap_or_default())
-            .collect();
+        let badge_of = |n: usize| due[n].action.badge_id.map(|b| b.to_string()).unwrap_or_default();
+        let wanted: HashSet<String> = badges.iter().map(|&n| badge_of(n)).collect();
         let existing: HashSet<(String, String)> = crate::schema::badges::table
             .filter(crate::schema::badges::id.eq_any(&wanted))
             .select((crate::schema::badges::id, crate::schema::badges::organization_id))
@@ -813,8 +867,8 @@ fn perform_all(
         let mut awards = Vec::new();
         let mut awarded = Vec::new();
         for n in badges {
-            let (run, action) = action_of(n);
-            let badge = action.badge_id.map(|b| b.to_string()).unwrap_or_default();
+            let run = due[n].run;
+            let badge = badge_of(n);
             if existing.contains(&(badge.clone(), run.organization_id.clone())) {
                 awards.push((
                     badge,
@@ -854,6 +908,219 @@ fn perform_all(
         }
     }
     Ok(outcomes)
+}
+
+/// The runs and all their actions, locked on PostgreSQL (a deactivation waits; SQLite has one
+/// writer at a time), in order.
+fn lock_runs(conn: &mut DbConn, runs: &[&str]) -> Result<Vec<(RunRow, RunActionRow)>, ApiError> {
+    let query = || {
+        automation_run_actions::table
+            .inner_join(automation_runs::table)
+            .filter(automation_run_actions::run_id.eq_any(runs))
+            .order((automation_run_actions::run_id, automation_run_actions::position))
+    };
+    Ok(match conn {
+        DbConn::Postgres(c) => query()
+            .select((RunRow::as_select(), RunActionRow::as_select()))
+            .for_update()
+            .load(c)?,
+        DbConn::Sqlite(c) => query()
+            .select((RunRow::as_select(), RunActionRow::as_select()))
+            .load(c)?,
+    })
+}
+
+const SAVE_ACTIONS_POSTGRES: &str = "UPDATE automation_run_actions a SET state = u.state, reason = u.reason, \
+     due_at = u.due_at, done_at = u.done_at, attempts = u.attempts \
+     FROM unnest($1::text[], $2::int4[], $3::text[], $4::text[], $5::timestamp[], $6::timestamp[], $7::int4[]) \
+     AS u(run_id, position, state, reason, due_at, done_at, attempts) \
+     WHERE a.run_id = u.run_id AND a.position = u.position";
+
+/// Writes these (locked) action rows' state, in one statement on PostgreSQL.
+fn save_actions(conn: &mut DbConn, rows: &[&RunActionRow]) -> Result<(), ApiError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        DbConn::Postgres(c) => {
+            use diesel::sql_types::{Array, Integer, Nullable, Text, Timestamp};
+            diesel::sql_query(SAVE_ACTIONS_POSTGRES)
+                .bind::<Array<Text>, _>(rows.iter().map(|r| r.run_id.clone()).collect::<Vec<_>>())
+                .bind::<Array<Integer>, _>(rows.iter().map(|r| r.position).collect::<Vec<_>>())
+                .bind::<Array<Text>, _>(rows.iter().map(|r| r.state.clone()).collect::<Vec<_>>())
+                .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.reason.clone()).collect::<Vec<_>>())
+                .bind::<Array<Nullable<Timestamp>>, _>(rows.iter().map(|r| r.due_at).collect::<Vec<_>>())
+                .bind::<Array<Nullable<Timestamp>>, _>(rows.iter().map(|r| r.done_at).collect::<Vec<_>>())
+                .bind::<Array<Integer>, _>(rows.iter().map(|r| r.attempts).collect::<Vec<_>>())
+                .execute(c)?;
+        }
+        DbConn::Sqlite(_) => {
+            for r in rows {
+                diesel::update(automation_run_actions::table.find((&r.run_id, r.position)))
+                    .set((
+                        automation_run_actions::state.eq(&r.state),
+                        automation_run_actions::reason.eq(&r.reason),
+                        automation_run_actions::due_at.eq(r.due_at),
+                        automation_run_actions::done_at.eq(r.done_at),
+                        automation_run_actions::attempts.eq(r.attempts),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Takes the actions of claimed `automation.action` jobs together, in the caller's transaction:
+/// each still scheduled runs (the next of its run following if due now), its row and its job
+/// are finished in the same transaction. Returns the jobs left to run alone (webhooks, and
+/// actions whose attempt failed), by index.
+pub fn run_due_actions(conn: &mut DbConn, claimed: &[Job], worker: &str) -> Result<Vec<usize>, ApiError> {
+    let keys: Vec<Option<(String, usize)>> = claimed
+        .iter()
+        .map(|job| {
+            let payload: Value = serde_json::from_str(&job.payload).ok()?;
+            Some((
+                payload["run_id"].as_str()?.to_owned(),
+                usize::try_from(payload["position"].as_i64()?).ok()?,
+            ))
+        })
+        .collect();
+    let run_ids: Vec<&str> = keys.iter().flatten().map(|(r, _)| r.as_str()).collect();
+    let mut runs: Vec<RunRow> = Vec::new();
+    let mut rows: Vec<Vec<RunActionRow>> = Vec::new();
+    for (run, row) in lock_runs(conn, &run_ids)? {
+        if runs.last().is_none_or(|r| r.id != run.id) {
+            runs.push(run);
+            rows.push(Vec::new());
+        }
+        rows.last_mut().expect("pushed").push(row);
+    }
+    let index: HashMap<&str, usize> = runs.iter().enumerate().map(|(n, r)| (r.id.as_str(), n)).collect();
+    let parsed: Vec<Option<Vec<AutomationAction>>> = rows
+        .iter()
+        .map(|rs| rs.iter().map(|r| serde_json::from_str(&r.action).ok()).collect())
+        .collect();
+    let mut alone = Vec::new();
+    let mut finished = Vec::new();
+    let mut wave = Vec::new();
+    for (j, key) in keys.iter().enumerate() {
+        let Some((run, position)) = key else {
+            alone.push(j); // the handler names what is wrong with it
+            continue;
+        };
+        let Some(&chain) = index.get(run.as_str()) else {
+            finished.push(j); // the run is gone
+            continue;
+        };
+        let row = rows[chain].get(*position).filter(|r| r.position as usize == *position);
+        if row.is_none_or(|r| r.state != "scheduled") {
+            finished.push(j); // done, cancelled or failed already
+            continue;
+        }
+        match &parsed[chain] {
+            Some(actions) if actions[*position].action_type != AutomationActionType::CallWebhook => {
+                wave.push(Step {
+                    chain,
+                    position: *position,
+                    due: None,
+                    job: Some(j),
+                });
+            }
+            _ => alone.push(j),
+        }
+    }
+    if !wave.is_empty() {
+        let event_ids: HashSet<&str> = wave.iter().map(|s| runs[s.chain].event_id.as_str()).collect();
+        let events: HashMap<String, EventRow> = events::table
+            .filter(events::id.eq_any(&event_ids))
+            .select(EventRow::as_select())
+            .load::<EventRow>(conn)?
+            .into_iter()
+            .map(|e| (e.id.clone(), e))
+            .collect();
+        let context = Context::load(conn, &events.values().collect::<Vec<_>>(), false)?;
+        let mut chains: Vec<Chain<'_>> = runs
+            .iter()
+            .zip(rows)
+            .zip(&parsed)
+            .map(|((run, rows), actions)| Chain {
+                run,
+                actions: actions.clone().unwrap_or_default(),
+                zone: events.get(&run.event_id).map_or(chrono_tz::UTC, |e| context.zone(e)),
+                touched: vec![false; rows.len()],
+                rows,
+            })
+            .collect();
+        let jobs_of: Vec<usize> = wave.iter().filter_map(|s| s.job).collect();
+        let (later, failed) = advance(conn, &context, &mut chains, wave)?;
+        finished.extend(jobs_of.into_iter().filter(|j| !failed.contains(j)));
+        alone.extend(failed);
+        let touched: Vec<&RunActionRow> = chains
+            .iter()
+            .flat_map(|c| c.rows.iter().zip(&c.touched).filter(|(_, t)| **t).map(|(r, _)| r))
+            .collect();
+        save_actions(conn, &touched)?;
+        jobs::enqueue_all(conn, later)?;
+    }
+    let finished: Vec<&str> = finished.iter().map(|&j| claimed[j].id.as_str()).collect();
+    jobs::complete_all(conn, &finished, worker)?;
+    Ok(alone)
+}
+
+/// Claims due `automation.action` jobs a batch at a time and takes them together
+/// (`run_due_actions`); webhooks and failed attempts go through `run_action` one by one, as the
+/// job worker would run them. The job worker takes some of these jobs too, one at a time.
+pub async fn run_action_batches(
+    db: Db,
+    client: reqwest::Client,
+    allow_private: bool,
+    policy: cohort_domain::jobs::RetryPolicy,
+    lease: std::time::Duration,
+    idle_poll: std::time::Duration,
+) {
+    let worker = format!("actions-{}", uuid::Uuid::now_v7());
+    loop {
+        let claimed = {
+            let worker = worker.clone();
+            db.write(move |conn| jobs::claim_kind(conn, &worker, db::now(), lease, BATCH, ACTION_JOB))
+                .await
+        };
+        let claimed = match claimed {
+            Ok(c) if !c.is_empty() => c,
+            Ok(_) => {
+                actix_web::rt::time::sleep(idle_poll).await;
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming automation actions failed");
+                actix_web::rt::time::sleep(idle_poll).await;
+                continue;
+            }
+        };
+        let alone = {
+            let (worker, batch) = (worker.clone(), claimed.clone());
+            db.write(move |conn| run_due_actions(conn, &batch, &worker)).await
+        };
+        let alone = alone.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "running a batch of automation actions failed; each runs alone");
+            (0..claimed.len()).collect()
+        });
+        let mut running = Vec::with_capacity(alone.len());
+        for j in alone {
+            let job = claimed[j].clone();
+            let (db, client, worker) = (db.clone(), client.clone(), worker.clone());
+            running.push(actix_web::rt::spawn(async move {
+                let outcome = run_action(db.clone(), client, allow_private, job.clone()).await;
+                jobs::worker::record(&db, job, worker, policy, outcome).await
+            }));
+        }
+        for task in running {
+            if let Ok(Err(e)) = task.await {
+                tracing::warn!(error = %e, "recording an automation action failed");
+            }
+        }
+    }
 }
 
 /// The matcher: takes batches of queued events while there are any, then waits until this

@@ -190,6 +190,71 @@ pub fn claim(
     Ok(claimed)
 }
 
+// The same, for one kind of job.
+const CLAIM_KIND_POSTGRES: &str = "WITH due AS (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= $3 \
+       AND kind = $5 ORDER BY run_at LIMIT $4 FOR UPDATE SKIP LOCKED), \
+     stale AS (SELECT id FROM jobs WHERE status = 'running' AND locked_until < $3 AND kind = $5 \
+       LIMIT $4 FOR UPDATE SKIP LOCKED) \
+     UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, locked_until = $2 \
+     WHERE id IN (SELECT id FROM due UNION ALL SELECT id FROM stale) \
+     RETURNING id, organization_id, kind, payload, dedupe_key, attempts, max_attempts";
+
+const CLAIM_KIND_SQLITE: &str = "WITH due AS (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= ?3 \
+       AND kind = ?5 ORDER BY run_at LIMIT ?4), \
+     stale AS (SELECT id FROM jobs WHERE status = 'running' AND locked_until < ?3 AND kind = ?5 LIMIT ?4) \
+     UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = ?1, locked_until = ?2 \
+     WHERE id IN (SELECT id FROM due UNION ALL SELECT id FROM stale) \
+     RETURNING id, organization_id, kind, payload, dedupe_key, attempts, max_attempts";
+
+/// Leases up to `limit` due jobs of one kind to `worker`, like `claim`.
+pub fn claim_kind(
+    conn: &mut DbConn,
+    worker: &str,
+    now: NaiveDateTime,
+    lease: Duration,
+    limit: i64,
+    kind: &str,
+) -> Result<Vec<Job>, ApiError> {
+    let until = now + chrono::Duration::from_std(lease).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let claimed = match conn {
+        DbConn::Postgres(c) => diesel::sql_query(CLAIM_KIND_POSTGRES)
+            .bind::<Text, _>(worker)
+            .bind::<Timestamp, _>(until)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .bind::<Text, _>(kind)
+            .load(c)?,
+        DbConn::Sqlite(c) => diesel::sql_query(CLAIM_KIND_SQLITE)
+            .bind::<Text, _>(worker)
+            .bind::<Timestamp, _>(until)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .bind::<Text, _>(kind)
+            .load(c)?,
+    };
+    Ok(claimed)
+}
+
+/// Marks these jobs done, those that `worker` still holds, in one statement.
+pub fn complete_all(conn: &mut DbConn, ids: &[&str], worker: &str) -> Result<usize, ApiError> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(diesel::update(
+        jobs::table
+            .filter(jobs::id.eq_any(ids))
+            .filter(jobs::locked_by.eq(worker)),
+    )
+    .set((
+        jobs::status.eq(DONE),
+        jobs::finished_at.eq(db::now()),
+        jobs::locked_by.eq(None::<String>),
+        jobs::locked_until.eq(None::<NaiveDateTime>),
+        jobs::last_error.eq(None::<String>),
+    ))
+    .execute(conn)?)
+}
+
 /// Marks a job done, if `worker` still holds it.
 pub fn complete(conn: &mut DbConn, job: &Job, worker: &str) -> Result<bool, ApiError> {
     let n = diesel::update(jobs::table.find(&job.id).filter(jobs::locked_by.eq(worker)))
