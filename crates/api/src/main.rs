@@ -170,10 +170,12 @@ fn serve() -> ExitCode {
         // stopped run again once their lease ends. Capabilities register their job kinds here.
         let (email_db, webhook_db, action_db) = (job_db.clone(), job_db.clone(), job_db.clone());
         actix_web::rt::spawn(cohort_api::audit::schedule_purges(job_db.clone()));
-        actix_web::rt::spawn(automations::engine::run_matcher(
-            job_db.clone(),
-            std::time::Duration::from_millis(500),
-        ));
+        for _ in 0..automations::engine::MATCHERS {
+            actix_web::rt::spawn(automations::engine::run_matcher(
+                job_db.clone(),
+                std::time::Duration::from_millis(500),
+            ));
+        }
         let action_http = http.clone();
         let (batch_db, batch_http) = (job_db.clone(), http.clone());
         let mut worker = Worker::new(job_db)

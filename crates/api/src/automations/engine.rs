@@ -163,6 +163,10 @@ fn schedule(
 /// The most events one matcher transaction takes.
 pub const BATCH: i64 = 200;
 
+/// Matchers per process: while one waits on the database, the other works (they take different
+/// events, and lock shared rows in one order).
+pub const MATCHERS: usize = 2;
+
 #[derive(QueryableByName)]
 struct Claimed {
     #[diesel(sql_type = diesel::sql_types::Text)]
