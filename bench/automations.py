@@ -8,7 +8,8 @@ memory per process, and the proof: runs per event as the rules predict (nothing 
 notification per done action (nothing ran twice).
 
     cargo build --release -p cohort-api && .tools/venv/bin/python bench/automations.py [N]
-    BENCH_CONFIGS=sqlite:1,postgres:1,postgres:2 (the default) picks backends and process counts.
+    BENCH_CONFIGS=sqlite:1,postgres:1,postgres:2 (the default) picks backends and process counts;
+    COHORT_BINARY another build to measure (default target/release/cohort).
 """
 import concurrent.futures
 import http.client
@@ -205,7 +206,7 @@ def run(label, database_url, processes, binary, data_dir):
 
 
 def main():
-    binary = os.path.join(ROOT, "target/release/cohort")
+    binary = os.environ.get("COHORT_BINARY", os.path.join(ROOT, "target/release/cohort"))
     print("| backend | processes | events | posting | all actions done | throughput | zero-delay latency p50 / p99 "
           "| peak RSS | proof |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")

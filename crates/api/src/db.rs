@@ -204,9 +204,13 @@ impl Db {
         let mut pooled = self.pool.get()?;
         let conn: &mut DbConn = &mut pooled;
         crate::jobs::take_enqueued();
+        crate::automations::engine::take_queued();
         let result = conn.transaction(f);
         if crate::jobs::take_enqueued() && result.is_ok() {
             crate::jobs::WAKE.notify_one();
+        }
+        if crate::automations::engine::take_queued() && result.is_ok() {
+            crate::automations::engine::WAKE.notify_one();
         }
         result
     }

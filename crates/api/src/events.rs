@@ -222,12 +222,14 @@ pub async fn post_event(
                 occurred_at: input.occurred_at.map_or(now, |t| t.naive_utc()),
                 created_at: now,
             };
-            let created = record(conn, std::slice::from_ref(&row))? == 1;
+            if record(conn, std::slice::from_ref(&row))? == 1 {
+                return Ok((true, row.into_api()));
+            }
             let stored: EventRow = events::table
                 .filter(events::dedupe_key.eq(&row.dedupe_key))
                 .select(EventRow::as_select())
                 .first(conn)?;
-            Ok((created, stored.into_api()))
+            Ok((false, stored.into_api()))
         })
         .await?;
     Ok(if created {

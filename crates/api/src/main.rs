@@ -171,7 +171,14 @@ fn serve() -> ExitCode {
         // stopped run again once their lease ends. Capabilities register their job kinds here.
         let (email_db, webhook_db, action_db) = (job_db.clone(), job_db.clone(), job_db.clone());
         actix_web::rt::spawn(cohort_api::audit::schedule_purges(job_db.clone()));
+        for _ in 0..automations::engine::MATCHERS {
+            actix_web::rt::spawn(automations::engine::run_matcher(
+                job_db.clone(),
+                std::time::Duration::from_millis(500),
+            ));
+        }
         let action_http = http.clone();
+        let (batch_db, batch_http) = (job_db.clone(), http.clone());
         let mut worker = Worker::new(job_db)
             .handle(email::JOB_KIND, move |job| {
                 email::deliver(email_db.clone(), mailer.clone(), job)
@@ -192,6 +199,14 @@ fn serve() -> ExitCode {
             });
         worker.policy.base = config.job_retry_base;
         worker.lease = config.job_lease;
+        actix_web::rt::spawn(automations::engine::run_action_batches(
+            batch_db,
+            batch_http,
+            allow_private,
+            worker.policy,
+            worker.lease,
+            worker.idle_poll,
+        ));
         actix_web::rt::spawn(worker.run());
         tracing::info!(backend = ?config.backend, "started");
         // actix stops gracefully on SIGTERM and SIGINT: in-flight requests finish first.

@@ -396,6 +396,12 @@ diesel::table! {
 }
 
 diesel::table! {
+    automation_queue (event_id) {
+        event_id -> Text,
+    }
+}
+
+diesel::table! {
     badges (id) {
         id -> Text,
         organization_id -> Text,
@@ -433,6 +439,7 @@ diesel::table! {
 
 diesel::joinable!(automation_runs -> events (event_id));
 diesel::joinable!(automation_run_actions -> automation_runs (run_id));
+diesel::joinable!(automation_queue -> events (event_id));
 diesel::joinable!(person_badges -> badges (badge_id));
 
 diesel::joinable!(step_deliveries -> steps (step_id));
@@ -607,6 +614,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     automation_runs,
     automation_run_actions,
     automation_contacts,
+    automation_queue,
     badges,
     person_badges,
     idempotency_keys,

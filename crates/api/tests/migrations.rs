@@ -43,6 +43,7 @@ const TABLES: [&str; 41] = [
     "automation_runs",
     "automation_run_actions",
     "automation_contacts",
+    "automation_queue",
     "badges",
     "person_badges",
     "idempotency_keys",

@@ -108,6 +108,36 @@ pub fn enqueue_all(conn: &mut DbConn, jobs: impl IntoIterator<Item = NewJob>) ->
     Ok(crate::insert_new!(conn, jobs::table, &rows)?)
 }
 
+/// Adds many jobs in the caller's transaction, in one statement per 500 (those whose dedupe key
+/// was taken are skipped); returns how many were added.
+pub fn enqueue_all(conn: &mut DbConn, jobs: Vec<NewJob>) -> Result<usize, ApiError> {
+    if jobs.is_empty() {
+        return Ok(0);
+    }
+    ENQUEUED.with(|e| e.set(true));
+    let now = db::now();
+    let rows: Vec<JobRow> = jobs
+        .into_iter()
+        .map(|job| JobRow {
+            id: db::new_id(),
+            organization_id: job.organization_id.map(|o| o.to_string()),
+            kind: job.kind,
+            payload: job.payload.to_string(),
+            dedupe_key: job.dedupe_key,
+            status: QUEUED,
+            run_at: job.run_at,
+            attempts: 0,
+            max_attempts: job.max_attempts,
+            created_at: now,
+        })
+        .collect();
+    let mut added = 0;
+    for chunk in rows.chunks(500) {
+        added += crate::insert_new!(conn, jobs::table, chunk)?;
+    }
+    Ok(added)
+}
+
 /// A claimed job, leased to one worker.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Job {
@@ -170,6 +200,71 @@ pub fn claim(
             .load(c)?,
     };
     Ok(claimed)
+}
+
+// The same, for one kind of job.
+const CLAIM_KIND_POSTGRES: &str = "WITH due AS (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= $3 \
+       AND kind = $5 ORDER BY run_at LIMIT $4 FOR UPDATE SKIP LOCKED), \
+     stale AS (SELECT id FROM jobs WHERE status = 'running' AND locked_until < $3 AND kind = $5 \
+       LIMIT $4 FOR UPDATE SKIP LOCKED) \
+     UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, locked_until = $2 \
+     WHERE id IN (SELECT id FROM due UNION ALL SELECT id FROM stale) \
+     RETURNING id, organization_id, kind, payload, dedupe_key, attempts, max_attempts";
+
+const CLAIM_KIND_SQLITE: &str = "WITH due AS (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= ?3 \
+       AND kind = ?5 ORDER BY run_at LIMIT ?4), \
+     stale AS (SELECT id FROM jobs WHERE status = 'running' AND locked_until < ?3 AND kind = ?5 LIMIT ?4) \
+     UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = ?1, locked_until = ?2 \
+     WHERE id IN (SELECT id FROM due UNION ALL SELECT id FROM stale) \
+     RETURNING id, organization_id, kind, payload, dedupe_key, attempts, max_attempts";
+
+/// Leases up to `limit` due jobs of one kind to `worker`, like `claim`.
+pub fn claim_kind(
+    conn: &mut DbConn,
+    worker: &str,
+    now: NaiveDateTime,
+    lease: Duration,
+    limit: i64,
+    kind: &str,
+) -> Result<Vec<Job>, ApiError> {
+    let until = now + chrono::Duration::from_std(lease).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let claimed = match conn {
+        DbConn::Postgres(c) => diesel::sql_query(CLAIM_KIND_POSTGRES)
+            .bind::<Text, _>(worker)
+            .bind::<Timestamp, _>(until)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .bind::<Text, _>(kind)
+            .load(c)?,
+        DbConn::Sqlite(c) => diesel::sql_query(CLAIM_KIND_SQLITE)
+            .bind::<Text, _>(worker)
+            .bind::<Timestamp, _>(until)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .bind::<Text, _>(kind)
+            .load(c)?,
+    };
+    Ok(claimed)
+}
+
+/// Marks these jobs done, those that `worker` still holds, in one statement.
+pub fn complete_all(conn: &mut DbConn, ids: &[&str], worker: &str) -> Result<usize, ApiError> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(diesel::update(
+        jobs::table
+            .filter(jobs::id.eq_any(ids))
+            .filter(jobs::locked_by.eq(worker)),
+    )
+    .set((
+        jobs::status.eq(DONE),
+        jobs::finished_at.eq(db::now()),
+        jobs::locked_by.eq(None::<String>),
+        jobs::locked_until.eq(None::<NaiveDateTime>),
+        jobs::last_error.eq(None::<String>),
+    ))
+    .execute(conn)?)
 }
 
 /// Marks a job done, if `worker` still holds it.

@@ -27,6 +27,30 @@ pub struct Worker {
     pub idle_poll: Duration,
 }
 
+/// Records a job's outcome: done, or failed (retried with backoff, or parked as dead).
+pub async fn record(
+    db: &Db,
+    job: Job,
+    worker: String,
+    policy: RetryPolicy,
+    outcome: Result<(), String>,
+) -> Result<(), ApiError> {
+    let unit: f64 = rand::rng().random();
+    db.write(move |conn| {
+        match outcome {
+            Ok(()) => {
+                complete(conn, &job, &worker)?;
+            }
+            Err(error) => {
+                tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, %error, "job failed");
+                fail(conn, &job, &worker, &error, &policy, db::now(), unit)?;
+            }
+        }
+        Ok(())
+    })
+    .await
+}
+
 impl Worker {
     pub fn new(db: Db) -> Self {
         Self {
@@ -81,20 +105,7 @@ impl Worker {
             let (db, worker, policy) = (self.db.clone(), self.id.clone(), self.policy);
             running.push(actix_web::rt::spawn(async move {
                 let outcome = work.await;
-                let unit: f64 = rand::rng().random();
-                db.write(move |conn| {
-                    match outcome {
-                        Ok(()) => {
-                            complete(conn, &job, &worker)?;
-                        }
-                        Err(error) => {
-                            tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, %error, "job failed");
-                            fail(conn, &job, &worker, &error, &policy, db::now(), unit)?;
-                        }
-                    }
-                    Ok(())
-                })
-                .await
+                record(&db, job, worker, policy, outcome).await
             }));
         }
         for task in running {

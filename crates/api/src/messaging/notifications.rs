@@ -94,6 +94,42 @@ pub fn notify(
     Ok(Some(notification))
 }
 
+/// Adds many notifications, each its own (an automation batch's), in one statement per 500:
+/// those whose dedupe key was used already are skipped. An organisation whose webhooks subscribe
+/// to `notification.created` gets its notifications one by one through `notify`, which publishes them.
+pub fn notify_each(conn: &mut DbConn, items: Vec<(Uuid, Uuid, NewNotification<'_>)>) -> Result<(), ApiError> {
+    let mut published = std::collections::HashMap::new();
+    for (org, _, _) in &items {
+        if !published.contains_key(org) {
+            published.insert(*org, super::webhooks::subscribed(conn, *org, "notification.created")?);
+        }
+    }
+    let now = db::now();
+    let mut rows = Vec::with_capacity(items.len());
+    for (org, person, new) in items {
+        if published[&org] {
+            notify(conn, org, person, new)?;
+            continue;
+        }
+        rows.push(NotificationRow {
+            id: db::new_id(),
+            organization_id: org.to_string(),
+            person_id: person.to_string(),
+            kind: new.kind.to_owned(),
+            title: new.title.to_owned(),
+            body: new.body.to_owned(),
+            link: new.link.map(str::to_owned),
+            dedupe_key: new.dedupe_key,
+            created_at: now,
+            read_at: None,
+        });
+    }
+    for chunk in rows.chunks(500) {
+        crate::insert_new!(conn, notifications::table, chunk)?;
+    }
+    Ok(())
+}
+
 const NOTIFY_ALL_POSTGRES: &str = "INSERT INTO notifications \
      (id, organization_id, person_id, kind, title, body, link, dedupe_key, created_at, read_at) \
      SELECT i, $1, p, $2, $3, $4, $5, d, $6, NULL FROM unnest($7::text[], $8::text[], $9::text[]) AS u(i, p, d) \
