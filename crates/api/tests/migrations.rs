@@ -14,7 +14,7 @@ use diesel::sqlite::Sqlite;
 use diesel_migrations::MigrationHarness;
 
 /// Every table of `schema.rs`.
-const TABLES: [&str; 41] = [
+const TABLES: [&str; 42] = [
     "organizations",
     "people",
     "programs",

@@ -82,8 +82,8 @@ pub fn enqueue(conn: &mut DbConn, job: NewJob) -> Result<bool, ApiError> {
     Ok(enqueue_all(conn, [job])? == 1)
 }
 
-/// Queues several jobs in one statement (each skipped when its dedupe key is queued already);
-/// how many were added.
+/// Adds many jobs in the caller's transaction, in one statement per 500 (those whose dedupe key
+/// was taken are skipped); returns how many were added.
 pub fn enqueue_all(conn: &mut DbConn, jobs: impl IntoIterator<Item = NewJob>) -> Result<usize, ApiError> {
     let now = db::now();
     let rows: Vec<JobRow> = jobs
@@ -105,32 +105,6 @@ pub fn enqueue_all(conn: &mut DbConn, jobs: impl IntoIterator<Item = NewJob>) ->
         return Ok(0);
     }
     ENQUEUED.with(|e| e.set(true));
-    Ok(crate::insert_new!(conn, jobs::table, &rows)?)
-}
-
-/// Adds many jobs in the caller's transaction, in one statement per 500 (those whose dedupe key
-/// was taken are skipped); returns how many were added.
-pub fn enqueue_all(conn: &mut DbConn, jobs: Vec<NewJob>) -> Result<usize, ApiError> {
-    if jobs.is_empty() {
-        return Ok(0);
-    }
-    ENQUEUED.with(|e| e.set(true));
-    let now = db::now();
-    let rows: Vec<JobRow> = jobs
-        .into_iter()
-        .map(|job| JobRow {
-            id: db::new_id(),
-            organization_id: job.organization_id.map(|o| o.to_string()),
-            kind: job.kind,
-            payload: job.payload.to_string(),
-            dedupe_key: job.dedupe_key,
-            status: QUEUED,
-            run_at: job.run_at,
-            attempts: 0,
-            max_attempts: job.max_attempts,
-            created_at: now,
-        })
-        .collect();
     let mut added = 0;
     for chunk in rows.chunks(500) {
         added += crate::insert_new!(conn, jobs::table, chunk)?;
