@@ -152,7 +152,7 @@ def main():
     finally:
         proc.terminate()
         proc.wait()
-        if pg_db:
+        if pg_db and not os.environ.get("KEEP_DB"):
             psql("postgres", f"DROP DATABASE {pg_db}")
 
 

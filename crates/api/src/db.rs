@@ -234,6 +234,43 @@ pub fn plan_each_statement(conn: &mut DbConn) -> Result<(), ApiError> {
 
 /// Now, in UTC, truncated to microseconds: PostgreSQL keeps microseconds, so a
 /// value read back equals the value written on both backends.
+/// `CAST(SUM(expr) AS BIGINT)`: the sum of a BIGINT column as a BIGINT on both backends
+/// (PostgreSQL's is a numeric). Unlike an SQL literal it leaves a statement that diesel prepares
+/// once per connection.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+pub struct SumBigInt<E>(pub E);
+
+mod sum_big_int {
+    use diesel::backend::Backend;
+    use diesel::expression::{is_aggregate, AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
+    use diesel::query_builder::{AstPass, QueryFragment};
+    use diesel::sql_types::{BigInt, Nullable};
+    use diesel::QueryResult;
+
+    use super::SumBigInt;
+
+    impl<E: Expression<SqlType = BigInt>> Expression for SumBigInt<E> {
+        type SqlType = Nullable<BigInt>;
+    }
+
+    impl<E, GroupBy> ValidGrouping<GroupBy> for SumBigInt<E> {
+        type IsAggregate = is_aggregate::Yes;
+    }
+
+    impl<E: AppearsOnTable<QS>, QS> AppearsOnTable<QS> for SumBigInt<E> where Self: Expression {}
+
+    impl<E: SelectableExpression<QS>, QS> SelectableExpression<QS> for SumBigInt<E> where Self: AppearsOnTable<QS> {}
+
+    impl<E: QueryFragment<DB>, DB: Backend> QueryFragment<DB> for SumBigInt<E> {
+        fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+            out.push_sql("CAST(SUM(");
+            self.0.walk_ast(out.reborrow())?;
+            out.push_sql(") AS BIGINT)");
+            Ok(())
+        }
+    }
+}
+
 pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)
 }

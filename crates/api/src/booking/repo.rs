@@ -362,27 +362,6 @@ pub fn slots_changed(conn: &mut DbConn, org: Uuid, change: SlotsChange<'_>) -> R
     Ok(())
 }
 
-/// The revision of the free slots of `service` of `org` (see [`slots_changed`]): the
-/// organisation's and the sum of the service's certified providers'. Within one organisation
-/// revision the certified providers stay the same and theirs only grow, so any change moves the
-/// pair. Two statements.
-pub fn slots_revision(conn: &mut DbConn, org: Uuid, service: Uuid) -> Result<(i64, i64), ApiError> {
-    let of_org = slot_revisions::table
-        .find(org.to_string())
-        .select(slot_revisions::revision)
-        .first(conn)
-        .optional()?
-        .unwrap_or(0);
-    let of_providers: i64 = providers::table
-        .inner_join(certifications::table)
-        .filter(certifications::service_id.eq(service.to_string()))
-        .select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-            "CAST(COALESCE(SUM(providers.slot_revision), 0) AS BIGINT)",
-        ))
-        .first(conn)?;
-    Ok((of_org, of_providers))
-}
-
 pub fn labels(conn: &mut DbConn, org: Uuid) -> Result<Labels, ApiError> {
     Ok(crate::organization::repo::get(conn, org)?.into_api().labels)
 }

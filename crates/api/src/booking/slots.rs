@@ -3,22 +3,23 @@
 //!
 //! # The cache
 //!
-//! An answer (but for the caller's labels) depends on the service's rules, its certified
-//! providers with their availability, zones and bookings, the organisation's zone, the range and
-//! zone asked for, and the time. Each process keeps recent answers ([`Cache`]) with:
+//! An answer depends on the service's rules, its certified providers with their availability,
+//! zones and bookings, the organisation's zone and labels, the range and zone asked for, and the
+//! time. Each process keeps recent answers ([`Cache`]) with:
 //! - the slot revision when it was computed: every write that can change an answer adds one to
 //!   the organisation's revision, or for a booking to its provider's, in its own transaction
 //!   ([`repo::slots_changed`]), in whichever process; an answer is kept under the organisation's
-//!   and the sum of its certified providers' ([`repo::slots_revision`]), which a request reads
-//!   first, before anything the answer is computed from, so an answer is never kept under a
-//!   revision newer than its data;
+//!   and the sum of its certified providers' (within one organisation revision the certified
+//!   providers stay the same and theirs only grow, so any change moves the pair), which a request
+//!   reads first ([`context`]), before anything the answer is computed from, so an answer is
+//!   never kept under a revision newer than its data;
 //! - the instant until which time alone leaves it as it is ([`rules::unchanged_until`]: the
 //!   minimum notice reaching its first slot, or a local midnight moving the horizon or a notice
 //!   in calendar days).
 //!
-//! A request with the same key at the same revision before that instant gets the answer's bytes;
-//! the caller's checks (the service is the organisation's, enrolled students only) and the
-//! labels stay per request.
+//! A request with the same key at the same revision before that instant gets the answer's bytes,
+//! after the caller's checks (the service is the organisation's, enrolled students only): one
+//! statement in all.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -28,7 +29,7 @@ use actix_web::web::Bytes;
 use actix_web::{get, web, HttpResponse};
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
-use cohort_api_types::{Problem, ServiceRef, Slot, SlotList, SlotProvider, SlotsQuery};
+use cohort_api_types::{Labels, Problem, ServiceRef, Slot, SlotList, SlotProvider, SlotsQuery};
 use cohort_domain::booking as rules;
 use cohort_domain::tenancy::{instant_at_or_after, parse_time_zone};
 use diesel::prelude::*;
@@ -40,7 +41,9 @@ use super::repo::{self, ServiceRow};
 use crate::auth::Caller;
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
-use crate::schema::{bookings, certifications, enrollments, organizations, people, providers};
+use crate::schema::{
+    bookings, certifications, enrollments, organizations, people, providers, services, slot_revisions,
+};
 use crate::AppState;
 
 /// At most this many days of slots per request.
@@ -189,6 +192,79 @@ fn zone(asked: Option<&str>, mine: Option<&str>, org: &str) -> Result<Tz, ApiErr
     }
 }
 
+/// What a request for slots reads first, in one statement: the slot revision (before anything an
+/// answer is computed from, see the module docs), whether the service is the organisation's and
+/// the caller may book it, the zones and the labels.
+struct Context {
+    revision: (i64, i64),
+    service_found: bool,
+    may_book: bool,
+    org_zone: String,
+    my_zone: Option<String>,
+    labels: Labels,
+}
+
+fn context(conn: &mut DbConn, org: Uuid, service: Uuid, person: Uuid) -> Result<Context, ApiError> {
+    use diesel::dsl::{exists, not};
+    let (org_id, service_id, person_id) = (org.to_string(), service.to_string(), person.to_string());
+    let of_providers = providers::table
+        .inner_join(certifications::table)
+        .filter(certifications::service_id.eq(&service_id))
+        .select(db::SumBigInt(providers::slot_revision));
+    let enrollments = || enrollments::table.filter(enrollments::service_id.eq(&service_id));
+    #[allow(clippy::type_complexity)]
+    let row: (
+        Option<i64>,
+        Option<i64>,
+        bool,
+        bool,
+        String,
+        Option<String>,
+        (String, String, String, String),
+    ) = organizations::table
+        .find(&org_id)
+        .select((
+            slot_revisions::table
+                .find(&org_id)
+                .select(slot_revisions::revision)
+                .single_value(),
+            of_providers.single_value(),
+            exists(
+                services::table
+                    .filter(services::id.eq(&service_id))
+                    .filter(services::organization_id.eq(&org_id)),
+            ),
+            not(exists(enrollments())).or(exists(enrollments().filter(enrollments::person_id.eq(&person_id)))),
+            organizations::time_zone,
+            people::table
+                .filter(people::id.eq(&person_id))
+                .filter(people::organization_id.eq(&org_id))
+                .select(people::time_zone)
+                .single_value(),
+            (
+                organizations::provider_singular,
+                organizations::provider_plural,
+                organizations::class_singular,
+                organizations::class_plural,
+            ),
+        ))
+        .first(conn)?;
+    let (of_org, of_providers, service_found, may_book, org_zone, my_zone, labels) = row;
+    Ok(Context {
+        revision: (of_org.unwrap_or(0), of_providers.unwrap_or(0)),
+        service_found,
+        may_book,
+        org_zone,
+        my_zone,
+        labels: Labels {
+            provider_singular: labels.0,
+            provider_plural: labels.1,
+            class_singular: labels.2,
+            class_plural: labels.3,
+        },
+    })
+}
+
 /// What the cache keeps an answer under, besides its revision.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
@@ -204,7 +280,7 @@ struct Entry {
     /// Valid from `since` until `until` (exclusive; `None`: until the revision moves).
     since: DateTime<Utc>,
     until: Option<DateTime<Utc>>,
-    /// The answer's JSON without its labels and closing brace.
+    /// The answer's JSON.
     body: Bytes,
     used: u64,
 }
@@ -268,7 +344,7 @@ impl Cache {
     }
 }
 
-/// [`SlotList`] but for its labels, serialised the same way.
+/// [`SlotList`], serialised the same way.
 #[derive(Serialize)]
 struct Cached<'a> {
     service: &'a ServiceRef,
@@ -277,6 +353,7 @@ struct Cached<'a> {
     to: NaiveDate,
     items: &'a [Slot],
     providers: &'a [SlotProvider],
+    labels: &'a Labels,
 }
 
 /// The free slots of a service over a range of days, in the zone the client asks for. For a
@@ -311,17 +388,20 @@ pub async fn list_slots(
         .read(move |conn| {
             let cache = &shared.slots;
             let statements = db::statements();
-            // First, before anything an answer is computed from (see the module docs).
-            let revision = repo::slots_revision(conn, org, id)?;
-            let service = repo::service(conn, org, id)?;
-            if !admin && !may_book(conn, &service.id, person)? {
+            let Context {
+                revision,
+                service_found,
+                may_book,
+                org_zone,
+                my_zone,
+                labels,
+            } = context(conn, org, id, person)?;
+            if !service_found {
+                return Err(ApiError::NotFound);
+            }
+            if !admin && !may_book {
                 return Err(ApiError::Forbidden("This service takes enrolled students only."));
             }
-            let (org_zone, my_zone): (String, Option<String>) = organizations::table
-                .inner_join(people::table)
-                .filter(people::id.eq(person.to_string()))
-                .select((organizations::time_zone, people::time_zone))
-                .first(conn)?;
             let zone = zone(query.time_zone.as_deref(), my_zone.as_deref(), &org_zone)?;
             let now = Utc::now();
             let from = query.from.unwrap_or_else(|| now.with_timezone(&zone).date_naive());
@@ -342,6 +422,7 @@ pub async fn list_slots(
             let (cached, answer) = match cache.get(&key, revision, now) {
                 Some(body) => (true, body),
                 None => {
+                    let service = repo::service(conn, org, id)?;
                     let midnight = |d: NaiveDate| instant_at_or_after(zone, d.and_time(NaiveTime::MIN));
                     let (start, end) = (midnight(from), midnight(to + Days::new(1)));
                     // Bookings reaching into the range through their buffers count too.
@@ -356,16 +437,16 @@ pub async fn list_slots(
                     )?;
                     let (items, providers, until) =
                         compute(&service.rules(), engine, &mut found, zone, start, end, now);
-                    let mut json = serde_json::to_vec(&Cached {
+                    let json = serde_json::to_vec(&Cached {
                         service: &service.reference(),
                         time_zone: zone.name(),
                         from,
                         to,
                         items: &items,
                         providers: &providers,
+                        labels: &labels,
                     })
                     .map_err(|e| ApiError::Internal(e.to_string()))?;
-                    json.pop(); // the closing brace: the labels follow
                     let body = Bytes::from(json);
                     let entry = Entry {
                         revision,
@@ -378,19 +459,13 @@ pub async fn list_slots(
                     (false, body)
                 }
             };
-            let labels = repo::labels(conn, org)?;
             tracing::debug!(
                 statements = db::statements() - statements,
                 cached,
                 bytes = answer.len(),
                 "slots listed"
             );
-            let mut body = Vec::with_capacity(answer.len() + 256);
-            body.extend_from_slice(&answer);
-            body.extend_from_slice(b",\"labels\":");
-            serde_json::to_writer(&mut body, &labels).map_err(|e| ApiError::Internal(e.to_string()))?;
-            body.push(b'}');
-            Ok(body)
+            Ok(answer)
         })
         .await?;
     Ok(HttpResponse::Ok().content_type(ContentType::json()).body(body))
