@@ -575,6 +575,71 @@ both_backends!(
 );
 
 both_backends!(
+    async fn a_client_that_takes_gzip_gets_the_cached_answer_compressed_once(backend: Backend) {
+        use std::io::Read;
+        let app = TestApp::spawn_with(backend, slots_log()).await;
+        let admin = app.admin_token().await;
+        let s = setup(&app, &admin, generic_service()).await;
+        let day = chrono_day(2);
+        let url = app.url(&format!(
+            "/api/v1/services/{}/slots?from={day}&to={day}&time_zone=Europe/London",
+            s.service
+        ));
+        let fetch = |encoding: &'static str| {
+            let request = app
+                .client
+                .get(&url)
+                .bearer_auth(&admin)
+                .header("accept-encoding", encoding);
+            async move {
+                let response = request.send().await.unwrap();
+                assert_eq!(response.status(), StatusCode::OK);
+                assert_eq!(response.headers()["vary"], "accept-encoding");
+                let gzipped = response
+                    .headers()
+                    .get("content-encoding")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                (gzipped, response.bytes().await.unwrap())
+            }
+        };
+        let (plain_encoding, plain) = fetch("identity").await;
+        assert_eq!(plain_encoding, None);
+        let plain: Value = serde_json::from_slice(&plain).unwrap();
+        assert!(!plain["items"].as_array().unwrap().is_empty(), "{plain}");
+        for _ in 0..2 {
+            let (encoding, body) = fetch("br;q=1.0, gzip;q=0.8").await;
+            assert_eq!(encoding.as_deref(), Some("gzip"));
+            let mut json = Vec::new();
+            flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut json).unwrap();
+            assert!(
+                body.len() < json.len(),
+                "compressed: {} of {} bytes",
+                body.len(),
+                json.len()
+            );
+            assert_eq!(serde_json::from_slice::<Value>(&json).unwrap(), plain);
+        }
+        // Computed once; then the cache answers, compressing once for the first gzip request.
+        let cached: Vec<bool> = slots_logged(&app).iter().map(|l| l.1).collect();
+        assert_eq!(cached, [false, true, true]);
+    }
+);
+
+both_backends!(
+    async fn requests_arriving_together_compute_an_answer_once(backend: Backend) {
+        let app = TestApp::spawn_with(backend, slots_log()).await;
+        let admin = app.admin_token().await;
+        let s = setup(&app, &admin, generic_service()).await;
+        let ask = || slots(&app, &admin, &s, "");
+        let answers = tokio::join!(ask(), ask(), ask(), ask(), ask(), ask());
+        let answers = [answers.0, answers.1, answers.2, answers.3, answers.4, answers.5];
+        assert!(answers.iter().all(|a| a == &answers[0] && a.0 == StatusCode::OK));
+        let computed = slots_logged(&app).iter().filter(|l| !l.1).count();
+        assert_eq!(computed, 1, "{:?}", slots_logged(&app));
+    }
+);
+
+both_backends!(
     async fn cached_slots_follow_bookings_availability_and_rules_written_by_either_process(backend: Backend) {
         let app = TestApp::spawn_with(backend, slots_log()).await;
         // On PostgreSQL a second process serves half the requests, with its own cache.

@@ -24,9 +24,9 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
-use actix_web::http::header::ContentType;
+use actix_web::http::header::{self, AcceptEncoding, ContentType, Encoding, Header};
 use actix_web::web::Bytes;
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
 use cohort_api_types::{Labels, Problem, ServiceRef, Slot, SlotList, SlotProvider, SlotsQuery};
@@ -280,9 +280,16 @@ struct Entry {
     /// Valid from `since` until `until` (exclusive; `None`: until the revision moves).
     since: DateTime<Utc>,
     until: Option<DateTime<Utc>>,
-    /// The answer's JSON.
+    /// The answer's JSON, and gzipped once a client asks for it so.
     body: Bytes,
+    gzip: Option<Bytes>,
     used: u64,
+}
+
+impl Entry {
+    fn size(&self) -> usize {
+        self.body.len() + self.gzip.as_ref().map_or(0, Bytes::len)
+    }
 }
 
 /// Recent answers of this process, at most [`Cache::MAX_ENTRIES`] of them and
@@ -290,6 +297,10 @@ struct Entry {
 #[derive(Default)]
 pub struct Cache {
     inner: Mutex<Entries>,
+    /// One answer is computed at a time per gate (keys are spread over them by hash): when an
+    /// answer expires under load, one request computes it while the others wait for it, instead
+    /// of each computing it at once.
+    gates: [Mutex<()>; 32],
 }
 
 #[derive(Default)]
@@ -303,7 +314,7 @@ impl Cache {
     pub const MAX_ENTRIES: usize = 256;
     pub const MAX_BYTES: usize = 64 << 20;
 
-    fn get(&self, key: &Key, revision: (i64, i64), now: DateTime<Utc>) -> Option<Bytes> {
+    fn get(&self, key: &Key, revision: (i64, i64), now: DateTime<Utc>) -> Option<(Bytes, Option<Bytes>)> {
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         inner.clock += 1;
         let clock = inner.clock;
@@ -313,7 +324,26 @@ impl Cache {
             return None;
         }
         entry.used = clock;
-        Some(entry.body.clone())
+        Some((entry.body.clone(), entry.gzip.clone()))
+    }
+
+    /// Keeps the gzipped form of the answer under `key` at `revision`, if it is still there.
+    fn put_gzip(&self, key: &Key, revision: (i64, i64), gzip: Bytes) {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(entry) = inner.map.get_mut(key) else { return };
+        if entry.revision != revision || entry.gzip.is_some() {
+            return;
+        }
+        let added = gzip.len();
+        entry.gzip = Some(gzip);
+        inner.bytes += added;
+    }
+
+    fn gate(&self, key: &Key) -> std::sync::MutexGuard<'_, ()> {
+        use std::hash::{BuildHasher, RandomState};
+        static HASHER: std::sync::LazyLock<RandomState> = std::sync::LazyLock::new(RandomState::new);
+        let gate = &self.gates[HASHER.hash_one(key) as usize % self.gates.len()];
+        gate.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn put(&self, key: Key, entry: Entry) {
@@ -329,16 +359,16 @@ impl Cache {
             used: inner.clock,
             ..entry
         };
-        inner.bytes += entry.body.len();
+        inner.bytes += entry.size();
         if let Some(old) = inner.map.insert(key, entry) {
-            inner.bytes -= old.body.len();
+            inner.bytes -= old.size();
         }
         while inner.map.len() > Self::MAX_ENTRIES || inner.bytes > Self::MAX_BYTES {
             let Some(oldest) = inner.map.iter().min_by_key(|(_, e)| e.used).map(|(k, _)| k.clone()) else {
                 break;
             };
             if let Some(gone) = inner.map.remove(&oldest) {
-                inner.bytes -= gone.body.len();
+                inner.bytes -= gone.size();
             }
         }
     }
@@ -375,6 +405,7 @@ struct Cached<'a> {
 #[get("/services/{id}/slots")]
 pub async fn list_slots(
     state: web::Data<AppState>,
+    request: HttpRequest,
     caller: Caller,
     id: web::Path<Uuid>,
     query: web::Query<SlotsQuery>,
@@ -383,7 +414,13 @@ pub async fn list_slots(
     let (org, id) = (caller.org, id.into_inner());
     let (person, admin) = (caller.person, caller.is_admin);
     let shared = state.clone();
-    let body = state
+    // Answers are large (every slot names its free providers): a client that takes gzip gets the
+    // cached answer compressed once, not on every request by the Compress middleware.
+    let gzip = AcceptEncoding::parse(&request)
+        .ok()
+        .and_then(|a| a.negotiate([Encoding::gzip(), Encoding::identity()].iter()))
+        == Some(Encoding::gzip());
+    let (body, gzipped) = state
         .db
         .read(move |conn| {
             let cache = &shared.slots;
@@ -419,8 +456,13 @@ pub async fn list_slots(
                 from,
                 to,
             };
-            let (cached, answer) = match cache.get(&key, revision, now) {
-                Some(body) => (true, body),
+            let mut found = cache.get(&key, revision, now);
+            let gate = found.is_none().then(|| cache.gate(&key));
+            if gate.is_some() {
+                found = cache.get(&key, revision, now); // computed while this request waited
+            }
+            let (cached, answer) = match found {
+                Some(found) => (true, found),
                 None => {
                     let service = repo::service(conn, org, id)?;
                     let midnight = |d: NaiveDate| instant_at_or_after(zone, d.and_time(NaiveTime::MIN));
@@ -448,25 +490,54 @@ pub async fn list_slots(
                     })
                     .map_err(|e| ApiError::Internal(e.to_string()))?;
                     let body = Bytes::from(json);
+                    let compressed = if gzip { Some(compress(&body)?) } else { None };
                     let entry = Entry {
                         revision,
                         since: now,
                         until,
                         body: body.clone(),
+                        gzip: compressed.clone(),
                         used: 0,
                     };
-                    cache.put(key, entry);
-                    (false, body)
+                    cache.put(key.clone(), entry);
+                    (false, (body, compressed))
                 }
             };
             tracing::debug!(
                 statements = db::statements() - statements,
                 cached,
-                bytes = answer.len(),
+                bytes = answer.0.len(),
                 "slots listed"
             );
-            Ok(answer)
+            let (answer, compressed) = answer;
+            if !gzip {
+                return Ok((answer, false));
+            }
+            let compressed = match compressed {
+                Some(c) => c,
+                None => {
+                    let c = compress(&answer)?;
+                    cache.put_gzip(&key, revision, c.clone());
+                    c
+                }
+            };
+            Ok((compressed, true))
         })
         .await?;
-    Ok(HttpResponse::Ok().content_type(ContentType::json()).body(body))
+    let mut response = HttpResponse::Ok();
+    response.content_type(ContentType::json());
+    response.insert_header((header::VARY, "accept-encoding"));
+    if gzipped {
+        response.insert_header((header::CONTENT_ENCODING, "gzip"));
+    }
+    Ok(response.body(body))
+}
+
+fn compress(json: &[u8]) -> Result<Bytes, ApiError> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(json.len() / 8), flate2::Compression::default());
+    encoder.write_all(json).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Bytes::from(
+        encoder.finish().map_err(|e| ApiError::Internal(e.to_string()))?,
+    ))
 }
