@@ -482,3 +482,68 @@ both_backends!(
         assert_eq!(a["counts"]["actions_done"], 200);
     }
 );
+
+both_backends!(
+    async fn an_event_that_always_fails_to_match_is_left_out_and_the_others_go_on(backend: Backend) {
+        let app = app(backend, None).await;
+        let admin = app.admin_token().await;
+        let (good, _) = app.person_with_login(&admin, "good@demo.test", false).await;
+        let (poison, _) = app.person_with_login(&admin, "poison@demo.test", false).await;
+        let automation = create(
+            &app,
+            &admin,
+            json!({"name": "Thank payers", "trigger": "payment.paid", "frequency": "every_time",
+                   "actions": [{"type": "send_notification", "title": "Thank you", "body": "Paid."}],
+                   "active": true}),
+        )
+        .await;
+        // A write that fails for one person's events only, as bad data would make it fail.
+        app.execute_sql(&match backend {
+            cohort_tests::Backend::Sqlite => format!(
+                "CREATE TRIGGER poison BEFORE INSERT ON automation_runs WHEN NEW.person_id = '{poison}' \
+                 BEGIN SELECT RAISE(ABORT, 'poisoned for the test'); END;"
+            ),
+            cohort_tests::Backend::Postgres => format!(
+                "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                 IF NEW.person_id = '{poison}' THEN RAISE EXCEPTION 'poisoned for the test'; END IF; \
+                 RETURN NEW; END $$; \
+                 CREATE TRIGGER poison BEFORE INSERT ON automation_runs FOR EACH ROW EXECUTE FUNCTION poison();"
+            ),
+        });
+        for (key, person) in [("a1", &good), ("p1", &poison), ("a2", &good)] {
+            event(
+                &app,
+                &admin,
+                json!({"event_type": "payment.paid", "idempotency_key": key, "person_id": person}),
+            )
+            .await;
+        }
+        // The good events run, in the same batch as the poisoned one or not.
+        let runs = runs_settled(&app, &admin, &automation, 2).await;
+        assert!(
+            runs.iter()
+                .all(|r| r["outcome"] == "ran" && r["event"]["person_id"] == good),
+            "{runs:?}"
+        );
+        // The poisoned one is tried alone until the matchers leave it out, with the reason.
+        let left_out = "automation_queue WHERE attempts = 5 AND last_error LIKE '%poisoned for the test%'";
+        for _ in 0..200 {
+            if app.count(left_out) == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(app.count(left_out), 1, "{}", app.output());
+        assert_eq!(app.count("automation_queue"), 1);
+        // Matching goes on.
+        event(
+            &app,
+            &admin,
+            json!({"event_type": "payment.paid", "idempotency_key": "a3", "person_id": good}),
+        )
+        .await;
+        let runs = runs_settled(&app, &admin, &automation, 3).await;
+        assert_eq!(runs.len(), 3, "{runs:?}");
+        assert_eq!(app.count("automation_queue"), 1, "the poisoned event stays, left out");
+    }
+);

@@ -398,6 +398,8 @@ diesel::table! {
 diesel::table! {
     automation_queue (event_id) {
         event_id -> Text,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
     }
 }
 

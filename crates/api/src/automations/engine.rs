@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::NaiveDateTime;
 use chrono_tz::Tz;
@@ -175,20 +176,29 @@ struct Claimed {
 
 // Taken and removed in the transaction that matches them: a crash leaves them queued, and two
 // matchers (two processes) take different events.
+// Events that failed MAX_ATTEMPTS times alone stay in the queue, left out.
 const CLAIM_POSTGRES: &str = "DELETE FROM automation_queue WHERE event_id IN \
-     (SELECT event_id FROM automation_queue ORDER BY event_id LIMIT $1 FOR UPDATE SKIP LOCKED) \
+     (SELECT event_id FROM automation_queue WHERE attempts < $2 ORDER BY event_id LIMIT $1 \
+      FOR UPDATE SKIP LOCKED) \
      RETURNING event_id";
 /// SQLite has one writer at a time (the caller holds the writer's turn).
 const CLAIM_SQLITE: &str = "DELETE FROM automation_queue WHERE event_id IN \
-     (SELECT event_id FROM automation_queue ORDER BY event_id LIMIT ?1) RETURNING event_id";
+     (SELECT event_id FROM automation_queue WHERE attempts < ?2 ORDER BY event_id LIMIT ?1) \
+     RETURNING event_id";
+
+/// How many times an event that fails alone is matched before the matchers leave it out.
+pub const MAX_ATTEMPTS: i32 = 5;
 
 fn claim(conn: &mut DbConn, limit: i64) -> Result<Vec<String>, ApiError> {
+    use diesel::sql_types::{BigInt, Integer};
     let claimed: Vec<Claimed> = match conn {
         DbConn::Postgres(c) => diesel::sql_query(CLAIM_POSTGRES)
-            .bind::<diesel::sql_types::BigInt, _>(limit)
+            .bind::<BigInt, _>(limit)
+            .bind::<Integer, _>(MAX_ATTEMPTS)
             .load(c)?,
         DbConn::Sqlite(c) => diesel::sql_query(CLAIM_SQLITE)
-            .bind::<diesel::sql_types::BigInt, _>(limit)
+            .bind::<BigInt, _>(limit)
+            .bind::<Integer, _>(MAX_ATTEMPTS)
             .load(c)?,
     };
     Ok(claimed.into_iter().map(|c| c.event_id).collect())
@@ -432,12 +442,14 @@ struct Matched {
 /// Takes up to `limit` queued events and matches them against the automations in one
 /// transaction (the caller's): each event meets the active automations watching its type, as
 /// they were when it arrived; runs, their actions and the frequency state are written with a
-/// few statements per batch, and actions due now run at once. Returns how many events it took.
-pub fn match_batch(conn: &mut DbConn, limit: i64) -> Result<usize, ApiError> {
+/// few statements per batch, and actions due now run at once. Returns how many events it took;
+/// `taken` gets their ids, which outlive a rollback.
+pub fn match_batch(conn: &mut DbConn, limit: i64, taken: &Mutex<Vec<String>>) -> Result<usize, ApiError> {
     let ids = claim(conn, limit)?;
     if ids.is_empty() {
         return Ok(0);
     }
+    taken.lock().unwrap_or_else(PoisonError::into_inner).clone_from(&ids);
     let batch = Batch::load(conn, &ids)?;
     let now = db::now();
     let mut runs: Vec<RunRow> = Vec::new();
@@ -1129,23 +1141,66 @@ pub async fn run_action_batches(
 
 /// The matcher: takes batches of queued events while there are any, then waits until this
 /// process queues more or `idle_poll` passes (events queued by other processes).
+///
+/// A batch that fails is rolled back, its events still queued (a deadlock with another
+/// matcher, the database out of reach, or one event whose writes fail): the matcher then takes
+/// as many events one at a time, and an event that fails alone has the attempt counted on its
+/// queue row, until after [`MAX_ATTEMPTS`] the matchers leave it out. The others go on.
 pub async fn run_matcher(db: Db, idle_poll: std::time::Duration) {
+    let mut alone: usize = 0;
     loop {
         let started = std::time::Instant::now();
-        match db.write(|conn| match_batch(conn, BATCH)).await {
+        let limit = if alone > 0 { 1 } else { BATCH };
+        let taken = Arc::new(Mutex::new(Vec::new()));
+        let ids = taken.clone();
+        match db.write(move |conn| match_batch(conn, limit, &ids)).await {
             Ok(0) => {
+                alone = 0;
                 let _ = tokio::time::timeout(idle_poll, WAKE.notified()).await;
             }
             Ok(n) => {
+                alone = alone.saturating_sub(1);
                 tracing::debug!(events = n, ms = started.elapsed().as_millis() as u64, "matched a batch");
             }
             Err(e) => {
-                // Rolled back: the events stay queued (a deadlock with another matcher, or the
-                // database out of reach).
-                tracing::warn!(error = %e, "matching a batch of events failed");
+                let taken = std::mem::take(&mut *taken.lock().unwrap_or_else(PoisonError::into_inner));
+                tracing::warn!(error = %e, events = taken.len(), "matching a batch of events failed");
+                match taken.as_slice() {
+                    [one] => count_failure(&db, one, &e).await,
+                    [] => {}
+                    more => alone = more.len(),
+                }
                 actix_web::rt::time::sleep(idle_poll).await;
             }
         }
+    }
+}
+
+/// Counts a failed attempt to match `event` alone, in a transaction of its own.
+async fn count_failure(db: &Db, event: &str, error: &ApiError) {
+    use automation_queue::{attempts, last_error};
+    let (event, message) = (event.to_owned(), error.to_string());
+    let id = event.clone();
+    let counted = db
+        .write(move |conn| {
+            let row = automation_queue::table.find(&id);
+            // Two matchers may both have failed on it: the count stops at the limit.
+            diesel::update(row.filter(attempts.lt(MAX_ATTEMPTS)))
+                .set((attempts.eq(attempts + 1), last_error.eq(&message)))
+                .execute(conn)?;
+            Ok(row.select(attempts).first::<i32>(conn).optional()?)
+        })
+        .await;
+    match counted {
+        Ok(Some(n)) if n >= MAX_ATTEMPTS => {
+            tracing::error!(
+                event,
+                attempts = n,
+                "an event failed to match every time; the matchers leave it out"
+            )
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, event, "counting a failed match failed"),
     }
 }
 
