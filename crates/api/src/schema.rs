@@ -479,7 +479,6 @@ diesel::table! {
         locations -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
-        slot_revision -> BigInt,
     }
 }
 
@@ -488,6 +487,7 @@ diesel::table! {
         service_id -> Text,
         provider_id -> Text,
         created_at -> Timestamp,
+        slot_revision -> BigInt,
     }
 }
 

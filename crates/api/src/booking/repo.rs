@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, Problems};
-use crate::schema::{booking_settings, certifications, enrollments, people, providers, services, slot_revisions};
+use crate::schema::{booking_settings, certifications, enrollments, people, services, slot_revisions};
 
 /// At most this many locations per service or provider, and questions per format.
 const MAX_LOCATIONS: usize = 20;
@@ -326,21 +326,18 @@ pub enum SlotsChange<'a> {
 
 /// Records, inside the caller's transaction, that free slots of `org` may have changed: every
 /// process's cached answers ([`super::slots`]) that depend on it are stale from the commit on.
-/// Called by each write that can change an answer: a booking made, moved or cancelled (its
-/// provider's revision, so that on PostgreSQL bookings of different providers never wait on one
-/// row); a provider created, changed or deleted, their availability or certifications; a
+/// Called by each write that can change an answer: a booking made, moved or cancelled (the
+/// revision of its provider's certifications, so that on PostgreSQL bookings of different
+/// providers never wait on one row); a provider created, changed or deleted, their availability or certifications; a
 /// service's rules; a person's name, bio or zone; the organisation's zone (the organisation's
-/// revision). Bookings call it last, so their provider's row stays locked only until the commit.
+/// revision). Bookings call it last, so their provider's certifications stay locked only until the commit.
 pub fn slots_changed(conn: &mut DbConn, org: Uuid, change: SlotsChange<'_>) -> Result<(), ApiError> {
     use slot_revisions::{organization_id, revision};
     if let SlotsChange::Bookings(provider) = change {
-        diesel::update(
-            providers::table
-                .filter(providers::organization_id.eq(org.to_string()))
-                .filter(providers::person_id.eq(provider)),
-        )
-        .set(providers::slot_revision.eq(providers::slot_revision + 1i64))
-        .execute(conn)?;
+        // The provider is the organisation's: the booking being written names them.
+        diesel::update(certifications::table.filter(certifications::provider_id.eq(provider)))
+            .set(certifications::slot_revision.eq(certifications::slot_revision + 1i64))
+            .execute(conn)?;
         return Ok(());
     }
     let first = (organization_id.eq(org.to_string()), revision.eq(1i64));

@@ -7,10 +7,11 @@
 //! zones and bookings, the organisation's zone and labels, the range and zone asked for, and the
 //! time. Each process keeps recent answers ([`Cache`]) with:
 //! - the slot revision when it was computed: every write that can change an answer adds one to
-//!   the organisation's revision, or for a booking to its provider's, in its own transaction
-//!   ([`repo::slots_changed`]), in whichever process; an answer is kept under the organisation's
-//!   and the sum of its certified providers' (within one organisation revision the certified
-//!   providers stay the same and theirs only grow, so any change moves the pair), which a request
+//!   the organisation's revision, or for a booking to its provider's certifications', in its own
+//!   transaction ([`repo::slots_changed`]), in whichever process; an answer is kept under the
+//!   organisation's and the sum of the service's certifications' (within one organisation
+//!   revision the certifications stay the same and theirs only grow, so any change moves the
+//!   pair), which a request
 //!   reads first ([`context`]), before anything the answer is computed from, so an answer is
 //!   never kept under a revision newer than its data;
 //! - the instant until which time alone leaves it as it is ([`rules::unchanged_until`]: the
@@ -207,10 +208,9 @@ struct Context {
 fn context(conn: &mut DbConn, org: Uuid, service: Uuid, person: Uuid) -> Result<Context, ApiError> {
     use diesel::dsl::{exists, not};
     let (org_id, service_id, person_id) = (org.to_string(), service.to_string(), person.to_string());
-    let of_providers = providers::table
-        .inner_join(certifications::table)
+    let of_providers = certifications::table
         .filter(certifications::service_id.eq(&service_id))
-        .select(db::SumBigInt(providers::slot_revision));
+        .select(db::SumBigInt(certifications::slot_revision));
     let enrollments = || enrollments::table.filter(enrollments::service_id.eq(&service_id));
     #[allow(clippy::type_complexity)]
     let row: (
