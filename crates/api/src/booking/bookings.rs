@@ -503,6 +503,11 @@ pub async fn create_booking(
                 created_at: now,
                 updated_at: now,
             };
+            // Before the insert: a concurrent booking of this provider waits here for this one's
+            // commit, then meets its row in the exclusion check as a plain conflict (a 409).
+            // Without it, two overlapping inserts could each wait for the other inside the check,
+            // a deadlock that PostgreSQL breaks after a second with an error.
+            repo::slots_changed(conn, org, Bookings(&row.provider_id))?;
             diesel::insert_into(bookings::table)
                 .values(&row)
                 .execute(conn)
@@ -532,7 +537,6 @@ pub async fn create_booking(
             record(conn, &row, BOOKING_CREATED, "created")?;
             let booking = shown.booking(row);
             audit_admin(conn, &actor, admin, "booking.created", None, &booking)?;
-            repo::slots_changed(conn, org, Bookings(&booking.provider.id.to_string()))?;
             tracing::debug!(statements = db::statements() - statements, "booking created");
             Ok(booking)
         })
@@ -857,6 +861,14 @@ pub async fn reschedule_booking(
                 row.blocked_until = blocked_until.naive_utc();
                 row.sequence += 1;
                 row.updated_at = db::now();
+                // Before the update, for the reason `create_booking` gives; in one order, so that
+                // two moves between the same providers cannot wait for each other.
+                let mut moved = vec![before.provider_id.clone(), row.provider_id.clone()];
+                moved.sort();
+                moved.dedup();
+                for provider in &moved {
+                    repo::slots_changed(conn, caller.org, Bookings(provider))?;
+                }
                 diesel::update(bookings::table.find(&row.id))
                     .set((
                         bookings::provider_id.eq(&row.provider_id),
@@ -890,11 +902,6 @@ pub async fn reschedule_booking(
                     Some(&shown_before),
                     &after,
                 )?;
-                let mut moved = vec![shown_before.provider.id, after.provider.id];
-                moved.dedup();
-                for provider in moved {
-                    repo::slots_changed(conn, caller.org, Bookings(&provider.to_string()))?;
-                }
                 Ok(after)
             })
             .await?,

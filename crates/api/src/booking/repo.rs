@@ -330,7 +330,7 @@ pub enum SlotsChange<'a> {
 /// revision of its provider's certifications, so that on PostgreSQL bookings of different
 /// providers never wait on one row); a provider created, changed or deleted, their availability or certifications; a
 /// service's rules; a person's name, bio or zone; the organisation's zone (the organisation's
-/// revision). Bookings call it last, so their provider's certifications stay locked only until the commit.
+/// revision). Bookings call it before they write the booking: it is what makes concurrent bookings of one provider take turns.
 pub fn slots_changed(conn: &mut DbConn, org: Uuid, change: SlotsChange<'_>) -> Result<(), ApiError> {
     use slot_revisions::{organization_id, revision};
     if let SlotsChange::Bookings(provider) = change {
