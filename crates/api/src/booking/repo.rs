@@ -328,9 +328,10 @@ pub enum SlotsChange<'a> {
 /// process's cached answers ([`super::slots`]) that depend on it are stale from the commit on.
 /// Called by each write that can change an answer: a booking made, moved or cancelled (the
 /// revision of its provider's certifications, so that on PostgreSQL bookings of different
-/// providers never wait on one row); a provider created, changed or deleted, their availability or certifications; a
-/// service's rules; a person's name, bio or zone; the organisation's zone (the organisation's
-/// revision). Bookings call it before they write the booking: it is what makes concurrent bookings of one provider take turns.
+/// providers never wait on one row); a provider created, changed or deleted, their availability
+/// or certifications; a service's rules; a person's name, bio or zone; the organisation's zone
+/// (the organisation's revision). Bookings call it before they write the booking: it is what
+/// makes concurrent bookings of one provider take turns.
 pub fn slots_changed(conn: &mut DbConn, org: Uuid, change: SlotsChange<'_>) -> Result<(), ApiError> {
     use slot_revisions::{organization_id, revision};
     if let SlotsChange::Bookings(provider) = change {
