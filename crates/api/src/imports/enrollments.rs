@@ -13,7 +13,7 @@ use cohort_domain::spreadsheet::safe_cell;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::{catalogue, file_error, Mode, Report, BATCH};
+use super::{catalogue, file_error, in_batches, Mode, Report};
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
 use crate::schema::{enrollments, people, services};
@@ -41,26 +41,13 @@ pub fn run(
         None => None,
     };
     let mut reader = rules::Reader::default();
-    let mut batch = Vec::with_capacity(BATCH);
-    while let Some(next) = file.next() {
-        report.row_read();
-        match next.map_err(file_error)? {
-            Err(problem) => report.problem(problem),
-            Ok(row) => match reader.read(&row) {
-                Ok(line) if planner.is_some() => batch.push((row.row, line)),
-                Ok(_) => {}
-                Err(problems) => problems.into_iter().for_each(|p| report.problem(p)),
-            },
+    let plan = match (conn.as_deref_mut(), planner.as_mut()) {
+        (Some(conn), Some(planner)) => {
+            Some(|batch: &mut Vec<_>, report: &mut Report| planner.plan(conn, batch, report))
         }
-        if batch.len() >= BATCH {
-            if let (Some(conn), Some(planner)) = (conn.as_deref_mut(), planner.as_mut()) {
-                planner.plan(conn, &mut batch, &mut report)?;
-            }
-        }
-    }
-    if let (Some(conn), Some(planner)) = (conn.as_deref_mut(), planner.as_mut()) {
-        planner.plan(conn, &mut batch, &mut report)?;
-    }
+        _ => None,
+    };
+    in_batches(&mut file, &mut report, |row| Ok((row.row, reader.read(row)?)), plan)?;
     Ok(report.finish(mode == Mode::Apply && conn.is_some()))
 }
 

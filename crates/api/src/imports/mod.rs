@@ -18,7 +18,7 @@ use cohort_api_types::{
     ExportQuery, FieldError, ImportAction, ImportPreviewRow, ImportProblem, ImportQuery, ImportReport, Problem,
 };
 use cohort_domain::imports::catalogue::Catalogue;
-use cohort_domain::imports::{FileError, ImportKind, RowError};
+use cohort_domain::imports::{CsvFile, FileError, ImportKind, Row, RowError};
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -128,6 +128,38 @@ pub fn run(
 
 pub fn file_error(e: FileError) -> ApiError {
     ApiError::field("file", e.to_string())
+}
+
+/// Reads every row of `file` into `report` (each problem by line and column) and hands what
+/// `read` makes of the valid rows to `plan` in batches of [`BATCH`]. Without `plan` (no database:
+/// the file alone is checked) valid rows are not kept.
+pub fn in_batches<T>(
+    file: &mut CsvFile<'_>,
+    report: &mut Report,
+    mut read: impl FnMut(&Row<'_>) -> Result<T, Vec<RowError>>,
+    mut plan: Option<impl FnMut(&mut Vec<T>, &mut Report) -> Result<(), ApiError>>,
+) -> Result<(), ApiError> {
+    let mut batch = Vec::with_capacity(BATCH);
+    while let Some(next) = file.next() {
+        report.row_read();
+        match next.map_err(file_error)? {
+            Err(problem) => report.problem(problem),
+            Ok(row) => match read(&row) {
+                Ok(item) if plan.is_some() => batch.push(item),
+                Ok(_) => {}
+                Err(problems) => problems.into_iter().for_each(|p| report.problem(p)),
+            },
+        }
+        if batch.len() >= BATCH {
+            if let Some(plan) = plan.as_mut() {
+                plan(&mut batch, report)?;
+            }
+        }
+    }
+    if let Some(plan) = plan.as_mut() {
+        plan(&mut batch, report)?;
+    }
+    Ok(())
 }
 
 /// Collects a report as rows are read.

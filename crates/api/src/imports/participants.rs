@@ -14,7 +14,7 @@ use cohort_domain::spreadsheet::safe_cell;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::{file_error, Mode, Report, BATCH};
+use super::{file_error, in_batches, Mode, Report};
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
 use crate::people::repo::PersonRow;
@@ -46,29 +46,10 @@ pub fn run(
         mode,
         planned: HashMap::new(),
     };
-    let mut batch = Vec::with_capacity(BATCH);
-    while let Some(next) = file.next() {
-        report.row_read();
-        match next.map_err(file_error)? {
-            Err(problem) => report.problem(problem),
-            Ok(row) => match reader.read(&row) {
-                Ok(line) => {
-                    if conn.is_some() {
-                        batch.push((row.row, line));
-                    }
-                }
-                Err(problems) => problems.into_iter().for_each(|p| report.problem(p)),
-            },
-        }
-        if batch.len() >= BATCH {
-            if let Some(conn) = conn.as_deref_mut() {
-                planner.plan(conn, &mut batch, &mut report)?;
-            }
-        }
-    }
-    if let Some(conn) = conn.as_deref_mut() {
-        planner.plan(conn, &mut batch, &mut report)?;
-    }
+    let plan = conn
+        .as_deref_mut()
+        .map(|conn| |batch: &mut Vec<_>, report: &mut Report| planner.plan(conn, batch, report));
+    in_batches(&mut file, &mut report, |row| Ok((row.row, reader.read(row)?)), plan)?;
     let applied = mode == Mode::Apply && conn.is_some();
     Ok(report.finish(applied))
 }

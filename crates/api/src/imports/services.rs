@@ -10,7 +10,7 @@ use cohort_domain::spreadsheet::safe_cell;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::{file_error, Mode, Report, BATCH};
+use super::{file_error, in_batches, Mode, Report};
 use crate::booking::repo::ServiceRow;
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
@@ -30,26 +30,10 @@ pub fn run(
         report.problem(problem);
     }
     let mut reader = rules::Reader::default();
-    let mut batch = Vec::with_capacity(BATCH);
-    while let Some(next) = file.next() {
-        report.row_read();
-        match next.map_err(file_error)? {
-            Err(problem) => report.problem(problem),
-            Ok(row) => match reader.read(&row) {
-                Ok(line) if conn.is_some() => batch.push(line),
-                Ok(_) => {}
-                Err(problems) => problems.into_iter().for_each(|p| report.problem(p)),
-            },
-        }
-        if batch.len() >= BATCH {
-            if let Some(conn) = conn.as_deref_mut() {
-                plan(conn, org, mode, &mut batch, &mut report)?;
-            }
-        }
-    }
-    if let Some(conn) = conn.as_deref_mut() {
-        plan(conn, org, mode, &mut batch, &mut report)?;
-    }
+    let plan = conn
+        .as_deref_mut()
+        .map(|conn| |batch: &mut Vec<ServiceLine>, report: &mut Report| plan(conn, org, mode, batch, report));
+    in_batches(&mut file, &mut report, |row| reader.read(row), plan)?;
     Ok(report.finish(mode == Mode::Apply && conn.is_some()))
 }
 
