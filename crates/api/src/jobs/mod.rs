@@ -132,23 +132,37 @@ pub struct Job {
     pub max_attempts: i32,
 }
 
-// Due jobs and jobs whose lease ran out, in two index range scans (`jobs_due` on (status, run_at)):
-// an `OR` of the two would sort every queued job on each claim, which grows with the backlog.
-const CLAIM_POSTGRES: &str = "WITH due AS (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= $3 \
-       ORDER BY run_at LIMIT $4 FOR UPDATE SKIP LOCKED), \
-     stale AS (SELECT id FROM jobs WHERE status = 'running' AND locked_until < $3 \
-       LIMIT $4 FOR UPDATE SKIP LOCKED) \
-     UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, locked_until = $2 \
-     WHERE id IN (SELECT id FROM due UNION ALL SELECT id FROM stale) \
-     RETURNING id, organization_id, kind, payload, dedupe_key, attempts, max_attempts";
+/// The claim: due jobs and jobs whose lease ran out, in two index range scans (`jobs_due` on
+/// (status, run_at)); an `OR` of the two would sort every queued job on each claim, which grows
+/// with the backlog. On PostgreSQL the rows are locked (`SKIP LOCKED`: two workers take different
+/// jobs); SQLite has one writer at a time (the caller holds the writer's turn), so it needs none.
+/// `one_kind` adds `kind = $5`.
+fn claim_sql(postgres: bool, one_kind: bool) -> String {
+    let (p, lock) = if postgres {
+        ('$', " FOR UPDATE SKIP LOCKED")
+    } else {
+        ('?', "")
+    };
+    let kind = if one_kind {
+        format!(" AND kind = {p}5")
+    } else {
+        String::new()
+    };
+    format!(
+        "WITH due AS (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= {p}3{kind} \
+           ORDER BY run_at LIMIT {p}4{lock}), \
+         stale AS (SELECT id FROM jobs WHERE status = 'running' AND locked_until < {p}3{kind} \
+           LIMIT {p}4{lock}) \
+         UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = {p}1, locked_until = {p}2 \
+         WHERE id IN (SELECT id FROM due UNION ALL SELECT id FROM stale) \
+         RETURNING id, organization_id, kind, payload, dedupe_key, attempts, max_attempts"
+    )
+}
 
-/// SQLite has one writer at a time (the caller holds the writer's turn), so no row locks are needed.
-const CLAIM_SQLITE: &str =
-    "WITH due AS (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= ?3 ORDER BY run_at LIMIT ?4), \
-     stale AS (SELECT id FROM jobs WHERE status = 'running' AND locked_until < ?3 LIMIT ?4) \
-     UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = ?1, locked_until = ?2 \
-     WHERE id IN (SELECT id FROM due UNION ALL SELECT id FROM stale) \
-     RETURNING id, organization_id, kind, payload, dedupe_key, attempts, max_attempts";
+/// [`claim_sql`] for each backend, with and without a kind.
+static CLAIM_SQL: std::sync::LazyLock<[[String; 2]; 2]> = std::sync::LazyLock::new(|| {
+    [false, true].map(|postgres| [false, true].map(|one_kind| claim_sql(postgres, one_kind)))
+});
 
 /// Leases up to `limit` due jobs (and jobs whose lease ran out) to `worker` until `now + lease`.
 pub fn claim(
@@ -158,39 +172,8 @@ pub fn claim(
     lease: Duration,
     limit: i64,
 ) -> Result<Vec<Job>, ApiError> {
-    let until = now + chrono::Duration::from_std(lease).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let claimed = match conn {
-        DbConn::Postgres(c) => diesel::sql_query(CLAIM_POSTGRES)
-            .bind::<Text, _>(worker)
-            .bind::<Timestamp, _>(until)
-            .bind::<Timestamp, _>(now)
-            .bind::<BigInt, _>(limit)
-            .load(c)?,
-        DbConn::Sqlite(c) => diesel::sql_query(CLAIM_SQLITE)
-            .bind::<Text, _>(worker)
-            .bind::<Timestamp, _>(until)
-            .bind::<Timestamp, _>(now)
-            .bind::<BigInt, _>(limit)
-            .load(c)?,
-    };
-    Ok(claimed)
+    claim_where(conn, worker, now, lease, limit, None)
 }
-
-// The same, for one kind of job.
-const CLAIM_KIND_POSTGRES: &str = "WITH due AS (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= $3 \
-       AND kind = $5 ORDER BY run_at LIMIT $4 FOR UPDATE SKIP LOCKED), \
-     stale AS (SELECT id FROM jobs WHERE status = 'running' AND locked_until < $3 AND kind = $5 \
-       LIMIT $4 FOR UPDATE SKIP LOCKED) \
-     UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, locked_until = $2 \
-     WHERE id IN (SELECT id FROM due UNION ALL SELECT id FROM stale) \
-     RETURNING id, organization_id, kind, payload, dedupe_key, attempts, max_attempts";
-
-const CLAIM_KIND_SQLITE: &str = "WITH due AS (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= ?3 \
-       AND kind = ?5 ORDER BY run_at LIMIT ?4), \
-     stale AS (SELECT id FROM jobs WHERE status = 'running' AND locked_until < ?3 AND kind = ?5 LIMIT ?4) \
-     UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = ?1, locked_until = ?2 \
-     WHERE id IN (SELECT id FROM due UNION ALL SELECT id FROM stale) \
-     RETURNING id, organization_id, kind, payload, dedupe_key, attempts, max_attempts";
 
 /// Leases up to `limit` due jobs of one kind to `worker`, like `claim`.
 pub fn claim_kind(
@@ -201,22 +184,37 @@ pub fn claim_kind(
     limit: i64,
     kind: &str,
 ) -> Result<Vec<Job>, ApiError> {
+    claim_where(conn, worker, now, lease, limit, Some(kind))
+}
+
+fn claim_where(
+    conn: &mut DbConn,
+    worker: &str,
+    now: NaiveDateTime,
+    lease: Duration,
+    limit: i64,
+    kind: Option<&str>,
+) -> Result<Vec<Job>, ApiError> {
     let until = now + chrono::Duration::from_std(lease).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let sql = &CLAIM_SQL[usize::from(matches!(conn, DbConn::Postgres(_)))][usize::from(kind.is_some())];
+    // The same binds for either backend's connection.
+    macro_rules! load {
+        ($c:expr) => {{
+            let query = diesel::sql_query(sql.as_str())
+                .into_boxed()
+                .bind::<Text, _>(worker)
+                .bind::<Timestamp, _>(until)
+                .bind::<Timestamp, _>(now)
+                .bind::<BigInt, _>(limit);
+            match kind {
+                Some(kind) => query.bind::<Text, _>(kind).load($c)?,
+                None => query.load($c)?,
+            }
+        }};
+    }
     let claimed = match conn {
-        DbConn::Postgres(c) => diesel::sql_query(CLAIM_KIND_POSTGRES)
-            .bind::<Text, _>(worker)
-            .bind::<Timestamp, _>(until)
-            .bind::<Timestamp, _>(now)
-            .bind::<BigInt, _>(limit)
-            .bind::<Text, _>(kind)
-            .load(c)?,
-        DbConn::Sqlite(c) => diesel::sql_query(CLAIM_KIND_SQLITE)
-            .bind::<Text, _>(worker)
-            .bind::<Timestamp, _>(until)
-            .bind::<Timestamp, _>(now)
-            .bind::<BigInt, _>(limit)
-            .bind::<Text, _>(kind)
-            .load(c)?,
+        DbConn::Postgres(c) => load!(c),
+        DbConn::Sqlite(c) => load!(c),
     };
     Ok(claimed)
 }
