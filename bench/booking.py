@@ -1,6 +1,6 @@
 """Booking under load, through the API of the release binary, with wrk.
 
-    python3 bench/booking.py sqlite|postgres [SECONDS] [slots-only]      (default 20 s per run)
+    python3 bench/booking.py sqlite|postgres [SECONDS] [slots-only|bookings-only]   (default 20 s per run)
 
 Set-up (through the API): one generic service ("All available Peer Mentoring": 30 minutes,
 15-minute grid, 5-minute buffers both sides, 1 hour notice, 5-week horizon), 200 certified
@@ -20,7 +20,7 @@ Runs:
   distinct   64 connections POST /bookings, each request a different free slot: bookings made
              per second when they do not collide.
 
-slots-only stops after the slots runs.
+slots-only stops after the slots runs; bookings-only skips them.
 
 Needs wrk (apt-get install -y wrk) and, for postgres, PostgreSQL on 127.0.0.1:5432.
 BIN picks the binary (default target/release/cohort; build it with
@@ -47,6 +47,7 @@ BIN = os.environ.get("BIN", os.path.join(TARGET, "release", "cohort"))
 BACKEND = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
 SECONDS = int(sys.argv[2]) if len(sys.argv) > 2 else 20
 SLOTS_ONLY = "slots-only" in sys.argv[3:]
+BOOKINGS_ONLY = "bookings-only" in sys.argv[3:]
 PG = os.environ.get("COHORT_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432")
 ZONES = ["America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London",
          "Europe/Berlin", "Asia/Kolkata", "Australia/Sydney"]
@@ -207,6 +208,22 @@ def run(port, data_dir, pg_db, pid):
         booked = sum(pool.map(book_ten, providers))
     print(f"## {BACKEND}: set-up {time.time() - started:.0f} s: 200 providers, {booked} bookings, 64 students")
 
+    if not BOOKINGS_ONLY:
+        slots_runs(api, port, token, service, today)
+    if not SLOTS_ONLY:
+        booking_runs(api, port, token, service, students, next_monday, rng, pg_db, data_dir)
+    overlaps = count(pg_db, data_dir, """
+        SELECT COUNT(*) FROM bookings a JOIN bookings b
+          ON a.provider_id = b.provider_id AND a.id < b.id
+         AND a.status <> 'cancelled' AND b.status <> 'cancelled'
+         AND a.blocked_from < b.blocked_until AND b.blocked_from < a.blocked_until""")
+    total = count(pg_db, data_dir, "SELECT COUNT(*) FROM bookings")
+    with open(f"/proc/{pid}/status") as f:
+        hwm = re.search(r"VmHWM:\s+(\d+) kB", f.read()).group(1)
+    print(f"proof: {total} bookings, {overlaps} overlapping pairs (buffers included); server peak memory {int(hwm) // 1024} MiB")
+
+
+def slots_runs(api, port, token, service, today):
     frm = today + datetime.timedelta(days=1)
     to = frm + datetime.timedelta(days=27)
     path = f"/api/v1/services/{service}/slots?from={frm}&to={to}&time_zone=Europe/London"
@@ -239,9 +256,9 @@ end
     r = wrk(["-t1", "-c32", f"http://127.0.0.1:{port}/"], lua)
     print(f"slots, same 4 weeks in {len(zones)} zones round robin, 32 connections, computed: {r['rps']} req/s, "
           f"p50 {r['p50']}, p99 {r['p99']}, non-2xx {r['non2xx']}")
-    if SLOTS_ONLY:
-        return
 
+
+def booking_runs(api, port, token, service, students, next_monday, rng, pg_db, data_dir):
     # 100 contested slots in the week after next, each with its first free provider.
     later = next_monday + datetime.timedelta(days=7)
     week2 = api.ok("GET", f"/api/v1/services/{service}/slots?from={later}&to={later + datetime.timedelta(days=4)}&time_zone=UTC")
@@ -275,16 +292,6 @@ end
     made = count(pg_db, data_dir, "SELECT COUNT(*) FROM bookings") - before
     print(f"distinct, 64 connections: {r['rps']} requests/s ({r['requests']} requests, {made} bookings made, "
           f"{r['non2xx']} refused, {made / SECONDS:.0f} bookings/s), p50 {r['p50']}, p99 {r['p99']}")
-
-    overlaps = count(pg_db, data_dir, """
-        SELECT COUNT(*) FROM bookings a JOIN bookings b
-          ON a.provider_id = b.provider_id AND a.id < b.id
-         AND a.status <> 'cancelled' AND b.status <> 'cancelled'
-         AND a.blocked_from < b.blocked_until AND b.blocked_from < a.blocked_until""")
-    total = count(pg_db, data_dir, "SELECT COUNT(*) FROM bookings")
-    with open(f"/proc/{pid}/status") as f:
-        hwm = re.search(r"VmHWM:\s+(\d+) kB", f.read()).group(1)
-    print(f"proof: {total} bookings, {overlaps} overlapping pairs (buffers included); server peak memory {int(hwm) // 1024} MiB")
 
 
 def free_at(answer, slot):

@@ -14,7 +14,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use cohort_api_types::{
     AppointmentFormat, Booking, BookingAnswer, BookingPage, BookingStatus, BookingsQuery, CalendarFeed, CancelBooking,
-    CreateBooking, JoinWaitlist, Problem, RescheduleBooking,
+    CreateBooking, FormatSettings, JoinWaitlist, Problem, RescheduleBooking,
 };
 use cohort_domain::booking::{self as rules, NotBookable};
 use cohort_domain::calendar::{ics, Appointment, Method};
@@ -35,7 +35,10 @@ use crate::extract::Body;
 use crate::messaging::email::{email_job, queue_email_with, Attachment};
 use crate::paging::PageRequest;
 use crate::pairing::first_name;
-use crate::schema::{booking_waitlist, bookings, calendar_feeds, certifications, organizations, people, services};
+use crate::schema::{
+    booking_settings, booking_waitlist, bookings, calendar_feeds, certifications, enrollments, organizations, people,
+    services,
+};
 use crate::AppState;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -345,19 +348,9 @@ fn check_slot(
     starts_at: DateTime<Utc>,
     except: Option<&str>,
 ) -> Result<(DateTime<Utc>, Blocked), ApiError> {
-    let rules = service.rules();
-    let margin = chrono::Duration::days(1);
-    let (from, to) = (starts_at - margin, starts_at + rules.duration() + margin);
-    let (mut engine, _) = super::slots::availability(
-        conn,
-        service,
-        Some(provider),
-        org_zone,
-        from.naive_utc(),
-        to.naive_utc(),
-    )?;
+    let (mut engine, _) = around(conn, (service, org_zone), provider, starts_at)?;
     let Some(mut availability) = engine.pop() else {
-        return Err(ApiError::field("provider_id", "is not certified in this service"));
+        return Err(not_certified());
     };
     if let Some(except) = except {
         let skip: Option<(NaiveDateTime, NaiveDateTime)> = bookings::table
@@ -371,9 +364,109 @@ fn check_slot(
                 .retain(|busy| (busy.starts_at, busy.ends_at) != (db::utc(a), db::utc(b)));
         }
     }
-    rules::is_bookable(&rules, &availability, starts_at, Utc::now()).map_err(refused)?;
+    fits(service, &availability, starts_at)
+}
+
+/// `provider`'s availability and bookings around `starts_at` if they are certified in `service`
+/// (two statements).
+fn around(
+    conn: &mut DbConn,
+    (service, org_zone): (&ServiceRow, &str),
+    provider: Uuid,
+    starts_at: DateTime<Utc>,
+) -> Result<(Vec<rules::Availability<Uuid>>, Vec<super::slots::Certified>), ApiError> {
+    let margin = chrono::Duration::days(1);
+    let (from, to) = (starts_at - margin, starts_at + service.rules().duration() + margin);
+    super::slots::availability(
+        conn,
+        service,
+        Some(provider),
+        org_zone,
+        from.naive_utc(),
+        to.naive_utc(),
+    )
+}
+
+fn not_certified() -> ApiError {
+    ApiError::field("provider_id", "is not certified in this service")
+}
+
+/// Whether a booking of `service` from `starts_at` fits `availability`: its end and the
+/// interval it blocks.
+fn fits(
+    service: &ServiceRow,
+    availability: &rules::Availability<Uuid>,
+    starts_at: DateTime<Utc>,
+) -> Result<(DateTime<Utc>, Blocked), ApiError> {
+    let rules = service.rules();
+    rules::is_bookable(&rules, availability, starts_at, Utc::now()).map_err(refused)?;
     let ends_at = starts_at + rules.duration();
     Ok((ends_at, rules::occupied(&rules, starts_at, ends_at)))
+}
+
+/// What a booking reads before its provider's availability, in one statement: the service (the
+/// organisation's, else `None`), the organisation, the student (if the organisation's), whether
+/// they may book the service (enrolled students only, where it has enrollments) and the booking
+/// flow's formats, and whether the student waits for the provider.
+struct Opening {
+    service: ServiceRow,
+    org: Org,
+    student: Option<Who>,
+    may_book: bool,
+    formats: Vec<FormatSettings>,
+    waiting: bool,
+}
+
+fn opening(
+    conn: &mut DbConn,
+    org: Uuid,
+    (service, student, provider): (Uuid, Uuid, Uuid),
+) -> Result<Option<Opening>, ApiError> {
+    use diesel::dsl::{exists, not};
+    let (org_id, service_id, student_id) = (org.to_string(), service.to_string(), student.to_string());
+    let enrollments = || enrollments::table.filter(enrollments::service_id.eq(&service_id));
+    #[allow(clippy::type_complexity)]
+    let row: Option<(
+        ServiceRow,
+        (String, String),
+        Option<(String, String, Option<String>)>,
+        bool,
+        Option<String>,
+        bool,
+    )> = services::table
+        .inner_join(organizations::table.on(organizations::id.eq(services::organization_id)))
+        .left_join(
+            people::table.on(people::id
+                .eq(student_id.clone())
+                .and(people::organization_id.eq(services::organization_id))),
+        )
+        .left_join(booking_settings::table.on(booking_settings::organization_id.eq(services::organization_id)))
+        .filter(services::id.eq(&service_id))
+        .filter(services::organization_id.eq(&org_id))
+        .select((
+            ServiceRow::as_select(),
+            (organizations::name, organizations::time_zone),
+            (people::name, people::email, people::time_zone).nullable(),
+            not(exists(enrollments())).or(exists(enrollments().filter(enrollments::person_id.eq(&student_id)))),
+            booking_settings::formats.nullable(),
+            exists(
+                booking_waitlist::table
+                    .filter(booking_waitlist::student_id.eq(&student_id))
+                    .filter(booking_waitlist::provider_id.eq(provider.to_string())),
+            ),
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(
+        row.map(|(service, (name, zone), student, may_book, formats, waiting)| Opening {
+            service,
+            org: Org { name, zone },
+            student: student.map(|(name, email, time_zone)| Who { name, email, time_zone }),
+            may_book,
+            formats: repo::formats_from(formats.as_deref()),
+            waiting,
+        }),
+    )
 }
 
 /// Books a slot. Students book for themselves; admins may book for `student_id`. The provider
@@ -414,23 +507,31 @@ pub async fn create_booking(
         .db
         .write(move |conn| {
             let statements = db::statements();
-            let service = repo::service(conn, org, input.service_id)
-                .map_err(|_| ApiError::field("service_id", "is not a service of this organisation"))?;
-            let (name, email, time_zone) = people::table
-                .filter(people::organization_id.eq(org.to_string()))
-                .filter(people::id.eq(student.to_string()))
-                .select((people::name, people::email, people::time_zone))
-                .first(conn)
-                .optional()?
-                .ok_or_else(|| ApiError::field("student_id", "is not a person of this organisation"))?;
-            let student_who = Who { name, email, time_zone };
-            if !admin && !super::slots::may_book(conn, &service.id, student)? {
+            let Opening {
+                service,
+                org: company,
+                student: student_who,
+                may_book,
+                formats,
+                waiting,
+            } = opening(conn, org, (input.service_id, student, input.provider_id))?
+                .ok_or_else(|| ApiError::field("service_id", "is not a service of this organisation"))?;
+            let student_who =
+                student_who.ok_or_else(|| ApiError::field("student_id", "is not a person of this organisation"))?;
+            if !admin && !may_book {
                 return Err(ApiError::Forbidden("This service takes enrolled students only."));
             }
-            let provider = providers::get(conn, org, input.provider_id)
-                .map_err(|_| ApiError::field("provider_id", "is not a provider of this organisation"))?;
-            let settings = repo::settings(conn, org)?;
-            let format = settings.formats.iter().find(|f| f.format == input.format);
+            let starts_at = input.starts_at.with_timezone(&Utc);
+            let (mut engine, mut found) = around(conn, (&service, &company.zone), input.provider_id, starts_at)?;
+            // Not certified: the provider is looked up only to tell which field is wrong, and
+            // the rest is checked first, as for a certified one.
+            let availability = engine.pop();
+            let provider = match found.pop() {
+                Some(certified) => certified,
+                None => providers::get(conn, org, input.provider_id)
+                    .map_err(|_| ApiError::field("provider_id", "is not a provider of this organisation"))?,
+            };
+            let format = formats.iter().find(|f| f.format == input.format);
             if !format.is_some_and(|f| f.enabled) || !service.formats().contains(&input.format) {
                 return Err(ApiError::field("format", "is not offered for this service"));
             }
@@ -475,10 +576,8 @@ pub async fn create_booking(
                 None => places.first().cloned().unwrap_or_default(),
             };
             p.finish()?;
-            let starts_at = input.starts_at.with_timezone(&Utc);
-            let company = organization(conn, &service.organization_id)?;
-            let (ends_at, (blocked_from, blocked_until)) =
-                check_slot(conn, (&service, &company.zone), input.provider_id, starts_at, None)?;
+            let availability = availability.ok_or_else(not_certified)?;
+            let (ends_at, (blocked_from, blocked_until)) = fits(&service, &availability, starts_at)?;
             let now = db::now();
             let row = BookingRow {
                 id: db::new_id(),
@@ -512,12 +611,14 @@ pub async fn create_booking(
                 .values(&row)
                 .execute(conn)
                 .map_err(taken)?;
-            diesel::delete(
-                booking_waitlist::table
-                    .filter(booking_waitlist::student_id.eq(&row.student_id))
-                    .filter(booking_waitlist::provider_id.eq(&row.provider_id)),
-            )
-            .execute(conn)?;
+            if waiting {
+                diesel::delete(
+                    booking_waitlist::table
+                        .filter(booking_waitlist::student_id.eq(&row.student_id))
+                        .filter(booking_waitlist::provider_id.eq(&row.provider_id)),
+                )
+                .execute(conn)?;
+            }
             let provider = provider.1;
             let shown = Shown {
                 people: HashMap::from([

@@ -466,18 +466,19 @@ pub fn settings(conn: &mut DbConn, org: Uuid) -> Result<BookingSettings, ApiErro
         .select((booking_settings::students_edit_classes, booking_settings::formats))
         .first(conn)
         .optional()?;
-    let (students_edit_classes, formats) = match row {
-        Some((edit, formats)) => (
-            edit,
-            serde_json::from_str(&formats).unwrap_or_else(|_| default_formats()),
-        ),
-        None => (false, default_formats()),
-    };
+    let (students_edit_classes, formats) = row.unzip();
     Ok(BookingSettings {
-        students_edit_classes,
-        formats,
+        students_edit_classes: students_edit_classes.unwrap_or(false),
+        formats: formats_from(formats.as_deref()),
         labels: labels(conn, org)?,
     })
+}
+
+/// The flow's formats as stored in `booking_settings.formats` (none stored: the defaults).
+pub fn formats_from(stored: Option<&str>) -> Vec<FormatSettings> {
+    stored
+        .and_then(|f| serde_json::from_str(f).ok())
+        .unwrap_or_else(default_formats)
 }
 
 pub fn save_settings(conn: &mut DbConn, org: Uuid, settings: &BookingSettings) -> Result<(), ApiError> {
