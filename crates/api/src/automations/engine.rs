@@ -34,29 +34,35 @@ pub const MATCH_JOB: &str = "automation.match";
 pub const ACTION_JOB: &str = "automation.action";
 
 /// Queues the events just stored whose type an active automation of their organisation watches
-/// (one row each in `automation_queue`, one statement). Runs in the transaction that stored them;
-/// the matcher of this process wakes when it commits.
+/// (one row each in `automation_queue`). Runs in the transaction that stored them; the matcher of
+/// this process wakes when it commits.
+///
+/// The watched types are looked up on the automations' index, and only then are events queued
+/// (a second statement, when one is watched). An `INSERT … SELECT` from `events` filtered on the
+/// automations did it in one, but PostgreSQL kept that prepared statement's generic plan from
+/// when `events` was nearly empty, a sequential scan, and each booking then read the whole table.
 pub fn on_events(conn: &mut DbConn, stored: &[&EventRow]) -> Result<(), ApiError> {
-    use diesel::dsl::exists;
-    let ids: Vec<&str> = stored.iter().map(|e| e.id.as_str()).collect();
-    let watched = exists(
-        automations::table
-            .filter(automations::organization_id.eq(events::organization_id))
-            .filter(automations::trigger_type.eq(events::event_type))
-            .filter(automations::active.eq(true)),
-    );
-    let queued = diesel::insert_into(automation_queue::table)
-        .values(
-            events::table
-                .filter(events::id.eq_any(&ids))
-                .filter(watched)
-                .select(events::id),
-        )
-        .into_columns(automation_queue::event_id)
-        .execute(conn)?;
-    if queued > 0 {
-        QUEUED.with(|q| q.set(true));
+    let orgs: HashSet<&str> = stored.iter().map(|e| e.organization_id.as_str()).collect();
+    let types: HashSet<&str> = stored.iter().map(|e| e.event_type.as_str()).collect();
+    let watched: HashSet<(String, String)> = automations::table
+        .filter(automations::organization_id.eq_any(orgs))
+        .filter(automations::trigger_type.eq_any(types))
+        .filter(automations::active.eq(true))
+        .select((automations::organization_id, automations::trigger_type))
+        .distinct()
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let queued: Vec<_> = stored
+        .iter()
+        .filter(|e| watched.contains(&(e.organization_id.clone(), e.event_type.clone())))
+        .map(|e| automation_queue::event_id.eq(e.id.as_str()))
+        .collect();
+    if queued.is_empty() {
+        return Ok(());
     }
+    crate::insert_all!(conn, automation_queue::table, &queued)?;
+    QUEUED.with(|q| q.set(true));
     Ok(())
 }
 
