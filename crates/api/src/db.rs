@@ -221,13 +221,25 @@ impl Db {
     }
 }
 
-/// For the rest of a transaction that writes many rows and looks rows up between its writes (a
-/// CSV import): PostgreSQL plans each statement for its parameters instead of reusing a generic
-/// plan. A prepared lookup's generic plan, made while the table looked empty, scanned the whole
+/// For the rest of a transaction that looks rows up in batches, between its writes or right
+/// after another's (a CSV import and its dry run): PostgreSQL plans each statement for its
+/// parameters instead of reusing a generic plan. A prepared lookup's generic plan, made while the table looked empty, scanned the whole
 /// growing table for each batch (82 lookups of 1,000 emails took 51 s of a 100,000-row import).
 pub fn plan_each_statement(conn: &mut DbConn) -> Result<(), ApiError> {
     if let DbConn::Postgres(c) = conn {
         c.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")?;
+    }
+    Ok(())
+}
+
+/// Refreshes PostgreSQL's statistics of `tables` inside the caller's transaction (which sees
+/// its own new rows), so that statements after its commit are planned for the tables as they
+/// are. Autovacuum gets there only a minute or more later; until then, right after a
+/// 100,000-row import, a dry run of the same file took 4.8 s instead of 1 s. Nothing on SQLite,
+/// whose planner keeps no statistics unless asked.
+pub fn analyze(conn: &mut DbConn, tables: &[&str]) -> Result<(), ApiError> {
+    if let DbConn::Postgres(c) = conn {
+        c.batch_execute(&format!("ANALYZE {}", tables.join(", ")))?;
     }
     Ok(())
 }
