@@ -18,7 +18,7 @@ use super::{file_error, in_batches, Mode, Report};
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
 use crate::people::repo::PersonRow;
-use crate::programs::repo::ProgramRow;
+use crate::programs::repo::{ParticipantRow, ProgramRow};
 use crate::schema::{participants, people};
 
 pub fn run(
@@ -84,13 +84,14 @@ impl Planner<'_> {
             .map(|p| (p.email.clone(), p))
             .collect();
         let ids: Vec<&str> = known.values().map(|p| p.id.as_str()).collect();
-        let memberships: HashMap<(String, String), String> = participants::table
+        let existing: Vec<ParticipantRow> = participants::table
             .filter(participants::program_id.eq(&self.program.id))
             .filter(participants::person_id.eq_any(&ids))
-            .select((participants::person_id, participants::role, participants::status))
-            .load::<(String, String, String)>(conn)?
-            .into_iter()
-            .map(|(person, role, status)| ((person, role), status))
+            .select(ParticipantRow::as_select())
+            .load(conn)?;
+        let memberships: HashMap<(&str, &str), &str> = existing
+            .iter()
+            .map(|m| ((m.person_id.as_str(), m.role.as_str()), m.status.as_str()))
             .collect();
         let now = db::now();
         let (mut created, mut changed, mut joins) = (Vec::new(), HashSet::new(), Vec::new());
@@ -138,8 +139,8 @@ impl Planner<'_> {
                     }
                 },
             };
-            let status = memberships.get(&(person_id.clone(), line.role.as_str().to_owned()));
-            let action = match status.map(String::as_str) {
+            let status = memberships.get(&(person_id.as_str(), line.role.as_str())).copied();
+            let action = match status {
                 None => ImportAction::Create,
                 Some("active") if !person_changed => ImportAction::Unchanged,
                 Some(_) => ImportAction::Update,
@@ -170,9 +171,10 @@ impl Planner<'_> {
             crate::booking::repo::slots_changed(conn, self.org, crate::booking::repo::SlotsChange::Other)?;
         }
         if !joins.is_empty() {
-            crate::programs::add(conn, self.org, db::id(&self.program.id), &joins, |i| {
-                format!("participants[{i}]")
-            })?;
+            // The people are the organisation's (found or created above) and their memberships
+            // are `existing`: no need to look them up again.
+            let program = crate::programs::open_to_join(conn, self.org, db::id(&self.program.id))?;
+            crate::programs::join(conn, &program, &joins, &existing)?;
         }
         // Written now: later batches find these people in the database.
         self.planned.clear();

@@ -302,13 +302,7 @@ pub(crate) fn add(
     entries: &[AddParticipant],
     field: impl Fn(usize) -> String,
 ) -> Result<(Vec<Participant>, usize), ApiError> {
-    let program = repo::get(conn, org, program_id)?;
-    repo::lock(conn, &program.id)?;
-    if program.status == rules::ProgramStatus::Archived.as_str() {
-        return Err(ApiError::Conflict(
-            "The program is archived; publish it again to add participants.".into(),
-        ));
-    }
+    let program = open_to_join(conn, org, program_id)?;
     let person_ids: Vec<String> = entries.iter().map(|e| e.person_id.to_string()).collect();
     let known: HashSet<String> = people::repo::existing_ids(conn, org, &person_ids)?
         .into_iter()
@@ -327,8 +321,43 @@ pub(crate) fn add(
         }
     }
     problems.finish()?;
-
     let existing = repo::memberships_of(conn, &program.id, &person_ids)?;
+    let (added, already_active) = join(conn, &program, entries, &existing)?;
+    let names = repo::names(conn, &person_ids)?;
+    let participants = added
+        .into_iter()
+        .map(|row| {
+            let (name, email) = names.get(&row.person_id).cloned().unwrap_or_default();
+            row.into_api(name, email)
+        })
+        .collect();
+    Ok((participants, already_active))
+}
+
+/// The organisation's program, locked for adding participants until the transaction ends;
+/// 409 when it is archived.
+pub(crate) fn open_to_join(conn: &mut DbConn, org: Uuid, program_id: Uuid) -> Result<repo::ProgramRow, ApiError> {
+    let program = repo::get(conn, org, program_id)?;
+    repo::lock(conn, &program.id)?;
+    if program.status == rules::ProgramStatus::Archived.as_str() {
+        return Err(ApiError::Conflict(
+            "The program is archived; publish it again to add participants.".into(),
+        ));
+    }
+    Ok(program)
+}
+
+/// Adds `entries` (distinct people of the organisation and roles) to `program`
+/// ([`open_to_join`]), whose memberships of those people are `existing`: new memberships are
+/// created, removed ones re-activated (with a new `joined_at`), active ones left alone. Joining
+/// delivers the program's steps due on join and records `participant.joined`. Returns the
+/// memberships added and how many were active already.
+pub(crate) fn join(
+    conn: &mut DbConn,
+    program: &repo::ProgramRow,
+    entries: &[AddParticipant],
+    existing: &[repo::ParticipantRow],
+) -> Result<(Vec<repo::ParticipantRow>, usize), ApiError> {
     let now = db::now();
     let (mut fresh, mut added, mut already_active) = (Vec::new(), Vec::new(), 0);
     for entry in entries {
@@ -346,7 +375,7 @@ pub(crate) fn add(
             }
             None => fresh.push(repo::ParticipantRow {
                 id: db::new_id(),
-                organization_id: org.to_string(),
+                organization_id: program.organization_id.clone(),
                 program_id: program.id.clone(),
                 person_id: person,
                 role: role.to_owned(),
@@ -379,15 +408,7 @@ pub(crate) fn add(
         })
         .collect();
     crate::events::record(conn, &joined)?;
-    let names = repo::names(conn, &person_ids)?;
-    let participants = added
-        .into_iter()
-        .map(|row| {
-            let (name, email) = names.get(&row.person_id).cloned().unwrap_or_default();
-            row.into_api(name, email)
-        })
-        .collect();
-    Ok((participants, already_active))
+    Ok((added, already_active))
 }
 
 /// Adds one person to a program as mentor or mentee.
