@@ -545,5 +545,38 @@ both_backends!(
         let runs = runs_settled(&app, &admin, &automation, 3).await;
         assert_eq!(runs.len(), 3, "{runs:?}");
         assert_eq!(app.count("automation_queue"), 1, "the poisoned event stays, left out");
+
+        // Admins see it with the reason, and once the cause is mended give it back to the matchers.
+        let (status, left_out) = app.get("/api/v1/events/left-out", &admin).await;
+        assert_eq!(status, StatusCode::OK, "{left_out}");
+        let items = left_out["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{left_out}");
+        assert_eq!(items[0]["event"]["person_id"], poison);
+        assert_eq!(items[0]["attempts"], 5);
+        assert!(
+            items[0]["last_error"]
+                .as_str()
+                .unwrap()
+                .contains("poisoned for the test"),
+            "{left_out}"
+        );
+        app.execute_sql(match backend {
+            cohort_tests::Backend::Sqlite => "DROP TRIGGER poison",
+            cohort_tests::Backend::Postgres => "DROP TRIGGER poison ON automation_runs",
+        });
+        let (status, requeued) = app.post("/api/v1/events/left-out/match-again", &admin, json!({})).await;
+        assert_eq!(
+            (status, requeued["requeued"].as_u64()),
+            (StatusCode::OK, Some(1)),
+            "{requeued}"
+        );
+        let runs = runs_settled(&app, &admin, &automation, 4).await;
+        assert_eq!(runs.len(), 4, "{runs:?}");
+        assert!(runs.iter().any(|r| r["event"]["person_id"] == poison), "{runs:?}");
+        assert_eq!(app.count("automation_queue"), 0);
+        let (_, left_out) = app.get("/api/v1/events/left-out", &admin).await;
+        assert_eq!(left_out["items"], json!([]));
+        let (_, again) = app.post("/api/v1/events/left-out/match-again", &admin, json!({})).await;
+        assert_eq!(again["requeued"], 0);
     }
 );

@@ -38,3 +38,33 @@ pub struct EventsQuery {
     #[serde(default)]
     pub cursor: Option<String>,
 }
+
+/// An event the automations left out: matching it failed every time it was tried alone (a
+/// write refused by the database, for instance), so the matchers no longer take it and the
+/// others go on. It meets the automations again when an admin asks for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "event": {
+        "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e60", "event_type": "payment.paid",
+        "program_id": null, "person_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f",
+        "payload": {"amount": 120}, "occurred_at": "2027-02-15T05:00:00Z", "created_at": "2027-02-15T05:00:01Z"
+    },
+    "attempts": 5,
+    "last_error": "Database error: value too long for type character varying(200)"
+})))]
+pub struct LeftOutEvent {
+    pub event: Event,
+    /// How many times matching it failed.
+    pub attempts: i32,
+    /// Why the last attempt failed.
+    pub last_error: String,
+}
+
+/// How many left-out events were given back to the matchers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"requeued": 3})))]
+pub struct Requeued {
+    pub requeued: u64,
+}

@@ -77,6 +77,16 @@ page!(EventPage, crate::Event, {
     "occurred_at": "2026-11-23T09:00:00Z", "created_at": "2026-11-23T09:00:00Z"
 });
 
+page!(LeftOutEventPage, crate::LeftOutEvent, {
+    "event": {
+        "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e60", "event_type": "payment.paid",
+        "program_id": null, "person_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f",
+        "payload": {"amount": 120}, "occurred_at": "2027-02-15T05:00:00Z", "created_at": "2027-02-15T05:00:01Z"
+    },
+    "attempts": 5,
+    "last_error": "Database error: value too long for type character varying(200)"
+});
+
 page!(MentorRequestPage, crate::MentorRequest, {
     "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e70", "program_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e30",
     "mentee_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e21", "mentee_name": "Amara N",

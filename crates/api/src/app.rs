@@ -147,6 +147,8 @@ where
             .service(steps::open_step)
             .service(steps::complete_step)
             .service(events::list_events)
+            .service(events::list_left_out)
+            .service(events::match_left_out_again)
             .service(events::post_event)
             .service(automations::list_automations)
             .service(automations::create_automation)

@@ -66,6 +66,26 @@ pub fn on_events(conn: &mut DbConn, stored: &[&EventRow]) -> Result<(), ApiError
     Ok(())
 }
 
+/// Gives the organisation's left-out events (failed [`MAX_ATTEMPTS`] times alone) back to the
+/// matchers, their attempts counted from zero; how many. The matcher wakes at commit.
+pub fn requeue_left_out(conn: &mut DbConn, org: uuid::Uuid) -> Result<u64, ApiError> {
+    use automation_queue::{attempts, event_id, last_error};
+    let of_org = events::table
+        .filter(events::organization_id.eq(org.to_string()))
+        .select(events::id);
+    let n = diesel::update(
+        automation_queue::table
+            .filter(attempts.ge(MAX_ATTEMPTS))
+            .filter(event_id.eq_any(of_org)),
+    )
+    .set((attempts.eq(0), last_error.eq(None::<String>)))
+    .execute(conn)?;
+    if n > 0 {
+        QUEUED.with(|q| q.set(true));
+    }
+    Ok(n as u64)
+}
+
 /// Wakes this process's matcher when a transaction that queued events commits; other processes'
 /// matchers find them at their next poll.
 pub static WAKE: tokio::sync::Notify = tokio::sync::Notify::const_new();
