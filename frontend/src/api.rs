@@ -515,6 +515,14 @@ pub async fn automation_runs(id: Uuid) -> Result<AutomationRunPage, ApiError> {
     get(&format!("/api/v1/automations/{id}/runs?limit=100")).await
 }
 
+pub async fn left_out_events() -> Result<cohort_api_types::LeftOutEventPage, ApiError> {
+    get("/api/v1/events/left-out?limit=200").await
+}
+
+pub async fn match_left_out_again() -> Result<cohort_api_types::Requeued, ApiError> {
+    write(Method::POST, "/api/v1/events/left-out/match-again", &()).await
+}
+
 pub async fn badges() -> Result<BadgeList, ApiError> {
     get("/api/v1/badges").await
 }

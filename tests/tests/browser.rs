@@ -968,7 +968,40 @@ async fn an_admin_builds_activates_and_watches_an_automation_in_the_browser() {
         text_appears(c, "ran").await?;
         text_appears(c, "1: done").await?;
         shot(c, "automation-history").await?;
+        // A join whose run the database refuses: the event is left out, and the list says so.
+        let (poisoned, _) = app.person_with_login(&admin, "poisoned@demo.test", false).await;
+        app.execute_sql(&format!(
+            "CREATE TRIGGER poison BEFORE INSERT ON automation_runs WHEN NEW.person_id = '{poisoned}' \
+             BEGIN SELECT RAISE(ABORT, 'refused for the test'); END;"
+        ));
+        app.post(
+            &format!("/api/v1/programs/{program}/participants"),
+            &admin,
+            json!({"person_id": poisoned, "role": "mentee"}),
+        )
+        .await;
+        for _ in 0..200 {
+            if app.count("automation_queue WHERE attempts = 5") == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        ensure(app.count("automation_queue WHERE attempts = 5") == 1, "left out")?;
         c.find(Locator::LinkText("All automations")).await?.click().await?;
+        text_appears(c, "1 event could not be matched").await?;
+        text_appears(c, "refused for the test").await?;
+        shot(c, "automations-left-out").await?;
+        // Mended, then matched again: the run happens.
+        app.execute_sql("DROP TRIGGER poison");
+        click_button(c, "Match them again").await?;
+        text_appears(c, "1 event meets the automations again.").await?;
+        for _ in 0..100 {
+            if app.count("automation_runs") == 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        ensure(app.count("automation_runs") == 2, "the left-out event ran")?;
         let switch = c
             .wait()
             .at_most(WAIT)
@@ -996,7 +1029,7 @@ async fn an_admin_builds_activates_and_watches_an_automation_in_the_browser() {
     let a = &list["items"][0];
     assert_eq!(
         (a["active"].as_bool(), a["counts"]["actions_done"].as_u64()),
-        (Some(false), Some(1)),
+        (Some(false), Some(2)),
         "{a}"
     );
 }

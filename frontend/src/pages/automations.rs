@@ -3,7 +3,8 @@
 
 use cohort_api_types::{
     ActionState, AttributeValue, Automation, AutomationAction, AutomationActionType, AutomationCondition,
-    AutomationInput, AutomationRun, Badge, ConditionOperator, DelayUnit, Frequency, Program, RunOutcome, StepDelay,
+    AutomationInput, AutomationRun, Badge, ConditionOperator, DelayUnit, Frequency, LeftOutEvent, Program, RunOutcome,
+    StepDelay,
 };
 use uuid::Uuid;
 use web_sys::HtmlInputElement;
@@ -50,6 +51,7 @@ pub fn automations() -> Html {
                 <Link<Route> to={Route::NewAutomation} classes="button">{ "New automation" }</Link<Route>>
             </div>
             if let Some(e) = &*error { <p class="error" role="alert">{ e.message() }</p> }
+            <LeftOut />
             {
                 match &*list {
                     Load::Loading => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
@@ -81,6 +83,71 @@ pub fn automations() -> Html {
                 }
             }
         </>
+    }
+}
+
+/// The events the automations left out (matching each failed every time it was tried alone),
+/// with why, and a button that gives them back to the matchers once the cause is mended.
+/// Nothing when there are none.
+#[function_component(LeftOut)]
+fn left_out() -> Html {
+    let session = use_context::<Session>().expect("inside the shell");
+    let zone = session.me.organization.time_zone.clone();
+    let items = use_state(Vec::<LeftOutEvent>::new);
+    let reload = use_state(|| 0u32);
+    let status = use_state(|| None::<String>);
+    {
+        let items = items.clone();
+        use_effect_with(*reload, move |_| {
+            yew::platform::spawn_local(async move {
+                if let Ok(page) = api::left_out_events().await {
+                    items.set(page.items);
+                }
+            });
+        });
+    }
+    let match_again = {
+        let (reload, status) = (reload.clone(), status.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (reload, status) = (reload.clone(), status.clone());
+            yew::platform::spawn_local(async move {
+                status.set(Some(match api::match_left_out_again().await {
+                    Ok(r) if r.requeued == 1 => "1 event meets the automations again.".to_owned(),
+                    Ok(r) => format!("{} events meet the automations again.", r.requeued),
+                    Err(e) => e.message(),
+                }));
+                reload.set(*reload + 1);
+            });
+        })
+    };
+    if items.is_empty() {
+        return html! { if let Some(s) = &*status { <p role="status">{ s.clone() }</p> } };
+    }
+    html! {
+        <section class="card stack" id="left-out" aria-label="Events left out">
+            <h2>{ match items.len() { 1 => "1 event could not be matched".to_owned(), n => format!("{n} events could not be matched") } }</h2>
+            <p>{ "Matching each of these failed every time it was tried, so the automations no longer take them; \
+                  the others go on. Mend the cause (often an email template or a webhook), then match them again." }</p>
+            <table class="list" aria-label="Left-out events">
+                <thead><tr>
+                    <th scope="col">{ "Event" }</th><th scope="col">{ "When" }</th>
+                    <th scope="col">{ "Attempts" }</th><th scope="col">{ "Last error" }</th>
+                </tr></thead>
+                <tbody>
+                    { for items.iter().map(|l| html! {
+                        <tr key={l.event.id.to_string()}>
+                            <td>{ trigger_text(&l.event.event_type) }</td>
+                            <td>{ local_time(&l.event.occurred_at, &zone) }</td>
+                            <td>{ l.attempts }</td>
+                            <td>{ l.last_error.clone() }</td>
+                        </tr>
+                    }) }
+                </tbody>
+            </table>
+            <div class="actions">
+                <button type="button" onclick={match_again}>{ "Match them again" }</button>
+            </div>
+        </section>
     }
 }
 
