@@ -1,8 +1,8 @@
-//! The calendar of bookings: a week (Monday to Sunday) in the organisation's time zone or a
-//! chosen one, filtered by provider, with each booking's details and cancel; and the admin's
+//! The calendar of bookings: a week (Monday to Sunday) of hourly columns in the organisation's
+//! time zone or a chosen one, filtered by provider, with each booking's details and cancel; and the admin's
 //! booking flow (service → format → day → slot → provider → location → topic answers → student).
 
-use chrono::{Datelike, Days, NaiveDate, NaiveTime};
+use chrono::{Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use cohort_api_types::{
     AppointmentFormat, Booking, BookingSettings, BookingStatus, CancelBooking, CreateBooking, Person, Provider,
     RescheduleBooking, Service, Slot, SlotList,
@@ -47,6 +47,59 @@ fn only_one(list: &SlotList, slot: &Slot) -> Option<Uuid> {
         [p] => Some(p.id),
         _ => None,
     }
+}
+
+/// Pixels per hour of the week's grid (as in the stylesheet's hour lines).
+const HOUR_PX: u32 = 48;
+
+/// The hours the week's grid shows in `zone`: 08:00 to 18:00, widened to every booking.
+fn hours_shown(items: &[Booking], zone: &str) -> (u32, u32) {
+    let (mut first, mut last) = (8, 18);
+    for b in items {
+        let (starts, ends) = (wall_clock(&b.starts_at, zone), wall_clock(&b.ends_at, zone));
+        first = first.min(starts.hour());
+        last = last.max(if ends.date() > starts.date() {
+            24
+        } else {
+            ends.hour() + u32::from(ends.minute() > 0)
+        });
+    }
+    (first, last)
+}
+
+/// Where a booking sits in its day's column from `first` o'clock: top and height in pixels
+/// (ending at midnight at the latest, and tall enough to click).
+fn placed(b: &Booking, zone: &str, first: u32) -> (u32, u32) {
+    let minutes = |t: NaiveDateTime| t.hour() * 60 + t.minute();
+    let (starts, ends) = (wall_clock(&b.starts_at, zone), wall_clock(&b.ends_at, zone));
+    let end = if ends.date() > starts.date() {
+        24 * 60
+    } else {
+        minutes(ends)
+    };
+    let from = minutes(starts).saturating_sub(first * 60);
+    let length = end.saturating_sub(minutes(starts));
+    (from * HOUR_PX / 60, (length * HOUR_PX / 60).max(20))
+}
+
+/// Side by side: each of a day's bookings (by start) gets the first lane free at its start;
+/// the lanes of each booking and how many there are.
+fn lanes(of_day: &[&Booking]) -> (Vec<usize>, usize) {
+    let mut ends: Vec<chrono::DateTime<chrono::Utc>> = Vec::new();
+    let lane = of_day
+        .iter()
+        .map(|b| match ends.iter().position(|end| *end <= b.starts_at) {
+            Some(i) => {
+                ends[i] = b.ends_at;
+                i
+            }
+            None => {
+                ends.push(b.ends_at);
+                ends.len() - 1
+            }
+        })
+        .collect();
+    (lane, ends.len().max(1))
 }
 
 fn status_name(s: BookingStatus) -> &'static str {
@@ -166,6 +219,16 @@ pub fn calendar() -> Html {
             });
         })
     };
+    // The grid's positions are CSS variables set after each render (see `apply_css_vars`).
+    let week_ref = use_node_ref();
+    {
+        let week_ref = week_ref.clone();
+        use_effect(move || {
+            if let Some(week) = week_ref.cast::<web_sys::HtmlElement>() {
+                crate::state::apply_css_vars(&week);
+            }
+        });
+    }
     let zones: Vec<String> = time_zones(&zone);
     let days: Vec<NaiveDate> = (0..7).map(|d| monday + Days::new(d)).collect();
     let time = |b: &Booking| {
@@ -237,30 +300,48 @@ pub fn calendar() -> Html {
                 match &*bookings {
                     Load::Loading => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
                     Load::Failed(e) => html! { <p class="error" role="alert">{ e.message() }</p> },
-                    Load::Loaded(items) => html! {
-                        <div class="week" id="week">
-                            { for days.iter().map(|day| {
-                                let mut of_day: Vec<&Booking> = items.iter().filter(|b| wall_clock(&b.starts_at, &zone).date() == *day).collect();
-                                of_day.sort_by_key(|b| b.starts_at);
-                                html! {
-                                    <section class="day" aria-label={day.format("%A %-d %B").to_string()} id={format!("day-{day}")}>
-                                        <h3>{ day.format("%a %-d %b").to_string() }</h3>
-                                        if of_day.is_empty() { <p class="empty">{ "—" }</p> }
-                                        { for of_day.iter().map(|b| html! {
-                                            <button key={b.id.to_string()} type="button" class={classes!("booking", status_name(b.status))} onclick={open(b.id)}
-                                                aria-label={format!("{} {} with {} for {} ({})", time(b), b.service.name, b.provider.name, b.student.name, status_name(b.status))}>
-                                                <strong>{ time(b) }</strong>
-                                                <span>{ b.student.name.clone() }</span>
-                                                <span>{ format!("with {}", b.provider.name) }</span>
-                                                <span>{ b.service.name.clone() }</span>
-                                                <span class="status">{ status_name(b.status) }</span>
-                                            </button>
+                    Load::Loaded(items) => {
+                        let (first, last) = hours_shown(items, &zone);
+                        html! {
+                            <div class="week hours" id="week" ref={week_ref.clone()} data-vars={format!("--hours: {}", last - first)}>
+                                <div class="gutter" aria-hidden="true">
+                                    <h3>{ "\u{a0}" }</h3>
+                                    <div class="day-body">
+                                        { for (first..last).map(|h| html! {
+                                            <span data-vars={format!("--at: {}", h - first)}>{ format!("{h:02}:00") }</span>
                                         }) }
-                                    </section>
-                                }
-                            }) }
-                        </div>
-                    },
+                                    </div>
+                                </div>
+                                { for days.iter().map(|day| {
+                                    let mut of_day: Vec<&Booking> = items.iter().filter(|b| wall_clock(&b.starts_at, &zone).date() == *day).collect();
+                                    of_day.sort_by_key(|b| b.starts_at);
+                                    let (lane, lanes) = lanes(&of_day);
+                                    html! {
+                                        <section class="day" aria-label={day.format("%A %-d %B").to_string()} id={format!("day-{day}")}>
+                                            <h3>{ day.format("%a %-d %b").to_string() }</h3>
+                                            <div class="day-body">
+                                                { for of_day.iter().zip(lane).map(|(b, lane)| {
+                                                    let (top, height) = placed(b, &zone, first);
+                                                    let label = format!("{} {} with {} for {} ({})", time(b), b.service.name, b.provider.name, b.student.name, status_name(b.status));
+                                                    html! {
+                                                        <button key={b.id.to_string()} type="button" class={classes!("booking", status_name(b.status))} onclick={open(b.id)}
+                                                            data-vars={format!("--top: {top}; --height: {height}; --lane: {lane}; --lanes: {lanes}")}
+                                                            title={label.clone()} aria-label={label}>
+                                                            <strong>{ time(b) }</strong>
+                                                            <span>{ b.student.name.clone() }</span>
+                                                            <span>{ format!("with {}", b.provider.name) }</span>
+                                                            <span>{ b.service.name.clone() }</span>
+                                                            <span class="status">{ status_name(b.status) }</span>
+                                                        </button>
+                                                    }
+                                                }) }
+                                            </div>
+                                        </section>
+                                    }
+                                }) }
+                            </div>
+                        }
+                    }
                 }
             }
         </>
