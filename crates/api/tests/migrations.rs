@@ -1,4 +1,5 @@
-//! The two migration trees stay in step, and both run up, down and up again.
+//! The two migration trees stay in step, both run up, down and up again, and the migrations that
+//! move data move it.
 
 mod common;
 
@@ -121,6 +122,94 @@ fn postgres_migrations_run_up_down_up() {
         );
         conn.run_pending_migrations(POSTGRES_MIGRATIONS).unwrap();
         count_every_table(&mut conn);
+    }
+    common::drop_pg_database(&name);
+}
+
+/// Runs `source`'s pending migrations up to the one whose name starts with `stop` (excluded).
+fn migrate_until<DB: diesel::backend::Backend>(
+    conn: &mut impl MigrationHarness<DB>,
+    source: impl MigrationSource<DB>,
+    stop: &str,
+) {
+    for migration in conn.pending_migrations(source).unwrap() {
+        if migration.name().to_string().starts_with(stop) {
+            return;
+        }
+        conn.run_migration(&*migration).unwrap();
+    }
+    panic!("no migration {stop}");
+}
+
+/// Rows as they stood before `automation_queue`: match jobs queued, running (the same event
+/// twice), for an event since deleted, done, and another kind of job.
+const BEFORE_THE_QUEUE: &str = "
+INSERT INTO organizations (id, name, slug, time_zone, provider_singular, provider_plural, class_singular,
+    class_plural, created_at, updated_at)
+VALUES ('o1', 'Org', 'org', 'UTC', 'Peer Mentor', 'Peer Mentors', 'Course', 'Courses',
+    '2026-12-01 00:00:00', '2026-12-01 00:00:00');
+INSERT INTO events (id, organization_id, event_type, program_id, person_id, payload, dedupe_key, occurred_at, created_at)
+VALUES ('e1', 'o1', 'payment.paid', NULL, NULL, '{}', 'k1', '2026-12-01 00:00:00', '2026-12-01 00:00:00'),
+       ('e2', 'o1', 'payment.paid', NULL, NULL, '{}', 'k2', '2026-12-01 00:00:00', '2026-12-01 00:00:00');
+INSERT INTO jobs (id, organization_id, kind, payload, dedupe_key, status, run_at, max_attempts, created_at)
+VALUES ('j1', 'o1', 'automation.match', '{\"event_id\":\"e1\"}', 'm1', 'queued', '2026-12-01 00:00:00', 5, '2026-12-01 00:00:00'),
+       ('j2', 'o1', 'automation.match', '{\"event_id\":\"e1\"}', 'm2', 'running', '2026-12-01 00:00:00', 5, '2026-12-01 00:00:00'),
+       ('j3', 'o1', 'automation.match', '{\"event_id\":\"gone\"}', 'm3', 'queued', '2026-12-01 00:00:00', 5, '2026-12-01 00:00:00'),
+       ('j4', 'o1', 'automation.match', '{\"event_id\":\"e2\"}', 'm4', 'done', '2026-12-01 00:00:00', 5, '2026-12-01 00:00:00'),
+       ('j5', 'o1', 'email', '{}', 'm5', 'queued', '2026-12-01 00:00:00', 5, '2026-12-01 00:00:00');
+";
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    id: String,
+}
+
+/// The queued and running match jobs of events that still exist move to `automation_queue`
+/// (once per event); those jobs go; done jobs and other kinds stay.
+fn match_jobs_moved_to_the_queue<C>(conn: &mut C)
+where
+    C: Connection + diesel::connection::LoadConnection,
+    Id: QueryableByName<C::Backend>,
+    diesel::query_builder::SqlQuery: diesel::query_dsl::LoadQuery<'static, C, Id>,
+{
+    let ids = |conn: &mut C, sql: &str| -> Vec<String> {
+        diesel::sql_query(sql)
+            .load::<Id>(conn)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect()
+    };
+    assert_eq!(
+        ids(conn, "SELECT event_id AS id FROM automation_queue ORDER BY 1"),
+        ["e1"]
+    );
+    assert_eq!(ids(conn, "SELECT id FROM jobs ORDER BY 1"), ["j4", "j5"]);
+}
+
+#[test]
+fn sqlite_match_jobs_move_to_the_automation_queue() {
+    let dir = std::env::temp_dir().join(format!("cohort-migrations-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut conn = SqliteConnection::establish(dir.join("m.db").to_str().unwrap()).unwrap();
+    migrate_until(&mut conn, SQLITE_MIGRATIONS, "2026-12-06-070001");
+    conn.batch_execute(BEFORE_THE_QUEUE).unwrap();
+    conn.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
+    match_jobs_moved_to_the_queue(&mut conn);
+    drop(conn);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn postgres_match_jobs_move_to_the_automation_queue() {
+    let (name, url) = common::pg_database("cohort_mq");
+    {
+        let mut conn = PgConnection::establish(&url).unwrap();
+        migrate_until(&mut conn, POSTGRES_MIGRATIONS, "2026-12-06-070001");
+        conn.batch_execute(BEFORE_THE_QUEUE).unwrap();
+        conn.run_pending_migrations(POSTGRES_MIGRATIONS).unwrap();
+        match_jobs_moved_to_the_queue(&mut conn);
     }
     common::drop_pg_database(&name);
 }
