@@ -50,6 +50,16 @@ macro_rules! both_backends {
     };
 }
 
+/// The HTTP client of a test: it lets idle connections go after 2 s, before the server does (after
+/// 5 s, actix-web's default keep-alive). A connection reused just as the server closes it failed
+/// the request ("error sending request"), in a browser test whose API calls were 5 s apart.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_idle_timeout(Duration::from_secs(2))
+        .build()
+        .expect("HTTP client")
+}
+
 /// The `cohort` binary next to the test executable (`target/debug/deps/x` → `target/debug/cohort`).
 pub fn binary() -> PathBuf {
     if let Some(bin) = std::env::var_os("COHORT_BIN") {
@@ -170,7 +180,7 @@ impl TestApp {
         let _ = rustls::crypto::ring::default_provider().install_default();
         Self {
             base,
-            client: reqwest::Client::new(),
+            client: client(),
             backend,
             child,
             env,
@@ -198,7 +208,7 @@ impl TestApp {
         let (child, base) = start_server(&self.env, &output).await;
         Self {
             base,
-            client: reqwest::Client::new(),
+            client: client(),
             backend: self.backend,
             child,
             env: self.env.clone(),
