@@ -70,20 +70,23 @@ impl Planner {
             return Ok(());
         }
         let emails: Vec<&str> = batch.iter().map(|(_, l)| l.email.as_str()).collect();
-        let known: HashMap<String, String> = people::table
-            .filter(people::organization_id.eq(self.org.to_string()))
-            .filter(people::email.eq_any(&emails))
-            .select((people::email, people::id))
-            .load::<(String, String)>(conn)?
-            .into_iter()
-            .collect();
-        let ids: Vec<&str> = known.values().map(String::as_str).collect();
-        let existing: HashSet<(String, String)> = enrollments::table
-            .filter(enrollments::person_id.eq_any(&ids))
-            .select((enrollments::service_id, enrollments::person_id))
-            .load::<(String, String)>(conn)?
-            .into_iter()
-            .collect();
+        let (known, existing) = db::planned_for_their_parameters(conn, |conn| {
+            let known: HashMap<String, String> = people::table
+                .filter(people::organization_id.eq(self.org.to_string()))
+                .filter(people::email.eq_any(&emails))
+                .select((people::email, people::id))
+                .load::<(String, String)>(conn)?
+                .into_iter()
+                .collect();
+            let ids: Vec<&str> = known.values().map(String::as_str).collect();
+            let existing: HashSet<(String, String)> = enrollments::table
+                .filter(enrollments::person_id.eq_any(&ids))
+                .select((enrollments::service_id, enrollments::person_id))
+                .load::<(String, String)>(conn)?
+                .into_iter()
+                .collect();
+            Ok((known, existing))
+        })?;
         let now = db::now();
         let mut created = Vec::new();
         for (row, line) in batch.drain(..) {

@@ -115,9 +115,10 @@ fn written(kind: ImportKind) -> &'static [&'static str] {
     }
 }
 
-/// A dry run of `run`, in one read transaction that plans each lookup for its parameters (see
-/// [`crate::db::plan_each_statement`]): right after a large import, a prepared lookup's generic
-/// plan scanned the whole table for each batch (143 s for a 100,000-row file).
+/// A dry run of `run`, in one read transaction, so that each batch's look-ups can be planned for
+/// their parameters (see [`crate::db::planned_for_their_parameters`]): right after a large import,
+/// a prepared lookup's generic plan scanned the whole table for each batch (143 s for a
+/// 100,000-row file).
 fn dry_run(
     conn: &mut DbConn,
     kind: ImportKind,
@@ -126,10 +127,7 @@ fn dry_run(
     bytes: &[u8],
     max_rows: usize,
 ) -> Result<ImportReport, ApiError> {
-    conn.transaction(|conn| {
-        crate::db::plan_each_statement(conn)?;
-        run(kind, Some(conn), org, target, bytes, max_rows, Mode::DryRun)
-    })
+    conn.transaction(|conn| run(kind, Some(conn), org, target, bytes, max_rows, Mode::DryRun))
 }
 
 /// Reads the file against the target: checks every row, and with a connection plans (and in
@@ -447,7 +445,6 @@ pub async fn import_file(
     let report = state
         .db
         .write(move |conn| {
-            crate::db::plan_each_statement(conn)?;
             let report = run(kind, Some(conn), org, &target, &bytes, limits.max_rows, Mode::Apply)?;
             // A problem only the database shows (a new person without a name): roll back.
             if !report.valid {

@@ -75,20 +75,23 @@ impl Planner<'_> {
             return Ok(());
         }
         let emails: Vec<&str> = batch.iter().map(|(_, l)| l.email.as_str()).collect();
-        let mut known: HashMap<String, PersonRow> = people::table
-            .filter(people::organization_id.eq(self.org.to_string()))
-            .filter(people::email.eq_any(&emails))
-            .select(PersonRow::as_select())
-            .load::<PersonRow>(conn)?
-            .into_iter()
-            .map(|p| (p.email.clone(), p))
-            .collect();
-        let ids: Vec<&str> = known.values().map(|p| p.id.as_str()).collect();
-        let existing: Vec<ParticipantRow> = participants::table
-            .filter(participants::program_id.eq(&self.program.id))
-            .filter(participants::person_id.eq_any(&ids))
-            .select(ParticipantRow::as_select())
-            .load(conn)?;
+        let (mut known, existing) = db::planned_for_their_parameters(conn, |conn| {
+            let known: HashMap<String, PersonRow> = people::table
+                .filter(people::organization_id.eq(self.org.to_string()))
+                .filter(people::email.eq_any(&emails))
+                .select(PersonRow::as_select())
+                .load::<PersonRow>(conn)?
+                .into_iter()
+                .map(|p| (p.email.clone(), p))
+                .collect();
+            let ids: Vec<&str> = known.values().map(|p| p.id.as_str()).collect();
+            let existing: Vec<ParticipantRow> = participants::table
+                .filter(participants::program_id.eq(&self.program.id))
+                .filter(participants::person_id.eq_any(&ids))
+                .select(ParticipantRow::as_select())
+                .load(conn)?;
+            Ok((known, existing))
+        })?;
         let memberships: HashMap<(&str, &str), &str> = existing
             .iter()
             .map(|m| ((m.person_id.as_str(), m.role.as_str()), m.status.as_str()))

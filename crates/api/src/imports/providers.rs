@@ -81,31 +81,34 @@ impl Planner {
             return Ok(());
         }
         let emails: Vec<&str> = batch.iter().map(|(_, l)| l.email.as_str()).collect();
-        let mut known: HashMap<String, PersonRow> = people::table
-            .filter(people::organization_id.eq(self.org.to_string()))
-            .filter(people::email.eq_any(&emails))
-            .select(PersonRow::as_select())
-            .load::<PersonRow>(conn)?
-            .into_iter()
-            .map(|p| (p.email.clone(), p))
-            .collect();
-        let ids: Vec<&str> = known.values().map(|p| p.id.as_str()).collect();
-        let mut provider_rows: HashMap<String, ProviderRow> = providers::table
-            .filter(providers::organization_id.eq(self.org.to_string()))
-            .filter(providers::person_id.eq_any(&ids))
-            .select(ProviderRow::as_select())
-            .load::<ProviderRow>(conn)?
-            .into_iter()
-            .map(|p| (p.person_id.clone(), p))
-            .collect();
-        let mut certified: HashMap<String, BTreeSet<String>> = HashMap::new();
-        for (provider, service) in certifications::table
-            .filter(certifications::provider_id.eq_any(&ids))
-            .select((certifications::provider_id, certifications::service_id))
-            .load::<(String, String)>(conn)?
-        {
-            certified.entry(provider).or_default().insert(service);
-        }
+        let (mut known, mut provider_rows, certified) = db::planned_for_their_parameters(conn, |conn| {
+            let known: HashMap<String, PersonRow> = people::table
+                .filter(people::organization_id.eq(self.org.to_string()))
+                .filter(people::email.eq_any(&emails))
+                .select(PersonRow::as_select())
+                .load::<PersonRow>(conn)?
+                .into_iter()
+                .map(|p| (p.email.clone(), p))
+                .collect();
+            let ids: Vec<&str> = known.values().map(|p| p.id.as_str()).collect();
+            let provider_rows: HashMap<String, ProviderRow> = providers::table
+                .filter(providers::organization_id.eq(self.org.to_string()))
+                .filter(providers::person_id.eq_any(&ids))
+                .select(ProviderRow::as_select())
+                .load::<ProviderRow>(conn)?
+                .into_iter()
+                .map(|p| (p.person_id.clone(), p))
+                .collect();
+            let mut certified: HashMap<String, BTreeSet<String>> = HashMap::new();
+            for (provider, service) in certifications::table
+                .filter(certifications::provider_id.eq_any(&ids))
+                .select((certifications::provider_id, certifications::service_id))
+                .load::<(String, String)>(conn)?
+            {
+                certified.entry(provider).or_default().insert(service);
+            }
+            Ok((known, provider_rows, certified))
+        })?;
 
         let now = db::now();
         let mut new_people = Vec::new();

@@ -48,14 +48,16 @@ fn plan(
         return Ok(());
     }
     let names: Vec<&str> = batch.iter().map(|l| l.name.as_str()).collect();
-    let mut known: HashMap<(String, String), ServiceRow> = services::table
-        .filter(services::organization_id.eq(org.to_string()))
-        .filter(services::name.eq_any(&names))
-        .select(ServiceRow::as_select())
-        .load::<ServiceRow>(conn)?
-        .into_iter()
-        .map(|s| ((s.name.clone(), s.course_number.clone()), s))
-        .collect();
+    let mut known: HashMap<(String, String), ServiceRow> = db::planned_for_their_parameters(conn, |conn| {
+        Ok(services::table
+            .filter(services::organization_id.eq(org.to_string()))
+            .filter(services::name.eq_any(&names))
+            .select(ServiceRow::as_select())
+            .load::<ServiceRow>(conn)?
+            .into_iter()
+            .map(|s| ((s.name.clone(), s.course_number.clone()), s))
+            .collect())
+    })?;
     let now = db::now();
     let (mut created, mut changed) = (Vec::new(), Vec::new());
     for line in batch.drain(..) {
