@@ -1,0 +1,13 @@
+DROP INDEX api_keys_by_creator;
+DROP INDEX booking_waitlist_by_service;
+DROP INDEX booking_waitlist_by_student;
+DROP INDEX bookings_by_service;
+DROP INDEX chat_messages_by_sender;
+DROP INDEX events_by_person;
+DROP INDEX mentor_requests_by_mentee;
+DROP INDEX mentor_requests_by_mentor;
+DROP INDEX pairing_invitations_by_mentee;
+DROP INDEX pairings_by_mentee_id;
+DROP INDEX pairings_by_mentor_id;
+DROP INDEX pairings_by_request_id;
+DROP INDEX refresh_tokens_by_person;
