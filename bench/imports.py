@@ -69,7 +69,7 @@ def run(label, database_url, binary, data_dir, n, body):
 
 
 def main():
-    binary = os.path.join(ROOT, "target/release/cohort")
+    binary = os.environ.get("COHORT_BINARY", os.path.join(ROOT, "target/release/cohort"))
     sizes = [int(a) for a in sys.argv[1:]] or [100_000]
     print("| backend | rows | request | time | rows | RSS before | peak RSS after |")
     print("| --- | ---: | --- | ---: | --- | ---: | ---: |")
