@@ -82,14 +82,7 @@ impl Planner {
         }
         let emails: Vec<&str> = batch.iter().map(|(_, l)| l.email.as_str()).collect();
         let (mut known, mut provider_rows, certified) = db::planned_for_their_parameters(conn, |conn| {
-            let known: HashMap<String, PersonRow> = people::table
-                .filter(people::organization_id.eq(self.org.to_string()))
-                .filter(people::email.eq_any(&emails))
-                .select(PersonRow::as_select())
-                .load::<PersonRow>(conn)?
-                .into_iter()
-                .map(|p| (p.email.clone(), p))
-                .collect();
+            let known = crate::people::repo::by_email(conn, self.org, &emails)?;
             let ids: Vec<&str> = known.values().map(|p| p.id.as_str()).collect();
             let provider_rows: HashMap<String, ProviderRow> = providers::table
                 .filter(providers::organization_id.eq(self.org.to_string()))

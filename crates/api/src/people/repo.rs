@@ -149,3 +149,19 @@ pub fn existing_ids(conn: &mut DbConn, org: Uuid, ids: &[String]) -> Result<Vec<
         .select(people::id)
         .load(conn)?)
 }
+
+/// The organisation's people with any of `emails`, by email.
+pub fn by_email(
+    conn: &mut DbConn,
+    org: Uuid,
+    emails: &[&str],
+) -> Result<std::collections::HashMap<String, PersonRow>, ApiError> {
+    Ok(people::table
+        .filter(people::organization_id.eq(org.to_string()))
+        .filter(people::email.eq_any(emails))
+        .select(PersonRow::as_select())
+        .load::<PersonRow>(conn)?
+        .into_iter()
+        .map(|p| (p.email.clone(), p))
+        .collect())
+}
