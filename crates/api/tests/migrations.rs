@@ -83,6 +83,27 @@ fn both_trees_hold_the_same_migrations() {
     assert_eq!((embedded_sqlite, embedded_postgres), (sqlite.len(), sqlite.len()));
 }
 
+/// A new SQLite database in a directory of its own, removed when dropped.
+struct SqliteFile {
+    conn: SqliteConnection,
+    dir: PathBuf,
+}
+
+impl SqliteFile {
+    fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!("cohort-migrations-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let conn = SqliteConnection::establish(dir.join("m.db").to_str().unwrap()).unwrap();
+        Self { conn, dir }
+    }
+}
+
+impl Drop for SqliteFile {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.dir).ok();
+    }
+}
+
 fn count_every_table(conn: &mut impl SimpleConnection) {
     for table in TABLES {
         conn.batch_execute(&format!("SELECT COUNT(*) FROM {table}"))
@@ -92,20 +113,17 @@ fn count_every_table(conn: &mut impl SimpleConnection) {
 
 #[test]
 fn sqlite_migrations_run_up_down_up() {
-    let dir = std::env::temp_dir().join(format!("cohort-migrations-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut conn = SqliteConnection::establish(dir.join("m.db").to_str().unwrap()).unwrap();
+    let mut db = SqliteFile::new();
+    let conn = &mut db.conn;
     conn.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
-    count_every_table(&mut conn);
+    count_every_table(conn);
     conn.revert_all_migrations(SQLITE_MIGRATIONS).unwrap();
     assert!(
         conn.batch_execute("SELECT COUNT(*) FROM people").is_err(),
         "down left the people table"
     );
     conn.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
-    count_every_table(&mut conn);
-    drop(conn);
-    std::fs::remove_dir_all(dir).ok();
+    count_every_table(conn);
 }
 
 #[test]
@@ -190,15 +208,12 @@ where
 
 #[test]
 fn sqlite_match_jobs_move_to_the_automation_queue() {
-    let dir = std::env::temp_dir().join(format!("cohort-migrations-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut conn = SqliteConnection::establish(dir.join("m.db").to_str().unwrap()).unwrap();
-    migrate_until(&mut conn, SQLITE_MIGRATIONS, "2026-12-06-070001");
+    let mut db = SqliteFile::new();
+    let conn = &mut db.conn;
+    migrate_until(conn, SQLITE_MIGRATIONS, "2026-12-06-070001");
     conn.batch_execute(BEFORE_THE_QUEUE).unwrap();
     conn.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
-    match_jobs_moved_to_the_queue(&mut conn);
-    drop(conn);
-    std::fs::remove_dir_all(dir).ok();
+    match_jobs_moved_to_the_queue(conn);
 }
 
 #[test]
@@ -230,9 +245,8 @@ struct ForeignKey {
 /// them all: 28 ms, growing with every event of every organisation).
 #[test]
 fn sqlite_foreign_keys_of_deleted_rows_have_indexes() {
-    let dir = std::env::temp_dir().join(format!("cohort-migrations-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut conn = SqliteConnection::establish(dir.join("m.db").to_str().unwrap()).unwrap();
+    let mut db = SqliteFile::new();
+    let conn = &mut db.conn;
     conn.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
     let unindexed: Vec<ForeignKey> = diesel::sql_query(format!(
         "SELECT m.name || '.' || f.\"from\" || ' -> ' || f.\"table\" AS referencing
@@ -243,14 +257,12 @@ fn sqlite_foreign_keys_of_deleted_rows_have_indexes() {
          ORDER BY 1",
         NEVER_DELETED.join("', '")
     ))
-    .load(&mut conn)
+    .load(conn)
     .unwrap();
     assert_eq!(
         unindexed.iter().map(|k| k.referencing.as_str()).collect::<Vec<_>>(),
         Vec::<&str>::new()
     );
-    drop(conn);
-    std::fs::remove_dir_all(dir).ok();
 }
 
 #[test]
