@@ -302,9 +302,9 @@ fn test() -> Result {
     step("tests (SQLite and PostgreSQL)");
     let mut tests = cargo();
     if works(cargo().args(["nextest", "--version"])) {
-        tests.args(["nextest", "run", "--no-fail-fast"]);
+        tests.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
     } else {
-        tests.args(["test", "--no-fail-fast"]);
+        tests.args(["test", "--workspace", "--no-fail-fast"]);
     }
     if env::var_os("COHORT_TEST_PG_URL").is_none() {
         tests.env("COHORT_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres");

@@ -52,11 +52,18 @@ fn only_one(list: &SlotList, slot: &Slot) -> Option<Uuid> {
 /// Pixels per hour of the week's grid (as in the stylesheet's hour lines).
 const HOUR_PX: u32 = 48;
 
-/// The hours the week's grid shows in `zone`: 08:00 to 18:00, widened to every booking.
-fn hours_shown(items: &[Booking], zone: &str) -> (u32, u32) {
+/// A booking's start and end on the wall clock of the zone shown.
+type Span = (NaiveDateTime, NaiveDateTime);
+
+fn span(b: &Booking, zone: &str) -> Span {
+    (wall_clock(&b.starts_at, zone), wall_clock(&b.ends_at, zone))
+}
+
+/// The hours the week's grid shows: 08:00 to 18:00, widened to every booking (to midnight for one
+/// that ends on a later day).
+fn hours_shown(spans: impl IntoIterator<Item = Span>) -> (u32, u32) {
     let (mut first, mut last) = (8, 18);
-    for b in items {
-        let (starts, ends) = (wall_clock(&b.starts_at, zone), wall_clock(&b.ends_at, zone));
+    for (starts, ends) in spans {
         first = first.min(starts.hour());
         last = last.max(if ends.date() > starts.date() {
             24
@@ -69,9 +76,8 @@ fn hours_shown(items: &[Booking], zone: &str) -> (u32, u32) {
 
 /// Where a booking sits in its day's column from `first` o'clock: top and height in pixels
 /// (ending at midnight at the latest, and tall enough to click).
-fn placed(b: &Booking, zone: &str, first: u32) -> (u32, u32) {
+fn placed((starts, ends): Span, first: u32) -> (u32, u32) {
     let minutes = |t: NaiveDateTime| t.hour() * 60 + t.minute();
-    let (starts, ends) = (wall_clock(&b.starts_at, zone), wall_clock(&b.ends_at, zone));
     let end = if ends.date() > starts.date() {
         24 * 60
     } else {
@@ -82,19 +88,19 @@ fn placed(b: &Booking, zone: &str, first: u32) -> (u32, u32) {
     (from * HOUR_PX / 60, (length * HOUR_PX / 60).max(20))
 }
 
-/// Side by side: each of a day's bookings (by start) gets the first lane free at its start;
-/// the lanes of each booking and how many there are.
-fn lanes(of_day: &[&Booking]) -> (Vec<usize>, usize) {
-    let mut ends: Vec<chrono::DateTime<chrono::Utc>> = Vec::new();
+/// Side by side: each of a day's bookings (sorted by start) gets the first lane free at its
+/// start; the lanes of each booking and how many there are.
+fn lanes(of_day: &[Span]) -> (Vec<usize>, usize) {
+    let mut ends: Vec<NaiveDateTime> = Vec::new();
     let lane = of_day
         .iter()
-        .map(|b| match ends.iter().position(|end| *end <= b.starts_at) {
+        .map(|&(starts, ends_at)| match ends.iter().position(|end| *end <= starts) {
             Some(i) => {
-                ends[i] = b.ends_at;
+                ends[i] = ends_at;
                 i
             }
             None => {
-                ends.push(b.ends_at);
+                ends.push(ends_at);
                 ends.len() - 1
             }
         })
@@ -301,7 +307,7 @@ pub fn calendar() -> Html {
                     Load::Loading => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
                     Load::Failed(e) => html! { <p class="error" role="alert">{ e.message() }</p> },
                     Load::Loaded(items) => {
-                        let (first, last) = hours_shown(items, &zone);
+                        let (first, last) = hours_shown(items.iter().map(|b| span(b, &zone)));
                         html! {
                             <div class="week hours" id="week" ref={week_ref.clone()} data-vars={format!("--hours: {}", last - first)}>
                                 <div class="gutter" aria-hidden="true">
@@ -315,13 +321,13 @@ pub fn calendar() -> Html {
                                 { for days.iter().map(|day| {
                                     let mut of_day: Vec<&Booking> = items.iter().filter(|b| wall_clock(&b.starts_at, &zone).date() == *day).collect();
                                     of_day.sort_by_key(|b| b.starts_at);
-                                    let (lane, lanes) = lanes(&of_day);
+                                    let (lane, lanes) = lanes(&of_day.iter().map(|b| span(b, &zone)).collect::<Vec<_>>());
                                     html! {
                                         <section class="day" aria-label={day.format("%A %-d %B").to_string()} id={format!("day-{day}")}>
                                             <h3>{ day.format("%a %-d %b").to_string() }</h3>
                                             <div class="day-body">
                                                 { for of_day.iter().zip(lane).map(|(b, lane)| {
-                                                    let (top, height) = placed(b, &zone, first);
+                                                    let (top, height) = placed(span(b, &zone), first);
                                                     let label = format!("{} {} with {} for {} ({})", time(b), b.service.name, b.provider.name, b.student.name, status_name(b.status));
                                                     html! {
                                                         <button key={b.id.to_string()} type="button" class={classes!("booking", status_name(b.status))} onclick={open(b.id)}
@@ -761,5 +767,51 @@ pub fn book() -> Html {
                 <div class="actions"><button type="submit" disabled={!ready}>{ "Book" }</button></div>
             </form>
         </>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(day: u32, hour: u32, minute: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 12, day)
+            .unwrap()
+            .and_hms_opt(hour, minute, 0)
+            .unwrap()
+    }
+
+    #[test]
+    fn overlapping_bookings_sit_side_by_side_and_a_freed_lane_is_reused() {
+        let day = [
+            (at(7, 9, 0), at(7, 10, 0)),
+            (at(7, 9, 30), at(7, 10, 30)),
+            (at(7, 9, 45), at(7, 11, 0)),
+            // Starts as the first ends: takes its lane.
+            (at(7, 10, 0), at(7, 10, 15)),
+            (at(7, 12, 0), at(7, 13, 0)),
+        ];
+        assert_eq!(lanes(&day), (vec![0, 1, 2, 0, 0], 3));
+        assert_eq!(lanes(&[]), (vec![], 1));
+    }
+
+    #[test]
+    fn the_grid_widens_to_every_booking_and_to_midnight_for_one_ending_the_next_day() {
+        assert_eq!(hours_shown([]), (8, 18));
+        assert_eq!(
+            hours_shown([(at(7, 7, 30), at(7, 8, 0)), (at(7, 18, 0), at(7, 18, 1))]),
+            (7, 19)
+        );
+        assert_eq!(hours_shown([(at(7, 23, 0), at(8, 0, 30))]), (8, 24));
+    }
+
+    #[test]
+    fn a_booking_is_placed_from_the_first_hour_and_is_tall_enough_to_click() {
+        // 09:30–10:15 in a grid from 08:00: 1.5 hours down, 45 minutes tall.
+        assert_eq!(placed((at(7, 9, 30), at(7, 10, 15)), 8), (72, 36));
+        // Five minutes would be 4 px: 20 at least.
+        assert_eq!(placed((at(7, 9, 0), at(7, 9, 5)), 8), (48, 20));
+        // Past midnight: cut at the end of the day.
+        assert_eq!(placed((at(7, 23, 0), at(8, 1, 0)), 8), (15 * 48, 48));
     }
 }
