@@ -44,18 +44,17 @@ pub const ACTION_JOB: &str = "automation.action";
 pub fn on_events(conn: &mut DbConn, stored: &[&EventRow]) -> Result<(), ApiError> {
     let orgs: HashSet<&str> = stored.iter().map(|e| e.organization_id.as_str()).collect();
     let types: HashSet<&str> = stored.iter().map(|e| e.event_type.as_str()).collect();
-    let watched: HashSet<(String, String)> = automations::table
+    let watched: Vec<(String, String)> = automations::table
         .filter(automations::organization_id.eq_any(orgs))
         .filter(automations::trigger_type.eq_any(types))
         .filter(automations::active.eq(true))
         .select((automations::organization_id, automations::trigger_type))
         .distinct()
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .collect();
+        .load(conn)?;
+    let watched: HashSet<(&str, &str)> = watched.iter().map(|(o, t)| (o.as_str(), t.as_str())).collect();
     let queued: Vec<_> = stored
         .iter()
-        .filter(|e| watched.contains(&(e.organization_id.clone(), e.event_type.clone())))
+        .filter(|e| watched.contains(&(e.organization_id.as_str(), e.event_type.as_str())))
         .map(|e| automation_queue::event_id.eq(e.id.as_str()))
         .collect();
     if queued.is_empty() {
