@@ -235,7 +235,7 @@ pub fn planned_for_their_parameters<T>(
 ) -> Result<T, ApiError> {
     set_plan_cache_mode(conn, "force_custom_plan")?;
     let found = lookups(conn)?;
-    set_plan_cache_mode(conn, "auto")?;
+    set_plan_cache_mode(conn, "DEFAULT")?;
     Ok(found)
 }
 
