@@ -104,6 +104,26 @@ impl Drop for SqliteFile {
     }
 }
 
+/// A new PostgreSQL database, dropped when this is (a failing test leaves none behind).
+struct PgDatabase {
+    conn: PgConnection,
+    name: String,
+}
+
+impl PgDatabase {
+    fn new(prefix: &str) -> Self {
+        let (name, url) = common::pg_database(prefix);
+        let conn = PgConnection::establish(&url).unwrap();
+        Self { conn, name }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        common::drop_pg_database(&self.name);
+    }
+}
+
 fn count_every_table(conn: &mut impl SimpleConnection) {
     for table in TABLES {
         conn.batch_execute(&format!("SELECT COUNT(*) FROM {table}"))
@@ -128,20 +148,17 @@ fn sqlite_migrations_run_up_down_up() {
 
 #[test]
 fn postgres_migrations_run_up_down_up() {
-    let (name, url) = common::pg_database("cohort_m");
-    {
-        let mut conn = PgConnection::establish(&url).unwrap();
-        conn.run_pending_migrations(POSTGRES_MIGRATIONS).unwrap();
-        count_every_table(&mut conn);
-        conn.revert_all_migrations(POSTGRES_MIGRATIONS).unwrap();
-        assert!(
-            conn.batch_execute("SELECT COUNT(*) FROM people").is_err(),
-            "down left the people table"
-        );
-        conn.run_pending_migrations(POSTGRES_MIGRATIONS).unwrap();
-        count_every_table(&mut conn);
-    }
-    common::drop_pg_database(&name);
+    let mut db = PgDatabase::new("cohort_m");
+    let conn = &mut db.conn;
+    conn.run_pending_migrations(POSTGRES_MIGRATIONS).unwrap();
+    count_every_table(conn);
+    conn.revert_all_migrations(POSTGRES_MIGRATIONS).unwrap();
+    assert!(
+        conn.batch_execute("SELECT COUNT(*) FROM people").is_err(),
+        "down left the people table"
+    );
+    conn.run_pending_migrations(POSTGRES_MIGRATIONS).unwrap();
+    count_every_table(conn);
 }
 
 /// Runs `source`'s pending migrations up to the one whose name starts with `stop` (excluded).
@@ -218,15 +235,12 @@ fn sqlite_match_jobs_move_to_the_automation_queue() {
 
 #[test]
 fn postgres_match_jobs_move_to_the_automation_queue() {
-    let (name, url) = common::pg_database("cohort_mq");
-    {
-        let mut conn = PgConnection::establish(&url).unwrap();
-        migrate_until(&mut conn, POSTGRES_MIGRATIONS, "2026-12-06-070001");
-        conn.batch_execute(BEFORE_THE_QUEUE).unwrap();
-        conn.run_pending_migrations(POSTGRES_MIGRATIONS).unwrap();
-        match_jobs_moved_to_the_queue(&mut conn);
-    }
-    common::drop_pg_database(&name);
+    let mut db = PgDatabase::new("cohort_mq");
+    let conn = &mut db.conn;
+    migrate_until(conn, POSTGRES_MIGRATIONS, "2026-12-06-070001");
+    conn.batch_execute(BEFORE_THE_QUEUE).unwrap();
+    conn.run_pending_migrations(POSTGRES_MIGRATIONS).unwrap();
+    match_jobs_moved_to_the_queue(conn);
 }
 
 /// Tables whose rows the API never deletes: organisations are removed by an operator, and
@@ -267,24 +281,21 @@ fn sqlite_foreign_keys_of_deleted_rows_have_indexes() {
 
 #[test]
 fn postgres_foreign_keys_of_deleted_rows_have_indexes() {
-    let (name, url) = common::pg_database("cohort_mfk");
-    {
-        let mut conn = PgConnection::establish(&url).unwrap();
-        conn.run_pending_migrations(POSTGRES_MIGRATIONS).unwrap();
-        let unindexed: Vec<ForeignKey> = diesel::sql_query(format!(
-            "SELECT c.conrelid::regclass || '.' || a.attname || ' -> ' || c.confrelid::regclass AS referencing
-             FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
-             WHERE c.contype = 'f' AND c.confrelid::regclass::text NOT IN ('{}')
-               AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.conrelid AND i.indkey[0] = c.conkey[1])
-             ORDER BY 1",
-            NEVER_DELETED.join("', '")
-        ))
-        .load(&mut conn)
-        .unwrap();
-        assert_eq!(
-            unindexed.iter().map(|k| k.referencing.as_str()).collect::<Vec<_>>(),
-            Vec::<&str>::new()
-        );
-    }
-    common::drop_pg_database(&name);
+    let mut db = PgDatabase::new("cohort_mfk");
+    let conn = &mut db.conn;
+    conn.run_pending_migrations(POSTGRES_MIGRATIONS).unwrap();
+    let unindexed: Vec<ForeignKey> = diesel::sql_query(format!(
+        "SELECT c.conrelid::regclass || '.' || a.attname || ' -> ' || c.confrelid::regclass AS referencing
+         FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+         WHERE c.contype = 'f' AND c.confrelid::regclass::text NOT IN ('{}')
+           AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.conrelid AND i.indkey[0] = c.conkey[1])
+         ORDER BY 1",
+        NEVER_DELETED.join("', '")
+    ))
+    .load(conn)
+    .unwrap();
+    assert_eq!(
+        unindexed.iter().map(|k| k.referencing.as_str()).collect::<Vec<_>>(),
+        Vec::<&str>::new()
+    );
 }
