@@ -4,7 +4,7 @@
 set -e
 DIR=$(mktemp -d)
 DATABASE_URL="$1" COHORT_DATA_DIR=$DIR COHORT_BIND=127.0.0.1:18087 COHORT_ADMIN_EMAIL=admin@demo.test \
-  COHORT_ADMIN_PASSWORD=admin-password-0123 COHORT_JWT_SECRET=test-secret-test-secret-test-secret-0123 \
+  COHORT_ADMIN_PASSWORD=admin-password-0123 COHORT_JWT_SECRET=XnlSUwhUPQ7_dGS8TMBLwG6r_tlJa85BHfu0YxR3 \
   COHORT_LOG=warn COHORT_API_KEY_LIMIT=100000 ${COHORT_BIN:-target/debug/cohort} > $DIR/out.log 2>&1 &
 PID=$!
 trap "kill $PID" EXIT

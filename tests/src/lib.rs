@@ -19,7 +19,7 @@ use tokio::process::{Child, Command};
 pub use reqwest;
 pub use serde_json;
 
-pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+pub const JWT_SECRET: &str = "UbK09TnSoCZ2G-rWnL4QtPLjuLDkjIvhUA-bwIsR";
 pub const ADMIN_EMAIL: &str = "admin@demo.test";
 pub const ADMIN_PASSWORD: &str = "admin-password-0123";
 

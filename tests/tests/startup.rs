@@ -13,6 +13,9 @@ fn bad_configuration_stops_start_up_naming_the_variable() {
         ("DATABASE_URL", "mysql://localhost/cohort"),
         ("COHORT_ADMIN_PASSWORD", "short"),
         ("COHORT_JWT_SECRET", "too-short"),
+        // The placeholder docker-compose.yml once shipped, and secrets made of a repeated word.
+        ("COHORT_JWT_SECRET", "change-me-change-me-change-me-change-me"),
+        ("COHORT_JWT_SECRET", "test-secret-test-secret-test-secret-0123"),
         ("COHORT_DEMO_DATA", "perhaps"),
     ] {
         let out = Command::new(binary())
@@ -25,6 +28,20 @@ fn bad_configuration_stops_start_up_naming_the_variable() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(var), "{var}={value}: {stderr}");
     }
+    // Instances sharing a PostgreSQL database must share a secret: none is generated.
+    let out = Command::new(binary())
+        .env("COHORT_DATA_DIR", &dir)
+        .env("COHORT_BIND", "127.0.0.1:0")
+        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+        .env_remove("COHORT_JWT_SECRET")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("COHORT_JWT_SECRET") && stderr.contains("PostgreSQL"),
+        "{stderr}"
+    );
+    assert!(!dir.join("jwt-secret").exists());
     let _ = std::fs::remove_dir_all(dir);
 }
 

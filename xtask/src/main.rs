@@ -409,7 +409,7 @@ fn start_fuzz_server(
         .env("COHORT_LOGIN_LIMIT_PER_ADDRESS", "1000000")
         .env("COHORT_API_KEY_LIMIT", "1000000")
         .env_remove("COHORT_SMTP_URL")
-        .env_remove("COHORT_JWT_SECRET")
+        .env("COHORT_JWT_SECRET", random_secret()?)
         .env("HTTP_PROXY", "http://127.0.0.1:9")
         .env("HTTPS_PROXY", "http://127.0.0.1:9")
         .env("ALL_PROXY", "http://127.0.0.1:9")
@@ -443,6 +443,16 @@ fn start_fuzz_server(
             Err(format!("cohort did not start:\n{log}"))
         }
     }
+}
+
+/// 32 random bytes in hex, from the kernel: a signing secret for a throwaway server.
+fn random_secret() -> Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 32];
+    fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| format!("/dev/urandom: {e}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// A fresh PostgreSQL database for one fuzz run (`COHORT_FUZZ_BACKEND=postgres`), dropped after it.

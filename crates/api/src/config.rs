@@ -4,7 +4,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use cohort_domain::{auth::check_password, people::Email};
+use cohort_domain::auth::{check_password, check_signing_secret};
+use cohort_domain::people::Email;
 
 use crate::db::Backend;
 
@@ -24,7 +25,7 @@ pub struct Config {
     pub admin_email: Email,
     /// `None`: generate one on first start and print it once.
     pub admin_password: Option<String>,
-    /// `None`: read (or create) `jwt-secret` in the data folder.
+    /// `None` (SQLite only): read (or create) `jwt-secret` in the data folder.
     pub jwt_secret: Option<String>,
     pub demo_data: bool,
     pub dashboard_dir: PathBuf,
@@ -85,10 +86,24 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
         check_password(password).map_err(|e| err("COHORT_ADMIN_PASSWORD", format!("the password {}", e.0)))?;
     }
     let jwt_secret = non_empty("COHORT_JWT_SECRET");
-    if let Some(secret) = &jwt_secret {
-        if secret.len() < 32 {
-            return Err(err("COHORT_JWT_SECRET", "must have at least 32 characters".into()));
+    match &jwt_secret {
+        Some(secret) => check_signing_secret(secret).map_err(|e| {
+            err(
+                "COHORT_JWT_SECRET",
+                format!("the secret {e}; generate one with `openssl rand -base64 48`"),
+            )
+        })?,
+        // Several instances share one PostgreSQL database: each would generate a secret of its
+        // own and refuse the others' tokens.
+        None if backend == Backend::Postgres => {
+            return Err(err(
+                "COHORT_JWT_SECRET",
+                "must be set when DATABASE_URL is PostgreSQL, the same on every instance; \
+                 generate one with `openssl rand -base64 48`"
+                    .into(),
+            ))
         }
+        None => {}
     }
     let flag = |var: &'static str, default: bool| match non_empty(var).as_deref().map(str::trim) {
         None => Ok(default),
@@ -236,6 +251,7 @@ mod tests {
             ("COHORT_ADMIN_EMAIL", "nobody"),
             ("COHORT_ADMIN_PASSWORD", "short"),
             ("COHORT_JWT_SECRET", "too-short"),
+            ("COHORT_JWT_SECRET", "change-me-change-me-change-me-change-me"),
             ("COHORT_DEMO_DATA", "maybe"),
             ("COHORT_DB_POOL_SIZE", "0"),
             ("COHORT_SMTP_URL", "ftp://mail.example.org"),
@@ -288,8 +304,13 @@ mod tests {
     }
 
     #[test]
-    fn postgres_urls_select_postgres() {
-        let config = load(&[("DATABASE_URL", "postgres://u@localhost/db")]).unwrap();
+    fn postgres_urls_select_postgres_and_need_a_shared_secret() {
+        let url = ("DATABASE_URL", "postgres://u@localhost/db");
+        let e = load(&[url]).unwrap_err();
+        assert_eq!(e.var, "COHORT_JWT_SECRET", "{e}");
+        assert!(e.message.contains("every instance"), "{e}");
+        let secret = ("COHORT_JWT_SECRET", "q3V9xW0+Jd8mZbT2rK5nL7pH1sYc4aFgE6uQiO0v");
+        let config = load(&[url, secret]).unwrap();
         assert_eq!(config.backend, Backend::Postgres);
     }
 }

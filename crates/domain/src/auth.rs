@@ -59,9 +59,85 @@ pub fn check_password(password: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// The fewest characters of a token-signing secret.
+pub const MIN_SECRET_CHARS: usize = 32;
+
+/// Words that mark a secret copied from an example or a template rather than generated.
+const PLACEHOLDERS: [&str; 14] = [
+    "changeme",
+    "change-me",
+    "change_me",
+    "replaceme",
+    "replace-me",
+    "your-secret",
+    "yoursecret",
+    "placeholder",
+    "example",
+    "insecure",
+    "notasecret",
+    "secretkey",
+    "secret-key",
+    "jwt-secret",
+];
+
+/// Whether `secret` may sign tokens: long enough, no placeholder from an example file, and not
+/// a short pattern repeated ("test-secret-test-secret-…"), which a generator never produces.
+/// Anyone who knows the secret can sign themselves admin of any organisation.
+pub fn check_signing_secret(secret: &str) -> Result<(), Invalid> {
+    let chars: Vec<char> = secret.chars().collect();
+    if chars.len() < MIN_SECRET_CHARS {
+        return Err(Invalid(format!("must have at least {MIN_SECRET_CHARS} characters")));
+    }
+    let lower = secret.to_lowercase();
+    if let Some(word) = PLACEHOLDERS.iter().find(|w| lower.contains(*w)) {
+        return Err(Invalid(format!(
+            "contains \"{word}\": it is a placeholder from an example, not a secret"
+        )));
+    }
+    let distinct: HashSet<char> = chars.iter().copied().collect();
+    if distinct.len() < 8 {
+        return Err(Invalid::new("uses fewer than 8 different characters"));
+    }
+    // A random secret matches itself shifted by a few places at about one position in 16 (hex)
+    // or 64 (base64); a repeated pattern matches almost everywhere at its own period.
+    for period in 1..=16 {
+        let pairs = chars.len() - period;
+        let same = (0..pairs).filter(|&i| chars[i] == chars[i + period]).count();
+        if same * 2 >= pairs {
+            return Err(Invalid(format!("repeats a pattern of {period} characters")));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generated_secrets_sign_and_placeholders_or_patterns_do_not() {
+        // What `openssl rand -base64 48` and `-hex 32` print, and the server's own generator's form.
+        for good in [
+            "q3V9xW0+Jd8mZbT2rK5nL7pH1sYc4aFgE6uQiO0vRkXw2yNt8zMj3lPe5hBo7CdA",
+            "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "hU2kq9Tz-Lw4PmX7cR1vNb8sYe3Gd6Jf0Aa5Q_oI",
+        ] {
+            assert_eq!(check_signing_secret(good), Ok(()), "{good}");
+        }
+        for (bad, reason) in [
+            ("too-short", "at least 32"),
+            ("change-me-change-me-change-me-change-me", "placeholder"),
+            ("CHANGEME0123456789abcdefghijklmnopqrstuvwxyz", "placeholder"),
+            ("my-app-jwt-secret-for-production-2026-x", "placeholder"),
+            ("test-secret-test-secret-test-secret-0123", "pattern of 12"),
+            ("abcabcabcabcabcabcabcabcabcabcabcabc", "fewer than 8"),
+            ("0123456789abcdef0123456789abcdef0123456789", "pattern of 16"),
+            ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "fewer than 8"),
+        ] {
+            let e = check_signing_secret(bad).unwrap_err();
+            assert!(e.0.contains(reason), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn password_policy() {
