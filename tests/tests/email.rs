@@ -89,6 +89,48 @@ both_backends!(
 );
 
 both_backends!(
+    async fn a_runaway_template_is_refused_quickly_while_other_requests_are_served(backend: Backend) {
+        let app = TestApp::spawn_with_demo(backend).await;
+        let admin = app.admin_token().await;
+        let path = "/api/v1/email-templates/invitation";
+        let runaway = json!({"subject": "Hi",
+            "html": "{% for i in range(100000) %}{% for j in range(100000) %}{{ i }}{% endfor %}{% endfor %}",
+            "text": "ok"});
+        let save = async {
+            let started = std::time::Instant::now();
+            let (status, problem) = app
+                .call(
+                    cohort_tests::reqwest::Method::PUT,
+                    path,
+                    cohort_tests::Auth::Bearer(&admin),
+                    Some(runaway.clone()),
+                )
+                .await;
+            (status, problem, started.elapsed())
+        };
+        // Logins and writes of the same organisation go on while the template is checked.
+        let others = async {
+            let mut statuses = Vec::new();
+            for n in 0..5 {
+                statuses.push(app.get("/api/v1/me", &admin).await.0);
+                let body = json!({"name": format!("Side program {n}"), "time_zone": "UTC"});
+                statuses.push(app.post("/api/v1/programs", &admin, body).await.0);
+            }
+            statuses
+        };
+        let ((status, problem, took), others) = tokio::join!(save, others);
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(fields(&problem), ["html"], "{problem}");
+        assert!(problem.to_string().contains("too much work"), "{problem}");
+        assert!(took < std::time::Duration::from_secs(2), "refused after {took:?}");
+        assert!(others.iter().all(|s| s.is_success()), "other requests: {others:?}");
+        let (status, problem) = app.post(&format!("{path}/preview"), &admin, runaway).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(app.get(path, &admin).await.1["customized"], false, "nothing was saved");
+    }
+);
+
+both_backends!(
     async fn test_emails_reach_a_real_smtp_server_in_the_organisations_words(backend: Backend) {
         let sink = SmtpSink::start().await;
         let app = TestApp::spawn_with(

@@ -106,10 +106,19 @@ impl Attachment {
     }
 }
 
-/// The organisation's wording of `key` rendered with `context`: what a recipient gets.
-pub fn render_for(conn: &mut DbConn, org: Uuid, key: &str, context: &Value) -> Result<RenderedEmail, ApiError> {
-    let template = effective(conn, org, kind_of(key)?)?;
-    templates::render(&template.subject, &template.html, &template.text, context).map_err(ApiError::Validation)
+/// The organisation's wording of `key`, or the default.
+pub fn wording(conn: &mut DbConn, org: Uuid, key: &str) -> Result<EmailTemplate, ApiError> {
+    effective(conn, org, kind_of(key)?)
+}
+
+/// Renders an email on a blocking thread: never on the async runtime that serves requests and
+/// runs the job workers, and never inside a database turn (the SQLite writer's, or a pooled
+/// read). Templates are written by admins; their work is bounded by [`templates::render`].
+pub async fn render_apart(template: EmailTemplate, context: Value) -> Result<RenderedEmail, ApiError> {
+    tokio::task::spawn_blocking(move || templates::render(&template.subject, &template.html, &template.text, &context))
+        .await
+        .map_err(|e| ApiError::Internal(format!("rendering an email stopped: {e}")))?
+        .map_err(ApiError::Validation)
 }
 
 /// Queues an email in the caller's transaction. The delivery key names the message
@@ -186,8 +195,9 @@ pub async fn deliver(db: Db, mailer: Arc<Mailer>, job: Job) -> Result<(), String
     if sent {
         return Ok(());
     }
-    let rendered = templates::render(&template.subject, &template.html, &template.text, &input.context)
-        .map_err(|errors| format!("template {} does not render: {errors:?}", input.template))?;
+    let rendered = render_apart(template, input.context.clone())
+        .await
+        .map_err(|e| format!("template {} does not render: {e}", input.template))?;
     let (to, key, subject) = (input.to.clone(), input.delivery_key.clone(), rendered.subject.clone());
     let transport = mailer.name();
     mailer.send(&to, &rendered, &input.attachments, &key).await?;
@@ -253,15 +263,14 @@ pub async fn get_template(
     Ok(web::Json(state.db.read(move |conn| effective(conn, org, kind)).await?))
 }
 
-fn check_parts(
-    kind: &EmailKind,
-    organization: &str,
-    subject: &str,
-    html: &str,
-    text: &str,
-) -> Result<RenderedEmail, ApiError> {
+/// Checks the parts' sizes, then renders them with the email's sample data (see [`render_apart`]).
+async fn check_parts(kind: &EmailKind, organization: &str, parts: EmailTemplate) -> Result<RenderedEmail, ApiError> {
     let mut problems = Vec::new();
-    for (field, value) in [("subject", subject), ("html", html), ("text", text)] {
+    for (field, value) in [
+        ("subject", &parts.subject),
+        ("html", &parts.html),
+        ("text", &parts.text),
+    ] {
         if value.chars().count() > MAX_TEMPLATE_CHARS {
             problems.push(cohort_api_types::FieldError::new(
                 field,
@@ -269,13 +278,13 @@ fn check_parts(
             ));
         }
     }
-    if subject.trim().is_empty() {
+    if parts.subject.trim().is_empty() {
         problems.push(cohort_api_types::FieldError::new("subject", "must not be empty"));
     }
     if !problems.is_empty() {
         return Err(ApiError::Validation(problems));
     }
-    templates::render(subject, html, text, &kind.sample(organization)).map_err(ApiError::Validation)
+    render_apart(parts, kind.sample(organization)).await
 }
 
 /// Saves the organisation's wording of an email. Placeholders the email does not offer, or a
@@ -301,12 +310,21 @@ pub async fn update_template(
 ) -> Result<web::Json<EmailTemplate>, ApiError> {
     caller.require_admin()?;
     let (org, kind, actor) = (caller.org, kind_of(&key)?, caller.actor());
+    let (saved, organization) = state
+        .db
+        .read(move |conn| Ok((effective(conn, org, kind)?, organization::repo::get(conn, org)?.name)))
+        .await?;
+    let parts = EmailTemplate {
+        subject: input.subject.clone(),
+        html: input.html.clone(),
+        text: input.text.clone(),
+        ..saved
+    };
+    check_parts(kind, &organization, parts).await?;
     let saved = state
         .db
         .write(move |conn| {
             let before = effective(conn, org, kind)?;
-            let organization = organization::repo::get(conn, org)?.name;
-            check_parts(kind, &organization, &input.subject, &input.html, &input.text)?;
             let row = TemplateRow {
                 id: db::new_id(),
                 organization_id: org.to_string(),
@@ -409,21 +427,17 @@ pub async fn preview_template(
 ) -> Result<web::Json<RenderedEmail>, ApiError> {
     caller.require_admin()?;
     let (org, kind) = (caller.org, kind_of(&key)?);
-    let rendered = state
+    let (saved, organization) = state
         .db
-        .read(move |conn| {
-            let saved = effective(conn, org, kind)?;
-            let organization = organization::repo::get(conn, org)?.name;
-            check_parts(
-                kind,
-                &organization,
-                input.subject.as_deref().unwrap_or(&saved.subject),
-                input.html.as_deref().unwrap_or(&saved.html),
-                input.text.as_deref().unwrap_or(&saved.text),
-            )
-        })
+        .read(move |conn| Ok((effective(conn, org, kind)?, organization::repo::get(conn, org)?.name)))
         .await?;
-    Ok(web::Json(rendered))
+    let parts = EmailTemplate {
+        subject: input.subject.unwrap_or(saved.subject),
+        html: input.html.unwrap_or(saved.html),
+        text: input.text.unwrap_or(saved.text),
+        ..saved
+    };
+    Ok(web::Json(check_parts(kind, &organization, parts).await?))
 }
 
 /// The calendar entry a booking email carries, for the sample booking of [`EmailKind::sample`].

@@ -173,8 +173,17 @@ impl EmailKind {
     }
 }
 
+/// The work one part may do: about one unit per instruction and per 64 bytes of data, so it
+/// bounds both time (a few milliseconds) and memory (about 3 MB). A product email uses a few
+/// hundred.
+const FUEL: u64 = 50_000;
+/// The largest rendered part.
+pub const MAX_RENDERED_BYTES: usize = 256 * 1024;
+
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
+    // Admins write templates: none may loop or repeat its way into stalling the server.
+    env.set_fuel(Some(FUEL));
     // A placeholder the email does not offer is an error, not an empty string.
     env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
     env.set_auto_escape_callback(|name| {
@@ -193,6 +202,13 @@ pub fn render(subject: &str, html: &str, text: &str, context: &Value) -> Result<
     let context = minijinja::Value::from(minijinja::value::Serde(context));
     let mut errors = Vec::new();
     let mut part = |name: &str, source: &str| match env.render_named_str(name, source, context.clone()) {
+        Ok(out) if out.len() > MAX_RENDERED_BYTES => {
+            errors.push(FieldError::new(
+                name,
+                format!("renders to more than {} KB", MAX_RENDERED_BYTES / 1024),
+            ));
+            String::new()
+        }
         Ok(out) => out,
         Err(e) => {
             errors.push(FieldError::new(name, describe(&e)));
@@ -215,6 +231,9 @@ fn describe(e: &minijinja::Error) -> String {
     let what = match e.kind() {
         minijinja::ErrorKind::UndefinedError => "uses a placeholder this email does not offer".to_owned(),
         minijinja::ErrorKind::SyntaxError => "is not a valid template".to_owned(),
+        minijinja::ErrorKind::OutOfFuel => {
+            format!("does too much work: its loops or repetitions are too large (a budget of {FUEL} steps)")
+        }
         _ => "cannot be rendered".to_owned(),
     };
     match (e.line(), e.detail()) {
@@ -251,6 +270,32 @@ mod tests {
         assert_eq!(out.html, "Tom &amp; Jerry &lt;Mentoring&gt;");
         assert_eq!(out.text, "Tom & Jerry <Mentoring>");
         assert_eq!(out.subject, "Tom & Jerry <Mentoring>");
+    }
+
+    #[test]
+    fn runaway_loops_and_huge_output_are_refused_quickly_naming_their_part() {
+        let sample = kind("invitation").unwrap().sample("Demo");
+        let started = std::time::Instant::now();
+        let errors = render(
+            "Hi",
+            "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+            "{{ 'x' * 10000000 }}",
+            &sample,
+        )
+        .unwrap_err();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        let fields: Vec<_> = errors.iter().map(|e| (e.field.as_str(), e.message.as_str())).collect();
+        assert_eq!(fields.len(), 2, "{fields:?}");
+        assert_eq!(fields[0].0, "html");
+        assert!(fields[0].1.contains("too much work"), "{fields:?}");
+        assert_eq!(fields[1].0, "text");
+        // A loop that stays within the budget still renders.
+        let out = render("Hi", "{% for i in range(100) %}{{ i }}{% endfor %}", "ok", &sample).unwrap();
+        assert!(out.html.ends_with("9899"));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::auth::Caller;
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, Problems};
 use crate::extract::Body;
-use crate::messaging::email::render_for;
+use crate::messaging::email::{render_apart, wording};
 use crate::paging::PageRequest;
 use crate::programs::repo::{self as programs, ProgramRow};
 use crate::schema::{mentor_requests, pairing_invitations, pairings, participants, people};
@@ -198,26 +198,30 @@ pub async fn preview_invitations(
 ) -> Result<web::Json<InvitationPreview>, ApiError> {
     caller.require_admin()?;
     let (org, id) = (caller.org, id.into_inner());
-    let preview = state
+    let (would_send, skipped_recently_invited, first) = state
         .db
         .read(move |conn| {
             let program = programs::get(conn, org, id)?;
             let (send, skipped) = targets(conn, &program, &input)?;
-            let email = match send.first() {
-                Some(first) => {
-                    let context = context(conn, &program, &first.person, json!({}))?;
-                    Some(render_for(conn, org, "invitation", &context)?)
-                }
+            let first = match send.first() {
+                Some(first) => Some((
+                    wording(conn, org, "invitation")?,
+                    context(conn, &program, &first.person, json!({}))?,
+                )),
                 None => None,
             };
-            Ok(InvitationPreview {
-                would_send: send.len() as u32,
-                skipped_recently_invited: skipped,
-                email,
-            })
+            Ok((send.len() as u32, skipped, first))
         })
         .await?;
-    Ok(web::Json(preview))
+    let email = match first {
+        Some((template, context)) => Some(render_apart(template, context).await?),
+        None => None,
+    };
+    Ok(web::Json(InvitationPreview {
+        would_send,
+        skipped_recently_invited,
+        email,
+    }))
 }
 
 /// Invites mentees to choose a mentor; anyone invited in the last day is skipped.
