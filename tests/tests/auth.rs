@@ -488,3 +488,208 @@ both_backends!(
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
 );
+
+async fn refresh(app: &TestApp, refresh_token: &str) -> (StatusCode, Value) {
+    app.call(
+        Method::POST,
+        "/api/v1/auth/refresh",
+        Auth::None,
+        Some(json!({"refresh_token": refresh_token})),
+    )
+    .await
+}
+
+both_backends!(
+    async fn logins_end_when_their_person_loses_access(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        let password = "person-password-0123";
+        let (mentee_id, _) = app.person_with_login(&admin, "mentee@example.org", false).await;
+        let (second_id, second) = app.person_with_login(&admin, "second@example.org", true).await;
+        let mentee_login = app.login("mentee@example.org", password).await;
+        let second_login = app.login("second@example.org", password).await;
+
+        // A new password ends the old logins.
+        let mentee = format!("/api/v1/people/{mentee_id}");
+        let (status, _) = app
+            .patch(&mentee, &admin, json!({"password": "a-brand-new-password-9"}))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            refresh(&app, &mentee_login.refresh_token).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        app.login("mentee@example.org", "a-brand-new-password-9").await;
+
+        // So does losing the admin flag; the demoted admin's access token, still claiming admin
+        // for minutes, can no longer grant anything.
+        let (status, _) = app
+            .patch(
+                &format!("/api/v1/people/{second_id}"),
+                &admin,
+                json!({"is_admin": false}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            refresh(&app, &second_login.refresh_token).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        for (method, path, body) in [
+            (
+                Method::PATCH,
+                mentee.clone(),
+                json!({"password": "taken-over-password-1"}),
+            ),
+            (Method::PATCH, mentee.clone(), json!({"is_admin": true})),
+            (
+                Method::POST,
+                "/api/v1/people".to_owned(),
+                json!({"email": "sock@example.org", "name": "Sock Puppet", "is_admin": true}),
+            ),
+            (
+                Method::POST,
+                format!("{mentee}/erase"),
+                json!({"confirm": "mentee@example.org"}),
+            ),
+            (Method::POST, "/api/v1/api-keys".to_owned(), json!({"name": "Backdoor"})),
+        ] {
+            let (status, problem) = app.call(method.clone(), &path, Auth::Bearer(&second), Some(body)).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}: {problem}");
+        }
+        let (_, person) = app.get(&mentee, &admin).await;
+        assert_eq!(person["is_admin"], false, "nothing was granted: {person}");
+    }
+);
+
+both_backends!(
+    async fn api_keys_cannot_set_passwords_or_admin_flags_and_stop_with_their_creator(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        let (mentee_id, _) = app.person_with_login(&admin, "mentee@example.org", false).await;
+        let (third_id, third) = app.person_with_login(&admin, "third@example.org", true).await;
+        let (_, created) = app.post("/api/v1/api-keys", &third, json!({"name": "HR sync"})).await;
+        let key = created["secret"].as_str().unwrap().to_owned();
+        let mentee = format!("/api/v1/people/{mentee_id}");
+        for body in [json!({"password": "set-by-a-leaked-key-1"}), json!({"is_admin": true})] {
+            let (status, problem) = app.call(Method::PATCH, &mentee, Auth::ApiKey(&key), Some(body)).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+        }
+        let (status, problem) = app
+            .call(
+                Method::POST,
+                "/api/v1/people",
+                Auth::ApiKey(&key),
+                Some(json!({"email": "new@example.org", "name": "New Person", "password": "set-by-a-leaked-key-1"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+        let (status, _) = app
+            .call(
+                Method::PATCH,
+                &mentee,
+                Auth::ApiKey(&key),
+                Some(json!({"name": "Renamed"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "other changes are a key's work");
+
+        let (status, _) = app
+            .patch(
+                &format!("/api/v1/people/{third_id}"),
+                &admin,
+                json!({"is_admin": false}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = app.call(Method::GET, &mentee, Auth::ApiKey(&key), None).await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "the key stopped with its creator's rights"
+        );
+    }
+);
+
+both_backends!(
+    async fn logging_out_everywhere_ends_every_login(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let laptop = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let phone = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let (status, _) = app
+            .call(
+                Method::POST,
+                "/api/v1/auth/logout-all",
+                Auth::Bearer(&phone.access_token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        for login in [&laptop, &phone] {
+            assert_eq!(refresh(&app, &login.refresh_token).await.0, StatusCode::UNAUTHORIZED);
+        }
+        let fresh = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let (_, created) = app
+            .post("/api/v1/api-keys", &fresh.access_token, json!({"name": "Sync"}))
+            .await;
+        let key = created["secret"].as_str().unwrap();
+        let (status, _) = app
+            .call(Method::POST, "/api/v1/auth/logout-all", Auth::ApiKey(key), None)
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(refresh(&app, &fresh.refresh_token).await.0, StatusCode::OK);
+    }
+);
+
+both_backends!(
+    async fn a_login_ends_thirty_days_after_the_password_however_often_it_is_refreshed(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let login = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert!(
+            login.refresh_expires_in > 29 * 24 * 3600,
+            "{}",
+            login.refresh_expires_in
+        );
+        // The login is a minute from its end: rotating the token does not extend it.
+        let end = (chrono::Utc::now() + chrono::Duration::seconds(60)).format("%Y-%m-%d %H:%M:%S");
+        app.execute_sql(&format!("UPDATE refresh_tokens SET expires_at = '{end}'"));
+        let (status, rotated) = refresh(&app, &login.refresh_token).await;
+        assert_eq!(status, StatusCode::OK, "{rotated}");
+        let left = rotated["refresh_expires_in"].as_i64().unwrap();
+        assert!((0..=60).contains(&left), "{left}");
+        app.execute_sql("UPDATE refresh_tokens SET expires_at = '2000-01-01 00:00:00'");
+        let next = rotated["refresh_token"].as_str().unwrap();
+        assert_eq!(refresh(&app, next).await.0, StatusCode::UNAUTHORIZED);
+    }
+);
+
+#[tokio::test]
+async fn refreshing_and_logging_out_are_limited_per_address() {
+    let app = TestApp::spawn_with(
+        cohort_tests::Backend::Sqlite,
+        cohort_tests::Spawn {
+            demo_data: false,
+            extra_env: vec![("COHORT_SESSION_LIMIT_PER_ADDRESS".into(), "3".into())],
+        },
+    )
+    .await;
+    let mut statuses = Vec::new();
+    for n in 0..4 {
+        let path = if n % 2 == 0 {
+            "/api/v1/auth/refresh"
+        } else {
+            "/api/v1/auth/logout"
+        };
+        let body = json!({"refresh_token": format!("rt_guess{n}")});
+        statuses.push(app.call(Method::POST, path, Auth::None, Some(body)).await.0);
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::NO_CONTENT,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+}

@@ -358,6 +358,8 @@ both_backends!(
                     StatusCode::NOT_FOUND
                 }
                 ("POST", "/api/v1/notifications/read-all") => StatusCode::NO_CONTENT,
+                // Everyone may end their own logins.
+                ("POST", "/api/v1/auth/logout-all") => StatusCode::NO_CONTENT,
                 // Someone else's notification does not exist for them.
                 ("POST", "/api/v1/notifications/{id}/read") => StatusCode::NOT_FOUND,
                 // Conversations they are not in do not exist for them.

@@ -90,6 +90,7 @@ where
             .service(auth::login)
             .service(auth::refresh)
             .service(auth::logout)
+            .service(auth::logout_all)
             .service(auth::me)
             .service(auth::list_api_keys)
             .service(auth::create_api_key)

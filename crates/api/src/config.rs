@@ -43,6 +43,8 @@ pub struct Config {
     pub login_limit_per_account: u32,
     /// Login attempts per client address per `rate_limit_period`.
     pub login_limit_per_address: u32,
+    /// Token refreshes and logouts per client address (IPv6: per /64) per `rate_limit_period`.
+    pub session_limit_per_address: u32,
     /// Requests per API key per `rate_limit_period`.
     pub api_key_limit: u32,
     pub rate_limit_period: std::time::Duration,
@@ -154,6 +156,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
     let limit = |var: &'static str, default: u64| number(var, default, 1..=1_000_000).map(|n| n as u32);
     let login_limit_per_account = limit("COHORT_LOGIN_LIMIT_PER_ACCOUNT", 10)?;
     let login_limit_per_address = limit("COHORT_LOGIN_LIMIT_PER_ADDRESS", 30)?;
+    let session_limit_per_address = limit("COHORT_SESSION_LIMIT_PER_ADDRESS", 60)?;
     let api_key_limit = limit("COHORT_API_KEY_LIMIT", 600)?;
     let rate_limit_period = std::time::Duration::from_secs(number("COHORT_RATE_LIMIT_PERIOD_SECS", 60, 1..=86_400)?);
     let trusted_proxies = non_empty("COHORT_TRUSTED_PROXIES")
@@ -196,6 +199,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
         import_max_rows,
         login_limit_per_account,
         login_limit_per_address,
+        session_limit_per_address,
         api_key_limit,
         rate_limit_period,
         trusted_proxies,
@@ -262,6 +266,7 @@ mod tests {
             ("COHORT_LOGIN_LIMIT_PER_ACCOUNT", "0"),
             ("COHORT_LOGIN_LIMIT_PER_ADDRESS", "many"),
             ("COHORT_API_KEY_LIMIT", "-1"),
+            ("COHORT_SESSION_LIMIT_PER_ADDRESS", "0"),
             ("COHORT_IMPORT_MAX_BYTES", "10"),
             ("COHORT_IMPORT_MAX_ROWS", "lots"),
             ("COHORT_RATE_LIMIT_PERIOD_SECS", "0"),

@@ -95,6 +95,8 @@ impl RateLimiter {
 pub struct Limits {
     pub login_per_account: RateLimiter,
     pub login_per_address: RateLimiter,
+    /// Refreshing and logging out, per client (see [`client_key`]).
+    pub sessions_per_address: RateLimiter,
     pub api_key: RateLimiter,
     pub trusted_proxies: Vec<IpRange>,
 }
@@ -105,6 +107,7 @@ impl Limits {
         Ok(Self {
             login_per_account: limiter(config.login_limit_per_account)?,
             login_per_address: limiter(config.login_limit_per_address)?,
+            sessions_per_address: limiter(config.session_limit_per_address)?,
             api_key: limiter(config.api_key_limit)?,
             trusted_proxies: config.trusted_proxies.clone(),
         })
@@ -119,6 +122,21 @@ impl Limits {
             .filter_map(|v| v.to_str().ok())
             .collect();
         Some(client_address(peer, &forwarded, &self.trusted_proxies))
+    }
+}
+
+/// The bucket a client address counts against: the address itself for IPv4, its /64 for IPv6,
+/// since one subscriber holds a whole /64 and could otherwise pick a fresh address per request.
+pub fn client_key(address: IpAddr) -> String {
+    match address {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let [a, b, c, d, ..] = v6.segments();
+                format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+            }
+        },
     }
 }
 
@@ -239,6 +257,18 @@ mod tests {
             client_address(ip("10.0.0.1"), &["garbage, 10.0.0.3"], &proxies),
             ip("10.0.0.3")
         );
+    }
+
+    #[test]
+    fn ipv6_clients_share_a_bucket_per_64() {
+        assert_eq!(client_key(ip("2001:db8:1:2:aaaa::1")), "2001:db8:1:2::/64");
+        assert_eq!(
+            client_key(ip("2001:db8:1:2:ffff:1:2:3")),
+            client_key(ip("2001:db8:1:2::9"))
+        );
+        assert_ne!(client_key(ip("2001:db8:1:3::1")), client_key(ip("2001:db8:1:2::1")));
+        assert_eq!(client_key(ip("192.0.2.7")), "192.0.2.7");
+        assert_eq!(client_key(ip("::ffff:192.0.2.7")), "192.0.2.7");
     }
 
     #[test]

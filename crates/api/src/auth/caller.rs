@@ -43,13 +43,14 @@ impl Caller {
         crate::audit::Actor::from_caller(self)
     }
 
-    /// API keys act for the organisation but cannot mint or revoke keys.
+    /// API keys act for the organisation but cannot mint or revoke keys, nor set passwords or
+    /// admin flags: a leaked key must not become a login.
     pub fn require_admin_session(&self) -> Result<(), ApiError> {
         self.require_admin()?;
         match self.via {
             Via::Password => Ok(()),
             Via::ApiKey(_) => Err(ApiError::Forbidden(
-                "API keys cannot manage API keys; log in as an admin.",
+                "API keys cannot manage API keys, passwords or admin rights; log in as an admin.",
             )),
         }
     }

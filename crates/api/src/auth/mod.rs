@@ -26,12 +26,14 @@ use crate::{organization, people, programs, AppState};
 const BAD_LOGIN: &str = "The email or password is not correct.";
 const BAD_REFRESH: &str = "The refresh token is unknown, expired, used or revoked; log in again.";
 
-/// Issues an access token and stores a new refresh token of `family` (a new login starts a family).
+/// Issues an access token and stores a new refresh token of `family` (a new login starts a
+/// family), valid until `expires_at`, the end of the login.
 fn issue_tokens(
     state: &AppState,
     conn: &mut DbConn,
     person: &people::repo::PersonRow,
     family: &str,
+    expires_at: chrono::NaiveDateTime,
 ) -> Result<TokenResponse, ApiError> {
     let refresh_token = tokens::random_token("rt_");
     repo::insert_refresh_token(
@@ -40,7 +42,7 @@ fn issue_tokens(
         &person.id,
         family,
         &refresh_token,
-        REFRESH_TOKEN_SECONDS,
+        expires_at,
     )?;
     Ok(TokenResponse {
         access_token: state.jwt.issue(
@@ -52,7 +54,7 @@ fn issue_tokens(
         token_type: "Bearer".into(),
         expires_in: ACCESS_TOKEN_SECONDS,
         refresh_token,
-        refresh_expires_in: REFRESH_TOKEN_SECONDS,
+        refresh_expires_in: (expires_at - db::now()).num_seconds().max(0),
     })
 }
 
@@ -82,7 +84,10 @@ pub async fn login(
     // Counted before any lookup, by the email as typed: the limit says nothing about
     // whether an account exists.
     if let Some(address) = state.limits.client_address(&req) {
-        state.limits.login_per_address.check(&address.to_string())?;
+        state
+            .limits
+            .login_per_address
+            .check(&crate::limits::client_key(address))?;
     }
     state
         .limits
@@ -136,7 +141,10 @@ pub async fn login(
     let state2 = state.clone();
     let tokens = state
         .db
-        .write(move |conn| issue_tokens(&state2, conn, &person, &db::new_id()))
+        .write(move |conn| {
+            let ends = db::now() + chrono::Duration::seconds(REFRESH_TOKEN_SECONDS);
+            issue_tokens(&state2, conn, &person, &db::new_id(), ends)
+        })
         .await?;
     Ok(web::Json(tokens))
 }
@@ -146,22 +154,52 @@ enum Refreshed {
     Refused,
 }
 
+/// A refresh token that may be exchanged or revoked, found on the read path: unknown, expired
+/// and revoked tokens (the guesses and the replays) never wait for the writer.
+async fn live_refresh_token(
+    req: &HttpRequest,
+    state: &AppState,
+    token: String,
+) -> Result<Option<repo::RefreshTokenRow>, ApiError> {
+    if let Some(address) = state.limits.client_address(req) {
+        state
+            .limits
+            .sessions_per_address
+            .check(&crate::limits::client_key(address))?;
+    }
+    let found = state
+        .db
+        .read(move |conn| repo::find_refresh_token(conn, &token))
+        .await?;
+    Ok(found.filter(|t| t.revoked_at.is_none() && t.expires_at >= db::now()))
+}
+
 /// Exchanges a refresh token for new tokens. The refresh token rotates: the old one stops working,
-/// and presenting it again revokes every token of that login.
+/// and presenting it again revokes every token of that login. A login lasts 30 days from the
+/// password however often it is refreshed.
 #[utoipa::path(
     tag = "auth",
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "New tokens", body = TokenResponse),
         (status = 401, description = "Unknown, expired, used or revoked refresh token", body = Problem),
+        (status = 429, description = "Too many attempts from this address; see `Retry-After`", body = Problem,
+            headers(("Retry-After" = u64, description = "Seconds until the next attempt is allowed"))),
     ),
     security(())
 )]
 #[post("/auth/refresh")]
 pub async fn refresh(
+    req: HttpRequest,
     state: web::Data<AppState>,
     Body(input): Body<RefreshRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
+    if live_refresh_token(&req, &state, input.refresh_token.clone())
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::Unauthorized(BAD_REFRESH));
+    }
     let state2 = state.clone();
     let outcome = state
         .db
@@ -186,6 +224,7 @@ pub async fn refresh(
                 conn,
                 &person,
                 &token.family_id,
+                token.expires_at,
             )?))
         })
         .await?;
@@ -199,19 +238,49 @@ pub async fn refresh(
 #[utoipa::path(
     tag = "auth",
     request_body = RefreshRequest,
-    responses((status = 204, description = "Logged out")),
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 429, description = "Too many attempts from this address; see `Retry-After`", body = Problem,
+            headers(("Retry-After" = u64, description = "Seconds until the next attempt is allowed"))),
+    ),
     security(())
 )]
 #[post("/auth/logout")]
-pub async fn logout(state: web::Data<AppState>, Body(input): Body<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Body(input): Body<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(token) = live_refresh_token(&req, &state, input.refresh_token).await? {
+        state
+            .db
+            .write(move |conn| repo::revoke_family(conn, &token.family_id))
+            .await?;
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Logs out everywhere: ends every login of the caller, on every device. Access tokens already
+/// issued expire within 15 minutes.
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 204, description = "Every login of the caller is ended"),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Called with an API key", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/auth/logout-all")]
+pub async fn logout_all(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    if let Via::ApiKey(_) = caller.via {
+        return Err(ApiError::Forbidden(
+            "API keys have no logins to end; revoke the key instead.",
+        ));
+    }
     state
         .db
-        .write(move |conn| {
-            if let Some(token) = repo::find_refresh_token(conn, &input.refresh_token)? {
-                repo::revoke_family(conn, &token.family_id)?;
-            }
-            Ok(())
-        })
+        .write(move |conn| repo::revoke_person(conn, caller.person).map(drop))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -326,14 +395,8 @@ pub async fn create_api_key(
     let key = state
         .db
         .write(move |conn| {
-            // An access token outlives a deletion or a demotion by up to its lifetime; a key
-            // outlives it for good (and acts as an admin), so its creator is checked now.
-            match people::repo::get(conn, caller.org, caller.person) {
-                Err(ApiError::NotFound) => return Err(ApiError::Unauthorized("The account no longer exists.")),
-                Err(e) => return Err(e),
-                Ok(person) if !person.is_admin => return Err(ApiError::Forbidden("This needs an organisation admin.")),
-                Ok(_) => {}
-            }
+            // A key outlives its creator's access token for good: their admin flag is read now.
+            repo::confirm_admin(conn, &caller)?;
             repo::insert_api_key(conn, &row)?;
             let key = row.into_api();
             audit::record(conn, &actor, "api_key.created", ("api_key", key.id), audit::NONE, &key)?;

@@ -8,7 +8,7 @@ use super::tokens::token_hash;
 use crate::db::{self, Db, DbConn};
 use crate::error::ApiError;
 use crate::paging::PageRequest;
-use crate::schema::{api_keys, refresh_tokens};
+use crate::schema::{api_keys, people, refresh_tokens};
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = refresh_tokens)]
@@ -24,14 +24,15 @@ pub struct RefreshTokenRow {
     pub revoked_at: Option<NaiveDateTime>,
 }
 
-/// Stores the hash of a new refresh token; `family` ties it to the login it descends from.
+/// Stores the hash of a new refresh token; `family` ties it to the login it descends from, and
+/// `expires_at` is the login's end (rotating a token does not extend it).
 pub fn insert_refresh_token(
     conn: &mut DbConn,
     org: &str,
     person: &str,
     family: &str,
     token: &str,
-    lifetime_seconds: i64,
+    expires_at: NaiveDateTime,
 ) -> Result<(), ApiError> {
     let now = db::now();
     let row = RefreshTokenRow {
@@ -41,7 +42,7 @@ pub fn insert_refresh_token(
         family_id: family.to_owned(),
         token_hash: token_hash(token),
         created_at: now,
-        expires_at: now + Duration::seconds(lifetime_seconds),
+        expires_at,
         used_at: None,
         revoked_at: None,
     };
@@ -75,6 +76,30 @@ pub fn revoke_family(conn: &mut DbConn, family: &str) -> Result<(), ApiError> {
         .set(refresh_tokens::revoked_at.eq(db::now()))
         .execute(conn)?;
     Ok(())
+}
+
+/// Ends every login of a person: after a password change, a demotion, or "log out everywhere".
+/// Their access tokens still work until they expire (minutes); privileged writes re-read the
+/// admin flag ([`confirm_admin`]).
+pub fn revoke_person(conn: &mut DbConn, person: Uuid) -> Result<usize, ApiError> {
+    Ok(
+        diesel::update(refresh_tokens::table.filter(refresh_tokens::person_id.eq(person.to_string())))
+            .filter(refresh_tokens::revoked_at.is_null())
+            .set(refresh_tokens::revoked_at.eq(db::now()))
+            .execute(conn)?,
+    )
+}
+
+/// Whether the caller is still an admin, read from the database rather than from the access
+/// token, for writes that grant privilege: a demoted or deleted admin's token lives on for
+/// minutes and must not mint lasting access with them.
+pub fn confirm_admin(conn: &mut DbConn, caller: &Caller) -> Result<(), ApiError> {
+    match crate::people::repo::get(conn, caller.org, caller.person) {
+        Err(ApiError::NotFound) => Err(ApiError::Unauthorized("The account no longer exists.")),
+        Err(e) => Err(e),
+        Ok(person) if !person.is_admin => Err(ApiError::Forbidden("This needs an organisation admin.")),
+        Ok(_) => Ok(()),
+    }
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -141,14 +166,18 @@ pub fn revoke_api_key(conn: &mut DbConn, org: Uuid, id: Uuid) -> Result<(), ApiE
 /// How stale `last_used_at` may get before a request refreshes it; saves a write per request.
 const LAST_USED_PRECISION: Duration = Duration::minutes(1);
 
-/// The caller an API key stands for, if the key is live. API keys act as an admin of their organisation.
+/// The caller an API key stands for, if the key is live and its creator still an admin. API keys
+/// act as an admin of their organisation.
 pub async fn caller_for_api_key(db: &Db, secret: String) -> Result<Option<Caller>, ApiError> {
     let hash = token_hash(&secret);
     let found: Option<(String, String, String, Option<NaiveDateTime>)> = db
         .read(move |conn| {
+            // A key acts for its creator: it stops when they are no longer an admin.
             Ok(api_keys::table
+                .inner_join(people::table)
                 .filter(api_keys::key_hash.eq(hash))
                 .filter(api_keys::revoked_at.is_null())
+                .filter(people::is_admin.eq(true))
                 .select((
                     api_keys::id,
                     api_keys::organization_id,

@@ -91,7 +91,7 @@ pub async fn list_people(
     responses(
         (status = 201, description = "The person was created", body = Person),
         (status = 401, description = "Not authenticated", body = Problem),
-        (status = 403, description = "Not an admin", body = Problem),
+        (status = 403, description = "Not an admin (any more), or an API key setting a password or the admin flag", body = Problem),
         (status = 409, description = "The email belongs to someone else in the organisation", body = Problem),
         (status = 422, description = "Invalid field values", body = Problem),
     ),
@@ -138,10 +138,17 @@ pub async fn create_person(
         created_at: now,
         updated_at: now,
     };
+    let grants = row.password_hash.is_some() || row.is_admin;
+    if grants {
+        caller.require_admin_session()?;
+    }
     let (org, actor) = (caller.org, caller.actor());
     let person = state
         .db
         .write(move |conn| {
+            if grants {
+                crate::auth::repo::confirm_admin(conn, &caller)?;
+            }
             if repo::email_taken(conn, org, &row.email, None)? {
                 return Err(ApiError::Conflict(format!(
                     "{} already belongs to a person of this organisation",
@@ -195,7 +202,8 @@ pub async fn get_person(
     ))
 }
 
-/// Changes a person; absent fields stay as they are.
+/// Changes a person; absent fields stay as they are. A new password, or the admin flag taken
+/// away, ends every login of theirs (their refresh tokens are revoked).
 #[utoipa::path(
     tag = "people",
     params(("id" = Uuid, Path, description = "The person's id")),
@@ -204,7 +212,7 @@ pub async fn get_person(
         (status = 200, description = "The person after the change", body = Person),
         (status = 400, description = "Malformed id", body = Problem),
         (status = 401, description = "Not authenticated", body = Problem),
-        (status = 403, description = "Not an admin", body = Problem),
+        (status = 403, description = "Not an admin (any more), or an API key setting a password or the admin flag", body = Problem),
         (status = 404, description = "No such person in this organisation", body = Problem),
         (status = 409, description = "The email belongs to someone else, or this would leave no admin", body = Problem),
         (status = 422, description = "Invalid field values", body = Problem),
@@ -254,12 +262,21 @@ pub async fn update_person(
         Some(p) => Some(web::block(move || hash_password(&p)).await?),
         None => None,
     };
+    let grants = password_hash.is_some() || changes.is_admin.is_some();
+    if grants {
+        caller.require_admin_session()?;
+    }
     let (org, id, actor) = (caller.org, id.into_inner(), caller.actor());
     let person = state
         .db
         .write(move |conn| {
+            if grants {
+                crate::auth::repo::confirm_admin(conn, &caller)?;
+            }
             let mut row = repo::get(conn, org, id)?;
             let before = row.clone().into_api();
+            // A new password or a lost admin flag ends every login the old ones opened.
+            let ends_logins = password_hash.is_some() || (row.is_admin && changes.is_admin == Some(false));
             if let Some(email) = email {
                 if repo::email_taken(conn, org, email.as_str(), Some(&row.id))? {
                     return Err(ApiError::Conflict(format!(
@@ -280,6 +297,9 @@ pub async fn update_person(
             row.password_hash = password_hash.or(row.password_hash);
             row.updated_at = db::now();
             repo::save(conn, &row)?;
+            if ends_logins {
+                crate::auth::repo::revoke_person(conn, id)?;
+            }
             crate::booking::repo::slots_changed(conn, org, crate::booking::repo::SlotsChange::Other)?;
             let after = row.into_api();
             audit::record(conn, &actor, "person.updated", ("person", id), &before, &after)?;

@@ -503,7 +503,10 @@ pub async fn erase_person(
     let (actor, id) = (caller.actor(), id.into_inner());
     let erasure = state
         .db
-        .write(move |conn| erase(conn, &actor, id, &input.confirm))
+        .write(move |conn| {
+            crate::auth::repo::confirm_admin(conn, &caller)?;
+            erase(conn, &actor, id, &input.confirm)
+        })
         .await?;
     Ok(web::Json(erasure))
 }
