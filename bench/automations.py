@@ -127,7 +127,7 @@ def query(database_url, data_dir, sql):
 def run(label, database_url, processes, binary, data_dir):
     env = dict(os.environ, DATABASE_URL=database_url, COHORT_BIND="127.0.0.1:0", COHORT_DATA_DIR=data_dir,
                COHORT_ADMIN_PASSWORD=PASSWORD, COHORT_DEMO_DATA="false", COHORT_LOG=os.environ.get("COHORT_LOG", "error"),
-               COHORT_JWT_SECRET="XnlSUwhUPQ7_dGS8TMBLwG6r_tlJa85BHfu0YxR3")
+               COHORT_JWT_SECRET="XnlSUwhUPQ7_dGS8TMBLwG6r_tlJa85BHfu0YxR3", COHORT_PERSON_LIMIT="1000000")
     servers = [start_cohort(binary, env, stderr=None)]
     for _ in range(processes - 1):
         servers.append(start_cohort(binary, env, stderr=None))

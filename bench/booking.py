@@ -69,7 +69,7 @@ def start_server(data_dir):
     env = dict(os.environ, DATABASE_URL=url, COHORT_DATA_DIR=data_dir, COHORT_BIND="127.0.0.1:0",
                COHORT_LOG="warn", COHORT_ADMIN_EMAIL="admin@bench.test",
                COHORT_ADMIN_PASSWORD=PASSWORD, COHORT_DEMO_DATA="false",
-               COHORT_JWT_SECRET="XnlSUwhUPQ7_dGS8TMBLwG6r_tlJa85BHfu0YxR3",
+               COHORT_JWT_SECRET="XnlSUwhUPQ7_dGS8TMBLwG6r_tlJa85BHfu0YxR3", COHORT_PERSON_LIMIT="1000000",
                COHORT_DB_POOL_SIZE=os.environ.get("COHORT_DB_POOL_SIZE", "16"))
     out = open(os.path.join(data_dir, "out"), "w+")
     proc = subprocess.Popen([BIN], env=env, stdout=out, stderr=subprocess.STDOUT)

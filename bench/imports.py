@@ -50,7 +50,7 @@ def upload(base, token, program, body, dry_run):
 def run(label, database_url, binary, data_dir, n, body):
     env = dict(os.environ, DATABASE_URL=database_url, COHORT_BIND="127.0.0.1:0", COHORT_DATA_DIR=data_dir,
                COHORT_ADMIN_PASSWORD=PASSWORD, COHORT_DEMO_DATA="false", COHORT_LOG="error",
-               COHORT_JWT_SECRET="XnlSUwhUPQ7_dGS8TMBLwG6r_tlJa85BHfu0YxR3")
+               COHORT_JWT_SECRET="XnlSUwhUPQ7_dGS8TMBLwG6r_tlJa85BHfu0YxR3", COHORT_PERSON_LIMIT="1000000")
     proc, base = start_cohort(binary, env)
     try:
         token = call(base, "POST", "/api/v1/auth/login", body={"email": "admin@example.org", "password": PASSWORD})["access_token"]

@@ -70,7 +70,7 @@ def main():
     try:
         env = dict(os.environ, DATABASE_URL=url, COHORT_BIND="127.0.0.1:0", COHORT_DATA_DIR=tempfile.mkdtemp(),
                    COHORT_ADMIN_PASSWORD=PASSWORD, COHORT_DEMO_DATA="false", COHORT_LOG="error",
-                   COHORT_JWT_SECRET="XnlSUwhUPQ7_dGS8TMBLwG6r_tlJa85BHfu0YxR3")
+                   COHORT_JWT_SECRET="XnlSUwhUPQ7_dGS8TMBLwG6r_tlJa85BHfu0YxR3", COHORT_PERSON_LIMIT="1000000")
         proc, base = start_cohort(os.path.join(ROOT, "target/release/cohort"), env)
         try:
             token = call(base, "POST", "/api/v1/auth/login",

@@ -69,7 +69,7 @@ def run(label, database_url, processes, binary, data_dir):
     wait_port(hook_port)
     env = dict(os.environ, DATABASE_URL=database_url, COHORT_BIND="127.0.0.1:0", COHORT_DATA_DIR=data_dir,
                COHORT_ADMIN_PASSWORD=PASSWORD, COHORT_DEMO_DATA="false", COHORT_LOG="error",
-               COHORT_JWT_SECRET="XnlSUwhUPQ7_dGS8TMBLwG6r_tlJa85BHfu0YxR3",
+               COHORT_JWT_SECRET="XnlSUwhUPQ7_dGS8TMBLwG6r_tlJa85BHfu0YxR3", COHORT_PERSON_LIMIT="1000000",
                COHORT_SMTP_URL=f"smtp://127.0.0.1:{smtp_port}", COHORT_WEBHOOKS_ALLOW_PRIVATE="true")
     servers = [start_cohort(binary, env)]
     for _ in range(processes - 1):

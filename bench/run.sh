@@ -14,7 +14,7 @@ bench_backend() {
   local backend=$1 url=$2 dir
   dir=$(mktemp -d)
   DATABASE_URL="$url" COHORT_DATA_DIR="$dir" COHORT_BIND=127.0.0.1:0 COHORT_LOG=warn \
-    COHORT_ADMIN_PASSWORD=$PASSWORD COHORT_JWT_SECRET=XnlSUwhUPQ7_dGS8TMBLwG6r_tlJa85BHfu0YxR3 COHORT_DEMO_DATA=true "$BIN" > "$dir/out" 2> "$dir/err" &
+    COHORT_ADMIN_PASSWORD=$PASSWORD COHORT_JWT_SECRET=XnlSUwhUPQ7_dGS8TMBLwG6r_tlJa85BHfu0YxR3 COHORT_PERSON_LIMIT=1000000 COHORT_DEMO_DATA=true "$BIN" > "$dir/out" 2> "$dir/err" &
   local pid=$!
   for _ in $(seq 100); do grep -q 'listening on' "$dir/out" 2>/dev/null && break; sleep 0.1; done
   local base

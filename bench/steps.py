@@ -28,7 +28,7 @@ def rss_kib(pid, field):
 def run(label, database_url, binary, data_dir):
     env = dict(os.environ, DATABASE_URL=database_url, COHORT_BIND="127.0.0.1:0", COHORT_DATA_DIR=data_dir,
                COHORT_ADMIN_PASSWORD=PASSWORD, COHORT_DEMO_DATA="false", COHORT_LOG=os.environ.get("COHORT_LOG", "error"),
-               COHORT_JWT_SECRET="XnlSUwhUPQ7_dGS8TMBLwG6r_tlJa85BHfu0YxR3")
+               COHORT_JWT_SECRET="XnlSUwhUPQ7_dGS8TMBLwG6r_tlJa85BHfu0YxR3", COHORT_PERSON_LIMIT="1000000")
     proc, base = start_cohort(binary, env, stderr=None)
     try:
         token = call(base, "POST", "/api/v1/auth/login",

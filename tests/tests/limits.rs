@@ -173,6 +173,85 @@ both_backends!(
 );
 
 both_backends!(
+    async fn nobody_can_lock_an_admin_out_and_ipv6_clients_count_per_64(backend: Backend) {
+        let app = spawn_with(
+            backend,
+            &[
+                ("COHORT_LOGIN_LIMIT_PER_ACCOUNT", "2"),
+                ("COHORT_LOGIN_LIMIT_PER_ADDRESS", "3"),
+                ("COHORT_TRUSTED_PROXIES", "127.0.0.1, ::1"),
+            ],
+        )
+        .await;
+        let attacker = Some("203.0.113.66");
+        for _ in 0..2 {
+            assert_eq!(
+                attempt(&app, ADMIN_EMAIL, "wrong-password-0", attacker).await.0,
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        assert_eq!(
+            attempt(&app, ADMIN_EMAIL, "wrong-password-0", attacker).await.0,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        // The admin, from their own address, still gets in.
+        let (status, _, body) = attempt(&app, ADMIN_EMAIL, ADMIN_PASSWORD, Some("198.51.100.7")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+
+        // Fresh addresses of one IPv6 /64 share its budget; the next /64 has its own.
+        for (n, host) in ["2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::3"]
+            .iter()
+            .enumerate()
+        {
+            assert_eq!(
+                attempt(&app, &format!("x{n}@demo.test"), "wrong-password-0", Some(host))
+                    .await
+                    .0,
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        assert_eq!(
+            attempt(&app, "y@demo.test", "wrong-password-0", Some("2001:db8:1:2::4"))
+                .await
+                .0,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        assert_eq!(
+            attempt(&app, "y@demo.test", "wrong-password-0", Some("2001:db8:1:3::1"))
+                .await
+                .0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+);
+
+both_backends!(
+    async fn logged_in_people_are_limited_each_on_their_own(backend: Backend) {
+        let app = spawn_with(backend, &[("COHORT_PERSON_LIMIT", "5")]).await;
+        let admin = app.admin_token().await;
+        let (_, other) = app.person_with_login(&admin, "other@example.org", false).await;
+        // Creating the other person was the admin's first request.
+        for _ in 0..4 {
+            assert_eq!(app.get("/api/v1/me", &admin).await.0, StatusCode::OK);
+        }
+        let limited = app
+            .request(Method::GET, "/api/v1/me")
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(limited.headers().contains_key("retry-after"));
+        check_response(&Method::GET, "/api/v1/me", limited).await;
+        assert_eq!(
+            app.get("/api/v1/me", &other).await.0,
+            StatusCode::OK,
+            "each person has their own budget"
+        );
+    }
+);
+
+both_backends!(
     async fn api_keys_are_limited_per_key(backend: Backend) {
         let app = spawn_with(backend, &[("COHORT_API_KEY_LIMIT", "5")]).await;
         let admin = app.admin_token().await;

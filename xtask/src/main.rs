@@ -409,6 +409,7 @@ fn start_fuzz_server(
         .env("COHORT_LOGIN_LIMIT_PER_ADDRESS", "1000000")
         .env("COHORT_API_KEY_LIMIT", "1000000")
         .env("COHORT_SESSION_LIMIT_PER_ADDRESS", "1000000")
+        .env("COHORT_PERSON_LIMIT", "1000000")
         .env_remove("COHORT_SMTP_URL")
         .env("COHORT_JWT_SECRET", random_secret()?)
         .env("HTTP_PROXY", "http://127.0.0.1:9")

@@ -45,6 +45,8 @@ pub struct Config {
     pub login_limit_per_address: u32,
     /// Token refreshes and logouts per client address (IPv6: per /64) per `rate_limit_period`.
     pub session_limit_per_address: u32,
+    /// Requests per logged-in person per `rate_limit_period`.
+    pub person_limit: u32,
     /// Requests per API key per `rate_limit_period`.
     pub api_key_limit: u32,
     pub rate_limit_period: std::time::Duration,
@@ -157,6 +159,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
     let login_limit_per_account = limit("COHORT_LOGIN_LIMIT_PER_ACCOUNT", 10)?;
     let login_limit_per_address = limit("COHORT_LOGIN_LIMIT_PER_ADDRESS", 30)?;
     let session_limit_per_address = limit("COHORT_SESSION_LIMIT_PER_ADDRESS", 60)?;
+    let person_limit = limit("COHORT_PERSON_LIMIT", 3000)?;
     let api_key_limit = limit("COHORT_API_KEY_LIMIT", 600)?;
     let rate_limit_period = std::time::Duration::from_secs(number("COHORT_RATE_LIMIT_PERIOD_SECS", 60, 1..=86_400)?);
     let trusted_proxies = non_empty("COHORT_TRUSTED_PROXIES")
@@ -200,6 +203,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
         login_limit_per_account,
         login_limit_per_address,
         session_limit_per_address,
+        person_limit,
         api_key_limit,
         rate_limit_period,
         trusted_proxies,
@@ -267,6 +271,7 @@ mod tests {
             ("COHORT_LOGIN_LIMIT_PER_ADDRESS", "many"),
             ("COHORT_API_KEY_LIMIT", "-1"),
             ("COHORT_SESSION_LIMIT_PER_ADDRESS", "0"),
+            ("COHORT_PERSON_LIMIT", "none"),
             ("COHORT_IMPORT_MAX_BYTES", "10"),
             ("COHORT_IMPORT_MAX_ROWS", "lots"),
             ("COHORT_RATE_LIMIT_PERIOD_SECS", "0"),

@@ -97,6 +97,8 @@ pub struct Limits {
     pub login_per_address: RateLimiter,
     /// Refreshing and logging out, per client (see [`client_key`]).
     pub sessions_per_address: RateLimiter,
+    /// Requests per logged-in person (access tokens).
+    pub per_person: RateLimiter,
     pub api_key: RateLimiter,
     pub trusted_proxies: Vec<IpRange>,
 }
@@ -108,6 +110,7 @@ impl Limits {
             login_per_account: limiter(config.login_limit_per_account)?,
             login_per_address: limiter(config.login_limit_per_address)?,
             sessions_per_address: limiter(config.session_limit_per_address)?,
+            per_person: limiter(config.person_limit)?,
             api_key: limiter(config.api_key_limit)?,
             trusted_proxies: config.trusted_proxies.clone(),
         })

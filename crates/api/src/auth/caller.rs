@@ -80,6 +80,7 @@ impl FromRequest for Caller {
         Box::pin(async move {
             if let Some(token) = bearer {
                 let claims = state.jwt.verify(&token).ok_or(ApiError::Unauthorized(INVALID_TOKEN))?;
+                state.limits.per_person.check(&claims.sub.to_string())?;
                 return Ok(Caller {
                     org: claims.org,
                     person: claims.sub,

@@ -82,17 +82,17 @@ pub async fn login(
     Body(input): Body<LoginRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     // Counted before any lookup, by the email as typed: the limit says nothing about
-    // whether an account exists.
-    if let Some(address) = state.limits.client_address(&req) {
-        state
-            .limits
-            .login_per_address
-            .check(&crate::limits::client_key(address))?;
+    // whether an account exists. The account's bucket is per client too, so that someone who
+    // knows an admin's email cannot lock them out by failing from elsewhere.
+    let client = state.limits.client_address(&req).map(crate::limits::client_key);
+    if let Some(client) = &client {
+        state.limits.login_per_address.check(client)?;
     }
+    let account = input.email.trim().to_lowercase();
     state
         .limits
         .login_per_account
-        .check(&input.email.trim().to_lowercase())?;
+        .check(&format!("{account} from {}", client.as_deref().unwrap_or("anywhere")))?;
     let email = Email::parse(&input.email).map_err(|_| ApiError::Unauthorized(BAD_LOGIN))?;
     let slug = input.organization.map(|s| s.trim().to_lowercase());
     let candidates = state
@@ -114,7 +114,7 @@ pub async fn login(
         .await?;
     let dummy = state.dummy_password_hash.clone();
     let password = input.password;
-    let matched: Vec<people::repo::PersonRow> = web::block(move || {
+    let matched: Vec<people::repo::PersonRow> = tokens::hashing(move || {
         if candidates.is_empty() {
             tokens::verify_password(&password, &dummy);
         }

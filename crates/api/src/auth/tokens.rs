@@ -96,6 +96,24 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
+/// How many argon2 hashes may run at once: one per core. Each takes tens of milliseconds of a
+/// core and 19 MiB; a burst of logins waits its turn instead of taking every blocking thread.
+fn hashing_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())))
+}
+
+/// Runs password hashing or verifying on a blocking thread, a few at a time (see [`hashing_permits`]).
+pub async fn hashing<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, crate::error::ApiError> {
+    let _permit = hashing_permits()
+        .acquire()
+        .await
+        .map_err(|_| crate::error::ApiError::Internal("password hashing is shut down".into()))?;
+    Ok(actix_web::web::block(work).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +135,30 @@ mod tests {
         assert!(verify_password("correct horse", &hash));
         assert!(!verify_password("correct horsf", &hash));
         assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    #[actix_web::test]
+    async fn no_more_hashes_run_at_once_than_there_are_permits() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let tasks: Vec<_> = (0..12)
+            .map(|_| {
+                let (running, most) = (running.clone(), most.clone());
+                actix_web::rt::spawn(hashing(move || {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                }))
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        let permits = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let most = most.load(Ordering::SeqCst);
+        assert!(most >= 1 && most <= permits, "{most} at once with {permits} permits");
     }
 
     #[test]

@@ -12,7 +12,8 @@ use cohort_domain::{auth::check_password, people as rules, tenancy::parse_time_z
 use uuid::Uuid;
 
 use crate::audit;
-use crate::auth::{tokens::hash_password, Caller};
+use crate::auth::tokens::{hash_password, hashing};
+use crate::auth::Caller;
 use crate::db;
 use crate::error::{ApiError, Problems};
 use crate::extract::Body;
@@ -121,7 +122,7 @@ pub async fn create_person(
         unreachable!("problems.finish() returned early for missing values")
     };
     let password_hash = match input.password {
-        Some(p) => Some(web::block(move || hash_password(&p)).await?),
+        Some(p) => Some(hashing(move || hash_password(&p)).await?),
         None => None,
     };
     let now = db::now();
@@ -259,7 +260,7 @@ pub async fn update_person(
     problems.finish()?;
     let attributes = changes.attributes.as_ref().map(attributes_json).transpose()?;
     let password_hash = match changes.password {
-        Some(p) => Some(web::block(move || hash_password(&p)).await?),
+        Some(p) => Some(hashing(move || hash_password(&p)).await?),
         None => None,
     };
     let grants = password_hash.is_some() || changes.is_admin.is_some();
