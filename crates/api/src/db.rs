@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use chrono::{NaiveDateTime, SubsecRound, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{self, ManageConnection, Pool};
+use diesel::r2d2::{self, ManageConnection, Pool, R2D2Connection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use uuid::Uuid;
 
@@ -101,8 +101,13 @@ impl ManageConnection for Manager {
         conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// Drops a connection whose closure panicked (diesel's transactions are not panic-safe: one may
+    /// still be open, and the next request's transaction would only be a savepoint in it) and one
+    /// whose transaction state diesel marked broken, which is also how a PostgreSQL connection
+    /// whose server went away shows (libpq's transaction status becomes unknown). Diesel's own
+    /// `ConnectionManager` does the same.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || conn.is_broken()
     }
 }
 
