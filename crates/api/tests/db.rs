@@ -87,3 +87,36 @@ fn a_panicking_write_leaves_no_open_transaction_sqlite() {
 fn a_panicking_write_leaves_no_open_transaction_postgres() {
     a_panicking_write_leaves_no_open_transaction(Backend::Postgres);
 }
+
+/// Connections that PostgreSQL closed while they sat in the pool (a restart, a failover, an
+/// operator's `pg_terminate_backend`): the request that finds one is a 503, and the next request
+/// works, on a connection the pool checked or made anew.
+#[test]
+fn connections_closed_by_postgres_are_replaced() {
+    let t = TestDb::with_pool_size(Backend::Postgres, 2);
+    let mut admin = PgConnection::establish(&common::pg_admin_url()).unwrap();
+    let name = t.url.rsplit('/').next().unwrap();
+    admin
+        .batch_execute(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        ))
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let probe = |conn: &mut DbConn| -> Result<Vec<i32>, ApiError> {
+        let DbConn::Postgres(c) = conn else {
+            unreachable!("PostgreSQL only")
+        };
+        Ok(diesel::sql_query("SELECT 1 AS n")
+            .load::<Probe>(c)?
+            .into_iter()
+            .map(|p| p.n)
+            .collect())
+    };
+    actix_web::rt::System::new().block_on(async {
+        let lost = t.db.read(probe).await;
+        assert!(matches!(lost, Err(ApiError::Unavailable(_))), "{lost:?}");
+        assert_eq!(t.db.read(probe).await.unwrap(), [1]);
+        t.db.write(probe).await.unwrap();
+        t.db.ping().unwrap();
+    });
+}
