@@ -1,12 +1,13 @@
 //! One connection type over SQLite and PostgreSQL, its pool, migrations, and
 //! the two ways handlers reach the database: `read` and `write`.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{NaiveDateTime, SubsecRound, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{self, ManageConnection, Pool};
+use diesel::r2d2::{self, ManageConnection, Pool, R2D2Connection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use uuid::Uuid;
 
@@ -63,16 +64,38 @@ fn count_statements(event: diesel::connection::InstrumentationEvent<'_>) {
     }
 }
 
+/// A connection in the pool, with the number of lost connections the pool had seen when it last
+/// worked.
+pub struct PooledConn {
+    conn: DbConn,
+    known_good_at: u64,
+}
+
+impl std::ops::Deref for PooledConn {
+    type Target = DbConn;
+
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for PooledConn {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
+
 pub struct Manager {
     url: String,
     backend: Backend,
+    /// How many connections were found lost. When PostgreSQL restarts, every connection dies at
+    /// once, but each one is found dead only when next used: after the first, the others are
+    /// pinged once on their next check-out instead of failing a request each.
+    lost: AtomicU64,
 }
 
-impl ManageConnection for Manager {
-    type Connection = DbConn;
-    type Error = r2d2::Error;
-
-    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+impl Manager {
+    fn establish(&self) -> Result<DbConn, r2d2::Error> {
         match self.backend {
             Backend::Sqlite => {
                 let mut conn =
@@ -96,13 +119,44 @@ impl ManageConnection for Manager {
             }
         }
     }
+}
 
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+impl ManageConnection for Manager {
+    type Connection = PooledConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<PooledConn, r2d2::Error> {
+        let known_good_at = self.lost.load(Ordering::Acquire);
+        Ok(PooledConn {
+            conn: self.establish()?,
+            known_good_at,
+        })
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// Called at every check-out, it costs a round trip only after a connection was found lost.
+    fn is_valid(&self, conn: &mut PooledConn) -> Result<(), r2d2::Error> {
+        let lost = self.lost.load(Ordering::Acquire);
+        if conn.known_good_at != lost {
+            conn.conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)?;
+            conn.known_good_at = lost;
+        }
+        Ok(())
+    }
+
+    /// Drops a connection whose closure panicked (diesel's transactions are not panic-safe: one may
+    /// still be open) and one whose transaction state diesel marked broken, which is also how a
+    /// PostgreSQL connection whose server went away shows (libpq's transaction status becomes
+    /// unknown; `unavailable_if_lost` makes sure of it). Without this, a restarted PostgreSQL left
+    /// the pool full of dead connections and every request failed until they aged out.
+    fn has_broken(&self, conn: &mut PooledConn) -> bool {
+        if std::thread::panicking() {
+            return true;
+        }
+        let broken = conn.conn.is_broken();
+        if broken {
+            self.lost.fetch_add(1, Ordering::AcqRel);
+        }
+        broken
     }
 }
 
@@ -138,13 +192,15 @@ impl Db {
         }
         let pool = Pool::builder()
             .max_size(pool_size)
-            // A `SELECT 1` before every checkout would double the queries of a simple request;
-            // broken connections surface as errors on use, and /readyz checks the database.
-            .test_on_check_out(false)
+            // `is_valid` pings only connections that may have died with another one (see
+            // `Manager::lost`): a `SELECT 1` before every check-out would double the queries of a
+            // simple request.
+            .test_on_check_out(true)
             .connection_timeout(std::time::Duration::from_secs(10))
             .build(Manager {
                 url: url.to_owned(),
                 backend,
+                lost: AtomicU64::new(0),
             })?;
         let db = Self {
             pool,
@@ -162,7 +218,7 @@ impl Db {
             .map(|w| w.lock().unwrap_or_else(PoisonError::into_inner));
         let mut conn = self.pool.get()?;
         let failed = |e: Box<dyn std::error::Error + Send + Sync>| DbSetupError::Migrate(e.to_string());
-        match &mut *conn {
+        match &mut **conn {
             DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(drop).map_err(failed),
             DbConn::Postgres(c) => {
                 // Several instances may start at once: one migrates, the others wait.
@@ -183,7 +239,12 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
     {
         let pool = self.pool.clone();
-        actix_web::web::block(move || f(&mut *pool.get()?)).await?
+        actix_web::web::block(move || {
+            let mut conn = pool.get()?;
+            let result = f(&mut conn);
+            unavailable_if_lost(&mut conn, result)
+        })
+        .await?
     }
 
     /// Runs `f` in one transaction (on SQLite, in the writer's turn): all of it is written, or none.
@@ -206,6 +267,7 @@ impl Db {
         crate::jobs::take_enqueued();
         crate::automations::engine::take_queued();
         let result = conn.transaction(f);
+        let result = unavailable_if_lost(conn, result);
         if crate::jobs::take_enqueued() && result.is_ok() {
             crate::jobs::WAKE.notify_one();
         }
@@ -218,6 +280,21 @@ impl Db {
     pub fn ping(&self) -> Result<(), ApiError> {
         self.pool.get()?.batch_execute("SELECT 1")?;
         Ok(())
+    }
+}
+
+/// A request whose connection was lost midway failed because the database is unreachable (503,
+/// worth retrying), not because of a bug (500). Diesel marks most such connections broken, but not
+/// all (a statement that fails while being prepared leaves the transaction state as it was; under
+/// load, some requests on connections cut by a restart came back as 500s): a connection that does
+/// not answer a ping either is lost, and the failed ping marks it broken so that the pool drops it.
+/// Only failed requests pay for the ping.
+fn unavailable_if_lost<T>(conn: &mut DbConn, result: Result<T, ApiError>) -> Result<T, ApiError> {
+    match result {
+        Err(ApiError::Internal(cause)) if conn.is_broken() || conn.batch_execute("SELECT 1").is_err() => {
+            Err(ApiError::Unavailable(cause))
+        }
+        other => other,
     }
 }
 

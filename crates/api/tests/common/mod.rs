@@ -33,18 +33,25 @@ pub fn drop_pg_database(name: &str) {
 /// A migrated database of either backend, removed when dropped.
 pub struct TestDb {
     pub db: Db,
+    /// The database's URL, to look at it from outside the pool.
+    pub url: String,
     pg_name: Option<String>,
     dir: Option<std::path::PathBuf>,
 }
 
 impl TestDb {
     pub fn new(backend: Backend) -> Self {
+        Self::with_pool_size(backend, 8)
+    }
+
+    pub fn with_pool_size(backend: Backend, pool_size: u32) -> Self {
         match backend {
             Backend::Sqlite => {
                 let dir = std::env::temp_dir().join(format!("cohort-db-{}", uuid::Uuid::now_v7()));
                 let url = format!("sqlite://{}/test.db", dir.display());
                 Self {
-                    db: Db::connect(&url, backend, 8).unwrap(),
+                    db: Db::connect(&url, backend, pool_size).unwrap(),
+                    url,
                     pg_name: None,
                     dir: Some(dir),
                 }
@@ -52,7 +59,8 @@ impl TestDb {
             Backend::Postgres => {
                 let (name, url) = pg_database("cohort_j");
                 Self {
-                    db: Db::connect(&url, backend, 8).unwrap(),
+                    db: Db::connect(&url, backend, pool_size).unwrap(),
+                    url,
                     pg_name: Some(name),
                     dir: None,
                 }
