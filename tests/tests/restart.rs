@@ -121,7 +121,11 @@ async fn requests_succeed_again_soon_after_postgres_restarts_and_no_acknowledged
                 demo_data: false,
                 // The default pool: more connections than the load uses at once, so some sit
                 // idle through the restart.
-                extra_env: vec![("COHORT_DB_POOL_SIZE".into(), "16".into())],
+                extra_env: vec![
+                    ("COHORT_DB_POOL_SIZE".into(), "16".into()),
+                    // One admin sends hundreds of requests a second.
+                    ("COHORT_PERSON_LIMIT".into(), "1000000".into()),
+                ],
             },
         )
         .await,
