@@ -3,7 +3,8 @@ Standard Webhooks reference library (what integrators use).
 
     python webhook_receiver.py serve PORT DIR   # records requests to DIR/requests.jsonl,
                                                 # answers with the status in DIR/status (default 200),
-                                                # after DIR/delay_ms milliseconds (default none)
+                                                # after DIR/delay_ms milliseconds (default none),
+                                                # with a Location header from DIR/location (if any)
     python webhook_receiver.py verify SECRET FILE
                                                 # prints one line per request: "ok <type>" or "bad <reason>"
 """
@@ -23,7 +24,11 @@ def serve(port, directory):
                     time.sleep(int(f.read().strip()) / 1000)
             except (OSError, ValueError):
                 pass
-            record = {"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
+            record = {
+                "method": self.command,
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+                "body": body,
+            }
             with open(os.path.join(directory, "requests.jsonl"), "a") as f:
                 f.write(json.dumps(record) + "\n")
             try:
@@ -32,7 +37,15 @@ def serve(port, directory):
             except (OSError, ValueError):
                 status = 200
             self.send_response(status)
+            try:
+                with open(os.path.join(directory, "location")) as f:
+                    self.send_header("Location", f.read().strip())
+            except OSError:
+                pass
             self.end_headers()
+
+        # A followed redirect may arrive as a GET (after a 302 or 303): it is recorded too.
+        do_GET = do_POST
 
         def log_message(self, *args):
             pass
@@ -54,7 +67,8 @@ def verify(secret, path):
             record = json.loads(line)
             try:
                 payload = hook.verify(record["body"], record["headers"])
-                print("ok", payload["type"])
+                # Deliveries name their type; automations' calls carry the event that ran them.
+                print("ok", payload.get("type") or payload["event"]["type"])
             except Exception as e:  # noqa: BLE001 - report any verification failure
                 print("bad", type(e).__name__)
 

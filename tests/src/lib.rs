@@ -887,6 +887,11 @@ impl WebhookReceiver {
         std::fs::write(self.dir.join("status"), status.to_string()).unwrap();
     }
 
+    /// Makes the receiver send a `Location` header with every answer (with `answer(302)`, a redirect).
+    pub fn redirect_to(&self, location: &str) {
+        std::fs::write(self.dir.join("location"), location).unwrap();
+    }
+
     /// Makes the receiver take `ms` milliseconds before each answer (a slow integration).
     pub fn delay(&self, ms: u64) {
         std::fs::write(self.dir.join("delay_ms"), ms.to_string()).unwrap();

@@ -415,6 +415,62 @@ both_backends!(
 );
 
 both_backends!(
+    async fn webhook_actions_are_signed_with_the_automations_secret(backend: Backend) {
+        let receiver = WebhookReceiver::start().await;
+        let app = app(backend, None).await;
+        let admin = app.admin_token().await;
+        let definition = json!({"name": "Tell the CRM", "trigger": "custom.signed", "frequency": "every_time",
+                                "active": true, "actions": [{"type": "call_webhook", "url": receiver.url}]});
+        let (status, created) = app.post("/api/v1/automations", &admin, definition.clone()).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let secret = created["webhook_secret"].as_str().unwrap().to_owned();
+        assert!(secret.starts_with("whsec_"), "{created}");
+        let id = created["id"].as_str().unwrap().to_owned();
+        let (_, read) = app.get(&format!("/api/v1/automations/{id}"), &admin).await;
+        let (_, list) = app.get("/api/v1/automations", &admin).await;
+        let (_, audit) = app.get("/api/v1/audit-log", &admin).await;
+        for shown in [read, list, audit] {
+            assert!(!shown.to_string().contains(&secret), "shown only on saving: {shown}");
+        }
+        let (_, replaced) = app.put(&format!("/api/v1/automations/{id}"), &admin, definition).await;
+        assert_eq!(
+            replaced["webhook_secret"],
+            secret.as_str(),
+            "the same secret after an edit"
+        );
+        let (_, no_hook) = app
+            .post(
+                "/api/v1/automations",
+                &admin,
+                json!({"name": "Badge", "trigger": "custom.other", "frequency": "every_time",
+                       "actions": [{"type": "send_notification", "title": "Hi", "body": "Hello"}]}),
+            )
+            .await;
+        assert!(no_hook.get("webhook_secret").is_none(), "{no_hook}");
+
+        event(
+            &app,
+            &admin,
+            json!({"event_type": "custom.signed", "idempotency_key": "s1", "payload": {"plan": "gold"}}),
+        )
+        .await;
+        let requests = receiver.wait_for(1).await;
+        assert_eq!(
+            requests[0]["headers"]["webhook-id"]
+                .as_str()
+                .map(|i| i.starts_with("automation:")),
+            Some(true)
+        );
+        assert_eq!(receiver.verify(&secret).await, ["ok custom.signed"]);
+        let wrong = "whsec_".to_owned() + &"A".repeat(32);
+        assert!(
+            receiver.verify(&wrong).await[0].starts_with("bad"),
+            "another secret does not verify"
+        );
+    }
+);
+
+both_backends!(
     async fn racing_processes_run_each_action_once_and_frequency_holds(backend: Backend) {
         let app = app(backend, None).await;
         // On PostgreSQL a second process shares the database and the job queue.

@@ -149,6 +149,39 @@ both_backends!(
     }
 );
 
+both_backends!(
+    async fn a_redirect_is_not_followed_and_fails_the_delivery_with_its_status(backend: Backend) {
+        // Allowing private addresses lets the first hop reach this machine; the second would be
+        // a request to wherever the receiver points, here another local server.
+        let inside = WebhookReceiver::start().await;
+        let receiver = WebhookReceiver::start().await;
+        receiver.answer(302);
+        receiver.redirect_to(&inside.url);
+        let app = app_for_hooks(backend).await;
+        let admin = app.admin_token().await;
+        let (_, created) = app.post("/api/v1/webhooks", &admin, json!({"url": receiver.url})).await;
+        let id = created["endpoint"]["id"].as_str().unwrap().to_owned();
+        app.post(&format!("/api/v1/webhooks/{id}/test"), &admin, json!(null))
+            .await;
+        let mut log = Vec::new();
+        for _ in 0..200 {
+            log = deliveries(&app, &admin, &id).await;
+            if log.first().is_some_and(|d| d["status"] == "failed") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(
+            (log[0]["status"].as_str(), log[0]["last_status_code"].as_i64()),
+            (Some("failed"), Some(302)),
+            "{log:?}"
+        );
+        assert!(log[0]["last_error"].as_str().unwrap().contains("302"), "{log:?}");
+        assert!(!receiver.requests().is_empty(), "the first hop was reached");
+        assert!(inside.requests().is_empty(), "the redirect was never followed");
+    }
+);
+
 #[tokio::test]
 async fn private_destinations_and_unknown_events_are_refused() {
     let app = TestApp::spawn(cohort_tests::Backend::Sqlite).await;
@@ -158,6 +191,12 @@ async fn private_destinations_and_unknown_events_are_refused() {
         "http://localhost/hook",
         "http://10.0.0.7/hook",
         "http://[::1]/x",
+        // IPv6 forms of 127.0.0.1 (IPv4-compatible, NAT64, 6to4), benchmarking, reserved.
+        "http://[::127.0.0.1]/x",
+        "http://[64:ff9b::7f00:1]/x",
+        "http://[2002:7f00:1::]/x",
+        "http://198.18.0.1/x",
+        "http://240.0.0.1/x",
         "ftp://example.org/x",
         "not a url",
     ] {

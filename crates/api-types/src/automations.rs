@@ -157,6 +157,12 @@ pub struct Automation {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub counts: AutomationCounts,
+    /// The secret that signs its `call_webhook` requests as Standard Webhooks describes (the
+    /// `webhook-id`, `webhook-timestamp` and `webhook-signature` headers, as a webhook endpoint's
+    /// deliveries are signed). Only in the answers to creating and replacing an automation that
+    /// has a `call_webhook` action; never listed or read back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_secret: Option<String>,
 }
 
 /// Turns an automation on or off. Turning it off cancels its pending actions.

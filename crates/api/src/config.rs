@@ -35,6 +35,9 @@ pub struct Config {
     pub smtp_url: Option<String>,
     pub mail_from: String,
     pub allow_private_webhooks: bool,
+    /// Every webhook goes through this HTTP(S) proxy; `None`: straight out (proxy variables of the
+    /// environment are not read).
+    pub webhook_proxy: Option<url::Url>,
     /// The first retry delay of a failed job; later ones double.
     pub job_retry_base: std::time::Duration,
     /// How long a worker holds a job before another may take it over (after a crash).
@@ -117,6 +120,15 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
     };
     let demo_data = flag("COHORT_DEMO_DATA", true)?;
     let allow_private_webhooks = flag("COHORT_WEBHOOKS_ALLOW_PRIVATE", false)?;
+    let webhook_proxy = non_empty("COHORT_WEBHOOK_PROXY")
+        .map(|v| match url::Url::parse(v.trim()) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(u),
+            _ => Err(err(
+                "COHORT_WEBHOOK_PROXY",
+                format!("\"{v}\" is not an http:// or https:// proxy URL such as http://proxy.internal:3128"),
+            )),
+        })
+        .transpose()?;
     // A whole number within `range`, or `default` when the variable is unset.
     let number = |var: &'static str, default: u64, range: std::ops::RangeInclusive<u64>| match non_empty(var) {
         None => Ok(default),
@@ -210,6 +222,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
         allowed_origins,
         job_lease,
         allow_private_webhooks,
+        webhook_proxy,
         job_retry_base,
         smtp_url,
         mail_from,
@@ -279,6 +292,8 @@ mod tests {
             ("COHORT_TRUSTED_PROXIES", "10.0.0.0/33"),
             ("COHORT_ALLOWED_ORIGINS", "admin.example.org"),
             ("COHORT_ALLOWED_ORIGINS", "https://admin.example.org/path"),
+            ("COHORT_WEBHOOK_PROXY", "proxy.internal:3128"),
+            ("COHORT_WEBHOOK_PROXY", "ftp://proxy.internal"),
         ] {
             let e = load(&[(var, value)]).unwrap_err();
             assert_eq!(e.var, var, "{e}");
@@ -298,7 +313,9 @@ mod tests {
         );
         assert_eq!(config.rate_limit_period, std::time::Duration::from_secs(60));
         assert!(config.trusted_proxies.is_empty() && config.allowed_origins.is_empty());
+        assert!(config.webhook_proxy.is_none());
         let config = load(&[
+            ("COHORT_WEBHOOK_PROXY", "http://proxy.internal:3128"),
             ("COHORT_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8,::1"),
             (
                 "COHORT_ALLOWED_ORIGINS",
@@ -307,6 +324,10 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(config.trusted_proxies.len(), 3);
+        assert_eq!(
+            config.webhook_proxy.map(String::from).as_deref(),
+            Some("http://proxy.internal:3128/")
+        );
         assert_eq!(
             config.allowed_origins,
             ["https://admin.example.org", "http://localhost:8080"]

@@ -121,7 +121,7 @@ fn serve() -> ExitCode {
     let job_db = db.clone();
     // One crypto provider for every TLS client (SMTP and webhooks).
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = match reqwest::Client::builder().user_agent("Cohort-Webhooks/1").build() {
+    let http = match webhooks::client(config.allow_private_webhooks, config.webhook_proxy.as_ref()) {
         Ok(client) => client,
         Err(e) => return fail(&format!("cannot build the HTTP client: {e}")),
     };

@@ -346,6 +346,7 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        webhook_secret -> Text,
     }
 }
 

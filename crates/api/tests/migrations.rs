@@ -243,6 +243,68 @@ fn postgres_match_jobs_move_to_the_automation_queue() {
     match_jobs_moved_to_the_queue(conn);
 }
 
+/// Two automations made before they had signing secrets.
+const BEFORE_WEBHOOK_SECRETS: &str = "
+INSERT INTO organizations (id, name, slug, time_zone, provider_singular, provider_plural, class_singular,
+    class_plural, created_at, updated_at)
+VALUES ('o1', 'Org', 'org', 'UTC', 'Peer Mentor', 'Peer Mentors', 'Course', 'Courses',
+    '2026-12-01 00:00:00', '2026-12-01 00:00:00');
+INSERT INTO automations (id, organization_id, name, trigger_type, definition, active, version, created_at, updated_at)
+VALUES ('a1', 'o1', 'One', 'custom.x', '{}', TRUE, 1, '2026-12-01 00:00:00', '2026-12-01 00:00:00'),
+       ('a2', 'o1', 'Two', 'custom.x', '{}', TRUE, 1, '2026-12-01 00:00:00', '2026-12-01 00:00:00');
+";
+
+#[derive(QueryableByName)]
+struct Secret {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    webhook_secret: String,
+}
+
+/// Each automation made before gets a secret of its own that Standard Webhooks libraries accept
+/// (`whsec_` and base64 of at least 24 bytes).
+fn automations_got_their_own_secrets<C>(conn: &mut C)
+where
+    C: Connection + diesel::connection::LoadConnection,
+    Secret: QueryableByName<C::Backend>,
+    diesel::query_builder::SqlQuery: diesel::query_dsl::LoadQuery<'static, C, Secret>,
+{
+    use base64::Engine;
+    let secrets: Vec<String> = diesel::sql_query("SELECT webhook_secret FROM automations ORDER BY id")
+        .load::<Secret>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.webhook_secret)
+        .collect();
+    assert_eq!(secrets.len(), 2);
+    assert_ne!(secrets[0], secrets[1]);
+    for secret in &secrets {
+        let key = base64::engine::general_purpose::STANDARD
+            .decode(secret.strip_prefix("whsec_").expect("whsec_ prefix"))
+            .unwrap_or_else(|e| panic!("{secret}: {e}"));
+        assert!(key.len() >= 24, "{secret}");
+    }
+}
+
+#[test]
+fn sqlite_automations_get_webhook_secrets() {
+    let mut db = SqliteFile::new();
+    let conn = &mut db.conn;
+    migrate_until(conn, SQLITE_MIGRATIONS, "2026-12-07-100000");
+    conn.batch_execute(BEFORE_WEBHOOK_SECRETS).unwrap();
+    conn.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
+    automations_got_their_own_secrets(conn);
+}
+
+#[test]
+fn postgres_automations_get_webhook_secrets() {
+    let mut db = PgDatabase::new("cohort_ms");
+    let conn = &mut db.conn;
+    migrate_until(conn, POSTGRES_MIGRATIONS, "2026-12-07-100000");
+    conn.batch_execute(BEFORE_WEBHOOK_SECRETS).unwrap();
+    conn.run_pending_migrations(POSTGRES_MIGRATIONS).unwrap();
+    automations_got_their_own_secrets(conn);
+}
+
 /// Tables whose rows the API never deletes: organisations are removed by an operator, and
 /// programs are archived. Foreign keys to them need no index of their own.
 const NEVER_DELETED: [&str; 2] = ["organizations", "programs"];

@@ -1497,24 +1497,21 @@ fn record_failure(conn: &mut DbConn, run: &RunRow, position: i32, error: &str, l
     Ok(())
 }
 
-/// POSTs the event and the action to the action's URL; any 2xx answer counts. A retry after a
-/// crash may call it again: the `webhook-id` header lets the receiver drop the repeat.
-async fn call(client: &reqwest::Client, allow_private: bool, url: &str, id: &str, body: String) -> Result<(), String> {
-    crate::messaging::webhooks::check_destination(url, allow_private).await?;
-    let response = client
-        .post(url)
-        .timeout(std::time::Duration::from_secs(10))
-        .header("content-type", "application/json")
-        .header("webhook-id", id)
-        .body(body)
-        .send()
+/// POSTs the event and the action to the action's URL, signed with the automation's
+/// `webhook_secret` as endpoints' deliveries are; any 2xx answer counts. A retry after a crash
+/// may call it again: the `webhook-id` header lets the receiver drop the repeat.
+async fn call(
+    client: &reqwest::Client,
+    allow_private: bool,
+    url: &str,
+    secret: &str,
+    id: &str,
+    body: String,
+) -> Result<(), String> {
+    crate::messaging::webhooks::post_signed(client, allow_private, url, secret, id, body)
         .await
-        .map_err(|e| format!("no answer: {e}"))?;
-    if response.status().is_success() {
-        Ok(())
-    } else {
-        Err(format!("answered {}", response.status()))
-    }
+        .map(|_| ())
+        .map_err(|(_, error)| error)
 }
 
 /// `automation.action`.
@@ -1536,13 +1533,18 @@ pub async fn run_action(db: Db, client: reqwest::Client, allow_private: bool, jo
     let action: AutomationAction = serde_json::from_str(&row.action).map_err(|e| e.to_string())?;
     let outcome: Result<(), String> = async {
         if action.action_type == AutomationActionType::CallWebhook {
-            let event = {
-                let id = run.event_id.clone();
+            let (event, secret) = {
+                let (id, automation) = (run.event_id.clone(), run.automation_id.clone());
                 db.read(move |conn| {
-                    Ok(events::table
+                    let event = events::table
                         .find(&id)
                         .select(EventRow::as_select())
-                        .first::<EventRow>(conn)?)
+                        .first::<EventRow>(conn)?;
+                    let secret = automations::table
+                        .find(&automation)
+                        .select(automations::webhook_secret)
+                        .first::<String>(conn)?;
+                    Ok((event, secret))
                 })
                 .await
                 .map_err(|e| e.to_string())?
@@ -1558,6 +1560,7 @@ pub async fn run_action(db: Db, client: reqwest::Client, allow_private: bool, jo
                 &client,
                 allow_private,
                 action.url.as_deref().unwrap_or_default(),
+                &secret,
                 &key,
                 body,
             )

@@ -42,6 +42,8 @@ pub struct AutomationRow {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Signs its `call_webhook` requests; shown to admins only as they save the automation.
+    pub webhook_secret: String,
 }
 
 impl AutomationRow {
@@ -309,7 +311,23 @@ fn to_api(row: AutomationRow, counts: &HashMap<String, AutomationCounts>) -> Aut
         version: row.version as u32,
         created_at: db::utc(row.created_at),
         updated_at: db::utc(row.updated_at),
+        webhook_secret: None,
     }
+}
+
+/// The automation as its creator or editor sees it: with its signing secret when it calls a
+/// webhook, so the admin who adds that action can give the receiver the secret right there.
+fn saved(conn: &mut DbConn, row: AutomationRow) -> Result<Automation, ApiError> {
+    let secret = row.webhook_secret.clone();
+    let mut automation = one(conn, row)?;
+    if automation
+        .actions
+        .iter()
+        .any(|a| a.action_type == AutomationActionType::CallWebhook)
+    {
+        automation.webhook_secret = Some(secret);
+    }
+    Ok(automation)
 }
 
 fn one(conn: &mut DbConn, row: AutomationRow) -> Result<Automation, ApiError> {
@@ -365,7 +383,7 @@ pub async fn list_automations(
     tag = "automations",
     request_body = AutomationInput,
     responses(
-        (status = 201, description = "Created", body = Automation),
+        (status = 201, description = "Created; with `webhook_secret` when it calls a webhook", body = Automation),
         (status = 400, description = "Malformed JSON", body = Problem),
         (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
@@ -398,10 +416,12 @@ pub async fn create_automation(
                 version: 1,
                 created_at: now,
                 updated_at: now,
+                webhook_secret: crate::messaging::webhooks::new_secret(),
             };
             diesel::insert_into(automations::table).values(&row).execute(conn)?;
             save_version(conn, &row)?;
-            let created = one(conn, row)?;
+            // The secret is left out of the audit log (`webhook_secret` is a secret field).
+            let created = saved(conn, row)?;
             audit::record(
                 conn,
                 &actor,
@@ -456,7 +476,7 @@ pub async fn get_automation(
     params(("id" = Uuid, Path, description = "The automation's id")),
     request_body = AutomationInput,
     responses(
-        (status = 200, description = "The new version", body = Automation),
+        (status = 200, description = "The new version; with `webhook_secret` when it calls a webhook", body = Automation),
         (status = 400, description = "Malformed id or JSON", body = Problem),
         (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
@@ -497,7 +517,7 @@ pub async fn update_automation(
             if was_active && !row.active {
                 engine::cancel_pending(conn, &row.id)?;
             }
-            let after = one(conn, row)?;
+            let after = saved(conn, row)?;
             audit::record(conn, &actor, "automation.updated", ("automation", id), &before, &after)?;
             Ok(after)
         })

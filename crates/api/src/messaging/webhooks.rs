@@ -2,8 +2,13 @@
 //! the caller's transaction, deliveries signed as Standard Webhooks describes,
 //! retried on the job queue's backoff, logged, and endpoints turned off after
 //! persistent failure. Loopback and private destinations are refused unless
-//! configuration allows them.
+//! configuration allows them, by a resolver that checks the addresses it hands the connection
+//! (see [`client`]).
 
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
@@ -118,7 +123,7 @@ pub fn sign(secret: &str, msg_id: &str, timestamp: i64, body: &str) -> String {
     format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
 }
 
-fn new_secret() -> String {
+pub(crate) fn new_secret() -> String {
     let mut bytes = [0u8; 24];
     rand::rng().fill_bytes(&mut bytes);
     format!("whsec_{}", STANDARD.encode(bytes))
@@ -149,23 +154,150 @@ pub(crate) fn check_url(url: &str, allow_private: bool) -> Result<String, String
     Ok(parsed.to_string())
 }
 
-/// Resolves the host at delivery time too: a name may point at a private address.
-pub(crate) async fn check_destination(url: &str, allow_private: bool) -> Result<(), String> {
-    if allow_private {
-        return Ok(());
+/// The HTTP client of every outgoing webhook: endpoints' deliveries and automations' "call a
+/// webhook" actions. It follows no redirect (a 3xx is a failed delivery showing its code, never a
+/// second request to wherever it points), ignores the proxy variables of the environment, and
+/// resolves each destination's name once, through [`DestinationResolver`], connecting only to
+/// addresses that passed the check. With `proxy` set, every request goes through it and the proxy
+/// resolves destinations: refusing internal addresses is then its job too (the resolver only
+/// looks up the proxy's own name).
+pub fn client(allow_private: bool, proxy: Option<&url::Url>) -> Result<reqwest::Client, String> {
+    let resolver = DestinationResolver::system(allow_private || proxy.is_some());
+    build_client(resolver, proxy)
+}
+
+fn build_client(resolver: DestinationResolver, proxy: Option<&url::Url>) -> Result<reqwest::Client, String> {
+    // reqwest is built without a TLS crypto provider: `main` installs one for every TLS client;
+    // this covers the callers that run without `main` (tests). A second install is a no-op.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = reqwest::Client::builder()
+        .user_agent("Cohort-Webhooks/1")
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(resolver);
+    if let Some(proxy) = proxy {
+        builder = builder.proxy(reqwest::Proxy::all(proxy.as_str()).map_err(|e| format!("proxy: {e}"))?);
     }
-    let parsed = reqwest::Url::parse(url).map_err(|e| e.to_string())?;
-    let host = parsed.host_str().ok_or("no host")?.to_owned();
-    let port = parsed.port_or_known_default().unwrap_or(443);
-    let addresses = tokio::net::lookup_host((host.as_str(), port))
+    builder.build().map_err(|e| e.to_string())
+}
+
+/// Looks up a host's addresses.
+type Lookup = Arc<dyn Fn(String) -> BoxFuture<std::io::Result<Vec<IpAddr>>> + Send + Sync>;
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// reqwest's resolver for webhook destinations: one lookup per connection, and the connection
+/// is made only to the addresses that lookup returned, after every one of them passed
+/// `allowed`. A name that answers one address to a check and another to the connection (DNS
+/// rebinding) has no second answer to give. Addresses written in a URL never come here
+/// (reqwest connects to them directly): `check_url` checks those before each request.
+#[derive(Clone)]
+pub struct DestinationResolver {
+    lookup: Lookup,
+    allowed: fn(IpAddr) -> bool,
+}
+
+impl DestinationResolver {
+    /// The system's resolver; with `allow_private`, every address is let through.
+    pub fn system(allow_private: bool) -> Self {
+        let lookup: Lookup = Arc::new(|host: String| {
+            Box::pin(async move {
+                Ok(tokio::net::lookup_host((host.as_str(), 0))
+                    .await?
+                    .map(|address| address.ip())
+                    .collect())
+            })
+        });
+        let allowed: fn(IpAddr) -> bool = if allow_private { |_| true } else { is_public };
+        Self { lookup, allowed }
+    }
+
+    /// Another lookup and rule (tests: a name whose answers change between lookups).
+    pub fn new(lookup: Lookup, allowed: fn(IpAddr) -> bool) -> Self {
+        Self { lookup, allowed }
+    }
+
+    /// The addresses of `host`, all of them allowed, or why not.
+    pub async fn addresses(&self, host: &str) -> Result<Vec<IpAddr>, String> {
+        let found = (self.lookup)(host.to_owned())
+            .await
+            .map_err(|e| format!("cannot resolve {host}: {e}"))?;
+        allowed_addresses(host, found, self.allowed)
+    }
+}
+
+/// Every address of `host` when all are allowed: a name with one internal address among public
+/// ones is refused whole, since the connection may go to any of them.
+fn allowed_addresses(host: &str, found: Vec<IpAddr>, allowed: fn(IpAddr) -> bool) -> Result<Vec<IpAddr>, String> {
+    if found.is_empty() {
+        return Err(format!("{host} has no address"));
+    }
+    if let Some(refused) = found.iter().find(|ip| !allowed(**ip)) {
+        return Err(format!("{host} resolves to {refused}, a loopback or private address"));
+    }
+    Ok(found)
+}
+
+impl reqwest::dns::Resolve for DestinationResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let resolver = self.clone();
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addresses = resolver.addresses(&host).await?;
+            // Port 0: reqwest puts the URL's port in.
+            let addrs: reqwest::dns::Addrs = Box::new(addresses.into_iter().map(|ip| SocketAddr::new(ip, 0)));
+            Ok(addrs)
+        })
+    }
+}
+
+/// POSTs `body` to `url` signed as Standard Webhooks describes, and returns the answer's status
+/// code. The answer's body is never read (nothing is kept of it): the response is dropped once
+/// its status is known, and hyper closes a connection whose body was not read rather than
+/// draining it, so a receiver cannot make Cohort download anything.
+pub(crate) async fn post_signed(
+    client: &reqwest::Client,
+    allow_private: bool,
+    url: &str,
+    secret: &str,
+    msg_id: &str,
+    body: String,
+) -> Result<i32, (Option<i32>, String)> {
+    // The resolver checks names; an address written in the URL is checked here, again at each
+    // send since the rules may have tightened after the URL was saved.
+    check_url(url, allow_private).map_err(|e| (None, format!("the URL {e}")))?;
+    let timestamp = chrono::Utc::now().timestamp();
+    let signature = sign(secret, msg_id, timestamp, &body);
+    let response = client
+        .post(url)
+        .timeout(TIMEOUT)
+        .header("content-type", "application/json")
+        .header("webhook-id", msg_id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signature)
+        .body(body)
+        .send()
         .await
-        .map_err(|e| format!("cannot resolve {host}: {e}"))?;
-    for address in addresses {
-        if !is_public(address.ip()) {
-            return Err(format!("{host} resolves to a loopback or private address"));
-        }
+        .map_err(|e| (None, format!("no answer: {}", with_causes(&e))))?;
+    let status = response.status();
+    drop(response);
+    if status.is_success() {
+        Ok(i32::from(status.as_u16()))
+    } else {
+        Err((Some(i32::from(status.as_u16())), format!("answered {status}")))
     }
-    Ok(())
+}
+
+/// An error and its causes: reqwest's own message names only the URL, the cause says why (a
+/// refused address, a timeout, a refused connection).
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
 }
 
 fn check_events(problems: &mut Problems, events: &[String]) {
@@ -319,10 +451,15 @@ pub async fn deliver(db: Db, client: reqwest::Client, allow_private: bool, job: 
         return Ok(());
     }
     let attempt = if endpoint.enabled {
-        match check_destination(&endpoint.url, allow_private).await {
-            Ok(()) => send(&client, &endpoint, &delivery).await,
-            Err(e) => Err((None, e)),
-        }
+        post_signed(
+            &client,
+            allow_private,
+            &endpoint.url,
+            &endpoint.secret,
+            &message_id(&delivery.id),
+            delivery.body.clone(),
+        )
+        .await
     } else {
         Err((None, "the endpoint is disabled".to_owned()))
     };
@@ -374,35 +511,6 @@ pub async fn deliver(db: Db, client: reqwest::Client, allow_private: bool, job: 
         // A disabled endpoint or a refused destination will not get better by retrying.
         Err(_) if !endpoint.enabled => Ok(()),
         Err((_, error)) => Err(error),
-    }
-}
-
-async fn send(
-    client: &reqwest::Client,
-    endpoint: &EndpointRow,
-    delivery: &DeliveryRow,
-) -> Result<i32, (Option<i32>, String)> {
-    let msg_id = message_id(&delivery.id);
-    let timestamp = chrono::Utc::now().timestamp();
-    let response = client
-        .post(&endpoint.url)
-        .timeout(TIMEOUT)
-        .header("content-type", "application/json")
-        .header("webhook-id", &msg_id)
-        .header("webhook-timestamp", timestamp.to_string())
-        .header(
-            "webhook-signature",
-            sign(&endpoint.secret, &msg_id, timestamp, &delivery.body),
-        )
-        .body(delivery.body.clone())
-        .send()
-        .await
-        .map_err(|e| (None, format!("no answer: {e}")))?;
-    let code = i32::from(response.status().as_u16());
-    if response.status().is_success() {
-        Ok(code)
-    } else {
-        Err((Some(code), format!("answered {}", response.status())))
     }
 }
 
@@ -773,4 +881,154 @@ pub async fn redeliver(
         })
         .await?;
     Ok(HttpResponse::Accepted().json(delivery))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::{Ipv4Addr, TcpListener};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    fn block_on<F: Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a current-thread runtime builds")
+            .block_on(future)
+    }
+
+    /// A one-request-at-a-time HTTP server on `ip`: answers 200 and counts the requests.
+    fn server(ip: Ipv4Addr, port: u16) -> (u16, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind((ip, port)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = Arc::new(AtomicUsize::new(0));
+        let counter = seen.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                counter.fetch_add(1, Ordering::SeqCst);
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            }
+        });
+        (port, seen)
+    }
+
+    /// A lookup that answers `first` once and `later` ever after, counting its calls.
+    fn rebinding(first: IpAddr, later: IpAddr) -> (Lookup, Arc<AtomicUsize>) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        let lookup: Lookup = Arc::new(move |_host| {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async move { Ok(vec![if n == 0 { first } else { later }]) })
+        });
+        (lookup, calls)
+    }
+
+    #[test]
+    fn a_name_that_rebinds_is_connected_to_where_it_was_checked() {
+        // 127.0.0.1 plays the internal address, 127.0.0.2 the public one: both are on this
+        // machine, so the test sees which one the connection reached.
+        let (checked, internal) = (Ipv4Addr::new(127, 0, 0, 2), Ipv4Addr::new(127, 0, 0, 1));
+        let (port, reached_internal) = server(internal, 0);
+        let (_, reached_checked) = server(checked, port);
+        let (lookup, lookups) = rebinding(checked.into(), internal.into());
+        let resolver = DestinationResolver::new(lookup, |ip| ip != IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1)));
+        let client = build_client(resolver, None).unwrap();
+        let code = block_on(post_signed(
+            &client,
+            true,
+            &format!("http://rebind.test:{port}/hook"),
+            &new_secret(),
+            "msg_1",
+            "{}".into(),
+        ))
+        .unwrap();
+        assert_eq!(code, 200);
+        assert_eq!(lookups.load(Ordering::SeqCst), 1, "one lookup, no second one to rebind");
+        assert_eq!(reached_checked.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            reached_internal.load(Ordering::SeqCst),
+            0,
+            "the second answer (loopback) is never connected to"
+        );
+    }
+
+    #[test]
+    fn a_name_resolving_to_loopback_is_refused_before_connecting() {
+        let (port, reached) = server(Ipv4Addr::LOCALHOST, 0);
+        let refused = block_on(DestinationResolver::system(false).addresses("localhost")).unwrap_err();
+        assert!(refused.contains("loopback or private"), "{refused}");
+        // Through the client itself (check_url would refuse `localhost` first, so not post_signed).
+        let client = client(false, None).unwrap();
+        let error = block_on(client.get(format!("http://localhost:{port}/")).send()).unwrap_err();
+        assert!(
+            with_causes(&error).contains("loopback or private"),
+            "{}",
+            with_causes(&error)
+        );
+        assert_eq!(reached.load(Ordering::SeqCst), 0);
+        // Allowed, the same request gets through.
+        let allowed = block_on(
+            super::client(true, None)
+                .unwrap()
+                .get(format!("http://localhost:{port}/"))
+                .send(),
+        );
+        assert_eq!(allowed.unwrap().status(), 200);
+    }
+
+    #[test]
+    fn one_internal_address_among_public_ones_refuses_the_name() {
+        let public: IpAddr = "93.184.216.34".parse().unwrap();
+        let internal: IpAddr = "10.0.0.1".parse().unwrap();
+        assert_eq!(allowed_addresses("a.test", vec![public], is_public), Ok(vec![public]));
+        let refused = allowed_addresses("a.test", vec![public, internal], is_public).unwrap_err();
+        assert!(refused.contains("10.0.0.1"), "{refused}");
+        assert!(allowed_addresses("a.test", vec![], is_public).is_err());
+    }
+
+    #[test]
+    fn an_address_in_the_url_is_checked_at_each_send() {
+        let (port, reached) = server(Ipv4Addr::LOCALHOST, 0);
+        let client = client(false, None).unwrap();
+        for url in [
+            format!("http://127.0.0.1:{port}/"),
+            format!("http://[::ffff:127.0.0.1]:{port}/"),
+            "http://[64:ff9b::7f00:1]/".to_owned(),
+        ] {
+            let (code, error) =
+                block_on(post_signed(&client, false, &url, &new_secret(), "msg_1", "{}".into())).unwrap_err();
+            assert_eq!(code, None);
+            assert!(error.contains("loopback or private"), "{url}: {error}");
+        }
+        assert_eq!(reached.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn proxy_variables_of_the_environment_are_not_used() {
+        // A client built while HTTP_PROXY names a closed port still connects directly (nextest
+        // runs each test in its own process, so the variable reaches no other test).
+        let (port, reached) = server(Ipv4Addr::LOCALHOST, 0);
+        std::env::set_var("HTTP_PROXY", "http://127.0.0.1:9");
+        let client = client(true, None).unwrap();
+        std::env::remove_var("HTTP_PROXY");
+        let answer = block_on(client.get(format!("http://127.0.0.1:{port}/")).send()).unwrap();
+        assert_eq!(answer.status(), 200);
+        assert_eq!(reached.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_configured_proxy_carries_every_request() {
+        // The "proxy" is a plain server: a proxied request reaches it whatever the URL says.
+        let (port, reached) = server(Ipv4Addr::LOCALHOST, 0);
+        let proxy = url::Url::parse(&format!("http://127.0.0.1:{port}")).unwrap();
+        let client = client(false, Some(&proxy)).unwrap();
+        let answer = block_on(client.get("http://hooks.example.org/x").send()).unwrap();
+        assert_eq!(answer.status(), 200);
+        assert_eq!(reached.load(Ordering::SeqCst), 1);
+    }
 }
