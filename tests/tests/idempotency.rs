@@ -4,7 +4,7 @@
 
 use cohort_tests::reqwest::{Method, StatusCode};
 use cohort_tests::serde_json::{json, Value};
-use cohort_tests::{both_backends, check_response, fields, TestApp};
+use cohort_tests::{both_backends, check_response, fields, Backend, TestApp};
 
 /// POSTs `body` with an `Idempotency-Key`; the status, the body and the response's headers.
 async fn post_with_key(
@@ -208,5 +208,63 @@ both_backends!(
         let admin = app.admin_token().await;
         post_with_key(&app, "/api/v1/programs", &admin, "d", json!({"name": "d"})).await;
         assert_eq!(app.count("idempotency_keys"), 1);
+    }
+);
+
+both_backends!(
+    async fn answers_holding_a_secret_are_kept_without_it(backend: Backend) {
+        let app = TestApp::spawn_with(
+            backend,
+            cohort_tests::Spawn {
+                demo_data: false,
+                extra_env: vec![("COHORT_LOG".into(), "info".into())],
+            },
+        )
+        .await;
+        let admin = app.admin_token().await;
+        for (path, body, secret_at) in [
+            ("/api/v1/api-keys", json!({"name": "HR sync"}), "/secret"),
+            (
+                "/api/v1/webhooks",
+                json!({"url": "https://hooks.example.org/cohort", "event_types": ["pairing.created"]}),
+                "/secret",
+            ),
+            ("/api/v1/me/calendar-feed", json!(null), "/url"),
+        ] {
+            let (status, first, _) = post_with_key(&app, path, &admin, path, body.clone()).await;
+            assert_eq!(status, StatusCode::CREATED, "{path}: {first}");
+            let secret = first.pointer(secret_at).and_then(Value::as_str).unwrap().to_owned();
+            let (status, replay, headers) = post_with_key(&app, path, &admin, path, body).await;
+            assert_eq!(status, StatusCode::CREATED, "{path}: {replay}");
+            assert!(headers.contains_key("idempotency-replayed"), "{path}");
+            assert_eq!(
+                replay.pointer(secret_at).and_then(Value::as_str),
+                Some("(shown once; not kept for replays)")
+            );
+            let mut without_secret = first.clone();
+            *without_secret.pointer_mut(secret_at).unwrap() = replay.pointer(secret_at).unwrap().clone();
+            assert_eq!(replay, without_secret, "{path}: the rest of the answer is kept");
+            let body_text = match backend {
+                Backend::Sqlite => "CAST(response_body AS TEXT)",
+                Backend::Postgres => "convert_from(response_body, 'UTF8')",
+            };
+            let stored = app.strings(&format!("SELECT {body_text} AS s FROM idempotency_keys"));
+            let token = secret.rsplit('/').next().unwrap().trim_end_matches(".ics");
+            assert!(
+                stored.iter().flatten().all(|body| !body.contains(token)),
+                "{path}: the secret is in {stored:?}"
+            );
+        }
+        // The feed's address is its secret: the request log shows only the route.
+        let (_, feed, _) = post_with_key(&app, "/api/v1/me/calendar-feed", &admin, "secret-2", json!(null)).await;
+        let url = feed["url"].as_str().unwrap();
+        let path = &url[url.find("/api/").unwrap()..];
+        let response = app.request(Method::GET, path).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let token = path.rsplit('/').next().unwrap().trim_end_matches(".ics");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let log = app.output();
+        assert!(log.contains("/api/v1/calendar"), "the request is logged: {log}");
+        assert!(!log.contains(token), "the token is in the log");
     }
 );

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use cohort_domain::auth::{check_password, check_signing_secret};
 use cohort_domain::people::Email;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::db::Backend;
 
@@ -24,20 +25,20 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub admin_email: Email,
     /// `None`: generate one on first start and print it once.
-    pub admin_password: Option<String>,
+    pub admin_password: Option<SecretString>,
     /// `None` (SQLite only): read (or create) `jwt-secret` in the data folder.
-    pub jwt_secret: Option<String>,
+    pub jwt_secret: Option<SecretString>,
     pub demo_data: bool,
     pub dashboard_dir: PathBuf,
     pub db_pool_size: u32,
     pub log_filter: String,
     /// `None`: emails go to the log.
-    pub smtp_url: Option<String>,
+    pub smtp_url: Option<SecretString>,
     pub mail_from: String,
     pub allow_private_webhooks: bool,
     /// Every webhook goes through this HTTP(S) proxy; `None`: straight out (proxy variables of the
     /// environment are not read).
-    pub webhook_proxy: Option<url::Url>,
+    pub webhook_proxy: Option<SecretString>,
     /// The first retry delay of a failed job; later ones double.
     pub job_retry_base: std::time::Duration,
     /// How long a worker holds a job before another may take it over (after a crash).
@@ -88,13 +89,14 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
         })?;
     let admin_email = Email::parse(&non_empty("COHORT_ADMIN_EMAIL").unwrap_or_else(|| "admin@example.org".into()))
         .map_err(|e| err("COHORT_ADMIN_EMAIL", e.0))?;
-    let admin_password = non_empty("COHORT_ADMIN_PASSWORD");
+    let admin_password = non_empty("COHORT_ADMIN_PASSWORD").map(SecretString::from);
     if let Some(password) = &admin_password {
-        check_password(password).map_err(|e| err("COHORT_ADMIN_PASSWORD", format!("the password {}", e.0)))?;
+        check_password(password.expose_secret())
+            .map_err(|e| err("COHORT_ADMIN_PASSWORD", format!("the password {}", e.0)))?;
     }
-    let jwt_secret = non_empty("COHORT_JWT_SECRET");
+    let jwt_secret = non_empty("COHORT_JWT_SECRET").map(SecretString::from);
     match &jwt_secret {
-        Some(secret) => check_signing_secret(secret).map_err(|e| {
+        Some(secret) => check_signing_secret(secret.expose_secret()).map_err(|e| {
             err(
                 "COHORT_JWT_SECRET",
                 format!("the secret {e}; generate one with `openssl rand -base64 48`"),
@@ -122,7 +124,9 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
     let allow_private_webhooks = flag("COHORT_WEBHOOKS_ALLOW_PRIVATE", false)?;
     let webhook_proxy = non_empty("COHORT_WEBHOOK_PROXY")
         .map(|v| match url::Url::parse(v.trim()) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(u),
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+                Ok(SecretString::from(u.to_string()))
+            }
             _ => Err(err(
                 "COHORT_WEBHOOK_PROXY",
                 format!("\"{v}\" is not an http:// or https:// proxy URL such as http://proxy.internal:3128"),
@@ -150,11 +154,20 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
     };
     let job_retry_base = std::time::Duration::from_millis(number("COHORT_JOB_RETRY_BASE_MS", 5_000, 1..=3_600_000)?);
     let db_pool_size = number("COHORT_DB_POOL_SIZE", 16, 1..=256)? as u32;
-    let smtp_url = non_empty("COHORT_SMTP_URL");
+    let smtp_url = non_empty("COHORT_SMTP_URL").map(SecretString::from);
     let mail_from = non_empty("COHORT_MAIL_FROM").unwrap_or_else(|| "Cohort <no-reply@cohort.invalid>".into());
     crate::messaging::transport::Mailer::new(None, &mail_from).map_err(|e| err("COHORT_MAIL_FROM", e))?;
     if let Some(url) = &smtp_url {
-        crate::messaging::transport::Mailer::new(Some(url), &mail_from).map_err(|e| err("COHORT_SMTP_URL", e))?;
+        crate::messaging::transport::Mailer::new(Some(url.expose_secret()), &mail_from)
+            .map_err(|e| err("COHORT_SMTP_URL", e))?;
+        if !flag("COHORT_SMTP_ALLOW_PLAINTEXT_AUTH", false)? && sends_password_in_the_clear(url) {
+            return Err(err(
+                "COHORT_SMTP_URL",
+                "carries a password but does not require TLS: use smtps:// or ?tls=required, or set \
+                 COHORT_SMTP_ALLOW_PLAINTEXT_AUTH=true for a relay on a network you trust"
+                    .into(),
+            ));
+        }
     }
     let job_lease = std::time::Duration::from_secs(number("COHORT_JOB_LEASE_SECS", 60, 1..=86_400)?);
     let import_max_bytes = number(
@@ -238,6 +251,23 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
         db_pool_size,
         log_filter: non_empty("COHORT_LOG").unwrap_or_else(|| "info".into()),
     })
+}
+
+/// Whether an `smtp://` URL logs in over a connection that may stay unencrypted (no TLS, or
+/// STARTTLS only when offered).
+fn sends_password_in_the_clear(url: &SecretString) -> bool {
+    url::Url::parse(url.expose_secret()).is_ok_and(|u| {
+        u.scheme() == "smtp" && u.password().is_some() && !u.query_pairs().any(|(k, v)| k == "tls" && v == "required")
+    })
+}
+
+impl Config {
+    /// The proxy every webhook goes through, if one is configured (checked when read).
+    pub fn webhook_proxy_url(&self) -> Option<url::Url> {
+        self.webhook_proxy
+            .as_ref()
+            .and_then(|p| url::Url::parse(p.expose_secret()).ok())
+    }
 }
 
 pub fn from_env() -> Result<Config, ConfigError> {
@@ -325,13 +355,53 @@ mod tests {
         .unwrap();
         assert_eq!(config.trusted_proxies.len(), 3);
         assert_eq!(
-            config.webhook_proxy.map(String::from).as_deref(),
+            config.webhook_proxy_url().map(String::from).as_deref(),
             Some("http://proxy.internal:3128/")
         );
         assert_eq!(
             config.allowed_origins,
             ["https://admin.example.org", "http://localhost:8080"]
         );
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_output() {
+        let config = load(&[
+            ("COHORT_JWT_SECRET", "q3V9xW0+Jd8mZbT2rK5nL7pH1sYc4aFgE6uQiO0v"),
+            ("COHORT_ADMIN_PASSWORD", "a-long-admin-passphrase"),
+            ("COHORT_SMTP_URL", "smtps://mailer:smtp-pass-word@mail.example.org"),
+            (
+                "COHORT_WEBHOOK_PROXY",
+                "http://proxy:proxy-pass-word@proxy.internal:3128",
+            ),
+        ])
+        .unwrap();
+        let printed = format!("{config:?}");
+        for secret in [
+            "q3V9xW0",
+            "a-long-admin-passphrase",
+            "smtp-pass-word",
+            "proxy-pass-word",
+        ] {
+            assert!(!printed.contains(secret), "{secret} in {printed}");
+        }
+        assert_eq!(config.webhook_proxy_url().unwrap().password(), Some("proxy-pass-word"));
+    }
+
+    #[test]
+    fn smtp_passwords_travel_only_over_tls_unless_allowed() {
+        let plain = ("COHORT_SMTP_URL", "smtp://mailer:pw@mail.example.org:587");
+        let e = load(&[plain]).unwrap_err();
+        assert_eq!(e.var, "COHORT_SMTP_URL");
+        assert!(e.message.contains("TLS"), "{e}");
+        assert!(load(&[("COHORT_SMTP_URL", "smtp://mailer:pw@mail.example.org?tls=opportunistic")]).is_err());
+        assert!(load(&[("COHORT_SMTP_URL", "smtp://mailer:pw@mail.example.org?tls=required")]).is_ok());
+        assert!(load(&[("COHORT_SMTP_URL", "smtps://mailer:pw@mail.example.org")]).is_ok());
+        assert!(
+            load(&[("COHORT_SMTP_URL", "smtp://127.0.0.1:2525")]).is_ok(),
+            "no password, nothing to leak"
+        );
+        assert!(load(&[plain, ("COHORT_SMTP_ALLOW_PLAINTEXT_AUTH", "true")]).is_ok());
     }
 
     #[test]

@@ -18,6 +18,7 @@ use cohort_api::pairing;
 use cohort_api::steps::delivery;
 use cohort_api::{app, demo, AppState};
 use cohort_domain::{auth::check_password, people::Email, tenancy};
+use secrecy::ExposeSecret;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -59,7 +60,7 @@ fn init_logging(filter: &str) {
 /// The signing secret: from configuration, or generated once and kept in the data folder.
 fn jwt_secret(config: &Config) -> std::io::Result<String> {
     if let Some(secret) = &config.jwt_secret {
-        return Ok(secret.clone());
+        return Ok(secret.expose_secret().to_owned());
     }
     let path = config.data_dir.join("jwt-secret");
     match std::fs::read_to_string(&path) {
@@ -99,7 +100,7 @@ fn serve() -> ExitCode {
     match demo::seed_if_empty(
         &db,
         config.admin_email.as_str(),
-        config.admin_password.as_deref(),
+        config.admin_password.as_ref().map(ExposeSecret::expose_secret),
         config.demo_data,
     ) {
         Ok(Some(seeded)) => {
@@ -121,12 +122,15 @@ fn serve() -> ExitCode {
     let job_db = db.clone();
     // One crypto provider for every TLS client (SMTP and webhooks).
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = match webhooks::client(config.allow_private_webhooks, config.webhook_proxy.as_ref()) {
+    let http = match webhooks::client(config.allow_private_webhooks, config.webhook_proxy_url().as_ref()) {
         Ok(client) => client,
         Err(e) => return fail(&format!("cannot build the HTTP client: {e}")),
     };
     let allow_private = config.allow_private_webhooks;
-    let mailer = match Mailer::new(config.smtp_url.as_deref(), &config.mail_from) {
+    let mailer = match Mailer::new(
+        config.smtp_url.as_ref().map(ExposeSecret::expose_secret),
+        &config.mail_from,
+    ) {
         Ok(m) => Arc::new(m),
         Err(e) => return fail(&format!("COHORT_SMTP_URL: {e}")),
     };

@@ -16,12 +16,23 @@ pub fn current() -> Option<String> {
     REQUEST_ID.try_with(Clone::clone).ok()
 }
 
+/// Where a path is itself a secret (a calendar feed's address), the log keeps only its route.
+const SECRET_PATHS: [&str; 1] = ["/api/v1/calendar/"];
+
+/// The path as the log may show it.
+fn loggable(path: &str) -> &str {
+    SECRET_PATHS
+        .iter()
+        .find(|prefix| path.starts_with(*prefix))
+        .map_or(path, |prefix| &prefix[..prefix.len() - 1])
+}
+
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = uuid::Uuid::now_v7().to_string();
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %loggable(req.path()));
     let started = std::time::Instant::now();
     let mut response = REQUEST_ID
         .scope(id.clone(), next.call(req))
@@ -35,4 +46,13 @@ pub async fn middleware(
             .insert(HeaderName::from_static("x-request-id"), value);
     }
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn calendar_feed_tokens_stay_out_of_the_log() {
+        assert_eq!(super::loggable("/api/v1/calendar/cal_s3cret.ics"), "/api/v1/calendar");
+        assert_eq!(super::loggable("/api/v1/programs/1"), "/api/v1/programs/1");
+    }
 }

@@ -403,9 +403,10 @@ pub async fn create_api_key(
             Ok(key)
         })
         .await?;
-    Ok(HttpResponse::Created()
+    let res = HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/api-keys/{}", key.id)))
-        .json(CreatedApiKey { key, secret }))
+        .json(CreatedApiKey { key, secret });
+    Ok(crate::idempotency::holding_secrets(res, &["secret"]))
 }
 
 /// Revokes an API key; it stops working at once.

@@ -433,9 +433,10 @@ pub async fn create_automation(
             Ok(created)
         })
         .await?;
-    Ok(HttpResponse::Created()
+    let res = HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/automations/{}", created.id)))
-        .json(created))
+        .json(created);
+    Ok(crate::idempotency::holding_secrets(res, &["webhook_secret"]))
 }
 
 /// One automation with its counts.
@@ -492,7 +493,7 @@ pub async fn update_automation(
     caller: Caller,
     id: web::Path<Uuid>,
     Body(input): Body<AutomationInput>,
-) -> Result<web::Json<Automation>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let (org, id, allow_private) = (caller.org, id.into_inner(), state.allow_private_webhooks);
     let actor = caller.actor();
@@ -522,7 +523,10 @@ pub async fn update_automation(
             Ok(after)
         })
         .await?;
-    Ok(web::Json(a))
+    Ok(crate::idempotency::holding_secrets(
+        HttpResponse::Ok().json(a),
+        &["webhook_secret"],
+    ))
 }
 
 /// Deletes an automation, its history and its pending actions.

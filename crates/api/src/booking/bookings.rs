@@ -1207,7 +1207,10 @@ pub async fn create_feed(
         .await?;
     let info = request.connection_info();
     let url = format!("{}://{}/api/v1/calendar/{token}.ics", info.scheme(), info.host());
-    Ok(HttpResponse::Created().json(CalendarFeed { url }))
+    Ok(crate::idempotency::holding_secrets(
+        HttpResponse::Created().json(CalendarFeed { url }),
+        &["url"],
+    ))
 }
 
 /// A person's bookings as an iCalendar feed, for calendar apps; the address is the secret.

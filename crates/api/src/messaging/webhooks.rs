@@ -618,7 +618,10 @@ pub async fn create_webhook(
             Ok(created)
         })
         .await?;
-    Ok(HttpResponse::Created().json(created))
+    Ok(crate::idempotency::holding_secrets(
+        HttpResponse::Created().json(created),
+        &["secret"],
+    ))
 }
 
 /// One endpoint.
