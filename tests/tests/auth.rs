@@ -693,3 +693,63 @@ async fn refreshing_and_logging_out_are_limited_per_address() {
         ]
     );
 }
+
+both_backends!(
+    async fn api_keys_reach_only_their_scopes_until_they_expire(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        let create = |body: Value| app.post("/api/v1/api-keys", &admin, body);
+        let (status, problem) = create(json!({"name": "Bad", "scopes": ["people:admin", "read"]})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(cohort_tests::fields(&problem), ["scopes[0]"], "{problem}");
+        let (status, problem) = create(json!({"name": "Bad", "scopes": []})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        let (status, problem) = create(json!({"name": "Bad", "expires_at": "2020-01-01T00:00:00Z"})).await;
+        assert_eq!(cohort_tests::fields(&problem), ["expires_at"], "{status} {problem}");
+
+        let (status, created) = create(json!({"name": "HR sync", "scopes": ["people:read", "events:write"],
+                                             "expires_at": "2099-01-01T00:00:00Z"}))
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        assert_eq!(created["key"]["scopes"], json!(["people:read", "events:write"]));
+        assert_eq!(created["key"]["expires_at"], "2099-01-01T00:00:00Z");
+        let scoped = created["secret"].as_str().unwrap().to_owned();
+        let (_, created) = create(json!({"name": "Reader", "scopes": ["read"]})).await;
+        let reader = created["secret"].as_str().unwrap().to_owned();
+        let (_, created) = create(json!({"name": "Everything"})).await;
+        assert_eq!(created["key"]["scopes"], json!(["all"]), "omitted: all");
+
+        let person = json!({"email": "new@example.org", "name": "New Person"});
+        let program = json!({"name": "Spring"});
+        let event = json!({"event_type": "custom.ping", "idempotency_key": "scoped-1"});
+        for (key, method, path, body, allowed) in [
+            (&scoped, Method::GET, "/api/v1/people", None, true),
+            (&scoped, Method::GET, "/api/v1/me", None, true),
+            (&scoped, Method::POST, "/api/v1/people", Some(person.clone()), false),
+            (&scoped, Method::GET, "/api/v1/programs", None, false),
+            (&scoped, Method::POST, "/api/v1/events", Some(event.clone()), true),
+            (&scoped, Method::GET, "/api/v1/events", None, true),
+            (&scoped, Method::GET, "/api/v1/webhooks", None, false),
+            (&reader, Method::GET, "/api/v1/programs", None, true),
+            (&reader, Method::GET, "/api/v1/audit-log", None, true),
+            (&reader, Method::POST, "/api/v1/programs", Some(program.clone()), false),
+            (&reader, Method::POST, "/api/v1/events", Some(event.clone()), false),
+        ] {
+            let (status, body) = app.call(method.clone(), path, Auth::ApiKey(key), body).await;
+            assert_eq!(
+                status != StatusCode::FORBIDDEN,
+                allowed,
+                "{method} {path} with {key}: {status} {body}"
+            );
+            if allowed {
+                assert!(status.is_success(), "{method} {path}: {status} {body}");
+            }
+        }
+
+        app.execute_sql("UPDATE api_keys SET expires_at = '2000-01-01 00:00:00' WHERE name = 'HR sync'");
+        let (status, problem) = app
+            .call(Method::GET, "/api/v1/people", Auth::ApiKey(&scoped), None)
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "an expired key: {problem}");
+    }
+);

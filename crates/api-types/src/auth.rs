@@ -88,6 +88,7 @@ pub struct Membership {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({
     "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e22", "name": "HR sync", "prefix": "ck_1a2b3c4d",
+    "scopes": ["people:write", "events:write"], "expires_at": "2027-11-23T09:00:00Z",
     "created_at": "2026-11-23T09:00:00Z", "last_used_at": null, "revoked_at": null
 })))]
 pub struct ApiKey {
@@ -95,6 +96,10 @@ pub struct ApiKey {
     pub name: String,
     /// The first characters of the key, to recognise it in lists.
     pub prefix: String,
+    /// What the key may reach (see `CreateApiKey.scopes`).
+    pub scopes: Vec<String>,
+    /// When the key stops working; `null`: when it is revoked.
+    pub expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
@@ -102,10 +107,30 @@ pub struct ApiKey {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(example = json!({"name": "HR sync"})))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "name": "HR sync", "scopes": ["people:write", "events:write"], "expires_at": "2027-11-23T09:00:00Z"
+})))]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
     pub name: String,
+    /// What the key may reach: `all`; `read` (every area, reading only); or areas, each
+    /// `<area>:read` or `<area>:write` (writing includes reading), of `people` (people and
+    /// `/me`), `programs` (programs, their participants, steps and pairing), `events`,
+    /// `automations` (automations, badges, email templates), `booking` (services, providers,
+    /// bookings, booking settings), `data` (imports and exports), `webhooks`, `messages`
+    /// (conversations, notifications, the notification log) and `organization` (the organisation
+    /// and the audit log). Omitted: `["all"]`. Whatever its scopes, a key never manages API keys,
+    /// passwords or admin rights.
+    #[serde(default = "all_scopes")]
+    #[cfg_attr(feature = "openapi", schema(default = json!(["all"])))]
+    pub scopes: Vec<String>,
+    /// When the key stops working; omitted: when it is revoked.
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+fn all_scopes() -> Vec<String> {
+    vec!["all".to_owned()]
 }
 
 /// A new key with its secret. Store the secret now: Cohort keeps only its hash.
@@ -114,6 +139,7 @@ pub struct CreateApiKey {
 #[cfg_attr(feature = "openapi", schema(example = json!({
     "key": {
         "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e22", "name": "HR sync", "prefix": "ck_1a2b3c4d",
+        "scopes": ["people:write", "events:write"], "expires_at": "2027-11-23T09:00:00Z",
         "created_at": "2026-11-23T09:00:00Z", "last_used_at": null, "revoked_at": null
     },
     "secret": "ck_1a2b3c4d_9fEXAMPLEsecretQ2"

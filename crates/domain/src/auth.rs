@@ -59,6 +59,133 @@ pub fn check_password(password: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// The parts of the API an API key's scopes name. Keys never reach API keys, logins or
+/// passwords, whatever their scopes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    People,
+    Programs,
+    Events,
+    Automations,
+    Booking,
+    Data,
+    Webhooks,
+    Messages,
+    Organization,
+}
+
+impl Area {
+    pub const ALL: [Area; 9] = [
+        Area::People,
+        Area::Programs,
+        Area::Events,
+        Area::Automations,
+        Area::Booking,
+        Area::Data,
+        Area::Webhooks,
+        Area::Messages,
+        Area::Organization,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Area::People => "people",
+            Area::Programs => "programs",
+            Area::Events => "events",
+            Area::Automations => "automations",
+            Area::Booking => "booking",
+            Area::Data => "data",
+            Area::Webhooks => "webhooks",
+            Area::Messages => "messages",
+            Area::Organization => "organization",
+        }
+    }
+
+    /// The area of an API route, from its first segment after `/api/v1/`.
+    pub fn of_segment(segment: &str) -> Option<Area> {
+        Some(match segment {
+            "people" | "me" => Area::People,
+            "programs" => Area::Programs,
+            "events" => Area::Events,
+            "automations" | "badges" | "email-templates" => Area::Automations,
+            "services" | "providers" | "bookings" | "booking-settings" => Area::Booking,
+            "imports" | "exports" => Area::Data,
+            "webhooks" => Area::Webhooks,
+            "conversations" | "notifications" | "notification-log" => Area::Messages,
+            "organization" | "audit-log" => Area::Organization,
+            _ => return None,
+        })
+    }
+}
+
+/// One scope of an API key: everything, every read, or one area read (or written, which
+/// includes reading it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Read,
+    Area { area: Area, write: bool },
+}
+
+impl Scope {
+    /// Every scope there is, as written: `all`, `read`, then `<area>:read` and `<area>:write`.
+    pub fn every() -> Vec<String> {
+        let mut all = vec!["all".to_owned(), "read".to_owned()];
+        for area in Area::ALL {
+            all.push(format!("{}:read", area.name()));
+            all.push(format!("{}:write", area.name()));
+        }
+        all
+    }
+
+    pub fn parse(text: &str) -> Result<Scope, Invalid> {
+        let text = text.trim();
+        let scope = match text {
+            "all" => Some(Scope::All),
+            "read" => Some(Scope::Read),
+            _ => text.split_once(':').and_then(|(area, access)| {
+                let area = Area::ALL.into_iter().find(|a| a.name() == area)?;
+                match access {
+                    "read" => Some(Scope::Area { area, write: false }),
+                    "write" => Some(Scope::Area { area, write: true }),
+                    _ => None,
+                }
+            }),
+        };
+        scope.ok_or_else(|| {
+            Invalid(format!(
+                "\"{text}\" is not a scope; the scopes are {}",
+                Scope::every().join(", ")
+            ))
+        })
+    }
+
+    pub fn as_string(self) -> String {
+        match self {
+            Scope::All => "all".to_owned(),
+            Scope::Read => "read".to_owned(),
+            Scope::Area { area, write } => format!("{}:{}", area.name(), if write { "write" } else { "read" }),
+        }
+    }
+}
+
+/// Whether a key with `scopes` may make a request to `area` (`None`: a route outside every
+/// area, such as logging out), writing or only reading.
+pub fn scopes_allow(scopes: &[Scope], area: Option<Area>, write: bool) -> bool {
+    scopes.iter().any(|scope| match (*scope, area) {
+        (Scope::All, _) => true,
+        (Scope::Read, Some(_)) => !write,
+        (
+            Scope::Area {
+                area: granted,
+                write: may_write,
+            },
+            Some(area),
+        ) => granted == area && (may_write || !write),
+        _ => false,
+    })
+}
+
 /// The fewest characters of a token-signing secret.
 pub const MIN_SECRET_CHARS: usize = 32;
 
@@ -113,6 +240,37 @@ pub fn check_signing_secret(secret: &str) -> Result<(), Invalid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scopes_grant_their_area_and_access_only() {
+        let scopes: Vec<Scope> = ["people:read", "events:write"]
+            .iter()
+            .map(|s| Scope::parse(s).unwrap())
+            .collect();
+        assert!(scopes_allow(&scopes, Some(Area::People), false));
+        assert!(!scopes_allow(&scopes, Some(Area::People), true));
+        assert!(scopes_allow(&scopes, Some(Area::Events), true));
+        assert!(
+            scopes_allow(&scopes, Some(Area::Events), false),
+            "writing includes reading"
+        );
+        assert!(!scopes_allow(&scopes, Some(Area::Programs), false));
+        assert!(!scopes_allow(&scopes, None, false));
+        let read = [Scope::Read];
+        assert!(Area::ALL
+            .iter()
+            .all(|a| scopes_allow(&read, Some(*a), false) && !scopes_allow(&read, Some(*a), true)));
+        assert!(scopes_allow(&[Scope::All], None, true));
+        for text in Scope::every() {
+            assert_eq!(Scope::parse(&text).unwrap().as_string(), text);
+        }
+        assert_eq!(Scope::every().len(), 2 + 2 * Area::ALL.len());
+        for bad in ["people:admin", "everything", "", "people"] {
+            assert!(Scope::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Area::of_segment("badges"), Some(Area::Automations));
+        assert_eq!(Area::of_segment("api-keys"), None);
+    }
 
     #[test]
     fn generated_secrets_sign_and_placeholders_or_patterns_do_not() {

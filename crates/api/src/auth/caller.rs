@@ -6,6 +6,7 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use cohort_domain::auth::{scopes_allow, Area};
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -76,6 +77,16 @@ impl FromRequest for Caller {
             scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
         });
         let api_key = header("x-api-key");
+        // What an API key needs for this request: the route's area, and whether it writes.
+        let area = req
+            .path()
+            .strip_prefix("/api/v1/")
+            .and_then(|rest| rest.split('/').next())
+            .and_then(Area::of_segment);
+        let write = !matches!(
+            *req.method(),
+            actix_web::http::Method::GET | actix_web::http::Method::HEAD
+        );
         let dashboard = header(crate::audit::CLIENT_HEADER).is_some_and(|v| v.trim().eq_ignore_ascii_case("dashboard"));
         Box::pin(async move {
             if let Some(token) = bearer {
@@ -90,11 +101,14 @@ impl FromRequest for Caller {
                 });
             }
             if let Some(secret) = api_key {
-                let caller = super::repo::caller_for_api_key(&state.db, secret.trim().to_owned())
+                let (caller, scopes) = super::repo::caller_for_api_key(&state.db, secret.trim().to_owned())
                     .await?
-                    .ok_or(ApiError::Unauthorized("The API key is unknown or revoked."))?;
+                    .ok_or(ApiError::Unauthorized("The API key is unknown, expired or revoked."))?;
                 if let Via::ApiKey(id) = caller.via {
                     state.limits.api_key.check(&id.to_string())?;
+                }
+                if !scopes_allow(&scopes, area, write) {
+                    return Err(ApiError::Forbidden("This API key's scopes do not cover this request."));
                 }
                 return Ok(caller);
             }

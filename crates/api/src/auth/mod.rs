@@ -12,7 +12,7 @@ use cohort_api_types::{
     ApiKeyPage, CreateApiKey, CreatedApiKey, LoginRequest, Me, Membership, PageQuery, Problem, RefreshRequest,
     TokenResponse,
 };
-use cohort_domain::auth::{ACCESS_TOKEN_SECONDS, REFRESH_TOKEN_SECONDS};
+use cohort_domain::auth::{Scope, ACCESS_TOKEN_SECONDS, REFRESH_TOKEN_SECONDS};
 use cohort_domain::people::Email;
 use uuid::Uuid;
 
@@ -365,7 +365,7 @@ pub async fn list_api_keys(
         (status = 201, description = "The key and its secret", body = CreatedApiKey),
         (status = 401, description = "Not authenticated, or the account no longer exists", body = Problem),
         (status = 403, description = "Not an admin (any more), or called with an API key", body = Problem),
-        (status = 422, description = "Invalid name", body = Problem),
+        (status = 422, description = "Invalid name, scopes or expiry", body = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -376,7 +376,25 @@ pub async fn create_api_key(
     Body(input): Body<CreateApiKey>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin_session()?;
-    let name = cohort_domain::bounded_text(&input.name, 1, 100).map_err(|e| ApiError::invalid("name", e))?;
+    let mut problems = crate::error::Problems::default();
+    let name = problems.check("name", cohort_domain::bounded_text(&input.name, 1, 100));
+    if input.scopes.is_empty() {
+        problems.push("scopes", "name at least one scope, or \"all\"");
+    }
+    let scopes: Vec<String> = input
+        .scopes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| problems.check(&format!("scopes[{i}]"), Scope::parse(s)))
+        .map(Scope::as_string)
+        .collect();
+    if input.expires_at.is_some_and(|t| t <= chrono::Utc::now()) {
+        problems.push("expires_at", "must be in the future");
+    }
+    problems.finish()?;
+    let Some(name) = name else {
+        unreachable!("problems.finish() returned early")
+    };
     let id = db::new_id();
     let prefix = format!("ck_{}", &id.replace('-', "")[24..32]);
     let secret = tokens::random_token(&format!("{prefix}_"));
@@ -390,6 +408,8 @@ pub async fn create_api_key(
         created_at: db::now(),
         last_used_at: None,
         revoked_at: None,
+        scopes: scopes.join(" "),
+        expires_at: input.expires_at.map(|t| t.naive_utc()),
     };
     let actor = caller.actor();
     let key = state

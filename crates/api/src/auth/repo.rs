@@ -1,5 +1,6 @@
 use chrono::{Duration, NaiveDateTime};
 use cohort_api_types::ApiKey;
+use cohort_domain::auth::Scope;
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -114,6 +115,9 @@ pub struct ApiKeyRow {
     pub created_at: NaiveDateTime,
     pub last_used_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
+    /// Scopes separated by spaces (`cohort_domain::auth::Scope`).
+    pub scopes: String,
+    pub expires_at: Option<NaiveDateTime>,
 }
 
 impl ApiKeyRow {
@@ -122,6 +126,8 @@ impl ApiKeyRow {
             id: db::id(&self.id),
             name: self.name,
             prefix: self.prefix,
+            scopes: self.scopes.split_whitespace().map(str::to_owned).collect(),
+            expires_at: self.expires_at.map(db::utc),
             created_at: db::utc(self.created_at),
             last_used_at: self.last_used_at.map(db::utc),
             revoked_at: self.revoked_at.map(db::utc),
@@ -166,11 +172,13 @@ pub fn revoke_api_key(conn: &mut DbConn, org: Uuid, id: Uuid) -> Result<(), ApiE
 /// How stale `last_used_at` may get before a request refreshes it; saves a write per request.
 const LAST_USED_PRECISION: Duration = Duration::minutes(1);
 
-/// The caller an API key stands for, if the key is live and its creator still an admin. API keys
-/// act as an admin of their organisation.
-pub async fn caller_for_api_key(db: &Db, secret: String) -> Result<Option<Caller>, ApiError> {
+/// The caller an API key stands for and the key's scopes, if the key is live (not revoked, not
+/// expired) and its creator still an admin. API keys act as an admin of their organisation,
+/// within their scopes.
+pub async fn caller_for_api_key(db: &Db, secret: String) -> Result<Option<(Caller, Vec<Scope>)>, ApiError> {
     let hash = token_hash(&secret);
-    let found: Option<(String, String, String, Option<NaiveDateTime>)> = db
+    let now = db::now();
+    let found: Option<(String, String, String, Option<NaiveDateTime>, String)> = db
         .read(move |conn| {
             // A key acts for its creator: it stops when they are no longer an admin.
             Ok(api_keys::table
@@ -178,20 +186,23 @@ pub async fn caller_for_api_key(db: &Db, secret: String) -> Result<Option<Caller
                 .filter(api_keys::key_hash.eq(hash))
                 .filter(api_keys::revoked_at.is_null())
                 .filter(people::is_admin.eq(true))
+                .filter(api_keys::expires_at.is_null().or(api_keys::expires_at.gt(now)))
                 .select((
                     api_keys::id,
                     api_keys::organization_id,
                     api_keys::created_by,
                     api_keys::last_used_at,
+                    api_keys::scopes,
                 ))
                 .first(conn)
                 .optional()?)
         })
         .await?;
-    let Some((id, org, created_by, last_used)) = found else {
+    let Some((id, org, created_by, last_used, scopes)) = found else {
         return Ok(None);
     };
-    let now = db::now();
+    // Written by `create_api_key` from parsed scopes; one that no longer parses grants nothing.
+    let scopes = scopes.split_whitespace().filter_map(|s| Scope::parse(s).ok()).collect();
     if last_used.is_none_or(|t| now - t > LAST_USED_PRECISION) {
         let (db, id) = (db.clone(), id.clone());
         actix_web::rt::spawn(async move {
@@ -208,11 +219,12 @@ pub async fn caller_for_api_key(db: &Db, secret: String) -> Result<Option<Caller
             }
         });
     }
-    Ok(Some(Caller {
+    let caller = Caller {
         org: db::id(&org),
         person: db::id(&created_by),
         is_admin: true,
         via: Via::ApiKey(db::id(&id)),
         dashboard: false,
-    }))
+    };
+    Ok(Some((caller, scopes)))
 }
