@@ -30,8 +30,11 @@ pub const BATCH: i64 = 500;
 /// Whose rows a batch deletes: one organisation's, or those that belong to none.
 type Owner = Option<String>;
 
+/// How many days an owner keeps each kind of row.
+type Settings = Vec<(Kept, i32)>;
+
 /// Every organisation with its settings, then the rows of no organisation with the defaults.
-fn owners(conn: &mut DbConn) -> Result<Vec<(Owner, Vec<(Kept, i32)>)>, ApiError> {
+fn owners(conn: &mut DbConn) -> Result<Vec<(Owner, Settings)>, ApiError> {
     let orgs: Vec<crate::organization::repo::OrganizationRow> = organizations::table
         .select(crate::organization::repo::OrganizationRow::as_select())
         .load(conn)?;
