@@ -24,7 +24,10 @@ pub struct Labels {
     "id": "0193b8a4-5f1e-7c2a-9d3e-000000000001", "name": "Peer Mentoring Demo", "slug": "peer-mentoring-demo",
     "time_zone": "America/New_York", "holidays": ["2026-12-25", "2027-01-01"],
     "labels": {"provider_singular": "Peer Mentor", "provider_plural": "Peer Mentors", "class_singular": "Course", "class_plural": "Courses"},
-    "audit_retention_days": 365, "created_at": "2026-11-23T09:00:00Z"
+    "audit_retention_days": 365, "refresh_token_retention_days": 7, "job_retention_days": 14,
+    "dead_job_retention_days": 30, "webhook_delivery_retention_days": 30,
+    "email_delivery_retention_days": 90, "event_retention_days": 365,
+    "created_at": "2026-11-23T09:00:00Z"
 })))]
 pub struct Organization {
     pub id: Uuid,
@@ -38,6 +41,21 @@ pub struct Organization {
     pub labels: Labels,
     /// How many days audit entries are kept (30 to 3650); older ones are purged.
     pub audit_retention_days: i32,
+    /// How many days refresh tokens are kept after they expired or were revoked (1 to 3650).
+    pub refresh_token_retention_days: i32,
+    /// How many days jobs that ran are kept after finishing (1 to 3650).
+    pub job_retention_days: i32,
+    /// How many days jobs whose attempts ran out are kept, to be looked at or retried (7 to 3650).
+    pub dead_job_retention_days: i32,
+    /// How many days webhook deliveries (which carry the event payloads) are kept once no
+    /// longer pending (1 to 3650).
+    pub webhook_delivery_retention_days: i32,
+    /// How many days the record of each sent email is kept (7 to 3650). It is what stops an
+    /// email being sent twice, so it always outlives the email's retries.
+    pub email_delivery_retention_days: i32,
+    /// How many days events are kept after being recorded (30 to 3650); events still waiting
+    /// for the automations are kept until they are handled.
+    pub event_retention_days: i32,
     pub created_at: DateTime<Utc>,
 }
 
@@ -62,4 +80,22 @@ pub struct UpdateOrganization {
     /// 30 to 3650 days.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_retention_days: Option<i64>,
+    /// 1 to 3650 days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_retention_days: Option<i64>,
+    /// 1 to 3650 days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_retention_days: Option<i64>,
+    /// 7 to 3650 days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_job_retention_days: Option<i64>,
+    /// 1 to 3650 days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_delivery_retention_days: Option<i64>,
+    /// 7 to 3650 days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_delivery_retention_days: Option<i64>,
+    /// 30 to 3650 days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_retention_days: Option<i64>,
 }

@@ -25,6 +25,7 @@ pub mod pairing;
 pub mod people;
 pub mod programs;
 pub mod request_id;
+pub mod retention;
 pub mod schema;
 pub mod steps;
 

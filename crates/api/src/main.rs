@@ -175,6 +175,7 @@ fn serve() -> ExitCode {
         // stopped run again once their lease ends. Capabilities register their job kinds here.
         let (email_db, webhook_db, action_db) = (job_db.clone(), job_db.clone(), job_db.clone());
         actix_web::rt::spawn(cohort_api::audit::schedule_purges(job_db.clone()));
+        actix_web::rt::spawn(cohort_api::retention::schedule_purges(job_db.clone()));
         for _ in 0..automations::engine::MATCHERS {
             actix_web::rt::spawn(automations::engine::run_matcher(
                 job_db.clone(),
@@ -198,6 +199,7 @@ fn serve() -> ExitCode {
             .handle_with_db(pairing::health::CHECK_JOB, pairing::health::run_check)
             .handle_with_db(automations::engine::MATCH_JOB, automations::engine::run_match)
             .handle_with_db(cohort_api::audit::PURGE_JOB, cohort_api::audit::run_purge)
+            .handle_with_db(cohort_api::retention::PURGE_JOB, cohort_api::retention::run_purge)
             .handle(automations::engine::ACTION_JOB, move |job| {
                 automations::engine::run_action(action_db.clone(), action_http.clone(), allow_private, job)
             });

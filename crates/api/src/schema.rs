@@ -14,6 +14,12 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         audit_retention_days -> Integer,
+        refresh_token_retention_days -> Integer,
+        job_retention_days -> Integer,
+        dead_job_retention_days -> Integer,
+        webhook_delivery_retention_days -> Integer,
+        email_delivery_retention_days -> Integer,
+        event_retention_days -> Integer,
     }
 }
 

@@ -18,6 +18,7 @@ pub mod pairing;
 pub mod people;
 pub mod programs;
 pub mod rate_limit;
+pub mod retention;
 pub mod spreadsheet;
 pub mod steps;
 pub mod tenancy;

@@ -87,6 +87,7 @@ pub fn settings() -> Html {
                     class_plural: cp,
                 }),
                 audit_retention_days: None,
+                ..Default::default()
             };
             let (error, saved, busy, set_organization) =
                 (error.clone(), saved.clone(), busy.clone(), set_organization.clone());

@@ -1,9 +1,10 @@
-//! The caller's organisation: name, time zone, holidays, labels.
+//! The caller's organisation: name, time zone, holidays, labels, retention settings.
 
 pub mod repo;
 
 use actix_web::{get, patch, web};
 use cohort_api_types::{Organization, Problem, UpdateOrganization};
+use cohort_domain::retention::Kept;
 use cohort_domain::tenancy;
 
 use crate::audit;
@@ -29,7 +30,9 @@ pub async fn get_organization(state: web::Data<AppState>, caller: Caller) -> Res
     ))
 }
 
-/// Changes the organisation's name, time zone, holidays, labels or audit retention (admins only).
+/// Changes the organisation's name, time zone, holidays, labels or how long it keeps the audit
+/// log, ended sessions, jobs, deliveries and events (admins only). Every change, a shorter
+/// retention included, is in the audit log with its before and after.
 #[utoipa::path(
     tag = "organization",
     request_body = UpdateOrganization,
@@ -72,6 +75,20 @@ pub async fn update_organization(
     let retention = changes
         .audit_retention_days
         .and_then(|d| problems.check("audit_retention_days", cohort_domain::audit::parse_retention_days(d)));
+    let kept = [
+        (Kept::RefreshTokens, changes.refresh_token_retention_days),
+        (Kept::FinishedJobs, changes.job_retention_days),
+        (Kept::DeadJobs, changes.dead_job_retention_days),
+        (Kept::WebhookDeliveries, changes.webhook_delivery_retention_days),
+        (Kept::EmailDeliveries, changes.email_delivery_retention_days),
+        (Kept::Events, changes.event_retention_days),
+    ]
+    .map(|(kept, days)| {
+        (
+            kept,
+            days.and_then(|d| problems.check(kept.field(), kept.parse_days(d))),
+        )
+    });
     problems.finish()?;
     let (org, actor) = (caller.org, caller.actor());
     let updated = state
@@ -81,6 +98,11 @@ pub async fn update_organization(
             let before = row.clone().into_api();
             if let Some(days) = retention {
                 row.audit_retention_days = days;
+            }
+            for (kept, days) in kept {
+                if let Some(days) = days {
+                    *row.retention_days_mut(kept) = days;
+                }
             }
             if let Some(name) = name {
                 row.name = name;

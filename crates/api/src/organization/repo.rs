@@ -1,5 +1,6 @@
 use chrono::NaiveDateTime;
 use cohort_api_types::{Labels, Organization};
+use cohort_domain::retention::Kept;
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -22,6 +23,12 @@ pub struct OrganizationRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub audit_retention_days: i32,
+    pub refresh_token_retention_days: i32,
+    pub job_retention_days: i32,
+    pub dead_job_retention_days: i32,
+    pub webhook_delivery_retention_days: i32,
+    pub email_delivery_retention_days: i32,
+    pub event_retention_days: i32,
 }
 
 impl OrganizationRow {
@@ -40,6 +47,12 @@ impl OrganizationRow {
                 class_plural: self.class_plural,
             },
             audit_retention_days: self.audit_retention_days,
+            refresh_token_retention_days: self.refresh_token_retention_days,
+            job_retention_days: self.job_retention_days,
+            dead_job_retention_days: self.dead_job_retention_days,
+            webhook_delivery_retention_days: self.webhook_delivery_retention_days,
+            email_delivery_retention_days: self.email_delivery_retention_days,
+            event_retention_days: self.event_retention_days,
             created_at: db::utc(self.created_at),
         }
     }
@@ -107,7 +120,38 @@ pub fn create(
         created_at: now,
         updated_at: now,
         audit_retention_days: cohort_domain::audit::DEFAULT_RETENTION_DAYS,
+        refresh_token_retention_days: Kept::RefreshTokens.default_days(),
+        job_retention_days: Kept::FinishedJobs.default_days(),
+        dead_job_retention_days: Kept::DeadJobs.default_days(),
+        webhook_delivery_retention_days: Kept::WebhookDeliveries.default_days(),
+        email_delivery_retention_days: Kept::EmailDeliveries.default_days(),
+        event_retention_days: Kept::Events.default_days(),
     };
     insert(conn, &row)?;
     Ok(row)
+}
+
+impl OrganizationRow {
+    /// The organisation's setting for how long `kept` is kept.
+    pub fn retention_days(&self, kept: Kept) -> i32 {
+        match kept {
+            Kept::RefreshTokens => self.refresh_token_retention_days,
+            Kept::FinishedJobs => self.job_retention_days,
+            Kept::DeadJobs => self.dead_job_retention_days,
+            Kept::WebhookDeliveries => self.webhook_delivery_retention_days,
+            Kept::EmailDeliveries => self.email_delivery_retention_days,
+            Kept::Events => self.event_retention_days,
+        }
+    }
+
+    pub fn retention_days_mut(&mut self, kept: Kept) -> &mut i32 {
+        match kept {
+            Kept::RefreshTokens => &mut self.refresh_token_retention_days,
+            Kept::FinishedJobs => &mut self.job_retention_days,
+            Kept::DeadJobs => &mut self.dead_job_retention_days,
+            Kept::WebhookDeliveries => &mut self.webhook_delivery_retention_days,
+            Kept::EmailDeliveries => &mut self.email_delivery_retention_days,
+            Kept::Events => &mut self.event_retention_days,
+        }
+    }
 }

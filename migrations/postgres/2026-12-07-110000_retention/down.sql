@@ -1,0 +1,12 @@
+DROP INDEX events_created;
+DROP INDEX email_deliveries_sent;
+DROP INDEX webhook_deliveries_created;
+DROP INDEX jobs_finished;
+DROP INDEX refresh_tokens_revoked;
+DROP INDEX refresh_tokens_expired;
+ALTER TABLE organizations DROP COLUMN event_retention_days;
+ALTER TABLE organizations DROP COLUMN email_delivery_retention_days;
+ALTER TABLE organizations DROP COLUMN webhook_delivery_retention_days;
+ALTER TABLE organizations DROP COLUMN dead_job_retention_days;
+ALTER TABLE organizations DROP COLUMN job_retention_days;
+ALTER TABLE organizations DROP COLUMN refresh_token_retention_days;
