@@ -13,6 +13,8 @@ async fn app_for_hooks(backend: cohort_tests::Backend) -> TestApp {
             extra_env: vec![
                 ("COHORT_WEBHOOKS_ALLOW_PRIVATE".into(), "true".into()),
                 ("COHORT_JOB_RETRY_BASE_MS".into(), "40".into()),
+                // Eight attempts: 40 ms doubling, over 3 seconds at the least.
+                ("COHORT_JOB_RETRY_SPAN_SECS".into(), "3".into()),
             ],
         },
     )

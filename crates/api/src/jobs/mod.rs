@@ -23,6 +23,19 @@ pub const RUNNING: &str = "running";
 pub const DONE: &str = "done";
 pub const DEAD: &str = "dead";
 
+static POLICY: std::sync::OnceLock<RetryPolicy> = std::sync::OnceLock::new();
+
+/// Sets the retry policy of this process's jobs, once, at start-up (from the configuration); a
+/// job records its number of attempts when it is queued.
+pub fn set_policy(policy: RetryPolicy) {
+    let _ = POLICY.set(policy);
+}
+
+/// The retry policy set at start-up, or the default (retries for a day).
+pub fn policy() -> RetryPolicy {
+    POLICY.get().copied().unwrap_or_default()
+}
+
 /// Work to do later: `kind` names the handler, `payload` is its input.
 #[derive(Debug, Clone)]
 pub struct NewJob {
@@ -43,7 +56,7 @@ impl NewJob {
             payload,
             dedupe_key: None,
             run_at: db::now(),
-            max_attempts: RetryPolicy::default().max_attempts as i32,
+            max_attempts: policy().max_attempts as i32,
         }
     }
 }
