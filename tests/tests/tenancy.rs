@@ -25,6 +25,8 @@ struct Victim {
     pairing: String,
     service: String,
     booking: String,
+    /// The job of the webhook delivery, parked as dead.
+    dead_job: String,
     markers: Vec<String>,
 }
 
@@ -78,6 +80,16 @@ async fn victim(app: &TestApp, admin: &str) -> Victim {
         .post(&format!("/api/v1/webhooks/{webhook}/test"), admin, json!(null))
         .await;
     let webhook_delivery = delivery["id"].as_str().unwrap().to_owned();
+    let dead_job = app
+        .strings(&format!(
+            "SELECT id AS s FROM jobs WHERE kind = 'webhook' AND payload LIKE '%{webhook_delivery}%'"
+        ))
+        .pop()
+        .flatten()
+        .expect("the test delivery's job");
+    app.execute_sql(&format!(
+        "UPDATE jobs SET status = 'dead', locked_by = NULL, locked_until = NULL WHERE id = '{dead_job}'"
+    ));
     let (status, conversation) = app
         .post(
             "/api/v1/conversations",
@@ -243,6 +255,7 @@ async fn victim(app: &TestApp, admin: &str) -> Victim {
         pairing,
         service,
         booking,
+        dead_job,
         markers,
     }
 }
@@ -273,6 +286,8 @@ fn fill(template: &str, v: &Victim) -> String {
         &v.person
     } else if template.starts_with("/api/v1/bookings/") {
         &v.booking
+    } else if template.starts_with("/api/v1/jobs/") {
+        &v.dead_job
     } else {
         "unmapped"
     };

@@ -13,6 +13,8 @@ async fn app_for_hooks(backend: cohort_tests::Backend) -> TestApp {
             extra_env: vec![
                 ("COHORT_WEBHOOKS_ALLOW_PRIVATE".into(), "true".into()),
                 ("COHORT_JOB_RETRY_BASE_MS".into(), "40".into()),
+                // Eight attempts: 40 ms doubling, over 3 seconds at the least.
+                ("COHORT_JOB_RETRY_SPAN_SECS".into(), "3".into()),
             ],
         },
     )
@@ -389,5 +391,73 @@ both_backends!(
         assert_eq!(body["data"]["program_id"], program);
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         assert_eq!(receiver.requests().len(), 1, "only what the endpoint subscribed to");
+    }
+);
+
+both_backends!(
+    async fn dead_jobs_are_listed_and_retried_by_their_organisations_admin(backend: Backend) {
+        let receiver = WebhookReceiver::start().await;
+        receiver.answer(500);
+        let app = app_for_hooks(backend).await;
+        let admin = app.admin_token().await;
+        let (_, created) = app.post("/api/v1/webhooks", &admin, json!({"url": receiver.url})).await;
+        let id = created["endpoint"]["id"].as_str().unwrap().to_owned();
+        app.post(&format!("/api/v1/webhooks/{id}/test"), &admin, json!(null))
+            .await;
+        receiver.wait_for(8).await;
+        let mut dead = Value::Null;
+        for _ in 0..50 {
+            dead = app.get("/api/v1/jobs/dead", &admin).await.1;
+            if dead["items"].as_array().is_some_and(|i| !i.is_empty()) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let items = dead["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{dead}");
+        assert_eq!(
+            (
+                items[0]["kind"].as_str(),
+                items[0]["status"].as_str(),
+                items[0]["attempts"].as_i64()
+            ),
+            (Some("webhook"), Some("dead"), Some(8))
+        );
+        assert!(items[0]["last_error"].as_str().unwrap().contains("500"), "{dead}");
+        let job = items[0]["id"].as_str().unwrap().to_owned();
+
+        // Another organisation sees none of it.
+        let other = app.create_organization("Other Org", "boss@other.test").await;
+        let (status, theirs) = app.get("/api/v1/jobs/dead", &other).await;
+        assert_eq!((status, theirs["items"].as_array().unwrap().len()), (StatusCode::OK, 0));
+        let (status, _) = app
+            .post(&format!("/api/v1/jobs/{job}/retry"), &other, json!(null))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        receiver.answer(200);
+        let (status, retried) = app
+            .post(&format!("/api/v1/jobs/{job}/retry"), &admin, json!(null))
+            .await;
+        assert_eq!(
+            (status, retried["status"].as_str()),
+            (StatusCode::ACCEPTED, Some("queued")),
+            "{retried}"
+        );
+        receiver.wait_for(9).await;
+        let (status, _) = app
+            .post(&format!("/api/v1/jobs/{job}/retry"), &admin, json!(null))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "no longer dead");
+        assert_eq!(app.get("/api/v1/jobs/dead", &admin).await.1["items"], json!([]));
+        let (_, audit) = app.get("/api/v1/audit-log", &admin).await;
+        assert!(
+            audit["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["action"] == "job.retried"),
+            "{audit}"
+        );
     }
 );

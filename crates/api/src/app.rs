@@ -15,7 +15,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::ApiError;
 use crate::{
-    audit, auth, automations, booking, events, extract, hardening, health, idempotency, imports, messaging,
+    audit, auth, automations, booking, events, extract, hardening, health, idempotency, imports, jobs, messaging,
     organization, pairing, people, programs, request_id, steps, AppState,
 };
 
@@ -46,6 +46,7 @@ use crate::{
         (name = "email-templates", description = "The emails Cohort sends, in the organisation's words"),
         (name = "notifications", description = "Each person's in-app feed"),
         (name = "webhooks", description = "Signed event deliveries to integrations"),
+        (name = "jobs", description = "Background work (emails, webhooks, actions) that ran out of attempts: list it, queue it again"),
         (name = "chat", description = "Conversations of pairings and of the program team"),
         (name = "pairing", description = "Pairing settings, mentor requests and pairings"),
         (name = "events", description = "What happened, stored before automations react to it"),
@@ -133,6 +134,8 @@ where
             .service(messaging::webhooks::list_deliveries)
             .service(messaging::webhooks::send_test_event)
             .service(messaging::webhooks::redeliver)
+            .service(jobs::dead::list_dead_jobs)
+            .service(jobs::dead::retry_dead_job)
             .service(messaging::chat::list_conversations)
             .service(messaging::chat::create_conversation)
             .service(messaging::chat::list_messages)

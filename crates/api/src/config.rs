@@ -41,6 +41,8 @@ pub struct Config {
     pub webhook_proxy: Option<SecretString>,
     /// The first retry delay of a failed job; later ones double.
     pub job_retry_base: std::time::Duration,
+    /// How long a failing job is retried, at the least, before it is parked as dead.
+    pub job_retry_span: std::time::Duration,
     /// How long a worker holds a job before another may take it over (after a crash).
     pub job_lease: std::time::Duration,
     /// Login attempts per email address per `rate_limit_period`.
@@ -153,6 +155,11 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
             }),
     };
     let job_retry_base = std::time::Duration::from_millis(number("COHORT_JOB_RETRY_BASE_MS", 5_000, 1..=3_600_000)?);
+    let job_retry_span = std::time::Duration::from_secs(number(
+        "COHORT_JOB_RETRY_SPAN_SECS",
+        cohort_domain::jobs::RETRY_SPAN.as_secs(),
+        1..=30 * 86_400,
+    )?);
     let db_pool_size = number("COHORT_DB_POOL_SIZE", 16, 1..=256)? as u32;
     let smtp_url = non_empty("COHORT_SMTP_URL").map(SecretString::from);
     let mail_from = non_empty("COHORT_MAIL_FROM").unwrap_or_else(|| "Cohort <no-reply@cohort.invalid>".into());
@@ -237,6 +244,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
         allow_private_webhooks,
         webhook_proxy,
         job_retry_base,
+        job_retry_span,
         smtp_url,
         mail_from,
         database_url,
@@ -309,6 +317,7 @@ mod tests {
             ("COHORT_MAIL_FROM", "not an address"),
             ("COHORT_WEBHOOKS_ALLOW_PRIVATE", "sometimes"),
             ("COHORT_JOB_RETRY_BASE_MS", "soon"),
+            ("COHORT_JOB_RETRY_SPAN_SECS", "0"),
             ("COHORT_JOB_LEASE_SECS", "0"),
             ("COHORT_LOGIN_LIMIT_PER_ACCOUNT", "0"),
             ("COHORT_LOGIN_LIMIT_PER_ADDRESS", "many"),

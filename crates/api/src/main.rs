@@ -45,8 +45,14 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
+/// Reads the configuration, and sets the retry policy of the jobs this process queues.
 fn load_config() -> Result<Config, ExitCode> {
-    config::from_env().map_err(|e| fail(&format!("configuration error: {e}")))
+    let config = config::from_env().map_err(|e| fail(&format!("configuration error: {e}")))?;
+    cohort_api::jobs::set_policy(cohort_domain::jobs::RetryPolicy::spanning(
+        config.job_retry_base,
+        config.job_retry_span,
+    ));
+    Ok(config)
 }
 
 fn init_logging(filter: &str) {
@@ -203,7 +209,6 @@ fn serve() -> ExitCode {
             .handle(automations::engine::ACTION_JOB, move |job| {
                 automations::engine::run_action(action_db.clone(), action_http.clone(), allow_private, job)
             });
-        worker.policy.base = config.job_retry_base;
         worker.lease = config.job_lease;
         actix_web::rt::spawn(automations::engine::run_action_batches(
             batch_db,

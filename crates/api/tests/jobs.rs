@@ -239,3 +239,101 @@ fn worker_runs_handlers_sqlite() {
 fn worker_runs_handlers_postgres() {
     worker_runs_handlers(Backend::Postgres);
 }
+
+/// Each job's (status, attempts, last_error), by kind.
+fn job_state(t: &TestDb, kind: &str) -> (String, i32, Option<String>) {
+    use cohort_api::schema::jobs::dsl;
+    use diesel::prelude::*;
+    let kind = kind.to_owned();
+    t.db.write_blocking(move |conn| {
+        Ok(dsl::jobs
+            .filter(dsl::kind.eq(kind))
+            .select((dsl::status, dsl::attempts, dsl::last_error))
+            .first(conn)?)
+    })
+    .unwrap()
+}
+
+both_backends!(a_slow_job_does_not_hold_up_the_jobs_after_it, |backend| {
+    let t = TestDb::new(backend);
+    t.db.write_blocking(|conn| enqueue(conn, NewJob::now("slow", json!({}))))
+        .unwrap();
+    let slow_started = std::rc::Rc::new(std::cell::Cell::new(false));
+    let (started, db) = (slow_started.clone(), t.db.clone());
+    actix_web::rt::System::new().block_on(async move {
+        let mut worker = Worker::new(db.clone())
+            .handle("slow", move |_| {
+                started.set(true);
+                async {
+                    tokio::time::sleep(Duration::from_secs(20)).await;
+                    Ok(())
+                }
+            })
+            .handle("fast", |_| async { Ok(()) });
+        worker.idle_poll = Duration::from_millis(20);
+        actix_web::rt::spawn(worker.run());
+        while !slow_started.get() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        db.write(|conn| enqueue(conn, NewJob::now("fast", json!({}))))
+            .await
+            .unwrap();
+        let waited = std::time::Instant::now();
+        while job_state(&t, "fast").0 != "done" {
+            assert!(
+                waited.elapsed() < Duration::from_secs(5),
+                "the fast job waits for the slow one"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(job_state(&t, "slow").0, "running");
+    });
+});
+
+both_backends!(a_run_that_outlasts_its_lease_is_cut_off_and_retried, |backend| {
+    let t = TestDb::new(backend);
+    t.db.write_blocking(|conn| enqueue(conn, NewJob::now("hang", json!({}))))
+        .unwrap();
+    actix_web::rt::System::new().block_on(async {
+        let mut worker = Worker::new(t.db.clone()).handle("hang", |_| async {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            Ok(())
+        });
+        worker.lease = Duration::from_secs(1);
+        let started = std::time::Instant::now();
+        let ran = tokio::time::timeout(Duration::from_secs(5), worker.run_once()).await;
+        assert_eq!(ran.expect("the run outlasted its lease").unwrap(), 1);
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "cut off before the lease ends"
+        );
+    });
+    let (status, attempts, error) = job_state(&t, "hang");
+    assert_eq!((status.as_str(), attempts), ("queued", 1), "failed, for a retry");
+    assert!(error.unwrap().contains("did not finish"));
+});
+
+both_backends!(a_handler_that_panics_fails_its_job, |backend| {
+    let t = TestDb::new(backend);
+    t.db.write_blocking(|conn| {
+        enqueue(conn, NewJob::now("panics", json!({})))?;
+        enqueue(
+            conn,
+            NewJob {
+                max_attempts: 1,
+                ..NewJob::now("panics-once", json!({}))
+            },
+        )
+    })
+    .unwrap();
+    actix_web::rt::System::new().block_on(async {
+        let worker = Worker::new(t.db.clone())
+            .handle("panics", |_| async { panic!("a bug in the handler") })
+            .handle("panics-once", |_| async { panic!("a bug in the handler") });
+        assert_eq!(worker.run_once().await.unwrap(), 2);
+    });
+    let (status, attempts, error) = job_state(&t, "panics");
+    assert_eq!((status.as_str(), attempts), ("queued", 1), "failed, for a retry");
+    assert!(error.unwrap().contains("panicked: a bug in the handler"));
+    assert_eq!(job_state(&t, "panics-once").0, "dead", "out of attempts");
+});

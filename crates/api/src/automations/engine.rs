@@ -1124,6 +1124,8 @@ pub async fn run_action_batches(
 ) {
     let worker = format!("actions-{}", uuid::Uuid::now_v7());
     loop {
+        // As the job worker does: each run ends within three quarters of the lease.
+        let deadline = tokio::time::Instant::now() + cohort_domain::jobs::run_deadline(lease);
         let claimed = {
             let worker = worker.clone();
             db.write(move |conn| jobs::claim_kind(conn, &worker, db::now(), lease, BATCH, ACTION_JOB))
@@ -1154,7 +1156,8 @@ pub async fn run_action_batches(
             let job = claimed[j].clone();
             let (db, client, worker) = (db.clone(), client.clone(), worker.clone());
             running.push(actix_web::rt::spawn(async move {
-                let outcome = run_action(db.clone(), client, allow_private, job.clone()).await;
+                let work = Box::pin(run_action(db.clone(), client, allow_private, job.clone()));
+                let outcome = jobs::worker::run_guarded(work, deadline).await;
                 jobs::worker::record(&db, job, worker, policy, outcome).await
             }));
         }

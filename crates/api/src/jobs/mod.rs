@@ -4,6 +4,7 @@
 //! SQLite), retried with backoff and parked as dead when attempts run out.
 //! A worker that dies mid-job loses its lease, and the job runs again.
 
+pub mod dead;
 pub mod worker;
 
 use std::time::Duration;
@@ -22,6 +23,19 @@ pub const QUEUED: &str = "queued";
 pub const RUNNING: &str = "running";
 pub const DONE: &str = "done";
 pub const DEAD: &str = "dead";
+
+static POLICY: std::sync::OnceLock<RetryPolicy> = std::sync::OnceLock::new();
+
+/// Sets the retry policy of this process's jobs, once, at start-up (from the configuration); a
+/// job records its number of attempts when it is queued.
+pub fn set_policy(policy: RetryPolicy) {
+    let _ = POLICY.set(policy);
+}
+
+/// The retry policy set at start-up, or the default (retries for a day).
+pub fn policy() -> RetryPolicy {
+    POLICY.get().copied().unwrap_or_default()
+}
 
 /// Work to do later: `kind` names the handler, `payload` is its input.
 #[derive(Debug, Clone)]
@@ -43,7 +57,7 @@ impl NewJob {
             payload,
             dedupe_key: None,
             run_at: db::now(),
-            max_attempts: RetryPolicy::default().max_attempts as i32,
+            max_attempts: policy().max_attempts as i32,
         }
     }
 }
@@ -304,4 +318,58 @@ pub fn counts(conn: &mut DbConn) -> Result<Vec<(String, i64)>, ApiError> {
         .group_by(jobs::status)
         .select((jobs::status, diesel::dsl::count_star()))
         .load(conn)?)
+}
+
+/// A job parked as dead, as the dead-job list shows it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = jobs)]
+pub struct DeadRow {
+    pub id: String,
+    pub kind: String,
+    pub status: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+/// The organisation's dead jobs, newest first: up to `limit` with an id below `before`.
+pub fn list_dead(conn: &mut DbConn, org: Uuid, before: Option<&str>, limit: i64) -> Result<Vec<DeadRow>, ApiError> {
+    let mut q = jobs::table
+        .filter(jobs::organization_id.eq(org.to_string()))
+        .filter(jobs::status.eq(DEAD))
+        .select(DeadRow::as_select())
+        .order(jobs::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(before) = before {
+        q = q.filter(jobs::id.lt(before.to_owned()));
+    }
+    Ok(q.load(conn)?)
+}
+
+/// Queues one of the organisation's dead jobs again, due now, with all its attempts. Another
+/// organisation's job, or one that is not dead, is not found.
+pub fn retry_dead(conn: &mut DbConn, org: Uuid, id: Uuid) -> Result<DeadRow, ApiError> {
+    let target = jobs::table
+        .filter(jobs::id.eq(id.to_string()))
+        .filter(jobs::organization_id.eq(org.to_string()))
+        .filter(jobs::status.eq(DEAD));
+    let n = diesel::update(target)
+        .set((
+            jobs::status.eq(QUEUED),
+            jobs::attempts.eq(0),
+            jobs::run_at.eq(db::now()),
+            jobs::finished_at.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(ApiError::NotFound);
+    }
+    ENQUEUED.with(|e| e.set(true));
+    Ok(jobs::table
+        .find(id.to_string())
+        .select(DeadRow::as_select())
+        .first(conn)?)
 }

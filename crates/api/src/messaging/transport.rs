@@ -16,7 +16,9 @@ use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
 
-const TIMEOUT: Duration = Duration::from_secs(60);
+/// How long one email may take, connecting included: well inside the job worker's deadline for a
+/// run under the default lease (45 of 60 seconds), which cuts off whatever outlasts it.
+const TIMEOUT: Duration = Duration::from_secs(30);
 
 pub enum Mailer {
     /// Writes each email to the log instead of sending it.
@@ -80,8 +82,10 @@ impl Relay {
     }
 
     async fn send(&self, message: &Message) -> Result<(), String> {
+        // Connecting and the session share one deadline.
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
         let connect = tokio::net::TcpStream::connect((self.host.as_str(), self.port));
-        let stream = tokio::time::timeout(TIMEOUT, connect)
+        let stream = tokio::time::timeout_at(deadline, connect)
             .await
             .map_err(|_| format!("no connection to {}:{} within {TIMEOUT:?}", self.host, self.port))?
             .map_err(|e| format!("cannot connect to {}:{}: {e}", self.host, self.port))?;
@@ -109,9 +113,9 @@ impl Relay {
             conn.quit().await.map_err(smtp)?;
             Ok(())
         };
-        tokio::time::timeout(TIMEOUT, session)
+        tokio::time::timeout_at(deadline, session)
             .await
-            .map_err(|_| format!("SMTP session did not finish within {TIMEOUT:?}"))?
+            .map_err(|_| format!("SMTP: the email was not sent within {TIMEOUT:?}"))?
     }
 }
 
@@ -200,9 +204,9 @@ impl Mailer {
                 Ok(())
             }
             Self::Relay { relay, .. } => relay.send(&message).await,
-            Self::Wrapped { transport, .. } => transport
-                .send(message)
+            Self::Wrapped { transport, .. } => tokio::time::timeout(TIMEOUT, transport.send(message))
                 .await
+                .map_err(|_| format!("SMTP: the email was not sent within {TIMEOUT:?}"))?
                 .map(drop)
                 .map_err(|e| format!("SMTP: {e}")),
         }
