@@ -789,6 +789,15 @@ fn aiosmtpd_python() -> PathBuf {
 
 impl SmtpSink {
     pub async fn start() -> Self {
+        Self::start_with(None).await
+    }
+
+    /// A sink that takes `delay` per message, one message at a time (`tests/slow_mailbox.py`).
+    pub async fn slow(delay: Duration) -> Self {
+        Self::start_with(Some(delay)).await
+    }
+
+    async fn start_with(delay: Option<Duration>) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -796,17 +805,17 @@ impl SmtpSink {
             .port();
         let dir = std::env::temp_dir().join(format!("cohort-smtp-{}", uuid::Uuid::now_v7()));
         std::fs::create_dir_all(&dir).unwrap();
-        let child = Command::new(aiosmtpd_python())
-            .args([
-                "-m",
-                "aiosmtpd",
-                "-n",
-                "-l",
-                &format!("127.0.0.1:{port}"),
-                "-c",
-                "aiosmtpd.handlers.Mailbox",
-            ])
-            .arg(dir.join("maildir"))
+        let mut command = Command::new(aiosmtpd_python());
+        command.args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c"]);
+        match delay {
+            None => command.arg("aiosmtpd.handlers.Mailbox").arg(dir.join("maildir")),
+            Some(delay) => command
+                .env("PYTHONPATH", concat!(env!("CARGO_MANIFEST_DIR"), "/tests"))
+                .arg("slow_mailbox.SlowMailbox")
+                .arg(dir.join("maildir"))
+                .arg(delay.as_secs_f64().to_string()),
+        };
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)

@@ -226,7 +226,8 @@ both_backends!(
     async fn a_killed_process_loses_no_webhook_and_no_email(backend: Backend) {
         const EVENTS: usize = 300;
         let receiver = WebhookReceiver::start().await;
-        let sink = cohort_tests::SmtpSink::start().await;
+        // Slow too: jobs run side by side, so a fast relay would take every email before the kill.
+        let sink = cohort_tests::SmtpSink::slow(std::time::Duration::from_millis(50)).await;
         let mut app = TestApp::spawn_with(
             backend,
             Spawn {
