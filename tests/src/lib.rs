@@ -774,6 +774,14 @@ pub struct SmtpSink {
     dir: PathBuf,
 }
 
+/// A TCP port on 127.0.0.1 that was free a moment ago, for a helper server of a test.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free local port")
+        .port()
+}
+
 fn aiosmtpd_python() -> PathBuf {
     if let Some(python) = std::env::var_os("COHORT_TEST_PYTHON") {
         return python.into();
@@ -798,11 +806,7 @@ impl SmtpSink {
     }
 
     async fn start_with(delay: Option<Duration>) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let dir = std::env::temp_dir().join(format!("cohort-smtp-{}", uuid::Uuid::now_v7()));
         std::fs::create_dir_all(&dir).unwrap();
         let mut command = Command::new(aiosmtpd_python());
@@ -868,11 +872,7 @@ pub struct WebhookReceiver {
 
 impl WebhookReceiver {
     pub async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let dir = std::env::temp_dir().join(format!("cohort-hooks-{}", uuid::Uuid::now_v7()));
         std::fs::create_dir_all(&dir).unwrap();
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("webhook_receiver.py");
@@ -1003,11 +1003,7 @@ fn postgres_owner() -> Option<(u32, u32)> {
 
 impl PgCluster {
     pub async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let cluster = Self {
             port,
             dir: std::env::temp_dir().join(format!("cohort-pg-{}", uuid::Uuid::now_v7().simple())),

@@ -475,3 +475,30 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    async fn auto_pair_refuses_a_program_above_the_stated_size(backend: Backend) {
+        // Three unpaired mentees and three mentors with room: nine pairs to consider.
+        let app = TestApp::spawn_with(
+            backend,
+            Spawn {
+                demo_data: false,
+                extra_env: vec![("COHORT_AUTOPAIR_MAX_PAIRS".into(), "8".into())],
+            },
+        )
+        .await;
+        let admin = app.admin_token().await;
+        let p = program(&app, &admin).await;
+        let base = format!("/api/v1/programs/{}/auto-pair", p.id);
+        let (status, problem) = app.post(&base, &admin, json!({})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(fields(&problem), ["program"]);
+        let text = problem.to_string();
+        assert!(text.contains("at most 8") && text.contains("9 pairs"), "{text}");
+        assert_eq!(
+            app.get(&base, &admin).await.0,
+            StatusCode::NOT_FOUND,
+            "nothing was proposed"
+        );
+    }
+);

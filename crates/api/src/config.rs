@@ -60,6 +60,8 @@ pub struct Config {
     pub trusted_proxies: Vec<crate::limits::IpRange>,
     /// Origins besides the dashboard's own that browsers may call the API from (CORS).
     pub allowed_origins: Vec<String>,
+    /// The most mentee-mentor pairs one auto-pair run may consider.
+    pub autopair_max_pairs: u64,
     /// The largest CSV upload, in bytes.
     pub import_max_bytes: usize,
     /// The most data rows of one CSV upload.
@@ -177,6 +179,8 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
         }
     }
     let job_lease = std::time::Duration::from_secs(number("COHORT_JOB_LEASE_SECS", 60, 1..=86_400)?);
+    // 10,000 mentees by 2,500 mentors: seconds of solving and about a gigabyte at most.
+    let autopair_max_pairs = number("COHORT_AUTOPAIR_MAX_PAIRS", 25_000_000, 1..=1_000_000_000)?;
     let import_max_bytes = number(
         "COHORT_IMPORT_MAX_BYTES",
         cohort_domain::imports::DEFAULT_MAX_BYTES as u64,
@@ -230,6 +234,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
         .transpose()?
         .unwrap_or_default();
     Ok(Config {
+        autopair_max_pairs,
         import_max_bytes,
         import_max_rows,
         login_limit_per_account,
@@ -326,6 +331,7 @@ mod tests {
             ("COHORT_PERSON_LIMIT", "none"),
             ("COHORT_IMPORT_MAX_BYTES", "10"),
             ("COHORT_IMPORT_MAX_ROWS", "lots"),
+            ("COHORT_AUTOPAIR_MAX_PAIRS", "0"),
             ("COHORT_RATE_LIMIT_PERIOD_SECS", "0"),
             ("COHORT_TRUSTED_PROXIES", "10.0.0.1, proxy.internal"),
             ("COHORT_TRUSTED_PROXIES", "10.0.0.0/33"),

@@ -45,6 +45,8 @@ pub struct AppState {
     pub allowed_origins: Vec<String>,
     /// How large a CSV upload may be.
     pub imports: imports::Limits,
+    /// The most mentee-mentor pairs one auto-pair run may consider (`COHORT_AUTOPAIR_MAX_PAIRS`).
+    pub autopair_max_pairs: u64,
     /// Recent answers of `GET /services/{id}/slots` (see `booking::slots`).
     pub slots: booking::slots::Cache,
 }

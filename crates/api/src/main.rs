@@ -156,6 +156,7 @@ fn serve() -> ExitCode {
             max_bytes: config.import_max_bytes,
             max_rows: config.import_max_rows,
         },
+        autopair_max_pairs: config.autopair_max_pairs,
         slots: Default::default(),
     });
     let system = actix_web::rt::System::new();

@@ -157,6 +157,7 @@ fn parse_values(raw: &str) -> BTreeMap<String, Vec<String>> {
 }
 
 /// A side of the auto-pair: person id, name, profile attributes and answers (JSON).
+#[derive(PartialEq)]
 struct Side {
     person: String,
     name: String,
@@ -312,13 +313,16 @@ pub(super) fn scores_for(
 
 /// Runs the solver over the program's unpaired mentees and its mentors with room, keeping
 /// `locked` pairs and never proposing `removed` ones.
-fn run(
-    conn: &mut DbConn,
-    program: &ProgramRow,
-    rules: &AutoPairRules,
-    locked: &[PairRef],
-    removed: Vec<PairRef>,
-) -> Result<Stored, ApiError> {
+/// Who auto-pair pairs: the program's unpaired mentees, and its mentors with room left (and how
+/// much). Read again when a proposal is saved: it must still describe the program.
+#[derive(PartialEq)]
+struct Candidates {
+    mentees: Vec<Side>,
+    mentors: Vec<Side>,
+    room: Vec<u32>,
+}
+
+fn candidates(conn: &mut DbConn, program: &ProgramRow) -> Result<Candidates, ApiError> {
     let settings = repo::settings(conn, &program.id)?;
     if settings.process != Process::AdminLed {
         return Err(ApiError::Conflict(
@@ -347,7 +351,42 @@ fn run(
             (room > 0).then_some((side, room))
         })
         .unzip();
+    Ok(Candidates { mentees, mentors, room })
+}
 
+/// Everything a proposal is computed from, read in one database turn; solving it needs no
+/// connection ([`solve`]).
+struct Inputs {
+    candidates: Candidates,
+    scorer: Scorer,
+    locks: Vec<(usize, usize)>,
+    removed: Vec<PairRef>,
+}
+
+/// Reads what auto-pair needs; a program larger than `max_pairs` (mentees × mentors with room)
+/// is refused before any work.
+fn gather(
+    conn: &mut DbConn,
+    program: &ProgramRow,
+    rules: &AutoPairRules,
+    locked: &[PairRef],
+    removed: Vec<PairRef>,
+    max_pairs: u64,
+) -> Result<Inputs, ApiError> {
+    let candidates = candidates(conn, program)?;
+    let (mentees, mentors, room) = (&candidates.mentees, &candidates.mentors, &candidates.room);
+    let size = mentees.len() as u64 * mentors.len() as u64;
+    if size > max_pairs {
+        return Err(ApiError::field(
+            "program",
+            format!(
+                "auto-pair considers at most {max_pairs} mentee-mentor pairs (COHORT_AUTOPAIR_MAX_PAIRS); \
+                 this program has {} unpaired mentees and {} mentors with room, {size} pairs",
+                mentees.len(),
+                mentors.len()
+            ),
+        ));
+    }
     let mentee_at: HashMap<Uuid, usize> = mentees
         .iter()
         .enumerate()
@@ -365,7 +404,7 @@ fn run(
         .chain(&removed)
         .filter_map(indices)
         .collect();
-    let scorer = scorer(conn, program, rules, &mentees, &mentors, &excluded)?;
+    let scorer = scorer(conn, program, rules, mentees, mentors, &excluded)?;
     // Locks whose mentee and mentor are still here and unpaired, as far as the room goes.
     let mut left = room.clone();
     let locks: Vec<(usize, usize)> = locked
@@ -377,7 +416,52 @@ fn run(
             fits
         })
         .collect();
-    let proposal = compat::propose(&scorer, &room, &locks).map_err(|e| ApiError::Conflict(e.0))?;
+    Ok(Inputs {
+        candidates,
+        scorer,
+        locks,
+        removed,
+    })
+}
+
+/// Proposes a pairing for `inputs` on a blocking thread, then saves it in a write turn if the
+/// program still has the same candidates and rules (else a 409: run it again). Solving a large
+/// program takes seconds; it must not hold the writer, which every organisation shares on SQLite.
+async fn propose_and_save(
+    state: &AppState,
+    org: Uuid,
+    id: Uuid,
+    rules: AutoPairRules,
+    inputs: Inputs,
+    record: impl FnOnce(&mut DbConn, &Stored) -> Result<(), ApiError> + Send + 'static,
+) -> Result<AutoPairProposal, ApiError> {
+    let (stored, seen) = web::block(move || solve(inputs)).await??;
+    state
+        .db
+        .write(move |conn| {
+            let program = programs::get(conn, org, id)?;
+            let (rules_now, _) = load(conn, &program.id)?;
+            if rules_now != rules || candidates(conn, &program)? != seen {
+                return Err(ApiError::Conflict(
+                    "The program changed while auto-pair ran (people, pairings or rules); run it again.".into(),
+                ));
+            }
+            save(conn, &program, &rules, Some(&stored))?;
+            record(conn, &stored)?;
+            Ok(stored.proposal)
+        })
+        .await
+}
+
+fn solve(inputs: Inputs) -> Result<(Stored, Candidates), ApiError> {
+    let Inputs {
+        candidates,
+        scorer,
+        locks,
+        removed,
+    } = inputs;
+    let (mentees, mentors, room) = (&candidates.mentees, &candidates.mentors, &candidates.room);
+    let proposal = compat::propose(&scorer, room, &locks).map_err(|e| ApiError::Conflict(e.0))?;
     if !proposal.verified {
         return Err(ApiError::Internal("the optimality certificate did not verify".into()));
     }
@@ -443,7 +527,7 @@ fn run(
             })
             .collect(),
     };
-    Ok(Stored {
+    let stored = Stored {
         proposal: AutoPairProposal {
             id: Uuid::now_v7(),
             created_at: db::utc(db::now()),
@@ -454,7 +538,8 @@ fn run(
             certificate,
         },
         removed,
-    })
+    };
+    Ok((stored, candidates))
 }
 
 fn check_rules(conn: &mut DbConn, org: Uuid, rules: &AutoPairRules) -> Result<(), ApiError> {
@@ -588,7 +673,8 @@ pub async fn put_rules(
         (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
-        (status = 409, description = "The program is not admin-led", body = Problem),
+        (status = 409, description = "The program is not admin-led, or it changed while auto-pair ran: run it again", body = Problem),
+        (status = 422, description = "More mentee-mentor pairs than one run may consider (`COHORT_AUTOPAIR_MAX_PAIRS`)", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -600,23 +686,25 @@ pub async fn run_auto_pair(
     Body(options): Body<RunAutoPair>,
 ) -> Result<web::Json<AutoPairProposal>, ApiError> {
     caller.require_admin()?;
-    let (id, actor) = (id.into_inner(), caller.actor());
-    let proposal = state
+    let (org, id, actor, max_pairs) = (caller.org, id.into_inner(), caller.actor(), state.autopair_max_pairs);
+    let (rules, inputs) = state
         .db
-        .write(move |conn| {
-            let program = programs::get(conn, caller.org, id)?;
+        .read(move |conn| {
+            let program = programs::get(conn, org, id)?;
             let (rules, stored) = load(conn, &program.id)?;
             let (locked, removed) = match stored.filter(|_| options.keep_locked.unwrap_or(true)) {
                 Some(s) => (locked_pairs(&s.proposal), s.removed),
                 None => (Vec::new(), Vec::new()),
             };
-            let stored = run(conn, &program, &rules, &locked, removed)?;
-            save(conn, &program, &rules, Some(&stored))?;
-            let after = json!({"proposal_id": stored.proposal.id, "pairs": stored.proposal.pairs.len()});
-            audit::record(conn, &actor, "auto_pair.proposed", ("program", id), audit::NONE, after)?;
-            Ok(stored.proposal)
+            let inputs = gather(conn, &program, &rules, &locked, removed, max_pairs)?;
+            Ok((rules, inputs))
         })
         .await?;
+    let proposal = propose_and_save(&state, org, id, rules, inputs, move |conn, stored| {
+        let after = json!({"proposal_id": stored.proposal.id, "pairs": stored.proposal.pairs.len()});
+        audit::record(conn, &actor, "auto_pair.proposed", ("program", id), audit::NONE, after)
+    })
+    .await?;
     Ok(web::Json(proposal))
 }
 
@@ -678,7 +766,8 @@ pub async fn get_proposal(
         (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program, no proposal waiting, or no pair for that mentee in it", body = Problem),
-        (status = 409, description = "The program is no longer admin-led", body = Problem),
+        (status = 409, description = "The program is no longer admin-led, or it changed while auto-pair ran: run it again", body = Problem),
+        (status = 422, description = "More mentee-mentor pairs than one run may consider (`COHORT_AUTOPAIR_MAX_PAIRS`)", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -691,10 +780,11 @@ pub async fn adjust_pair(
 ) -> Result<web::Json<AutoPairProposal>, ApiError> {
     caller.require_admin()?;
     let ((id, mentee), actor) = (path.into_inner(), caller.actor());
-    let proposal = state
+    let (org, max_pairs) = (caller.org, state.autopair_max_pairs);
+    let (rules, inputs) = state
         .db
-        .write(move |conn| {
-            let program = programs::get(conn, caller.org, id)?;
+        .read(move |conn| {
+            let program = programs::get(conn, org, id)?;
             let (rules, stored) = load(conn, &program.id)?;
             let mut stored = stored.ok_or(ApiError::NotFound)?;
             let pair = stored
@@ -716,13 +806,15 @@ pub async fn adjust_pair(
                 }
             }
             let locked = locked_pairs(&stored.proposal);
-            let stored = run(conn, &program, &rules, &locked, stored.removed)?;
-            save(conn, &program, &rules, Some(&stored))?;
-            let after = json!({"mentee_id": mentee, "action": change.action});
-            audit::record(conn, &actor, "auto_pair.adjusted", ("program", id), audit::NONE, after)?;
-            Ok(stored.proposal)
+            let inputs = gather(conn, &program, &rules, &locked, stored.removed, max_pairs)?;
+            Ok((rules, inputs))
         })
         .await?;
+    let proposal = propose_and_save(&state, org, id, rules, inputs, move |conn, _| {
+        let after = json!({"mentee_id": mentee, "action": change.action});
+        audit::record(conn, &actor, "auto_pair.adjusted", ("program", id), audit::NONE, after)
+    })
+    .await?;
     Ok(web::Json(proposal))
 }
 
