@@ -455,3 +455,42 @@ both_backends!(
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     }
 );
+
+both_backends!(
+    async fn the_export_is_written_page_by_page_with_every_entry_in_order(backend: Backend) {
+        const ENTRIES: usize = 2_500;
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        let (_, me) = app.get("/api/v1/me", &admin).await;
+        let org = me["organization"]["id"].as_str().unwrap();
+        // Entries 1..=2,500, the later ones newer, across three pages of the export.
+        let at = match backend {
+            Backend::Sqlite => "'2027-01-01 00:00:00'",
+            Backend::Postgres => "TIMESTAMP '2027-01-01 00:00:00'",
+        };
+        app.execute_sql(&format!(
+            "INSERT INTO audit_log (id, organization_id, occurred_at, source, action, object_type, object_id) \
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {ENTRIES}) \
+             SELECT 'zz-' || CAST(100000 + i AS TEXT), '{org}', {at}, 'api', 'bulk.made', 'bulk', CAST(i AS TEXT) FROM n"
+        ));
+        let response = app
+            .request(Method::GET, "/api/v1/audit-log/export?object_type=bulk")
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let csv = response.text().await.unwrap();
+        let objects: Vec<usize> = csv
+            .lines()
+            .skip(1)
+            .map(|line| line.split(',').nth(6).unwrap().parse().unwrap())
+            .collect();
+        assert!(csv.starts_with("occurred_at,"), "one header");
+        assert_eq!(
+            objects,
+            (1..=ENTRIES).rev().collect::<Vec<_>>(),
+            "every entry once, newest first"
+        );
+    }
+);

@@ -180,9 +180,9 @@ pub async fn list_audit_log(
 const EXPORT_EXAMPLE: &str = "occurred_at,source,actor_person_id,actor_api_key_id,action,object_type,object_id,before,after,request_id\r\n\
 2027-01-11T09:00:00Z,dashboard,0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e01,,program.updated,program,0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e30,\"{\"\"status\"\":\"\"draft\"\"}\",\"{\"\"status\"\":\"\"published\"\"}\",0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0eff\r\n";
 
-/// The audit entries matching the filters as CSV, newest first, times in UTC (admins only).
-/// `limit` and `cursor` are checked as on the list, then ignored: the export holds every matching
-/// entry.
+/// The audit entries matching the filters as CSV, newest first, times in UTC (admins only), at
+/// most 100,000, written as they are read. `limit` and `cursor` are checked as on the list, then
+/// ignored: the export holds every matching entry.
 #[utoipa::path(
     tag = "audit",
     params(AuditQuery),
@@ -201,31 +201,75 @@ pub async fn export_audit_log(
     caller: Caller,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    use cohort_domain::spreadsheet::safe_cell;
+    use futures_util::StreamExt;
     caller.require_admin()?;
     let query = query.into_inner();
     PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let filter = parse_filter(&query)?;
-    let org = caller.org;
-    let rows = state
-        .db
-        .read(move |conn| repo::list(conn, org, &filter, None, repo::EXPORT_MAX))
+    let (db, org) = (state.db.clone(), caller.org);
+    // Read before the first byte goes out: a failure here is still a problem response.
+    let first = read_export_page(&db, org, &filter, None, 0).await?;
+    let rest = futures_util::stream::unfold(first.next, move |page| {
+        let (db, filter) = (db.clone(), filter.clone());
+        async move {
+            let (before, sent) = page?;
+            match read_export_page(&db, org, &filter, Some(before), sent).await {
+                Ok(page) => Some((Ok(page.csv), page.next)),
+                Err(e) => Some((Err(e), None)),
+            }
+        }
+    });
+    let body = futures_util::stream::once(std::future::ready(Ok::<_, ApiError>(first.csv))).chain(rest);
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", "attachment; filename=\"audit-log.csv\""))
+        .streaming(body))
+}
+
+/// Entries read per database turn while exporting: the file is written as it is read, so
+/// memory holds one page however many entries match (up to [`repo::EXPORT_MAX`]).
+const EXPORT_PAGE: i64 = 1_000;
+
+/// One page of the export as CSV (the header first when nothing was sent yet), and where the
+/// next page starts: before which entry, with how many sent.
+struct ExportPage {
+    csv: web::Bytes,
+    next: Option<(String, i64)>,
+}
+
+async fn read_export_page(
+    db: &db::Db,
+    org: Uuid,
+    filter: &repo::AuditFilter,
+    before: Option<String>,
+    sent: i64,
+) -> Result<ExportPage, ApiError> {
+    use cohort_domain::spreadsheet::safe_cell;
+    let limit = EXPORT_PAGE.min(repo::EXPORT_MAX - sent);
+    let filter = filter.clone();
+    let rows = db
+        .read(move |conn| repo::list(conn, org, &filter, before.as_deref(), limit))
         .await?;
+    let next = (rows.len() as i64 == limit && sent + limit < repo::EXPORT_MAX)
+        .then(|| rows.last().map(|r| (r.id.clone(), sent + limit)))
+        .flatten();
     let mut out = csv::Writer::from_writer(Vec::new());
     let failed = |e: csv::Error| ApiError::Internal(e.to_string());
-    out.write_record([
-        "occurred_at",
-        "source",
-        "actor_person_id",
-        "actor_api_key_id",
-        "action",
-        "object_type",
-        "object_id",
-        "before",
-        "after",
-        "request_id",
-    ])
-    .map_err(failed)?;
+    if sent == 0 {
+        out.write_record([
+            "occurred_at",
+            "source",
+            "actor_person_id",
+            "actor_api_key_id",
+            "action",
+            "object_type",
+            "object_id",
+            "before",
+            "after",
+            "request_id",
+        ])
+        .map_err(failed)?;
+    }
     for row in rows {
         let at = db::utc(row.occurred_at).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         let cells = [
@@ -243,11 +287,8 @@ pub async fn export_audit_log(
         out.write_record(cells.iter().map(|c| safe_cell(c).into_owned()))
             .map_err(failed)?;
     }
-    let body = out.into_inner().map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header(("Content-Disposition", "attachment; filename=\"audit-log.csv\""))
-        .body(body))
+    let csv = out.into_inner().map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(ExportPage { csv: csv.into(), next })
 }
 
 /// The job that deletes entries older than each organisation's retention period.
