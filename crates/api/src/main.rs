@@ -181,8 +181,12 @@ fn serve() -> ExitCode {
         // The job queue's worker shares the process; jobs it was running when the process
         // stopped run again once their lease ends. Capabilities register their job kinds here.
         let (email_db, webhook_db, action_db) = (job_db.clone(), job_db.clone(), job_db.clone());
-        actix_web::rt::spawn(cohort_api::audit::schedule_purges(job_db.clone()));
-        actix_web::rt::spawn(cohort_api::retention::schedule_purges(job_db.clone()));
+        for (kind, every) in [
+            (cohort_api::audit::PURGE_JOB, cohort_api::audit::PURGE_EVERY),
+            (cohort_api::retention::PURGE_JOB, cohort_api::retention::PURGE_EVERY),
+        ] {
+            actix_web::rt::spawn(cohort_api::jobs::queue_every(job_db.clone(), kind, every));
+        }
         for _ in 0..automations::engine::MATCHERS {
             actix_web::rt::spawn(automations::engine::run_matcher(
                 job_db.clone(),

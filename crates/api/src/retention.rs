@@ -10,7 +10,6 @@ use chrono::NaiveDateTime;
 use cohort_domain::retention::{cutoff, Kept};
 use diesel::dsl::{exists, not};
 use diesel::prelude::*;
-use serde_json::Value;
 
 use crate::db::{self, Db, DbConn};
 use crate::error::ApiError;
@@ -223,19 +222,4 @@ pub async fn run_purge(db: Db, _job: crate::jobs::Job) -> Result<(), String> {
         tracing::info!(purged, "rows past their retention purged");
     }
     Ok(())
-}
-
-/// Queues a purge now and every [`PURGE_EVERY`]; several processes may each queue one, and
-/// purging twice deletes nothing more.
-pub async fn schedule_purges(db: Db) {
-    let mut every = tokio::time::interval(PURGE_EVERY);
-    loop {
-        every.tick().await;
-        let queued = db
-            .write(|conn| crate::jobs::enqueue(conn, crate::jobs::NewJob::now(PURGE_JOB, Value::Null)))
-            .await;
-        if let Err(e) = queued {
-            tracing::warn!(error = %e, "could not queue the retention purge");
-        }
-    }
 }

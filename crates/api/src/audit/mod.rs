@@ -307,18 +307,3 @@ pub async fn run_purge(db: db::Db, _job: crate::jobs::Job) -> Result<(), String>
     }
     Ok(())
 }
-
-/// Queues a purge now and every [`PURGE_EVERY`]; several processes may each queue one, and
-/// purging twice deletes nothing more.
-pub async fn schedule_purges(db: db::Db) {
-    let mut every = tokio::time::interval(PURGE_EVERY);
-    loop {
-        every.tick().await;
-        let queued = db
-            .write(|conn| crate::jobs::enqueue(conn, crate::jobs::NewJob::now(PURGE_JOB, Value::Null)))
-            .await;
-        if let Err(e) = queued {
-            tracing::warn!(error = %e, "could not queue the audit purge");
-        }
-    }
-}

@@ -373,3 +373,19 @@ pub fn retry_dead(conn: &mut DbConn, org: Uuid, id: Uuid) -> Result<DeadRow, Api
         .select(DeadRow::as_select())
         .first(conn)?)
 }
+
+/// Queues a job of `kind` now and every `every`, for as long as the process runs: periodic
+/// work such as the purges. Several processes may each queue one; the jobs must be harmless
+/// twice.
+pub async fn queue_every(db: crate::db::Db, kind: &'static str, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        ticks.tick().await;
+        let queued = db
+            .write(move |conn| enqueue(conn, NewJob::now(kind, serde_json::Value::Null)))
+            .await;
+        if let Err(e) = queued {
+            tracing::warn!(error = %e, kind, "could not queue a periodic job");
+        }
+    }
+}
