@@ -1023,3 +1023,75 @@ async fn a_large_import_refreshes_the_statistics_of_what_it_wrote() {
         "{large:?}"
     );
 }
+
+both_backends!(
+    async fn large_exports_are_streamed_a_page_at_a_time_with_every_row_once(backend: Backend) {
+        let app = TestApp::spawn_with(
+            backend,
+            Spawn {
+                demo_data: false,
+                extra_env: vec![],
+            },
+        )
+        .await;
+        let admin = app.admin_token().await;
+        let program = program(&app, &admin, "Big").await;
+        // 2,500 participants (three pages); only the last has a department, so the column is
+        // found beyond the first page.
+        let department = |i: usize| if i == 2499 { "Chemistry" } else { "" };
+        let mut file = "email,name,role,department\r\n".to_owned();
+        for i in 0..2500 {
+            file += &format!("p{i:04}@example.org,P {i},mentee,{}\r\n", department(i));
+        }
+        let (status, report) = upload(
+            &app,
+            &admin,
+            &format!("/api/v1/imports/participants?program_id={program}"),
+            file,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        let streamed = |path: String| {
+            let (app, admin) = (&app, &admin);
+            async move {
+                let response = app.request(Method::GET, &path).bearer_auth(admin).send().await.unwrap();
+                assert_eq!(response.status(), StatusCode::OK, "{path}");
+                assert!(
+                    response.headers().get("content-length").is_none(),
+                    "{path} is written as it is read, not built whole: {:?}",
+                    response.headers()
+                );
+                response.text().await.unwrap()
+            }
+        };
+        let exported = streamed(format!("/api/v1/exports/participants?program_id={program}")).await;
+        let expected: Vec<String> = std::iter::once("email,name,role,department".to_owned())
+            .chain((0..2500).map(|i| format!("p{i:04}@example.org,P {i},mentee,{}", department(i))))
+            .collect();
+        assert_eq!(exported.lines().collect::<Vec<_>>(), expected);
+
+        // Three enrollments a student: pages end in the middle of a student's enrollments.
+        courses(&app, &admin).await;
+        let services = [
+            "All available Peer Mentoring",
+            "Chemistry (CHEM 101)",
+            "Chemistry (CHEM 201)",
+        ];
+        let mut file = "email,service\r\n".to_owned();
+        let mut expected = vec!["email,service".to_owned()];
+        for i in 0..2500 {
+            for service in services {
+                file += &format!("p{i:04}@example.org,{service}\r\n");
+                expected.push(format!("p{i:04}@example.org,{service}"));
+            }
+        }
+        let (status, report) = upload(&app, &admin, "/api/v1/imports/enrollments", file).await;
+        assert_eq!(
+            (status, report["created"].as_u64()),
+            (StatusCode::OK, Some(7500)),
+            "{report}"
+        );
+        let exported = streamed("/api/v1/exports/enrollments".into()).await;
+        assert_eq!(exported.lines().collect::<Vec<_>>(), expected);
+    }
+);

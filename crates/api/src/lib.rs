@@ -9,6 +9,7 @@ pub mod booking;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod downloads;
 pub mod error;
 pub mod events;
 pub mod extract;

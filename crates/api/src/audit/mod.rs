@@ -40,6 +40,7 @@ use uuid::Uuid;
 
 use crate::auth::{Caller, Via};
 use crate::db::{self, DbConn};
+use crate::downloads::{self, CsvPage};
 use crate::error::{ApiError, Problems};
 use crate::paging::PageRequest;
 use crate::AppState;
@@ -201,94 +202,67 @@ pub async fn export_audit_log(
     caller: Caller,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    use futures_util::StreamExt;
     caller.require_admin()?;
     let query = query.into_inner();
     PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let filter = parse_filter(&query)?;
-    let (db, org) = (state.db.clone(), caller.org);
-    // Read before the first byte goes out: a failure here is still a problem response.
-    let first = read_export_page(&db, org, &filter, None, 0).await?;
-    let rest = futures_util::stream::unfold(first.next, move |page| {
-        let (db, filter) = (db.clone(), filter.clone());
-        async move {
-            let (before, sent) = page?;
-            match read_export_page(&db, org, &filter, Some(before), sent).await {
-                Ok(page) => Some((Ok(page.csv), page.next)),
-                Err(e) => Some((Err(e), None)),
-            }
-        }
-    });
-    let body = futures_util::stream::once(std::future::ready(Ok::<_, ApiError>(first.csv))).chain(rest);
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header(("Content-Disposition", "attachment; filename=\"audit-log.csv\""))
-        .streaming(body))
+    let org = caller.org;
+    crate::downloads::csv_stream(&state.db, "audit-log.csv".into(), move |conn, after| {
+        export_page(conn, org, &filter, after)
+    })
+    .await
 }
 
-/// Entries read per database turn while exporting: the file is written as it is read, so
-/// memory holds one page however many entries match (up to [`repo::EXPORT_MAX`]).
-const EXPORT_PAGE: i64 = 1_000;
-
-/// One page of the export as CSV (the header first when nothing was sent yet), and where the
-/// next page starts: before which entry, with how many sent.
-struct ExportPage {
-    csv: web::Bytes,
-    next: Option<(String, i64)>,
-}
-
-async fn read_export_page(
-    db: &db::Db,
+/// A page of the audit export, newest first: the entries before an id, with how many were
+/// sent before them (the export stops at [`repo::EXPORT_MAX`]).
+fn export_page(
+    conn: &mut DbConn,
     org: Uuid,
     filter: &repo::AuditFilter,
-    before: Option<String>,
-    sent: i64,
-) -> Result<ExportPage, ApiError> {
+    after: Option<(String, i64)>,
+) -> Result<CsvPage<(String, i64)>, ApiError> {
     use cohort_domain::spreadsheet::safe_cell;
-    let limit = EXPORT_PAGE.min(repo::EXPORT_MAX - sent);
-    let filter = filter.clone();
-    let rows = db
-        .read(move |conn| repo::list(conn, org, &filter, before.as_deref(), limit))
-        .await?;
-    let next = (rows.len() as i64 == limit && sent + limit < repo::EXPORT_MAX)
-        .then(|| rows.last().map(|r| (r.id.clone(), sent + limit)))
-        .flatten();
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let failed = |e: csv::Error| ApiError::Internal(e.to_string());
-    if sent == 0 {
-        out.write_record([
-            "occurred_at",
-            "source",
-            "actor_person_id",
-            "actor_api_key_id",
-            "action",
-            "object_type",
-            "object_id",
-            "before",
-            "after",
-            "request_id",
-        ])
-        .map_err(failed)?;
-    }
-    for row in rows {
-        let at = db::utc(row.occurred_at).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-        let cells = [
-            at,
-            row.source,
-            row.actor_person_id.unwrap_or_default(),
-            row.actor_api_key_id.unwrap_or_default(),
-            row.action,
-            row.object_type,
-            row.object_id,
-            row.before_summary.unwrap_or_default(),
-            row.after_summary.unwrap_or_default(),
-            row.request_id.unwrap_or_default(),
-        ];
-        out.write_record(cells.iter().map(|c| safe_cell(c).into_owned()))
-            .map_err(failed)?;
-    }
-    let csv = out.into_inner().map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(ExportPage { csv: csv.into(), next })
+    let (before, sent) = after.clone().unzip();
+    let sent = sent.unwrap_or(0);
+    let rows = if sent < repo::EXPORT_MAX {
+        repo::list(conn, org, filter, before.as_deref(), downloads::PAGE)?
+    } else {
+        Vec::new()
+    };
+    let header = [
+        "occurred_at",
+        "source",
+        "actor_person_id",
+        "actor_api_key_id",
+        "action",
+        "object_type",
+        "object_id",
+        "before",
+        "after",
+        "request_id",
+    ];
+    CsvPage::of(
+        after.is_none().then_some(&header[..]),
+        rows,
+        |row| (row.id.clone(), sent + downloads::PAGE),
+        |row| {
+            let at = db::utc(row.occurred_at).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+            [
+                at.as_str(),
+                &row.source,
+                row.actor_person_id.as_deref().unwrap_or_default(),
+                row.actor_api_key_id.as_deref().unwrap_or_default(),
+                &row.action,
+                &row.object_type,
+                &row.object_id,
+                row.before_summary.as_deref().unwrap_or_default(),
+                row.after_summary.as_deref().unwrap_or_default(),
+                row.request_id.as_deref().unwrap_or_default(),
+            ]
+            .map(|c| safe_cell(c).into_owned())
+            .into()
+        },
+    )
 }
 
 /// The job that deletes entries older than each organisation's retention period.

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::{catalogue, file_error, in_batches, Mode, Report};
 use crate::db::{self, DbConn};
+use crate::downloads::{self, CsvPage};
 use crate::error::ApiError;
 use crate::schema::{enrollments, people, services};
 
@@ -146,22 +147,40 @@ impl Planner {
 }
 
 /// Every enrollment of the organisation in the import's columns, by student and service.
-pub fn export(conn: &mut DbConn, org: Uuid) -> Result<Vec<u8>, ApiError> {
-    let rows: Vec<(String, String, String)> = enrollments::table
+pub fn export(conn: &mut DbConn, org: Uuid, after: Option<Enrolled>) -> Result<CsvPage<Enrolled>, ApiError> {
+    let mut query = enrollments::table
         .inner_join(services::table)
         .inner_join(people::table)
         .filter(services::organization_id.eq(org.to_string()))
         .filter(people::organization_id.eq(org.to_string()))
         .order((people::email, services::name, services::course_number))
         .select((people::email, services::name, services::course_number))
-        .load(conn)?;
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let failed = |e: csv::Error| ApiError::Internal(e.to_string());
-    out.write_record(rules::COLUMNS.iter().map(|c| c.name))
-        .map_err(failed)?;
-    for (email, name, number) in &rows {
-        out.write_record([safe_cell(email).as_ref(), safe_cell(&reference(name, number)).as_ref()])
-            .map_err(failed)?;
+        .limit(downloads::PAGE)
+        .into_boxed();
+    if let Some((email, name, number)) = &after {
+        let same_service_after = services::name.gt(name.clone()).or(services::name
+            .eq(name.clone())
+            .and(services::course_number.gt(number.clone())));
+        query = query.filter(
+            people::email
+                .gt(email.clone())
+                .or(people::email.eq(email.clone()).and(same_service_after)),
+        );
     }
-    out.into_inner().map_err(|e| ApiError::Internal(e.to_string()))
+    let rows: Vec<Enrolled> = query.load(conn)?;
+    let header: Vec<&str> = rules::COLUMNS.iter().map(|c| c.name).collect();
+    CsvPage::of(
+        after.is_none().then_some(&header[..]),
+        rows,
+        Clone::clone,
+        |(email, name, number)| {
+            vec![
+                safe_cell(email).into_owned(),
+                safe_cell(&reference(name, number)).into_owned(),
+            ]
+        },
+    )
 }
+
+/// An enrollment as exports order it: the student's email, the service's name and number.
+pub type Enrolled = (String, String, String);

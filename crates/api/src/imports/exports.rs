@@ -13,9 +13,10 @@ use cohort_domain::tenancy::slugify;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::{csv_response, required_program};
+use super::required_program;
 use crate::booking::bookings::BookingRow;
-use crate::db::{self, DbConn};
+use crate::db::{self, Db, DbConn};
+use crate::downloads::{self, csv_stream, CsvPage};
 use crate::error::ApiError;
 use crate::programs::repo::ProgramRow;
 use crate::schema::{bookings as bookings_table, people, services, step_deliveries, steps};
@@ -34,42 +35,52 @@ pub async fn export(state: &AppState, org: Uuid, kind: &str, query: ExportQuery)
         .as_deref()
         .map(|z| cohort_domain::tenancy::parse_time_zone(z).map_err(|e| ApiError::field("time_zone", e.0)))
         .transpose()?;
-    if !kind.needs_program() {
-        let (filename, body) = state
-            .db
-            .read(move |conn| match kind {
-                ExportKind::Services => Ok(("services.csv".to_owned(), super::services::export(conn, org)?)),
-                ExportKind::Providers => Ok(("providers.csv".to_owned(), super::providers::export(conn, org)?)),
-                ExportKind::Enrollments => Ok(("enrollments.csv".to_owned(), super::enrollments::export(conn, org)?)),
-                _ => bookings(conn, org, &query, zone),
+    let db = &state.db;
+    match kind {
+        ExportKind::Services => {
+            csv_stream(db, "services.csv".into(), move |conn, after| {
+                super::services::export(conn, org, after)
             })
-            .await?;
-        return Ok(csv_response(&filename, body));
+            .await
+        }
+        ExportKind::Providers => {
+            csv_stream(db, "providers.csv".into(), move |conn, after| {
+                super::providers::export(conn, org, after)
+            })
+            .await
+        }
+        ExportKind::Enrollments => {
+            csv_stream(db, "enrollments.csv".into(), move |conn, after| {
+                super::enrollments::export(conn, org, after)
+            })
+            .await
+        }
+        ExportKind::Bookings => bookings(db, org, &query, zone).await,
+        ExportKind::Participants | ExportKind::Pairings | ExportKind::StepCompletions => {
+            let program_id = required_program(query.program_id, kind.as_str())?;
+            let program = db.read(move |conn| programs::repo::get(conn, org, program_id)).await?;
+            let name = slugify(&program.name);
+            match kind {
+                ExportKind::Participants => {
+                    csv_stream(db, format!("participants-{name}.csv"), move |conn, after| {
+                        super::participants::export(conn, &program, after)
+                    })
+                    .await
+                }
+                ExportKind::Pairings => crate::pairing::export_pairings_of(db, org, program).await,
+                _ => {
+                    csv_stream(db, format!("step-completions-{name}.csv"), move |conn, after| {
+                        step_completions(conn, &program, after)
+                    })
+                    .await
+                }
+            }
+        }
     }
-    let program_id = required_program(query.program_id, kind.as_str())?;
-    let (filename, body) = state
-        .db
-        .read(move |conn| match kind {
-            ExportKind::Services | ExportKind::Providers | ExportKind::Enrollments | ExportKind::Bookings => {
-                unreachable!("answered above")
-            }
-            ExportKind::Participants => {
-                let program = programs::repo::get(conn, org, program_id)?;
-                let body = super::participants::export(conn, &program)?;
-                Ok((format!("participants-{}.csv", slugify(&program.name)), body))
-            }
-            ExportKind::Pairings => crate::pairing::pairings_csv(conn, org, program_id),
-            ExportKind::StepCompletions => {
-                let program = programs::repo::get(conn, org, program_id)?;
-                let body = step_completions(conn, &program)?;
-                Ok((format!("step-completions-{}.csv", slugify(&program.name)), body))
-            }
-        })
-        .await?;
-    Ok(csv_response(&filename, body))
 }
 
 type DeliveryRow = (
+    String,
     String,
     String,
     String,
@@ -79,16 +90,21 @@ type DeliveryRow = (
     Option<NaiveDateTime>,
 );
 
-/// One row per step delivered to a person: the step, the person, the status and its times in
-/// the program's zone (blank when it has not happened).
-fn step_completions(conn: &mut DbConn, program: &ProgramRow) -> Result<Vec<u8>, ApiError> {
+/// One row per step delivered to a person, by step and email: the step, the person, the
+/// status and its times in the program's zone (blank when it has not happened).
+fn step_completions(
+    conn: &mut DbConn,
+    program: &ProgramRow,
+    after: Option<(String, String)>,
+) -> Result<CsvPage<(String, String)>, ApiError> {
     let zone = crate::steps::delivery::zone(&program.time_zone);
-    let rows: Vec<DeliveryRow> = step_deliveries::table
+    let mut query = step_deliveries::table
         .inner_join(steps::table.on(steps::id.eq(step_deliveries::step_id)))
         .inner_join(people::table.on(people::id.eq(step_deliveries::person_id)))
         .filter(steps::program_id.eq(&program.id))
         .order((steps::id, people::email))
         .select((
+            steps::id,
             steps::title,
             people::name,
             people::email,
@@ -97,7 +113,16 @@ fn step_completions(conn: &mut DbConn, program: &ProgramRow) -> Result<Vec<u8>, 
             step_deliveries::completed_at,
             step_deliveries::missed_at,
         ))
-        .load(conn)?;
+        .limit(downloads::PAGE)
+        .into_boxed();
+    if let Some((step, email)) = &after {
+        query = query.filter(
+            steps::id
+                .gt(step.clone())
+                .or(steps::id.eq(step.clone()).and(people::email.gt(email.clone()))),
+        );
+    }
+    let rows: Vec<DeliveryRow> = query.load(conn)?;
     let time = |t: Option<NaiveDateTime>| {
         t.map(|t| {
             db::utc(t)
@@ -106,9 +131,7 @@ fn step_completions(conn: &mut DbConn, program: &ProgramRow) -> Result<Vec<u8>, 
         })
         .unwrap_or_default()
     };
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let failed = |e: csv::Error| ApiError::Internal(e.to_string());
-    out.write_record([
+    let header = [
         "step",
         "person",
         "email",
@@ -117,41 +140,43 @@ fn step_completions(conn: &mut DbConn, program: &ProgramRow) -> Result<Vec<u8>, 
         "opened_at",
         "completed_at",
         "missed_at",
-    ])
-    .map_err(failed)?;
-    for (step, name, email, delivered, opened, completed, missed) in rows {
-        let status = if completed.is_some() {
-            "completed"
-        } else if missed.is_some() {
-            "missed"
-        } else if opened.is_some() {
-            "opened"
-        } else {
-            "delivered"
-        };
-        out.write_record([
-            safe_cell(&step).as_ref(),
-            safe_cell(&name).as_ref(),
-            safe_cell(&email).as_ref(),
-            status,
-            time(Some(delivered)).as_str(),
-            time(opened).as_str(),
-            time(completed).as_str(),
-            time(missed).as_str(),
-        ])
-        .map_err(failed)?;
-    }
-    out.into_inner().map_err(|e| ApiError::Internal(e.to_string()))
+    ];
+    CsvPage::of(
+        after.is_none().then_some(&header[..]),
+        rows,
+        |(step, _, _, email, ..)| (step.clone(), email.clone()),
+        |(_, step, name, email, delivered, opened, completed, missed)| {
+            let status = if completed.is_some() {
+                "completed"
+            } else if missed.is_some() {
+                "missed"
+            } else if opened.is_some() {
+                "opened"
+            } else {
+                "delivered"
+            };
+            vec![
+                safe_cell(step).into_owned(),
+                safe_cell(name).into_owned(),
+                safe_cell(email).into_owned(),
+                status.to_owned(),
+                time(Some(*delivered)),
+                time(*opened),
+                time(*completed),
+                time(*missed),
+            ]
+        },
+    )
 }
 
 /// The bookings starting on the dates `from` to `to` (both included) of `zone` (the
 /// organisation's by default), any status, by start; times in that zone with their offset.
-fn bookings(
-    conn: &mut DbConn,
+async fn bookings(
+    db: &Db,
     org: Uuid,
     query: &ExportQuery,
     zone: Option<chrono_tz::Tz>,
-) -> Result<(String, Vec<u8>), ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let (Some(from), Some(to)) = (query.from, query.to) else {
         return Err(ApiError::BadRequest(
             "invalid query parameter: from and to (dates such as 2027-03-01) are required for bookings".into(),
@@ -159,17 +184,44 @@ fn bookings(
     };
     let zone = match zone {
         Some(zone) => zone,
-        None => crate::steps::delivery::zone(&crate::organization::repo::get(conn, org)?.time_zone),
+        None => {
+            let org = db.read(move |conn| crate::organization::repo::get(conn, org)).await?;
+            crate::steps::delivery::zone(&org.time_zone)
+        }
     };
     let (start, end) =
         cohort_domain::imports::date_range(from, to, zone).map_err(|(field, e)| ApiError::field(field, e.0))?;
-    let rows: Vec<BookingRow> = bookings_table::table
+    let (start, end) = (start.naive_utc(), end.naive_utc());
+    csv_stream(db, format!("bookings-{from}-to-{to}.csv"), move |conn, after| {
+        bookings_page(conn, org, (start, end), zone, after)
+    })
+    .await
+}
+
+/// A page of the bookings export, by start and id.
+fn bookings_page(
+    conn: &mut DbConn,
+    org: Uuid,
+    (start, end): (NaiveDateTime, NaiveDateTime),
+    zone: chrono_tz::Tz,
+    after: Option<(NaiveDateTime, String)>,
+) -> Result<CsvPage<(NaiveDateTime, String)>, ApiError> {
+    let mut query = bookings_table::table
         .filter(bookings_table::organization_id.eq(org.to_string()))
-        .filter(bookings_table::starts_at.ge(start.naive_utc()))
-        .filter(bookings_table::starts_at.lt(end.naive_utc()))
+        .filter(bookings_table::starts_at.ge(start))
+        .filter(bookings_table::starts_at.lt(end))
         .order((bookings_table::starts_at, bookings_table::id))
         .select(BookingRow::as_select())
-        .load(conn)?;
+        .limit(downloads::PAGE)
+        .into_boxed();
+    if let Some((at, id)) = &after {
+        query = query.filter(
+            bookings_table::starts_at
+                .gt(*at)
+                .or(bookings_table::starts_at.eq(*at).and(bookings_table::id.gt(id.clone()))),
+        );
+    }
+    let rows: Vec<BookingRow> = query.load(conn)?;
     let service_ids: Vec<&str> = rows.iter().map(|r| r.service_id.as_str()).collect();
     let services: HashMap<String, String> = services::table
         .filter(services::id.eq_any(&service_ids))
@@ -195,9 +247,7 @@ fn bookings(
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
     };
     let nobody = (String::new(), String::new());
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let failed = |e: csv::Error| ApiError::Internal(e.to_string());
-    out.write_record([
+    let header = [
         "starts_at",
         "ends_at",
         "service",
@@ -209,27 +259,28 @@ fn bookings(
         "format",
         "location",
         "booking_id",
-    ])
-    .map_err(failed)?;
-    for row in &rows {
-        let provider = people.get(&row.provider_id).unwrap_or(&nobody);
-        let student = people.get(&row.student_id).unwrap_or(&nobody);
-        let service = services.get(&row.service_id).map_or("", String::as_str);
-        out.write_record([
-            time(row.starts_at).as_str(),
-            time(row.ends_at).as_str(),
-            safe_cell(service).as_ref(),
-            safe_cell(&provider.0).as_ref(),
-            safe_cell(&provider.1).as_ref(),
-            safe_cell(&student.0).as_ref(),
-            safe_cell(&student.1).as_ref(),
-            row.status.as_str(),
-            row.format.as_str(),
-            safe_cell(&row.location).as_ref(),
-            row.id.as_str(),
-        ])
-        .map_err(failed)?;
-    }
-    let body = out.into_inner().map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok((format!("bookings-{from}-to-{to}.csv"), body))
+    ];
+    CsvPage::of(
+        after.is_none().then_some(&header[..]),
+        rows,
+        |row| (row.starts_at, row.id.clone()),
+        |row| {
+            let provider = people.get(&row.provider_id).unwrap_or(&nobody);
+            let student = people.get(&row.student_id).unwrap_or(&nobody);
+            let service = services.get(&row.service_id).map_or("", String::as_str);
+            vec![
+                time(row.starts_at),
+                time(row.ends_at),
+                safe_cell(service).into_owned(),
+                safe_cell(&provider.0).into_owned(),
+                safe_cell(&provider.1).into_owned(),
+                safe_cell(&student.0).into_owned(),
+                safe_cell(&student.1).into_owned(),
+                row.status.clone(),
+                row.format.clone(),
+                safe_cell(&row.location).into_owned(),
+                row.id.clone(),
+            ]
+        },
+    )
 }

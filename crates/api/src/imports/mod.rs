@@ -1,5 +1,6 @@
 //! CSV in and out: templates, uploads validated whole (a dry run reports every problem and what
-//! would change; the real upload applies every row or none, in one transaction), and exports.
+//! would change; the real upload applies every row or none, in one transaction), and exports
+//! (written page by page, see [`crate::downloads`]).
 //!
 //! The file rules (encodings, delimiters, headers, row parsing) live in
 //! `cohort_domain::imports`; this module reads the body, finds what the file is about (its
@@ -494,24 +495,14 @@ pub async fn import_file(
 pub async fn import_template(caller: Caller, kind: web::Path<String>) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let kind = import_kind(&kind)?;
-    Ok(csv_response(
+    Ok(crate::downloads::csv_response(
         &format!("{}-template.csv", kind.as_str()),
         kind.template(),
     ))
 }
 
-/// A CSV download.
-pub fn csv_response(filename: &str, body: Vec<u8>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{filename}\""),
-        ))
-        .body(body)
-}
-
-/// Current data as CSV. Cells a spreadsheet would run as formulas (`=`, `+`, `-`, `@`) are
+/// Current data as CSV, written as it is read (1,000 rows at a time, so without a
+/// `Content-Length`). Cells a spreadsheet would run as formulas (`=`, `+`, `-`, `@`) are
 /// written as text, behind an apostrophe that imports remove again.
 ///
 /// `participants` (`program_id`): the program's active participants in the import's columns, so

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::{file_error, in_batches, Mode, Report};
 use crate::db::{self, DbConn};
+use crate::downloads::{self, CsvPage};
 use crate::error::ApiError;
 use crate::people::repo::PersonRow;
 use crate::programs::repo::{ParticipantRow, ProgramRow};
@@ -251,44 +252,96 @@ fn attribute_cell(value: &AttributeValue) -> String {
 }
 
 /// The program's active participants in the import's columns, profile attributes after them.
-pub fn export(conn: &mut DbConn, program: &ProgramRow) -> Result<Vec<u8>, ApiError> {
-    let rows: Vec<(String, String, String, String)> = participants::table
-        .inner_join(people::table)
-        .filter(participants::program_id.eq(&program.id))
-        .filter(participants::status.eq("active"))
-        .order((people::email, participants::role))
-        .select((people::email, people::name, participants::role, people::attributes))
-        .load(conn)?;
-    let rows: Vec<(String, String, String, Attributes)> = rows
-        .into_iter()
-        .map(|(email, name, role, attributes)| {
-            (email, name, role, serde_json::from_str(&attributes).unwrap_or_default())
-        })
-        .collect();
-    let mut keys: Vec<&String> = rows.iter().flat_map(|r| r.3.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let failed = |e: csv::Error| ApiError::Internal(e.to_string());
+pub fn export(
+    conn: &mut DbConn,
+    program: &ProgramRow,
+    after: Option<ExportedAfter>,
+) -> Result<CsvPage<ExportedAfter>, ApiError> {
+    let (after, keys) = match after {
+        Some(ExportedAfter { email, role, keys }) => (Some((email, role)), keys),
+        None => (None, std::sync::Arc::new(attribute_keys(conn, program)?)),
+    };
+    let rows = active_page(conn, program, after.as_ref())?;
     let header: Vec<String> = rules::COLUMNS
         .iter()
         .map(|c| c.name.to_owned())
         .chain(keys.iter().map(|k| safe_cell(k).into_owned()))
         .collect();
-    out.write_record(&header).map_err(failed)?;
-    for (email, name, role, attributes) in &rows {
-        let mut record = vec![
-            safe_cell(email).into_owned(),
-            safe_cell(name).into_owned(),
-            role.clone(),
-        ];
-        record.extend(
-            keys.iter()
-                .map(|k| attributes.get(*k).map(attribute_cell).unwrap_or_default()),
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    CsvPage::of(
+        after.is_none().then_some(&header[..]),
+        rows,
+        |(email, _, role, _)| ExportedAfter {
+            email: email.clone(),
+            role: role.clone(),
+            keys: keys.clone(),
+        },
+        |(email, name, role, attributes)| {
+            let attributes: Attributes = serde_json::from_str(attributes).unwrap_or_default();
+            [
+                safe_cell(email).into_owned(),
+                safe_cell(name).into_owned(),
+                role.clone(),
+            ]
+            .into_iter()
+            .chain(
+                keys.iter()
+                    .map(|k| attributes.get(k).map(attribute_cell).unwrap_or_default()),
+            )
+            .collect()
+        },
+    )
+}
+
+/// Where the next page of a participants export starts, and the attribute columns every page
+/// writes (read once, before the first).
+#[derive(Clone)]
+pub struct ExportedAfter {
+    email: String,
+    role: String,
+    keys: std::sync::Arc<Vec<String>>,
+}
+
+/// A page of the program's active participants by email and role, after `after`: email, name,
+/// role and attributes.
+fn active_page(
+    conn: &mut DbConn,
+    program: &ProgramRow,
+    after: Option<&(String, String)>,
+) -> Result<Vec<(String, String, String, String)>, ApiError> {
+    let mut query = participants::table
+        .inner_join(people::table)
+        .filter(participants::program_id.eq(&program.id))
+        .filter(participants::status.eq("active"))
+        .order((people::email, participants::role))
+        .select((people::email, people::name, participants::role, people::attributes))
+        .limit(downloads::PAGE)
+        .into_boxed();
+    if let Some((email, role)) = after {
+        query = query.filter(
+            people::email
+                .gt(email.clone())
+                .or(people::email.eq(email.clone()).and(participants::role.gt(role.clone()))),
         );
-        out.write_record(&record).map_err(failed)?;
     }
-    out.into_inner().map_err(|e| ApiError::Internal(e.to_string()))
+    Ok(query.load(conn)?)
+}
+
+/// Every profile attribute any active participant has, sorted: the export's extra columns.
+fn attribute_keys(conn: &mut DbConn, program: &ProgramRow) -> Result<Vec<String>, ApiError> {
+    let mut keys = std::collections::BTreeSet::new();
+    let mut after = None;
+    loop {
+        let rows = active_page(conn, program, after.as_ref())?;
+        for (_, _, _, attributes) in &rows {
+            let attributes: Attributes = serde_json::from_str(attributes).unwrap_or_default();
+            keys.extend(attributes.into_keys());
+        }
+        match rows.into_iter().last() {
+            Some((email, _, role, _)) => after = Some((email, role)),
+            None => return Ok(keys.into_iter().collect()),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::{catalogue, file_error, in_batches, Mode, Report};
 use crate::booking::providers::{ProviderRow, Stored};
 use crate::db::{self, DbConn};
+use crate::downloads::{self, CsvPage};
 use crate::error::ApiError;
 use crate::people::repo::PersonRow;
 use crate::schema::{certifications, people, providers, services};
@@ -288,8 +289,8 @@ fn new_provider(org: Uuid, person: &str, photo_url: Option<String>, now: chrono:
 }
 
 /// The organisation's providers in the import's columns, their services by name.
-pub fn export(conn: &mut DbConn, org: Uuid) -> Result<Vec<u8>, ApiError> {
-    let rows: Vec<(String, String, String, String, Option<String>)> = providers::table
+pub fn export(conn: &mut DbConn, org: Uuid, after: Option<String>) -> Result<CsvPage<String>, ApiError> {
+    let mut query = providers::table
         .inner_join(people::table)
         .filter(providers::organization_id.eq(org.to_string()))
         .order(people::email)
@@ -300,31 +301,34 @@ pub fn export(conn: &mut DbConn, org: Uuid) -> Result<Vec<u8>, ApiError> {
             people::bio,
             providers::photo_url,
         ))
-        .load(conn)?;
+        .limit(downloads::PAGE)
+        .into_boxed();
+    if let Some(email) = &after {
+        query = query.filter(people::email.gt(email.clone()));
+    }
+    let rows: Vec<(String, String, String, String, Option<String>)> = query.load(conn)?;
+    let ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
     let mut services_of: HashMap<String, Vec<String>> = HashMap::new();
     for (provider, name, number) in certifications::table
         .inner_join(services::table)
         .filter(services::organization_id.eq(org.to_string()))
+        .filter(certifications::provider_id.eq_any(&ids))
         .order((services::name, services::course_number))
         .select((certifications::provider_id, services::name, services::course_number))
         .load::<(String, String, String)>(conn)?
     {
         services_of.entry(provider).or_default().push(reference(&name, &number));
     }
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let failed = |e: csv::Error| ApiError::Internal(e.to_string());
-    out.write_record(rules::COLUMNS.iter().map(|c| c.name))
-        .map_err(failed)?;
-    for (id, email, name, bio, photo) in &rows {
-        let services = join_list(services_of.get(id).map_or(&[][..], Vec::as_slice));
-        out.write_record([
-            safe_cell(email).as_ref(),
-            safe_cell(name).as_ref(),
-            safe_cell(bio).as_ref(),
-            safe_cell(photo.as_deref().unwrap_or("")).as_ref(),
-            safe_cell(&services).as_ref(),
-        ])
-        .map_err(failed)?;
-    }
-    out.into_inner().map_err(|e| ApiError::Internal(e.to_string()))
+    let header: Vec<&str> = rules::COLUMNS.iter().map(|c| c.name).collect();
+    CsvPage::of(
+        after.is_none().then_some(&header[..]),
+        rows,
+        |(_, email, ..)| email.clone(),
+        |(id, email, name, bio, photo)| {
+            let services = join_list(services_of.get(id).map_or(&[][..], Vec::as_slice));
+            [email, name, bio, photo.as_deref().unwrap_or(""), &services]
+                .map(|c| safe_cell(c).into_owned())
+                .into()
+        },
+    )
 }

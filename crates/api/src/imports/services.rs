@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::{file_error, in_batches, Mode, Report};
 use crate::booking::repo::ServiceRow;
 use crate::db::{self, DbConn};
+use crate::downloads::{self, CsvPage};
 use crate::error::ApiError;
 use crate::schema::services;
 
@@ -99,23 +100,30 @@ fn plan(
 }
 
 /// The organisation's services in the import's columns.
-pub fn export(conn: &mut DbConn, org: Uuid) -> Result<Vec<u8>, ApiError> {
-    let rows: Vec<(String, String, String)> = services::table
+pub fn export(
+    conn: &mut DbConn,
+    org: Uuid,
+    after: Option<(String, String)>,
+) -> Result<CsvPage<(String, String)>, ApiError> {
+    let mut query = services::table
         .filter(services::organization_id.eq(org.to_string()))
         .order((services::name, services::course_number))
         .select((services::name, services::course_number, services::description))
-        .load(conn)?;
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let failed = |e: csv::Error| ApiError::Internal(e.to_string());
-    out.write_record(rules::COLUMNS.iter().map(|c| c.name))
-        .map_err(failed)?;
-    for (name, number, description) in &rows {
-        out.write_record([
-            safe_cell(name).as_ref(),
-            safe_cell(number).as_ref(),
-            safe_cell(description).as_ref(),
-        ])
-        .map_err(failed)?;
+        .limit(downloads::PAGE)
+        .into_boxed();
+    if let Some((name, number)) = &after {
+        query = query.filter(
+            services::name.gt(name.clone()).or(services::name
+                .eq(name.clone())
+                .and(services::course_number.gt(number.clone()))),
+        );
     }
-    out.into_inner().map_err(|e| ApiError::Internal(e.to_string()))
+    let rows: Vec<(String, String, String)> = query.load(conn)?;
+    let header: Vec<&str> = rules::COLUMNS.iter().map(|c| c.name).collect();
+    CsvPage::of(
+        after.is_none().then_some(&header[..]),
+        rows,
+        |(name, number, _)| (name.clone(), number.clone()),
+        |(name, number, description)| [name, number, description].map(|c| safe_cell(c).into_owned()).into(),
+    )
 }

@@ -1005,54 +1005,68 @@ pub async fn export_pairings(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let (org, id) = (caller.org, id.into_inner());
-    let (filename, body) = state.db.read(move |conn| pairings_csv(conn, org, id)).await?;
-    Ok(crate::imports::csv_response(&filename, body))
+    let program = state.db.read(move |conn| programs::get(conn, org, id)).await?;
+    export_pairings_of(&state.db, org, program).await
 }
 
-/// The program's active pairings as CSV (times in the organisation's zone) and a file name for it.
-pub fn pairings_csv(conn: &mut crate::db::DbConn, org: Uuid, id: Uuid) -> Result<(String, Vec<u8>), ApiError> {
+/// The program's active pairings as a CSV download, times in the organisation's zone.
+pub async fn export_pairings_of(db: &Db, org: Uuid, program: ProgramRow) -> Result<HttpResponse, ApiError> {
+    let zone = db.read(move |conn| organization::repo::get(conn, org)).await?.time_zone;
+    let zone = crate::steps::delivery::zone(&zone);
+    let filename = format!("pairings-{}.csv", cohort_domain::tenancy::slugify(&program.name));
+    crate::downloads::csv_stream(db, filename, move |conn, after| {
+        pairings_csv(conn, &program.id, zone, after)
+    })
+    .await
+}
+
+/// A page of the program's active pairings as CSV, by id, times in `zone`.
+fn pairings_csv(
+    conn: &mut DbConn,
+    program: &str,
+    zone: chrono_tz::Tz,
+    after: Option<String>,
+) -> Result<crate::downloads::CsvPage<String>, ApiError> {
     use crate::schema::people as people_table;
     use cohort_domain::spreadsheet::safe_cell;
-    let program = programs::get(conn, org, id)?;
-    let zone: chrono_tz::Tz = organization::repo::get(conn, org)?
-        .time_zone
-        .parse()
-        .unwrap_or(chrono_tz::UTC);
     let (mentee, mentor) = diesel::alias!(people_table as mentee, people_table as mentor);
-    let rows: Vec<(String, String, String, String, chrono::NaiveDateTime)> = pairings::table
+    let mut query = pairings::table
         .inner_join(mentee.on(mentee.field(people_table::id).eq(pairings::mentee_id)))
         .inner_join(mentor.on(mentor.field(people_table::id).eq(pairings::mentor_id)))
-        .filter(pairings::program_id.eq(&program.id))
+        .filter(pairings::program_id.eq(program))
         .filter(pairings::ended_at.is_null())
         .order(pairings::id)
         .select((
+            pairings::id,
             mentee.field(people_table::name),
             mentee.field(people_table::email),
             mentor.field(people_table::name),
             mentor.field(people_table::email),
             pairings::created_at,
         ))
-        .load(conn)?;
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let failed = |e: csv::Error| ApiError::Internal(e.to_string());
-    out.write_record(["mentee", "mentee_email", "mentor", "mentor_email", "paired_at"])
-        .map_err(failed)?;
-    for (mentee, mentee_email, mentor, mentor_email, at) in rows {
-        let at = db::utc(at)
-            .with_timezone(&zone)
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
-        out.write_record([
-            safe_cell(&mentee).as_ref(),
-            safe_cell(&mentee_email).as_ref(),
-            safe_cell(&mentor).as_ref(),
-            safe_cell(&mentor_email).as_ref(),
-            at.as_str(),
-        ])
-        .map_err(failed)?;
+        .limit(crate::downloads::PAGE)
+        .into_boxed();
+    if let Some(after) = &after {
+        query = query.filter(pairings::id.gt(after.clone()));
     }
-    let body = out.into_inner().map_err(|e| ApiError::Internal(e.to_string()))?;
-    let filename = format!("pairings-{}.csv", cohort_domain::tenancy::slugify(&program.name));
-    Ok((filename, body))
+    let rows: Vec<(String, String, String, String, String, chrono::NaiveDateTime)> = query.load(conn)?;
+    crate::downloads::CsvPage::of(
+        after
+            .is_none()
+            .then_some(&["mentee", "mentee_email", "mentor", "mentor_email", "paired_at"][..]),
+        rows,
+        |row| row.0.clone(),
+        |(_, mentee, mentee_email, mentor, mentor_email, at)| {
+            let at = db::utc(*at)
+                .with_timezone(&zone)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+            [mentee, mentee_email, mentor, mentor_email]
+                .map(|c| safe_cell(c).into_owned())
+                .into_iter()
+                .chain([at])
+                .collect()
+        },
+    )
 }
 
 /// Sets a mentor's own capacity in the program, or (with `null`) goes back to the program's.
