@@ -4,14 +4,14 @@
 use cohort_api_types::{
     AddParticipant, AddParticipants, AddedParticipants, AdjustProposedPair, AuditPage, AutoPairConfirmed,
     AutoPairProposal, AutoPairRules, Automation, AutomationInput, AutomationPage, AutomationRunPage,
-    AvailableMentorList, BadgeList, ConfirmAutoPair, CreateProgram, CreateWebhook, CreatedWebhook, EmailTemplate,
-    EmailTemplateList, EndPairing, EraseRequest, Erasure, ImportReport, InvitationPreview, InvitationsSent,
-    InviteMentees, LoginRequest, Me, MentorCapacity, MentorRequestPage, NotificationLogPage, Organization, Pairing,
-    PairingHealth, PairingPage, PairingSettings, Participant, ParticipantPage, Person, PersonPage, PreviewEmail,
-    Problem, Program, ProgramPage, RefreshRequest, RenderedEmail, RunAutoPair, SetMentorCapacity, Step, StepInput,
-    StepPage, TestEmailQueued, TokenResponse, UnpairedMenteePage, UpdateEmailTemplate, UpdateOrganization,
-    UpdatePairingSettings, UpdateProgram, UpdateWebhook, WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint,
-    WebhookEndpointList,
+    AvailableMentorList, BadgeList, ConfirmAutoPair, CreateProgram, CreateWebhook, CreatedWebhook, DeadJob,
+    DeadJobPage, EmailTemplate, EmailTemplateList, EndPairing, EraseRequest, Erasure, ImportReport, InvitationPreview,
+    InvitationsSent, InviteMentees, LoginRequest, Me, MentorCapacity, MentorRequestPage, NotificationLogPage,
+    Organization, Pairing, PairingHealth, PairingPage, PairingSettings, Participant, ParticipantPage, Person,
+    PersonPage, PreviewEmail, Problem, Program, ProgramPage, RefreshRequest, RenderedEmail, RunAutoPair,
+    SetMentorCapacity, Step, StepInput, StepPage, TestEmailQueued, TokenResponse, UnpairedMenteePage,
+    UpdateEmailTemplate, UpdateOrganization, UpdatePairingSettings, UpdateProgram, UpdateWebhook, WebhookDelivery,
+    WebhookDeliveryPage, WebhookEndpoint, WebhookEndpointList,
 };
 use cohort_api_types::{
     Availability, Booking, BookingPage, BookingSettings, CancelBooking, CreateBooking, EnrollPeople, EnrollmentPage,
@@ -338,6 +338,20 @@ pub async fn redeliver(id: Uuid, delivery: Uuid) -> Result<WebhookDelivery, ApiE
         &(),
     )
     .await
+}
+
+/// The organisation's background jobs that ran out of attempts, newest first.
+pub async fn dead_jobs(cursor: Option<&str>) -> Result<DeadJobPage, ApiError> {
+    let mut path = "/api/v1/jobs/dead?limit=50".to_owned();
+    if let Some(cursor) = cursor {
+        path += &format!("&cursor={}", enc(cursor));
+    }
+    get(&path).await
+}
+
+/// Queues a dead job again with all its attempts.
+pub async fn retry_job(id: Uuid) -> Result<DeadJob, ApiError> {
+    write(Method::POST, &format!("/api/v1/jobs/{id}/retry"), &()).await
 }
 
 pub async fn notification_log(cursor: Option<&str>) -> Result<NotificationLogPage, ApiError> {

@@ -376,6 +376,9 @@ async fn messaging_pages_edit_emails_and_watch_webhooks() {
             extra_env: vec![
                 ("COHORT_SMTP_URL".into(), sink.url.clone()),
                 ("COHORT_WEBHOOKS_ALLOW_PRIVATE".into(), "true".into()),
+                // A failing delivery gives up within seconds (eight attempts from 40 ms).
+                ("COHORT_JOB_RETRY_BASE_MS".into(), "40".into()),
+                ("COHORT_JOB_RETRY_SPAN_SECS".into(), "3".into()),
             ],
         },
     )
@@ -463,10 +466,49 @@ async fn messaging_pages_edit_emails_and_watch_webhooks() {
             "the secret shown verifies the delivery",
         )?;
 
+        // A delivery the endpoint keeps refusing gives up; the notification log lists it with its
+        // last error, and Retry queues it again.
+        receiver.answer(500);
+        click_button(c, "Send test event").await?;
+        receiver.wait_for(9).await;
+        let mut dead = false;
+        for _ in 0..100 {
+            let (_, page) = app.get("/api/v1/jobs/dead", &admin).await;
+            if page["items"].as_array().is_some_and(|i| !i.is_empty()) {
+                dead = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        ensure(dead, "the refused delivery gave up")?;
+
         // The notification log lists what people received.
         c.find(Locator::LinkText("Notifications")).await?.click().await?;
         text_appears(c, "Logged notice").await?;
+        let row = c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("tr.dead-job"))
+            .await?
+            .text()
+            .await?;
+        ensure(
+            row.contains("Webhook delivery") && row.contains("500"),
+            format!("the dead delivery shows what it was and its last error: {row}"),
+        )?;
         shot(c, "notification-log").await?;
+        receiver.answer(200);
+        click_button(c, "Retry").await?;
+        text_appears(c, "Queued again").await?;
+        receiver.wait_for(10).await;
+        ensure(
+            receiver.verify(&secret).await.last().map(String::as_str) == Some("ok webhook.test"),
+            "the retried delivery arrives",
+        )?;
+        c.wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath("//p[contains(text(), 'everything sent so far')]"))
+            .await?;
         Ok(())
     }
     .await;

@@ -1,6 +1,8 @@
-//! Every in-app notification the organisation's people received, newest first.
+//! Every in-app notification the organisation's people received, newest first, and the
+//! deliveries that ran out of attempts.
 
-use cohort_api_types::LoggedNotification;
+use cohort_api_types::{DeadJob, LoggedNotification};
+use uuid::Uuid;
 use yew::prelude::*;
 
 use crate::api::{self, ApiError};
@@ -62,6 +64,94 @@ pub fn notification_log() -> Html {
             }
             if *loading { <p class="loading" aria-busy="true">{ "Loading…" }</p> }
             if next.is_some() && !*loading { <button type="button" class="secondary" onclick={more}>{ "Load more" }</button> }
+            <DeadJobs />
         </>
+    }
+}
+
+/// Deliveries that ran out of attempts (an email the relay refused for a day, a webhook nobody
+/// answered), each with its last error and a button that queues it again.
+#[function_component(DeadJobs)]
+fn dead_jobs() -> Html {
+    let session = use_context::<Session>().expect("inside the shell");
+    let items = use_state(Vec::<DeadJob>::new);
+    let next = use_state(|| None::<String>);
+    let error = use_state(|| None::<ApiError>);
+    let message = use_state(|| None::<String>);
+    let reload = use_state(|| 0u32);
+    let load = {
+        let (items, next, error) = (items.clone(), next.clone(), error.clone());
+        move |cursor: Option<String>| {
+            let (items, next, error) = (items.clone(), next.clone(), error.clone());
+            yew::platform::spawn_local(async move {
+                match api::dead_jobs(cursor.as_deref()).await {
+                    Ok(page) => {
+                        let mut all = if cursor.is_some() { (*items).clone() } else { Vec::new() };
+                        all.extend(page.items);
+                        items.set(all);
+                        next.set(page.next_cursor);
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        }
+    };
+    {
+        let load = load.clone();
+        use_effect_with(*reload, move |_| load(None));
+    }
+    let more = {
+        let next = next.clone();
+        Callback::from(move |_| load((*next).clone()))
+    };
+    let retry = |id: Uuid| {
+        let (reload, message, error) = (reload.clone(), message.clone(), error.clone());
+        Callback::from(move |_| {
+            let (reload, message, error) = (reload.clone(), message.clone(), error.clone());
+            yew::platform::spawn_local(async move {
+                match api::retry_job(id).await {
+                    Ok(_) => message.set(Some("Queued again with all its attempts.".into())),
+                    Err(e) => error.set(Some(e)),
+                }
+                reload.set(*reload + 1);
+            });
+        })
+    };
+    let zone = &session.me.organization.time_zone;
+    html! {
+        <section aria-labelledby="dead-jobs">
+            <h2 id="dead-jobs">{ "Deliveries that gave up" }</h2>
+            if let Some(m) = &*message { <p class="ok" role="status">{ m }</p> }
+            if let Some(e) = &*error { <p class="error" role="alert">{ e.message() }</p> }
+            if items.is_empty() { <p class="empty">{ "None: everything sent so far went out or is still being tried." }</p> }
+            else {
+                <table class="list">
+                    <thead><tr><th scope="col">{ "Gave up" }</th><th scope="col">{ "What" }</th><th scope="col">{ "Attempts" }</th><th scope="col">{ "Last error" }</th><th scope="col"><span class="sr-only">{ "Actions" }</span></th></tr></thead>
+                    <tbody>
+                        { for items.iter().map(|j| html! {
+                            <tr class="dead-job">
+                                <td>{ j.finished_at.as_ref().map(|t| local_time(t, zone)).unwrap_or_default() }</td>
+                                <td>{ job_kind(&j.kind) }</td>
+                                <td>{ j.attempts }</td>
+                                <td class="dead-job-error">{ j.last_error.clone().unwrap_or_default() }</td>
+                                <td><button type="button" class="secondary" onclick={retry(j.id)}>{ "Retry" }</button></td>
+                            </tr>
+                        }) }
+                    </tbody>
+                </table>
+            }
+            if next.is_some() { <button type="button" class="secondary" onclick={more}>{ "Load more" }</button> }
+        </section>
+    }
+}
+
+/// What a job does, in the admin's words.
+fn job_kind(kind: &str) -> String {
+    match kind {
+        "email" => "Email".into(),
+        "webhook" => "Webhook delivery".into(),
+        "automation.action" => "Automation action".into(),
+        "step.deliver" | "step.publish" | "step.due" => "Program step".into(),
+        other => other.to_owned(),
     }
 }
