@@ -3,7 +3,10 @@ half mentees, two profile-attribute columns), uploaded as a dry run, then applie
 (the second time every row is unchanged), on SQLite and PostgreSQL against the release binary.
 
 Reports each request's wall time and the server's peak resident memory (VmHWM) after it, with its
-resident memory before the first upload, so the memory an import adds can be read off.
+resident memory before the first upload, so the memory an import adds can be read off. While each
+upload runs, the admin of another organisation logs in over and over: the slowest of those logins
+is how long the upload kept another organisation out (on SQLite, logins write a refresh token and
+wait for the writer).
 
     cargo build --release -p cohort-api && python3 bench/imports.py [N ...]
 """
@@ -12,6 +15,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -47,22 +51,56 @@ def upload(base, token, program, body, dry_run):
     return time.perf_counter() - started, report
 
 
+class LoginProbe:
+    """Logs another organisation's admin in, one login after another, until stopped."""
+
+    def __init__(self, base, email):
+        self.base, self.email, self.times = base, email, []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+
+    def loop(self):
+        while not self.stopping.is_set():
+            started = time.perf_counter()
+            call(self.base, "POST", "/api/v1/auth/login", body={"email": self.email, "password": PASSWORD})
+            self.times.append(time.perf_counter() - started)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_):
+        self.stopping.set()
+        self.thread.join()
+
+    def summary(self):
+        if not self.times:
+            return "none"
+        ordered = sorted(self.times)
+        return f"{len(ordered)}, median {ordered[len(ordered) // 2] * 1000:.0f} ms, slowest {ordered[-1] * 1000:.0f} ms"
+
+
 def run(label, database_url, binary, data_dir, n, body):
     env = dict(os.environ, DATABASE_URL=database_url, COHORT_BIND="127.0.0.1:0", COHORT_DATA_DIR=data_dir,
                COHORT_ADMIN_PASSWORD=PASSWORD, COHORT_DEMO_DATA="false", COHORT_LOG="error",
-               COHORT_JWT_SECRET="XnlSUwhUPQ7_dGS8TMBLwG6r_tlJa85BHfu0YxR3", COHORT_PERSON_LIMIT="1000000")
+               COHORT_JWT_SECRET="XnlSUwhUPQ7_dGS8TMBLwG6r_tlJa85BHfu0YxR3", COHORT_PERSON_LIMIT="1000000",
+               COHORT_IMPORT_MAX_ROWS=str(n), COHORT_LOGIN_LIMIT_PER_ACCOUNT="1000000",
+               COHORT_LOGIN_LIMIT_PER_ADDRESS="1000000", COHORT_SESSION_LIMIT_PER_ADDRESS="1000000")
     proc, base = start_cohort(binary, env)
     try:
+        subprocess.run([binary, "create-organization", "--name", "Other", "--admin-email", "other@example.org",
+                        "--admin-password", PASSWORD], env=env, check=True, capture_output=True)
         token = call(base, "POST", "/api/v1/auth/login", body={"email": "admin@example.org", "password": PASSWORD})["access_token"]
         program = call(base, "POST", "/api/v1/programs", token, {"name": "Bench"})["id"]
         rss = status_kib(proc.pid, "VmRSS")
         for step, dry_run, expect in [("dry run", True, "created"), ("apply", False, "created"),
                                       ("dry run again", True, "unchanged"), ("apply again", False, "unchanged")]:
-            seconds, report = upload(base, token, program, body, dry_run)
+            with LoginProbe(base, "other@example.org") as logins:
+                seconds, report = upload(base, token, program, body, dry_run)
             assert report["valid"] and report[expect] == n, report
             peak = status_kib(proc.pid, "VmHWM")
             print(f"| {label} | {n:,} | {step} | {seconds:.2f} s | {expect} {report[expect]:,} | "
-                  f"{rss / 1024:.0f} MB | {peak / 1024:.0f} MB |", flush=True)
+                  f"{rss / 1024:.0f} MB | {peak / 1024:.0f} MB | {logins.summary()} |", flush=True)
     finally:
         proc.terminate()
         proc.wait()
@@ -71,8 +109,8 @@ def run(label, database_url, binary, data_dir, n, body):
 def main():
     binary = os.environ.get("COHORT_BINARY", os.path.join(ROOT, "target/release/cohort"))
     sizes = [int(a) for a in sys.argv[1:]] or [100_000]
-    print("| backend | rows | request | time | rows | RSS before | peak RSS after |")
-    print("| --- | ---: | --- | ---: | --- | ---: | ---: |")
+    print("| backend | rows | request | time | rows | RSS before | peak RSS after | other organisation's logins meanwhile |")
+    print("| --- | ---: | --- | ---: | --- | ---: | ---: | --- |")
     for n in sizes:
         body = participants_file(n)
         data = tempfile.mkdtemp()

@@ -188,7 +188,10 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
     )? as usize;
     let import_max_rows = number(
         "COHORT_IMPORT_MAX_ROWS",
-        cohort_domain::imports::DEFAULT_MAX_ROWS as u64,
+        match backend {
+            Backend::Sqlite => cohort_domain::imports::DEFAULT_MAX_ROWS_SQLITE,
+            Backend::Postgres => cohort_domain::imports::DEFAULT_MAX_ROWS,
+        } as u64,
         1..=10_000_000,
     )? as usize;
     let limit = |var: &'static str, default: u64| number(var, default, 1..=1_000_000).map(|n| n as u32);
@@ -305,6 +308,8 @@ mod tests {
         assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
         assert!(config.demo_data);
         assert_eq!(config.admin_email.as_str(), "admin@example.org");
+        // An upload applied on SQLite holds the only writer: its size is bounded more tightly.
+        assert_eq!(config.import_max_rows, 25_000);
     }
 
     #[test]
@@ -428,5 +433,6 @@ mod tests {
         let secret = ("COHORT_JWT_SECRET", "q3V9xW0+Jd8mZbT2rK5nL7pH1sYc4aFgE6uQiO0v");
         let config = load(&[url, secret]).unwrap();
         assert_eq!(config.backend, Backend::Postgres);
+        assert_eq!(config.import_max_rows, 200_000);
     }
 }

@@ -24,6 +24,11 @@ use crate::Invalid;
 
 /// How many data rows one file may hold, unless configured otherwise.
 pub const DEFAULT_MAX_ROWS: usize = 200_000;
+/// The same on SQLite, where a file is applied in one transaction holding the only writer: every
+/// other write of every organisation (a login's refresh token too) waits for it. Applying takes
+/// about 35 ms per 1,000 rows (SQLite alone needs 21 ms, see `docs/benchmarks.md`), so this keeps
+/// that wait under a second; a larger file is split, each part still applied whole or not at all.
+pub const DEFAULT_MAX_ROWS_SQLITE: usize = 25_000;
 /// How many bytes one upload may have, unless configured otherwise.
 pub const DEFAULT_MAX_BYTES: usize = 10 * 1024 * 1024;
 
