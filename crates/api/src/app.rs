@@ -14,6 +14,7 @@ use utoipa_actix_web::{scope, AppExt};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::ApiError;
+use crate::extract::RouteTable;
 use crate::{
     audit, auth, automations, booking, events, extract, hardening, health, idempotency, imports, jobs, messaging,
     organization, pairing, people, programs, request_id, steps, AppState,
@@ -105,8 +106,8 @@ where
             .service(people::delete_person)
             .service(people::privacy::export_person)
             .service(people::privacy::erase_person)
-            .service(audit::list_audit_log)
-            .service(audit::export_audit_log)
+            .service(audit::handlers::list_audit_log)
+            .service(audit::handlers::export_audit_log)
             .service(programs::list_programs)
             .service(programs::create_program)
             .service(programs::get_program)
@@ -151,8 +152,8 @@ where
             .service(steps::open_step)
             .service(steps::complete_step)
             .service(events::list_events)
-            .service(events::list_left_out)
-            .service(events::match_left_out_again)
+            .service(automations::left_out::list_left_out)
+            .service(automations::left_out::match_left_out_again)
             .service(events::post_event)
             .service(automations::list_automations)
             .service(automations::create_automation)
@@ -228,6 +229,14 @@ where
 }
 
 /// The OpenAPI document, built from the routes without starting a server.
+/// What reacts to every stored event, in its transaction: the automations' matcher queues the
+/// event for the organisation's automations on its type, and the webhook publisher queues a
+/// delivery to each endpoint that subscribed to it. Registered by `main` before anything runs.
+pub const EVENT_SUBSCRIBERS: &[crate::events::Subscriber] = &[
+    crate::automations::engine::on_events,
+    crate::messaging::webhooks::publish_events,
+];
+
 pub fn openapi() -> OpenApiDoc {
     let mut doc = routes(App::new().into_utoipa_app().openapi(ApiDoc::openapi()))
         .split_for_parts()
@@ -351,70 +360,6 @@ impl Modify for CommonResponses {
             }
         }
     }
-}
-
-/// Path templates and their methods, to tell a wrong method (405) from an unknown path (404).
-#[derive(Clone)]
-pub struct RouteTable(Vec<(Vec<String>, Vec<&'static str>)>);
-
-impl RouteTable {
-    pub fn from_openapi(doc: &OpenApiDoc) -> Self {
-        let methods = |item: &utoipa::openapi::PathItem| {
-            let mut m = Vec::new();
-            for (name, op) in [
-                ("GET", &item.get),
-                ("POST", &item.post),
-                ("PUT", &item.put),
-                ("PATCH", &item.patch),
-                ("DELETE", &item.delete),
-            ] {
-                if op.is_some() {
-                    m.push(name);
-                }
-            }
-            m
-        };
-        Self(
-            doc.paths
-                .paths
-                .iter()
-                .map(|(path, item)| (path.split('/').map(str::to_owned).collect(), methods(item)))
-                .collect(),
-        )
-    }
-
-    /// The methods of the template that matches `path` most specifically: `…/participants/bulk`
-    /// is its own resource, not a `…/participants/{participant_id}`.
-    pub fn allowed(&self, path: &str) -> Option<Vec<&'static str>> {
-        self.most_specific(path).map(|(_, methods)| methods.clone())
-    }
-
-    fn most_specific(&self, path: &str) -> Option<&(Vec<String>, Vec<&'static str>)> {
-        let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-        self.0
-            .iter()
-            .filter(|(template, _)| {
-                template.len() == segments.len()
-                    && template
-                        .iter()
-                        .zip(&segments)
-                        .all(|(t, s)| t.starts_with('{') || t == s)
-            })
-            .max_by_key(|(template, _)| literal_segments(template.iter().map(String::as_str)))
-    }
-
-    /// When actix took a request to a route with a parameter (`…/{participant_id}`) although
-    /// the path names a literal resource beside it (`…/bulk`) that lacks the request's method:
-    /// the methods of that resource, for a 405 instead of a 400 about an unparsable id.
-    pub fn shadowed(&self, path: &str, matched_pattern: &str) -> Option<Vec<&'static str>> {
-        let (template, methods) = self.most_specific(path)?;
-        let matched = literal_segments(matched_pattern.trim_end_matches('/').split('/'));
-        (literal_segments(template.iter().map(String::as_str)) > matched).then(|| methods.clone())
-    }
-}
-
-fn literal_segments<'a>(template: impl Iterator<Item = &'a str>) -> usize {
-    template.filter(|t| !t.starts_with('{')).count()
 }
 
 /// Requests no route took: 405 for a known path, the dashboard for client-side

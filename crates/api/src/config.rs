@@ -57,7 +57,7 @@ pub struct Config {
     pub api_key_limit: u32,
     pub rate_limit_period: std::time::Duration,
     /// Reverse proxies whose `X-Forwarded-For` names the client; empty: the peer address is the client.
-    pub trusted_proxies: Vec<crate::limits::IpRange>,
+    pub trusted_proxies: Vec<cohort_domain::rate_limit::IpRange>,
     /// Origins besides the dashboard's own that browsers may call the API from (CORS).
     pub allowed_origins: Vec<String>,
     /// The most mentee-mentor pairs one auto-pair run may consider.
@@ -207,7 +207,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(|s| {
-                    s.parse::<crate::limits::IpRange>().map_err(|e| {
+                    s.parse::<cohort_domain::rate_limit::IpRange>().map_err(|e| {
                         err(
                             "COHORT_TRUSTED_PROXIES",
                             format!("\"{s}\" {e}; list addresses or CIDR ranges separated by commas"),

@@ -4,6 +4,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use tokio::sync::Notify;
+
 use chrono::{NaiveDateTime, SubsecRound, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -264,15 +266,12 @@ impl Db {
             .map(|w| w.lock().unwrap_or_else(PoisonError::into_inner));
         let mut pooled = self.pool.get()?;
         let conn: &mut DbConn = &mut pooled;
-        crate::jobs::take_enqueued();
-        crate::automations::engine::take_queued();
+        AFTER_COMMIT.with(|w| w.borrow_mut().clear());
         let result = conn.transaction(f);
         let result = unavailable_if_lost(conn, result);
-        if crate::jobs::take_enqueued() && result.is_ok() {
-            crate::jobs::WAKE.notify_one();
-        }
-        if crate::automations::engine::take_queued() && result.is_ok() {
-            crate::automations::engine::WAKE.notify_one();
+        let waiters = AFTER_COMMIT.with(|w| std::mem::take(&mut *w.borrow_mut()));
+        if result.is_ok() {
+            waiters.into_iter().for_each(Notify::notify_one);
         }
         result
     }
@@ -281,6 +280,24 @@ impl Db {
         self.pool.get()?.batch_execute("SELECT 1")?;
         Ok(())
     }
+}
+
+thread_local! {
+    /// What the transaction running on this thread wakes once it commits (see [`on_commit`]).
+    static AFTER_COMMIT: std::cell::RefCell<Vec<&'static Notify>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Wakes `waiter` once the write transaction running on this thread commits, and not at all when
+/// it rolls back: a worker that sleeps until there is work (jobs, the automations' matcher) is
+/// woken by whoever queued the work, after the work is visible. Outside [`Db::write`] it does
+/// nothing; the worker finds the work at its next poll.
+pub fn on_commit(waiter: &'static Notify) {
+    AFTER_COMMIT.with(|w| {
+        let mut w = w.borrow_mut();
+        if !w.iter().any(|known| std::ptr::eq(*known, waiter)) {
+            w.push(waiter);
+        }
+    });
 }
 
 /// A request whose connection was lost midway failed because the database is unreachable (503,

@@ -1,12 +1,12 @@
 //! Events: what happened, stored in the transaction that made it happen, before anything reacts
 //! to it. One row per cause (its dedupe key), however often the cause is reported.
 
+use std::sync::OnceLock;
+
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::NaiveDateTime;
-use cohort_api_types::{
-    Event, EventPage, EventsQuery, LeftOutEvent, LeftOutEventPage, PageQuery, PostEvent, Problem, Requeued,
-};
+use cohort_api_types::{Event, EventPage, EventsQuery, PostEvent, Problem};
 use diesel::prelude::*;
 use serde_json::Value;
 use uuid::Uuid;
@@ -16,7 +16,7 @@ use crate::db::{self, DbConn};
 use crate::error::{ApiError, Problems};
 use crate::extract::Body;
 use crate::paging::PageRequest;
-use crate::schema::{automation_queue, events};
+use crate::schema::events;
 use crate::AppState;
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -70,9 +70,23 @@ impl EventRow {
     }
 }
 
-/// Stores events in the caller's transaction, skipping causes already recorded; returns how
-/// many are new.
+/// Reacts to events inside the transaction that stores them, so what it queues exists if and
+/// only if the events do (the automations' matcher, the webhook publisher).
+pub type Subscriber = fn(&mut DbConn, &[&EventRow]) -> Result<(), ApiError>;
+
+static SUBSCRIBERS: OnceLock<&'static [Subscriber]> = OnceLock::new();
+
+/// Registers, once at start-up, everything that reacts to events (`app::EVENT_SUBSCRIBERS`).
+pub fn subscribe(subscribers: &'static [Subscriber]) {
+    let _ = SUBSCRIBERS.set(subscribers);
+}
+
+/// Stores events in the caller's transaction, skipping causes already recorded, and hands the
+/// new ones to the subscribers; returns how many are new.
 pub fn record(conn: &mut DbConn, rows: &[EventRow]) -> Result<usize, ApiError> {
+    let subscribers = SUBSCRIBERS.get().ok_or_else(|| {
+        ApiError::Internal("no event subscribers: events::subscribe was not called at start-up".into())
+    })?;
     let mut added = 0;
     for chunk in rows.chunks(1000) {
         let n = crate::insert_new!(conn, events::table, chunk)?;
@@ -93,8 +107,9 @@ pub fn record(conn: &mut DbConn, rows: &[EventRow]) -> Result<usize, ApiError> {
                 .collect();
             chunk.iter().filter(|r| new.contains(&r.id)).collect()
         };
-        crate::automations::engine::on_events(conn, &stored)?;
-        crate::messaging::webhooks::publish_events(conn, &stored)?;
+        for subscriber in subscribers.iter() {
+            subscriber(conn, &stored)?;
+        }
     }
     Ok(added)
 }
@@ -157,104 +172,6 @@ pub async fn list_events(
         items: items.into_iter().map(EventRow::into_api).collect(),
         next_cursor,
     }))
-}
-
-/// The organisation's events that the automations left out, by event (admins only): matching
-/// each failed every time it was tried alone, so the matchers no longer take it. Each comes with
-/// the number of attempts and the last error.
-#[utoipa::path(
-    tag = "events",
-    params(PageQuery),
-    responses(
-        (status = 200, description = "A page of left-out events", body = LeftOutEventPage),
-        (status = 400, description = "Bad query parameter", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
-        (status = 403, description = "Not an admin", body = Problem),
-    ),
-    security(("bearer" = []), ("api_key" = []))
-)]
-#[get("/events/left-out")]
-pub async fn list_left_out(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: web::Query<PageQuery>,
-) -> Result<web::Json<LeftOutEventPage>, ApiError> {
-    caller.require_admin()?;
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    let org = caller.org;
-    let (items, next_cursor) = state
-        .db
-        .read(move |conn| {
-            let mut q = automation_queue::table
-                .inner_join(events::table)
-                .filter(events::organization_id.eq(org.to_string()))
-                .filter(automation_queue::attempts.ge(crate::automations::engine::MAX_ATTEMPTS))
-                .select((
-                    EventRow::as_select(),
-                    automation_queue::attempts,
-                    automation_queue::last_error,
-                ))
-                .order(events::id)
-                .limit(page.fetch())
-                .into_boxed();
-            if let Some(after) = &page.after {
-                q = q.filter(events::id.gt(after.clone()));
-            }
-            Ok(
-                page.finish(q.load::<(EventRow, i32, Option<String>)>(conn)?, |(r, _, _)| {
-                    db::id(&r.id)
-                }),
-            )
-        })
-        .await?;
-    Ok(web::Json(LeftOutEventPage {
-        items: items
-            .into_iter()
-            .map(|(event, attempts, last_error)| LeftOutEvent {
-                event: event.into_api(),
-                attempts,
-                last_error: last_error.unwrap_or_default(),
-            })
-            .collect(),
-        next_cursor,
-    }))
-}
-
-/// Gives every left-out event of the organisation back to the matchers, once what made them
-/// fail is mended: each is tried again as if it had just arrived, with its attempts counted from
-/// zero (admins only).
-#[utoipa::path(
-    tag = "events",
-    responses(
-        (status = 200, description = "How many events meet the automations again", body = Requeued),
-        (status = 401, description = "Not authenticated", body = Problem),
-        (status = 403, description = "Not an admin", body = Problem),
-    ),
-    security(("bearer" = []), ("api_key" = []))
-)]
-#[post("/events/left-out/match-again")]
-pub async fn match_left_out_again(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<Requeued>, ApiError> {
-    caller.require_admin()?;
-    let (org, actor) = (caller.org, caller.actor());
-    let requeued = state
-        .db
-        .write(move |conn| {
-            let requeued = crate::automations::engine::requeue_left_out(conn, org)?;
-            if requeued > 0 {
-                let after = Requeued { requeued };
-                crate::audit::record(
-                    conn,
-                    &actor,
-                    "events.requeued",
-                    ("organization", org),
-                    crate::audit::NONE,
-                    after,
-                )?;
-            }
-            Ok(requeued)
-        })
-        .await?;
-    Ok(web::Json(Requeued { requeued }))
 }
 
 /// Records an integration's event (a payment, or its own `custom.<name>`), which automations

@@ -122,7 +122,7 @@ pub async fn reject_nul_in_query(
 
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|e, req| {
-        let table = req.app_data::<web::Data<crate::app::RouteTable>>();
+        let table = req.app_data::<web::Data<RouteTable>>();
         let shadowed = table
             .zip(req.match_pattern())
             .and_then(|(t, p)| t.shadowed(req.path(), &p));
@@ -197,4 +197,68 @@ mod tests {
         // An escaped backslash followed by "u0000" is six plain characters, not NUL.
         assert!(parse_json::<Sample>(br#"{"name": "a\\u0000", "tags": []}"#).is_ok());
     }
+}
+
+/// Path templates and their methods, to tell a wrong method (405) from an unknown path (404).
+#[derive(Clone)]
+pub struct RouteTable(Vec<(Vec<String>, Vec<&'static str>)>);
+
+impl RouteTable {
+    pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> Self {
+        let methods = |item: &utoipa::openapi::PathItem| {
+            let mut m = Vec::new();
+            for (name, op) in [
+                ("GET", &item.get),
+                ("POST", &item.post),
+                ("PUT", &item.put),
+                ("PATCH", &item.patch),
+                ("DELETE", &item.delete),
+            ] {
+                if op.is_some() {
+                    m.push(name);
+                }
+            }
+            m
+        };
+        Self(
+            doc.paths
+                .paths
+                .iter()
+                .map(|(path, item)| (path.split('/').map(str::to_owned).collect(), methods(item)))
+                .collect(),
+        )
+    }
+
+    /// The methods of the template that matches `path` most specifically: `…/participants/bulk`
+    /// is its own resource, not a `…/participants/{participant_id}`.
+    pub fn allowed(&self, path: &str) -> Option<Vec<&'static str>> {
+        self.most_specific(path).map(|(_, methods)| methods.clone())
+    }
+
+    fn most_specific(&self, path: &str) -> Option<&(Vec<String>, Vec<&'static str>)> {
+        let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+        self.0
+            .iter()
+            .filter(|(template, _)| {
+                template.len() == segments.len()
+                    && template
+                        .iter()
+                        .zip(&segments)
+                        .all(|(t, s)| t.starts_with('{') || t == s)
+            })
+            .max_by_key(|(template, _)| literal_segments(template.iter().map(String::as_str)))
+    }
+
+    /// When actix took a request to a route with a parameter (`…/{participant_id}`) although
+    /// the path names a literal resource beside it (`…/bulk`) that lacks the request's method:
+    /// the methods of that resource, for a 405 instead of a 400 about an unparsable id.
+    pub fn shadowed(&self, path: &str, matched_pattern: &str) -> Option<Vec<&'static str>> {
+        let (template, methods) = self.most_specific(path)?;
+        let matched = literal_segments(matched_pattern.trim_end_matches('/').split('/'));
+        (literal_segments(template.iter().map(String::as_str)) > matched).then(|| methods.clone())
+    }
+}
+
+fn literal_segments<'a>(template: impl Iterator<Item = &'a str>) -> usize {
+    template.filter(|t| !t.starts_with('{')).count()
 }

@@ -9,11 +9,11 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::str::FromStr;
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 use actix_web::HttpRequest;
+pub use cohort_domain::rate_limit::IpRange;
 use cohort_domain::rate_limit::{Bucket, Decision, Quota};
 
 use crate::config::Config;
@@ -166,56 +166,6 @@ pub fn client_address(peer: IpAddr, forwarded_for: &[&str], trusted: &[IpRange])
         }
     }
     client
-}
-
-/// An address or a CIDR range (`10.0.0.0/8`, `::1`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IpRange {
-    network: IpAddr,
-    prefix: u8,
-}
-
-impl FromStr for IpRange {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let (address, prefix) = match s.split_once('/') {
-            Some((a, p)) => (a, Some(p)),
-            None => (s, None),
-        };
-        let network: IpAddr = address.trim().parse().map_err(|_| "is not an IP address".to_owned())?;
-        let max = if network.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            None => max,
-            Some(p) => p
-                .trim()
-                .parse::<u8>()
-                .ok()
-                .filter(|p| *p <= max)
-                .ok_or_else(|| format!("has a prefix length that is not 0 to {max}"))?,
-        };
-        Ok(Self { network, prefix })
-    }
-}
-
-impl IpRange {
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-            v4 => v4,
-        };
-        match (self.network, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
-                u128::from(net) & mask == u128::from(ip) & mask
-            }
-            _ => false,
-        }
-    }
 }
 
 #[cfg(test)]

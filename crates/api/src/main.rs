@@ -21,6 +21,7 @@ use cohort_domain::{auth::check_password, people::Email, tenancy};
 use secrecy::ExposeSecret;
 
 fn main() -> ExitCode {
+    cohort_api::events::subscribe(app::EVENT_SUBSCRIBERS);
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         None | Some("serve") => serve(),

@@ -41,7 +41,20 @@ impl Caller {
 
     /// Who the audit log says made a change in this request.
     pub fn actor(&self) -> crate::audit::Actor {
-        crate::audit::Actor::from_caller(self)
+        use cohort_domain::audit::Source;
+        let (api_key, source) = match self.via {
+            Via::ApiKey(key) => (Some(key), Source::ApiKey),
+            Via::Password if self.dashboard => (None, Source::Dashboard),
+            Via::Password => (None, Source::ApiKey),
+        };
+        crate::audit::Actor {
+            org: self.org,
+            person: Some(self.person),
+            api_key,
+            source,
+            // Read while the request is handled: the request id lives in the request's task.
+            request_id: crate::request_id::current(),
+        }
     }
 
     /// API keys act for the organisation but cannot mint or revoke keys, nor set passwords or

@@ -426,7 +426,7 @@ pub async fn create_api_key(
     let res = HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/api-keys/{}", key.id)))
         .json(CreatedApiKey { key, secret });
-    Ok(crate::idempotency::holding_secrets(res, &["secret"]))
+    Ok(crate::idempotency::secrets::holding_secrets(res, &["secret"]))
 }
 
 /// Revokes an API key; it stops working at once.

@@ -61,8 +61,34 @@ pub fn on_events(conn: &mut DbConn, stored: &[&EventRow]) -> Result<(), ApiError
         return Ok(());
     }
     crate::insert_all!(conn, automation_queue::table, &queued)?;
-    QUEUED.with(|q| q.set(true));
+    crate::db::on_commit(&WAKE);
     Ok(())
+}
+
+/// The organisation's left-out events (failed [`MAX_ATTEMPTS`] times alone) by id, up to `limit`
+/// after `after`, each with its attempts and last error.
+pub fn left_out(
+    conn: &mut DbConn,
+    org: uuid::Uuid,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<(EventRow, i32, Option<String>)>, ApiError> {
+    let mut q = automation_queue::table
+        .inner_join(events::table)
+        .filter(events::organization_id.eq(org.to_string()))
+        .filter(automation_queue::attempts.ge(MAX_ATTEMPTS))
+        .select((
+            EventRow::as_select(),
+            automation_queue::attempts,
+            automation_queue::last_error,
+        ))
+        .order(events::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(events::id.gt(after.to_owned()));
+    }
+    Ok(q.load(conn)?)
 }
 
 /// Gives the organisation's left-out events (failed [`MAX_ATTEMPTS`] times alone) back to the
@@ -80,7 +106,7 @@ pub fn requeue_left_out(conn: &mut DbConn, org: uuid::Uuid) -> Result<u64, ApiEr
     .set((attempts.eq(0), last_error.eq(None::<String>)))
     .execute(conn)?;
     if n > 0 {
-        QUEUED.with(|q| q.set(true));
+        crate::db::on_commit(&WAKE);
     }
     Ok(n as u64)
 }
@@ -88,16 +114,6 @@ pub fn requeue_left_out(conn: &mut DbConn, org: uuid::Uuid) -> Result<u64, ApiEr
 /// Wakes this process's matcher when a transaction that queued events commits; other processes'
 /// matchers find them at their next poll.
 pub static WAKE: tokio::sync::Notify = tokio::sync::Notify::const_new();
-
-thread_local! {
-    /// Set by `on_events` on the thread running a transaction; read by `Db::write` after commit.
-    static QUEUED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Whether the transaction just run on this thread queued events (and forgets it).
-pub fn take_queued() -> bool {
-    QUEUED.with(|q| q.replace(false))
-}
 
 /// Turning an automation off cancels the actions it has not run yet.
 pub fn cancel_pending(conn: &mut DbConn, automation: &str) -> Result<usize, ApiError> {

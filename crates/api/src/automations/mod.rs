@@ -4,6 +4,7 @@
 
 pub mod badges;
 pub mod engine;
+pub mod left_out;
 
 use std::collections::HashMap;
 
@@ -436,7 +437,7 @@ pub async fn create_automation(
     let res = HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/automations/{}", created.id)))
         .json(created);
-    Ok(crate::idempotency::holding_secrets(res, &["webhook_secret"]))
+    Ok(crate::idempotency::secrets::holding_secrets(res, &["webhook_secret"]))
 }
 
 /// One automation with its counts.
@@ -523,7 +524,7 @@ pub async fn update_automation(
             Ok(after)
         })
         .await?;
-    Ok(crate::idempotency::holding_secrets(
+    Ok(crate::idempotency::secrets::holding_secrets(
         HttpResponse::Ok().json(a),
         &["webhook_secret"],
     ))

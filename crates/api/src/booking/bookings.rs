@@ -1207,7 +1207,7 @@ pub async fn create_feed(
         .await?;
     let info = request.connection_info();
     let url = format!("{}://{}/api/v1/calendar/{token}.ics", info.scheme(), info.host());
-    Ok(crate::idempotency::holding_secrets(
+    Ok(crate::idempotency::secrets::holding_secrets(
         HttpResponse::Created().json(CalendarFeed { url }),
         &["url"],
     ))

@@ -15,6 +15,7 @@
 //! that retry write a second time: the one case this does not cover.
 
 pub mod repo;
+pub mod secrets;
 
 use std::time::{Duration, Instant};
 
@@ -29,6 +30,7 @@ use crate::auth::{Caller, Via};
 use crate::error::ApiError;
 use crate::AppState;
 use repo::{Claim, Scope, Stored};
+use secrets::{redact, HoldsSecrets};
 
 pub const HEADER: &str = "Idempotency-Key";
 pub const REPLAYED_HEADER: &str = "Idempotency-Replayed";
@@ -36,47 +38,6 @@ pub const MAX_KEY_CHARS: usize = 255;
 /// How long a request waits for the key's first request to answer.
 const WAIT: Duration = Duration::from_secs(10);
 const POLL: Duration = Duration::from_millis(25);
-
-/// The fields of a response that hold a secret shown once (an API key, a signing secret, a
-/// calendar feed's address). The stored answer keeps everything else and replaces these, so a
-/// replay answers as before without the database keeping the secret for a day.
-#[derive(Clone, Copy)]
-pub struct HoldsSecrets(pub &'static [&'static str]);
-
-/// What a replayed answer shows in place of a secret.
-pub const REDACTED: &str = "(shown once; not kept for replays)";
-
-/// Marks `res` as holding secrets in the JSON fields named `fields` (at any depth).
-pub fn holding_secrets(mut res: HttpResponse, fields: &'static [&'static str]) -> HttpResponse {
-    res.extensions_mut().insert(HoldsSecrets(fields));
-    res
-}
-
-/// `body` with every value of `fields` replaced by [`REDACTED`]; nothing if it is not JSON.
-fn redact(body: &[u8], fields: &[&str]) -> Vec<u8> {
-    fn walk(value: &mut serde_json::Value, fields: &[&str]) {
-        match value {
-            serde_json::Value::Object(map) => {
-                for (name, field) in map.iter_mut() {
-                    if fields.contains(&name.as_str()) && !field.is_null() {
-                        *field = REDACTED.into();
-                    } else {
-                        walk(field, fields);
-                    }
-                }
-            }
-            serde_json::Value::Array(items) => items.iter_mut().for_each(|item| walk(item, fields)),
-            _ => {}
-        }
-    }
-    match serde_json::from_slice(body) {
-        Ok(mut value) => {
-            walk(&mut value, fields);
-            serde_json::to_vec(&value).unwrap_or_default()
-        }
-        Err(_) => Vec::new(),
-    }
-}
 
 fn pass(res: ServiceResponse<impl MessageBody + 'static>) -> ServiceResponse<BoxBody> {
     res.map_into_boxed_body()
@@ -246,18 +207,6 @@ fn request_hash(method: &Method, uri: &actix_web::http::Uri, body: &[u8]) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn secrets_are_replaced_at_any_depth_and_the_rest_is_kept() {
-        let body = br#"{"key":{"id":"k1","secret":"ck_live"},"secret":"whsec_x","webhook_secret":null,"items":[{"secret":"s"}]}"#;
-        let kept: serde_json::Value = serde_json::from_slice(&redact(body, &["secret", "webhook_secret"])).unwrap();
-        assert_eq!(
-            kept,
-            serde_json::json!({"key": {"id": "k1", "secret": REDACTED}, "secret": REDACTED,
-                               "webhook_secret": null, "items": [{"secret": REDACTED}]})
-        );
-        assert!(redact(b"not json ck_live", &["secret"]).is_empty());
-    }
 
     #[test]
     fn requests_differ_by_method_path_and_body() {

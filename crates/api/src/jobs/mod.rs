@@ -82,16 +82,6 @@ struct JobRow {
 /// now starts at once instead of at the next poll. Other processes find it at their next poll.
 pub static WAKE: tokio::sync::Notify = tokio::sync::Notify::const_new();
 
-thread_local! {
-    /// Set by `enqueue` on the thread running a transaction; read by `Db::write` after commit.
-    static ENQUEUED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Whether the transaction just run on this thread queued a job (and forgets it).
-pub fn take_enqueued() -> bool {
-    ENQUEUED.with(|e| e.replace(false))
-}
-
 pub fn enqueue(conn: &mut DbConn, job: NewJob) -> Result<bool, ApiError> {
     Ok(enqueue_all(conn, [job])? == 1)
 }
@@ -118,7 +108,7 @@ pub fn enqueue_all(conn: &mut DbConn, jobs: impl IntoIterator<Item = NewJob>) ->
     if rows.is_empty() {
         return Ok(0);
     }
-    ENQUEUED.with(|e| e.set(true));
+    db::on_commit(&WAKE);
     let mut added = 0;
     for chunk in rows.chunks(500) {
         added += crate::insert_new!(conn, jobs::table, chunk)?;
@@ -367,7 +357,7 @@ pub fn retry_dead(conn: &mut DbConn, org: Uuid, id: Uuid) -> Result<DeadRow, Api
     if n == 0 {
         return Err(ApiError::NotFound);
     }
-    ENQUEUED.with(|e| e.set(true));
+    db::on_commit(&WAKE);
     Ok(jobs::table
         .find(id.to_string())
         .select(DeadRow::as_select())

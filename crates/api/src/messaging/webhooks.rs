@@ -618,7 +618,7 @@ pub async fn create_webhook(
             Ok(created)
         })
         .await?;
-    Ok(crate::idempotency::holding_secrets(
+    Ok(crate::idempotency::secrets::holding_secrets(
         HttpResponse::Created().json(created),
         &["secret"],
     ))

@@ -123,6 +123,8 @@ pub async fn update_organization(
             }
             row.updated_at = crate::db::now();
             repo::save(conn, &row)?;
+            // Its zone is the zone of providers without one of their own, so a part of the free slots.
+            crate::booking::repo::slots_changed(conn, org, crate::booking::repo::SlotsChange::Other)?;
             let after = row.into_api();
             audit::record(
                 conn,

@@ -82,13 +82,11 @@ pub fn insert(conn: &mut DbConn, row: &OrganizationRow) -> Result<(), ApiError> 
     Ok(())
 }
 
-/// Writes the organisation's changes. Its zone is the zone of providers without one of their own,
-/// so a part of the free slots.
+/// Writes the organisation's changes.
 pub fn save(conn: &mut DbConn, row: &OrganizationRow) -> Result<(), ApiError> {
     diesel::update(organizations::table.find(&row.id))
         .set(row)
         .execute(conn)?;
-    crate::booking::repo::slots_changed(conn, db::id(&row.id), crate::booking::repo::SlotsChange::Other)?;
     Ok(())
 }
 
