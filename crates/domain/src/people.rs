@@ -95,10 +95,22 @@ pub fn check_attribute_text(value: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// The first word of a name, for greetings in emails.
+pub fn first_name(name: &str) -> &str {
+    name.split_whitespace().next().unwrap_or(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn greetings_use_the_first_word_of_a_name() {
+        assert_eq!(first_name("Talia K"), "Talia");
+        assert_eq!(first_name("  Amara  "), "Amara");
+        assert_eq!(first_name(""), "");
+    }
 
     #[test]
     fn emails_compare_trimmed_and_case_insensitively() {

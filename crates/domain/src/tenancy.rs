@@ -5,6 +5,12 @@ use chrono_tz::Tz;
 
 use crate::{bounded_text, Invalid};
 
+/// A stored zone name as a zone. Names are checked before they are stored, so a name that does not
+/// parse (written before a check existed, or by hand) reads as UTC.
+pub fn zone(name: &str) -> Tz {
+    name.parse().unwrap_or(chrono_tz::UTC)
+}
+
 /// An IANA time zone name, checked against the tz database.
 pub fn parse_time_zone(name: &str) -> Result<Tz, Invalid> {
     name.trim().parse::<Tz>().map_err(|_| {
@@ -101,6 +107,12 @@ pub fn parse_organization_name(value: &str) -> Result<String, Invalid> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_stored_zone_reads_as_itself_or_as_utc() {
+        assert_eq!(zone("Europe/Berlin"), chrono_tz::Europe::Berlin);
+        assert_eq!(zone("Mars/Olympus"), chrono_tz::UTC);
+    }
 
     #[test]
     fn time_zones_are_checked_against_the_tz_database() {

@@ -162,7 +162,7 @@ fn zone(
         Some(p) => p.time_zone.clone(),
         None => crate::organization::repo::get(conn, db::id(&event.organization_id))?.time_zone,
     };
-    Ok(crate::steps::delivery::zone(&name))
+    Ok(cohort_domain::tenancy::zone(&name))
 }
 
 /// Schedules an action. One due now runs at once, in the caller's transaction (behind a
@@ -344,7 +344,7 @@ impl Context {
             Some(p) => p.time_zone.as_str(),
             None => self.zones.get(&event.organization_id).map_or("UTC", String::as_str),
         };
-        crate::steps::delivery::zone(name)
+        cohort_domain::tenancy::zone(name)
     }
 }
 

@@ -34,12 +34,12 @@ use crate::events::EventRow;
 use crate::extract::Body;
 use crate::messaging::email::{email_job, queue_email_with, Attachment};
 use crate::paging::PageRequest;
-use crate::pairing::first_name;
 use crate::schema::{
     booking_settings, booking_waitlist, bookings, calendar_feeds, certifications, enrollments, organizations, people,
     services,
 };
 use crate::AppState;
+use cohort_domain::people::first_name;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = bookings, treat_none_as_default_value = false)]
@@ -249,7 +249,7 @@ fn notify(
     };
     let attachment = Attachment::calendar(method, ics(&org.name, method, &[entry]));
     let emails = [&student, &provider].map(|to| {
-        let zone = crate::steps::delivery::zone(to.time_zone.as_deref().unwrap_or(&org.zone));
+        let zone = cohort_domain::tenancy::zone(to.time_zone.as_deref().unwrap_or(&org.zone));
         let starts = db::utc(row.starts_at).with_timezone(&zone);
         let context = json!({
             "organization": {"name": org.name},
@@ -746,7 +746,7 @@ fn offer_freed(conn: &mut DbConn, org: &Org, shown: &Shown, row: &BookingRow) ->
         return Ok(());
     };
     let provider = shown.who(&row.provider_id);
-    let zone = crate::steps::delivery::zone(provider.time_zone.as_deref().unwrap_or(&org.zone));
+    let zone = cohort_domain::tenancy::zone(provider.time_zone.as_deref().unwrap_or(&org.zone));
     let waiting: Vec<rules::Waiting<(), (String, String)>> = booking_waitlist::table
         .filter(booking_waitlist::provider_id.eq(&row.provider_id))
         .filter(booking_waitlist::offered_at.is_null())

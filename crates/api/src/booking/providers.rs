@@ -184,7 +184,7 @@ pub fn get(conn: &mut DbConn, org: Uuid, id: Uuid) -> Result<(ProviderRow, Provi
 
 /// The zone a provider's weekly availability is in: theirs, else the organisation's.
 pub fn zone_of(person: &ProviderPerson, org_zone: &str) -> Tz {
-    crate::steps::delivery::zone(person.time_zone.as_deref().unwrap_or(org_zone))
+    cohort_domain::tenancy::zone(person.time_zone.as_deref().unwrap_or(org_zone))
 }
 
 fn org_zone(conn: &mut DbConn, org: Uuid) -> Result<String, ApiError> {

@@ -189,7 +189,7 @@ fn compute(
 fn zone(asked: Option<&str>, mine: Option<&str>, org: &str) -> Result<Tz, ApiError> {
     match asked {
         Some(name) => parse_time_zone(name).map_err(|e| ApiError::invalid("time_zone", e)),
-        None => Ok(crate::steps::delivery::zone(mine.unwrap_or(org))),
+        None => Ok(cohort_domain::tenancy::zone(mine.unwrap_or(org))),
     }
 }
 

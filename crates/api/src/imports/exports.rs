@@ -97,7 +97,7 @@ fn step_completions(
     program: &ProgramRow,
     after: Option<(String, String)>,
 ) -> Result<CsvPage<(String, String)>, ApiError> {
-    let zone = crate::steps::delivery::zone(&program.time_zone);
+    let zone = cohort_domain::tenancy::zone(&program.time_zone);
     let mut query = step_deliveries::table
         .inner_join(steps::table.on(steps::id.eq(step_deliveries::step_id)))
         .inner_join(people::table.on(people::id.eq(step_deliveries::person_id)))
@@ -186,7 +186,7 @@ async fn bookings(
         Some(zone) => zone,
         None => {
             let org = db.read(move |conn| crate::organization::repo::get(conn, org)).await?;
-            crate::steps::delivery::zone(&org.time_zone)
+            cohort_domain::tenancy::zone(&org.time_zone)
         }
     };
     let (start, end) =

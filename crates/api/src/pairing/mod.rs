@@ -144,13 +144,8 @@ pub async fn update_settings(
     Ok(web::Json(repo::settings_to_api(&settings.0, &settings.1)))
 }
 
-/// The first word of a name, for greetings in emails.
-pub(crate) fn first_name(name: &str) -> &str {
-    name.split_whitespace().next().unwrap_or(name)
-}
-
 fn person_json(p: &people::repo::PersonRow) -> Value {
-    json!({"first_name": first_name(&p.name), "name": p.name, "email": p.email})
+    json!({"first_name": cohort_domain::people::first_name(&p.name), "name": p.name, "email": p.email})
 }
 
 /// An email's placeholders for `to`: the common ones plus `extra`.
@@ -1012,7 +1007,7 @@ pub async fn export_pairings(
 /// The program's active pairings as a CSV download, times in the organisation's zone.
 pub async fn export_pairings_of(db: &Db, org: Uuid, program: ProgramRow) -> Result<HttpResponse, ApiError> {
     let zone = db.read(move |conn| organization::repo::get(conn, org)).await?.time_zone;
-    let zone = crate::steps::delivery::zone(&zone);
+    let zone = cohort_domain::tenancy::zone(&zone);
     let filename = format!("pairings-{}.csv", cohort_domain::tenancy::slugify(&program.name));
     crate::downloads::csv_stream(db, filename, move |conn, after| {
         pairings_csv(conn, &program.id, zone, after)

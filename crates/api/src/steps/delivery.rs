@@ -24,10 +24,6 @@ pub const PUBLISH_JOB: &str = "step.publish";
 pub const DELIVER_JOB: &str = "step.deliver";
 pub const DUE_JOB: &str = "step.due";
 
-pub fn zone(name: &str) -> Tz {
-    name.parse().unwrap_or(chrono_tz::UTC)
-}
-
 /// Gives `step` to `people` who do not have it yet, with an in-app notification each.
 pub(crate) fn deliver(conn: &mut DbConn, step: &StepRow, people: &[String]) -> Result<usize, ApiError> {
     let started = std::time::Instant::now();
@@ -52,7 +48,7 @@ pub(crate) fn deliver(conn: &mut DbConn, step: &StepRow, people: &[String]) -> R
         )?;
         // Someone who gets a step after its due date (they joined late) has missed it already.
         if let Some(date) = step.due_date {
-            if rules::due_date_end(date, zone(&program.time_zone)) <= db::now().and_utc() {
+            if rules::due_date_end(date, cohort_domain::tenancy::zone(&program.time_zone)) <= db::now().and_utc() {
                 mark_missed(conn, step, date, Some(&added))?;
             }
         }
@@ -151,7 +147,7 @@ fn fire_for(
     trigger: rules::Trigger,
     at: NaiveDateTime,
 ) -> Result<Vec<ScheduledStep>, ApiError> {
-    let zone = zone(program_zone);
+    let zone = cohort_domain::tenancy::zone(program_zone);
     let mut scheduled = Vec::new();
     let Some(person) = memberships.first().map(|m| m.person_id.clone()) else {
         return Ok(scheduled);

@@ -152,7 +152,7 @@ pub async fn create_step(
         .db
         .write(move |conn| {
             let program = programs::get(conn, org, program_id)?;
-            let zone = delivery::zone(&program.time_zone);
+            let zone = cohort_domain::tenancy::zone(&program.time_zone);
             let checked = check(&input, zone, None)?;
             let now = db::now();
             let mut row = StepRow {
@@ -246,7 +246,7 @@ pub async fn update_step(
         .db
         .write(move |conn| {
             let program = programs::get(conn, org, program_id)?;
-            let zone = delivery::zone(&program.time_zone);
+            let zone = cohort_domain::tenancy::zone(&program.time_zone);
             let mut row = repo::get(conn, org, &program.id, step_id)?;
             let before = row.clone().into_api(&program.time_zone, Default::default());
             let checked = check(&input, zone, Some(&row))?;
