@@ -361,3 +361,97 @@ fn postgres_foreign_keys_of_deleted_rows_have_indexes() {
         Vec::<&str>::new()
     );
 }
+
+/// Each table of `schema.rs` with its columns and whether each may be null.
+type Tables = std::collections::BTreeMap<String, std::collections::BTreeMap<String, bool>>;
+
+/// What `schema.rs` declares, read from its `table!` blocks.
+fn declared() -> Tables {
+    let schema = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/schema.rs")).unwrap();
+    let mut tables = Tables::new();
+    let mut current: Option<String> = None;
+    for line in schema.lines().map(str::trim) {
+        if let Some(name) = line.strip_suffix('{').and_then(|l| l.split_once(" (")).map(|(n, _)| n) {
+            current = Some(name.to_owned());
+            tables.insert(name.to_owned(), Default::default());
+        } else if let (Some(table), Some((column, sql_type))) = (&current, line.split_once(" -> ")) {
+            let nullable = sql_type.starts_with("Nullable<");
+            tables.get_mut(table).unwrap().insert(column.to_owned(), nullable);
+        } else if line == "}" {
+            current = None;
+        }
+    }
+    tables
+}
+
+#[derive(QueryableByName)]
+struct Column {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    table_name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    nullable: bool,
+}
+
+/// Where the database's columns differ from `schema.rs`'s, one line each.
+fn differences(columns: Vec<Column>) -> Vec<String> {
+    let mut made = Tables::new();
+    for c in columns {
+        made.entry(c.table_name).or_default().insert(c.name, c.nullable);
+    }
+    let declared = declared();
+    let mut differences = Vec::new();
+    for table in made.keys().chain(declared.keys()).collect::<BTreeSet<_>>() {
+        let (made, declared) = (made.get(table).cloned(), declared.get(table).cloned());
+        let (made, declared) = (made.unwrap_or_default(), declared.unwrap_or_default());
+        for column in made.keys().chain(declared.keys()).collect::<BTreeSet<_>>() {
+            let null = |n: Option<&bool>| n.map(|n| if *n { "nullable" } else { "not null" });
+            match (null(made.get(column)), null(declared.get(column))) {
+                (a, b) if a == b => {}
+                (a, b) => differences.push(format!(
+                    "{table}.{column}: the migrations make it {}, schema.rs says {}",
+                    a.unwrap_or("absent"),
+                    b.unwrap_or("absent")
+                )),
+            }
+        }
+    }
+    differences
+}
+
+#[test]
+fn schema_rs_lists_every_table() {
+    let declared: BTreeSet<String> = declared().into_keys().collect();
+    let listed: BTreeSet<String> = TABLES.iter().map(|t| t.to_string()).collect();
+    assert_eq!(declared, listed);
+}
+
+#[test]
+fn sqlite_migrations_make_exactly_the_columns_of_schema_rs() {
+    let mut db = SqliteFile::new();
+    db.conn.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
+    // A primary key is never null, however SQLite declares it.
+    let columns: Vec<Column> = diesel::sql_query(
+        "SELECT m.name AS table_name, c.name AS name, (c.\"notnull\" = 0 AND c.pk = 0) AS nullable \
+         FROM sqlite_master m, pragma_table_info(m.name) c \
+         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '__diesel_schema_migrations'",
+    )
+    .load(&mut db.conn)
+    .unwrap();
+    assert_eq!(differences(columns), Vec::<String>::new());
+}
+
+#[test]
+fn postgres_migrations_make_exactly_the_columns_of_schema_rs() {
+    let mut db = PgDatabase::new("cohort_s");
+    db.conn.run_pending_migrations(POSTGRES_MIGRATIONS).unwrap();
+    let columns: Vec<Column> = diesel::sql_query(
+        "SELECT table_name::text AS table_name, column_name::text AS name, is_nullable = 'YES' AS nullable \
+         FROM information_schema.columns \
+         WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'",
+    )
+    .load(&mut db.conn)
+    .unwrap();
+    assert_eq!(differences(columns), Vec::<String>::new());
+}
