@@ -5,6 +5,7 @@
 mod api;
 mod components;
 mod pages;
+mod paging;
 mod state;
 
 use uuid::Uuid;

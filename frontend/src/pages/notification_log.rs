@@ -1,57 +1,31 @@
 //! Every in-app notification the organisation's people received, newest first, and the
 //! deliveries that ran out of attempts.
 
-use cohort_api_types::{DeadJob, LoggedNotification};
 use uuid::Uuid;
 use yew::prelude::*;
 
 use crate::api::{self, ApiError};
+use crate::paging::use_pages;
 use crate::state::{local_time, Session};
 
 #[function_component(NotificationLog)]
 pub fn notification_log() -> Html {
     let session = use_context::<Session>().expect("inside the shell");
-    let items = use_state(Vec::<LoggedNotification>::new);
-    let next = use_state(|| None::<String>);
-    let loading = use_state(|| true);
-    let error = use_state(|| None::<ApiError>);
-    let load = {
-        let (items, next, loading, error) = (items.clone(), next.clone(), loading.clone(), error.clone());
-        move |cursor: Option<String>| {
-            let (items, next, loading, error) = (items.clone(), next.clone(), loading.clone(), error.clone());
-            loading.set(true);
-            yew::platform::spawn_local(async move {
-                match api::notification_log(cursor.as_deref()).await {
-                    Ok(page) => {
-                        let mut all = if cursor.is_some() { (*items).clone() } else { Vec::new() };
-                        all.extend(page.items);
-                        items.set(all);
-                        next.set(page.next_cursor);
-                    }
-                    Err(e) => error.set(Some(e)),
-                }
-                loading.set(false);
-            });
-        }
-    };
-    {
-        let load = load.clone();
-        use_effect_with((), move |_| load(None));
-    }
-    let more = {
-        let next = next.clone();
-        Callback::from(move |_| load((*next).clone()))
-    };
+    let list = use_pages(|cursor| async move {
+        api::notification_log(cursor.as_deref())
+            .await
+            .map(|p| (p.items, p.next_cursor))
+    });
     html! {
         <>
             <h1>{ "Notification log" }</h1>
-            if let Some(e) = &*error { <p class="error" role="alert">{ e.message() }</p> }
-            if items.is_empty() && !*loading { <p class="empty">{ "No notifications sent yet." }</p> }
-            if !items.is_empty() {
+            if let Some(e) = &list.error { <p class="error" role="alert">{ e.message() }</p> }
+            if list.items.is_empty() && !list.loading { <p class="empty">{ "No notifications sent yet." }</p> }
+            if !list.items.is_empty() {
                 <table class="list">
                     <thead><tr><th scope="col">{ "When" }</th><th scope="col">{ "To" }</th><th scope="col">{ "Title" }</th><th scope="col">{ "Read" }</th></tr></thead>
                     <tbody>
-                        { for items.iter().map(|n| html! {
+                        { for list.items.iter().map(|n| html! {
                             <tr>
                                 <td>{ local_time(&n.notification.created_at, &session.me.organization.time_zone) }</td>
                                 <td>{ n.person_name.clone() }</td>
@@ -62,8 +36,8 @@ pub fn notification_log() -> Html {
                     </tbody>
                 </table>
             }
-            if *loading { <p class="loading" aria-busy="true">{ "Loading…" }</p> }
-            if next.is_some() && !*loading { <button type="button" class="secondary" onclick={more}>{ "Load more" }</button> }
+            if list.loading { <p class="loading" aria-busy="true">{ "Loading…" }</p> }
+            if let Some(more) = list.more { <button type="button" class="secondary" onclick={more}>{ "Load more" }</button> }
             <DeadJobs />
         </>
     }
@@ -74,46 +48,23 @@ pub fn notification_log() -> Html {
 #[function_component(DeadJobs)]
 fn dead_jobs() -> Html {
     let session = use_context::<Session>().expect("inside the shell");
-    let items = use_state(Vec::<DeadJob>::new);
-    let next = use_state(|| None::<String>);
-    let error = use_state(|| None::<ApiError>);
+    let list = use_pages(|cursor| async move {
+        api::dead_jobs(cursor.as_deref())
+            .await
+            .map(|p| (p.items, p.next_cursor))
+    });
     let message = use_state(|| None::<String>);
-    let reload = use_state(|| 0u32);
-    let load = {
-        let (items, next, error) = (items.clone(), next.clone(), error.clone());
-        move |cursor: Option<String>| {
-            let (items, next, error) = (items.clone(), next.clone(), error.clone());
-            yew::platform::spawn_local(async move {
-                match api::dead_jobs(cursor.as_deref()).await {
-                    Ok(page) => {
-                        let mut all = if cursor.is_some() { (*items).clone() } else { Vec::new() };
-                        all.extend(page.items);
-                        items.set(all);
-                        next.set(page.next_cursor);
-                    }
-                    Err(e) => error.set(Some(e)),
-                }
-            });
-        }
-    };
-    {
-        let load = load.clone();
-        use_effect_with(*reload, move |_| load(None));
-    }
-    let more = {
-        let next = next.clone();
-        Callback::from(move |_| load((*next).clone()))
-    };
+    let failed = use_state(|| None::<ApiError>);
     let retry = |id: Uuid| {
-        let (reload, message, error) = (reload.clone(), message.clone(), error.clone());
+        let (reload, message, failed) = (list.reload.clone(), message.clone(), failed.clone());
         Callback::from(move |_| {
-            let (reload, message, error) = (reload.clone(), message.clone(), error.clone());
+            let (reload, message, failed) = (reload.clone(), message.clone(), failed.clone());
             yew::platform::spawn_local(async move {
                 match api::retry_job(id).await {
                     Ok(_) => message.set(Some("Queued again with all its attempts.".into())),
-                    Err(e) => error.set(Some(e)),
+                    Err(e) => failed.set(Some(e)),
                 }
-                reload.set(*reload + 1);
+                reload.emit(());
             });
         })
     };
@@ -122,13 +73,13 @@ fn dead_jobs() -> Html {
         <section aria-labelledby="dead-jobs">
             <h2 id="dead-jobs">{ "Deliveries that gave up" }</h2>
             if let Some(m) = &*message { <p class="ok" role="status">{ m }</p> }
-            if let Some(e) = &*error { <p class="error" role="alert">{ e.message() }</p> }
-            if items.is_empty() { <p class="empty">{ "None: everything sent so far went out or is still being tried." }</p> }
-            else {
+            if let Some(e) = failed.as_ref().or(list.error.as_ref()) { <p class="error" role="alert">{ e.message() }</p> }
+            if list.items.is_empty() && !list.loading { <p class="empty">{ "None: everything sent so far went out or is still being tried." }</p> }
+            if !list.items.is_empty() {
                 <table class="list">
                     <thead><tr><th scope="col">{ "Gave up" }</th><th scope="col">{ "What" }</th><th scope="col">{ "Attempts" }</th><th scope="col">{ "Last error" }</th><th scope="col"><span class="sr-only">{ "Actions" }</span></th></tr></thead>
                     <tbody>
-                        { for items.iter().map(|j| html! {
+                        { for list.items.iter().map(|j| html! {
                             <tr class="dead-job">
                                 <td>{ j.finished_at.as_ref().map(|t| local_time(t, zone)).unwrap_or_default() }</td>
                                 <td>{ job_kind(&j.kind) }</td>
@@ -140,7 +91,7 @@ fn dead_jobs() -> Html {
                     </tbody>
                 </table>
             }
-            if next.is_some() { <button type="button" class="secondary" onclick={more}>{ "Load more" }</button> }
+            if let Some(more) = list.more { <button type="button" class="secondary" onclick={more}>{ "Load more" }</button> }
         </section>
     }
 }
