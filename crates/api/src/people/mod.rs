@@ -1,5 +1,6 @@
 //! People of the organisation: admins, mentors, mentees, providers, students.
 
+pub mod personal_data;
 pub mod privacy;
 pub mod repo;
 
