@@ -33,6 +33,44 @@ pub enum Load<T> {
     Failed(crate::api::ApiError),
 }
 
+impl<T> Load<T> {
+    /// What the page shows: "Loading…", the error, or what `loaded` makes of the value.
+    pub fn view(&self, loaded: impl FnOnce(&T) -> Html) -> Html {
+        match self {
+            Load::Loading => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
+            Load::Failed(e) => html! { <p class="error" role="alert">{ e.message() }</p> },
+            Load::Loaded(value) => loaded(value),
+        }
+    }
+}
+
+impl<T> From<Result<T, crate::api::ApiError>> for Load<T> {
+    fn from(result: Result<T, crate::api::ApiError>) -> Self {
+        result.map_or_else(Load::Failed, Load::Loaded)
+    }
+}
+
+/// Reads `fetch` when the page mounts and again whenever `deps` change (a reload counter, an id);
+/// the page may also set the state itself after a change.
+#[hook]
+pub fn use_load<T, D, F, Fut>(deps: D, fetch: F) -> UseStateHandle<Load<T>>
+where
+    T: 'static,
+    D: PartialEq + 'static,
+    F: FnOnce(&D) -> Fut + 'static,
+    Fut: std::future::Future<Output = Result<T, crate::api::ApiError>> + 'static,
+{
+    let state = use_state(|| Load::Loading);
+    {
+        let state = state.clone();
+        use_effect_with(deps, move |deps| {
+            let fetching = fetch(deps);
+            yew::platform::spawn_local(async move { state.set(fetching.await.into()) });
+        });
+    }
+    state
+}
+
 /// IANA time zones the browser knows (`Intl.supportedValuesOf`), for time zone pickers.
 pub fn time_zones(current: &str) -> Vec<String> {
     let list = (|| {

@@ -13,25 +13,17 @@ use yew_router::prelude::*;
 
 use crate::api::{self, ApiError};
 use crate::components::field::{SelectField, TextField};
-use crate::state::{local_time, Load, Session};
+use crate::state::{local_time, use_load, Load, Session};
 use crate::Route;
 
 #[function_component(Automations)]
 pub fn automations() -> Html {
-    let list = use_state(|| Load::<Vec<Automation>>::Loading);
     let reload = use_state(|| 0u32);
     let error = use_state(|| None::<ApiError>);
-    {
-        let list = list.clone();
-        use_effect_with(*reload, move |_| {
-            yew::platform::spawn_local(async move {
-                list.set(match api::automations().await {
-                    Ok(page) => Load::Loaded(page.items),
-                    Err(e) => Load::Failed(e),
-                });
-            });
-        });
-    }
+    let list = use_load(
+        *reload,
+        |_| async move { api::automations().await.map(|page| page.items) },
+    );
     let toggle = |a: &Automation| {
         let (id, active, reload, error) = (a.id, !a.active, reload.clone(), error.clone());
         Callback::from(move |_: Event| {

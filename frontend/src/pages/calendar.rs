@@ -303,10 +303,7 @@ pub fn calendar() -> Html {
                 </section>
             }
             {
-                match &*bookings {
-                    Load::Loading => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
-                    Load::Failed(e) => html! { <p class="error" role="alert">{ e.message() }</p> },
-                    Load::Loaded(items) => {
+                bookings.view(|items| {
                         let (first, last) = hours_shown(items.iter().map(|b| span(b, &zone)));
                         html! {
                             <div class="week hours" id="week" ref={week_ref.clone()} data-vars={format!("--hours: {}", last - first)}>
@@ -347,8 +344,7 @@ pub fn calendar() -> Html {
                                 }) }
                             </div>
                         }
-                    }
-                }
+                    })
             }
         </>
     }

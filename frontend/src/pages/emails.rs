@@ -6,32 +6,18 @@ use yew_router::prelude::*;
 
 use crate::api::{self, ApiError};
 use crate::components::field::{TextArea, TextField};
-use crate::state::Load;
+use crate::state::{use_load, Load};
 use crate::Route;
 
 #[function_component(Emails)]
 pub fn emails() -> Html {
-    let list = use_state(|| Load::<Vec<EmailTemplate>>::Loading);
-    {
-        let list = list.clone();
-        use_effect_with((), move |_| {
-            yew::platform::spawn_local(async move {
-                list.set(match api::email_templates().await {
-                    Ok(l) => Load::Loaded(l.items),
-                    Err(e) => Load::Failed(e),
-                });
-            });
-        });
-    }
+    let list = use_load((), |_| async move { api::email_templates().await.map(|l| l.items) });
     html! {
         <>
             <h1>{ "Emails" }</h1>
             <p>{ "Every email Cohort sends, in your organisation's words. Placeholders such as {{ recipient.first_name }} are filled in for each recipient." }</p>
             {
-                match &*list {
-                    Load::Loading => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
-                    Load::Failed(e) => html! { <p class="error" role="alert">{ e.message() }</p> },
-                    Load::Loaded(items) => html! {
+                list.view(|items| html! {
                         <table class="list">
                             <thead><tr><th scope="col">{ "Email" }</th><th scope="col">{ "Sent when" }</th><th scope="col">{ "Wording" }</th></tr></thead>
                             <tbody>
@@ -44,8 +30,7 @@ pub fn emails() -> Html {
                                 }) }
                             </tbody>
                         </table>
-                    },
-                }
+                    })
             }
         </>
     }
@@ -200,10 +185,7 @@ pub fn email_editor(props: &EmailProps) -> Html {
         })
     };
     let field = |f: &str| (*error).as_ref().and_then(|e| e.field(f));
-    match &*template {
-        Load::Loading => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
-        Load::Failed(e) => html! { <p class="error" role="alert">{ e.message() }</p> },
-        Load::Loaded(t) => html! {
+    template.view(|t| html! {
             <>
                 <h1>{ t.name.clone() }</h1>
                 <p>{ t.description.clone() }</p>
@@ -229,6 +211,5 @@ pub fn email_editor(props: &EmailProps) -> Html {
                     </section>
                 </div>
             </>
-        },
-    }
+        })
 }

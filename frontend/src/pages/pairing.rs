@@ -611,10 +611,7 @@ fn health_section(props: &SectionProps) -> Html {
         <section class="card stack" aria-label="Health">
             <h2>{ "Health" }</h2>
             {
-                match &*health {
-                    Load::Loading => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
-                    Load::Failed(e) => html! { <p class="error" role="alert">{ e.message() }</p> },
-                    Load::Loaded(h) => html! {
+                health.view(|h| html! {
                         <>
                             <dl class="counts">
                                 <dt>{ "Active pairings" }</dt><dd>{ h.active_pairings }</dd>
@@ -643,8 +640,7 @@ fn health_section(props: &SectionProps) -> Html {
                                 </table>
                             }
                         </>
-                    },
-                }
+                    })
             }
         </section>
     }

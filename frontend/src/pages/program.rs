@@ -37,10 +37,7 @@ pub fn program_page(props: &ProgramProps) -> Html {
         let program = program.clone();
         Callback::from(move |p: Program| program.set(Load::Loaded(p)))
     };
-    match &*program {
-        Load::Loading => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
-        Load::Failed(e) => html! { <p class="error" role="alert">{ e.message() }</p> },
-        Load::Loaded(p) => html! {
+    program.view(|p| html! {
             <>
                 <div class="bar">
                     <h1>{ p.name.clone() }</h1>
@@ -51,8 +48,7 @@ pub fn program_page(props: &ProgramProps) -> Html {
                 <ProgramForm program={p.clone()} on_saved={on_saved.clone()} />
                 <Participants program={p.id} on_change={on_saved} />
             </>
-        },
-    }
+        })
 }
 
 #[derive(Properties, PartialEq)]

@@ -10,28 +10,20 @@ use crate::api::{self, ApiError};
 use crate::components::field::{TextArea, TextField};
 use crate::components::person_picker::PersonPicker;
 use crate::pages::services::{format_key, format_of, LocationsEditor};
-use crate::state::{Load, Session};
+use crate::state::{use_load, Load, Session};
 use crate::Route;
 
 #[function_component(Providers)]
 pub fn providers() -> Html {
     let session = use_context::<Session>().expect("inside the shell");
     let labels = session.labels().clone();
-    let list = use_state(|| Load::<Vec<Provider>>::Loading);
     let reload = use_state(|| 0u32);
     let error = use_state(|| None::<ApiError>);
     let message = use_state(|| None::<String>);
-    {
-        let list = list.clone();
-        use_effect_with(*reload, move |_| {
-            yew::platform::spawn_local(async move {
-                list.set(match api::providers().await {
-                    Ok(page) => Load::Loaded(page.items),
-                    Err(e) => Load::Failed(e),
-                });
-            });
-        });
-    }
+    let list = use_load(
+        *reload,
+        |_| async move { api::providers().await.map(|page| page.items) },
+    );
     let onpick = {
         let (reload, error, message) = (reload.clone(), error.clone(), message.clone());
         let singular = labels.provider_singular.clone();
@@ -227,10 +219,7 @@ pub fn provider_page(props: &ProviderPageProps) -> Html {
         })
     };
     let field = |name: &str| (*error).as_ref().and_then(|e| e.field(name));
-    match &*provider {
-        Load::Loading => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
-        Load::Failed(e) => html! { <p class="error" role="alert">{ e.message() }</p> },
-        Load::Loaded(p) => html! {
+    provider.view(|p| html! {
             <>
                 <p><Link<Route> to={Route::Providers}>{ format!("← All {}", labels.provider_plural.to_lowercase()) }</Link<Route>></p>
                 <div class="bar">
@@ -265,6 +254,5 @@ pub fn provider_page(props: &ProviderPageProps) -> Html {
                     </div>
                 </form>
             </>
-        },
-    }
+        })
 }

@@ -12,7 +12,7 @@ use yew_router::prelude::*;
 use crate::api::{self, ApiError};
 use crate::components::field::{SelectField, TextArea, TextField};
 use crate::components::person_picker::PersonPicker;
-use crate::state::{Load, Session};
+use crate::state::{use_load, Load, Session};
 use crate::Route;
 
 pub fn format_name(f: AppointmentFormat) -> &'static str {
@@ -43,20 +43,9 @@ pub const FORMATS: [AppointmentFormat; 2] = [AppointmentFormat::InPerson, Appoin
 pub fn services() -> Html {
     let session = use_context::<Session>().expect("inside the shell");
     let labels = session.labels().clone();
-    let list = use_state(|| Load::<Vec<Service>>::Loading);
     let reload = use_state(|| 0u32);
     let saved = use_state(|| None::<String>);
-    {
-        let list = list.clone();
-        use_effect_with(*reload, move |_| {
-            yew::platform::spawn_local(async move {
-                list.set(match api::services().await {
-                    Ok(page) => Load::Loaded(page.items),
-                    Err(e) => Load::Failed(e),
-                });
-            });
-        });
-    }
+    let list = use_load(*reload, |_| async move { api::services().await.map(|page| page.items) });
     let onsaved = {
         let (reload, saved) = (reload.clone(), saved.clone());
         Callback::from(move |s: Service| {
@@ -521,10 +510,7 @@ pub fn service_page(props: &ServicePageProps) -> Html {
             });
         })
     };
-    match &*service {
-        Load::Loading => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
-        Load::Failed(e) => html! { <p class="error" role="alert">{ e.message() }</p> },
-        Load::Loaded(s) => html! {
+    service.view(|s| html! {
             <>
                 <p><Link<Route> to={Route::Services}>{ format!("← All {}", labels.class_plural.to_lowercase()) }</Link<Route>></p>
                 <h1>{ s.name.clone() }</h1>
@@ -550,6 +536,5 @@ pub fn service_page(props: &ServicePageProps) -> Html {
                     </table>
                 }
             </>
-        },
-    }
+        })
 }

@@ -7,27 +7,16 @@ use yew_router::prelude::*;
 
 use crate::api::{self, ApiError};
 use crate::components::field::TextField;
-use crate::state::Load;
+use crate::state::{use_load, Load};
 use crate::Route;
 
 #[function_component(Webhooks)]
 pub fn webhooks() -> Html {
-    let list = use_state(|| Load::<Vec<WebhookEndpoint>>::Loading);
     let reload = use_state(|| 0u32);
     let url = use_state(String::new);
     let error = use_state(|| None::<ApiError>);
     let secret = use_state(|| None::<String>);
-    {
-        let list = list.clone();
-        use_effect_with(*reload, move |_| {
-            yew::platform::spawn_local(async move {
-                list.set(match api::webhooks().await {
-                    Ok(l) => Load::Loaded(l.items),
-                    Err(e) => Load::Failed(e),
-                });
-            });
-        });
-    }
+    let list = use_load(*reload, |_| async move { api::webhooks().await.map(|l| l.items) });
     let onsubmit = {
         let (url, error, secret, reload) = (url.clone(), error.clone(), secret.clone(), reload.clone());
         Callback::from(move |e: SubmitEvent| {
@@ -177,10 +166,7 @@ pub fn webhook_page(props: &WebhookProps) -> Html {
             });
         })
     };
-    match &*endpoint {
-        Load::Loading => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
-        Load::Failed(e) => html! { <p class="error" role="alert">{ e.message() }</p> },
-        Load::Loaded(w) => html! {
+    endpoint.view(|w| html! {
             <>
                 <h1>{ w.url.clone() }</h1>
                 <p>{ if w.enabled { "Deliveries are on.".to_owned() } else { format!("Off: {}", w.disabled_reason.clone().unwrap_or_else(|| "turned off by an admin".into())) } }</p>
@@ -211,6 +197,5 @@ pub fn webhook_page(props: &WebhookProps) -> Html {
                     </table>
                 }
             </>
-        },
-    }
+        })
 }
