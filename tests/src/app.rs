@@ -32,32 +32,6 @@ pub fn binary() -> PathBuf {
     bin
 }
 
-pub(crate) fn pg_admin_url() -> String {
-    std::env::var("COHORT_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-/// A new empty PostgreSQL database; PostgreSQL is required, never skipped.
-pub(crate) async fn create_pg_database() -> (String, String) {
-    let name = format!("cohort_t_{}", uuid::Uuid::now_v7().simple());
-    let admin = pg_admin_url();
-    let create = format!("CREATE DATABASE {name}");
-    tokio::task::spawn_blocking(move || {
-        let mut conn = PgConnection::establish(&admin)
-            .unwrap_or_else(|e| panic!("PostgreSQL is required for the tests ({admin}): {e}"));
-        conn.batch_execute(&create).expect("create test database");
-    })
-    .await
-    .unwrap();
-    let base = pg_admin_url();
-    let url = format!(
-        "{}/{name}",
-        base.rsplit_once('/')
-            .expect("COHORT_TEST_PG_URL ends with a database")
-            .0
-    );
-    (name, url)
-}
-
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
@@ -103,7 +77,9 @@ impl TestApp {
         let (database_url, pg_database) = match backend {
             Backend::Sqlite => (format!("sqlite://{}/cohort.db", dir.display()), None),
             Backend::Postgres => {
-                let (name, url) = create_pg_database().await;
+                let (name, url) = tokio::task::spawn_blocking(|| crate::pg::create_database("cohort_t"))
+                    .await
+                    .unwrap();
                 (url, Some(name))
             }
         };
@@ -578,9 +554,7 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         let _ = self.child.start_kill();
         if let Some(name) = self.pg_database.take() {
-            if let Ok(mut conn) = PgConnection::establish(&pg_admin_url()) {
-                let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-            }
+            crate::pg::drop_database(&name);
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }

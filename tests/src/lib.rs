@@ -6,6 +6,7 @@
 
 mod app;
 mod openapi;
+pub mod pg;
 mod pg_cluster;
 mod receivers;
 
@@ -39,9 +40,25 @@ pub enum Backend {
     Postgres,
 }
 
-/// Expands one async test body into `name::sqlite` and `name::postgres`.
+/// Expands one test body, async or not, into `name::sqlite` and `name::postgres`.
 #[macro_export]
 macro_rules! both_backends {
+    ($(#[$meta:meta])* fn $name:ident($backend:ident: Backend) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            fn run($backend: $crate::Backend) $body
+            #[test]
+            fn sqlite() {
+                run($crate::Backend::Sqlite)
+            }
+            #[test]
+            fn postgres() {
+                run($crate::Backend::Postgres)
+            }
+        }
+    };
     ($(#[$meta:meta])* async fn $name:ident($backend:ident: Backend) $body:block) => {
         $(#[$meta])*
         mod $name {

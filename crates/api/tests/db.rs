@@ -2,8 +2,9 @@
 
 mod common;
 
-use cohort_api::db::{self, Backend, DbConn};
+use cohort_api::db::{self, DbConn};
 use cohort_api::error::ApiError;
+use cohort_tests::{both_backends, Backend};
 use common::TestDb;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -46,47 +47,39 @@ struct Probe {
     n: i32,
 }
 
-/// A write whose closure panics loses its connection: diesel's transactions are not panic-safe, and
-/// the pool handed the connection, still inside the panicked transaction, to the next write, whose
-/// own transaction became a savepoint in it, never committed.
-fn a_panicking_write_leaves_no_open_transaction(backend: Backend) {
-    let t = TestDb::with_pool_size(backend, 1);
-    t.db.write_blocking(|conn| Ok(conn.batch_execute("CREATE TABLE probe (n INTEGER NOT NULL)")?))
-        .unwrap();
-    actix_web::rt::System::new().block_on(async {
-        let panicked =
-            t.db.write(|conn| -> Result<(), ApiError> {
-                conn.batch_execute("INSERT INTO probe VALUES (1)")?;
-                panic!("a bug in the middle of a write");
-            })
-            .await;
-        assert!(matches!(panicked, Err(ApiError::Internal(_))), "{panicked:?}");
-        t.db.write(|conn| Ok(conn.batch_execute("INSERT INTO probe VALUES (2)")?))
-            .await
+both_backends!(
+    /// A write whose closure panics loses its connection: diesel's transactions are not panic-safe, and
+    /// the pool handed the connection, still inside the panicked transaction, to the next write, whose
+    /// own transaction became a savepoint in it, never committed.
+    fn a_panicking_write_leaves_no_open_transaction(backend: Backend) {
+        let t = TestDb::with_pool_size(backend, 1);
+        t.db.write_blocking(|conn| Ok(conn.batch_execute("CREATE TABLE probe (n INTEGER NOT NULL)")?))
             .unwrap();
-    });
-    // Seen from outside the pool: the second write is committed, nothing of the first is.
-    let query = diesel::sql_query("SELECT n FROM probe ORDER BY n");
-    let committed = match backend {
-        Backend::Sqlite => {
-            let path = t.url.strip_prefix("sqlite://").unwrap();
-            query.load::<Probe>(&mut SqliteConnection::establish(path).unwrap())
-        }
-        Backend::Postgres => query.load::<Probe>(&mut PgConnection::establish(&t.url).unwrap()),
-    };
-    let committed: Vec<i32> = committed.unwrap().into_iter().map(|p| p.n).collect();
-    assert_eq!(committed, [2]);
-}
-
-#[test]
-fn a_panicking_write_leaves_no_open_transaction_sqlite() {
-    a_panicking_write_leaves_no_open_transaction(Backend::Sqlite);
-}
-
-#[test]
-fn a_panicking_write_leaves_no_open_transaction_postgres() {
-    a_panicking_write_leaves_no_open_transaction(Backend::Postgres);
-}
+        actix_web::rt::System::new().block_on(async {
+            let panicked =
+                t.db.write(|conn| -> Result<(), ApiError> {
+                    conn.batch_execute("INSERT INTO probe VALUES (1)")?;
+                    panic!("a bug in the middle of a write");
+                })
+                .await;
+            assert!(matches!(panicked, Err(ApiError::Internal(_))), "{panicked:?}");
+            t.db.write(|conn| Ok(conn.batch_execute("INSERT INTO probe VALUES (2)")?))
+                .await
+                .unwrap();
+        });
+        // Seen from outside the pool: the second write is committed, nothing of the first is.
+        let query = diesel::sql_query("SELECT n FROM probe ORDER BY n");
+        let committed = match backend {
+            Backend::Sqlite => {
+                let path = t.url.strip_prefix("sqlite://").unwrap();
+                query.load::<Probe>(&mut SqliteConnection::establish(path).unwrap())
+            }
+            Backend::Postgres => query.load::<Probe>(&mut PgConnection::establish(&t.url).unwrap()),
+        };
+        let committed: Vec<i32> = committed.unwrap().into_iter().map(|p| p.n).collect();
+        assert_eq!(committed, [2]);
+    }
+);
 
 /// Connections that PostgreSQL closed while they sat in the pool (a restart, a failover, an
 /// operator's `pg_terminate_backend`): the request that finds one is a 503, and the next request
@@ -94,7 +87,7 @@ fn a_panicking_write_leaves_no_open_transaction_postgres() {
 #[test]
 fn connections_closed_by_postgres_are_replaced() {
     let t = TestDb::with_pool_size(Backend::Postgres, 2);
-    let mut admin = PgConnection::establish(&common::pg_admin_url()).unwrap();
+    let mut admin = PgConnection::establish(&cohort_tests::pg::admin_url()).unwrap();
     let name = t.url.rsplit('/').next().unwrap();
     admin
         .batch_execute(&format!(

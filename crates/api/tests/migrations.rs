@@ -112,7 +112,7 @@ struct PgDatabase {
 
 impl PgDatabase {
     fn new(prefix: &str) -> Self {
-        let (name, url) = common::pg_database(prefix);
+        let (name, url) = cohort_tests::pg::create_database(prefix);
         let conn = PgConnection::establish(&url).unwrap();
         Self { conn, name }
     }
@@ -120,7 +120,7 @@ impl PgDatabase {
 
 impl Drop for PgDatabase {
     fn drop(&mut self) {
-        common::drop_pg_database(&self.name);
+        cohort_tests::pg::drop_database(&self.name);
     }
 }
 
