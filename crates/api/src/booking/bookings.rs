@@ -23,7 +23,7 @@ use diesel::prelude::*;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::providers;
+use super::providers_repo;
 use super::repo::{self, ServiceRow, SlotsChange::Bookings};
 use crate::audit;
 use crate::auth::tokens::{random_token, token_hash};
@@ -528,7 +528,7 @@ pub async fn create_booking(
             let availability = engine.pop();
             let provider = match found.pop() {
                 Some(certified) => certified,
-                None => providers::get(conn, org, input.provider_id)
+                None => providers_repo::get(conn, org, input.provider_id)
                     .map_err(|_| ApiError::field("provider_id", "is not a provider of this organisation"))?,
             };
             let format = formats.iter().find(|f| f.format == input.format);

@@ -4,6 +4,7 @@
 
 pub mod bookings;
 pub mod providers;
+pub mod providers_repo;
 pub mod repo;
 pub mod slots;
 
