@@ -1139,7 +1139,7 @@ pub async fn join_waitlist(
             if !service.waitlist {
                 return Err(ApiError::Conflict("This service keeps no waitlist.".into()));
             }
-            if !super::slots::may_book(conn, &service.id, me)? {
+            if !super::slots_repo::may_book(conn, &service.id, me)? {
                 return Err(ApiError::Forbidden("This service takes enrolled students only."));
             }
             let certified: i64 = certifications::table

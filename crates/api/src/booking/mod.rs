@@ -7,6 +7,7 @@ pub mod providers;
 pub mod providers_repo;
 pub mod repo;
 pub mod slots;
+pub mod slots_repo;
 
 use actix_web::http::header;
 use actix_web::{delete, get, patch, post, put, web, HttpResponse};
