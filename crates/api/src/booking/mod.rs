@@ -3,6 +3,7 @@
 //! in [`slots`], appointments in [`bookings`].
 
 pub mod bookings;
+pub mod bookings_repo;
 pub mod providers;
 pub mod providers_repo;
 pub mod repo;
