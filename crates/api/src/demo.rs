@@ -11,7 +11,7 @@ use cohort_domain::tenancy::Labels;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::booking::bookings::BookingRow;
+use crate::booking::bookings_repo::BookingRow;
 use crate::booking::providers::{ProviderRow, Stored};
 use crate::booking::repo::{self as booking_repo, ServiceRow};
 use crate::schema::{bookings, certifications, enrollments, people as people_table, providers, services};

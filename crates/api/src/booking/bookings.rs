@@ -11,19 +11,19 @@ use std::collections::HashMap;
 
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use cohort_api_types::{
     AppointmentFormat, Booking, BookingAnswer, BookingPage, BookingStatus, BookingsQuery, CalendarFeed, CancelBooking,
-    CreateBooking, FormatSettings, JoinWaitlist, Problem, RescheduleBooking,
+    CreateBooking, JoinWaitlist, Problem, RescheduleBooking,
 };
 use cohort_domain::booking::{self as rules, NotBookable};
 use cohort_domain::calendar::{ics, Appointment, Method};
 use cohort_domain::events::{BOOKING_CANCELLED, BOOKING_COMPLETED, BOOKING_CREATED};
-use diesel::prelude::*;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::providers;
+use super::bookings_repo::{self as data, BookingRow, Opening, Org, Who};
+use super::providers_repo;
 use super::repo::{self, ServiceRow, SlotsChange::Bookings};
 use crate::audit;
 use crate::auth::tokens::{random_token, token_hash};
@@ -34,38 +34,8 @@ use crate::events::EventRow;
 use crate::extract::Body;
 use crate::messaging::email::{email_job, queue_email_with, Attachment};
 use crate::paging::PageRequest;
-use crate::schema::{
-    booking_settings, booking_waitlist, bookings, calendar_feeds, certifications, enrollments, organizations, people,
-    services,
-};
 use crate::AppState;
 use cohort_domain::people::first_name;
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = bookings, treat_none_as_default_value = false)]
-pub struct BookingRow {
-    pub id: String,
-    pub organization_id: String,
-    pub service_id: String,
-    pub provider_id: String,
-    pub student_id: String,
-    pub format: String,
-    pub location: String,
-    pub answers: String,
-    pub starts_at: NaiveDateTime,
-    pub ends_at: NaiveDateTime,
-    pub blocked_from: NaiveDateTime,
-    pub blocked_until: NaiveDateTime,
-    pub status: String,
-    pub sequence: i32,
-    pub cancelled_at: Option<NaiveDateTime>,
-    pub cancelled_by: Option<String>,
-    pub cancel_reason: Option<String>,
-    pub completed_at: Option<NaiveDateTime>,
-    pub created_by: String,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-}
 
 fn format_name(f: AppointmentFormat) -> &'static str {
     match f {
@@ -91,13 +61,6 @@ fn status_name(s: BookingStatus) -> &'static str {
 }
 
 /// A person as a booking's answer and emails show them.
-#[derive(Debug, Clone, Default)]
-struct Who {
-    name: String,
-    email: String,
-    time_zone: Option<String>,
-}
-
 /// What bookings show besides their own rows: their services and people.
 #[derive(Default)]
 struct Shown {
@@ -109,24 +72,12 @@ impl Shown {
     /// The services and people of `rows`: two statements.
     fn load(conn: &mut DbConn, rows: &[BookingRow]) -> Result<Self, ApiError> {
         let service_ids: Vec<&str> = rows.iter().map(|r| r.service_id.as_str()).collect();
-        let services = services::table
-            .filter(services::id.eq_any(&service_ids))
-            .select(ServiceRow::as_select())
-            .load::<ServiceRow>(conn)?
-            .into_iter()
-            .map(|s| (s.id.clone(), s))
-            .collect();
+        let services = data::services_by_id(conn, &service_ids)?;
         let person_ids: Vec<&str> = rows
             .iter()
             .flat_map(|r| [r.provider_id.as_str(), r.student_id.as_str()])
             .collect();
-        let people = people::table
-            .filter(people::id.eq_any(&person_ids))
-            .select((people::id, people::name, people::email, people::time_zone))
-            .load::<(String, String, String, Option<String>)>(conn)?
-            .into_iter()
-            .map(|(id, name, email, time_zone)| (id, Who { name, email, time_zone }))
-            .collect();
+        let people = data::people_by_id(conn, &person_ids)?;
         Ok(Self { services, people })
     }
 
@@ -176,27 +127,9 @@ fn to_api(conn: &mut DbConn, rows: Vec<BookingRow>) -> Result<Vec<Booking>, ApiE
     Ok(rows.into_iter().map(|r| shown.booking(r)).collect())
 }
 
-/// The organisation's name and zone, as a booking's emails show them.
-struct Org {
-    name: String,
-    zone: String,
-}
-
-fn organization(conn: &mut DbConn, id: &str) -> Result<Org, ApiError> {
-    let (name, zone) = organizations::table
-        .find(id)
-        .select((organizations::name, organizations::time_zone))
-        .first(conn)?;
-    Ok(Org { name, zone })
-}
-
 /// A booking of the organisation the caller may see (admin, student or provider), or 404.
 fn visible(conn: &mut DbConn, caller: &Caller, id: Uuid) -> Result<BookingRow, ApiError> {
-    let row: BookingRow = bookings::table
-        .filter(bookings::organization_id.eq(caller.org.to_string()))
-        .filter(bookings::id.eq(id.to_string()))
-        .select(BookingRow::as_select())
-        .first(conn)?;
+    let row = data::get(conn, caller.org, id)?;
     let me = caller.person.to_string();
     if caller.is_admin || row.student_id == me || row.provider_id == me {
         Ok(row)
@@ -326,16 +259,6 @@ fn refused(reason: NotBookable) -> ApiError {
     }
 }
 
-/// Insert or update failed: the exclusion constraint's refusal is the slot being taken.
-fn taken(e: diesel::result::Error) -> ApiError {
-    if let diesel::result::Error::DatabaseError(_, info) = &e {
-        if info.constraint_name() == Some("bookings_no_overlap") || info.message().contains("bookings_no_overlap") {
-            return ApiError::Conflict("This slot was just taken by another booking.".into());
-        }
-    }
-    ApiError::from(e)
-}
-
 /// The interval a booking keeps its provider busy, buffers included.
 type Blocked = (DateTime<Utc>, DateTime<Utc>);
 
@@ -353,12 +276,7 @@ fn check_slot(
         return Err(not_certified());
     };
     if let Some(except) = except {
-        let skip: Option<(NaiveDateTime, NaiveDateTime)> = bookings::table
-            .find(except)
-            .select((bookings::blocked_from, bookings::blocked_until))
-            .first(conn)
-            .optional()?;
-        if let Some((a, b)) = skip {
+        if let Some((a, b)) = data::blocked(conn, except)? {
             availability
                 .busy
                 .retain(|busy| (busy.starts_at, busy.ends_at) != (db::utc(a), db::utc(b)));
@@ -402,71 +320,6 @@ fn fits(
     rules::is_bookable(&rules, availability, starts_at, Utc::now()).map_err(refused)?;
     let ends_at = starts_at + rules.duration();
     Ok((ends_at, rules::occupied(&rules, starts_at, ends_at)))
-}
-
-/// What a booking reads before its provider's availability, in one statement: the service (the
-/// organisation's, else `None`), the organisation, the student (if the organisation's), whether
-/// they may book the service (enrolled students only, where it has enrollments) and the booking
-/// flow's formats, and whether the student waits for the provider.
-struct Opening {
-    service: ServiceRow,
-    org: Org,
-    student: Option<Who>,
-    may_book: bool,
-    formats: Vec<FormatSettings>,
-    waiting: bool,
-}
-
-fn opening(
-    conn: &mut DbConn,
-    org: Uuid,
-    (service, student, provider): (Uuid, Uuid, Uuid),
-) -> Result<Option<Opening>, ApiError> {
-    use diesel::dsl::{exists, not};
-    let (org_id, service_id, student_id) = (org.to_string(), service.to_string(), student.to_string());
-    let enrollments = || enrollments::table.filter(enrollments::service_id.eq(&service_id));
-    #[allow(clippy::type_complexity)]
-    let row: Option<(
-        ServiceRow,
-        (String, String),
-        Option<(String, String, Option<String>)>,
-        bool,
-        Option<String>,
-        bool,
-    )> = services::table
-        .inner_join(organizations::table.on(organizations::id.eq(services::organization_id)))
-        .left_join(
-            people::table.on(people::id
-                .eq(student_id.clone())
-                .and(people::organization_id.eq(services::organization_id))),
-        )
-        .left_join(booking_settings::table.on(booking_settings::organization_id.eq(services::organization_id)))
-        .filter(services::id.eq(&service_id))
-        .filter(services::organization_id.eq(&org_id))
-        .select((
-            ServiceRow::as_select(),
-            (organizations::name, organizations::time_zone),
-            (people::name, people::email, people::time_zone).nullable(),
-            not(exists(enrollments())).or(exists(enrollments().filter(enrollments::person_id.eq(&student_id)))),
-            booking_settings::formats.nullable(),
-            exists(
-                booking_waitlist::table
-                    .filter(booking_waitlist::student_id.eq(&student_id))
-                    .filter(booking_waitlist::provider_id.eq(provider.to_string())),
-            ),
-        ))
-        .first(conn)
-        .optional()?;
-    Ok(
-        row.map(|(service, (name, zone), student, may_book, formats, waiting)| Opening {
-            service,
-            org: Org { name, zone },
-            student: student.map(|(name, email, time_zone)| Who { name, email, time_zone }),
-            may_book,
-            formats: repo::formats_from(formats.as_deref()),
-            waiting,
-        }),
-    )
 }
 
 /// Books a slot. Students book for themselves; admins may book for `student_id`. The provider
@@ -514,7 +367,7 @@ pub async fn create_booking(
                 may_book,
                 formats,
                 waiting,
-            } = opening(conn, org, (input.service_id, student, input.provider_id))?
+            } = data::opening(conn, org, (input.service_id, student, input.provider_id))?
                 .ok_or_else(|| ApiError::field("service_id", "is not a service of this organisation"))?;
             let student_who =
                 student_who.ok_or_else(|| ApiError::field("student_id", "is not a person of this organisation"))?;
@@ -528,7 +381,7 @@ pub async fn create_booking(
             let availability = engine.pop();
             let provider = match found.pop() {
                 Some(certified) => certified,
-                None => providers::get(conn, org, input.provider_id)
+                None => providers_repo::get(conn, org, input.provider_id)
                     .map_err(|_| ApiError::field("provider_id", "is not a provider of this organisation"))?,
             };
             let format = formats.iter().find(|f| f.format == input.format);
@@ -607,17 +460,9 @@ pub async fn create_booking(
             // Without it, two overlapping inserts could each wait for the other inside the check,
             // a deadlock that PostgreSQL breaks after a second with an error.
             repo::slots_changed(conn, org, Bookings(&row.provider_id))?;
-            diesel::insert_into(bookings::table)
-                .values(&row)
-                .execute(conn)
-                .map_err(taken)?;
+            data::insert(conn, &row)?;
             if waiting {
-                diesel::delete(
-                    booking_waitlist::table
-                        .filter(booking_waitlist::student_id.eq(&row.student_id))
-                        .filter(booking_waitlist::provider_id.eq(&row.provider_id)),
-                )
-                .execute(conn)?;
+                data::stop_waiting(conn, &row.student_id, &row.provider_id)?;
             }
             let provider = provider.1;
             let shown = Shown {
@@ -671,34 +516,15 @@ pub async fn list_bookings(
         state
             .db
             .read(move |conn| {
-                let mut q = bookings::table
-                    .filter(bookings::organization_id.eq(org.to_string()))
-                    .order(bookings::id)
-                    .limit(page.fetch())
-                    .select(BookingRow::as_select())
-                    .into_boxed();
-                if !admin {
-                    q = q.filter(bookings::student_id.eq(me.clone()).or(bookings::provider_id.eq(me)));
-                }
-                if let Some(after) = &page.after {
-                    q = q.filter(bookings::id.gt(after.clone()));
-                }
-                if let Some(from) = query.from {
-                    q = q.filter(bookings::starts_at.ge(from.naive_utc()));
-                }
-                if let Some(to) = query.to {
-                    q = q.filter(bookings::starts_at.lt(to.naive_utc()));
-                }
-                if let Some(p) = query.provider_id {
-                    q = q.filter(bookings::provider_id.eq(p.to_string()));
-                }
-                if let Some(s) = query.student_id {
-                    q = q.filter(bookings::student_id.eq(s.to_string()));
-                }
-                if let Some(status) = query.status {
-                    q = q.filter(bookings::status.eq(status_name(status)));
-                }
-                let rows = q.load::<BookingRow>(conn)?;
+                let filter = data::Filter {
+                    party: (!admin).then_some(me),
+                    from: query.from.map(|t| t.naive_utc()),
+                    to: query.to.map(|t| t.naive_utc()),
+                    provider: query.provider_id,
+                    student: query.student_id,
+                    status: query.status.map(status_name),
+                };
+                let rows = data::page(conn, org, &filter, &page)?;
                 let (rows, next_cursor) = page.finish(rows, |r| db::id(&r.id));
                 Ok(BookingPage {
                     items: to_api(conn, rows)?,
@@ -747,18 +573,7 @@ fn offer_freed(conn: &mut DbConn, org: &Org, shown: &Shown, row: &BookingRow) ->
     };
     let provider = shown.who(&row.provider_id);
     let zone = cohort_domain::tenancy::zone(provider.time_zone.as_deref().unwrap_or(&org.zone));
-    let waiting: Vec<rules::Waiting<(), (String, String)>> = booking_waitlist::table
-        .filter(booking_waitlist::provider_id.eq(&row.provider_id))
-        .filter(booking_waitlist::offered_at.is_null())
-        .order(booking_waitlist::id)
-        .limit(1000)
-        .select((
-            booking_waitlist::id,
-            booking_waitlist::student_id,
-            booking_waitlist::day,
-            booking_waitlist::created_at,
-        ))
-        .load::<(String, String, chrono::NaiveDate, NaiveDateTime)>(conn)?
+    let waiting: Vec<rules::Waiting<(), (String, String)>> = data::waiting(conn, &row.provider_id)?
         .into_iter()
         .map(|(id, student, date, joined)| rules::Waiting {
             provider: (),
@@ -772,13 +587,8 @@ fn offer_freed(conn: &mut DbConn, org: &Org, shown: &Shown, row: &BookingRow) ->
     };
     let (entry, student) = first.student.clone();
     let day = first.date;
-    diesel::update(booking_waitlist::table.find(&entry))
-        .set(booking_waitlist::offered_at.eq(db::now()))
-        .execute(conn)?;
-    let (name, email): (String, String) = people::table
-        .find(&student)
-        .select((people::name, people::email))
-        .first(conn)?;
+    data::mark_offered(conn, &entry)?;
+    let (name, email) = data::name_and_email(conn, &student)?;
     let starts = db::utc(row.starts_at).with_timezone(&zone);
     let context = json!({
         "organization": {"name": org.name},
@@ -843,10 +653,7 @@ pub async fn cancel_booking(
                 if row.status != "confirmed" {
                     return Err(ApiError::Conflict(format!("The booking is {} already.", row.status)));
                 }
-                let hours: i32 = services::table
-                    .find(&row.service_id)
-                    .select(services::late_cancel_hours)
-                    .first(conn)?;
+                let hours = data::late_cancel_hours(conn, &row.service_id)?;
                 let late =
                     rules::cancellation_is_late(u32::try_from(hours).unwrap_or(0), db::utc(row.starts_at), Utc::now());
                 if late && !caller.is_admin {
@@ -861,17 +668,8 @@ pub async fn cancel_booking(
                 row.cancelled_by = Some(caller.person.to_string());
                 row.cancel_reason = reason.filter(|r| !r.is_empty());
                 row.updated_at = now;
-                diesel::update(bookings::table.find(&row.id))
-                    .set((
-                        bookings::status.eq(&row.status),
-                        bookings::sequence.eq(row.sequence),
-                        bookings::cancelled_at.eq(row.cancelled_at),
-                        bookings::cancelled_by.eq(&row.cancelled_by),
-                        bookings::cancel_reason.eq(&row.cancel_reason),
-                        bookings::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                let company = organization(conn, &row.organization_id)?;
+                data::save_cancelled(conn, &row)?;
+                let company = data::organization(conn, &row.organization_id)?;
                 let shown = Shown::load(conn, std::slice::from_ref(&row))?;
                 notify(conn, &company, &shown, &row, "booking_cancelled", "cancelled")?;
                 record(conn, &row, BOOKING_CANCELLED, "cancelled")?;
@@ -924,10 +722,7 @@ pub async fn reschedule_booking(
                 if before.status != "confirmed" {
                     return Err(ApiError::Conflict(format!("The booking is {} already.", before.status)));
                 }
-                let service: ServiceRow = services::table
-                    .find(&before.service_id)
-                    .select(ServiceRow::as_select())
-                    .first(conn)?;
+                let service = data::service(conn, &before.service_id)?;
                 let late = rules::cancellation_is_late(
                     u32::try_from(service.late_cancel_hours).unwrap_or(0),
                     db::utc(before.starts_at),
@@ -942,16 +737,11 @@ pub async fn reschedule_booking(
                 if provider.to_string() == before.student_id {
                     return Err(ApiError::field("provider_id", "cannot book themselves"));
                 }
-                let certified: i64 = certifications::table
-                    .filter(certifications::service_id.eq(&service.id))
-                    .filter(certifications::provider_id.eq(provider.to_string()))
-                    .count()
-                    .get_result(conn)?;
-                if certified == 0 {
+                if !data::is_certified(conn, &service.id, provider)? {
                     return Err(ApiError::field("provider_id", "is not certified in this service"));
                 }
                 let starts_at = input.starts_at.with_timezone(&Utc);
-                let company = organization(conn, &service.organization_id)?;
+                let company = data::organization(conn, &service.organization_id)?;
                 let (ends_at, (blocked_from, blocked_until)) =
                     check_slot(conn, (&service, &company.zone), provider, starts_at, Some(&before.id))?;
                 let mut row = before.clone();
@@ -970,18 +760,7 @@ pub async fn reschedule_booking(
                 for provider in &moved {
                     repo::slots_changed(conn, caller.org, Bookings(provider))?;
                 }
-                diesel::update(bookings::table.find(&row.id))
-                    .set((
-                        bookings::provider_id.eq(&row.provider_id),
-                        bookings::starts_at.eq(row.starts_at),
-                        bookings::ends_at.eq(row.ends_at),
-                        bookings::blocked_from.eq(row.blocked_from),
-                        bookings::blocked_until.eq(row.blocked_until),
-                        bookings::sequence.eq(row.sequence),
-                        bookings::updated_at.eq(row.updated_at),
-                    ))
-                    .execute(conn)
-                    .map_err(taken)?;
+                data::save_moved(conn, &row)?;
                 let cause = format!("rescheduled-{}", row.sequence);
                 let shown = Shown::load(conn, &[before.clone(), row.clone()])?;
                 if before.provider_id != row.provider_id {
@@ -1051,13 +830,7 @@ pub async fn complete_booking(
                 row.status = "completed".into();
                 row.completed_at = Some(now);
                 row.updated_at = now;
-                diesel::update(bookings::table.find(&row.id))
-                    .set((
-                        bookings::status.eq(&row.status),
-                        bookings::completed_at.eq(row.completed_at),
-                        bookings::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
+                data::save_completed(conn, &row)?;
                 record(conn, &row, BOOKING_COMPLETED, "completed")?;
                 first_session(conn, &row)?;
                 let after = to_api(conn, vec![row])?.remove(0);
@@ -1072,23 +845,10 @@ pub async fn complete_booking(
 /// part in, when this is their first completed booking.
 fn first_session(conn: &mut DbConn, row: &BookingRow) -> Result<(), ApiError> {
     for person in [&row.student_id, &row.provider_id] {
-        let completed: i64 = bookings::table
-            .filter(bookings::status.eq("completed"))
-            .filter(bookings::student_id.eq(person).or(bookings::provider_id.eq(person)))
-            .count()
-            .get_result(conn)?;
-        if completed != 1 {
+        if data::completed_count(conn, person)? != 1 {
             continue;
         }
-        use crate::schema::{participants, programs};
-        let in_programs: Vec<(String, String)> = participants::table
-            .inner_join(programs::table)
-            .filter(participants::person_id.eq(person))
-            .filter(participants::status.eq("active"))
-            .select((programs::id, programs::time_zone))
-            .distinct()
-            .load(conn)?;
-        for (program, zone) in in_programs {
+        for (program, zone) in data::active_programs(conn, person)? {
             let memberships: Vec<_> =
                 crate::programs::repo::memberships_of(conn, &program, std::slice::from_ref(person))?
                     .into_iter()
@@ -1139,34 +899,16 @@ pub async fn join_waitlist(
             if !service.waitlist {
                 return Err(ApiError::Conflict("This service keeps no waitlist.".into()));
             }
-            if !super::slots::may_book(conn, &service.id, me)? {
+            if !super::slots_repo::may_book(conn, &service.id, me)? {
                 return Err(ApiError::Forbidden("This service takes enrolled students only."));
             }
-            let certified: i64 = certifications::table
-                .filter(certifications::service_id.eq(&service.id))
-                .filter(certifications::provider_id.eq(input.provider_id.to_string()))
-                .count()
-                .get_result(conn)?;
-            if certified == 0 {
+            if !data::is_certified(conn, &service.id, input.provider_id)? {
                 return Err(ApiError::field("provider_id", "is not certified in this service"));
             }
             if input.day < (Utc::now() - chrono::Duration::days(1)).date_naive() {
                 return Err(ApiError::field("day", "is in the past"));
             }
-            crate::insert_new!(
-                conn,
-                booking_waitlist::table,
-                &[(
-                    booking_waitlist::id.eq(db::new_id()),
-                    booking_waitlist::organization_id.eq(org.to_string()),
-                    booking_waitlist::service_id.eq(&service.id),
-                    booking_waitlist::provider_id.eq(input.provider_id.to_string()),
-                    booking_waitlist::student_id.eq(me.to_string()),
-                    booking_waitlist::day.eq(input.day),
-                    booking_waitlist::created_at.eq(db::now()),
-                )]
-            )?;
-            Ok(())
+            data::wait(conn, org, &service.id, input.provider_id, me, input.day)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -1193,17 +935,7 @@ pub async fn create_feed(
     let person = caller.person;
     state
         .db
-        .write(move |conn| {
-            diesel::delete(calendar_feeds::table.find(person.to_string())).execute(conn)?;
-            diesel::insert_into(calendar_feeds::table)
-                .values((
-                    calendar_feeds::person_id.eq(person.to_string()),
-                    calendar_feeds::token_hash.eq(hash),
-                    calendar_feeds::created_at.eq(db::now()),
-                ))
-                .execute(conn)?;
-            Ok(())
-        })
+        .write(move |conn| data::replace_feed(conn, person, hash))
         .await?;
     let info = request.connection_info();
     let url = format!("{}://{}/api/v1/calendar/{token}.ics", info.scheme(), info.host());
@@ -1235,24 +967,10 @@ pub async fn calendar_feed(state: web::Data<AppState>, token: web::Path<String>)
     let body = state
         .db
         .read(move |conn| {
-            let person: String = calendar_feeds::table
-                .filter(calendar_feeds::token_hash.eq(hash))
-                .select(calendar_feeds::person_id)
-                .first(conn)?;
-            let (org, org_name): (String, String) = people::table
-                .inner_join(organizations::table)
-                .filter(people::id.eq(&person))
-                .select((organizations::id, organizations::name))
-                .first(conn)?;
+            let person = data::feed_owner(conn, hash)?;
+            let (org, org_name) = data::organization_of(conn, &person)?;
             let since = db::now() - chrono::Duration::days(90);
-            let rows: Vec<BookingRow> = bookings::table
-                .filter(bookings::organization_id.eq(&org))
-                .filter(bookings::student_id.eq(&person).or(bookings::provider_id.eq(&person)))
-                .filter(bookings::starts_at.ge(since))
-                .order(bookings::starts_at)
-                .limit(1000)
-                .select(BookingRow::as_select())
-                .load(conn)?;
+            let rows = data::feed(conn, &org, &person, since)?;
             let shown = to_api(conn, rows.clone())?;
             let entries: Vec<Appointment> = rows
                 .iter()

@@ -3,9 +3,12 @@
 //! in [`slots`], appointments in [`bookings`].
 
 pub mod bookings;
+pub mod bookings_repo;
 pub mod providers;
+pub mod providers_repo;
 pub mod repo;
 pub mod slots;
+pub mod slots_repo;
 
 use actix_web::http::header;
 use actix_web::{delete, get, patch, post, put, web, HttpResponse};
@@ -13,7 +16,6 @@ use cohort_api_types::{
     BookingSettings, EnrollPeople, EnrollmentPage, MyClasses, PageQuery, Problem, Service, ServiceInput, ServicePage,
     UpdateBookingSettings,
 };
-use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::audit;
@@ -22,7 +24,6 @@ use crate::db;
 use crate::error::{ApiError, Problems};
 use crate::extract::Body;
 use crate::paging::PageRequest;
-use crate::schema::{bookings as booking_rows, enrollments, people, services};
 use crate::AppState;
 
 use repo::ServiceRow;
@@ -50,16 +51,7 @@ pub async fn list_services(
         state
             .db
             .read(move |conn| {
-                let mut q = services::table
-                    .filter(services::organization_id.eq(org.to_string()))
-                    .order(services::id)
-                    .limit(page.fetch())
-                    .select(ServiceRow::as_select())
-                    .into_boxed();
-                if let Some(after) = &page.after {
-                    q = q.filter(services::id.gt(after.clone()));
-                }
-                let (rows, next_cursor) = page.finish(q.load::<ServiceRow>(conn)?, |r| db::id(&r.id));
+                let (rows, next_cursor) = page.finish(repo::services_page(conn, org, &page)?, |r| db::id(&r.id));
                 Ok(ServicePage {
                     items: repo::with_counts(conn, rows)?,
                     next_cursor,
@@ -101,10 +93,7 @@ pub async fn create_service(
             let now = db::now();
             let mut row = ServiceRow::new(org, now);
             row.apply(&input)?;
-            diesel::insert_into(services::table)
-                .values(&row)
-                .execute(conn)
-                .map_err(|e| repo::name_clash(e, &row))?;
+            repo::insert_service(conn, &row)?;
             let service = repo::with_counts(conn, vec![row])?.remove(0);
             audit::record(
                 conn,
@@ -186,10 +175,7 @@ pub async fn update_service(
                 let before = repo::with_counts(conn, vec![row.clone()])?.remove(0);
                 row.apply(&input)?;
                 row.updated_at = db::now();
-                diesel::update(services::table.find(&row.id))
-                    .set(&row)
-                    .execute(conn)
-                    .map_err(|e| repo::name_clash(e, &row))?;
+                repo::update_service(conn, &row)?;
                 let after = repo::with_counts(conn, vec![row])?.remove(0);
                 audit::record(conn, &actor, "service.updated", ("service", id), &before, &after)?;
                 repo::slots_changed(conn, org, repo::SlotsChange::Other)?;
@@ -226,18 +212,13 @@ pub async fn delete_service(
         .db
         .write(move |conn| {
             let row = repo::service(conn, org, id)?;
-            let upcoming: i64 = booking_rows::table
-                .filter(booking_rows::service_id.eq(&row.id))
-                .filter(booking_rows::status.eq("confirmed"))
-                .filter(booking_rows::ends_at.gt(db::now()))
-                .count()
-                .get_result(conn)?;
+            let upcoming = repo::upcoming_bookings(conn, &row.id)?;
             if upcoming > 0 {
                 return Err(ApiError::Conflict(format!(
                     "The service has {upcoming} upcoming bookings; cancel them first."
                 )));
             }
-            diesel::delete(services::table.find(&row.id)).execute(conn)?;
+            repo::delete_service(conn, &row.id)?;
             audit::record(
                 conn,
                 &actor,
@@ -281,17 +262,7 @@ pub async fn list_enrollments(
             .db
             .read(move |conn| {
                 let service = repo::service(conn, org, id)?;
-                let mut q = enrollments::table
-                    .inner_join(people::table)
-                    .filter(enrollments::service_id.eq(&service.id))
-                    .order(people::id)
-                    .limit(page.fetch())
-                    .select((people::id, people::name, people::email))
-                    .into_boxed();
-                if let Some(after) = &page.after {
-                    q = q.filter(people::id.gt(after.clone()));
-                }
-                let rows: Vec<(String, String, String)> = q.load(conn)?;
+                let rows = repo::enrolled_page(conn, &service.id, &page)?;
                 let (rows, next_cursor) = page.finish(rows, |r| db::id(&r.0));
                 Ok(EnrollmentPage {
                     items: rows.into_iter().map(repo::person).collect(),
@@ -367,12 +338,7 @@ pub async fn unenroll(
         .db
         .write(move |conn| {
             let service = repo::service(conn, org, id)?;
-            let n = diesel::delete(
-                enrollments::table
-                    .filter(enrollments::service_id.eq(&service.id))
-                    .filter(enrollments::person_id.eq(person.to_string())),
-            )
-            .execute(conn)?;
+            let n = repo::unenroll(conn, &service.id, person)?;
             if n == 0 {
                 return Err(ApiError::NotFound);
             }
@@ -405,11 +371,7 @@ pub async fn my_classes(state: web::Data<AppState>, caller: Caller) -> Result<we
 }
 
 fn classes_of(conn: &mut crate::db::DbConn, person: Uuid) -> Result<MyClasses, ApiError> {
-    let ids: Vec<String> = enrollments::table
-        .filter(enrollments::person_id.eq(person.to_string()))
-        .order(enrollments::service_id)
-        .select(enrollments::service_id)
-        .load(conn)?;
+    let ids = repo::classes(conn, person)?;
     Ok(MyClasses {
         service_ids: ids.iter().map(|id| db::id(id)).collect(),
     })
@@ -443,8 +405,7 @@ pub async fn set_my_classes(
                     return Err(ApiError::Forbidden("Your organisation manages classes for you."));
                 }
                 let wanted = repo::services_of(conn, org, &input.service_ids, "service_ids")?;
-                diesel::delete(enrollments::table.filter(enrollments::person_id.eq(person.to_string())))
-                    .execute(conn)?;
+                repo::clear_classes(conn, person)?;
                 repo::enroll(conn, &wanted, &[person.to_string()])?;
                 classes_of(conn, person)
             })

@@ -4,13 +4,12 @@ use std::collections::HashMap;
 
 use actix_web::http::header;
 use actix_web::{delete, get, patch, post, put, web, HttpResponse};
-use chrono::{NaiveDateTime, NaiveTime};
+use chrono::NaiveTime;
 use chrono_tz::Tz;
 use cohort_api_types::{
     self as api, Availability, Location, Problem, Provider, ProviderInput, ProviderPage, ProvidersQuery, ServiceRef,
 };
 use cohort_domain::booking as rules;
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -20,25 +19,15 @@ use crate::db::{self, DbConn};
 use crate::error::{ApiError, Problems};
 use crate::extract::Body;
 use crate::paging::PageRequest;
-use crate::schema::{bookings, certifications, organizations, people, providers, services};
 use crate::AppState;
 
+use super::providers_repo as data;
 use super::repo;
+
+pub use data::{ProviderPerson, ProviderRow};
 
 /// At most this many periods of time off per provider.
 const MAX_TIME_OFF: usize = 500;
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = providers)]
-pub struct ProviderRow {
-    pub person_id: String,
-    pub organization_id: String,
-    pub photo_url: Option<String>,
-    pub availability: String,
-    pub locations: String,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-}
 
 /// Availability as stored: the API's shape without the zone, which is the person's.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -48,15 +37,6 @@ pub struct Stored {
     pub overrides: Vec<api::DateOverride>,
     #[serde(default)]
     pub time_off: Vec<api::TimeOff>,
-}
-
-/// What the provider pages show of a provider's person.
-#[derive(Debug, Clone, Queryable)]
-pub struct ProviderPerson {
-    pub name: String,
-    pub email: String,
-    pub bio: String,
-    pub time_zone: Option<String>,
 }
 
 impl ProviderRow {
@@ -169,54 +149,23 @@ fn parse(input: &Stored, p: &mut Problems) -> Parsed {
     (weekly, overrides, time_off)
 }
 
-/// A provider of the organisation with their person, or 404.
-pub fn get(conn: &mut DbConn, org: Uuid, id: Uuid) -> Result<(ProviderRow, ProviderPerson), ApiError> {
-    Ok(providers::table
-        .inner_join(people::table)
-        .filter(providers::organization_id.eq(org.to_string()))
-        .filter(providers::person_id.eq(id.to_string()))
-        .select((
-            ProviderRow::as_select(),
-            (people::name, people::email, people::bio, people::time_zone),
-        ))
-        .first(conn)?)
-}
-
 /// The zone a provider's weekly availability is in: theirs, else the organisation's.
 pub fn zone_of(person: &ProviderPerson, org_zone: &str) -> Tz {
     cohort_domain::tenancy::zone(person.time_zone.as_deref().unwrap_or(org_zone))
-}
-
-fn org_zone(conn: &mut DbConn, org: Uuid) -> Result<String, ApiError> {
-    Ok(organizations::table
-        .find(org.to_string())
-        .select(organizations::time_zone)
-        .first(conn)?)
 }
 
 /// Providers as the API shows them, with their services (one query for all of them).
 fn to_api(conn: &mut DbConn, org: Uuid, rows: Vec<(ProviderRow, ProviderPerson)>) -> Result<Vec<Provider>, ApiError> {
     let ids: Vec<&str> = rows.iter().map(|(r, _)| r.person_id.as_str()).collect();
     let mut services_of: HashMap<String, Vec<ServiceRef>> = HashMap::new();
-    let certified: Vec<(String, String, String, String)> = certifications::table
-        .inner_join(services::table)
-        .filter(certifications::provider_id.eq_any(&ids))
-        .order((services::name, services::course_number))
-        .select((
-            certifications::provider_id,
-            services::id,
-            services::name,
-            services::course_number,
-        ))
-        .load(conn)?;
-    for (provider, id, name, course_number) in certified {
+    for (provider, id, name, course_number) in data::certified(conn, &ids)? {
         services_of.entry(provider).or_default().push(ServiceRef {
             id: db::id(&id),
             name,
             course_number,
         });
     }
-    let zone = org_zone(conn, org)?;
+    let zone = data::org_zone(conn, org)?;
     Ok(rows
         .into_iter()
         .map(|(row, person)| Provider {
@@ -231,27 +180,6 @@ fn to_api(conn: &mut DbConn, org: Uuid, rows: Vec<(ProviderRow, ProviderPerson)>
             created_at: db::utc(row.created_at),
         })
         .collect())
-}
-
-/// Replaces a provider's certifications with `service_ids` (all of the organisation).
-fn certify(conn: &mut DbConn, org: Uuid, provider: &str, service_ids: &[Uuid]) -> Result<(), ApiError> {
-    let services = repo::services_of(conn, org, service_ids, "service_ids")?;
-    diesel::delete(certifications::table.filter(certifications::provider_id.eq(provider))).execute(conn)?;
-    let now = db::now();
-    let rows: Vec<_> = services
-        .iter()
-        .map(|s| {
-            (
-                certifications::service_id.eq(s),
-                certifications::provider_id.eq(provider),
-                certifications::created_at.eq(now),
-            )
-        })
-        .collect();
-    for chunk in rows.chunks(500) {
-        crate::insert_new!(conn, certifications::table, chunk)?;
-    }
-    Ok(())
 }
 
 fn check_photo(p: &mut Problems, url: &str) -> Option<String> {
@@ -284,12 +212,10 @@ fn apply(
     }
     p.finish()?;
     if let Some(bio) = bio {
-        diesel::update(people::table.find(&row.person_id))
-            .set((people::bio.eq(bio), people::updated_at.eq(db::now())))
-            .execute(conn)?;
+        data::set_bio(conn, &row.person_id, &bio)?;
     }
     if let Some(ids) = &input.service_ids {
-        certify(conn, org, &row.person_id, ids)?;
+        data::certify(conn, org, &row.person_id, ids)?;
     }
     Ok(())
 }
@@ -303,17 +229,11 @@ fn save(
     admin: bool,
 ) -> Result<Provider, ApiError> {
     let org = actor.org;
-    let (mut row, person) = get(conn, org, id)?;
+    let (mut row, person) = data::get(conn, org, id)?;
     let before = to_api(conn, org, vec![(row.clone(), person)])?.remove(0);
     apply(conn, org, &mut row, input, admin)?;
-    diesel::update(providers::table.find(&row.person_id))
-        .set((
-            providers::photo_url.eq(&row.photo_url),
-            providers::locations.eq(&row.locations),
-            providers::updated_at.eq(db::now()),
-        ))
-        .execute(conn)?;
-    let found = get(conn, org, id)?;
+    data::update(conn, &row)?;
+    let found = data::get(conn, org, id)?;
     let after = to_api(conn, org, vec![found])?.remove(0);
     audit::record(conn, actor, "provider.updated", ("provider", id), &before, &after)?;
     repo::slots_changed(conn, org, repo::SlotsChange::Other)?;
@@ -344,29 +264,7 @@ pub async fn list_providers(
         state
             .db
             .read(move |conn| {
-                let mut q = providers::table
-                    .inner_join(people::table)
-                    .filter(providers::organization_id.eq(org.to_string()))
-                    .order(providers::person_id)
-                    .limit(page.fetch())
-                    .select((
-                        ProviderRow::as_select(),
-                        (people::name, people::email, people::bio, people::time_zone),
-                    ))
-                    .into_boxed();
-                if let Some(after) = &page.after {
-                    q = q.filter(providers::person_id.gt(after.clone()));
-                }
-                if let Some(service) = query.service_id {
-                    q = q.filter(
-                        providers::person_id.eq_any(
-                            certifications::table
-                                .filter(certifications::service_id.eq(service.to_string()))
-                                .select(certifications::provider_id),
-                        ),
-                    );
-                }
-                let rows = q.load::<(ProviderRow, ProviderPerson)>(conn)?;
+                let rows = data::page(conn, org, query.service_id, &page)?;
                 let (rows, next_cursor) = page.finish(rows, |(r, _)| db::id(&r.person_id));
                 Ok(ProviderPage {
                     items: to_api(conn, org, rows)?,
@@ -418,13 +316,7 @@ pub async fn create_provider(
                 created_at: now,
                 updated_at: now,
             };
-            diesel::insert_into(providers::table)
-                .values(&row)
-                .execute(conn)
-                .map_err(|e| match ApiError::from(e) {
-                    ApiError::Conflict(_) => ApiError::Conflict("This person is a provider already.".into()),
-                    other => other,
-                })?;
+            data::insert(conn, &row)?;
             audit::record(
                 conn,
                 &actor,
@@ -464,7 +356,7 @@ pub async fn get_provider(
         state
             .db
             .read(move |conn| {
-                let found = get(conn, org, id)?;
+                let found = data::get(conn, org, id)?;
                 Ok(to_api(conn, org, vec![found])?.remove(0))
             })
             .await?,
@@ -502,7 +394,7 @@ pub async fn update_provider(
         state
             .db
             .write(move |conn| {
-                get(conn, org, id)?;
+                data::get(conn, org, id)?;
                 if input.person_id.is_some_and(|p| p != id) {
                     return Err(ApiError::field("person_id", "cannot change"));
                 }
@@ -538,19 +430,14 @@ pub async fn delete_provider(
     state
         .db
         .write(move |conn| {
-            let (row, _) = get(conn, org, id)?;
-            let upcoming: i64 = bookings::table
-                .filter(bookings::provider_id.eq(&row.person_id))
-                .filter(bookings::status.eq("confirmed"))
-                .filter(bookings::ends_at.gt(db::now()))
-                .count()
-                .get_result(conn)?;
+            let (row, _) = data::get(conn, org, id)?;
+            let upcoming = data::upcoming_bookings(conn, &row.person_id)?;
             if upcoming > 0 {
                 return Err(ApiError::Conflict(format!(
                     "The provider has {upcoming} upcoming bookings; cancel them first."
                 )));
             }
-            diesel::delete(providers::table.find(&row.person_id)).execute(conn)?;
+            data::delete(conn, &row.person_id)?;
             audit::record(
                 conn,
                 &actor,
@@ -599,8 +486,8 @@ pub async fn get_availability(
         state
             .db
             .read(move |conn| {
-                let (row, person) = get(conn, org, id)?;
-                let zone = org_zone(conn, org)?;
+                let (row, person) = data::get(conn, org, id)?;
+                let zone = data::org_zone(conn, org)?;
                 Ok(availability_of(&row, &person, &zone))
             })
             .await?,
@@ -649,20 +536,18 @@ pub async fn set_availability(
         state
             .db
             .write(move |conn| {
-                let (row, person) = get(conn, org, id)?;
-                let before = availability_of(&row, &person, &org_zone(conn, org)?);
+                let (row, person) = data::get(conn, org, id)?;
+                let before = availability_of(&row, &person, &data::org_zone(conn, org)?);
                 let now = db::now();
-                diesel::update(people::table.find(&row.person_id))
-                    .set((people::time_zone.eq(Some(&zone)), people::updated_at.eq(now)))
-                    .execute(conn)?;
-                diesel::update(providers::table.find(&row.person_id))
-                    .set((
-                        providers::availability.eq(serde_json::to_string(&stored).expect("availability serialises")),
-                        providers::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                let (row, person) = get(conn, org, id)?;
-                let org_zone = org_zone(conn, org)?;
+                data::set_availability(
+                    conn,
+                    &row.person_id,
+                    &zone,
+                    &serde_json::to_string(&stored).expect("availability serialises"),
+                    now,
+                )?;
+                let (row, person) = data::get(conn, org, id)?;
+                let org_zone = data::org_zone(conn, org)?;
                 let after = availability_of(&row, &person, &org_zone);
                 audit::record(
                     conn,

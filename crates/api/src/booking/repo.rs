@@ -13,7 +13,8 @@ use uuid::Uuid;
 
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, Problems};
-use crate::schema::{booking_settings, certifications, enrollments, people, services, slot_revisions};
+use crate::paging::PageRequest;
+use crate::schema::{booking_settings, bookings, certifications, enrollments, people, services, slot_revisions};
 
 /// At most this many locations per service or provider, and questions per format.
 const MAX_LOCATIONS: usize = 20;
@@ -315,6 +316,54 @@ pub fn name_clash(e: diesel::result::Error, row: &ServiceRow) -> ApiError {
     }
 }
 
+/// A page of the organisation's services, by creation.
+pub fn services_page(conn: &mut DbConn, org: Uuid, page: &PageRequest) -> Result<Vec<ServiceRow>, ApiError> {
+    let mut q = services::table
+        .filter(services::organization_id.eq(org.to_string()))
+        .order(services::id)
+        .limit(page.fetch())
+        .select(ServiceRow::as_select())
+        .into_boxed();
+    if let Some(after) = &page.after {
+        q = q.filter(services::id.gt(after.clone()));
+    }
+    Ok(q.load::<ServiceRow>(conn)?)
+}
+
+/// Stores a new service; returns nothing, or the 409 for a name and course number in use.
+pub fn insert_service(conn: &mut DbConn, row: &ServiceRow) -> Result<(), ApiError> {
+    diesel::insert_into(services::table)
+        .values(row)
+        .execute(conn)
+        .map_err(|e| name_clash(e, row))?;
+    Ok(())
+}
+
+/// Saves an edited service; returns nothing, or the 409 for a name and course number in use.
+pub fn update_service(conn: &mut DbConn, row: &ServiceRow) -> Result<(), ApiError> {
+    diesel::update(services::table.find(&row.id))
+        .set(row)
+        .execute(conn)
+        .map_err(|e| name_clash(e, row))?;
+    Ok(())
+}
+
+/// How many confirmed bookings of the service have not ended yet.
+pub fn upcoming_bookings(conn: &mut DbConn, service: &str) -> Result<i64, ApiError> {
+    Ok(bookings::table
+        .filter(bookings::service_id.eq(service))
+        .filter(bookings::status.eq("confirmed"))
+        .filter(bookings::ends_at.gt(db::now()))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Deletes a service (its certifications and enrollments go with it); returns nothing.
+pub fn delete_service(conn: &mut DbConn, id: &str) -> Result<(), ApiError> {
+    diesel::delete(services::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
 /// What changed free slots: a booking of one provider made, moved or cancelled, or anything
 /// else (see [`slots_changed`]).
 #[derive(Debug, Clone, Copy)]
@@ -445,6 +494,50 @@ pub fn enroll(conn: &mut DbConn, services: &[String], people: &[String]) -> Resu
             crate::insert_new!(conn, enrollments::table, chunk)?;
         }
     }
+    Ok(())
+}
+
+/// A page of the students enrolled in a service, by id: (id, name, email).
+pub fn enrolled_page(
+    conn: &mut DbConn,
+    service: &str,
+    page: &PageRequest,
+) -> Result<Vec<(String, String, String)>, ApiError> {
+    let mut q = enrollments::table
+        .inner_join(people::table)
+        .filter(enrollments::service_id.eq(service))
+        .order(people::id)
+        .limit(page.fetch())
+        .select((people::id, people::name, people::email))
+        .into_boxed();
+    if let Some(after) = &page.after {
+        q = q.filter(people::id.gt(after.clone()));
+    }
+    Ok(q.load(conn)?)
+}
+
+/// Removes a person's enrollment in a service; returns how many rows went (0 or 1).
+pub fn unenroll(conn: &mut DbConn, service: &str, person: Uuid) -> Result<usize, ApiError> {
+    Ok(diesel::delete(
+        enrollments::table
+            .filter(enrollments::service_id.eq(service))
+            .filter(enrollments::person_id.eq(person.to_string())),
+    )
+    .execute(conn)?)
+}
+
+/// The ids of the services a person is enrolled in, in id order.
+pub fn classes(conn: &mut DbConn, person: Uuid) -> Result<Vec<String>, ApiError> {
+    Ok(enrollments::table
+        .filter(enrollments::person_id.eq(person.to_string()))
+        .order(enrollments::service_id)
+        .select(enrollments::service_id)
+        .load(conn)?)
+}
+
+/// Removes all of a person's enrollments; returns nothing.
+pub fn clear_classes(conn: &mut DbConn, person: Uuid) -> Result<(), ApiError> {
+    diesel::delete(enrollments::table.filter(enrollments::person_id.eq(person.to_string()))).execute(conn)?;
     Ok(())
 }
 

@@ -12,7 +12,7 @@
 //!   organisation's and the sum of the service's certifications' (within one organisation
 //!   revision the certifications stay the same and theirs only grow, so any change moves the
 //!   pair), which a request
-//!   reads first ([`context`]), before anything the answer is computed from, so an answer is
+//!   reads first ([`data::context`]), before anything the answer is computed from, so an answer is
 //!   never kept under a revision newer than its data;
 //! - the instant until which time alone leaves it as it is ([`rules::unchanged_until`]: the
 //!   minimum notice reaching its first slot, or a local midnight moving the horizon or a notice
@@ -33,34 +33,19 @@ use chrono_tz::Tz;
 use cohort_api_types::{Labels, Problem, ServiceRef, Slot, SlotList, SlotProvider, SlotsQuery};
 use cohort_domain::booking as rules;
 use cohort_domain::tenancy::{instant_at_or_after, parse_time_zone};
-use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::providers::{ProviderPerson, ProviderRow};
 use super::repo::{self, ServiceRow};
+use super::slots_repo as data;
 use crate::auth::Caller;
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
-use crate::schema::{
-    bookings, certifications, enrollments, organizations, people, providers, services, slot_revisions,
-};
 use crate::AppState;
 
 /// At most this many days of slots per request.
 pub const MAX_DAYS: u64 = 42;
-
-/// Whether `person` may book `service`: a service with enrollments only takes enrolled students.
-pub fn may_book(conn: &mut DbConn, service: &str, person: Uuid) -> Result<bool, ApiError> {
-    use diesel::dsl::exists;
-    let of_service = || enrollments::table.filter(enrollments::service_id.eq(service));
-    let (any, mine): (bool, bool) = diesel::select((
-        exists(of_service()),
-        exists(of_service().filter(enrollments::person_id.eq(person.to_string()))),
-    ))
-    .get_result(conn)?;
-    Ok(!any || mine)
-}
 
 /// A certified provider and their person.
 pub type Certified = (ProviderRow, ProviderPerson);
@@ -75,34 +60,9 @@ pub fn availability(
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> Result<(Vec<rules::Availability<Uuid>>, Vec<Certified>), ApiError> {
-    let mut q = providers::table
-        .inner_join(people::table)
-        .inner_join(certifications::table)
-        .filter(certifications::service_id.eq(&service.id))
-        .select((
-            ProviderRow::as_select(),
-            (people::name, people::email, people::bio, people::time_zone),
-        ))
-        .into_boxed();
-    if let Some(one) = only {
-        q = q.filter(providers::person_id.eq(one.to_string()));
-    }
-    let found: Vec<(ProviderRow, ProviderPerson)> = q.load(conn)?;
-    let certified = certifications::table
-        .filter(certifications::service_id.eq(&service.id))
-        .select(certifications::provider_id);
-    let mut busy_q = bookings::table
-        .filter(bookings::provider_id.eq_any(certified))
-        .filter(bookings::status.ne("cancelled"))
-        .filter(bookings::blocked_from.lt(to))
-        .filter(bookings::blocked_until.gt(from))
-        .select((bookings::provider_id, bookings::blocked_from, bookings::blocked_until))
-        .into_boxed();
-    if let Some(one) = only {
-        busy_q = busy_q.filter(bookings::provider_id.eq(one.to_string()));
-    }
+    let found = data::certified(conn, &service.id, only)?;
     let mut busy: HashMap<String, Vec<rules::Busy>> = HashMap::new();
-    for (provider, blocked_from, blocked_until) in busy_q.load::<(String, NaiveDateTime, NaiveDateTime)>(conn)? {
+    for (provider, blocked_from, blocked_until) in data::busy(conn, &service.id, only, from, to)? {
         busy.entry(provider).or_default().push(rules::Busy {
             starts_at: db::utc(blocked_from),
             ends_at: db::utc(blocked_until),
@@ -191,78 +151,6 @@ fn zone(asked: Option<&str>, mine: Option<&str>, org: &str) -> Result<Tz, ApiErr
         Some(name) => parse_time_zone(name).map_err(|e| ApiError::invalid("time_zone", e)),
         None => Ok(cohort_domain::tenancy::zone(mine.unwrap_or(org))),
     }
-}
-
-/// What a request for slots reads first, in one statement: the slot revision (before anything an
-/// answer is computed from, see the module docs), whether the service is the organisation's and
-/// the caller may book it, the zones and the labels.
-struct Context {
-    revision: (i64, i64),
-    service_found: bool,
-    may_book: bool,
-    org_zone: String,
-    my_zone: Option<String>,
-    labels: Labels,
-}
-
-fn context(conn: &mut DbConn, org: Uuid, service: Uuid, person: Uuid) -> Result<Context, ApiError> {
-    use diesel::dsl::{exists, not};
-    let (org_id, service_id, person_id) = (org.to_string(), service.to_string(), person.to_string());
-    let of_providers = certifications::table
-        .filter(certifications::service_id.eq(&service_id))
-        .select(db::SumBigInt(certifications::slot_revision));
-    let enrollments = || enrollments::table.filter(enrollments::service_id.eq(&service_id));
-    #[allow(clippy::type_complexity)]
-    let row: (
-        Option<i64>,
-        Option<i64>,
-        bool,
-        bool,
-        String,
-        Option<String>,
-        (String, String, String, String),
-    ) = organizations::table
-        .find(&org_id)
-        .select((
-            slot_revisions::table
-                .find(&org_id)
-                .select(slot_revisions::revision)
-                .single_value(),
-            of_providers.single_value(),
-            exists(
-                services::table
-                    .filter(services::id.eq(&service_id))
-                    .filter(services::organization_id.eq(&org_id)),
-            ),
-            not(exists(enrollments())).or(exists(enrollments().filter(enrollments::person_id.eq(&person_id)))),
-            organizations::time_zone,
-            people::table
-                .filter(people::id.eq(&person_id))
-                .filter(people::organization_id.eq(&org_id))
-                .select(people::time_zone)
-                .single_value(),
-            (
-                organizations::provider_singular,
-                organizations::provider_plural,
-                organizations::class_singular,
-                organizations::class_plural,
-            ),
-        ))
-        .first(conn)?;
-    let (of_org, of_providers, service_found, may_book, org_zone, my_zone, labels) = row;
-    Ok(Context {
-        revision: (of_org.unwrap_or(0), of_providers.unwrap_or(0)),
-        service_found,
-        may_book,
-        org_zone,
-        my_zone,
-        labels: Labels {
-            provider_singular: labels.0,
-            provider_plural: labels.1,
-            class_singular: labels.2,
-            class_plural: labels.3,
-        },
-    })
 }
 
 /// What the cache keeps an answer under, besides its revision.
@@ -425,14 +313,14 @@ pub async fn list_slots(
         .read(move |conn| {
             let cache = &shared.slots;
             let statements = db::statements();
-            let Context {
+            let data::Context {
                 revision,
                 service_found,
                 may_book,
                 org_zone,
                 my_zone,
                 labels,
-            } = context(conn, org, id, person)?;
+            } = data::context(conn, org, id, person)?;
             if !service_found {
                 return Err(ApiError::NotFound);
             }

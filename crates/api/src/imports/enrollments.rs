@@ -13,7 +13,8 @@ use cohort_domain::spreadsheet::safe_cell;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::{catalogue, file_error, in_batches, Mode, Report};
+use super::services::catalogue;
+use super::{file_error, in_batches, Mode, Report};
 use crate::db::{self, DbConn};
 use crate::downloads::{self, CsvPage};
 use crate::error::ApiError;

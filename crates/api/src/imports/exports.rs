@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::required_program;
-use crate::booking::bookings::BookingRow;
+use crate::booking::bookings_repo::BookingRow;
 use crate::db::{self, Db, DbConn};
 use crate::downloads::{self, csv_stream, CsvPage};
 use crate::error::ApiError;

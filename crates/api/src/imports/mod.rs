@@ -18,9 +18,8 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use cohort_api_types::{
     ExportQuery, FieldError, ImportAction, ImportPreviewRow, ImportProblem, ImportQuery, ImportReport, Problem,
 };
-use cohort_domain::imports::catalogue::Catalogue;
 use cohort_domain::imports::{CsvFile, FileError, ImportKind, Row, RowError};
-use diesel::prelude::*;
+use diesel::Connection;
 use uuid::Uuid;
 
 use crate::auth::Caller;
@@ -87,19 +86,6 @@ async fn resolve(state: &AppState, org: Uuid, kind: ImportKind, query: &ImportQu
         }
         ImportKind::Services | ImportKind::Providers | ImportKind::Enrollments => Ok(Target::Organization),
     }
-}
-
-/// The organisation's services, by what a cell may call them; ids with each name and course
-/// number. Another organisation's services are not in it, so naming one is a row error.
-pub fn catalogue(conn: &mut DbConn, org: Uuid) -> Result<Catalogue<(String, String, String)>, ApiError> {
-    use crate::schema::services;
-    let rows: Vec<(String, String, String)> = services::table
-        .filter(services::organization_id.eq(org.to_string()))
-        .select((services::id, services::name, services::course_number))
-        .load(conn)?;
-    Ok(Catalogue::new(rows.into_iter().map(|(id, name, number)| {
-        ((id, name.clone(), number.clone()), name, number)
-    })))
 }
 
 /// An import that creates or updates this many rows refreshes the statistics of the tables it

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use cohort_api_types::{ImportAction, ImportReport};
+use cohort_domain::imports::catalogue::Catalogue;
 use cohort_domain::imports::services::{self as rules, ServiceLine};
 use cohort_domain::imports::{CsvFile, ImportKind};
 use cohort_domain::spreadsheet::safe_cell;
@@ -16,6 +17,18 @@ use crate::db::{self, DbConn};
 use crate::downloads::{self, CsvPage};
 use crate::error::ApiError;
 use crate::schema::services;
+
+/// The organisation's services, by what a cell may call them; ids with each name and course
+/// number. Another organisation's services are not in it, so naming one is a row error.
+pub fn catalogue(conn: &mut DbConn, org: Uuid) -> Result<Catalogue<(String, String, String)>, ApiError> {
+    let rows: Vec<(String, String, String)> = services::table
+        .filter(services::organization_id.eq(org.to_string()))
+        .select((services::id, services::name, services::course_number))
+        .load(conn)?;
+    Ok(Catalogue::new(rows.into_iter().map(|(id, name, number)| {
+        ((id, name.clone(), number.clone()), name, number)
+    })))
+}
 
 pub fn run(
     mut conn: Option<&mut DbConn>,

@@ -2,17 +2,15 @@
 
 pub mod delivery;
 pub mod repo;
+pub mod views;
 
 use actix_web::http::header;
 use actix_web::{delete, get, post, put, web, HttpResponse};
-use chrono::NaiveDateTime;
 use cohort_api_types::{
-    FireTrigger, MyStep, MyStepPage, PageQuery, Problem, PublishType, Step, StepInput, StepPage, StepState,
-    TriggerFired,
+    FireTrigger, MyStep, MyStepPage, PageQuery, Problem, PublishType, Step, StepInput, StepPage, TriggerFired,
 };
 use cohort_domain::events;
 use cohort_domain::steps::{self as rules, CheckedStep, PublishKind, StepDraft};
-use diesel::prelude::*;
 use uuid::Uuid;
 
 use self::repo::{name_of, StepRow};
@@ -24,7 +22,6 @@ use crate::events::EventRow;
 use crate::extract::Body;
 use crate::paging::PageRequest;
 use crate::programs::repo as programs;
-use crate::schema::{programs as programs_table, step_deliveries, steps};
 use crate::AppState;
 
 /// Checks the submitted step with the domain's rules, in the program's zone; `previous` is the
@@ -164,7 +161,7 @@ pub async fn create_step(
                 ..Default::default()
             };
             apply(&mut row, &input, checked);
-            diesel::insert_into(steps::table).values(&row).execute(conn)?;
+            repo::insert(conn, &row)?;
             delivery::schedule(conn, &row, zone)?;
             let step = row.into_api(&program.time_zone, Default::default());
             audit::record(conn, &actor, "step.created", ("step", step.id), audit::NONE, &step)?;
@@ -252,7 +249,7 @@ pub async fn update_step(
             let checked = check(&input, zone, Some(&row))?;
             apply(&mut row, &input, checked);
             row.updated_at = db::now();
-            diesel::update(steps::table.find(&row.id)).set(&row).execute(conn)?;
+            repo::update(conn, &row)?;
             delivery::schedule(conn, &row, zone)?;
             let after = row.clone().into_api(&program.time_zone, Default::default());
             audit::record(conn, &actor, "step.updated", ("step", step_id), &before, &after)?;
@@ -291,8 +288,7 @@ pub async fn delete_step(
         .write(move |conn| {
             let program = programs::get(conn, org, program_id)?;
             let row = repo::get(conn, org, &program.id, step_id)?;
-            diesel::delete(step_deliveries::table.filter(step_deliveries::step_id.eq(&row.id))).execute(conn)?;
-            diesel::delete(steps::table.find(&row.id)).execute(conn)?;
+            repo::delete(conn, &row.id)?;
             let before = row.clone().into_api(&program.time_zone, Default::default());
             audit::record(conn, &actor, "step.deleted", ("step", step_id), &before, audit::NONE)?;
             delivery::forget(conn, org, &row.id)
@@ -368,88 +364,6 @@ pub async fn fire_trigger(
     Ok(HttpResponse::Accepted().json(TriggerFired { scheduled }))
 }
 
-/// A delivered step as the feed reads it.
-#[derive(Queryable)]
-struct FeedRow {
-    step_id: String,
-    program_id: String,
-    program_name: String,
-    title: String,
-    description: String,
-    action_type: String,
-    link_url: Option<String>,
-    due_date: Option<chrono::NaiveDate>,
-    delivered_at: NaiveDateTime,
-    opened_at: Option<NaiveDateTime>,
-    completed_at: Option<NaiveDateTime>,
-    missed_at: Option<NaiveDateTime>,
-}
-
-impl FeedRow {
-    fn into_api(self) -> MyStep {
-        MyStep {
-            step_id: db::id(&self.step_id),
-            program_id: db::id(&self.program_id),
-            program_name: self.program_name,
-            title: self.title,
-            description: self.description,
-            action_type: repo::wire(&self.action_type),
-            link_url: self.link_url,
-            due_date: self.due_date,
-            state: match (self.opened_at, self.completed_at) {
-                (_, Some(_)) => StepState::Completed,
-                (Some(_), None) => StepState::Opened,
-                (None, None) => StepState::New,
-            },
-            missed: self.missed_at.is_some(),
-            delivered_at: db::utc(self.delivered_at),
-            opened_at: self.opened_at.map(db::utc),
-            completed_at: self.completed_at.map(db::utc),
-        }
-    }
-}
-
-/// The caller's delivered steps, in program order (one step when `only` names it).
-fn load_feed(
-    conn: &mut DbConn,
-    org: Uuid,
-    person: Uuid,
-    only: Option<&str>,
-    page: Option<&PageRequest>,
-) -> Result<Vec<FeedRow>, ApiError> {
-    let mut query = step_deliveries::table
-        .inner_join(steps::table)
-        .inner_join(programs_table::table.on(programs_table::id.eq(steps::program_id)))
-        .filter(step_deliveries::organization_id.eq(org.to_string()))
-        .filter(step_deliveries::person_id.eq(person.to_string()))
-        .select((
-            steps::id,
-            steps::program_id,
-            programs_table::name,
-            steps::title,
-            steps::description,
-            steps::action_type,
-            steps::link_url,
-            steps::due_date,
-            step_deliveries::delivered_at,
-            step_deliveries::opened_at,
-            step_deliveries::completed_at,
-            step_deliveries::missed_at,
-        ))
-        .order(steps::id)
-        .into_boxed();
-    if let Some(step) = only {
-        query = query.filter(steps::id.eq(step.to_owned()));
-    }
-    if let Some(page) = page {
-        query = query.limit(page.fetch());
-        if let Some(after) = &page.after {
-            query = query.filter(steps::id.gt(after.clone()));
-        }
-    }
-    Ok(query.load(conn)?)
-}
-
 /// The caller's steps across their programs, in each program's order, with their state.
 #[utoipa::path(
     tag = "steps",
@@ -472,12 +386,12 @@ pub async fn my_steps(
     let rows = state
         .db
         .read(move |conn| {
-            load_feed(conn, org, person, None, Some(&page)).map(|rows| page.finish(rows, |r| db::id(&r.step_id)))
+            views::feed(conn, org, person, None, Some(&page)).map(|rows| page.finish(rows, |r| db::id(&r.step_id)))
         })
         .await?;
     let (rows, next_cursor) = rows;
     Ok(web::Json(MyStepPage {
-        items: rows.into_iter().map(FeedRow::into_api).collect(),
+        items: rows.into_iter().map(views::FeedRow::into_api).collect(),
         next_cursor,
     }))
 }
@@ -534,22 +448,9 @@ async fn progress(
     let row = state
         .db
         .write(move |conn| {
-            let mine = || {
-                step_deliveries::table
-                    .filter(step_deliveries::organization_id.eq(org.to_string()))
-                    .filter(step_deliveries::person_id.eq(person.to_string()))
-                    .filter(step_deliveries::step_id.eq(step.clone()))
-            };
             let now = db::now();
-            diesel::update(mine().filter(step_deliveries::opened_at.is_null()))
-                .set(step_deliveries::opened_at.eq(now))
-                .execute(conn)?;
-            let completed = complete
-                && diesel::update(mine().filter(step_deliveries::completed_at.is_null()))
-                    .set(step_deliveries::completed_at.eq(now))
-                    .execute(conn)?
-                    == 1;
-            let row = load_feed(conn, org, person, Some(&step), None)?
+            let completed = repo::progress(conn, org, person, &step, complete, now)?;
+            let row = views::feed(conn, org, person, Some(&step), None)?
                 .into_iter()
                 .next()
                 .ok_or(ApiError::NotFound)?;

@@ -169,6 +169,51 @@ pub fn list(conn: &mut DbConn, program: &str, page: &PageRequest) -> Result<Vec<
     Ok(query.load(conn)?)
 }
 
+/// Stores a new step; returns nothing.
+pub fn insert(conn: &mut DbConn, row: &StepRow) -> Result<(), ApiError> {
+    diesel::insert_into(steps::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// Saves an edited step; returns nothing.
+pub fn update(conn: &mut DbConn, row: &StepRow) -> Result<(), ApiError> {
+    diesel::update(steps::table.find(&row.id)).set(row).execute(conn)?;
+    Ok(())
+}
+
+/// Deletes a step and its deliveries; returns nothing.
+pub fn delete(conn: &mut DbConn, id: &str) -> Result<(), ApiError> {
+    diesel::delete(step_deliveries::table.filter(step_deliveries::step_id.eq(id))).execute(conn)?;
+    diesel::delete(steps::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
+/// Marks a person's delivery of a step opened (the first time counts) and, when `complete`,
+/// completed; returns whether it was completed now (not before).
+pub fn progress(
+    conn: &mut DbConn,
+    org: Uuid,
+    person: Uuid,
+    step: &str,
+    complete: bool,
+    now: NaiveDateTime,
+) -> Result<bool, ApiError> {
+    let mine = || {
+        step_deliveries::table
+            .filter(step_deliveries::organization_id.eq(org.to_string()))
+            .filter(step_deliveries::person_id.eq(person.to_string()))
+            .filter(step_deliveries::step_id.eq(step.to_owned()))
+    };
+    diesel::update(mine().filter(step_deliveries::opened_at.is_null()))
+        .set(step_deliveries::opened_at.eq(now))
+        .execute(conn)?;
+    Ok(complete
+        && diesel::update(mine().filter(step_deliveries::completed_at.is_null()))
+            .set(step_deliveries::completed_at.eq(now))
+            .execute(conn)?
+            == 1)
+}
+
 /// The program's steps that react to `trigger` or publish on joining.
 pub fn of_program(conn: &mut DbConn, program: &str) -> Result<Vec<StepRow>, ApiError> {
     Ok(steps::table

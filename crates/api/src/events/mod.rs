@@ -1,13 +1,13 @@
 //! Events: what happened, stored in the transaction that made it happen, before anything reacts
 //! to it. One row per cause (its dedupe key), however often the cause is reported.
 
+pub mod repo;
+
 use std::sync::OnceLock;
 
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpResponse};
-use chrono::NaiveDateTime;
 use cohort_api_types::{Event, EventPage, EventsQuery, PostEvent, Problem};
-use diesel::prelude::*;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -16,59 +16,9 @@ use crate::db::{self, DbConn};
 use crate::error::{ApiError, Problems};
 use crate::extract::Body;
 use crate::paging::PageRequest;
-use crate::schema::events;
 use crate::AppState;
 
-#[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = events, treat_none_as_default_value = false)]
-pub struct EventRow {
-    pub id: String,
-    pub organization_id: String,
-    pub event_type: String,
-    pub program_id: Option<String>,
-    pub person_id: Option<String>,
-    pub payload: String,
-    pub dedupe_key: Option<String>,
-    pub occurred_at: NaiveDateTime,
-    pub created_at: NaiveDateTime,
-}
-
-impl EventRow {
-    /// An event of `event_type` (one of `cohort_domain::events`) about a person in a program.
-    pub fn new(
-        org: &str,
-        event_type: &str,
-        program: &str,
-        person: &str,
-        payload: Value,
-        dedupe_key: String,
-        occurred_at: NaiveDateTime,
-    ) -> Self {
-        Self {
-            id: db::new_id(),
-            organization_id: org.to_owned(),
-            event_type: event_type.to_owned(),
-            program_id: Some(program.to_owned()),
-            person_id: Some(person.to_owned()),
-            payload: payload.to_string(),
-            dedupe_key: Some(dedupe_key),
-            occurred_at,
-            created_at: db::now(),
-        }
-    }
-
-    pub fn into_api(self) -> Event {
-        Event {
-            id: db::id(&self.id),
-            event_type: self.event_type,
-            program_id: self.program_id.as_deref().map(db::id),
-            person_id: self.person_id.as_deref().map(db::id),
-            payload: serde_json::from_str(&self.payload).unwrap_or(Value::Null),
-            occurred_at: db::utc(self.occurred_at),
-            created_at: db::utc(self.created_at),
-        }
-    }
-}
+pub use repo::EventRow;
 
 /// Reacts to events inside the transaction that stores them, so what it queues exists if and
 /// only if the events do (the automations' matcher, the webhook publisher).
@@ -89,7 +39,7 @@ pub fn record(conn: &mut DbConn, rows: &[EventRow]) -> Result<usize, ApiError> {
     })?;
     let mut added = 0;
     for chunk in rows.chunks(1000) {
-        let n = crate::insert_new!(conn, events::table, chunk)?;
+        let n = repo::insert_new(conn, chunk)?;
         added += n;
         if n == 0 {
             continue;
@@ -99,12 +49,7 @@ pub fn record(conn: &mut DbConn, rows: &[EventRow]) -> Result<usize, ApiError> {
             chunk.iter().collect()
         } else {
             let ids: Vec<&str> = chunk.iter().map(|r| r.id.as_str()).collect();
-            let new: std::collections::HashSet<String> = events::table
-                .filter(events::id.eq_any(ids))
-                .select(events::id)
-                .load::<String>(conn)?
-                .into_iter()
-                .collect();
+            let new = repo::stored_ids(conn, ids)?;
             chunk.iter().filter(|r| new.contains(&r.id)).collect()
         };
         for subscriber in subscribers.iter() {
@@ -153,19 +98,8 @@ pub async fn list_events(
     let (items, next_cursor) = state
         .db
         .read(move |conn| {
-            let mut q = events::table
-                .filter(events::organization_id.eq(org.to_string()))
-                .select(EventRow::as_select())
-                .order(events::id)
-                .limit(page.fetch())
-                .into_boxed();
-            if let Some(t) = query.event_type {
-                q = q.filter(events::event_type.eq(t));
-            }
-            if let Some(after) = &page.after {
-                q = q.filter(events::id.gt(after.clone()));
-            }
-            Ok(page.finish(q.load(conn)?, |r| db::id(&r.id)))
+            let rows = repo::list(conn, org, query.event_type, &page)?;
+            Ok(page.finish(rows, |r| db::id(&r.id)))
         })
         .await?;
     Ok(web::Json(EventPage {
@@ -242,10 +176,7 @@ pub async fn post_event(
             if record(conn, std::slice::from_ref(&row))? == 1 {
                 return Ok((true, row.into_api()));
             }
-            let stored: EventRow = events::table
-                .filter(events::dedupe_key.eq(&row.dedupe_key))
-                .select(EventRow::as_select())
-                .first(conn)?;
+            let stored = repo::by_dedupe_key(conn, row.dedupe_key.as_deref())?;
             Ok((false, stored.into_api()))
         })
         .await?;
