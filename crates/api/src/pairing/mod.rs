@@ -6,6 +6,7 @@ pub mod auto;
 pub mod health;
 pub mod invitations;
 pub mod repo;
+pub mod views;
 
 use actix_web::http::header;
 use actix_web::{get, patch, post, put, web, HttpResponse};

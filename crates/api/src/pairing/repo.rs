@@ -343,3 +343,55 @@ pub fn get_pairing(conn: &mut DbConn, program: &str, id: Uuid) -> Result<Pairing
         .select(PairingRow::as_select())
         .first(conn)?)
 }
+
+/// The pairing `id`, if it exists.
+pub fn find_pairing(conn: &mut DbConn, id: &str) -> Result<Option<PairingRow>, ApiError> {
+    Ok(pairings::table
+        .find(id)
+        .select(PairingRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Every pairing of the program, ended or not, by id.
+pub fn pairings_in(conn: &mut DbConn, program: &str) -> Result<Vec<PairingRow>, ApiError> {
+    Ok(pairings::table
+        .filter(pairings::program_id.eq(program))
+        .select(PairingRow::as_select())
+        .order(pairings::id)
+        .load(conn)?)
+}
+
+/// How many of the program's requests have `status`.
+pub fn count_requests(conn: &mut DbConn, program: &str, status: &str) -> Result<i64, ApiError> {
+    Ok(mentor_requests::table
+        .filter(mentor_requests::program_id.eq(program))
+        .filter(mentor_requests::status.eq(status))
+        .count()
+        .get_result(conn)?)
+}
+
+/// The program's active mentors with their own capacity.
+pub fn active_mentors(conn: &mut DbConn, program: &str) -> Result<Vec<(String, Option<i32>)>, ApiError> {
+    Ok(participants::table
+        .filter(participants::program_id.eq(program))
+        .filter(participants::role.eq("mentor"))
+        .filter(participants::status.eq("active"))
+        .select((participants::person_id, participants::capacity))
+        .load(conn)?)
+}
+
+/// When each of the program's requests was made, its status, and when it was decided.
+pub fn request_times(
+    conn: &mut DbConn,
+    program: &str,
+) -> Result<Vec<(NaiveDateTime, String, Option<NaiveDateTime>)>, ApiError> {
+    Ok(mentor_requests::table
+        .filter(mentor_requests::program_id.eq(program))
+        .select((
+            mentor_requests::created_at,
+            mentor_requests::status,
+            mentor_requests::decided_at,
+        ))
+        .load(conn)?)
+}
