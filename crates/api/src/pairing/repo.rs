@@ -395,3 +395,96 @@ pub fn request_times(
         ))
         .load(conn)?)
 }
+
+/// Stores a new pairing.
+pub fn insert_pairing(conn: &mut DbConn, row: &PairingRow) -> Result<(), ApiError> {
+    diesel::insert_into(pairings::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// Stores a new request.
+pub fn insert_request(conn: &mut DbConn, row: &RequestRow) -> Result<(), ApiError> {
+    diesel::insert_into(mentor_requests::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// Up to `limit` of the program's requests after the id `after`, by id.
+pub fn requests_page(
+    conn: &mut DbConn,
+    program: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<RequestRow>, ApiError> {
+    let mut q = mentor_requests::table
+        .filter(mentor_requests::program_id.eq(program))
+        .select(RequestRow::as_select())
+        .order(mentor_requests::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(mentor_requests::id.gt(after.to_owned()));
+    }
+    Ok(q.load(conn)?)
+}
+
+/// Up to `limit` of the organisation's requests the person made or received, after the id `after`, by id.
+pub fn requests_of_person(
+    conn: &mut DbConn,
+    org: Uuid,
+    person: Uuid,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<RequestRow>, ApiError> {
+    let me = person.to_string();
+    let mut q = mentor_requests::table
+        .filter(mentor_requests::organization_id.eq(org.to_string()))
+        .filter(
+            mentor_requests::mentee_id
+                .eq(me.clone())
+                .or(mentor_requests::mentor_id.eq(me)),
+        )
+        .select(RequestRow::as_select())
+        .order(mentor_requests::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(mentor_requests::id.gt(after.to_owned()));
+    }
+    Ok(q.load(conn)?)
+}
+
+/// Up to `limit` of the program's active pairings after the id `after`, by id.
+pub fn active_pairings_page(
+    conn: &mut DbConn,
+    program: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<PairingRow>, ApiError> {
+    let mut q = pairings::table
+        .filter(pairings::program_id.eq(program))
+        .filter(pairings::ended_at.is_null())
+        .select(PairingRow::as_select())
+        .order(pairings::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(pairings::id.gt(after.to_owned()));
+    }
+    Ok(q.load(conn)?)
+}
+
+/// Ends the pairing `id` now with `reason`; false when it had ended already.
+pub fn end_pairing(conn: &mut DbConn, id: &str, reason: &str) -> Result<bool, ApiError> {
+    let n = diesel::update(pairings::table.find(id).filter(pairings::ended_at.is_null()))
+        .set((pairings::ended_at.eq(db::now()), pairings::end_reason.eq(reason)))
+        .execute(conn)?;
+    Ok(n != 0)
+}
+
+/// Sets the mentor membership's own capacity (`None`: the program's).
+pub fn set_capacity(conn: &mut DbConn, membership: &str, capacity: Option<i32>) -> Result<(), ApiError> {
+    diesel::update(participants::table.find(membership))
+        .set(participants::capacity.eq(capacity))
+        .execute(conn)?;
+    Ok(())
+}

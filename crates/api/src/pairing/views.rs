@@ -8,7 +8,10 @@ use diesel::prelude::*;
 use super::repo::PairingRow;
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
-use crate::schema::{bookings, chat_messages, conversation_members, conversations, events, step_deliveries, steps};
+use crate::schema::{
+    bookings, chat_messages, conversation_members, conversations, events, pairings, participants, people,
+    step_deliveries, steps,
+};
 
 /// The last sign of life of a pairing: a message in the pair's conversation, a step either
 /// of them completed in the program, or a session they had (a completed booking, either of them
@@ -101,4 +104,56 @@ pub fn count_events(conn: &mut DbConn, program: &str, person: &str, event_type: 
         .filter(events::event_type.eq(event_type))
         .count()
         .get_result(conn)?)
+}
+
+/// A mentor as the lists show them: person id, name, bio and own capacity.
+pub type MentorRow = (String, String, String, Option<i32>);
+
+/// The program's active mentors with their name, bio and own capacity.
+pub fn active_mentors_with_people(conn: &mut DbConn, program: &str) -> Result<Vec<MentorRow>, ApiError> {
+    Ok(participants::table
+        .inner_join(people::table)
+        .filter(participants::program_id.eq(program))
+        .filter(participants::role.eq("mentor"))
+        .filter(participants::status.eq("active"))
+        .select((
+            participants::person_id,
+            people::name,
+            people::bio,
+            participants::capacity,
+        ))
+        .load(conn)?)
+}
+
+/// A pairing in the export: id, mentee's name and email, mentor's name and email, paired at.
+pub type ExportRow = (String, String, String, String, String, NaiveDateTime);
+
+/// Up to `limit` of the program's active pairings after the id `after`, by id, with both people.
+pub fn active_pairings_with_people(
+    conn: &mut DbConn,
+    program: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ExportRow>, ApiError> {
+    let (mentee, mentor) = diesel::alias!(people as mentee, people as mentor);
+    let mut query = pairings::table
+        .inner_join(mentee.on(mentee.field(people::id).eq(pairings::mentee_id)))
+        .inner_join(mentor.on(mentor.field(people::id).eq(pairings::mentor_id)))
+        .filter(pairings::program_id.eq(program))
+        .filter(pairings::ended_at.is_null())
+        .order(pairings::id)
+        .select((
+            pairings::id,
+            mentee.field(people::name),
+            mentee.field(people::email),
+            mentor.field(people::name),
+            mentor.field(people::email),
+            pairings::created_at,
+        ))
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(pairings::id.gt(after.to_owned()));
+    }
+    Ok(query.load(conn)?)
 }
