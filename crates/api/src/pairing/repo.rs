@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
-use crate::schema::{mentor_requests, pairing_settings, pairings, participants};
+use crate::schema::{mentor_requests, pairing_invitations, pairing_settings, pairings, participants};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = pairing_settings)]
@@ -486,5 +486,64 @@ pub fn set_capacity(conn: &mut DbConn, membership: &str, capacity: Option<i32>) 
     diesel::update(participants::table.find(membership))
         .set(participants::capacity.eq(capacity))
         .execute(conn)?;
+    Ok(())
+}
+
+/// The mentees of the program's active pairings.
+pub fn paired_mentees(conn: &mut DbConn, program: &str) -> Result<std::collections::HashSet<String>, ApiError> {
+    Ok(pairings::table
+        .filter(pairings::program_id.eq(program))
+        .filter(pairings::ended_at.is_null())
+        .select(pairings::mentee_id)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// When each mentee of the program was first and last invited to find a mentor.
+pub fn invitations(
+    conn: &mut DbConn,
+    program: &str,
+) -> Result<std::collections::HashMap<String, (NaiveDateTime, NaiveDateTime)>, ApiError> {
+    Ok(pairing_invitations::table
+        .filter(pairing_invitations::program_id.eq(program))
+        .select((
+            pairing_invitations::mentee_id,
+            pairing_invitations::first_sent_at,
+            pairing_invitations::last_sent_at,
+        ))
+        .load::<(String, NaiveDateTime, NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(|(id, first, last)| (id, (first, last)))
+        .collect())
+}
+
+/// Records that the mentee was invited at `now`: counts one more invitation, or stores the first.
+pub fn record_invitation(
+    conn: &mut DbConn,
+    org: &str,
+    program: &str,
+    mentee: &str,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let target = pairing_invitations::table.find((program.to_owned(), mentee.to_owned()));
+    let updated = diesel::update(target)
+        .set((
+            pairing_invitations::last_sent_at.eq(now),
+            pairing_invitations::times.eq(pairing_invitations::times + 1),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(pairing_invitations::table)
+            .values((
+                pairing_invitations::program_id.eq(program),
+                pairing_invitations::mentee_id.eq(mentee),
+                pairing_invitations::organization_id.eq(org),
+                pairing_invitations::first_sent_at.eq(now),
+                pairing_invitations::last_sent_at.eq(now),
+                pairing_invitations::times.eq(1),
+            ))
+            .execute(conn)?;
+    }
     Ok(())
 }

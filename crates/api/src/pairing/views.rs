@@ -8,9 +8,10 @@ use diesel::prelude::*;
 use super::repo::PairingRow;
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
+use crate::people::repo::PersonRow;
 use crate::schema::{
-    bookings, chat_messages, conversation_members, conversations, events, pairings, participants, people,
-    step_deliveries, steps,
+    bookings, chat_messages, conversation_members, conversations, events, mentor_requests, pairings, participants,
+    people, step_deliveries, steps,
 };
 
 /// The last sign of life of a pairing: a message in the pair's conversation, a step either
@@ -156,4 +157,32 @@ pub fn active_pairings_with_people(
         query = query.filter(pairings::id.gt(after.to_owned()));
     }
     Ok(query.load(conn)?)
+}
+
+/// The program's open requests by mentee: the request's id and the mentor's name.
+pub fn open_requests_with_mentor_names(
+    conn: &mut DbConn,
+    program: &str,
+) -> Result<std::collections::HashMap<String, (String, String)>, ApiError> {
+    Ok(mentor_requests::table
+        .inner_join(people::table.on(people::id.eq(mentor_requests::mentor_id)))
+        .filter(mentor_requests::program_id.eq(program))
+        .filter(mentor_requests::status.eq("open"))
+        .select((mentor_requests::mentee_id, mentor_requests::id, people::name))
+        .load::<(String, String, String)>(conn)?
+        .into_iter()
+        .map(|(mentee, id, mentor)| (mentee, (id, mentor)))
+        .collect())
+}
+
+/// The program's active mentees by person id: their membership id and the person.
+pub fn active_mentees(conn: &mut DbConn, program: &str) -> Result<Vec<(String, PersonRow)>, ApiError> {
+    Ok(participants::table
+        .inner_join(people::table)
+        .filter(participants::program_id.eq(program))
+        .filter(participants::role.eq("mentee"))
+        .filter(participants::status.eq("active"))
+        .select((participants::id, PersonRow::as_select()))
+        .order(people::id)
+        .load(conn)?)
 }
