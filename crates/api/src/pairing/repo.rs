@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
-use crate::schema::{mentor_requests, pairing_invitations, pairing_settings, pairings, participants};
+use crate::schema::{auto_pair, mentor_requests, pairing_invitations, pairing_settings, pairings, participants};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = pairing_settings)]
@@ -546,4 +546,73 @@ pub fn record_invitation(
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// The program's stored auto-pair rules and proposal, as JSON.
+pub fn auto_pair(conn: &mut DbConn, program: &str) -> Result<Option<(String, Option<String>)>, ApiError> {
+    Ok(auto_pair::table
+        .find(program)
+        .select((auto_pair::rules, auto_pair::proposal))
+        .first(conn)
+        .optional()?)
+}
+
+/// Stores the program's auto-pair rules and proposal (JSON), replacing what was there.
+pub fn save_auto_pair(
+    conn: &mut DbConn,
+    org: &str,
+    program: &str,
+    rules: &str,
+    proposal_id: Option<&str>,
+    proposal: Option<&str>,
+) -> Result<(), ApiError> {
+    let updated = diesel::update(auto_pair::table.find(program))
+        .set((
+            auto_pair::rules.eq(rules),
+            auto_pair::proposal_id.eq(proposal_id),
+            auto_pair::proposal.eq(proposal),
+            auto_pair::updated_at.eq(db::now()),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(auto_pair::table)
+            .values((
+                auto_pair::program_id.eq(program),
+                auto_pair::organization_id.eq(org),
+                auto_pair::rules.eq(rules),
+                auto_pair::proposal_id.eq(proposal_id),
+                auto_pair::proposal.eq(proposal),
+                auto_pair::updated_at.eq(db::now()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The membership's questionnaire answers, as JSON.
+pub fn answers(conn: &mut DbConn, participant: &str) -> Result<String, ApiError> {
+    Ok(participants::table
+        .find(participant)
+        .select(participants::answers)
+        .first(conn)?)
+}
+
+/// Replaces the membership's questionnaire answers (JSON).
+pub fn set_answers(conn: &mut DbConn, participant: &str, answers: &str) -> Result<(), ApiError> {
+    diesel::update(participants::table.find(participant))
+        .set(participants::answers.eq(answers))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Replaces the answers (JSON) of each of the person's active memberships in the program; how many.
+pub fn set_answers_of(conn: &mut DbConn, program: &str, person: Uuid, answers: &str) -> Result<usize, ApiError> {
+    Ok(diesel::update(
+        participants::table
+            .filter(participants::program_id.eq(program))
+            .filter(participants::person_id.eq(person.to_string()))
+            .filter(participants::status.eq("active")),
+    )
+    .set(participants::answers.eq(answers))
+    .execute(conn)?)
 }

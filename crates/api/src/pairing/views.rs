@@ -186,3 +186,46 @@ pub fn active_mentees(conn: &mut DbConn, program: &str) -> Result<Vec<(String, P
         .order(people::id)
         .load(conn)?)
 }
+
+/// A participant as auto-pair reads them: person id, name, attributes, answers, own capacity.
+pub type SideRow = (String, String, String, String, Option<i32>);
+
+/// The program's active participants in `role` (or just the person `only`), by person id.
+pub fn active_side(conn: &mut DbConn, program: &str, role: &str, only: Option<&str>) -> Result<Vec<SideRow>, ApiError> {
+    let mut query = participants::table
+        .inner_join(people::table)
+        .filter(participants::program_id.eq(program))
+        .filter(participants::role.eq(role))
+        .filter(participants::status.eq("active"))
+        .into_boxed();
+    if let Some(person) = only {
+        query = query.filter(participants::person_id.eq(person));
+    }
+    Ok(query
+        .order(participants::person_id)
+        .select((
+            participants::person_id,
+            people::name,
+            people::attributes,
+            participants::answers,
+            participants::capacity,
+        ))
+        .load(conn)?)
+}
+
+/// Everyone in the organisation: id, email and attributes.
+pub fn people_with_attributes(conn: &mut DbConn, org: &str) -> Result<Vec<(String, String, String)>, ApiError> {
+    Ok(people::table
+        .filter(people::organization_id.eq(org))
+        .select((people::id, people::email, people::attributes))
+        .load(conn)?)
+}
+
+/// The ids among `ids` of the organisation's people.
+pub fn people_in_org(conn: &mut DbConn, org: uuid::Uuid, ids: &[String]) -> Result<Vec<String>, ApiError> {
+    Ok(people::table
+        .filter(people::organization_id.eq(org.to_string()))
+        .filter(people::id.eq_any(ids))
+        .select(people::id)
+        .load::<String>(conn)?)
+}
