@@ -2,6 +2,7 @@
 
 pub mod chat;
 pub mod email;
+pub mod email_repo;
 pub mod notifications;
 pub mod templates;
 pub mod transport;
