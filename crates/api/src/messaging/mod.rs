@@ -4,6 +4,7 @@ pub mod chat;
 pub mod email;
 pub mod email_repo;
 pub mod notifications;
+pub mod notifications_repo;
 pub mod templates;
 pub mod transport;
 pub mod webhooks;
