@@ -1,6 +1,7 @@
 //! Messages: email templates and their delivery through the outbox and job queue.
 
 pub mod chat;
+pub mod chat_repo;
 pub mod email;
 pub mod email_repo;
 pub mod notifications;
