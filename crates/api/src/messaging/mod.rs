@@ -9,3 +9,4 @@ pub mod notifications_repo;
 pub mod templates;
 pub mod transport;
 pub mod webhooks;
+pub mod webhooks_repo;
