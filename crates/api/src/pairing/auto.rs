@@ -513,7 +513,7 @@ fn check_rules(conn: &mut DbConn, org: Uuid, rules: &AutoPairRules) -> Result<()
     let named: Vec<String> = named.into_iter().collect();
     let known: HashSet<String> = named
         .chunks(500)
-        .map(|chunk| views::people_in_org(conn, org, chunk))
+        .map(|chunk| crate::people::repo::existing_ids(conn, org, chunk))
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
         .flatten()

@@ -220,12 +220,3 @@ pub fn people_with_attributes(conn: &mut DbConn, org: &str) -> Result<Vec<(Strin
         .select((people::id, people::email, people::attributes))
         .load(conn)?)
 }
-
-/// The ids among `ids` of the organisation's people.
-pub fn people_in_org(conn: &mut DbConn, org: uuid::Uuid, ids: &[String]) -> Result<Vec<String>, ApiError> {
-    Ok(people::table
-        .filter(people::organization_id.eq(org.to_string()))
-        .filter(people::id.eq_any(ids))
-        .select(people::id)
-        .load::<String>(conn)?)
-}
