@@ -2,39 +2,16 @@
 
 use actix_web::http::header;
 use actix_web::{delete, get, post, web, HttpResponse};
-use chrono::NaiveDateTime;
 use cohort_api_types::{AwardedBadge, AwardedBadgeList, Badge, BadgeList, CreateBadge, Problem};
-use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::repo::{self, BadgeRow};
 use crate::audit;
 use crate::auth::Caller;
 use crate::db;
 use crate::error::{ApiError, Problems};
 use crate::extract::Body;
-use crate::schema::{badges, person_badges};
 use crate::AppState;
-
-#[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = badges)]
-struct BadgeRow {
-    id: String,
-    organization_id: String,
-    name: String,
-    description: String,
-    created_at: NaiveDateTime,
-}
-
-impl BadgeRow {
-    fn into_api(self) -> Badge {
-        Badge {
-            id: db::id(&self.id),
-            name: self.name,
-            description: self.description,
-            created_at: db::utc(self.created_at),
-        }
-    }
-}
 
 /// At most this many badges per organisation: the list is not paged.
 const MAX_BADGES: i64 = 500;
@@ -53,16 +30,7 @@ const MAX_BADGES: i64 = 500;
 pub async fn list_badges(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<BadgeList>, ApiError> {
     caller.require_admin()?;
     let org = caller.org;
-    let items = state
-        .db
-        .read(move |conn| {
-            Ok(badges::table
-                .filter(badges::organization_id.eq(org.to_string()))
-                .order(badges::name)
-                .select(BadgeRow::as_select())
-                .load::<BadgeRow>(conn)?)
-        })
-        .await?;
+    let items = state.db.read(move |conn| repo::badges(conn, org)).await?;
     Ok(web::Json(BadgeList {
         items: items.into_iter().map(BadgeRow::into_api).collect(),
     }))
@@ -97,10 +65,7 @@ pub async fn create_badge(
     let badge = state
         .db
         .write(move |conn| {
-            let existing: i64 = badges::table
-                .filter(badges::organization_id.eq(org.to_string()))
-                .count()
-                .get_result(conn)?;
+            let existing = repo::count_badges(conn, org)?;
             if existing >= MAX_BADGES {
                 return Err(ApiError::Conflict(format!(
                     "An organisation has at most {MAX_BADGES} badges."
@@ -113,13 +78,10 @@ pub async fn create_badge(
                 description: description.unwrap_or_default(),
                 created_at: db::now(),
             };
-            diesel::insert_into(badges::table)
-                .values(&row)
-                .execute(conn)
-                .map_err(|e| match ApiError::from(e) {
-                    ApiError::Conflict(_) => ApiError::Conflict(format!("A badge named \"{}\" exists.", row.name)),
-                    other => other,
-                })?;
+            repo::insert_badge(conn, &row).map_err(|e| match e {
+                ApiError::Conflict(_) => ApiError::Conflict(format!("A badge named \"{}\" exists.", row.name)),
+                other => other,
+            })?;
             let badge = row.into_api();
             audit::record(conn, &actor, "badge.created", ("badge", badge.id), audit::NONE, &badge)?;
             Ok(badge)
@@ -155,12 +117,7 @@ pub async fn delete_badge(
         .db
         .write(move |conn| {
             audit::record(conn, &actor, "badge.deleted", ("badge", id), audit::NONE, audit::NONE)?;
-            let n = diesel::delete(
-                badges::table
-                    .filter(badges::organization_id.eq(org.to_string()))
-                    .filter(badges::id.eq(id.to_string())),
-            )
-            .execute(conn)?;
+            let n = repo::delete_badge(conn, org, id)?;
             if n == 0 {
                 return Err(ApiError::NotFound);
             }
@@ -198,12 +155,7 @@ pub async fn person_badges_list(
         .db
         .read(move |conn| {
             crate::people::repo::get(conn, org, id)?;
-            Ok(person_badges::table
-                .inner_join(badges::table)
-                .filter(person_badges::person_id.eq(id.to_string()))
-                .order(person_badges::awarded_at.desc())
-                .select((BadgeRow::as_select(), person_badges::awarded_at))
-                .load::<(BadgeRow, NaiveDateTime)>(conn)?)
+            repo::badges_of(conn, id)
         })
         .await?;
     Ok(web::Json(AwardedBadgeList {

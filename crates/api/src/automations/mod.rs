@@ -5,12 +5,13 @@
 pub mod badges;
 pub mod engine;
 pub mod left_out;
+pub mod repo;
+pub mod views;
 
 use std::collections::HashMap;
 
 use actix_web::http::header;
 use actix_web::{delete, get, post, put, web, HttpResponse};
-use chrono::NaiveDateTime;
 use cohort_api_types::{
     ActionState, AttributeValue, Automation, AutomationActionType, AutomationCounts, AutomationInput, AutomationPage,
     AutomationRun, AutomationRunPage, ConditionOperator, ConditionOutcome, Frequency, PageQuery, Problem, RunAction,
@@ -18,7 +19,6 @@ use cohort_api_types::{
 };
 use cohort_domain::automations::{self as rules, Condition, Fact, Operator};
 use cohort_domain::steps::{Delay, DelayUnit};
-use diesel::prelude::*;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -28,24 +28,8 @@ use crate::db::{self, DbConn};
 use crate::error::{ApiError, Problems};
 use crate::extract::Body;
 use crate::paging::PageRequest;
-use crate::schema::{automation_run_actions, automation_runs, automation_versions, automations, programs, steps};
 use crate::AppState;
-
-#[derive(Queryable, Selectable, Insertable, AsChangeset, Clone)]
-#[diesel(table_name = automations)]
-pub struct AutomationRow {
-    pub id: String,
-    pub organization_id: String,
-    pub name: String,
-    pub trigger_type: String,
-    pub definition: String,
-    pub active: bool,
-    pub version: i32,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-    /// Signs its `call_webhook` requests; shown to admins only as they save the automation.
-    pub webhook_secret: String,
-}
+use repo::{AutomationRow, RunActionRow};
 
 impl AutomationRow {
     pub fn definition(&self) -> AutomationInput {
@@ -122,16 +106,8 @@ fn check(conn: &mut DbConn, org: Uuid, input: &AutomationInput, allow_private: b
             p.push("program_ids", "list 1 to 100 programs, or null for all");
         }
         let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-        let found: Vec<String> = programs::table
-            .filter(programs::organization_id.eq(org.to_string()))
-            .filter(programs::id.eq_any(&ids))
-            .select(programs::id)
-            .load(conn)?;
-        let with_steps: Vec<String> = steps::table
-            .filter(steps::program_id.eq_any(&ids))
-            .select(steps::program_id)
-            .distinct()
-            .load(conn)?;
+        let found = repo::programs_in_org(conn, org, &ids)?;
+        let with_steps = repo::programs_with_steps(conn, &ids)?;
         for (n, id) in ids.iter().enumerate() {
             if !found.contains(id) {
                 p.push(format!("program_ids[{n}]"), "no such program in this organisation");
@@ -187,13 +163,7 @@ fn check(conn: &mut DbConn, org: Uuid, input: &AutomationInput, allow_private: b
             AutomationActionType::AwardBadge => match a.badge_id {
                 None => p.push(at("badge_id"), "required for this action"),
                 Some(id) => {
-                    use crate::schema::badges::dsl as b;
-                    let known: i64 = b::badges
-                        .filter(b::organization_id.eq(org.to_string()))
-                        .filter(b::id.eq(id.to_string()))
-                        .count()
-                        .get_result(conn)?;
-                    if known == 0 {
+                    if !repo::has_badge(conn, org, id)? {
                         p.push(at("badge_id"), "no such badge in this organisation");
                     }
                 }
@@ -201,13 +171,7 @@ fn check(conn: &mut DbConn, org: Uuid, input: &AutomationInput, allow_private: b
             AutomationActionType::DeliverStep => match a.step_id {
                 None => p.push(at("step_id"), "required for this action"),
                 Some(id) => {
-                    let known: i64 = steps::table
-                        .inner_join(programs::table)
-                        .filter(programs::organization_id.eq(org.to_string()))
-                        .filter(steps::id.eq(id.to_string()))
-                        .count()
-                        .get_result(conn)?;
-                    if known == 0 {
+                    if !repo::has_step(conn, org, id)? {
                         p.push(at("step_id"), "no such step in this organisation");
                     }
                 }
@@ -226,74 +190,13 @@ fn check(conn: &mut DbConn, org: Uuid, input: &AutomationInput, allow_private: b
     Ok(name.unwrap_or_default())
 }
 
-/// Saves `row` and records its current definition and state as a new version, in force from now.
-fn save_version(conn: &mut DbConn, row: &AutomationRow) -> Result<(), ApiError> {
-    diesel::insert_into(automation_versions::table)
-        .values((
-            automation_versions::automation_id.eq(&row.id),
-            automation_versions::version.eq(row.version),
-            automation_versions::definition.eq(&row.definition),
-            automation_versions::active.eq(row.active),
-            automation_versions::valid_from.eq(row.updated_at),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
 fn clash(conn: &mut DbConn, org: Uuid, name: &str, except: Option<&str>) -> Result<(), ApiError> {
-    let mut q = automations::table
-        .filter(automations::organization_id.eq(org.to_string()))
-        .filter(db::lower(automations::name).eq(name.to_lowercase()))
-        .into_boxed();
-    if let Some(id) = except {
-        q = q.filter(automations::id.ne(id.to_owned()));
-    }
-    if q.count().get_result::<i64>(conn)? > 0 {
+    if repo::name_taken(conn, org, name, except)? {
         return Err(ApiError::Conflict(format!(
             "An automation named \"{name}\" already exists."
         )));
     }
     Ok(())
-}
-
-fn find(conn: &mut DbConn, org: Uuid, id: Uuid) -> Result<AutomationRow, ApiError> {
-    Ok(automations::table
-        .filter(automations::organization_id.eq(org.to_string()))
-        .filter(automations::id.eq(id.to_string()))
-        .select(AutomationRow::as_select())
-        .first(conn)?)
-}
-
-/// Runs and action states per automation.
-fn counts(conn: &mut DbConn, ids: &[String]) -> Result<HashMap<String, AutomationCounts>, ApiError> {
-    let runs: Vec<(String, i64)> = automation_runs::table
-        .filter(automation_runs::automation_id.eq_any(ids))
-        .group_by(automation_runs::automation_id)
-        .select((automation_runs::automation_id, diesel::dsl::count_star()))
-        .load(conn)?;
-    let actions: Vec<(String, String, i64)> = automation_run_actions::table
-        .filter(automation_run_actions::automation_id.eq_any(ids))
-        .group_by((automation_run_actions::automation_id, automation_run_actions::state))
-        .select((
-            automation_run_actions::automation_id,
-            automation_run_actions::state,
-            diesel::dsl::count_star(),
-        ))
-        .load(conn)?;
-    let mut out: HashMap<String, AutomationCounts> = HashMap::new();
-    for (id, n) in runs {
-        out.entry(id).or_default().runs = n as u64;
-    }
-    for (id, state, n) in actions {
-        let c = out.entry(id).or_default();
-        match state.as_str() {
-            "done" => c.actions_done += n as u64,
-            "failed" => c.actions_failed += n as u64,
-            "scheduled" | "waiting" => c.actions_pending += n as u64,
-            _ => {}
-        }
-    }
-    Ok(out)
 }
 
 fn to_api(row: AutomationRow, counts: &HashMap<String, AutomationCounts>) -> Automation {
@@ -332,7 +235,7 @@ fn saved(conn: &mut DbConn, row: AutomationRow) -> Result<Automation, ApiError> 
 }
 
 fn one(conn: &mut DbConn, row: AutomationRow) -> Result<Automation, ApiError> {
-    let c = counts(conn, std::slice::from_ref(&row.id))?;
+    let c = repo::counts(conn, std::slice::from_ref(&row.id))?;
     Ok(to_api(row, &c))
 }
 
@@ -360,18 +263,9 @@ pub async fn list_automations(
     let (items, next_cursor) = state
         .db
         .read(move |conn| {
-            let mut q = automations::table
-                .filter(automations::organization_id.eq(org.to_string()))
-                .select(AutomationRow::as_select())
-                .order(automations::id)
-                .limit(page.fetch())
-                .into_boxed();
-            if let Some(after) = &page.after {
-                q = q.filter(automations::id.gt(after.clone()));
-            }
-            let rows: Vec<AutomationRow> = q.load(conn)?;
+            let rows = repo::page(conn, org, page.after.as_deref(), page.fetch())?;
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-            let c = counts(conn, &ids)?;
+            let c = repo::counts(conn, &ids)?;
             let (rows, next) = page.finish(rows, |r| db::id(&r.id));
             Ok((rows.into_iter().map(|r| to_api(r, &c)).collect::<Vec<_>>(), next))
         })
@@ -419,8 +313,8 @@ pub async fn create_automation(
                 updated_at: now,
                 webhook_secret: crate::messaging::webhooks::new_secret(),
             };
-            diesel::insert_into(automations::table).values(&row).execute(conn)?;
-            save_version(conn, &row)?;
+            repo::insert(conn, &row)?;
+            repo::save_version(conn, &row)?;
             // The secret is left out of the audit log (`webhook_secret` is a secret field).
             let created = saved(conn, row)?;
             audit::record(
@@ -464,7 +358,7 @@ pub async fn get_automation(
     let a = state
         .db
         .read(move |conn| {
-            let row = find(conn, org, id)?;
+            let row = repo::find(conn, org, id)?;
             one(conn, row)
         })
         .await?;
@@ -501,7 +395,7 @@ pub async fn update_automation(
     let a = state
         .db
         .write(move |conn| {
-            let mut row = find(conn, org, id)?;
+            let mut row = repo::find(conn, org, id)?;
             let before = one(conn, row.clone())?;
             let name = check(conn, org, &input, allow_private)?;
             clash(conn, org, &name, Some(&row.id))?;
@@ -512,10 +406,8 @@ pub async fn update_automation(
             row.active = input.active.unwrap_or(row.active);
             row.version += 1;
             row.updated_at = db::now();
-            diesel::update(automations::table.find(&row.id))
-                .set(&row)
-                .execute(conn)?;
-            save_version(conn, &row)?;
+            repo::update(conn, &row)?;
+            repo::save_version(conn, &row)?;
             if was_active && !row.active {
                 engine::cancel_pending(conn, &row.id)?;
             }
@@ -554,9 +446,9 @@ pub async fn delete_automation(
     state
         .db
         .write(move |conn| {
-            let row = find(conn, org, id)?;
+            let row = repo::find(conn, org, id)?;
             let before = one(conn, row.clone())?;
-            diesel::delete(automations::table.find(&row.id)).execute(conn)?;
+            repo::delete(conn, &row.id)?;
             audit::record(
                 conn,
                 &actor,
@@ -581,7 +473,7 @@ async fn set_active(
     state
         .db
         .write(move |conn| {
-            let mut row = find(conn, org, id)?;
+            let mut row = repo::find(conn, org, id)?;
             if row.active != active {
                 let action = if active {
                     "automation.activated"
@@ -593,10 +485,8 @@ async fn set_active(
                 row.active = active;
                 row.version += 1;
                 row.updated_at = db::now();
-                diesel::update(automations::table.find(&row.id))
-                    .set(&row)
-                    .execute(conn)?;
-                save_version(conn, &row)?;
+                repo::update(conn, &row)?;
+                repo::save_version(conn, &row)?;
                 if !active {
                     engine::cancel_pending(conn, &row.id)?;
                 }
@@ -650,34 +540,6 @@ pub async fn deactivate_automation(
     Ok(web::Json(set_active(state, caller, id.into_inner(), false).await?))
 }
 
-#[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = automation_runs)]
-pub struct RunRow {
-    pub id: String,
-    pub organization_id: String,
-    pub automation_id: String,
-    pub version: i32,
-    pub event_id: String,
-    pub person_id: Option<String>,
-    pub outcome: String,
-    pub conditions: String,
-    pub created_at: NaiveDateTime,
-}
-
-#[derive(Queryable, Selectable, Insertable, Clone)]
-#[diesel(table_name = automation_run_actions)]
-pub struct RunActionRow {
-    pub run_id: String,
-    pub position: i32,
-    pub automation_id: String,
-    pub action: String,
-    pub state: String,
-    pub reason: Option<String>,
-    pub due_at: Option<NaiveDateTime>,
-    pub done_at: Option<NaiveDateTime>,
-    pub attempts: i32,
-}
-
 fn action_state(s: &str) -> ActionState {
     match s {
         "waiting" => ActionState::Waiting,
@@ -722,28 +584,12 @@ pub async fn list_runs(
     let (items, next_cursor) = state
         .db
         .read(move |conn| {
-            use crate::schema::events;
-            let automation = find(conn, org, id)?;
-            let mut q = automation_runs::table
-                .inner_join(events::table)
-                .filter(automation_runs::automation_id.eq(&automation.id))
-                .select((RunRow::as_select(), crate::events::EventRow::as_select()))
-                .order(automation_runs::id.desc())
-                .limit(page.fetch())
-                .into_boxed();
-            if let Some(after) = &page.after {
-                q = q.filter(automation_runs::id.lt(after.clone()));
-            }
-            let rows: Vec<(RunRow, crate::events::EventRow)> = q.load(conn)?;
+            let automation = repo::find(conn, org, id)?;
+            let rows = views::runs(conn, &automation.id, page.after.as_deref(), page.fetch())?;
             let (rows, next) = page.finish(rows, |(r, _)| db::id(&r.id));
             let ids: Vec<String> = rows.iter().map(|(r, _)| r.id.clone()).collect();
             let mut actions: HashMap<String, Vec<RunActionRow>> = HashMap::new();
-            for a in automation_run_actions::table
-                .filter(automation_run_actions::run_id.eq_any(&ids))
-                .order((automation_run_actions::run_id, automation_run_actions::position))
-                .select(RunActionRow::as_select())
-                .load::<RunActionRow>(conn)?
-            {
+            for a in repo::run_actions(conn, &ids)? {
                 actions.entry(a.run_id.clone()).or_default().push(a);
             }
             let items = rows

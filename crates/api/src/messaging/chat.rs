@@ -9,9 +9,9 @@ use cohort_api_types::{
     ChatMessage, ChatMessagePage, Conversation, ConversationList, CreateConversation, PageQuery, Problem,
     SendChatMessage,
 };
-use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::chat_repo::{self as repo, ConversationRow, MessageRow};
 use super::notifications::{notify, NewNotification};
 use crate::audit;
 use crate::auth::Caller;
@@ -19,44 +19,9 @@ use crate::db::{self, DbConn};
 use crate::error::{ApiError, Problems};
 use crate::extract::Body;
 use crate::paging::PageRequest;
-use crate::schema::{chat_messages, conversation_members, conversations};
 use crate::{people, programs, AppState};
 
 const MAX_MEMBERS: usize = 50;
-
-#[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = conversations)]
-struct ConversationRow {
-    id: String,
-    organization_id: String,
-    program_id: Option<String>,
-    kind: String,
-    subject: String,
-    created_at: NaiveDateTime,
-}
-
-#[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = chat_messages)]
-struct MessageRow {
-    id: String,
-    organization_id: String,
-    conversation_id: String,
-    sender_id: Option<String>,
-    body: String,
-    created_at: NaiveDateTime,
-}
-
-impl MessageRow {
-    fn into_api(self) -> ChatMessage {
-        ChatMessage {
-            id: db::id(&self.id),
-            conversation_id: db::id(&self.conversation_id),
-            sender_id: self.sender_id.as_deref().map(db::id),
-            body: self.body,
-            created_at: db::utc(self.created_at),
-        }
-    }
-}
 
 /// Opens a conversation among `members` (used by the API here, and by pairing and automations).
 pub fn open_conversation(
@@ -75,15 +40,7 @@ pub fn open_conversation(
         subject: subject.to_owned(),
         created_at: db::now(),
     };
-    diesel::insert_into(conversations::table).values(&row).execute(conn)?;
-    for member in members {
-        diesel::insert_into(conversation_members::table)
-            .values((
-                conversation_members::conversation_id.eq(&row.id),
-                conversation_members::person_id.eq(member.to_string()),
-            ))
-            .execute(conn)?;
-    }
+    repo::insert_conversation(conn, &row, members)?;
     Ok(row.id)
 }
 
@@ -103,11 +60,8 @@ pub fn post_message(
         body: body.to_owned(),
         created_at: db::now(),
     };
-    diesel::insert_into(chat_messages::table).values(&row).execute(conn)?;
-    let others: Vec<String> = conversation_members::table
-        .filter(conversation_members::conversation_id.eq(conversation))
-        .select(conversation_members::person_id)
-        .load(conn)?;
+    repo::insert_message(conn, &row)?;
+    let others = repo::member_ids(conn, conversation)?;
     let preview: String = body.chars().take(140).collect();
     for person in others.iter().filter(|p| Some(db::id(p)) != sender) {
         let link = format!("/conversations/{conversation}");
@@ -121,43 +75,14 @@ pub fn post_message(
         notify(conn, org, db::id(person), new)?;
     }
     if let Some(sender) = sender {
-        mark_read(conn, conversation, sender)?;
+        repo::mark_read(conn, conversation, sender)?;
     }
     Ok(row.into_api())
 }
 
-fn mark_read(conn: &mut DbConn, conversation: &str, person: Uuid) -> Result<(), ApiError> {
-    diesel::update(
-        conversation_members::table
-            .filter(conversation_members::conversation_id.eq(conversation))
-            .filter(conversation_members::person_id.eq(person.to_string())),
-    )
-    .set(conversation_members::last_read_at.eq(db::now()))
-    .execute(conn)?;
-    Ok(())
-}
-
-/// The conversation, if `person` is one of its members in `org`.
-fn membership(conn: &mut DbConn, org: Uuid, person: Uuid, conversation: Uuid) -> Result<ConversationRow, ApiError> {
-    Ok(conversations::table
-        .inner_join(conversation_members::table)
-        .filter(conversations::organization_id.eq(org.to_string()))
-        .filter(conversations::id.eq(conversation.to_string()))
-        .filter(conversation_members::person_id.eq(person.to_string()))
-        .select(ConversationRow::as_select())
-        .first(conn)?)
-}
-
 fn describe(conn: &mut DbConn, person: Uuid, rows: Vec<ConversationRow>) -> Result<Vec<Conversation>, ApiError> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let members: Vec<(String, String, Option<NaiveDateTime>)> = conversation_members::table
-        .filter(conversation_members::conversation_id.eq_any(&ids))
-        .select((
-            conversation_members::conversation_id,
-            conversation_members::person_id,
-            conversation_members::last_read_at,
-        ))
-        .load(conn)?;
+    let members = repo::members(conn, &ids)?;
     let mut by_conversation: HashMap<String, Vec<Uuid>> = HashMap::new();
     let mut read_at: HashMap<String, Option<NaiveDateTime>> = HashMap::new();
     for (conversation, member, last_read) in members {
@@ -174,16 +99,7 @@ fn describe(conn: &mut DbConn, person: Uuid, rows: Vec<ConversationRow>) -> Resu
                 .copied()
                 .flatten()
                 .unwrap_or(chrono::DateTime::UNIX_EPOCH.naive_utc());
-            let unread_count = chat_messages::table
-                .filter(chat_messages::conversation_id.eq(&row.id))
-                .filter(chat_messages::created_at.gt(since))
-                .filter(
-                    chat_messages::sender_id
-                        .is_null()
-                        .or(chat_messages::sender_id.ne(person.to_string())),
-                )
-                .count()
-                .get_result(conn)?;
+            let unread_count = repo::unread_count(conn, &row.id, person, since)?;
             Ok(Conversation {
                 id: db::id(&row.id),
                 member_ids: by_conversation.remove(&row.id).unwrap_or_default(),
@@ -212,14 +128,7 @@ pub async fn list_conversations(
     let items = state
         .db
         .read(move |conn| {
-            let rows: Vec<ConversationRow> = conversations::table
-                .inner_join(conversation_members::table)
-                .filter(conversations::organization_id.eq(org.to_string()))
-                .filter(conversation_members::person_id.eq(person.to_string()))
-                .select(ConversationRow::as_select())
-                .order(conversations::id.desc())
-                .limit(200)
-                .load(conn)?;
+            let rows = repo::conversations_of(conn, org, person)?;
             describe(conn, person, rows)
         })
         .await?;
@@ -273,10 +182,7 @@ pub async fn create_conversation(
             members.extend(input.person_ids.iter().copied().filter(|p| *p != me));
             members.dedup();
             let id = open_conversation(conn, org, "admin", &subject, input.program_id, &members)?;
-            let row = conversations::table
-                .find(&id)
-                .select(ConversationRow::as_select())
-                .first(conn)?;
+            let row = repo::get_conversation(conn, &id)?;
             let created = describe(conn, me, vec![row])?.remove(0);
             let after = serde_json::json!({"subject": subject, "program_id": input.program_id, "person_ids": members});
             audit::record(
@@ -315,17 +221,9 @@ pub async fn list_messages(
     let (mut rows, next_cursor) = state
         .db
         .read(move |conn| {
-            let conversation = membership(conn, org, person, id)?;
-            let mut q = chat_messages::table
-                .filter(chat_messages::conversation_id.eq(conversation.id))
-                .select(MessageRow::as_select())
-                .order(chat_messages::id.desc())
-                .limit(page.fetch())
-                .into_boxed();
-            if let Some(before) = &page.after {
-                q = q.filter(chat_messages::id.lt(before.clone()));
-            }
-            Ok(page.finish(q.load(conn)?, |m: &MessageRow| db::id(&m.id)))
+            let conversation = repo::membership(conn, org, person, id)?;
+            let rows = repo::messages_page(conn, &conversation.id, page.after.as_deref(), page.fetch())?;
+            Ok(page.finish(rows, |m: &MessageRow| db::id(&m.id)))
         })
         .await?;
     rows.reverse();
@@ -359,7 +257,7 @@ pub async fn send_message(
     let message = state
         .db
         .write(move |conn| {
-            let conversation = membership(conn, org, person, id)?;
+            let conversation = repo::membership(conn, org, person, id)?;
             post_message(conn, org, &conversation.id, Some(person), &body)
         })
         .await?;
@@ -386,8 +284,8 @@ pub async fn read_conversation(
     state
         .db
         .write(move |conn| {
-            let conversation = membership(conn, org, person, id)?;
-            mark_read(conn, &conversation.id, person)
+            let conversation = repo::membership(conn, org, person, id)?;
+            repo::mark_read(conn, &conversation.id, person)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

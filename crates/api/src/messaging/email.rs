@@ -5,16 +5,15 @@
 use std::sync::Arc;
 
 use actix_web::{delete, get, post, put, web, HttpResponse};
-use chrono::NaiveDateTime;
 use cohort_api_types::{
     EmailTemplate, EmailTemplateList, PreviewEmail, Problem, RenderedEmail, TestEmailQueued, UpdateEmailTemplate,
 };
 use cohort_domain::calendar::{ics, Appointment, Method};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use super::email_repo::{self, TemplateRow};
 use super::templates::{self, EmailKind};
 use super::transport::Mailer;
 use crate::audit;
@@ -23,32 +22,10 @@ use crate::db::{self, Db, DbConn};
 use crate::error::ApiError;
 use crate::extract::Body;
 use crate::jobs::{self, Job, NewJob};
-use crate::schema::{email_deliveries, email_templates};
 use crate::{organization, people, AppState};
 
 pub const JOB_KIND: &str = "email";
 const MAX_TEMPLATE_CHARS: usize = 100_000;
-
-#[derive(Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = email_templates)]
-struct TemplateRow {
-    id: String,
-    organization_id: String,
-    template_key: String,
-    subject: String,
-    html: String,
-    text: String,
-    updated_at: NaiveDateTime,
-}
-
-fn custom(conn: &mut DbConn, org: Uuid, key: &str) -> Result<Option<TemplateRow>, ApiError> {
-    Ok(email_templates::table
-        .filter(email_templates::organization_id.eq(org.to_string()))
-        .filter(email_templates::template_key.eq(key))
-        .select(TemplateRow::as_select())
-        .first(conn)
-        .optional()?)
-}
 
 fn to_api(kind: &EmailKind, row: Option<TemplateRow>) -> EmailTemplate {
     let (subject, html, text, customized) = match row {
@@ -78,7 +55,7 @@ fn kind_of(key: &str) -> Result<&'static EmailKind, ApiError> {
 
 /// The organisation's wording of `key`, or the default.
 fn effective(conn: &mut DbConn, org: Uuid, kind: &'static EmailKind) -> Result<EmailTemplate, ApiError> {
-    Ok(to_api(kind, custom(conn, org, kind.key)?))
+    Ok(to_api(kind, email_repo::custom(conn, org, kind.key)?))
 }
 
 /// A file sent along with an email, such as a booking's calendar entry.
@@ -187,7 +164,7 @@ pub async fn deliver(db: Db, mailer: Arc<Mailer>, job: Job) -> Result<(), String
     let key = input.delivery_key.clone();
     let (sent, template) = db
         .read(move |conn| {
-            let sent = email_deliveries::table.find(&key).count().get_result::<i64>(conn)? > 0;
+            let sent = email_repo::was_sent(conn, &key)?;
             Ok((sent, effective(conn, org, kind)?))
         })
         .await
@@ -202,20 +179,9 @@ pub async fn deliver(db: Db, mailer: Arc<Mailer>, job: Job) -> Result<(), String
     let transport = mailer.name();
     mailer.send(&to, &rendered, &input.attachments, &key).await?;
     let (to, key) = (input.to, input.delivery_key);
-    db.write(move |conn| {
-        let row = (
-            email_deliveries::delivery_key.eq(key),
-            email_deliveries::organization_id.eq(Some(org.to_string())),
-            email_deliveries::recipient.eq(to),
-            email_deliveries::subject.eq(subject),
-            email_deliveries::transport.eq(transport),
-            email_deliveries::sent_at.eq(db::now()),
-        );
-        diesel::insert_into(email_deliveries::table).values(row).execute(conn)?;
-        Ok(())
-    })
-    .await
-    .map_err(|e| e.to_string())
+    db.write(move |conn| email_repo::record_delivery(conn, org, &key, &to, &subject, transport))
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Every email Cohort sends, in the organisation's wording.
@@ -334,17 +300,18 @@ pub async fn update_template(
                 text: input.text,
                 updated_at: db::now(),
             };
-            match custom(conn, org, kind.key)? {
+            match email_repo::custom(conn, org, kind.key)? {
                 Some(existing) => {
-                    diesel::update(email_templates::table.find(&existing.id))
-                        .set(TemplateRow {
+                    email_repo::update_template(
+                        conn,
+                        &TemplateRow {
                             id: existing.id.clone(),
                             ..row
-                        })
-                        .execute(conn)?;
+                        },
+                    )?;
                 }
                 None => {
-                    diesel::insert_into(email_templates::table).values(&row).execute(conn)?;
+                    email_repo::insert_template(conn, &row)?;
                 }
             }
             let after = effective(conn, org, kind)?;
@@ -385,12 +352,7 @@ pub async fn reset_template(
         .db
         .write(move |conn| {
             let before = effective(conn, org, kind)?;
-            diesel::delete(
-                email_templates::table
-                    .filter(email_templates::organization_id.eq(org.to_string()))
-                    .filter(email_templates::template_key.eq(kind.key)),
-            )
-            .execute(conn)?;
+            email_repo::delete_template(conn, org, kind.key)?;
             let after = effective(conn, org, kind)?;
             audit::record(
                 conn,

@@ -2,61 +2,21 @@
 //! messages from the program team.
 
 use actix_web::{get, post, web, HttpResponse};
-use chrono::NaiveDateTime;
 use cohort_api_types::{
     LoggedNotification, Notification, NotificationLogPage, NotificationPage, NotificationsQuery, PageQuery, Problem,
     SendNotification,
 };
-use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::notifications_repo as repo;
+pub use super::notifications_repo::{NewNotification, NotificationRow};
 use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, Problems};
 use crate::extract::Body;
 use crate::paging::PageRequest;
-use crate::schema::{notifications, people as people_table};
 use crate::{people, AppState};
-
-#[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = notifications, treat_none_as_default_value = false)]
-pub struct NotificationRow {
-    pub id: String,
-    pub organization_id: String,
-    pub person_id: String,
-    pub kind: String,
-    pub title: String,
-    pub body: String,
-    pub link: Option<String>,
-    pub dedupe_key: Option<String>,
-    pub created_at: NaiveDateTime,
-    pub read_at: Option<NaiveDateTime>,
-}
-
-impl NotificationRow {
-    fn into_api(self) -> Notification {
-        Notification {
-            id: db::id(&self.id),
-            kind: self.kind,
-            title: self.title,
-            body: self.body,
-            link: self.link,
-            created_at: db::utc(self.created_at),
-            read_at: self.read_at.map(db::utc),
-        }
-    }
-}
-
-/// What to put in someone's feed.
-pub struct NewNotification<'a> {
-    pub kind: &'a str,
-    pub title: &'a str,
-    pub body: &'a str,
-    pub link: Option<&'a str>,
-    /// A second notification with the same key is not added.
-    pub dedupe_key: Option<String>,
-}
 
 /// Adds a notification in the caller's transaction and publishes `notification.created` to the
 /// organisation's webhooks (a push gateway among them); `None` when its dedupe key was used already.
@@ -78,7 +38,7 @@ pub fn notify(
         created_at: db::now(),
         read_at: None,
     };
-    let added = crate::insert_new!(conn, notifications::table, &row)?;
+    let added = repo::insert(conn, &row)?;
     if added == 0 {
         return Ok(None);
     }
@@ -125,15 +85,10 @@ pub fn notify_each(conn: &mut DbConn, items: Vec<(Uuid, Uuid, NewNotification<'_
         });
     }
     for chunk in rows.chunks(500) {
-        crate::insert_new!(conn, notifications::table, chunk)?;
+        repo::insert_many(conn, chunk)?;
     }
     Ok(())
 }
-
-const NOTIFY_ALL_POSTGRES: &str = "INSERT INTO notifications \
-     (id, organization_id, person_id, kind, title, body, link, dedupe_key, created_at, read_at) \
-     SELECT i, $1, p, $2, $3, $4, $5, d, $6, NULL FROM unnest($7::text[], $8::text[], $9::text[]) AS u(i, p, d) \
-     ON CONFLICT DO NOTHING";
 
 /// Adds one notification to each of `people` (set-based, for large programs): `dedupe_prefix`
 /// plus the person id is each one's dedupe key. Publishes `notification.created` for each only
@@ -161,33 +116,7 @@ pub fn notify_all(
             read_at: None,
         })
         .collect();
-    let added = match conn {
-        // One statement with the varying columns as arrays (a multi-row VALUES of 50,000 rows
-        // takes half a million binds).
-        DbConn::Postgres(c) => {
-            use diesel::sql_types::{Array, Nullable, Text, Timestamp};
-            let column = |f: fn(&NotificationRow) -> &String| rows.iter().map(f).cloned().collect::<Vec<String>>();
-            let keys: Vec<String> = rows.iter().filter_map(|r| r.dedupe_key.clone()).collect();
-            diesel::sql_query(NOTIFY_ALL_POSTGRES)
-                .bind::<Text, _>(org.to_string())
-                .bind::<Text, _>(new.kind)
-                .bind::<Text, _>(new.title)
-                .bind::<Text, _>(new.body)
-                .bind::<Nullable<Text>, _>(new.link)
-                .bind::<Timestamp, _>(now)
-                .bind::<Array<Text>, _>(column(|r| &r.id))
-                .bind::<Array<Text>, _>(column(|r| &r.person_id))
-                .bind::<Array<Text>, _>(keys)
-                .execute(c)?
-        }
-        DbConn::Sqlite(_) => {
-            let mut added = 0;
-            for chunk in rows.chunks(1000) {
-                added += crate::insert_new!(conn, notifications::table, chunk)?;
-            }
-            added
-        }
-    };
+    let added = repo::insert_all(conn, org, new, now, &rows)?;
     if super::webhooks::subscribed(conn, org, "notification.created")? {
         for row in rows {
             let person_id = row.person_id.clone();
@@ -200,14 +129,6 @@ pub fn notify_all(
         }
     }
     Ok(added)
-}
-
-/// One person's notifications.
-fn feed(org: Uuid, person: Uuid) -> notifications::BoxedQuery<'static, db::MultiBackend> {
-    notifications::table
-        .filter(notifications::organization_id.eq(org.to_string()))
-        .filter(notifications::person_id.eq(person.to_string()))
-        .into_boxed()
 }
 
 /// The caller's notifications, newest first, with the unread count.
@@ -228,21 +149,8 @@ pub async fn list_notifications(
     let result = state
         .db
         .read(move |conn| {
-            let mut items = feed(org, person)
-                .select(NotificationRow::as_select())
-                .order(notifications::id.desc())
-                .limit(page.fetch());
-            if let Some(before) = &page.after {
-                items = items.filter(notifications::id.lt(before.clone()));
-            }
-            if unread_only {
-                items = items.filter(notifications::read_at.is_null());
-            }
-            let rows: Vec<NotificationRow> = items.load(conn)?;
-            let unread_count: i64 = feed(org, person)
-                .filter(notifications::read_at.is_null())
-                .count()
-                .get_result(conn)?;
+            let rows = repo::feed_page(conn, org, person, page.after.as_deref(), unread_only, page.fetch())?;
+            let unread_count = repo::unread_count(conn, org, person)?;
             let (rows, next_cursor) = page.finish(rows, |r| db::id(&r.id));
             Ok(NotificationPage {
                 items: rows.into_iter().map(NotificationRow::into_api).collect(),
@@ -274,23 +182,11 @@ pub async fn mark_read(
     state
         .db
         .write(move |conn| {
-            if feed(org, person)
-                .filter(notifications::id.eq(id.to_string()))
-                .count()
-                .get_result::<i64>(conn)?
-                == 0
-            {
+            if !repo::in_feed(conn, org, person, id)? {
                 return Err(ApiError::NotFound);
             }
             // The feed check above scopes the id to the caller.
-            diesel::update(
-                notifications::table
-                    .find(id.to_string())
-                    .filter(notifications::read_at.is_null()),
-            )
-            .set(notifications::read_at.eq(db::now()))
-            .execute(conn)?;
-            Ok(())
+            repo::mark_read(conn, id)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -307,17 +203,7 @@ pub async fn mark_all_read(state: web::Data<AppState>, caller: Caller) -> Result
     let (org, person) = (caller.org, caller.person);
     state
         .db
-        .write(move |conn| {
-            diesel::update(
-                notifications::table
-                    .filter(notifications::organization_id.eq(org.to_string()))
-                    .filter(notifications::person_id.eq(person.to_string()))
-                    .filter(notifications::read_at.is_null()),
-            )
-            .set(notifications::read_at.eq(db::now()))
-            .execute(conn)?;
-            Ok(())
-        })
+        .write(move |conn| repo::mark_all_read(conn, org, person))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -397,17 +283,7 @@ pub async fn notification_log(
     let (rows, next_cursor) = state
         .db
         .read(move |conn| {
-            let mut q = notifications::table
-                .inner_join(people_table::table)
-                .filter(notifications::organization_id.eq(org.to_string()))
-                .select((NotificationRow::as_select(), people_table::name))
-                .order(notifications::id.desc())
-                .limit(page.fetch())
-                .into_boxed();
-            if let Some(before) = &page.after {
-                q = q.filter(notifications::id.lt(before.clone()));
-            }
-            let rows: Vec<(NotificationRow, String)> = q.load(conn)?;
+            let rows = repo::log_page(conn, org, page.after.as_deref(), page.fetch())?;
             Ok(page.finish(rows, |(r, _)| db::id(&r.id)))
         })
         .await?;

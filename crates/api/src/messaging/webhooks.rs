@@ -14,19 +14,19 @@ use std::time::Duration;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use chrono::NaiveDateTime;
 use cohort_api_types::{
     CreateWebhook, CreatedWebhook, PageQuery, Problem, UpdateWebhook, WebhookDelivery, WebhookDeliveryPage,
     WebhookEndpoint, WebhookEndpointList,
 };
 use cohort_domain::webhooks::{check_event_type, is_public};
-use diesel::prelude::*;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use serde_json::{json, Value};
 use sha2::Sha256;
 use uuid::Uuid;
 
+use super::webhooks_repo as repo;
+use super::webhooks_repo::{DeliveryRow, EndpointRow};
 use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, Db, DbConn};
@@ -34,7 +34,6 @@ use crate::error::{ApiError, Problems};
 use crate::extract::Body;
 use crate::jobs::{self, Job, NewJob};
 use crate::paging::PageRequest;
-use crate::schema::{webhook_deliveries, webhook_endpoints};
 use crate::AppState;
 
 pub const JOB_KIND: &str = "webhook";
@@ -42,28 +41,7 @@ pub const JOB_KIND: &str = "webhook";
 pub const DISABLE_AFTER_FAILED_DELIVERIES: i32 = 5;
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-#[derive(Queryable, Selectable, Insertable, AsChangeset, Clone)]
-#[diesel(table_name = webhook_endpoints, treat_none_as_null = true)]
-pub struct EndpointRow {
-    pub id: String,
-    pub organization_id: String,
-    pub url: String,
-    pub description: String,
-    pub secret: String,
-    pub event_types: String,
-    pub enabled: bool,
-    pub failure_count: i32,
-    pub disabled_reason: Option<String>,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-}
-
 impl EndpointRow {
-    fn events(&self) -> Vec<String> {
-        // Written by this module from a Vec<String>.
-        serde_json::from_str(&self.event_types).unwrap_or_default()
-    }
-
     fn into_api(self) -> WebhookEndpoint {
         WebhookEndpoint {
             id: db::id(&self.id),
@@ -75,22 +53,6 @@ impl EndpointRow {
             created_at: db::utc(self.created_at),
         }
     }
-}
-
-#[derive(Queryable, Selectable, Insertable, Clone)]
-#[diesel(table_name = webhook_deliveries)]
-pub struct DeliveryRow {
-    pub id: String,
-    pub organization_id: String,
-    pub endpoint_id: String,
-    pub event_type: String,
-    pub body: String,
-    pub status: String,
-    pub attempts: i32,
-    pub last_status_code: Option<i32>,
-    pub last_error: Option<String>,
-    pub created_at: NaiveDateTime,
-    pub delivered_at: Option<NaiveDateTime>,
 }
 
 /// The `webhook-id` of a delivery: the same on every attempt.
@@ -326,11 +288,7 @@ pub fn publish_events(conn: &mut DbConn, events: &[&crate::events::EventRow]) ->
             continue;
         }
         if !endpoints_of.contains_key(&event.organization_id) {
-            let endpoints: Vec<EndpointRow> = webhook_endpoints::table
-                .filter(webhook_endpoints::organization_id.eq(&event.organization_id))
-                .filter(webhook_endpoints::enabled.eq(true))
-                .select(EndpointRow::as_select())
-                .load(conn)?;
+            let endpoints = repo::enabled_endpoints(conn, &event.organization_id)?;
             endpoints_of.insert(event.organization_id.clone(), endpoints);
         }
         let wanted: Vec<String> = endpoints_of[&event.organization_id]
@@ -365,12 +323,7 @@ pub fn publish_events(conn: &mut DbConn, events: &[&crate::events::EventRow]) ->
 
 /// The enabled endpoints that receive `event_type`.
 fn subscribers(conn: &mut DbConn, org: Uuid, event_type: &str) -> Result<Vec<EndpointRow>, ApiError> {
-    let endpoints: Vec<EndpointRow> = webhook_endpoints::table
-        .filter(webhook_endpoints::organization_id.eq(org.to_string()))
-        .filter(webhook_endpoints::enabled.eq(true))
-        .select(EndpointRow::as_select())
-        .load(conn)?;
-    Ok(endpoints
+    Ok(repo::enabled_endpoints(conn, &org.to_string())?
         .into_iter()
         .filter(|e| {
             let events = e.events();
@@ -405,9 +358,7 @@ fn record_delivery(
         created_at: db::now(),
         delivered_at: None,
     };
-    diesel::insert_into(webhook_deliveries::table)
-        .values(&delivery)
-        .execute(conn)?;
+    repo::insert_delivery(conn, &delivery)?;
     queue(conn, org, &delivery.id, &delivery.id)?;
     Ok(delivery)
 }
@@ -433,16 +384,9 @@ pub async fn deliver(db: Db, client: reqwest::Client, allow_private: bool, job: 
         .to_owned();
     let found = {
         let id = id.clone();
-        db.read(move |conn| {
-            Ok(webhook_deliveries::table
-                .inner_join(webhook_endpoints::table)
-                .filter(webhook_deliveries::id.eq(id))
-                .select((DeliveryRow::as_select(), EndpointRow::as_select()))
-                .first::<(DeliveryRow, EndpointRow)>(conn)
-                .optional()?)
-        })
-        .await
-        .map_err(|e| e.to_string())?
+        db.read(move |conn| repo::delivery_with_endpoint(conn, &id))
+            .await
+            .map_err(|e| e.to_string())?
     };
     let Some((delivery, endpoint)) = found else {
         return Ok(());
@@ -470,37 +414,13 @@ pub async fn deliver(db: Db, client: reqwest::Client, allow_private: bool, job: 
             Ok(code) => ("succeeded", Some(*code), None),
             Err((code, error)) => (if last_try { "failed" } else { "pending" }, *code, Some(error.clone())),
         };
-        diesel::update(webhook_deliveries::table.find(&delivery.id))
-            .set((
-                webhook_deliveries::status.eq(status),
-                webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
-                webhook_deliveries::last_status_code.eq(code),
-                webhook_deliveries::last_error.eq(error),
-                webhook_deliveries::delivered_at.eq(outcome.is_ok().then(db::now)),
-            ))
-            .execute(conn)?;
-        let target = webhook_endpoints::table.find(&endpoint.id);
+        repo::record_attempt(conn, &delivery.id, status, code, error, outcome.is_ok().then(db::now))?;
         if outcome.is_ok() {
-            diesel::update(target)
-                .set(webhook_endpoints::failure_count.eq(0))
-                .execute(conn)?;
+            repo::reset_failures(conn, &endpoint.id)?;
         } else if last_try && endpoint.enabled {
-            // Counted in SQL: deliveries to one endpoint fail side by side.
-            diesel::update(target)
-                .set(webhook_endpoints::failure_count.eq(webhook_endpoints::failure_count + 1))
-                .execute(conn)?;
-            diesel::update(
-                target
-                    .filter(webhook_endpoints::enabled.eq(true))
-                    .filter(webhook_endpoints::failure_count.ge(DISABLE_AFTER_FAILED_DELIVERIES)),
-            )
-            .set((
-                webhook_endpoints::enabled.eq(false),
-                webhook_endpoints::disabled_reason.eq(format!(
-                    "turned off after {DISABLE_AFTER_FAILED_DELIVERIES} deliveries in a row failed every retry"
-                )),
-            ))
-            .execute(conn)?;
+            let reason =
+                format!("turned off after {DISABLE_AFTER_FAILED_DELIVERIES} deliveries in a row failed every retry");
+            repo::count_failure(conn, &endpoint.id, DISABLE_AFTER_FAILED_DELIVERIES, &reason)?;
         }
         Ok(())
     })
@@ -512,14 +432,6 @@ pub async fn deliver(db: Db, client: reqwest::Client, allow_private: bool, job: 
         Err(_) if !endpoint.enabled => Ok(()),
         Err((_, error)) => Err(error),
     }
-}
-
-fn get_endpoint(conn: &mut DbConn, org: Uuid, id: Uuid) -> Result<EndpointRow, ApiError> {
-    Ok(webhook_endpoints::table
-        .filter(webhook_endpoints::organization_id.eq(org.to_string()))
-        .filter(webhook_endpoints::id.eq(id.to_string()))
-        .select(EndpointRow::as_select())
-        .first(conn)?)
 }
 
 /// The organisation's webhook endpoints.
@@ -538,16 +450,7 @@ pub async fn list_webhooks(
 ) -> Result<web::Json<WebhookEndpointList>, ApiError> {
     caller.require_admin()?;
     let org = caller.org;
-    let rows: Vec<EndpointRow> = state
-        .db
-        .read(move |conn| {
-            Ok(webhook_endpoints::table
-                .filter(webhook_endpoints::organization_id.eq(org.to_string()))
-                .select(EndpointRow::as_select())
-                .order(webhook_endpoints::id)
-                .load(conn)?)
-        })
-        .await?;
+    let rows: Vec<EndpointRow> = state.db.read(move |conn| repo::endpoints(conn, org)).await?;
     Ok(web::Json(WebhookEndpointList {
         items: rows.into_iter().map(EndpointRow::into_api).collect(),
     }))
@@ -599,9 +502,7 @@ pub async fn create_webhook(
     let created = state
         .db
         .write(move |conn| {
-            diesel::insert_into(webhook_endpoints::table)
-                .values(&row)
-                .execute(conn)?;
+            repo::insert_endpoint(conn, &row)?;
             let created = CreatedWebhook {
                 secret: row.secret.clone(),
                 endpoint: row.into_api(),
@@ -646,7 +547,7 @@ pub async fn get_webhook(
     Ok(web::Json(
         state
             .db
-            .read(move |conn| Ok(get_endpoint(conn, org, id)?.into_api()))
+            .read(move |conn| Ok(repo::get_endpoint(conn, org, id)?.into_api()))
             .await?,
     ))
 }
@@ -695,7 +596,7 @@ pub async fn update_webhook(
     let updated = state
         .db
         .write(move |conn| {
-            let mut row = get_endpoint(conn, org, id)?;
+            let mut row = repo::get_endpoint(conn, org, id)?;
             let before = row.clone().into_api();
             row.url = url.unwrap_or(row.url);
             row.description = description.unwrap_or(row.description);
@@ -708,9 +609,7 @@ pub async fn update_webhook(
                 row.enabled = enabled;
             }
             row.updated_at = db::now();
-            diesel::update(webhook_endpoints::table.find(&row.id))
-                .set(&row)
-                .execute(conn)?;
+            repo::update_endpoint(conn, &row)?;
             let after = row.into_api();
             audit::record(conn, &actor, "webhook.updated", ("webhook", id), &before, &after)?;
             Ok(after)
@@ -741,8 +640,8 @@ pub async fn delete_webhook(
     state
         .db
         .write(move |conn| {
-            let row = get_endpoint(conn, org, id)?;
-            diesel::delete(webhook_endpoints::table.find(&row.id)).execute(conn)?;
+            let row = repo::get_endpoint(conn, org, id)?;
+            repo::delete_endpoint(conn, &row.id)?;
             audit::record(
                 conn,
                 &actor,
@@ -780,17 +679,9 @@ pub async fn list_deliveries(
     let (rows, next_cursor) = state
         .db
         .read(move |conn| {
-            let endpoint = get_endpoint(conn, org, id)?;
-            let mut q = webhook_deliveries::table
-                .filter(webhook_deliveries::endpoint_id.eq(endpoint.id))
-                .select(DeliveryRow::as_select())
-                .order(webhook_deliveries::id.desc())
-                .limit(page.fetch())
-                .into_boxed();
-            if let Some(before) = &page.after {
-                q = q.filter(webhook_deliveries::id.lt(before.clone()));
-            }
-            Ok(page.finish(q.load(conn)?, |r: &DeliveryRow| db::id(&r.id)))
+            let endpoint = repo::get_endpoint(conn, org, id)?;
+            let rows = repo::deliveries_page(conn, &endpoint.id, page.after.as_deref(), page.fetch())?;
+            Ok(page.finish(rows, |r: &DeliveryRow| db::id(&r.id)))
         })
         .await?;
     Ok(web::Json(WebhookDeliveryPage {
@@ -821,7 +712,7 @@ pub async fn send_test_event(
     let delivery = state
         .db
         .write(move |conn| {
-            let endpoint = get_endpoint(conn, org, id)?;
+            let endpoint = repo::get_endpoint(conn, org, id)?;
             audit::record(
                 conn,
                 &actor,
@@ -864,17 +755,11 @@ pub async fn redeliver(
     let delivery = state
         .db
         .write(move |conn| {
-            let endpoint = get_endpoint(conn, org, id)?;
+            let endpoint = repo::get_endpoint(conn, org, id)?;
             let after = json!({"delivery_id": delivery_id});
             audit::record(conn, &actor, "webhook.redelivered", ("webhook", id), audit::NONE, after)?;
-            let row: DeliveryRow = webhook_deliveries::table
-                .filter(webhook_deliveries::endpoint_id.eq(&endpoint.id))
-                .filter(webhook_deliveries::id.eq(delivery_id.to_string()))
-                .select(DeliveryRow::as_select())
-                .first(conn)?;
-            diesel::update(webhook_deliveries::table.find(&row.id))
-                .set(webhook_deliveries::status.eq("pending"))
-                .execute(conn)?;
+            let row = repo::get_delivery(conn, &endpoint.id, delivery_id)?;
+            repo::mark_pending(conn, &row.id)?;
             queue(conn, org, &row.id, &format!("{}:again:{}", row.id, db::new_id()))?;
             Ok(DeliveryRow {
                 status: "pending".into(),

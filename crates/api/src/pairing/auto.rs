@@ -14,19 +14,17 @@ use cohort_api_types::{
 use cohort_domain::autopair::PAIR_BONUS;
 use cohort_domain::compat::{self, Profile, ReportingLines, Rule, Scorer, Source};
 use cohort_domain::pairing::Process;
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::repo;
+use super::{repo, views};
 use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, Problems};
 use crate::extract::Body;
 use crate::programs::repo::{self as programs, ProgramRow};
-use crate::schema::{auto_pair, participants, people};
 use crate::AppState;
 
 /// At most this many excluded pairs per program.
@@ -93,12 +91,7 @@ fn json<T: Serialize>(value: &T) -> Result<String, ApiError> {
 
 /// The program's rules and stored proposal (defaults when nothing is saved yet).
 fn load(conn: &mut DbConn, program: &str) -> Result<(AutoPairRules, Option<Stored>), ApiError> {
-    let row: Option<(String, Option<String>)> = auto_pair::table
-        .find(program)
-        .select((auto_pair::rules, auto_pair::proposal))
-        .first(conn)
-        .optional()?;
-    Ok(match row {
+    Ok(match repo::auto_pair(conn, program)? {
         None => (AutoPairRules::default(), None),
         Some((rules, proposal)) => (
             serde_json::from_str(&rules).unwrap_or_default(),
@@ -118,27 +111,14 @@ fn save(
         Some(s) => (Some(s.proposal.id.to_string()), Some(json(s)?)),
         None => (None, None),
     };
-    let updated = diesel::update(auto_pair::table.find(&program.id))
-        .set((
-            auto_pair::rules.eq(&rules),
-            auto_pair::proposal_id.eq(&proposal_id),
-            auto_pair::proposal.eq(&proposal),
-            auto_pair::updated_at.eq(db::now()),
-        ))
-        .execute(conn)?;
-    if updated == 0 {
-        diesel::insert_into(auto_pair::table)
-            .values((
-                auto_pair::program_id.eq(&program.id),
-                auto_pair::organization_id.eq(&program.organization_id),
-                auto_pair::rules.eq(&rules),
-                auto_pair::proposal_id.eq(&proposal_id),
-                auto_pair::proposal.eq(&proposal),
-                auto_pair::updated_at.eq(db::now()),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
+    repo::save_auto_pair(
+        conn,
+        &program.organization_id,
+        &program.id,
+        &rules,
+        proposal_id.as_deref(),
+        proposal.as_deref(),
+    )
 }
 
 /// An attribute or answer as the rules compare it: a list of texts.
@@ -172,26 +152,7 @@ fn load_side(
     role: &str,
     only: Option<&str>,
 ) -> Result<Vec<(Side, Option<i32>)>, ApiError> {
-    let mut query = participants::table
-        .inner_join(people::table)
-        .filter(participants::program_id.eq(program))
-        .filter(participants::role.eq(role))
-        .filter(participants::status.eq("active"))
-        .into_boxed();
-    if let Some(person) = only {
-        query = query.filter(participants::person_id.eq(person));
-    }
-    let rows: Vec<(String, String, String, String, Option<i32>)> = query
-        .order(participants::person_id)
-        .select((
-            participants::person_id,
-            people::name,
-            people::attributes,
-            participants::answers,
-            participants::capacity,
-        ))
-        .load(conn)?;
-    Ok(rows
+    Ok(views::active_side(conn, program, role, only)?
         .into_iter()
         .map(|(person, name, attributes, answers, capacity)| {
             (
@@ -223,10 +184,7 @@ fn reporting_lines(
             .collect();
         return Ok((index, ReportingLines::default()));
     };
-    let everyone: Vec<(String, String, String)> = people::table
-        .filter(people::organization_id.eq(&program.organization_id))
-        .select((people::id, people::email, people::attributes))
-        .load(conn)?;
+    let everyone = views::people_with_attributes(conn, &program.organization_id)?;
     let by_email: HashMap<String, usize> = everyone
         .iter()
         .enumerate()
@@ -329,13 +287,7 @@ fn candidates(conn: &mut DbConn, program: &ProgramRow) -> Result<Candidates, Api
             "Auto-pair is for admin-led programs: set the pairing process to admin_led first.".into(),
         ));
     }
-    let paired: HashSet<String> = crate::schema::pairings::table
-        .filter(crate::schema::pairings::program_id.eq(&program.id))
-        .filter(crate::schema::pairings::ended_at.is_null())
-        .select(crate::schema::pairings::mentee_id)
-        .load::<String>(conn)?
-        .into_iter()
-        .collect();
+    let paired = repo::paired_mentees(conn, &program.id)?;
     let mentees: Vec<Side> = load_side(conn, &program.id, "mentee", None)?
         .into_iter()
         .map(|(side, _)| side)
@@ -561,13 +513,7 @@ fn check_rules(conn: &mut DbConn, org: Uuid, rules: &AutoPairRules) -> Result<()
     let named: Vec<String> = named.into_iter().collect();
     let known: HashSet<String> = named
         .chunks(500)
-        .map(|chunk| {
-            people::table
-                .filter(people::organization_id.eq(org.to_string()))
-                .filter(people::id.eq_any(chunk))
-                .select(people::id)
-                .load::<String>(conn)
-        })
+        .map(|chunk| crate::people::repo::existing_ids(conn, org, chunk))
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
         .flatten()
@@ -959,10 +905,7 @@ pub async fn get_answers(
         .read(move |conn| {
             let program = programs::get(conn, caller.org, id)?;
             let row = programs::get_participant(conn, &program.id, participant)?;
-            let raw: String = participants::table
-                .find(&row.id)
-                .select(participants::answers)
-                .first(conn)?;
+            let raw = repo::answers(conn, &row.id)?;
             Ok(QuestionnaireAnswers {
                 answers: serde_json::from_str(&raw).unwrap_or_default(),
             })
@@ -1007,9 +950,7 @@ pub async fn put_answers(
         .write(move |conn| {
             let program = programs::get(conn, caller.org, id)?;
             let row = programs::get_participant(conn, &program.id, participant)?;
-            diesel::update(participants::table.find(&row.id))
-                .set(participants::answers.eq(&raw))
-                .execute(conn)?;
+            repo::set_answers(conn, &row.id, &raw)?;
             let after = json!({"answered": answered});
             audit::record(
                 conn,
@@ -1055,14 +996,7 @@ pub async fn put_my_answers(
         .db
         .write(move |conn| {
             let program = programs::get(conn, caller.org, id)?;
-            let updated = diesel::update(
-                participants::table
-                    .filter(participants::program_id.eq(&program.id))
-                    .filter(participants::person_id.eq(caller.person.to_string()))
-                    .filter(participants::status.eq("active")),
-            )
-            .set(participants::answers.eq(&raw))
-            .execute(conn)?;
+            let updated = repo::set_answers_of(conn, &program.id, caller.person, &raw)?;
             if updated == 0 {
                 return Err(ApiError::Forbidden(
                     "Only the program's participants answer its questionnaire.",

@@ -2,107 +2,22 @@
 //! (`pairing.unresponsive`, and the steps' `first_unresponsive_match` trigger).
 
 use actix_web::{get, web};
-use chrono::NaiveDateTime;
 use cohort_api_types::{HealthWeek, PairingHealth, PairingHealthRow, PairingHealthStatus, Problem};
 use cohort_domain::events::PAIRING_UNRESPONSIVE;
 use cohort_domain::pairing::{self as rules, Health};
-use diesel::dsl::max;
-use diesel::prelude::*;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::repo::{self, PairingRow};
+use super::views;
 use crate::auth::Caller;
 use crate::db::{self, Db, DbConn};
 use crate::error::ApiError;
 use crate::jobs::{self, Job, NewJob};
 use crate::programs::repo::{self as programs, ProgramRow};
-use crate::schema::{
-    bookings, chat_messages, conversation_members, conversations, events, mentor_requests, pairings, participants,
-    step_deliveries, steps,
-};
 use crate::AppState;
 
 pub const CHECK_JOB: &str = "pairing.check";
-
-/// The last sign of life of a pairing: a message in the pair's conversation, a step either
-/// of them completed in the program, or a session they had (a completed booking, either of them
-/// the provider), since they were paired.
-fn last_activity(conn: &mut DbConn, pairing: &PairingRow) -> Result<Option<NaiveDateTime>, ApiError> {
-    let (mentee_member, mentor_member) = diesel::alias!(
-        conversation_members as mentee_member,
-        conversation_members as mentor_member
-    );
-    let message: Option<NaiveDateTime> = chat_messages::table
-        .inner_join(conversations::table)
-        .inner_join(
-            mentee_member.on(mentee_member
-                .field(conversation_members::conversation_id)
-                .eq(conversations::id)
-                .and(
-                    mentee_member
-                        .field(conversation_members::person_id)
-                        .eq(pairing.mentee_id.clone()),
-                )),
-        )
-        .inner_join(
-            mentor_member.on(mentor_member
-                .field(conversation_members::conversation_id)
-                .eq(conversations::id)
-                .and(
-                    mentor_member
-                        .field(conversation_members::person_id)
-                        .eq(pairing.mentor_id.clone()),
-                )),
-        )
-        .filter(conversations::kind.eq("pairing"))
-        .filter(conversations::program_id.eq(pairing.program_id.clone()))
-        .filter(chat_messages::created_at.ge(pairing.created_at))
-        .select(max(chat_messages::created_at))
-        .first(conn)?;
-    let step: Option<NaiveDateTime> = step_deliveries::table
-        .inner_join(steps::table)
-        .filter(steps::program_id.eq(&pairing.program_id))
-        .filter(step_deliveries::person_id.eq_any([&pairing.mentee_id, &pairing.mentor_id]))
-        .filter(step_deliveries::completed_at.ge(pairing.created_at))
-        .select(max(step_deliveries::completed_at))
-        .first::<Option<NaiveDateTime>>(conn)?;
-    let (mentee, mentor) = (&pairing.mentee_id, &pairing.mentor_id);
-    let session: Option<NaiveDateTime> = bookings::table
-        .filter(bookings::organization_id.eq(&pairing.organization_id))
-        .filter(bookings::status.eq("completed"))
-        .filter(
-            (bookings::student_id.eq(mentee).and(bookings::provider_id.eq(mentor)))
-                .or(bookings::student_id.eq(mentor).and(bookings::provider_id.eq(mentee))),
-        )
-        .filter(bookings::starts_at.ge(pairing.created_at))
-        .select(max(bookings::starts_at))
-        .first(conn)?;
-    Ok(message.max(step).max(session))
-}
-
-/// The completed bookings between the people of `pairings` (one statement).
-fn sessions(conn: &mut DbConn, org: &str, pairings: &[PairingRow]) -> Result<Vec<rules::Session<String>>, ApiError> {
-    let people: Vec<&str> = pairings
-        .iter()
-        .flat_map(|p| [p.mentee_id.as_str(), p.mentor_id.as_str()])
-        .collect();
-    let rows: Vec<(String, String, NaiveDateTime)> = bookings::table
-        .filter(bookings::organization_id.eq(org))
-        .filter(bookings::status.eq("completed"))
-        .filter(bookings::student_id.eq_any(&people))
-        .filter(bookings::provider_id.eq_any(&people))
-        .select((bookings::student_id, bookings::provider_id, bookings::starts_at))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(student, provider, at)| rules::Session {
-            student,
-            provider,
-            starts_at: db::utc(at),
-        })
-        .collect())
-}
 
 fn span(p: &PairingRow) -> rules::Span {
     (db::utc(p.created_at), p.ended_at.map(db::utc))
@@ -118,7 +33,7 @@ fn status(h: Health) -> PairingHealthStatus {
 
 /// Queues the look at a pairing at the end of its quiet window.
 pub fn schedule_check(conn: &mut DbConn, pairing: &PairingRow, window_days: u32) -> Result<(), ApiError> {
-    let last = last_activity(conn, pairing)?.map(db::utc);
+    let last = views::last_activity(conn, pairing)?.map(db::utc);
     let at = rules::next_check(db::utc(pairing.created_at), last, window_days);
     jobs::enqueue(
         conn,
@@ -142,12 +57,7 @@ pub async fn run_check(db: Db, job: Job) -> Result<(), String> {
         .ok_or("pairing.check without pairing_id")?
         .to_owned();
     db.write(move |conn| {
-        let Some(pairing) = pairings::table
-            .find(&id)
-            .select(PairingRow::as_select())
-            .first(conn)
-            .optional()?
-        else {
+        let Some(pairing) = repo::find_pairing(conn, &id)? else {
             return Ok(());
         };
         if pairing.ended_at.is_some() {
@@ -156,7 +66,7 @@ pub async fn run_check(db: Db, job: Job) -> Result<(), String> {
         let org = db::id(&pairing.organization_id);
         let program = programs::get(conn, org, db::id(&pairing.program_id))?;
         let window = repo::settings(conn, &program.id)?.unresponsive_days;
-        let last = last_activity(conn, &pairing)?.map(db::utc);
+        let last = views::last_activity(conn, &pairing)?.map(db::utc);
         if rules::health(db::utc(pairing.created_at), last, db::now().and_utc(), window) != Health::NeedsCheckIn {
             return schedule_check(conn, &pairing, window);
         }
@@ -168,12 +78,7 @@ pub async fn run_check(db: Db, job: Job) -> Result<(), String> {
 
 fn unresponsive(conn: &mut DbConn, program: &ProgramRow, pairing: &PairingRow) -> Result<(), ApiError> {
     for person in [&pairing.mentee_id, &pairing.mentor_id] {
-        let earlier: i64 = events::table
-            .filter(events::program_id.eq(&program.id))
-            .filter(events::person_id.eq(person))
-            .filter(events::event_type.eq(PAIRING_UNRESPONSIVE))
-            .count()
-            .get_result(conn)?;
+        let earlier = views::count_events(conn, &program.id, person, PAIRING_UNRESPONSIVE)?;
         let event = super::event(
             program,
             PAIRING_UNRESPONSIVE,
@@ -225,18 +130,14 @@ pub async fn pairing_health(
         .read(move |conn| {
             let program = programs::get(conn, org, id)?;
             let settings = repo::settings(conn, &program.id)?;
-            let all: Vec<PairingRow> = pairings::table
-                .filter(pairings::program_id.eq(&program.id))
-                .select(PairingRow::as_select())
-                .order(pairings::id)
-                .load(conn)?;
-            let sessions = sessions(conn, &program.organization_id, &all)?;
+            let all = repo::pairings_in(conn, &program.id)?;
+            let sessions = views::sessions(conn, &program.organization_id, &all)?;
             let active: Vec<&PairingRow> = all.iter().filter(|p| p.ended_at.is_none()).collect();
             let now = db::now().and_utc();
             let names = repo::names(conn, active.iter().flat_map(|p| [&p.mentee_id, &p.mentor_id]))?;
             let mut rows = Vec::with_capacity(active.len());
             for &p in &active {
-                let last = last_activity(conn, p)?.map(db::utc);
+                let last = views::last_activity(conn, p)?.map(db::utc);
                 let h = rules::health(db::utc(p.created_at), last, now, settings.unresponsive_days);
                 rows.push(PairingHealthRow {
                     pairing_id: db::id(&p.id),
@@ -250,21 +151,9 @@ pub async fn pairing_health(
                 });
             }
             let count = |s: PairingHealthStatus| rows.iter().filter(|r| r.status == s).count() as u32;
-            let mut requests = |status: &str| -> Result<u32, ApiError> {
-                let n: i64 = mentor_requests::table
-                    .filter(mentor_requests::program_id.eq(&program.id))
-                    .filter(mentor_requests::status.eq(status))
-                    .count()
-                    .get_result(conn)?;
-                Ok(n as u32)
-            };
-            let (open_requests, expired_requests) = (requests("open")?, requests("expired")?);
-            let mentors: Vec<(String, Option<i32>)> = participants::table
-                .filter(participants::program_id.eq(&program.id))
-                .filter(participants::role.eq("mentor"))
-                .filter(participants::status.eq("active"))
-                .select((participants::person_id, participants::capacity))
-                .load(conn)?;
+            let open_requests = repo::count_requests(conn, &program.id, "open")? as u32;
+            let expired_requests = repo::count_requests(conn, &program.id, "expired")? as u32;
+            let mentors = repo::active_mentors(conn, &program.id)?;
             let mut at_capacity = 0;
             for (mentor, own) in mentors {
                 let capacity = settings.capacity_of(own);
@@ -276,14 +165,7 @@ pub async fn pairing_health(
                 .time_zone
                 .parse()
                 .unwrap_or(chrono_tz::UTC);
-            let request_times: Vec<(NaiveDateTime, String, Option<NaiveDateTime>)> = mentor_requests::table
-                .filter(mentor_requests::program_id.eq(&program.id))
-                .select((
-                    mentor_requests::created_at,
-                    mentor_requests::status,
-                    mentor_requests::decided_at,
-                ))
-                .load(conn)?;
+            let request_times = repo::request_times(conn, &program.id)?;
             let mut happened = rules::Happenings::default();
             for (made, status, decided) in request_times {
                 happened.requests_made.push(db::utc(made));

@@ -1,6 +1,6 @@
 //! Unpaired mentees and invitations to choose a mentor ("Submit your mentor preferences").
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use actix_web::{get, post, web, HttpResponse};
 use chrono::NaiveDateTime;
@@ -9,11 +9,10 @@ use cohort_api_types::{
     UnpairedTab,
 };
 use cohort_domain::pairing::may_invite;
-use diesel::prelude::*;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{context, email};
+use super::{context, email, repo, views};
 use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, DbConn};
@@ -22,7 +21,6 @@ use crate::extract::Body;
 use crate::messaging::email::{render_apart, wording};
 use crate::paging::PageRequest;
 use crate::programs::repo::{self as programs, ProgramRow};
-use crate::schema::{mentor_requests, pairing_invitations, pairings, participants, people};
 use crate::AppState;
 
 struct Unpaired {
@@ -45,41 +43,10 @@ impl Unpaired {
 /// The program's active mentees without an active pairing, by person id, with their invitation
 /// and open request.
 fn unpaired(conn: &mut DbConn, program: &ProgramRow) -> Result<Vec<Unpaired>, ApiError> {
-    let paired: HashSet<String> = pairings::table
-        .filter(pairings::program_id.eq(&program.id))
-        .filter(pairings::ended_at.is_null())
-        .select(pairings::mentee_id)
-        .load::<String>(conn)?
-        .into_iter()
-        .collect();
-    let invited: HashMap<String, (NaiveDateTime, NaiveDateTime)> = pairing_invitations::table
-        .filter(pairing_invitations::program_id.eq(&program.id))
-        .select((
-            pairing_invitations::mentee_id,
-            pairing_invitations::first_sent_at,
-            pairing_invitations::last_sent_at,
-        ))
-        .load::<(String, NaiveDateTime, NaiveDateTime)>(conn)?
-        .into_iter()
-        .map(|(id, first, last)| (id, (first, last)))
-        .collect();
-    let requests: HashMap<String, (String, String)> = mentor_requests::table
-        .inner_join(people::table.on(people::id.eq(mentor_requests::mentor_id)))
-        .filter(mentor_requests::program_id.eq(&program.id))
-        .filter(mentor_requests::status.eq("open"))
-        .select((mentor_requests::mentee_id, mentor_requests::id, people::name))
-        .load::<(String, String, String)>(conn)?
-        .into_iter()
-        .map(|(mentee, id, mentor)| (mentee, (id, mentor)))
-        .collect();
-    let mentees: Vec<(String, crate::people::repo::PersonRow)> = participants::table
-        .inner_join(people::table)
-        .filter(participants::program_id.eq(&program.id))
-        .filter(participants::role.eq("mentee"))
-        .filter(participants::status.eq("active"))
-        .select((participants::id, crate::people::repo::PersonRow::as_select()))
-        .order(people::id)
-        .load(conn)?;
+    let paired = repo::paired_mentees(conn, &program.id)?;
+    let invited = repo::invitations(conn, &program.id)?;
+    let requests = views::open_requests_with_mentor_names(conn, &program.id)?;
+    let mentees = views::active_mentees(conn, &program.id)?;
     Ok(mentees
         .into_iter()
         .filter(|(_, p)| !paired.contains(&p.id))
@@ -264,25 +231,7 @@ pub async fn send_invitations(
                     json!({}),
                     &format!("invitation:{}:{stamp}", program.id),
                 )?;
-                let target = pairing_invitations::table.find((program.id.clone(), u.person.id.clone()));
-                let updated = diesel::update(target)
-                    .set((
-                        pairing_invitations::last_sent_at.eq(now),
-                        pairing_invitations::times.eq(pairing_invitations::times + 1),
-                    ))
-                    .execute(conn)?;
-                if updated == 0 {
-                    diesel::insert_into(pairing_invitations::table)
-                        .values((
-                            pairing_invitations::program_id.eq(&program.id),
-                            pairing_invitations::mentee_id.eq(&u.person.id),
-                            pairing_invitations::organization_id.eq(&program.organization_id),
-                            pairing_invitations::first_sent_at.eq(now),
-                            pairing_invitations::last_sent_at.eq(now),
-                            pairing_invitations::times.eq(1),
-                        ))
-                        .execute(conn)?;
-                }
+                repo::record_invitation(conn, &program.organization_id, &program.id, &u.person.id, now)?;
             }
             let invited: Vec<&str> = send.iter().map(|u| u.person.id.as_str()).collect();
             let after = json!({"mentee_ids": invited, "skipped_recently_invited": skipped});

@@ -6,6 +6,7 @@ pub mod auto;
 pub mod health;
 pub mod invitations;
 pub mod repo;
+pub mod views;
 
 use actix_web::http::header;
 use actix_web::{get, patch, post, put, web, HttpResponse};
@@ -18,7 +19,6 @@ use cohort_api_types::{
 use cohort_domain::business_days::BusinessCalendar;
 use cohort_domain::events::{PAIRING_CREATED, PAIRING_ENDED, REQUEST_DECLINED, REQUEST_EXPIRED};
 use cohort_domain::pairing::{self as rules, Process};
-use diesel::prelude::*;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -33,7 +33,6 @@ use crate::jobs::{self, Job, NewJob};
 use crate::messaging::email::queue_email;
 use crate::paging::PageRequest;
 use crate::programs::repo::{self as programs, ProgramRow};
-use crate::schema::{mentor_requests, pairings};
 use crate::{organization, people, AppState};
 
 pub const EXPIRE_JOB: &str = "request.expire";
@@ -232,7 +231,7 @@ fn create_pairing(
         ended_at: None,
         end_reason: None,
     };
-    diesel::insert_into(pairings::table).values(&row).execute(conn)?;
+    repo::insert_pairing(conn, &row)?;
 
     let org = db::id(&program.organization_id);
     health::schedule_check(conn, &row, settings.unresponsive_days)?;
@@ -415,7 +414,7 @@ pub async fn create_request(
                 if settings.process == Process::UserLed {
                     row.status = "approved".into();
                     row.decided_at = Some(now);
-                    diesel::insert_into(mentor_requests::table).values(&row).execute(conn)?;
+                    repo::insert_request(conn, &row)?;
                     let pairing = create_pairing(conn, &program, &mentee, &mentor, Some(&row.id))?;
                     return decision(conn, row, Some(pairing));
                 }
@@ -426,7 +425,7 @@ pub async fn create_request(
                     return Err(ApiError::Conflict("The mentor has no room.".into()));
                 }
                 row.expires_at = Some(expires.naive_utc());
-                diesel::insert_into(mentor_requests::table).values(&row).execute(conn)?;
+                repo::insert_request(conn, &row)?;
                 let org_id = Some(org);
                 jobs::enqueue(
                     conn,
@@ -505,16 +504,8 @@ pub async fn list_requests(
         .db
         .read(move |conn| {
             let program = programs::get(conn, org, id)?;
-            let mut q = mentor_requests::table
-                .filter(mentor_requests::program_id.eq(&program.id))
-                .select(RequestRow::as_select())
-                .order(mentor_requests::id)
-                .limit(page.fetch())
-                .into_boxed();
-            if let Some(after) = &page.after {
-                q = q.filter(mentor_requests::id.gt(after.clone()));
-            }
-            let (rows, next) = page.finish(q.load(conn)?, |r| db::id(&r.id));
+            let rows = repo::requests_page(conn, &program.id, page.after.as_deref(), page.fetch())?;
+            let (rows, next) = page.finish(rows, |r| db::id(&r.id));
             let items = repo::requests_to_api(conn, rows)?;
             Ok((items, next))
         })
@@ -682,17 +673,8 @@ pub async fn list_pairings(
         .db
         .read(move |conn| {
             let program = programs::get(conn, org, id)?;
-            let mut q = pairings::table
-                .filter(pairings::program_id.eq(&program.id))
-                .filter(pairings::ended_at.is_null())
-                .select(PairingRow::as_select())
-                .order(pairings::id)
-                .limit(page.fetch())
-                .into_boxed();
-            if let Some(after) = &page.after {
-                q = q.filter(pairings::id.gt(after.clone()));
-            }
-            let (rows, next) = page.finish(q.load(conn)?, |r| db::id(&r.id));
+            let rows = repo::active_pairings_page(conn, &program.id, page.after.as_deref(), page.fetch())?;
+            let (rows, next) = page.finish(rows, |r| db::id(&r.id));
             let items = repo::pairings_to_api(conn, rows)?;
             Ok((items, next))
         })
@@ -734,10 +716,7 @@ pub async fn end_pairing(
         .write(move |conn| {
             let program = programs::get(conn, org, program_id)?;
             let pairing = repo::get_pairing(conn, &program.id, pairing_id)?;
-            let n = diesel::update(pairings::table.find(&pairing.id).filter(pairings::ended_at.is_null()))
-                .set((pairings::ended_at.eq(db::now()), pairings::end_reason.eq(&reason)))
-                .execute(conn)?;
-            if n == 0 {
+            if !repo::end_pairing(conn, &pairing.id, &reason)? {
                 return Err(ApiError::Conflict("The pairing has ended already.".into()));
             }
             let payload = json!({"pairing_id": pairing.id, "reason": reason});
@@ -835,20 +814,8 @@ fn mentors_with_room(
     mentee: Option<&str>,
     include_full: bool,
 ) -> Result<Vec<AvailableMentor>, ApiError> {
-    use crate::schema::{participants, people as people_table};
     let settings = repo::settings(conn, &program.id)?;
-    let mentors: Vec<(String, String, String, Option<i32>)> = participants::table
-        .inner_join(people_table::table)
-        .filter(participants::program_id.eq(&program.id))
-        .filter(participants::role.eq("mentor"))
-        .filter(participants::status.eq("active"))
-        .select((
-            participants::person_id,
-            people_table::name,
-            people_table::bio,
-            participants::capacity,
-        ))
-        .load(conn)?;
+    let mentors = views::active_mentors_with_people(conn, &program.id)?;
     let active_by_mentor = repo::active_pairings_by_mentor(conn, &program.id)?;
     let scores = match mentee {
         Some(mentee) => auto::scores_for(conn, program, mentee)?,
@@ -949,25 +916,12 @@ pub async fn my_requests(
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<MyRequestPage>, ApiError> {
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    let (org, me) = (caller.org.to_string(), caller.person.to_string());
+    let (org, me) = (caller.org, caller.person);
     let (items, next_cursor) = state
         .db
         .read(move |conn| {
-            let mut q = mentor_requests::table
-                .filter(mentor_requests::organization_id.eq(org))
-                .filter(
-                    mentor_requests::mentee_id
-                        .eq(me.clone())
-                        .or(mentor_requests::mentor_id.eq(me)),
-                )
-                .select(RequestRow::as_select())
-                .order(mentor_requests::id)
-                .limit(page.fetch())
-                .into_boxed();
-            if let Some(after) = &page.after {
-                q = q.filter(mentor_requests::id.gt(after.clone()));
-            }
-            let (rows, next) = page.finish(q.load(conn)?, |r| db::id(&r.id));
+            let rows = repo::requests_of_person(conn, org, me, page.after.as_deref(), page.fetch())?;
+            let (rows, next) = page.finish(rows, |r| db::id(&r.id));
             let items = repo::requests_to_api(conn, rows)?;
             Ok((items, next))
         })
@@ -1022,29 +976,8 @@ fn pairings_csv(
     zone: chrono_tz::Tz,
     after: Option<String>,
 ) -> Result<crate::downloads::CsvPage<String>, ApiError> {
-    use crate::schema::people as people_table;
     use cohort_domain::spreadsheet::safe_cell;
-    let (mentee, mentor) = diesel::alias!(people_table as mentee, people_table as mentor);
-    let mut query = pairings::table
-        .inner_join(mentee.on(mentee.field(people_table::id).eq(pairings::mentee_id)))
-        .inner_join(mentor.on(mentor.field(people_table::id).eq(pairings::mentor_id)))
-        .filter(pairings::program_id.eq(program))
-        .filter(pairings::ended_at.is_null())
-        .order(pairings::id)
-        .select((
-            pairings::id,
-            mentee.field(people_table::name),
-            mentee.field(people_table::email),
-            mentor.field(people_table::name),
-            mentor.field(people_table::email),
-            pairings::created_at,
-        ))
-        .limit(crate::downloads::PAGE)
-        .into_boxed();
-    if let Some(after) = &after {
-        query = query.filter(pairings::id.gt(after.clone()));
-    }
-    let rows: Vec<(String, String, String, String, String, chrono::NaiveDateTime)> = query.load(conn)?;
+    let rows = views::active_pairings_with_people(conn, program, after.as_deref(), crate::downloads::PAGE)?;
     crate::downloads::CsvPage::of(
         after
             .is_none()
@@ -1099,13 +1032,10 @@ pub async fn set_mentor_capacity(
     let capacity = state
         .db
         .write(move |conn| {
-            use crate::schema::participants;
             let program = programs::get(conn, org, program_id)?;
             let person = person.to_string();
             let (membership, _) = repo::membership(conn, &program.id, &person, "mentor")?.ok_or(ApiError::NotFound)?;
-            diesel::update(participants::table.find(&membership))
-                .set(participants::capacity.eq(own.map(|c| c as i32)))
-                .execute(conn)?;
+            repo::set_capacity(conn, &membership, own.map(|c| c as i32))?;
             let settings = repo::settings(conn, &program.id)?;
             let after = json!({"own_capacity": own});
             audit::record(

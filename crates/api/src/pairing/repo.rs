@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
-use crate::schema::{mentor_requests, pairing_settings, pairings, participants};
+use crate::schema::{auto_pair, mentor_requests, pairing_invitations, pairing_settings, pairings, participants};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = pairing_settings)]
@@ -342,4 +342,277 @@ pub fn get_pairing(conn: &mut DbConn, program: &str, id: Uuid) -> Result<Pairing
         .filter(pairings::id.eq(id.to_string()))
         .select(PairingRow::as_select())
         .first(conn)?)
+}
+
+/// The pairing `id`, if it exists.
+pub fn find_pairing(conn: &mut DbConn, id: &str) -> Result<Option<PairingRow>, ApiError> {
+    Ok(pairings::table
+        .find(id)
+        .select(PairingRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Every pairing of the program, ended or not, by id.
+pub fn pairings_in(conn: &mut DbConn, program: &str) -> Result<Vec<PairingRow>, ApiError> {
+    Ok(pairings::table
+        .filter(pairings::program_id.eq(program))
+        .select(PairingRow::as_select())
+        .order(pairings::id)
+        .load(conn)?)
+}
+
+/// How many of the program's requests have `status`.
+pub fn count_requests(conn: &mut DbConn, program: &str, status: &str) -> Result<i64, ApiError> {
+    Ok(mentor_requests::table
+        .filter(mentor_requests::program_id.eq(program))
+        .filter(mentor_requests::status.eq(status))
+        .count()
+        .get_result(conn)?)
+}
+
+/// The program's active mentors with their own capacity.
+pub fn active_mentors(conn: &mut DbConn, program: &str) -> Result<Vec<(String, Option<i32>)>, ApiError> {
+    Ok(participants::table
+        .filter(participants::program_id.eq(program))
+        .filter(participants::role.eq("mentor"))
+        .filter(participants::status.eq("active"))
+        .select((participants::person_id, participants::capacity))
+        .load(conn)?)
+}
+
+/// When each of the program's requests was made, its status, and when it was decided.
+pub fn request_times(
+    conn: &mut DbConn,
+    program: &str,
+) -> Result<Vec<(NaiveDateTime, String, Option<NaiveDateTime>)>, ApiError> {
+    Ok(mentor_requests::table
+        .filter(mentor_requests::program_id.eq(program))
+        .select((
+            mentor_requests::created_at,
+            mentor_requests::status,
+            mentor_requests::decided_at,
+        ))
+        .load(conn)?)
+}
+
+/// Stores a new pairing.
+pub fn insert_pairing(conn: &mut DbConn, row: &PairingRow) -> Result<(), ApiError> {
+    diesel::insert_into(pairings::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// Stores a new request.
+pub fn insert_request(conn: &mut DbConn, row: &RequestRow) -> Result<(), ApiError> {
+    diesel::insert_into(mentor_requests::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// Up to `limit` of the program's requests after the id `after`, by id.
+pub fn requests_page(
+    conn: &mut DbConn,
+    program: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<RequestRow>, ApiError> {
+    let mut q = mentor_requests::table
+        .filter(mentor_requests::program_id.eq(program))
+        .select(RequestRow::as_select())
+        .order(mentor_requests::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(mentor_requests::id.gt(after.to_owned()));
+    }
+    Ok(q.load(conn)?)
+}
+
+/// Up to `limit` of the organisation's requests the person made or received, after the id `after`, by id.
+pub fn requests_of_person(
+    conn: &mut DbConn,
+    org: Uuid,
+    person: Uuid,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<RequestRow>, ApiError> {
+    let me = person.to_string();
+    let mut q = mentor_requests::table
+        .filter(mentor_requests::organization_id.eq(org.to_string()))
+        .filter(
+            mentor_requests::mentee_id
+                .eq(me.clone())
+                .or(mentor_requests::mentor_id.eq(me)),
+        )
+        .select(RequestRow::as_select())
+        .order(mentor_requests::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(mentor_requests::id.gt(after.to_owned()));
+    }
+    Ok(q.load(conn)?)
+}
+
+/// Up to `limit` of the program's active pairings after the id `after`, by id.
+pub fn active_pairings_page(
+    conn: &mut DbConn,
+    program: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<PairingRow>, ApiError> {
+    let mut q = pairings::table
+        .filter(pairings::program_id.eq(program))
+        .filter(pairings::ended_at.is_null())
+        .select(PairingRow::as_select())
+        .order(pairings::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(pairings::id.gt(after.to_owned()));
+    }
+    Ok(q.load(conn)?)
+}
+
+/// Ends the pairing `id` now with `reason`; false when it had ended already.
+pub fn end_pairing(conn: &mut DbConn, id: &str, reason: &str) -> Result<bool, ApiError> {
+    let n = diesel::update(pairings::table.find(id).filter(pairings::ended_at.is_null()))
+        .set((pairings::ended_at.eq(db::now()), pairings::end_reason.eq(reason)))
+        .execute(conn)?;
+    Ok(n != 0)
+}
+
+/// Sets the mentor membership's own capacity (`None`: the program's).
+pub fn set_capacity(conn: &mut DbConn, membership: &str, capacity: Option<i32>) -> Result<(), ApiError> {
+    diesel::update(participants::table.find(membership))
+        .set(participants::capacity.eq(capacity))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The mentees of the program's active pairings.
+pub fn paired_mentees(conn: &mut DbConn, program: &str) -> Result<std::collections::HashSet<String>, ApiError> {
+    Ok(pairings::table
+        .filter(pairings::program_id.eq(program))
+        .filter(pairings::ended_at.is_null())
+        .select(pairings::mentee_id)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// When each mentee of the program was first and last invited to find a mentor.
+pub fn invitations(
+    conn: &mut DbConn,
+    program: &str,
+) -> Result<std::collections::HashMap<String, (NaiveDateTime, NaiveDateTime)>, ApiError> {
+    Ok(pairing_invitations::table
+        .filter(pairing_invitations::program_id.eq(program))
+        .select((
+            pairing_invitations::mentee_id,
+            pairing_invitations::first_sent_at,
+            pairing_invitations::last_sent_at,
+        ))
+        .load::<(String, NaiveDateTime, NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(|(id, first, last)| (id, (first, last)))
+        .collect())
+}
+
+/// Records that the mentee was invited at `now`: counts one more invitation, or stores the first.
+pub fn record_invitation(
+    conn: &mut DbConn,
+    org: &str,
+    program: &str,
+    mentee: &str,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let target = pairing_invitations::table.find((program.to_owned(), mentee.to_owned()));
+    let updated = diesel::update(target)
+        .set((
+            pairing_invitations::last_sent_at.eq(now),
+            pairing_invitations::times.eq(pairing_invitations::times + 1),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(pairing_invitations::table)
+            .values((
+                pairing_invitations::program_id.eq(program),
+                pairing_invitations::mentee_id.eq(mentee),
+                pairing_invitations::organization_id.eq(org),
+                pairing_invitations::first_sent_at.eq(now),
+                pairing_invitations::last_sent_at.eq(now),
+                pairing_invitations::times.eq(1),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The program's stored auto-pair rules and proposal, as JSON.
+pub fn auto_pair(conn: &mut DbConn, program: &str) -> Result<Option<(String, Option<String>)>, ApiError> {
+    Ok(auto_pair::table
+        .find(program)
+        .select((auto_pair::rules, auto_pair::proposal))
+        .first(conn)
+        .optional()?)
+}
+
+/// Stores the program's auto-pair rules and proposal (JSON), replacing what was there.
+pub fn save_auto_pair(
+    conn: &mut DbConn,
+    org: &str,
+    program: &str,
+    rules: &str,
+    proposal_id: Option<&str>,
+    proposal: Option<&str>,
+) -> Result<(), ApiError> {
+    let updated = diesel::update(auto_pair::table.find(program))
+        .set((
+            auto_pair::rules.eq(rules),
+            auto_pair::proposal_id.eq(proposal_id),
+            auto_pair::proposal.eq(proposal),
+            auto_pair::updated_at.eq(db::now()),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(auto_pair::table)
+            .values((
+                auto_pair::program_id.eq(program),
+                auto_pair::organization_id.eq(org),
+                auto_pair::rules.eq(rules),
+                auto_pair::proposal_id.eq(proposal_id),
+                auto_pair::proposal.eq(proposal),
+                auto_pair::updated_at.eq(db::now()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The membership's questionnaire answers, as JSON.
+pub fn answers(conn: &mut DbConn, participant: &str) -> Result<String, ApiError> {
+    Ok(participants::table
+        .find(participant)
+        .select(participants::answers)
+        .first(conn)?)
+}
+
+/// Replaces the membership's questionnaire answers (JSON).
+pub fn set_answers(conn: &mut DbConn, participant: &str, answers: &str) -> Result<(), ApiError> {
+    diesel::update(participants::table.find(participant))
+        .set(participants::answers.eq(answers))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Replaces the answers (JSON) of each of the person's active memberships in the program; how many.
+pub fn set_answers_of(conn: &mut DbConn, program: &str, person: Uuid, answers: &str) -> Result<usize, ApiError> {
+    Ok(diesel::update(
+        participants::table
+            .filter(participants::program_id.eq(program))
+            .filter(participants::person_id.eq(person.to_string()))
+            .filter(participants::status.eq("active")),
+    )
+    .set(participants::answers.eq(answers))
+    .execute(conn)?)
 }

@@ -28,7 +28,8 @@ use cohort_domain::automations::{self as rules, Condition, Fact};
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use super::{condition_outcomes, definition, RunActionRow, RunRow};
+use super::repo::{RunActionRow, RunRow};
+use super::{condition_outcomes, definition};
 use crate::db::{self, Db, DbConn};
 use crate::error::ApiError;
 use crate::events::EventRow;
