@@ -1,8 +1,11 @@
 //! Cursor pagination: lists are ordered by id (UUIDv7, so by creation) and a
 //! cursor is the opaque form of the last id a page returned.
 
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use cohort_api_types::PageQuery;
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -11,6 +14,21 @@ pub struct PageRequest {
     pub limit: u32,
     /// Return items with an id greater than this.
     pub after: Option<String>,
+}
+
+/// The page a list asks for, for lists whose only query parameters are `limit` and `cursor`
+/// (declared with `params(PageQuery)`): a malformed value or any other parameter is a 400.
+impl FromRequest for PageRequest {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(
+            web::Query::<PageQuery>::from_query(req.query_string())
+                .map_err(|e| ApiError::BadRequest(format!("invalid query parameter: {e}")))
+                .and_then(|q| Self::parse(q.limit, q.cursor.as_deref())),
+        )
+    }
 }
 
 impl PageRequest {
@@ -65,5 +83,22 @@ mod tests {
         assert!(PageRequest::parse(Some(0), None).is_err());
         let (items, next) = page.finish(ids[..2].to_vec(), |id| *id);
         assert_eq!((items.len(), next), (2, None));
+    }
+
+    #[actix_web::test]
+    async fn a_list_request_is_its_page_and_nothing_else() {
+        let page = |query: &str| {
+            let req = actix_web::test::TestRequest::with_uri(&format!("/list?{query}")).to_http_request();
+            PageRequest::extract(&req).into_inner()
+        };
+        let first = page("limit=7").unwrap();
+        assert_eq!((first.limit, first.after), (7, None));
+        assert_eq!(page("").unwrap().limit, 50);
+        for bad in ["limit=abc", "limit=0", "cursor=garbage", "status=active"] {
+            match page(bad) {
+                Err(ApiError::BadRequest(message)) => assert!(!message.is_empty(), "{bad}"),
+                other => panic!("{bad}: {:?}", other.map(|p| p.limit)),
+            }
+        }
     }
 }

@@ -342,10 +342,9 @@ pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<
 pub async fn list_api_keys(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<PageQuery>,
+    page: PageRequest,
 ) -> Result<web::Json<ApiKeyPage>, ApiError> {
     caller.require_admin_session()?;
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let org = caller.org;
     let (rows, next_cursor) = state
         .db

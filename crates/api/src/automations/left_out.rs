@@ -29,10 +29,9 @@ use crate::AppState;
 pub async fn list_left_out(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<PageQuery>,
+    page: PageRequest,
 ) -> Result<web::Json<LeftOutEventPage>, ApiError> {
     caller.require_admin()?;
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let org = caller.org;
     let (items, next_cursor) = state
         .db

@@ -255,10 +255,9 @@ fn one(conn: &mut DbConn, row: AutomationRow) -> Result<Automation, ApiError> {
 pub async fn list_automations(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<PageQuery>,
+    page: PageRequest,
 ) -> Result<web::Json<AutomationPage>, ApiError> {
     caller.require_admin()?;
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let org = caller.org;
     let (items, next_cursor) = state
         .db
@@ -576,10 +575,9 @@ pub async fn list_runs(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    page: PageRequest,
 ) -> Result<web::Json<AutomationRunPage>, ApiError> {
     caller.require_admin()?;
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let (org, id) = (caller.org, id.into_inner());
     let (items, next_cursor) = state
         .db

@@ -43,9 +43,8 @@ use repo::ServiceRow;
 pub async fn list_services(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<PageQuery>,
+    page: PageRequest,
 ) -> Result<web::Json<ServicePage>, ApiError> {
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let org = caller.org;
     Ok(web::Json(
         state
@@ -252,10 +251,9 @@ pub async fn list_enrollments(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    page: PageRequest,
 ) -> Result<web::Json<EnrollmentPage>, ApiError> {
     caller.require_admin()?;
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let (org, id) = (caller.org, id.into_inner());
     Ok(web::Json(
         state

@@ -42,10 +42,9 @@ impl DeadRow {
 pub async fn list_dead_jobs(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<PageQuery>,
+    page: PageRequest,
 ) -> Result<web::Json<DeadJobPage>, ApiError> {
     caller.require_admin()?;
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let org = caller.org;
     let (rows, next_cursor) = state
         .db

@@ -214,9 +214,8 @@ pub async fn list_messages(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    page: PageRequest,
 ) -> Result<web::Json<ChatMessagePage>, ApiError> {
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let (org, person, id) = (caller.org, caller.person, id.into_inner());
     let (mut rows, next_cursor) = state
         .db

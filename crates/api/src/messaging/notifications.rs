@@ -275,10 +275,9 @@ pub async fn send_notification(
 pub async fn notification_log(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<PageQuery>,
+    page: PageRequest,
 ) -> Result<web::Json<NotificationLogPage>, ApiError> {
     caller.require_admin()?;
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let org = caller.org;
     let (rows, next_cursor) = state
         .db

@@ -671,10 +671,9 @@ pub async fn list_deliveries(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    page: PageRequest,
 ) -> Result<web::Json<WebhookDeliveryPage>, ApiError> {
     caller.require_admin()?;
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let (org, id) = (caller.org, id.into_inner());
     let (rows, next_cursor) = state
         .db

@@ -495,10 +495,9 @@ pub async fn list_requests(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    page: PageRequest,
 ) -> Result<web::Json<MentorRequestPage>, ApiError> {
     caller.require_admin()?;
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let (org, id) = (caller.org, id.into_inner());
     let (items, next_cursor) = state
         .db
@@ -664,10 +663,9 @@ pub async fn list_pairings(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    page: PageRequest,
 ) -> Result<web::Json<PairingPage>, ApiError> {
     caller.require_admin()?;
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let (org, id) = (caller.org, id.into_inner());
     let (items, next_cursor) = state
         .db
@@ -913,9 +911,8 @@ pub async fn available_mentors(
 pub async fn my_requests(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<PageQuery>,
+    page: PageRequest,
 ) -> Result<web::Json<MyRequestPage>, ApiError> {
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let (org, me) = (caller.org, caller.person);
     let (items, next_cursor) = state
         .db

@@ -104,10 +104,9 @@ pub async fn list_steps(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    page: PageRequest,
 ) -> Result<web::Json<StepPage>, ApiError> {
     caller.require_admin()?;
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let (org, id) = (caller.org, id.into_inner());
     let (items, next_cursor) = state
         .db
@@ -379,9 +378,8 @@ pub async fn fire_trigger(
 pub async fn my_steps(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<PageQuery>,
+    page: PageRequest,
 ) -> Result<web::Json<MyStepPage>, ApiError> {
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let (org, person) = (caller.org, caller.person);
     let rows = state
         .db
