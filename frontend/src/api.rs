@@ -2,6 +2,10 @@
 //! refreshed once on a 401; when that fails the session has ended.
 
 use cohort_api_types::{
+    AccountInvitations, ChangePassword, InvitePeople, MentorRequest, MyRequestPage, MyStep, MyStepPage,
+    PasswordResetAccepted, PasswordResetRequest, SetPassword,
+};
+use cohort_api_types::{
     AddParticipant, AddParticipants, AddedParticipants, AdjustProposedPair, AuditPage, AutoPairConfirmed,
     AutoPairProposal, AutoPairRules, Automation, AutomationInput, AutomationPage, AutomationRunPage,
     AvailableMentorList, BadgeList, ConfirmAutoPair, CreateProgram, CreateWebhook, CreatedWebhook, DeadJob,
@@ -104,12 +108,12 @@ async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
 }
 
 async fn send(method: Method, path: &str, token: Option<&str>, body: Option<&str>) -> Result<Response, ApiError> {
-    let mut request = RequestBuilder::new(path).method(method);
+    // The audit log tells the dashboard's changes from other clients' by this header.
+    let mut request = RequestBuilder::new(path)
+        .method(method)
+        .header("X-Cohort-Client", "dashboard");
     if let Some(token) = token {
-        // The audit log tells the dashboard's changes from other clients' by this header.
-        request = request
-            .header("Authorization", &format!("Bearer {token}"))
-            .header("X-Cohort-Client", "dashboard");
+        request = request.header("Authorization", &format!("Bearer {token}"));
     }
     let result = match body {
         Some(body) => {
@@ -134,6 +138,57 @@ pub async fn login(request: &LoginRequest) -> Result<TokenResponse, ApiError> {
     let tokens: TokenResponse = public("/api/v1/auth/login", request).await?;
     save_session(&tokens);
     Ok(tokens)
+}
+
+/// Sets the first password with an invitation's token, and logs in.
+pub async fn accept_invitation(request: &SetPassword) -> Result<TokenResponse, ApiError> {
+    let tokens: TokenResponse = public("/api/v1/auth/accept-invitation", request).await?;
+    save_session(&tokens);
+    Ok(tokens)
+}
+
+/// Asks for a password reset link; the answer is the same for every address.
+pub async fn request_password_reset(request: &PasswordResetRequest) -> Result<PasswordResetAccepted, ApiError> {
+    public("/api/v1/auth/password-reset", request).await
+}
+
+/// Sets a new password with a reset link's token, and logs in.
+pub async fn confirm_password_reset(request: &SetPassword) -> Result<TokenResponse, ApiError> {
+    let tokens: TokenResponse = public("/api/v1/auth/password-reset/confirm", request).await?;
+    save_session(&tokens);
+    Ok(tokens)
+}
+
+/// Changes the caller's password; the other logins end and this one continues with new tokens.
+pub async fn change_password(request: &ChangePassword) -> Result<(), ApiError> {
+    let tokens: TokenResponse = write(Method::POST, "/api/v1/me/password", request).await?;
+    save_session(&tokens);
+    Ok(())
+}
+
+/// The caller's step feed (the first 200).
+pub async fn my_steps() -> Result<Vec<MyStep>, ApiError> {
+    let page: MyStepPage = get("/api/v1/me/steps?limit=200").await?;
+    Ok(page.items)
+}
+
+/// The caller's mentor requests, sent or received (the first 200).
+pub async fn my_requests() -> Result<Vec<MentorRequest>, ApiError> {
+    let page: MyRequestPage = get("/api/v1/me/requests?limit=200").await?;
+    Ok(page.items)
+}
+
+pub async fn booking(id: Uuid) -> Result<Booking, ApiError> {
+    get(&format!("/api/v1/bookings/{id}")).await
+}
+
+/// Invites people to set a password (or, with `preview`, says what that would send).
+pub async fn invite_people(request: &InvitePeople) -> Result<AccountInvitations, ApiError> {
+    write(Method::POST, "/api/v1/people/invite", request).await
+}
+
+pub async fn invite_person(id: Uuid) -> Result<AccountInvitations, ApiError> {
+    write(Method::POST, &format!("/api/v1/people/{id}/invite"), &()).await
 }
 
 async fn refresh() -> Result<String, ApiError> {

@@ -18,6 +18,18 @@ use components::shell::Shell;
 pub enum Route {
     #[at("/login")]
     Login,
+    #[at("/forgot-password")]
+    ForgotPassword,
+    #[at("/reset-password")]
+    ResetPassword,
+    #[at("/welcome")]
+    Welcome,
+    #[at("/me")]
+    Participant,
+    #[at("/me/programs/:id")]
+    ParticipantProgram { id: Uuid },
+    #[at("/me/bookings/:id")]
+    ParticipantBooking { id: Uuid },
     #[at("/")]
     Home,
     #[at("/programs")]
@@ -82,6 +94,12 @@ pub enum Route {
 fn switch(route: Route) -> Html {
     match route {
         Route::Login => html! { <pages::login::Login /> },
+        Route::ForgotPassword => html! { <pages::account::ForgotPassword /> },
+        Route::ResetPassword => html! { <pages::account::ResetPassword /> },
+        Route::Welcome => html! { <pages::account::Welcome /> },
+        Route::Participant => html! { <pages::participant::ParticipantHome /> },
+        Route::ParticipantProgram { id } => html! { <pages::participant::ParticipantHome program={Some(id)} /> },
+        Route::ParticipantBooking { id } => html! { <pages::participant::ParticipantBooking {id} /> },
         Route::Home => html! { <Redirect<Route> to={Route::Programs} /> },
         Route::Programs => html! { <Shell><pages::programs::Programs /></Shell> },
         Route::NewProgram => html! { <Shell><pages::program_new::NewProgram /></Shell> },

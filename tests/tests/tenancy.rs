@@ -332,6 +332,10 @@ both_backends!(
             "POST /api/v1/auth/login",
             "POST /api/v1/auth/logout",
             "POST /api/v1/auth/refresh",
+            // A one-time link's token is its own authorisation; a reset request answers alike for anyone.
+            "POST /api/v1/auth/accept-invitation",
+            "POST /api/v1/auth/password-reset",
+            "POST /api/v1/auth/password-reset/confirm",
             // The calendar feed's secret address is its own authorisation.
             "GET /api/v1/calendar/{token}",
         ];
@@ -373,6 +377,8 @@ both_backends!(
                     StatusCode::NOT_FOUND
                 }
                 ("POST", "/api/v1/notifications/read-all") => StatusCode::NO_CONTENT,
+                // Everyone may change their own password; the example's current password is not theirs.
+                ("POST", "/api/v1/me/password") => StatusCode::UNPROCESSABLE_ENTITY,
                 // Everyone may end their own logins.
                 ("POST", "/api/v1/auth/logout-all") => StatusCode::NO_CONTENT,
                 // Someone else's notification does not exist for them.

@@ -156,3 +156,84 @@ pub struct CreatedApiKey {
 pub struct Health {
     pub status: String,
 }
+
+/// Whom to invite to set a password: listed people, or everyone in a program who cannot log in
+/// yet. With `preview`, nothing is sent: the answer counts and shows the email.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "program_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "preview": true
+})))]
+#[serde(deny_unknown_fields)]
+pub struct InvitePeople {
+    /// At most 1,000 people of the organisation; those who have a password are skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_ids: Option<Vec<Uuid>>,
+    /// Everyone active in this program who has no password yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program_id: Option<Uuid>,
+    #[serde(default)]
+    pub preview: bool,
+}
+
+/// What inviting did, or would do with `preview`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "invited": 41, "skipped_with_password": 3, "preview": false, "email": null
+})))]
+pub struct AccountInvitations {
+    /// Invitations sent (or that would be sent).
+    pub invited: u32,
+    /// Chosen people who can log in already: not invited.
+    pub skipped_with_password: u32,
+    pub preview: bool,
+    /// With `preview`: the email as the first person would get it (its link does not work).
+    pub email: Option<crate::RenderedEmail>,
+}
+
+/// A one-time link's token and the password to set with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "token": "lt_Zm9vYmFyYmF6cXV4EXAMPLE", "password": "correct horse battery staple"
+})))]
+#[serde(deny_unknown_fields)]
+pub struct SetPassword {
+    pub token: String,
+    pub password: String,
+}
+
+/// Asks for a password reset link by email.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"email": "amara.n@example.org"})))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    pub email: String,
+    /// The organisation's slug, to reset the password of one organisation only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+}
+
+/// The same answer whether or not the address has an account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "message": "If an account uses this address, a link to choose a new password is on its way. It works for an hour."
+})))]
+pub struct PasswordResetAccepted {
+    pub message: String,
+}
+
+/// Changes the caller's own password.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "current_password": "correct horse battery staple", "new_password": "a longer horse battery staple"
+})))]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    pub current_password: String,
+    pub new_password: String,
+}

@@ -11,6 +11,7 @@ pub mod chat;
 pub mod events;
 pub mod imports;
 pub mod jobs;
+pub mod links;
 pub mod messaging;
 pub mod organization;
 pub mod page;

@@ -26,7 +26,7 @@ pub type Attributes = BTreeMap<String, AttributeValue>;
     "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "email": "talia.k@example.org", "name": "Talia K",
     "bio": "Third-year chemistry student.", "time_zone": "America/Chicago",
     "attributes": {"department": "Chemistry", "languages": ["English", "Spanish"], "year": 3},
-    "is_admin": false, "created_at": "2026-11-23T09:00:00Z", "updated_at": "2026-11-23T09:00:00Z"
+    "is_admin": false, "can_log_in": true, "created_at": "2026-11-23T09:00:00Z", "updated_at": "2026-11-23T09:00:00Z"
 })))]
 pub struct Person {
     pub id: Uuid,
@@ -39,6 +39,10 @@ pub struct Person {
     #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, AttributeValue>))]
     pub attributes: Attributes,
     pub is_admin: bool,
+    /// The person has a password. Without one, an invitation (`POST /people/{id}/invite`) lets
+    /// them set it.
+    #[serde(default)]
+    pub can_log_in: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::http::Method;
+use actix_web::http::{Method, StatusCode};
 use actix_web::{middleware, web, App, HttpRequest, HttpResponse};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::OpenApi as OpenApiDoc;
@@ -93,6 +93,12 @@ where
             .service(auth::refresh)
             .service(auth::logout)
             .service(auth::logout_all)
+            .service(auth::accounts::accept_invitation)
+            .service(auth::accounts::request_password_reset)
+            .service(auth::accounts::confirm_password_reset)
+            .service(auth::accounts::change_password)
+            .service(auth::accounts::invite_people)
+            .service(auth::accounts::invite_person)
             .service(auth::me)
             .service(auth::list_api_keys)
             .service(auth::create_api_key)
@@ -362,8 +368,8 @@ impl Modify for CommonResponses {
     }
 }
 
-/// Requests no route took: 405 for a known path, the dashboard for client-side
-/// routes, a problem JSON 404 for the rest.
+/// Requests no route took: 405 for a known path, the dashboard for its pages (with a 404 status
+/// for a path that is none of them), a problem JSON 404 for the rest.
 async fn fallback(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -377,7 +383,16 @@ async fn fallback(
     if !is_api && req.method() == Method::GET {
         let index = state.dashboard_dir.join("index.html");
         if let Ok(html) = std::fs::read(&index) {
-            return Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html));
+            // The dashboard shows its own "Page not found" for a path its router does not know;
+            // the status says so too, so a broken link is visible to checkers and crawlers.
+            let status = if cohort_api_types::links::is_page(path) {
+                StatusCode::OK
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            return Ok(HttpResponse::build(status)
+                .content_type("text/html; charset=utf-8")
+                .body(html));
         }
         if path == "/" {
             return Ok(HttpResponse::Ok()

@@ -22,6 +22,9 @@ pub struct Config {
     pub database_url: String,
     pub backend: Backend,
     pub bind: SocketAddr,
+    /// Where people reach Cohort (`COHORT_PUBLIC_URL`): the links in emails are absolute under it.
+    /// Unset, the URL Cohort listens on.
+    pub public_url: Option<String>,
     pub data_dir: PathBuf,
     pub admin_email: Email,
     /// `None`: generate one on first start and print it once.
@@ -91,6 +94,17 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
                 format!("not a host:port address such as 127.0.0.1:8080 ({e})"),
             )
         })?;
+    let public_url = non_empty("COHORT_PUBLIC_URL")
+        .map(|v| match url::Url::parse(v.trim()) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() && u.query().is_none() => {
+                Ok(u.as_str().trim_end_matches('/').to_owned())
+            }
+            _ => Err(err(
+                "COHORT_PUBLIC_URL",
+                format!("\"{v}\" is not an http:// or https:// URL such as https://mentoring.example.org"),
+            )),
+        })
+        .transpose()?;
     let admin_email = Email::parse(&non_empty("COHORT_ADMIN_EMAIL").unwrap_or_else(|| "admin@example.org".into()))
         .map_err(|e| err("COHORT_ADMIN_EMAIL", e.0))?;
     let admin_password = non_empty("COHORT_ADMIN_PASSWORD").map(SecretString::from);
@@ -258,6 +272,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Confi
         database_url,
         backend,
         bind,
+        public_url,
         data_dir,
         admin_email,
         admin_password,
@@ -310,6 +325,12 @@ mod tests {
         assert_eq!(config.admin_email.as_str(), "admin@example.org");
         // An upload applied on SQLite holds the only writer: its size is bounded more tightly.
         assert_eq!(config.import_max_rows, 25_000);
+        assert_eq!(config.public_url, None);
+        let config = load(&[("COHORT_PUBLIC_URL", "https://mentoring.example.org/cohort/")]).unwrap();
+        assert_eq!(
+            config.public_url.as_deref(),
+            Some("https://mentoring.example.org/cohort")
+        );
     }
 
     #[test]
@@ -344,6 +365,9 @@ mod tests {
             ("COHORT_ALLOWED_ORIGINS", "https://admin.example.org/path"),
             ("COHORT_WEBHOOK_PROXY", "proxy.internal:3128"),
             ("COHORT_WEBHOOK_PROXY", "ftp://proxy.internal"),
+            ("COHORT_PUBLIC_URL", "mentoring.example.org"),
+            ("COHORT_PUBLIC_URL", "ftp://mentoring.example.org"),
+            ("COHORT_PUBLIC_URL", "https://mentoring.example.org/?x=1"),
         ] {
             let e = load(&[(var, value)]).unwrap_err();
             assert_eq!(e.var, var, "{e}");

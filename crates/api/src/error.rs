@@ -21,6 +21,9 @@ pub enum ApiError {
     Forbidden(&'static str),
     #[error("not found")]
     NotFound,
+    /// It existed, and no longer works (a used or expired one-time link).
+    #[error("gone: {0}")]
+    Gone(&'static str),
     #[error("method not allowed")]
     MethodNotAllowed(Vec<&'static str>),
     #[error("conflict: {0}")]
@@ -54,6 +57,7 @@ impl ApiError {
             Self::Unauthorized(_) => ("unauthorized", "Authentication required"),
             Self::Forbidden(_) => ("forbidden", "Not allowed"),
             Self::NotFound => ("not-found", "Not found"),
+            Self::Gone(_) => ("gone", "No longer available"),
             Self::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
             Self::Conflict(_) => ("conflict", "Conflict"),
             Self::PayloadTooLarge(_) => ("payload-too-large", "Request body too large"),
@@ -74,7 +78,7 @@ impl ApiError {
             Self::BadRequest(m) | Self::Conflict(m) | Self::PayloadTooLarge(m) | Self::UnsupportedMediaType(m) => {
                 Some(m.clone())
             }
-            Self::Unauthorized(m) | Self::Forbidden(m) => Some((*m).to_owned()),
+            Self::Unauthorized(m) | Self::Forbidden(m) | Self::Gone(m) => Some((*m).to_owned()),
             Self::NotFound => Some("No such object in this organisation.".to_owned()),
             Self::MethodNotAllowed(allowed) => Some(format!("Allowed: {}", allowed.join(", "))),
             Self::RateLimited(seconds) => Some(format!("Too many requests; retry in {seconds} s.")),
@@ -105,6 +109,7 @@ impl ResponseError for ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Gone(_) => StatusCode::GONE,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

@@ -179,6 +179,11 @@ fn serve() -> ExitCode {
             }
         }
         let _ = std::io::stdout().flush();
+        let public_url: Arc<str> = match (&config.public_url, server.addrs().first()) {
+            (Some(url), _) => url.as_str().into(),
+            (None, Some(addr)) => format!("http://{addr}").into(),
+            (None, None) => return fail("COHORT_BIND: the server listens on no address"),
+        };
         // The job queue's worker shares the process; jobs it was running when the process
         // stopped run again once their lease ends. Capabilities register their job kinds here.
         let (email_db, webhook_db, action_db) = (job_db.clone(), job_db.clone(), job_db.clone());
@@ -198,7 +203,7 @@ fn serve() -> ExitCode {
         let (batch_db, batch_http) = (job_db.clone(), http.clone());
         let mut worker = Worker::new(job_db)
             .handle(email::JOB_KIND, move |job| {
-                email::deliver(email_db.clone(), mailer.clone(), job)
+                email::deliver(email_db.clone(), mailer.clone(), public_url.clone(), job)
             })
             .handle(webhooks::JOB_KIND, move |job| {
                 webhooks::deliver(webhook_db.clone(), http.clone(), allow_private, job)

@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use crate::db::{self, Db, DbConn};
 use crate::error::ApiError;
 use crate::schema::{
-    automation_queue, email_deliveries, events, jobs, organizations, refresh_tokens, webhook_deliveries,
+    automation_queue, email_deliveries, events, jobs, link_tokens, organizations, refresh_tokens, webhook_deliveries,
 };
 
 /// The job that purges what each organisation keeps no longer.
@@ -105,7 +105,19 @@ pub fn purge_batch(
                 .filter(refresh_tokens::revoked_at.lt(before))
                 .limit(limit - n as i64)
                 .load::<String>(conn)?;
-            n + diesel::delete(refresh_tokens::table.filter(refresh_tokens::id.eq_any(revoked))).execute(conn)?
+            let n =
+                n + diesel::delete(refresh_tokens::table.filter(refresh_tokens::id.eq_any(revoked))).execute(conn)?;
+            if n as i64 >= limit {
+                return Ok(n);
+            }
+            // One-time links (invitations, resets, request answers) that can no longer be used.
+            let links = link_tokens::table
+                .select(link_tokens::id)
+                .filter(link_tokens::organization_id.eq(&org))
+                .filter(link_tokens::expires_at.lt(before))
+                .limit(limit - n as i64)
+                .load::<String>(conn)?;
+            n + diesel::delete(link_tokens::table.filter(link_tokens::id.eq_any(links))).execute(conn)?
         }
         Kept::FinishedJobs | Kept::DeadJobs => {
             let ids = jobs::table

@@ -82,6 +82,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    link_tokens (id) {
+        id -> Text,
+        organization_id -> Text,
+        person_id -> Text,
+        purpose -> Text,
+        subject_id -> Nullable<Text>,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     api_keys (id) {
         id -> Text,
         organization_id -> Text,
@@ -602,6 +616,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     programs,
     participants,
     refresh_tokens,
+    link_tokens,
     api_keys,
     jobs,
     email_templates,

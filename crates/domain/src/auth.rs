@@ -13,6 +13,77 @@ pub const ACCESS_TOKEN_SECONDS: i64 = 15 * 60;
 /// How long a refresh token lives, in seconds.
 pub const REFRESH_TOKEN_SECONDS: i64 = 30 * 24 * 60 * 60;
 
+/// What a one-time link lets its holder do. Each is a 256-bit token sent by email and stored
+/// hashed; it works once, for one person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkPurpose {
+    /// Set a first password: an admin invited the person.
+    Invitation,
+    /// Set a new password: the person asked for it.
+    PasswordReset,
+    /// Accept or decline one mentor request, as that request's mentor.
+    RequestAnswer,
+}
+
+impl LinkPurpose {
+    pub const ALL: [LinkPurpose; 3] = [Self::Invitation, Self::PasswordReset, Self::RequestAnswer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Invitation => "invitation",
+            Self::PasswordReset => "password_reset",
+            Self::RequestAnswer => "request_answer",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == text)
+    }
+
+    /// How long a link of this kind works after it is sent.
+    pub fn lifetime(self) -> chrono::Duration {
+        match self {
+            Self::Invitation => chrono::Duration::days(7),
+            Self::PasswordReset => chrono::Duration::hours(1),
+            // A request expires on its own schedule (at most weeks); the link never outlives
+            // the answer it stands for, since answering uses it up.
+            Self::RequestAnswer => chrono::Duration::days(30),
+        }
+    }
+}
+
+/// Why a one-time link no longer works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkRefused {
+    Used,
+    Expired,
+}
+
+impl LinkRefused {
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Used => "This link was used already; ask for a new one.",
+            Self::Expired => "This link has expired; ask for a new one.",
+        }
+    }
+}
+
+/// Whether a one-time link may be used at `now`: not used before, and not past its expiry
+/// (the expiry instant itself is already too late).
+pub fn link_usable(
+    expires_at: chrono::NaiveDateTime,
+    used_at: Option<chrono::NaiveDateTime>,
+    now: chrono::NaiveDateTime,
+) -> Result<(), LinkRefused> {
+    if used_at.is_some() {
+        Err(LinkRefused::Used)
+    } else if now >= expires_at {
+        Err(LinkRefused::Expired)
+    } else {
+        Ok(())
+    }
+}
+
 /// Common passwords from leaked password lists: the 5,000 most frequent in
 /// zxcvbn's list (from Xato's corpus of ten million leaked passwords) and every
 /// longer one in it, lower-cased. Licence: `data/LICENSE-zxcvbn.txt`.
@@ -240,6 +311,28 @@ pub fn check_signing_secret(secret: &str) -> Result<(), Invalid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_link_works_once_and_until_its_expiry() {
+        let sent = chrono::NaiveDate::from_ymd_opt(2027, 3, 1)
+            .unwrap()
+            .and_hms_opt(9, 0, 0)
+            .unwrap();
+        for purpose in LinkPurpose::ALL {
+            assert_eq!(LinkPurpose::parse(purpose.as_str()), Some(purpose));
+            let expires = sent + purpose.lifetime();
+            let just_before = expires - chrono::Duration::seconds(1);
+            assert_eq!(link_usable(expires, None, sent), Ok(()));
+            assert_eq!(link_usable(expires, None, just_before), Ok(()));
+            assert_eq!(link_usable(expires, None, expires), Err(LinkRefused::Expired));
+            assert_eq!(link_usable(expires, Some(sent), sent), Err(LinkRefused::Used));
+            // Used and expired: "used" says more (asking again will not help the one who used it).
+            assert_eq!(link_usable(expires, Some(sent), expires), Err(LinkRefused::Used));
+        }
+        assert_eq!(LinkPurpose::Invitation.lifetime(), chrono::Duration::days(7));
+        assert_eq!(LinkPurpose::PasswordReset.lifetime(), chrono::Duration::hours(1));
+        assert_eq!(LinkPurpose::parse("login"), None);
+    }
 
     #[test]
     fn scopes_grant_their_area_and_access_only() {

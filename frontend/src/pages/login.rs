@@ -29,8 +29,10 @@ pub fn login() -> Html {
             yew::platform::spawn_local(async move {
                 match api::login(&request).await {
                     Ok(_) => {
+                        // Admins manage; everyone else has their own page.
+                        let admin = api::me().await.is_ok_and(|me| me.person.is_admin);
                         if let Some(navigator) = navigator {
-                            navigator.push(&Route::Programs);
+                            navigator.push(&if admin { Route::Programs } else { Route::Participant });
                         }
                     }
                     Err(e) => {
@@ -55,6 +57,7 @@ pub fn login() -> Html {
                     <p id="login-error" class="error" role="alert">{ message }</p>
                 }
                 <button type="submit" disabled={*busy}>{ if *busy { "Logging in…" } else { "Log in" } }</button>
+                <p><Link<Route> to={Route::ForgotPassword}>{ "Forgot your password?" }</Link<Route>></p>
             </form>
         </main>
     }

@@ -1,5 +1,6 @@
 //! Pages fetch what they show; components render.
 
+pub mod account;
 pub mod audit_log;
 pub mod auto_pair;
 pub mod automations;
@@ -11,6 +12,7 @@ pub mod imports;
 pub mod login;
 pub mod notification_log;
 pub mod pairing;
+pub mod participant;
 pub mod people;
 pub mod program;
 pub mod program_new;

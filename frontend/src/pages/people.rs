@@ -143,6 +143,24 @@ pub fn person_page(props: &PersonProps) -> Html {
             });
         })
     };
+    let invite = {
+        let (error, message, reload) = (error.clone(), message.clone(), reload.clone());
+        Callback::from(move |_| {
+            let (error, message, reload) = (error.clone(), message.clone(), reload.clone());
+            yew::platform::spawn_local(async move {
+                match api::invite_person(id).await {
+                    Ok(_) => {
+                        message.set(Some(
+                            "The invitation is on its way; its link works once, for 7 days.".into(),
+                        ));
+                        error.set(None);
+                        reload.emit(());
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        })
+    };
     let Load::Loaded(p) = &*person else {
         return match &*person {
             Load::Failed(e) => html! { <p class="error" role="alert">{ e.message() }</p> },
@@ -212,6 +230,17 @@ pub fn person_page(props: &PersonProps) -> Html {
             </dl>
             if let Some(m) = &*message { <p class="ok" role="status">{ m.clone() }</p> }
             if let Some(e) = &*error { <p class="error" role="alert">{ e.field("confirm").unwrap_or_else(|| e.message()) }</p> }
+            <section aria-labelledby="access">
+                <h2 id="access">{ "Access" }</h2>
+                if p.can_log_in {
+                    <p id="person-access">{ "Can log in. If they forget their password, “Forgot your password?” on the login page sends them a link." }</p>
+                } else {
+                    <p id="person-access">{ "Cannot log in yet: no password. An invitation emails them a link to set one." }</p>
+                    <div class="actions">
+                        <button type="button" id="invite-person" onclick={invite}>{ "Send an invitation" }</button>
+                    </div>
+                }
+            </section>
             <section aria-labelledby="personal-data">
                 <h2 id="personal-data">{ "Personal data" }</h2>
                 <p>{ "Download everything Cohort holds about this person as a JSON file, or erase them: their name, \

@@ -1,7 +1,8 @@
 //! One program: edit it, publish or archive it, and manage its participants.
 
 use cohort_api_types::{
-    AddParticipant, AddParticipants, Participant, ParticipantRole, Person, Program, ProgramStatus, UpdateProgram,
+    AddParticipant, AddParticipants, InvitePeople, Participant, ParticipantRole, Person, Program, ProgramStatus,
+    UpdateProgram,
 };
 use uuid::Uuid;
 use yew::prelude::*;
@@ -299,7 +300,66 @@ fn participants(props: &ParticipantsProps) -> Html {
                 if listing.next.is_some() { <button type="button" class="secondary" onclick={next}>{ "Next page" }</button> }
             </div>
             <AddPeople {program} on_added={changed} />
+            <InviteToLogIn {program} reload={*reload} />
         </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct InviteProps {
+    program: Uuid,
+    /// Changes when participants change: the count is read again.
+    reload: u32,
+}
+
+/// Invites the participants who have no password yet to set one, after saying how many.
+#[function_component(InviteToLogIn)]
+fn invite_to_log_in(props: &InviteProps) -> Html {
+    let program = props.program;
+    let sent = use_state(|| None::<Result<u32, ApiError>>);
+    let preview = crate::state::use_load((program, props.reload, sent.is_some()), move |_| async move {
+        let request = InvitePeople {
+            person_ids: None,
+            program_id: Some(program),
+            preview: true,
+        };
+        api::invite_people(&request).await
+    });
+    let send = {
+        let sent = sent.clone();
+        Callback::from(move |_| {
+            let sent = sent.clone();
+            yew::platform::spawn_local(async move {
+                let request = InvitePeople {
+                    person_ids: None,
+                    program_id: Some(program),
+                    preview: false,
+                };
+                sent.set(Some(api::invite_people(&request).await.map(|done| done.invited)));
+            });
+        })
+    };
+    html! {
+        <div class="stack" aria-labelledby="invite-heading">
+            <h3 id="invite-heading">{ "Logging in" }</h3>
+            { preview.view(|p| if p.invited == 0 {
+                html! { <p id="invite-count">{ "Every participant can log in." }</p> }
+            } else {
+                html! {
+                    <>
+                        <p id="invite-count">{ format!("{} participants cannot log in yet: they have no password.", p.invited) }</p>
+                        <button type="button" id="invite-participants" onclick={send.clone()}>
+                            { format!("Invite {} to set a password", p.invited) }
+                        </button>
+                    </>
+                }
+            }) }
+            { match &*sent {
+                Some(Ok(n)) => html! { <p class="ok" role="status">{ format!("{n} invitations are on their way; each link works once, for 7 days.") }</p> },
+                Some(Err(e)) => html! { <p class="error" role="alert">{ e.message() }</p> },
+                None => html! {},
+            } }
+        </div>
     }
 }
 

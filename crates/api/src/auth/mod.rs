@@ -1,5 +1,6 @@
 //! Logging in, refreshing and logging out; who am I; API keys.
 
+pub mod accounts;
 pub mod caller;
 pub mod repo;
 pub mod tokens;

@@ -1,6 +1,6 @@
 use chrono::{Duration, NaiveDateTime};
 use cohort_api_types::ApiKey;
-use cohort_domain::auth::Scope;
+use cohort_domain::auth::{LinkPurpose, Scope};
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -9,7 +9,7 @@ use super::tokens::token_hash;
 use crate::db::{self, Db, DbConn};
 use crate::error::ApiError;
 use crate::paging::PageRequest;
-use crate::schema::{api_keys, people, refresh_tokens};
+use crate::schema::{api_keys, link_tokens, people, refresh_tokens};
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = refresh_tokens)]
@@ -101,6 +101,91 @@ pub fn confirm_admin(conn: &mut DbConn, caller: &Caller) -> Result<(), ApiError>
         Ok(person) if !person.is_admin => Err(ApiError::Forbidden("This needs an organisation admin.")),
         Ok(_) => Ok(()),
     }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = link_tokens)]
+pub struct LinkTokenRow {
+    pub id: String,
+    pub organization_id: String,
+    pub person_id: String,
+    pub purpose: String,
+    pub subject_id: Option<String>,
+    pub token_hash: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+}
+
+/// Creates a one-time link for `person` and returns its token, which is stored only hashed.
+/// An unused link of the same purpose (and subject) stops working: inviting again, or asking for
+/// another reset, leaves one live link.
+pub fn issue_link(
+    conn: &mut DbConn,
+    org: &str,
+    person: &str,
+    purpose: LinkPurpose,
+    subject: Option<&str>,
+) -> Result<String, ApiError> {
+    let earlier = link_tokens::table
+        .filter(link_tokens::person_id.eq(person))
+        .filter(link_tokens::purpose.eq(purpose.as_str()))
+        .filter(link_tokens::used_at.is_null())
+        .into_boxed();
+    let earlier = match subject {
+        Some(subject) => earlier.filter(link_tokens::subject_id.eq(subject)),
+        None => earlier.filter(link_tokens::subject_id.is_null()),
+    };
+    let ids: Vec<String> = earlier.select(link_tokens::id).load(conn)?;
+    diesel::delete(link_tokens::table.filter(link_tokens::id.eq_any(ids))).execute(conn)?;
+    let token = super::tokens::random_token("lt_");
+    let now = db::now();
+    let row = LinkTokenRow {
+        id: db::new_id(),
+        organization_id: org.to_owned(),
+        person_id: person.to_owned(),
+        purpose: purpose.as_str().to_owned(),
+        subject_id: subject.map(str::to_owned),
+        token_hash: token_hash(&token),
+        created_at: now,
+        expires_at: now + purpose.lifetime(),
+        used_at: None,
+    };
+    diesel::insert_into(link_tokens::table).values(&row).execute(conn)?;
+    Ok(token)
+}
+
+/// The link a token stands for, if it is one of `purpose`.
+pub fn find_link(conn: &mut DbConn, token: &str, purpose: LinkPurpose) -> Result<Option<LinkTokenRow>, ApiError> {
+    Ok(link_tokens::table
+        .filter(link_tokens::token_hash.eq(token_hash(token)))
+        .filter(link_tokens::purpose.eq(purpose.as_str()))
+        .select(LinkTokenRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Uses the link up; false when another request used it first.
+pub fn use_link(conn: &mut DbConn, id: &str) -> Result<bool, ApiError> {
+    let n = diesel::update(link_tokens::table.find(id).filter(link_tokens::used_at.is_null()))
+        .set(link_tokens::used_at.eq(db::now()))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Ends every unused link of a person that sets a password: after their password changes, an
+/// older invitation or reset must not change it again.
+pub fn drop_password_links(conn: &mut DbConn, person: &str) -> Result<(), ApiError> {
+    diesel::delete(
+        link_tokens::table
+            .filter(link_tokens::person_id.eq(person))
+            .filter(link_tokens::used_at.is_null())
+            .filter(
+                link_tokens::purpose.eq_any([LinkPurpose::Invitation.as_str(), LinkPurpose::PasswordReset.as_str()]),
+            ),
+    )
+    .execute(conn)?;
+    Ok(())
 }
 
 #[derive(Queryable, Selectable, Insertable)]

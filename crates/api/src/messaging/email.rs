@@ -152,9 +152,25 @@ struct EmailJob {
     attachments: Vec<Attachment>,
 }
 
-/// The `email` job: render in the organisation's wording and send, unless this delivery key was sent already.
-pub async fn deliver(db: Db, mailer: Arc<Mailer>, job: Job) -> Result<(), String> {
-    let input: EmailJob = serde_json::from_str(&job.payload).map_err(|e| format!("bad email job: {e}"))?;
+/// Makes an email's links absolute under `public_url`: the `link` placeholder and every `…_link`
+/// one that holds a path. Emails are queued with paths (see `cohort_api_types::links`), so a
+/// change of `COHORT_PUBLIC_URL` reaches the emails still waiting.
+fn absolute_links(context: &mut Value, public_url: &str) {
+    let Some(fields) = context.as_object_mut() else { return };
+    for (key, value) in fields.iter_mut() {
+        if key == "link" || key.ends_with("_link") {
+            if let Some(path) = value.as_str().filter(|p| p.starts_with('/')) {
+                *value = Value::String(format!("{public_url}{path}"));
+            }
+        }
+    }
+}
+
+/// The `email` job: render in the organisation's wording and send, unless this delivery key was
+/// sent already. Links become absolute under `public_url`.
+pub async fn deliver(db: Db, mailer: Arc<Mailer>, public_url: Arc<str>, job: Job) -> Result<(), String> {
+    let mut input: EmailJob = serde_json::from_str(&job.payload).map_err(|e| format!("bad email job: {e}"))?;
+    absolute_links(&mut input.context, &public_url);
     let org = job
         .organization_id
         .as_deref()
@@ -457,6 +473,8 @@ pub async fn send_test_email(
             let mut context = kind.sample(&organization);
             let first_name = me.name.split_whitespace().next().unwrap_or(&me.name).to_owned();
             context["recipient"] = json!({"first_name": first_name, "name": me.name, "email": me.email});
+            // Sent to the admin testing it: the link opens this email's page in the dashboard.
+            context["link"] = json!(format!("/emails/{}", kind.key));
             let delivery_key = format!("test-{}:{}", kind.key, db::new_id());
             let attachments: Vec<Attachment> = sample_calendar(kind, &me.email).into_iter().collect();
             queue_email_with(conn, org, kind.key, &me.email, context, &delivery_key, &attachments)?;
@@ -467,4 +485,29 @@ pub async fn send_test_email(
         })
         .await?;
     Ok(HttpResponse::Accepted().json(queued))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_in_link_placeholders_become_absolute() {
+        let mut context = json!({
+            "link": "/me/programs/1",
+            "accept_link": "/answer-request?token=t&answer=accept",
+            "other_link": "https://elsewhere.example/x",
+            "linked": "/not-a-link",
+            "recipient": {"link": "/nested"},
+        });
+        absolute_links(&mut context, "https://cohort.example.org");
+        assert_eq!(context["link"], "https://cohort.example.org/me/programs/1");
+        assert_eq!(
+            context["accept_link"],
+            "https://cohort.example.org/answer-request?token=t&answer=accept"
+        );
+        assert_eq!(context["other_link"], "https://elsewhere.example/x");
+        assert_eq!(context["linked"], "/not-a-link");
+        assert_eq!(context["recipient"]["link"], "/nested");
+    }
 }

@@ -28,7 +28,7 @@ pub const COMMON: [&str; 6] = [
     "link",
 ];
 
-pub const KINDS: [EmailKind; 10] = [
+pub const KINDS: [EmailKind; 12] = [
     EmailKind {
         key: "invitation",
         name: "Invitation: submit your mentor preferences",
@@ -127,6 +127,35 @@ pub const KINDS: [EmailKind; 10] = [
         text: "Hi {{ recipient.first_name }},\n\n{{ booking.service }} with {{ booking.provider }} on {{ booking.starts_at }} \
                is free again.\n\nBook it: {{ link }}",
         extra: &["booking.service", "booking.provider", "booking.starts_at", "booking.location"],
+    },
+    EmailKind {
+        key: "account_invitation",
+        name: "Invitation: set your password",
+        description: "Sent to a person an admin invites to Cohort; the link sets their first password and \
+                      works once, for 7 days.",
+        subject: "{{ organization.name }} invites you to Cohort",
+        html: "<p>Hi {{ recipient.first_name }},</p>\n<p>{{ organization.name }} invites you to take part in \
+               {{ program.name }}.</p>\n<p><a href=\"{{ link }}\">Set your password</a></p>\n\
+               <p>The link works once, for 7 days.</p>",
+        text: "Hi {{ recipient.first_name }},\n\n{{ organization.name }} invites you to take part in \
+               {{ program.name }}.\n\nSet your password: {{ link }}\n\nThe link works once, for 7 days.",
+        extra: &[],
+    },
+    EmailKind {
+        key: "password_reset",
+        name: "Password reset",
+        description: "Sent to a person who asked for a new password; the link works once, for an hour.",
+        subject: "Your new password for {{ organization.name }}",
+        html: "<p>Hi {{ recipient.first_name }},</p>\n<p>Someone, probably you, asked for a new password for \
+               {{ recipient.email }} at {{ organization.name }}.</p>\n\
+               <p><a href=\"{{ link }}\">Choose a new password</a></p>\n\
+               <p>The link works once, for an hour. If you did not ask, ignore this email: your password stays \
+               as it is.</p>",
+        text: "Hi {{ recipient.first_name }},\n\nSomeone, probably you, asked for a new password for \
+               {{ recipient.email }} at {{ organization.name }}.\n\nChoose a new password: {{ link }}\n\n\
+               The link works once, for an hour. If you did not ask, ignore this email: your password stays as \
+               it is.",
+        extra: &[],
     },
     EmailKind {
         key: "test",

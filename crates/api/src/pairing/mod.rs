@@ -68,7 +68,7 @@ fn context(
     extra["organization"] = json!({"name": organization});
     extra["recipient"] = person_json(to);
     extra["program"] = json!({"name": program.name});
-    extra["link"] = json!(format!("/programs/{}", program.id));
+    extra["link"] = json!(cohort_api_types::links::participant_program(db::id(&program.id)));
     Ok(extra)
 }
 

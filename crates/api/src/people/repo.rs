@@ -35,6 +35,7 @@ impl PersonRow {
             // Written by this module from validated `Attributes`.
             attributes: serde_json::from_str::<Attributes>(&self.attributes).unwrap_or_default(),
             is_admin: self.is_admin,
+            can_log_in: self.password_hash.is_some(),
             created_at: db::utc(self.created_at),
             updated_at: db::utc(self.updated_at),
         }
@@ -164,4 +165,43 @@ pub fn by_email(
         .into_iter()
         .map(|p| (p.email.clone(), p))
         .collect())
+}
+
+/// Everyone with this email, across organisations, with a password or not yet.
+pub fn with_email(conn: &mut DbConn, email: &str) -> Result<Vec<PersonRow>, ApiError> {
+    Ok(people::table
+        .filter(people::email.eq(email))
+        .select(PersonRow::as_select())
+        .load(conn)?)
+}
+
+/// Sets a person's password hash (None: no password, so no login).
+pub fn set_password(conn: &mut DbConn, id: &str, hash: Option<&str>) -> Result<(), ApiError> {
+    diesel::update(people::table.find(id))
+        .set((people::password_hash.eq(hash), people::updated_at.eq(db::now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The people of the organisation among `ids`, in no particular order.
+pub fn get_many(conn: &mut DbConn, org: Uuid, ids: &[String]) -> Result<Vec<PersonRow>, ApiError> {
+    Ok(people::table
+        .filter(people::organization_id.eq(org.to_string()))
+        .filter(people::id.eq_any(ids))
+        .select(PersonRow::as_select())
+        .load(conn)?)
+}
+
+/// The active members of a program who cannot log in yet, by name.
+pub fn program_members_without_password(conn: &mut DbConn, program: &str) -> Result<Vec<PersonRow>, ApiError> {
+    use crate::schema::participants;
+    Ok(people::table
+        .inner_join(participants::table)
+        .filter(participants::program_id.eq(program))
+        .filter(participants::status.eq("active"))
+        .filter(people::password_hash.is_null())
+        .select(PersonRow::as_select())
+        .distinct()
+        .order((people::name, people::id))
+        .load(conn)?)
 }

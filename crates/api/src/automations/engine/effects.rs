@@ -155,7 +155,7 @@ pub(super) fn perform(
                 "recipient": {"first_name": first, "name": person.name, "email": person.email},
                 "program": {"name": program.clone().unwrap_or_default()},
                 "event": serde_json::from_str::<Value>(&event.payload).unwrap_or(Value::Null),
-                "link": "/",
+                "link": cohort_api_types::links::participant_home(),
             });
             let template = action.template.as_deref().unwrap_or_default();
             let context = with_extras(context, template);

@@ -24,7 +24,6 @@ pub(super) fn offer_freed(conn: &mut DbConn, org: &Org, shown: &Shown, row: &Boo
         return Ok(());
     };
     let (entry, student) = first.student.clone();
-    let day = first.date;
     data::mark_offered(conn, &entry)?;
     let (name, email) = data::name_and_email(conn, &student)?;
     let starts = db::utc(row.starts_at).with_timezone(&zone);
@@ -32,7 +31,7 @@ pub(super) fn offer_freed(conn: &mut DbConn, org: &Org, shown: &Shown, row: &Boo
         "organization": {"name": org.name},
         "recipient": {"first_name": first_name(&name), "name": name, "email": email},
         "program": {"name": ""},
-        "link": format!("/services/{}/slots?from={day}&to={day}&provider_id={}", service.id, row.provider_id),
+        "link": cohort_api_types::links::participant_home(),
         "booking": {
             "service": service.name,
             "provider": provider.name,

@@ -200,7 +200,7 @@ fn notify(
             "organization": {"name": org.name},
             "recipient": {"first_name": first_name(&to.name), "name": to.name, "email": to.email},
             "program": {"name": ""},
-            "link": format!("/bookings/{}", row.id),
+            "link": cohort_api_types::links::participant_booking(db::id(&row.id)),
             "booking": {
                 "service": service,
                 "provider": provider.name,

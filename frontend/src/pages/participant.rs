@@ -1,0 +1,259 @@
+//! A participant's own page, where their emails' links lead: their programs, steps, mentor
+//! requests and bookings, and their password. The full participant app builds on it.
+
+use cohort_api_types::{Booking, ChangePassword, Me, MentorRequest, MyStep, StepState};
+use uuid::Uuid;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::api::{self, ApiError};
+use crate::state::{local_time, use_load, Load};
+use crate::Route;
+
+/// Everything the page shows, read at once.
+#[derive(Clone, PartialEq)]
+struct Overview {
+    me: Me,
+    steps: Vec<MyStep>,
+    requests: Vec<MentorRequest>,
+    bookings: Vec<Booking>,
+}
+
+async fn overview() -> Result<Overview, ApiError> {
+    let me = api::me().await?;
+    let steps = api::my_steps().await?;
+    let requests = api::my_requests().await?;
+    let now = chrono::Utc::now();
+    let bookings = api::bookings(
+        &now.to_rfc3339(),
+        &(now + chrono::Duration::days(90)).to_rfc3339(),
+        None,
+    )
+    .await?;
+    Ok(Overview {
+        me,
+        steps,
+        requests,
+        bookings,
+    })
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ParticipantProps {
+    /// Shows only this program's steps and requests (the link of a program's email).
+    #[prop_or_default]
+    pub program: Option<Uuid>,
+}
+
+/// The frame of a participant's pages: who is logged in, and logging out.
+#[derive(Properties, PartialEq)]
+struct FrameProps {
+    children: Html,
+}
+
+#[function_component(Frame)]
+fn frame(props: &FrameProps) -> Html {
+    let navigator = use_navigator();
+    let logout = Callback::from(move |_| {
+        let navigator = navigator.clone();
+        yew::platform::spawn_local(async move {
+            api::logout().await;
+            if let Some(navigator) = navigator {
+                navigator.replace(&Route::Login);
+            }
+        });
+    });
+    html! {
+        <>
+            <header class="top">
+                <nav aria-label="Main">
+                    <Link<Route> to={Route::Participant} classes="brand">{ "Cohort" }</Link<Route>>
+                    <button class="link" onclick={logout}>{ "Log out" }</button>
+                </nav>
+            </header>
+            { props.children.clone() }
+        </>
+    }
+}
+
+/// A participant's home: their programs, steps, requests and upcoming bookings.
+#[function_component(ParticipantHome)]
+pub fn participant_home(props: &ParticipantProps) -> Html {
+    let navigator = use_navigator();
+    let data = use_load((), |_| overview());
+    if let Load::Failed(ApiError::SessionEnded) = &*data {
+        if let Some(navigator) = navigator {
+            navigator.replace(&Route::Login);
+        }
+    }
+    let program = props.program;
+    let in_program = move |id: Uuid| program.is_none_or(|p| p == id);
+    let body = data.view(|o| {
+        let zone = o
+            .me
+            .person
+            .time_zone
+            .clone()
+            .unwrap_or_else(|| o.me.organization.time_zone.clone());
+        let programs: Vec<_> = o.me.memberships.iter().filter(|m| in_program(m.program_id)).collect();
+        let steps: Vec<_> = o.steps.iter().filter(|s| in_program(s.program_id)).collect();
+        let requests: Vec<_> = o.requests.iter().filter(|r| in_program(r.program_id)).collect();
+        html! {
+            <>
+                <h1>{ format!("Hi {}", o.me.person.name.split_whitespace().next().unwrap_or(&o.me.person.name)) }</h1>
+                if program.is_some() {
+                    <p><Link<Route> to={Route::Participant}>{ "All my programs" }</Link<Route>></p>
+                }
+                <section class="card" aria-labelledby="my-programs">
+                    <h2 id="my-programs">{ "My programs" }</h2>
+                    if programs.is_empty() {
+                        <p class="empty">{ "You take part in no program yet." }</p>
+                    } else {
+                        <ul>
+                            { for programs.iter().map(|m| html! {
+                                <li>
+                                    <Link<Route> to={Route::ParticipantProgram { id: m.program_id }}>{ &m.program_name }</Link<Route>>
+                                    { format!(" — {}", match m.role {
+                                        cohort_api_types::ParticipantRole::Mentor => "mentor",
+                                        cohort_api_types::ParticipantRole::Mentee => "mentee",
+                                    }) }
+                                </li>
+                            }) }
+                        </ul>
+                    }
+                </section>
+                <section class="card" aria-labelledby="my-steps">
+                    <h2 id="my-steps">{ "My steps" }</h2>
+                    if steps.is_empty() {
+                        <p class="empty">{ "No steps yet." }</p>
+                    } else {
+                        <ul>
+                            { for steps.iter().map(|s| html! {
+                                <li>
+                                    <strong>{ &s.title }</strong>
+                                    { format!(" — {}", match s.state {
+                                        StepState::New => "new",
+                                        StepState::Opened => "opened",
+                                        StepState::Completed => "completed",
+                                    }) }
+                                    if let Some(due) = s.due_date {
+                                        { format!(", due {}", due.format("%-d %b %Y")) }
+                                    }
+                                    if s.missed { { " (missed)" } }
+                                </li>
+                            }) }
+                        </ul>
+                    }
+                </section>
+                <section class="card" aria-labelledby="my-requests">
+                    <h2 id="my-requests">{ "My mentor requests" }</h2>
+                    if requests.is_empty() {
+                        <p class="empty">{ "No requests." }</p>
+                    } else {
+                        <ul>
+                            { for requests.iter().map(|r| html! {
+                                <li>{ format!("{} → {}: {:?}", r.mentee_name, r.mentor_name, r.status).to_lowercase() }</li>
+                            }) }
+                        </ul>
+                    }
+                </section>
+                <section class="card" aria-labelledby="my-bookings">
+                    <h2 id="my-bookings">{ "My next bookings" }</h2>
+                    if o.bookings.is_empty() {
+                        <p class="empty">{ "Nothing booked in the next 90 days." }</p>
+                    } else {
+                        <ul>
+                            { for o.bookings.iter().map(|b| html! {
+                                <li>
+                                    <Link<Route> to={Route::ParticipantBooking { id: b.id }}>{ &b.service.name }</Link<Route>>
+                                    { format!(" with {}, {}", b.provider.name, local_time(&b.starts_at, &zone)) }
+                                </li>
+                            }) }
+                        </ul>
+                    }
+                </section>
+                <ChangePasswordForm />
+            </>
+        }
+    });
+    html! { <Frame><main class="page">{ body }</main></Frame> }
+}
+
+/// One of the participant's bookings, where a booking email's link leads.
+#[function_component(ParticipantBooking)]
+pub fn participant_booking(props: &ParticipantBookingProps) -> Html {
+    let data = use_load(props.id, |id| {
+        let id = *id;
+        async move { Ok((api::me().await?, api::booking(id).await?)) }
+    });
+    let body = data.view(|(me, b)| {
+        let zone = me
+            .person
+            .time_zone
+            .clone()
+            .unwrap_or_else(|| me.organization.time_zone.clone());
+        html! {
+            <section class="card">
+                <h1>{ &b.service.name }</h1>
+                <dl>
+                    <dt>{ "When" }</dt><dd>{ local_time(&b.starts_at, &zone) }</dd>
+                    <dt>{ "With" }</dt><dd>{ &b.provider.name }</dd>
+                    <dt>{ "Student" }</dt><dd>{ &b.student.name }</dd>
+                    <dt>{ "Where" }</dt><dd>{ &b.location }</dd>
+                    <dt>{ "Status" }</dt><dd>{ format!("{:?}", b.status).to_lowercase() }</dd>
+                </dl>
+                <Link<Route> to={Route::Participant}>{ "Back to my page" }</Link<Route>>
+            </section>
+        }
+    });
+    html! { <Frame><main class="page narrow">{ body }</main></Frame> }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ParticipantBookingProps {
+    pub id: Uuid,
+}
+
+/// Changes the password; other devices are logged out.
+#[function_component(ChangePasswordForm)]
+fn change_password_form() -> Html {
+    let (current, new) = (use_node_ref(), use_node_ref());
+    let outcome = use_state(|| None::<Result<(), ApiError>>);
+    let onsubmit = {
+        let (current, new, outcome) = (current.clone(), new.clone(), outcome.clone());
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            let value = |r: &NodeRef| r.cast::<HtmlInputElement>().map(|i| i.value()).unwrap_or_default();
+            let request = ChangePassword {
+                current_password: value(&current),
+                new_password: value(&new),
+            };
+            let outcome = outcome.clone();
+            yew::platform::spawn_local(async move { outcome.set(Some(api::change_password(&request).await)) });
+        })
+    };
+    let message = match &*outcome {
+        None => html! {},
+        Some(Ok(())) => html! { <p role="status">{ "Your password is changed; other devices are logged out." }</p> },
+        Some(Err(e)) => {
+            let text = e
+                .field("current_password")
+                .map(|m| format!("Current password {m}."))
+                .or_else(|| e.field("new_password").map(|m| format!("New password {m}.")))
+                .unwrap_or_else(|| e.message());
+            html! { <p class="error" role="alert">{ text }</p> }
+        }
+    };
+    html! {
+        <form class="card" {onsubmit} aria-labelledby="password-heading">
+            <h2 id="password-heading">{ "Password" }</h2>
+            <label for="current-password">{ "Current password" }</label>
+            <input id="current-password" type="password" autocomplete="current-password" required=true ref={current} />
+            <label for="changed-password">{ "New password" }</label>
+            <input id="changed-password" type="password" autocomplete="new-password" required=true minlength="10" ref={new} />
+            { message }
+            <button type="submit">{ "Change password" }</button>
+        </form>
+    }
+}
