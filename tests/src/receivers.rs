@@ -84,6 +84,46 @@ impl SmtpSink {
     }
 }
 
+/// The http(s) links of a raw message, in order, with its quoted-printable encoding undone
+/// (soft line breaks, `=3D`), as a mail client shows them.
+pub fn links_in(message: &str) -> Vec<String> {
+    let unfolded = message.replace("=\r\n", "").replace("=\n", "");
+    let mut text = String::with_capacity(unfolded.len());
+    let mut rest = unfolded.as_str();
+    while let Some(at) = rest.find('=') {
+        text.push_str(&rest[..at]);
+        let hex = rest.get(at + 1..at + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
+        match hex {
+            Some(byte) if byte.is_ascii() => {
+                text.push(byte as char);
+                rest = &rest[at + 3..];
+            }
+            _ => {
+                text.push('=');
+                rest = &rest[at + 1..];
+            }
+        }
+    }
+    text.push_str(rest);
+    let mut links = Vec::new();
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("http") {
+        let candidate = &rest[at..];
+        let end = candidate
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '<' | '>'))
+            .unwrap_or(candidate.len());
+        let link = &candidate[..end];
+        if link.starts_with("http://") || link.starts_with("https://") {
+            let link = link.replace("&amp;", "&");
+            if !links.contains(&link) {
+                links.push(link);
+            }
+        }
+        rest = &candidate[end.max(4)..];
+    }
+    links
+}
+
 impl Drop for SmtpSink {
     fn drop(&mut self) {
         let _ = self.child.start_kill();

@@ -15,12 +15,13 @@ use diesel::sqlite::Sqlite;
 use diesel_migrations::MigrationHarness;
 
 /// Every table of `schema.rs`.
-const TABLES: [&str; 42] = [
+const TABLES: [&str; 43] = [
     "organizations",
     "people",
     "programs",
     "participants",
     "refresh_tokens",
+    "link_tokens",
     "api_keys",
     "jobs",
     "email_templates",

@@ -3,6 +3,7 @@
 //! steps every journey uses (log in, fill, click, wait for a text). On failure the page's
 //! screenshot and HTML are saved under `target/browser-failures/`.
 
+mod accounts;
 mod automations;
 mod booking;
 mod imports;
