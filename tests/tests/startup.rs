@@ -155,9 +155,16 @@ both_backends!(
             .filter(|d| std::path::Path::new(d).join("index.html").is_file());
         if let Some(dir) = dashboard {
             let index = std::fs::read_to_string(std::path::Path::new(&dir).join("index.html")).unwrap();
-            for path in ["/", "/programs/some/client/route"] {
+            // The dashboard's own routes are pages; any other path gets the dashboard's "Page not
+            // found" with a 404.
+            let route = "/programs/0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f/steps";
+            for (path, status) in [
+                ("/", StatusCode::OK),
+                (route, StatusCode::OK),
+                ("/programs/some/client/route", StatusCode::NOT_FOUND),
+            ] {
                 let response = app.client.get(app.url(path)).send().await.unwrap();
-                assert_eq!(response.status(), StatusCode::OK, "{path}");
+                assert_eq!(response.status(), status, "{path}");
                 assert_eq!(response.text().await.unwrap(), index, "{path} serves the dashboard");
             }
         } else {

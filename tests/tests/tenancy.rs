@@ -288,6 +288,8 @@ fn fill(template: &str, v: &Victim) -> String {
         &v.booking
     } else if template.starts_with("/api/v1/jobs/") {
         &v.dead_job
+    } else if template.starts_with("/api/v1/me/requests/") {
+        &v.request
     } else {
         "unmapped"
     };
@@ -353,6 +355,9 @@ both_backends!(
                     | "/api/v1/conversations"
                     | "/api/v1/me/steps"
                     | "/api/v1/me/requests"
+                    | "/api/v1/me/programs"
+                    | "/api/v1/me/pairings"
+                    | "/api/v1/me/bookings"
                     // Booking: students browse services, providers and slots, and see their own bookings.
                     | "/api/v1/services"
                     | "/api/v1/services/{id}"
@@ -376,6 +381,8 @@ both_backends!(
                 ("POST", "/api/v1/me/steps/{step_id}/open" | "/api/v1/me/steps/{step_id}/complete") => {
                     StatusCode::NOT_FOUND
                 }
+                // Another mentee's request does not exist for them.
+                ("DELETE", "/api/v1/me/requests/{id}") => StatusCode::NOT_FOUND,
                 ("POST", "/api/v1/notifications/read-all") => StatusCode::NO_CONTENT,
                 // Everyone may change their own password; the example's current password is not theirs.
                 ("POST", "/api/v1/me/password") => StatusCode::UNPROCESSABLE_ENTITY,

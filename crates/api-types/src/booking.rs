@@ -491,6 +491,45 @@ pub struct RescheduleBooking {
     pub provider_id: Option<Uuid>,
 }
 
+/// Which services to list. Without `bookable` and `format` every service of the organisation is listed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct ServicesQuery {
+    /// `true`: only the services the caller may book now: open to them (a service with enrolled
+    /// students takes only those; admins book any) and offered in at least one format the booking
+    /// flow has turned on.
+    #[serde(default)]
+    pub bookable: Option<bool>,
+    /// Only services that can be booked in this format (turned on in the booking flow and offered by the service).
+    #[serde(default)]
+    pub format: Option<AppointmentFormat>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
+    pub limit: Option<u32>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// Which of the caller's own bookings to list.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct MyBookingsQuery {
+    /// Starting at or after this time (default: now, so the upcoming ones).
+    #[serde(default)]
+    pub from: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub status: Option<BookingStatus>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
+    pub limit: Option<u32>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
 /// Which bookings to list.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]

@@ -137,3 +137,17 @@ page!(AutomationRunPage, crate::AutomationRun, {
         "due_at": "2027-01-11T09:10:00Z", "done_at": "2027-01-11T09:10:01Z", "attempts": 1}],
     "created_at": "2027-01-11T09:00:01Z"
 });
+
+page!(MyProgramPage, crate::MyProgram, {
+    "participant_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e40", "program_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e30",
+    "program_name": "2027 Spring Cohort", "program_description": "Peer mentoring for first-year students.",
+    "program_status": "published", "time_zone": "America/New_York",
+    "role": "mentee", "status": "active", "joined_at": "2026-11-23T09:00:00Z", "removed_at": null
+});
+
+page!(MyPairingPage, crate::MyPairing, {
+    "pairing_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e71", "program_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e30",
+    "program_name": "2027 Spring Cohort", "my_role": "mentee",
+    "partner": {"id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "name": "Talia K", "bio": "Third-year chemistry student.", "role": "mentor"},
+    "conversation_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e80", "paired_at": "2027-01-12T10:00:00Z"
+});

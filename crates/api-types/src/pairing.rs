@@ -92,6 +92,8 @@ pub enum RequestStatus {
     Approved,
     Declined,
     Expired,
+    /// The mentee took the request back before the mentor answered.
+    Withdrawn,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -616,4 +618,39 @@ pub struct AutoPairConfirmed {
 pub struct QuestionnaireAnswers {
     #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, crate::AttributeValue>))]
     pub answers: crate::Attributes,
+}
+
+/// The other person of one of the caller's pairings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "name": "Talia K", "bio": "Third-year chemistry student.", "role": "mentor"
+})))]
+pub struct PairedPerson {
+    pub id: Uuid,
+    pub name: String,
+    pub bio: String,
+    /// Their role in the pairing: the caller's mentor, or one of the caller's mentees.
+    pub role: crate::ParticipantRole,
+}
+
+/// One of the caller's active pairings: their mentor, or one of their mentees, and the pair's conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "pairing_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e71", "program_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e30",
+    "program_name": "2027 Spring Cohort", "my_role": "mentee",
+    "partner": {"id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "name": "Talia K", "bio": "Third-year chemistry student.", "role": "mentor"},
+    "conversation_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e80", "paired_at": "2027-01-12T10:00:00Z"
+})))]
+pub struct MyPairing {
+    pub pairing_id: Uuid,
+    pub program_id: Uuid,
+    pub program_name: String,
+    /// The caller's side of the pairing.
+    pub my_role: crate::ParticipantRole,
+    pub partner: PairedPerson,
+    /// The pair's conversation (`/conversations/{id}/messages`), opened when they were paired.
+    pub conversation_id: Option<Uuid>,
+    pub paired_at: DateTime<Utc>,
 }

@@ -171,3 +171,28 @@ pub struct ParticipantsQuery {
     #[serde(default)]
     pub cursor: Option<String>,
 }
+
+/// A program the caller takes or took part in, their role and where their membership stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "participant_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e40", "program_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e30",
+    "program_name": "2027 Spring Cohort", "program_description": "Peer mentoring for first-year students.",
+    "program_status": "published", "time_zone": "America/New_York",
+    "role": "mentee", "status": "active", "joined_at": "2026-11-23T09:00:00Z", "removed_at": null
+})))]
+pub struct MyProgram {
+    /// The membership's id (one per program and role).
+    pub participant_id: Uuid,
+    pub program_id: Uuid,
+    pub program_name: String,
+    pub program_description: String,
+    pub program_status: ProgramStatus,
+    /// The program's IANA time zone (scheduled steps go out in it).
+    pub time_zone: String,
+    pub role: ParticipantRole,
+    /// `removed` when an admin took the caller out of the program.
+    pub status: ParticipantStatus,
+    pub joined_at: DateTime<Utc>,
+    pub removed_at: Option<DateTime<Utc>>,
+}

@@ -9,6 +9,8 @@ pub const PAIRING_ENDED: &str = "pairing.ended";
 pub const PAIRING_UNRESPONSIVE: &str = "pairing.unresponsive";
 pub const REQUEST_DECLINED: &str = "request.declined";
 pub const REQUEST_EXPIRED: &str = "request.expired";
+/// A mentee took back their open request.
+pub const REQUEST_WITHDRAWN: &str = "request.withdrawn";
 /// Posted by payment systems through `POST /events`.
 pub const PAYMENT_PAID: &str = "payment.paid";
 pub const BOOKING_CREATED: &str = "booking.created";
@@ -16,7 +18,7 @@ pub const BOOKING_CANCELLED: &str = "booking.cancelled";
 pub const BOOKING_COMPLETED: &str = "booking.completed";
 
 /// Every event type Cohort knows. Integrations may also post their own, named `custom.<name>`.
-pub const EVENT_TYPES: [&str; 12] = [
+pub const EVENT_TYPES: [&str; 13] = [
     PARTICIPANT_JOINED,
     STEP_COMPLETED,
     STEP_MISSED,
@@ -25,6 +27,7 @@ pub const EVENT_TYPES: [&str; 12] = [
     PAIRING_UNRESPONSIVE,
     REQUEST_DECLINED,
     REQUEST_EXPIRED,
+    REQUEST_WITHDRAWN,
     PAYMENT_PAID,
     BOOKING_CREATED,
     BOOKING_CANCELLED,

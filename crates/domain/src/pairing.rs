@@ -37,6 +37,73 @@ impl Process {
     }
 }
 
+/// Where a mentor request stands. Only an open request can be answered or withdrawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RequestStatus {
+    Open,
+    Approved,
+    Declined,
+    Expired,
+    /// The mentee took the request back before the mentor answered.
+    Withdrawn,
+}
+
+impl RequestStatus {
+    pub const ALL: [RequestStatus; 5] = [
+        Self::Open,
+        Self::Approved,
+        Self::Declined,
+        Self::Expired,
+        Self::Withdrawn,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Approved => "approved",
+            Self::Declined => "declined",
+            Self::Expired => "expired",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// Why a request cannot be withdrawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CannotWithdraw {
+    /// Someone else's request: to its mentee it does not exist.
+    NotTheirs,
+    /// Answered (or expired, or withdrawn) already.
+    Answered(RequestStatus),
+}
+
+/// Whether `person` may withdraw a request of `mentee` that is `status`: only the mentee, and
+/// only while the mentor has not answered.
+pub fn may_withdraw(person_is_mentee: bool, status: RequestStatus) -> Result<(), CannotWithdraw> {
+    if !person_is_mentee {
+        Err(CannotWithdraw::NotTheirs)
+    } else if status != RequestStatus::Open {
+        Err(CannotWithdraw::Answered(status))
+    } else {
+        Ok(())
+    }
+}
+
+/// Which of a pair's conversations in a program belongs to their pairing from `paired_at`:
+/// the first opened when or after they were paired (a pair paired again later has a conversation
+/// per pairing). `conversations` are (id, when opened).
+pub fn conversation_of<Id: Copy>(paired_at: DateTime<Utc>, conversations: &[(Id, DateTime<Utc>)]) -> Option<Id> {
+    conversations
+        .iter()
+        .filter(|(_, opened)| *opened >= paired_at)
+        .min_by_key(|(_, opened)| *opened)
+        .map(|(id, _)| *id)
+}
+
 /// A program's pairing settings, checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
@@ -278,6 +345,44 @@ mod tests {
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_pairing_gets_the_conversation_opened_with_it() {
+        let (first, second) = (utc("2027-01-11T10:00:00Z"), utc("2027-03-01T10:00:00Z"));
+        let conversations = [(2, second), (1, first)];
+        assert_eq!(conversation_of(first, &conversations), Some(1));
+        assert_eq!(conversation_of(second, &conversations), Some(2), "paired again later");
+        assert_eq!(conversation_of(utc("2027-04-01T00:00:00Z"), &conversations), None);
+        assert_eq!(conversation_of::<u8>(first, &[]), None);
+    }
+
+    #[test]
+    fn request_statuses_round_trip() {
+        for status in RequestStatus::ALL {
+            assert_eq!(RequestStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(RequestStatus::parse("cancelled"), None);
+        assert_eq!(RequestStatus::Withdrawn.as_str(), "withdrawn");
+    }
+
+    #[test]
+    fn only_the_mentee_withdraws_and_only_an_open_request() {
+        assert_eq!(may_withdraw(true, RequestStatus::Open), Ok(()));
+        assert_eq!(may_withdraw(false, RequestStatus::Open), Err(CannotWithdraw::NotTheirs));
+        // Someone else's answered request is still not theirs: nothing tells them its state.
+        assert_eq!(
+            may_withdraw(false, RequestStatus::Approved),
+            Err(CannotWithdraw::NotTheirs)
+        );
+        for answered in [
+            RequestStatus::Approved,
+            RequestStatus::Declined,
+            RequestStatus::Expired,
+            RequestStatus::Withdrawn,
+        ] {
+            assert_eq!(may_withdraw(true, answered), Err(CannotWithdraw::Answered(answered)));
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::Invalid;
 
 /// The events an endpoint can subscribe to: every event Cohort records (`crate::events`), and
 /// these of messaging's own.
-pub const EVENT_TYPES: [&str; 15] = [
+pub const EVENT_TYPES: [&str; 16] = [
     "participant.joined",
     "step.completed",
     "step.missed",
@@ -15,6 +15,7 @@ pub const EVENT_TYPES: [&str; 15] = [
     "pairing.unresponsive",
     "request.declined",
     "request.expired",
+    "request.withdrawn",
     "payment.paid",
     "booking.created",
     "booking.cancelled",

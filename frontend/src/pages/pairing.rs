@@ -411,6 +411,7 @@ fn status_text(s: RequestStatus) -> &'static str {
         RequestStatus::Approved => "Approved",
         RequestStatus::Declined => "Declined",
         RequestStatus::Expired => "Expired",
+        RequestStatus::Withdrawn => "Withdrawn",
     }
 }
 

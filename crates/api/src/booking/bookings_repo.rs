@@ -197,6 +197,48 @@ pub fn page(conn: &mut DbConn, org: Uuid, filter: &Filter, page: &PageRequest) -
     Ok(q.load::<BookingRow>(conn)?)
 }
 
+/// When the organisation's booking `id` starts, if it is `person`'s (student or provider).
+pub fn start_of_party(conn: &mut DbConn, org: Uuid, person: &str, id: &str) -> Result<Option<NaiveDateTime>, ApiError> {
+    Ok(bookings::table
+        .filter(bookings::organization_id.eq(org.to_string()))
+        .filter(bookings::id.eq(id))
+        .filter(bookings::student_id.eq(person).or(bookings::provider_id.eq(person)))
+        .select(bookings::starts_at)
+        .first(conn)
+        .optional()?)
+}
+
+/// Up to `limit` of `person`'s bookings (student or provider) starting at or after `from`, by
+/// start then id, after the booking `after` (its start and id).
+pub fn party_by_start(
+    conn: &mut DbConn,
+    org: Uuid,
+    person: &str,
+    (from, status): (NaiveDateTime, Option<&'static str>),
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> Result<Vec<BookingRow>, ApiError> {
+    let mut q = bookings::table
+        .filter(bookings::organization_id.eq(org.to_string()))
+        .filter(bookings::student_id.eq(person).or(bookings::provider_id.eq(person)))
+        .filter(bookings::starts_at.ge(from))
+        .order((bookings::starts_at, bookings::id))
+        .limit(limit)
+        .select(BookingRow::as_select())
+        .into_boxed();
+    if let Some((starts, id)) = after {
+        q = q.filter(
+            bookings::starts_at
+                .gt(starts)
+                .or(bookings::starts_at.eq(starts).and(bookings::id.gt(id))),
+        );
+    }
+    if let Some(status) = status {
+        q = q.filter(bookings::status.eq(status));
+    }
+    Ok(q.load::<BookingRow>(conn)?)
+}
+
 /// These services, by id.
 pub fn services_by_id(conn: &mut DbConn, ids: &[&str]) -> Result<HashMap<String, ServiceRow>, ApiError> {
     Ok(services::table

@@ -14,8 +14,9 @@ use actix_web::http::header;
 use actix_web::{delete, get, patch, post, put, web, HttpResponse};
 use cohort_api_types::{
     BookingSettings, EnrollPeople, EnrollmentPage, MyClasses, PageQuery, Problem, Service, ServiceInput, ServicePage,
-    UpdateBookingSettings,
+    ServicesQuery, UpdateBookingSettings,
 };
+use cohort_domain::booking as rules;
 use uuid::Uuid;
 
 use crate::audit;
@@ -28,13 +29,14 @@ use crate::AppState;
 
 use repo::ServiceRow;
 
-/// The organisation's services, by creation, with its labels.
+/// The organisation's services, by creation, with its labels. With `bookable=true` only those the
+/// caller may book (enrollment, formats), with `format` only those bookable in that format.
 #[utoipa::path(
     tag = "booking",
-    params(PageQuery),
+    params(ServicesQuery),
     responses(
         (status = 200, description = "One page of services", body = ServicePage),
-        (status = 400, description = "Bad limit or cursor", body = Problem),
+        (status = 400, description = "Bad limit, cursor, `bookable` or `format`", body = Problem),
         (status = 401, description = "Not authenticated", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
@@ -43,14 +45,31 @@ use repo::ServiceRow;
 pub async fn list_services(
     state: web::Data<AppState>,
     caller: Caller,
-    page: PageRequest,
+    query: web::Query<ServicesQuery>,
 ) -> Result<web::Json<ServicePage>, ApiError> {
-    let org = caller.org;
+    let query = query.into_inner();
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let (org, me, admin) = (caller.org, caller.person, caller.is_admin);
+    let bookable = query.bookable.unwrap_or(false);
     Ok(web::Json(
         state
             .db
             .read(move |conn| {
-                let (rows, next_cursor) = page.finish(repo::services_page(conn, org, &page)?, |r| db::id(&r.id));
+                let rows = if bookable || query.format.is_some() {
+                    let flow: Vec<_> = repo::settings(conn, org)?
+                        .formats
+                        .iter()
+                        .map(|f| (f.format, f.enabled))
+                        .collect();
+                    bookable_page(conn, (org, me), &page, |service, enrollment| {
+                        let (has_enrollments, enrolled) = enrollment;
+                        (!bookable || rules::may_book(admin, has_enrollments, enrolled))
+                            && rules::bookable_in(&flow, &service.formats(), query.format.as_ref())
+                    })?
+                } else {
+                    repo::services_page(conn, org, &page)?
+                };
+                let (rows, next_cursor) = page.finish(rows, |r| db::id(&r.id));
                 Ok(ServicePage {
                     items: repo::with_counts(conn, rows)?,
                     next_cursor,
@@ -59,6 +78,41 @@ pub async fn list_services(
             })
             .await?,
     ))
+}
+
+/// The services after the page's cursor that `keep` keeps (given whether each has enrolled
+/// students and whether the caller is one), one more than a page if there are: read in batches,
+/// since which to keep is decided here, not in the query.
+fn bookable_page(
+    conn: &mut db::DbConn,
+    (org, me): (Uuid, Uuid),
+    page: &PageRequest,
+    keep: impl Fn(&ServiceRow, (bool, bool)) -> bool,
+) -> Result<Vec<ServiceRow>, ApiError> {
+    let (wanted, batch) = (page.fetch() as usize, page.fetch().max(100));
+    let mut after = page.after.clone();
+    let mut kept = Vec::new();
+    loop {
+        let rows = repo::services_after(conn, org, after.as_deref(), batch)?;
+        let Some(last) = rows.last() else { break };
+        after = Some(last.id.clone());
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        let enrollment = repo::enrollment_of(conn, &ids, me)?;
+        let last_batch = rows.len() < batch as usize;
+        for row in rows {
+            let of_row = enrollment.get(&row.id).copied().unwrap_or((false, false));
+            if keep(&row, of_row) {
+                kept.push(row);
+                if kept.len() == wanted {
+                    return Ok(kept);
+                }
+            }
+        }
+        if last_batch {
+            break;
+        }
+    }
+    Ok(kept)
 }
 
 /// Creates a service; `name` and `course_number` together are unique.

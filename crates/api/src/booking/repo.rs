@@ -330,6 +330,50 @@ pub fn services_page(conn: &mut DbConn, org: Uuid, page: &PageRequest) -> Result
     Ok(q.load::<ServiceRow>(conn)?)
 }
 
+/// Up to `limit` of the organisation's services after the id `after`, by id.
+pub fn services_after(
+    conn: &mut DbConn,
+    org: Uuid,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ServiceRow>, ApiError> {
+    let mut q = services::table
+        .filter(services::organization_id.eq(org.to_string()))
+        .order(services::id)
+        .limit(limit)
+        .select(ServiceRow::as_select())
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(services::id.gt(after.to_owned()));
+    }
+    Ok(q.load::<ServiceRow>(conn)?)
+}
+
+/// For each of these services: whether it has enrolled students, and whether `person` is one.
+pub fn enrollment_of(
+    conn: &mut DbConn,
+    services: &[&str],
+    person: Uuid,
+) -> Result<HashMap<String, (bool, bool)>, ApiError> {
+    let with_students: Vec<String> = enrollments::table
+        .filter(enrollments::service_id.eq_any(services))
+        .select(enrollments::service_id)
+        .distinct()
+        .load(conn)?;
+    let mine: Vec<String> = enrollments::table
+        .filter(enrollments::service_id.eq_any(services))
+        .filter(enrollments::person_id.eq(person.to_string()))
+        .select(enrollments::service_id)
+        .load(conn)?;
+    Ok(with_students
+        .into_iter()
+        .map(|service| {
+            let enrolled = mine.contains(&service);
+            (service, (true, enrolled))
+        })
+        .collect())
+}
+
 /// Stores a new service; returns nothing, or the 409 for a name and course number in use.
 pub fn insert_service(conn: &mut DbConn, row: &ServiceRow) -> Result<(), ApiError> {
     diesel::insert_into(services::table)

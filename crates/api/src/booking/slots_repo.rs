@@ -21,7 +21,7 @@ pub fn may_book(conn: &mut DbConn, service: &str, person: Uuid) -> Result<bool, 
         exists(of_service().filter(enrollments::person_id.eq(person.to_string()))),
     ))
     .get_result(conn)?;
-    Ok(!any || mine)
+    Ok(cohort_domain::booking::may_book(false, any, mine))
 }
 
 /// The providers certified in a service (or only the one asked for) with their person.

@@ -23,15 +23,16 @@ pub use requests::*;
 pub use settings::*;
 
 use actix_web::http::header;
-use actix_web::{get, patch, post, put, web, HttpResponse};
+use actix_web::{delete, get, patch, post, put, web, HttpResponse};
 use chrono::NaiveDate;
 use cohort_api_types::{
     AvailableMentor, AvailableMentorList, CreateMentorRequest, DeclineRequest, EndPairing, MentorCapacity,
-    MentorRequest, MentorRequestPage, MentorsQuery, MyRequestPage, PageQuery, Pairing, PairingPage, PairingSettings,
-    Problem, RequestDecision, SetMentorCapacity, UpdatePairingSettings,
+    MentorRequest, MentorRequestPage, MentorsQuery, MyPairing, MyPairingPage, MyRequestPage, PageQuery, PairedPerson,
+    Pairing, PairingPage, PairingSettings, ParticipantRole, Problem, RequestDecision, SetMentorCapacity,
+    UpdatePairingSettings,
 };
 use cohort_domain::business_days::BusinessCalendar;
-use cohort_domain::events::{PAIRING_CREATED, PAIRING_ENDED, REQUEST_DECLINED, REQUEST_EXPIRED};
+use cohort_domain::events::{PAIRING_CREATED, PAIRING_ENDED, REQUEST_DECLINED, REQUEST_EXPIRED, REQUEST_WITHDRAWN};
 use cohort_domain::pairing::{self as rules, Process};
 use serde_json::{json, Value};
 use uuid::Uuid;

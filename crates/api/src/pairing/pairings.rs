@@ -97,3 +97,70 @@ pub async fn end_pairing(
         .await?;
     Ok(web::Json(ended))
 }
+
+/// The caller's active pairings across programs: their mentor, or each of their mentees, with
+/// the pair's conversation, oldest first.
+#[utoipa::path(
+    tag = "pairing",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of the caller's active pairings", body = MyPairingPage),
+        (status = 400, description = "Bad query parameter", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/me/pairings")]
+pub async fn my_pairings(
+    state: web::Data<AppState>,
+    caller: Caller,
+    page: PageRequest,
+) -> Result<web::Json<MyPairingPage>, ApiError> {
+    let (org, me) = (caller.org.to_string(), caller.person.to_string());
+    let (items, next_cursor) = state
+        .db
+        .read(move |conn| {
+            let rows = views::active_pairings_of_person(conn, &org, &me, page.after.as_deref(), page.fetch())?;
+            let (rows, next) = page.finish(rows, |(p, _, _)| db::id(&p.id));
+            let mut programs: Vec<String> = rows.iter().map(|(p, _, _)| p.program_id.clone()).collect();
+            programs.sort();
+            programs.dedup();
+            let conversations = views::pairing_conversations_of(conn, &org, &me, &programs)?;
+            let items = rows
+                .into_iter()
+                .map(|(pairing, program_name, (partner_id, name, bio))| {
+                    let theirs: Vec<(&str, _)> = conversations
+                        .iter()
+                        .filter(|(_, program, _, members)| {
+                            *program == pairing.program_id && members.contains(&partner_id)
+                        })
+                        .map(|(id, _, opened, _)| (id.as_str(), db::utc(*opened)))
+                        .collect();
+                    let paired_at = db::utc(pairing.created_at);
+                    let i_mentor = pairing.mentor_id == me;
+                    let (mine, theirs_role) = if i_mentor {
+                        (ParticipantRole::Mentor, ParticipantRole::Mentee)
+                    } else {
+                        (ParticipantRole::Mentee, ParticipantRole::Mentor)
+                    };
+                    MyPairing {
+                        pairing_id: db::id(&pairing.id),
+                        program_id: db::id(&pairing.program_id),
+                        program_name,
+                        my_role: mine,
+                        partner: PairedPerson {
+                            id: db::id(&partner_id),
+                            name,
+                            bio,
+                            role: theirs_role,
+                        },
+                        conversation_id: rules::conversation_of(paired_at, &theirs).map(db::id),
+                        paired_at,
+                    }
+                })
+                .collect();
+            Ok((items, next))
+        })
+        .await?;
+    Ok(web::Json(MyPairingPage { items, next_cursor }))
+}

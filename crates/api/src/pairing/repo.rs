@@ -208,11 +208,13 @@ pub struct RequestRow {
 }
 
 fn status_of(s: &str) -> RequestStatus {
-    match s {
-        "approved" => RequestStatus::Approved,
-        "declined" => RequestStatus::Declined,
-        "expired" => RequestStatus::Expired,
-        _ => RequestStatus::Open,
+    use cohort_domain::pairing::RequestStatus as Status;
+    match Status::parse(s) {
+        Some(Status::Approved) => RequestStatus::Approved,
+        Some(Status::Declined) => RequestStatus::Declined,
+        Some(Status::Expired) => RequestStatus::Expired,
+        Some(Status::Withdrawn) => RequestStatus::Withdrawn,
+        Some(Status::Open) | None => RequestStatus::Open,
     }
 }
 
@@ -267,6 +269,15 @@ impl RequestRow {
 pub fn get_request(conn: &mut DbConn, program: &str, id: Uuid) -> Result<RequestRow, ApiError> {
     Ok(mentor_requests::table
         .filter(mentor_requests::program_id.eq(program.to_owned()))
+        .filter(mentor_requests::id.eq(id.to_string()))
+        .select(RequestRow::as_select())
+        .first(conn)?)
+}
+
+/// A request of the organisation by id, whatever its program, or 404.
+pub fn get_request_of_org(conn: &mut DbConn, org: Uuid, id: Uuid) -> Result<RequestRow, ApiError> {
+    Ok(mentor_requests::table
+        .filter(mentor_requests::organization_id.eq(org.to_string()))
         .filter(mentor_requests::id.eq(id.to_string()))
         .select(RequestRow::as_select())
         .first(conn)?)

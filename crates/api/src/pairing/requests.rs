@@ -353,3 +353,67 @@ pub async fn my_requests(
         .await?;
     Ok(web::Json(MyRequestPage { items, next_cursor }))
 }
+
+/// A mentee takes back their open request: it is `withdrawn`, the mentor no longer answers it
+/// (its expiry and reminder jobs find it closed), and the mentee may ask someone else.
+#[utoipa::path(
+    tag = "pairing",
+    params(("id" = Uuid, Path, description = "The request's id")),
+    responses(
+        (status = 200, description = "The withdrawn request", body = MentorRequest),
+        (status = 400, description = "Malformed id", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 404, description = "No such request of the caller's in this organisation", body = Problem),
+        (status = 409, description = "Answered, expired or withdrawn already", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[delete("/me/requests/{id}")]
+pub async fn withdraw_request(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<MentorRequest>, ApiError> {
+    let (org, me, request_id) = (caller.org, caller.person, id.into_inner());
+    let actor = caller.actor();
+    let withdrawn = state
+        .db
+        .write(move |conn| {
+            let request = repo::get_request_of_org(conn, org, request_id)?;
+            let status = rules::RequestStatus::parse(&request.status).unwrap_or(rules::RequestStatus::Open);
+            match rules::may_withdraw(request.mentee_id == me.to_string(), status) {
+                Ok(()) => {}
+                Err(rules::CannotWithdraw::NotTheirs) => return Err(ApiError::NotFound),
+                Err(rules::CannotWithdraw::Answered(s)) => {
+                    return Err(ApiError::Conflict(format!("The request is {} already.", s.as_str())))
+                }
+            }
+            if !repo::decide(conn, &request.id, rules::RequestStatus::Withdrawn.as_str(), None)? {
+                return Err(ApiError::Conflict("The request was answered meanwhile.".into()));
+            }
+            let program = programs::get(conn, org, db::id(&request.program_id))?;
+            let payload = json!({"request_id": request.id, "mentor_id": request.mentor_id});
+            crate::events::record(
+                conn,
+                &[event(
+                    &program,
+                    REQUEST_WITHDRAWN,
+                    &request.mentee_id,
+                    payload,
+                    &request.id,
+                )],
+            )?;
+            audit::record(
+                conn,
+                &actor,
+                "mentor_request.withdrawn",
+                ("mentor_request", request_id),
+                json!({"status": "open"}),
+                json!({"status": "withdrawn"}),
+            )?;
+            let row = repo::get_request(conn, &program.id, request_id)?;
+            Ok(one(repo::requests_to_api(conn, vec![row])?))
+        })
+        .await?;
+    Ok(web::Json(withdrawn))
+}

@@ -220,3 +220,78 @@ pub fn people_with_attributes(conn: &mut DbConn, org: &str) -> Result<Vec<(Strin
         .select((people::id, people::email, people::attributes))
         .load(conn)?)
 }
+
+/// One of a person's active pairings with its program's name and the other person (id, name, bio).
+pub type MyPairingRow = (PairingRow, String, (String, String, String));
+
+/// Up to `limit` of the person's active pairings in the organisation (as mentee or as mentor)
+/// after the id `after`, by id, each with its program's name and the other person.
+pub fn active_pairings_of_person(
+    conn: &mut DbConn,
+    org: &str,
+    person: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<MyPairingRow>, ApiError> {
+    use crate::schema::programs;
+    let mut query = pairings::table
+        .inner_join(programs::table.on(programs::id.eq(pairings::program_id)))
+        .inner_join(
+            people::table.on(people::id
+                .eq(pairings::mentor_id)
+                .and(pairings::mentee_id.eq(person))
+                .or(people::id.eq(pairings::mentee_id).and(pairings::mentor_id.eq(person)))),
+        )
+        .filter(pairings::organization_id.eq(org))
+        .filter(pairings::ended_at.is_null())
+        .filter(pairings::mentee_id.eq(person).or(pairings::mentor_id.eq(person)))
+        .order(pairings::id)
+        .select((
+            PairingRow::as_select(),
+            programs::name,
+            (people::id, people::name, people::bio),
+        ))
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(pairings::id.gt(after.to_owned()));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// A pairing conversation: its id, program id, when it was opened, and its members.
+pub type PairConversation = (String, String, NaiveDateTime, Vec<String>);
+
+/// The pairing conversations of these programs that `person` is in.
+pub fn pairing_conversations_of(
+    conn: &mut DbConn,
+    org: &str,
+    person: &str,
+    programs: &[String],
+) -> Result<Vec<PairConversation>, ApiError> {
+    let mine: Vec<(String, Option<String>, NaiveDateTime)> = conversations::table
+        .inner_join(conversation_members::table)
+        .filter(conversations::organization_id.eq(org))
+        .filter(conversations::kind.eq("pairing"))
+        .filter(conversations::program_id.eq_any(programs))
+        .filter(conversation_members::person_id.eq(person))
+        .select((conversations::id, conversations::program_id, conversations::created_at))
+        .order(conversations::id)
+        .load(conn)?;
+    let ids: Vec<&str> = mine.iter().map(|(id, _, _)| id.as_str()).collect();
+    let members: Vec<(String, String)> = conversation_members::table
+        .filter(conversation_members::conversation_id.eq_any(&ids))
+        .select((conversation_members::conversation_id, conversation_members::person_id))
+        .load(conn)?;
+    Ok(mine
+        .into_iter()
+        .filter_map(|(id, program, opened)| {
+            let people = members
+                .iter()
+                .filter(|(c, _)| *c == id)
+                .map(|(_, p)| p.clone())
+                .collect();
+            Some((id, program?, opened, people))
+        })
+        .collect())
+}

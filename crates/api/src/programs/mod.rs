@@ -7,8 +7,9 @@ use std::collections::HashSet;
 use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use cohort_api_types::{
-    AddParticipant, AddParticipants, AddedParticipants, CreateProgram, Participant, ParticipantPage, ParticipantStatus,
-    ParticipantsQuery, Problem, Program, ProgramPage, ProgramStatus, ProgramsQuery, UpdateProgram,
+    AddParticipant, AddParticipants, AddedParticipants, CreateProgram, MyProgram, MyProgramPage, PageQuery,
+    Participant, ParticipantPage, ParticipantStatus, ParticipantsQuery, Problem, Program, ProgramPage, ProgramStatus,
+    ProgramsQuery, UpdateProgram,
 };
 use cohort_domain::events;
 use cohort_domain::programs::{self as rules, MAX_BULK_PARTICIPANTS};
@@ -37,6 +38,54 @@ fn with_counts(conn: &mut DbConn, rows: Vec<repo::ProgramRow>) -> Result<Vec<Pro
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let counts = repo::active_counts(conn, &ids)?;
     Ok(rows.into_iter().map(|r| r.into_api(&counts)).collect())
+}
+
+/// The programs the caller takes or took part in, with their role and membership status in each
+/// (one item per program and role), by when they were added.
+#[utoipa::path(
+    tag = "participants",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of the caller's memberships", body = MyProgramPage),
+        (status = 400, description = "Bad query parameter", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/me/programs")]
+pub async fn my_programs(
+    state: web::Data<AppState>,
+    caller: Caller,
+    page: PageRequest,
+) -> Result<web::Json<MyProgramPage>, ApiError> {
+    let (org, me) = (caller.org, caller.person);
+    let (items, next_cursor) = state
+        .db
+        .read(move |conn| {
+            let rows = repo::memberships_page_of_person(conn, org, me, &page)?;
+            let (rows, next) = page.finish(rows, |(m, _)| db::id(&m.id));
+            let items = rows
+                .into_iter()
+                .map(|(membership, program)| {
+                    let membership = membership.into_api(String::new(), String::new());
+                    MyProgram {
+                        participant_id: membership.id,
+                        program_id: membership.program_id,
+                        program_status: repo::status_from_db(&program.status),
+                        program_name: program.name,
+                        program_description: program.description,
+                        time_zone: program.time_zone,
+                        role: membership.role,
+                        status: membership.status,
+                        joined_at: membership.joined_at,
+                        removed_at: membership.removed_at,
+                    }
+                })
+                .collect();
+            Ok((items, next))
+        })
+        .await?;
+    Ok(web::Json(MyProgramPage { items, next_cursor }))
 }
 
 /// The organisation's programs, one page at a time (admins only).

@@ -289,3 +289,25 @@ pub fn lock(conn: &mut DbConn, program_id: &str) -> Result<(), ApiError> {
     }
     Ok(())
 }
+
+/// A page of the person's memberships (active and removed) with their programs, by membership id.
+pub fn memberships_page_of_person(
+    conn: &mut DbConn,
+    org: Uuid,
+    person: Uuid,
+    page: &PageRequest,
+) -> Result<Vec<(ParticipantRow, ProgramRow)>, ApiError> {
+    let mut query = participants::table
+        .inner_join(programs::table)
+        .filter(participants::organization_id.eq(org.to_string()))
+        .filter(programs::organization_id.eq(org.to_string()))
+        .filter(participants::person_id.eq(person.to_string()))
+        .select((ParticipantRow::as_select(), ProgramRow::as_select()))
+        .order(participants::id)
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = &page.after {
+        query = query.filter(participants::id.gt(after.clone()));
+    }
+    Ok(query.load(conn)?)
+}

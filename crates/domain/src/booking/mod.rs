@@ -63,8 +63,11 @@ use chrono_tz::Tz;
 use crate::tenancy::instant_at_or_after;
 use crate::Invalid;
 
+mod eligibility;
 #[cfg(test)]
 mod tests;
+
+pub use eligibility::*;
 
 const DAY_SECS: i64 = 86_400;
 

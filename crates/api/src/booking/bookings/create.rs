@@ -137,7 +137,8 @@ pub async fn create_booking(
                     .map_err(|_| ApiError::field("provider_id", "is not a provider of this organisation"))?,
             };
             let format = formats.iter().find(|f| f.format == input.format);
-            if !format.is_some_and(|f| f.enabled) || !service.formats().contains(&input.format) {
+            let flow: Vec<_> = formats.iter().map(|f| (f.format, f.enabled)).collect();
+            if !rules::format_offered(&flow, &service.formats(), &input.format) {
                 return Err(ApiError::field("format", "is not offered for this service"));
             }
             let questions = format.map(|f| f.questions.clone()).unwrap_or_default();

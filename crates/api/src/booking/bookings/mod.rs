@@ -26,7 +26,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use cohort_api_types::{
     AppointmentFormat, Booking, BookingAnswer, BookingPage, BookingStatus, BookingsQuery, CalendarFeed, CancelBooking,
-    CreateBooking, JoinWaitlist, Problem, RescheduleBooking,
+    CreateBooking, JoinWaitlist, MyBookingsQuery, Problem, RescheduleBooking,
 };
 use cohort_domain::booking::{self as rules, NotBookable};
 use cohort_domain::calendar::{ics, Appointment, Method};

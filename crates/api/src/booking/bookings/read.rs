@@ -74,3 +74,50 @@ pub async fn get_booking(
             .await?,
     ))
 }
+
+/// The caller's own bookings, as student and as provider, soonest first: those starting from
+/// `from` (default: now). Admins see only their own here; `GET /bookings` lists everyone's.
+#[utoipa::path(
+    tag = "booking",
+    params(MyBookingsQuery),
+    responses(
+        (status = 200, description = "One page of the caller's bookings, by start", body = BookingPage),
+        (status = 400, description = "Bad query parameter", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/me/bookings")]
+pub async fn my_bookings(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<MyBookingsQuery>,
+) -> Result<web::Json<BookingPage>, ApiError> {
+    let query = query.into_inner();
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let (org, me) = (caller.org, caller.person.to_string());
+    let from = query.from.map_or_else(db::now, |t| t.naive_utc());
+    let status = query.status.map(status_name);
+    Ok(web::Json(
+        state
+            .db
+            .read(move |conn| {
+                // The cursor names the last booking of the previous page; the next page starts after it.
+                let after = match &page.after {
+                    Some(id) => Some((
+                        data::start_of_party(conn, org, &me, id)?
+                            .ok_or_else(|| ApiError::BadRequest("cursor is not one this API returned".into()))?,
+                        id.clone(),
+                    )),
+                    None => None,
+                };
+                let rows = data::party_by_start(conn, org, &me, (from, status), after, page.fetch())?;
+                let (rows, next_cursor) = page.finish(rows, |r| db::id(&r.id));
+                Ok(BookingPage {
+                    items: to_api(conn, rows)?,
+                    next_cursor,
+                })
+            })
+            .await?,
+    ))
+}
