@@ -178,6 +178,12 @@ pub async fn my_requests() -> Result<Vec<MentorRequest>, ApiError> {
     Ok(page.items)
 }
 
+/// The caller's next bookings, as student or provider (the first 20, soonest first).
+pub async fn my_bookings() -> Result<Vec<Booking>, ApiError> {
+    let page: BookingPage = get("/api/v1/me/bookings?limit=20").await?;
+    Ok(page.items)
+}
+
 pub async fn booking(id: Uuid) -> Result<Booking, ApiError> {
     get(&format!("/api/v1/bookings/{id}")).await
 }
@@ -660,8 +666,12 @@ pub async fn import_file(
     program: Option<Uuid>,
     file: &web_sys::File,
     dry_run: bool,
+    invite: bool,
 ) -> Result<ImportReport, ApiError> {
-    let program = program.map(|p| format!("&program_id={p}")).unwrap_or_default();
+    let mut program = program.map(|p| format!("&program_id={p}")).unwrap_or_default();
+    if invite {
+        program += "&invite=true";
+    }
     let path = format!("/api/v1/imports/{}?dry_run={dry_run}{program}", enc(kind));
     let send = |token: String| {
         let request = RequestBuilder::new(&path)

@@ -39,8 +39,7 @@ async fn link_to(sink: &SmtpSink, to: &str, path: &str) -> String {
             .iter()
             .filter(|m| m.contains(&format!("To: {to}")))
             .flat_map(|m| links_in(m))
-            .filter(|l| l.contains(path))
-            .last();
+            .rfind(|l| l.contains(path));
         if let Some(link) = found {
             return link;
         }
@@ -502,5 +501,54 @@ both_backends!(
         // A path the dashboard does not know is a 404, still with the dashboard to say so.
         let missing = app.client.get(app.url("/no-such-page")).send().await.unwrap();
         assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    }
+);
+
+both_backends!(
+    async fn a_participants_import_may_invite_the_people_it_creates(backend: Backend) {
+        let (app, sink) = app_with_mail(backend, false, &[]).await;
+        let admin = app.admin_token().await;
+        let (_, program) = app.post("/api/v1/programs", &admin, json!({"name": "Autumn"})).await;
+        let program = program["id"].as_str().unwrap().to_owned();
+        // Someone the organisation knows already is not invited again.
+        new_person(&app, &admin, "known@example.org").await;
+        let file = "email,name,role\nnew.one@example.org,New One,mentee\nnew.two@example.org,New Two,mentor\n\
+                    known@example.org,Known,mentee\n";
+        let upload = |query: &'static str| {
+            app.request(
+                cohort_tests::reqwest::Method::POST,
+                &format!("/api/v1/imports/participants?program_id={program}{query}"),
+            )
+            .bearer_auth(&admin)
+            .header("Content-Type", "text/csv")
+            .body(file)
+            .send()
+        };
+        // Only participants take the option.
+        let services = app
+            .request(
+                cohort_tests::reqwest::Method::POST,
+                "/api/v1/imports/services?invite=true",
+            )
+            .bearer_auth(&admin)
+            .header("Content-Type", "text/csv")
+            .body("name\n")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(services.status(), StatusCode::BAD_REQUEST);
+        // A dry run invites nobody.
+        let checked = upload("&dry_run=true&invite=true").await.unwrap();
+        assert_eq!(checked.status(), StatusCode::OK);
+        let applied = upload("&invite=true").await.unwrap();
+        assert_eq!(applied.status(), StatusCode::OK, "{}", applied.text().await.unwrap());
+        for to in ["new.one@example.org", "new.two@example.org"] {
+            let link = link_to(&sink, to, "/welcome?token=").await;
+            assert!(link.starts_with(&app.base), "{link}");
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let mail = sink.messages();
+        assert_eq!(mail.len(), 2, "the two new people only");
+        assert!(mail.iter().all(|m| m.contains("Autumn")), "the email names the program");
     }
 );

@@ -17,6 +17,10 @@ pub struct ImportQuery {
     /// The program, for `participants`.
     #[serde(default)]
     pub program_id: Option<Uuid>,
+    /// `true`, for `participants`: the people the file creates get an email inviting them to set a
+    /// password (a one-time link valid 7 days).
+    #[serde(default)]
+    pub invite: Option<bool>,
 }
 
 /// Which data an export holds.

@@ -131,8 +131,10 @@ pub fn imports_page() -> Html {
             upload.set(Upload::Idle);
         })
     };
+    let invite = use_state(|| false);
     let send = {
         let (kind, program, file_input, upload) = (kind.clone(), program.clone(), file_input.clone(), upload.clone());
+        let invite = *invite && needs_program(&kind);
         move |dry_run: bool| {
             let (kind, program, file_input, upload) = ((*kind).clone(), *program, file_input.clone(), upload.clone());
             Callback::from(move |_: MouseEvent| {
@@ -154,7 +156,7 @@ pub fn imports_page() -> Html {
                 let (kind, upload) = (kind.clone(), upload.clone());
                 upload.set(Upload::Working);
                 yew::platform::spawn_local(async move {
-                    upload.set(match api::import_file(&kind, program, &file, dry_run).await {
+                    upload.set(match api::import_file(&kind, program, &file, dry_run, invite).await {
                         Ok(report) if dry_run => Upload::Checked(report),
                         Ok(report) => Upload::Applied(report),
                         Err(e) => Upload::Failed(e),
@@ -241,6 +243,13 @@ pub fn imports_page() -> Html {
                 <input type="file" id="import-file" ref={file_input} accept=".csv,.tsv,.txt,text/csv" onchange={on_file} />
                 <button type="button" id="check-file" disabled={!ready} onclick={send(true)}>{ "Check file" }</button>
             </div>
+            if for_program {
+                <div class="form-row">
+                    <input type="checkbox" id="import-invite" checked={*invite}
+                        onchange={let invite = invite.clone(); Callback::from(move |_| invite.set(!*invite))} />
+                    <label for="import-invite">{ "Invite the new people to set a password (an email with a link valid 7 days)" }</label>
+                </div>
+            }
             { report_view(&upload, can_apply, send(false), &target) }
             <h2>{ "Export" }</h2>
             <div class="form-row exports">

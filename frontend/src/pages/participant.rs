@@ -24,13 +24,7 @@ async fn overview() -> Result<Overview, ApiError> {
     let me = api::me().await?;
     let steps = api::my_steps().await?;
     let requests = api::my_requests().await?;
-    let now = chrono::Utc::now();
-    let bookings = api::bookings(
-        &now.to_rfc3339(),
-        &(now + chrono::Duration::days(90)).to_rfc3339(),
-        None,
-    )
-    .await?;
+    let bookings = api::my_bookings().await?;
     Ok(Overview {
         me,
         steps,
@@ -161,7 +155,7 @@ pub fn participant_home(props: &ParticipantProps) -> Html {
                 <section class="card" aria-labelledby="my-bookings">
                     <h2 id="my-bookings">{ "My next bookings" }</h2>
                     if o.bookings.is_empty() {
-                        <p class="empty">{ "Nothing booked in the next 90 days." }</p>
+                        <p class="empty">{ "Nothing booked." }</p>
                     } else {
                         <ul>
                             { for o.bookings.iter().map(|b| html! {

@@ -39,7 +39,11 @@ async fn an_invited_person_opens_the_link_sets_a_password_and_is_logged_in() {
     let (app, sink) = app_with_mail().await;
     let admin = app.admin_token().await;
     let (_, person) = app
-        .post("/api/v1/people", &admin, json!({"email": "amara@demo.test", "name": "Amara Nwosu"}))
+        .post(
+            "/api/v1/people",
+            &admin,
+            json!({"email": "amara@demo.test", "name": "Amara Nwosu"}),
+        )
         .await;
     let id = person["id"].as_str().unwrap().to_owned();
     let browser = Browser::start().await;

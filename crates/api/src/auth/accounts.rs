@@ -8,10 +8,11 @@ use cohort_api_types::{
     SetPassword, TokenResponse,
 };
 use cohort_domain::auth::{check_password, link_usable, LinkPurpose, REFRESH_TOKEN_SECONDS};
-use cohort_domain::people::{first_name, Email};
-use serde_json::{json, Value};
+use cohort_domain::people::Email;
+use serde_json::json;
 use uuid::Uuid;
 
+use super::invitations::{account_context, invite};
 use super::{issue_tokens, repo, tokens, Caller, Via};
 use crate::audit;
 use crate::db::{self, DbConn};
@@ -26,34 +27,6 @@ const MAX_INVITED: usize = 1000;
 
 const RESET_ACCEPTED: &str =
     "If an account uses this address, a link to choose a new password is on its way. It works for an hour.";
-
-/// An account email's placeholders: `program` names what the person is invited to (the
-/// organisation when no program is given).
-fn account_context(
-    conn: &mut DbConn,
-    person: &PersonRow,
-    program: Option<&str>,
-    link: String,
-) -> Result<Value, ApiError> {
-    let organization = organization::repo::get(conn, db::id(&person.organization_id))?.name;
-    Ok(json!({
-        "organization": {"name": organization},
-        "recipient": {"first_name": first_name(&person.name), "name": person.name, "email": person.email},
-        "program": {"name": program.unwrap_or(&organization)},
-        "link": link,
-    }))
-}
-
-/// Sends `person` a fresh invitation; an earlier unused one stops working.
-fn invite(conn: &mut DbConn, person: &PersonRow, program: Option<&str>) -> Result<(), ApiError> {
-    let token = repo::issue_link(conn, &person.organization_id, &person.id, LinkPurpose::Invitation, None)?;
-    let context = account_context(conn, person, program, links::welcome(&token))?;
-    let org = db::id(&person.organization_id);
-    // The token makes each invitation its own message: inviting again sends again.
-    let key = format!("account_invitation:{}:{}", person.id, tokens::token_hash(&token));
-    queue_email(conn, org, "account_invitation", &person.email, context, &key)?;
-    Ok(())
-}
 
 /// The people a request chooses, and how many of them can log in already.
 fn invitees(

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod caller;
+pub mod invitations;
 pub mod repo;
 pub mod tokens;
 

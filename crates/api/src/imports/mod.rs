@@ -45,7 +45,11 @@ pub const MAX_PREVIEW: usize = 100;
 
 /// What a file is about.
 pub enum Target {
-    Program(ProgramRow),
+    /// A program's participants; `invite`: the people the file creates are invited to set a password.
+    Program {
+        program: ProgramRow,
+        invite: bool,
+    },
     Organization,
 }
 
@@ -82,8 +86,14 @@ async fn resolve(state: &AppState, org: Uuid, kind: ImportKind, query: &ImportQu
                     "The program is archived; publish it again to add participants.".into(),
                 ));
             }
-            Ok(Target::Program(program))
+            Ok(Target::Program {
+                program,
+                invite: query.invite.unwrap_or(false),
+            })
         }
+        ImportKind::Services | ImportKind::Providers | ImportKind::Enrollments if query.invite.is_some() => Err(
+            ApiError::BadRequest("invalid query parameter: invite applies to participants only".into()),
+        ),
         ImportKind::Services | ImportKind::Providers | ImportKind::Enrollments => Ok(Target::Organization),
     }
 }
@@ -130,8 +140,8 @@ pub fn run(
 ) -> Result<ImportReport, ApiError> {
     let text = cohort_domain::imports::decode(bytes).map_err(file_error)?;
     match (kind, target) {
-        (ImportKind::Participants, Target::Program(program)) => {
-            participants::run(conn, org, program, text, max_rows, mode)
+        (ImportKind::Participants, Target::Program { program, invite }) => {
+            participants::run(conn, org, program, *invite, text, max_rows, mode)
         }
         (ImportKind::Services, _) => services::run(conn, org, text, max_rows, mode),
         (ImportKind::Providers, _) => providers::run(conn, org, text, max_rows, mode),

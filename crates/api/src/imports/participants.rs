@@ -26,6 +26,7 @@ pub fn run(
     mut conn: Option<&mut DbConn>,
     org: Uuid,
     program: &ProgramRow,
+    invite: bool,
     text: &str,
     max_rows: usize,
     mode: Mode,
@@ -44,6 +45,7 @@ pub fn run(
     let mut planner = Planner {
         org,
         program,
+        invite,
         mode,
         planned: HashMap::new(),
     };
@@ -58,6 +60,8 @@ pub fn run(
 struct Planner<'a> {
     org: Uuid,
     program: &'a ProgramRow,
+    /// Invite the people the file creates to set a password.
+    invite: bool,
     mode: Mode,
     /// People this file creates and has not written yet, by email, with their new ids: later rows
     /// (the same person in another role) join them instead of creating them again.
@@ -161,6 +165,11 @@ impl Planner<'_> {
             return Ok(());
         }
         crate::people::repo::insert(conn, &created)?;
+        if self.invite {
+            for person in &created {
+                crate::auth::invitations::invite(conn, person, Some(&self.program.name))?;
+            }
+        }
         for person in known.values().filter(|p| changed.contains(&p.id)) {
             crate::people::repo::save(conn, person)?;
         }
