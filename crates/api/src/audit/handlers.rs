@@ -41,8 +41,6 @@ fn parse_filter(query: &AuditQuery) -> Result<repo::AuditFilter, ApiError> {
     params(AuditQuery),
     responses(
         (status = 200, description = "A page of audit entries, newest first", body = AuditPage),
-        (status = 400, description = "Bad query parameter", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 422, description = "Invalid filter values", body = Problem),
     ),
@@ -83,8 +81,6 @@ const EXPORT_EXAMPLE: &str = "occurred_at,source,actor_person_id,actor_api_key_i
     params(AuditQuery),
     responses(
         (status = 200, description = "The matching entries", content_type = "text/csv", body = String, example = json!(EXPORT_EXAMPLE)),
-        (status = 400, description = "Bad query parameter", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 422, description = "Invalid filter values", body = Problem),
     ),

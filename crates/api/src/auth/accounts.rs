@@ -69,7 +69,6 @@ fn invitees(
     responses(
         (status = 200, description = "With `preview`: what inviting would send", body = AccountInvitations),
         (status = 202, description = "The invitations are queued", body = AccountInvitations),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 422, description = "Neither or both of person_ids and program_id, or someone unknown", body = Problem),
     ),
@@ -143,8 +142,6 @@ pub async fn invite_people(
     params(("id" = Uuid, Path, description = "The person's id")),
     responses(
         (status = 202, description = "The invitation is queued", body = AccountInvitations),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such person in this organisation", body = Problem),
         (status = 409, description = "The person can log in already; they may reset their password", body = Problem),
@@ -360,7 +357,6 @@ pub async fn confirm_password_reset(
     request_body = ChangePassword,
     responses(
         (status = 200, description = "The password is changed; the new login's tokens", body = TokenResponse),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Called with an API key", body = Problem),
         (status = 422, description = "The current password is wrong, or the new one is too weak", body = Problem),
         (status = 429, description = "Too many attempts; see `Retry-After`", body = Problem,

@@ -268,7 +268,6 @@ pub async fn logout(
     tag = "auth",
     responses(
         (status = 204, description = "Every login of the caller is ended"),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Called with an API key", body = Problem),
     ),
     security(("bearer" = []))
@@ -292,7 +291,6 @@ pub async fn logout_all(state: web::Data<AppState>, caller: Caller) -> Result<Ht
     tag = "auth",
     responses(
         (status = 200, description = "The caller", body = Me),
-        (status = 401, description = "Not authenticated", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -334,8 +332,6 @@ pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<
     params(PageQuery),
     responses(
         (status = 200, description = "A page of API keys", body = ApiKeyPage),
-        (status = 400, description = "Bad query parameter", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin, or called with an API key", body = Problem),
     ),
     security(("bearer" = []))
@@ -436,8 +432,6 @@ pub async fn create_api_key(
     params(("id" = Uuid, Path, description = "The API key's id")),
     responses(
         (status = 204, description = "The key is revoked"),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin, or called with an API key", body = Problem),
         (status = 404, description = "No such key in this organisation", body = Problem),
     ),

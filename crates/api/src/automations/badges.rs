@@ -21,7 +21,6 @@ const MAX_BADGES: i64 = 500;
     tag = "automations",
     responses(
         (status = 200, description = "Every badge", body = BadgeList),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
@@ -42,8 +41,6 @@ pub async fn list_badges(state: web::Data<AppState>, caller: Caller) -> Result<w
     request_body = CreateBadge,
     responses(
         (status = 201, description = "Created", body = Badge),
-        (status = 400, description = "Malformed JSON", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 409, description = "The name is taken, or the organisation has 500 badges", body = Problem),
         (status = 422, description = "A field is invalid (named)", body = Problem),
@@ -98,8 +95,6 @@ pub async fn create_badge(
     params(("id" = Uuid, Path, description = "The badge's id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such badge in this organisation", body = Problem),
     ),
@@ -133,8 +128,6 @@ pub async fn delete_badge(
     params(("id" = Uuid, Path, description = "The person's id")),
     responses(
         (status = 200, description = "The person's badges, newest first", body = AwardedBadgeList),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Neither an admin nor that person", body = Problem),
         (status = 404, description = "No such person in this organisation", body = Problem),
     ),

@@ -19,8 +19,6 @@ use crate::AppState;
     params(PageQuery),
     responses(
         (status = 200, description = "A page of left-out events", body = LeftOutEventPage),
-        (status = 400, description = "Bad query parameter", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
@@ -60,7 +58,6 @@ pub async fn list_left_out(
     tag = "events",
     responses(
         (status = 200, description = "How many events meet the automations again", body = Requeued),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))

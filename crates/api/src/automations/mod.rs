@@ -245,8 +245,6 @@ fn one(conn: &mut DbConn, row: AutomationRow) -> Result<Automation, ApiError> {
     params(PageQuery),
     responses(
         (status = 200, description = "A page of automations", body = AutomationPage),
-        (status = 400, description = "Bad query parameter", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
@@ -278,8 +276,6 @@ pub async fn list_automations(
     request_body = AutomationInput,
     responses(
         (status = 201, description = "Created; with `webhook_secret` when it calls a webhook", body = Automation),
-        (status = 400, description = "Malformed JSON", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 409, description = "The name is taken in this organisation", body = Problem),
         (status = 422, description = "A field is invalid (named): an unknown trigger, template, badge, step, another organisation's program, a condition on an unknown field", body = Problem),
@@ -339,8 +335,6 @@ pub async fn create_automation(
     params(("id" = Uuid, Path, description = "The automation's id")),
     responses(
         (status = 200, description = "The automation", body = Automation),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such automation in this organisation", body = Problem),
     ),
@@ -372,8 +366,6 @@ pub async fn get_automation(
     request_body = AutomationInput,
     responses(
         (status = 200, description = "The new version; with `webhook_secret` when it calls a webhook", body = Automation),
-        (status = 400, description = "Malformed id or JSON", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such automation in this organisation", body = Problem),
         (status = 409, description = "The name is taken in this organisation", body = Problem),
@@ -427,8 +419,6 @@ pub async fn update_automation(
     params(("id" = Uuid, Path, description = "The automation's id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such automation in this organisation", body = Problem),
     ),
@@ -501,8 +491,6 @@ async fn set_active(
     params(("id" = Uuid, Path, description = "The automation's id")),
     responses(
         (status = 200, description = "The automation, active", body = Automation),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such automation in this organisation", body = Problem),
     ),
@@ -523,8 +511,6 @@ pub async fn activate_automation(
     params(("id" = Uuid, Path, description = "The automation's id")),
     responses(
         (status = 200, description = "The automation, inactive", body = Automation),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such automation in this organisation", body = Problem),
     ),
@@ -563,8 +549,6 @@ fn outcome(s: &str) -> RunOutcome {
     params(("id" = Uuid, Path, description = "The automation's id"), PageQuery),
     responses(
         (status = 200, description = "A page of runs, newest first", body = AutomationRunPage),
-        (status = 400, description = "Malformed id or query", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such automation in this organisation", body = Problem),
     ),

@@ -37,7 +37,6 @@ use repo::ServiceRow;
     responses(
         (status = 200, description = "One page of services", body = ServicePage),
         (status = 400, description = "Bad limit, cursor, `bookable` or `format`", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -121,8 +120,6 @@ fn bookable_page(
     request_body = ServiceInput,
     responses(
         (status = 201, description = "Created", body = Service),
-        (status = 400, description = "Malformed JSON", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 409, description = "A service with this name and course number exists", body = Problem),
         (status = 422, description = "A field is invalid (named)", body = Problem),
@@ -170,8 +167,6 @@ pub async fn create_service(
     params(("id" = Uuid, Path, description = "The service's id")),
     responses(
         (status = 200, description = "The service", body = Service),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 404, description = "No such service in this organisation", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
@@ -202,8 +197,6 @@ pub async fn get_service(
     request_body = ServiceInput,
     responses(
         (status = 200, description = "The service after the change", body = Service),
-        (status = 400, description = "Malformed id or JSON", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such service in this organisation", body = Problem),
         (status = 409, description = "A service with this name and course number exists", body = Problem),
@@ -245,8 +238,6 @@ pub async fn update_service(
     params(("id" = Uuid, Path, description = "The service's id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such service in this organisation", body = Problem),
         (status = 409, description = "The service has upcoming bookings", body = Problem),
@@ -294,7 +285,6 @@ pub async fn delete_service(
     responses(
         (status = 200, description = "One page of enrolled students", body = EnrollmentPage),
         (status = 400, description = "Malformed id, limit or cursor", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such service in this organisation", body = Problem),
     ),
@@ -333,8 +323,6 @@ pub async fn list_enrollments(
     request_body = EnrollPeople,
     responses(
         (status = 204, description = "Enrolled"),
-        (status = 400, description = "Malformed id or JSON", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such service in this organisation", body = Problem),
         (status = 422, description = "A person is not of this organisation, or too many at once", body = Problem),
@@ -371,8 +359,6 @@ pub async fn enroll(
     ),
     responses(
         (status = 204, description = "Removed"),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such service or enrollment in this organisation", body = Problem),
     ),
@@ -412,7 +398,6 @@ pub async fn unenroll(
     tag = "booking",
     responses(
         (status = 200, description = "The caller's classes", body = MyClasses),
-        (status = 401, description = "Not authenticated", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -435,8 +420,6 @@ fn classes_of(conn: &mut crate::db::DbConn, person: Uuid) -> Result<MyClasses, A
     request_body = MyClasses,
     responses(
         (status = 200, description = "The caller's classes after the change", body = MyClasses),
-        (status = 400, description = "Malformed JSON", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "The organisation does not let students edit their classes", body = Problem),
         (status = 422, description = "A service is not of this organisation, or too many", body = Problem),
     ),
@@ -471,7 +454,6 @@ pub async fn set_my_classes(
     tag = "booking",
     responses(
         (status = 200, description = "The booking flow", body = BookingSettings),
-        (status = 401, description = "Not authenticated", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -487,8 +469,6 @@ pub async fn get_settings(state: web::Data<AppState>, caller: Caller) -> Result<
     request_body = UpdateBookingSettings,
     responses(
         (status = 200, description = "The booking flow after the change", body = BookingSettings),
-        (status = 400, description = "Malformed JSON", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 422, description = "A field is invalid (named)", body = Problem),
     ),

@@ -247,7 +247,6 @@ fn save(
     responses(
         (status = 200, description = "One page of providers", body = ProviderPage),
         (status = 400, description = "Bad limit, cursor or service id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -282,8 +281,6 @@ pub async fn list_providers(
     request_body = ProviderInput,
     responses(
         (status = 201, description = "Created", body = Provider),
-        (status = 400, description = "Malformed JSON", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 409, description = "The person is a provider already", body = Problem),
         (status = 422, description = "A field is invalid (named)", body = Problem),
@@ -339,8 +336,6 @@ pub async fn create_provider(
     params(("id" = Uuid, Path, description = "The provider's (person's) id")),
     responses(
         (status = 200, description = "The provider", body = Provider),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 404, description = "No such provider in this organisation", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
@@ -370,8 +365,6 @@ pub async fn get_provider(
     request_body = ProviderInput,
     responses(
         (status = 200, description = "The provider after the change", body = Provider),
-        (status = 400, description = "Malformed id or JSON", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Neither an admin nor this provider", body = Problem),
         (status = 404, description = "No such provider in this organisation", body = Problem),
         (status = 422, description = "A field is invalid (named)", body = Problem),
@@ -411,8 +404,6 @@ pub async fn update_provider(
     params(("id" = Uuid, Path, description = "The provider's (person's) id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such provider in this organisation", body = Problem),
         (status = 409, description = "The provider has upcoming bookings", body = Problem),
@@ -469,8 +460,6 @@ fn availability_of(row: &ProviderRow, person: &ProviderPerson, org_zone: &str) -
     params(("id" = Uuid, Path, description = "The provider's (person's) id")),
     responses(
         (status = 200, description = "The provider's availability", body = Availability),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 404, description = "No such provider in this organisation", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
@@ -502,8 +491,6 @@ pub async fn get_availability(
     request_body = Availability,
     responses(
         (status = 200, description = "The availability after the change", body = Availability),
-        (status = 400, description = "Malformed id or JSON", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Neither an admin nor this provider", body = Problem),
         (status = 404, description = "No such provider in this organisation", body = Problem),
         (status = 422, description = "A window, override or period is invalid (named)", body = Problem),

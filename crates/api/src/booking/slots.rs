@@ -282,8 +282,6 @@ struct Cached<'a> {
     params(("id" = Uuid, Path, description = "The service's id"), SlotsQuery),
     responses(
         (status = 200, description = "The free slots, by start", body = SlotList),
-        (status = 400, description = "Malformed id or query", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "The service takes enrolled students only", body = Problem),
         (status = 404, description = "No such service in this organisation", body = Problem),
         (status = 422, description = "Unknown time zone, or a range that is reversed or longer than 42 days", body = Problem),

@@ -65,8 +65,6 @@ pub fn record(conn: &mut DbConn, rows: &[EventRow]) -> Result<usize, ApiError> {
     params(EventsQuery),
     responses(
         (status = 200, description = "A page of events", body = EventPage),
-        (status = 400, description = "Bad query parameter", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 422, description = "Unknown event type", body = Problem),
     ),
@@ -116,8 +114,6 @@ pub async fn list_events(
     responses(
         (status = 201, description = "Recorded", body = Event),
         (status = 200, description = "Already recorded under this idempotency key: the first event", body = Event),
-        (status = 400, description = "Malformed JSON", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin (or an admin's API key)", body = Problem),
         (status = 422, description = "A field is invalid (named): a type integrations may not post, an unknown person or program, a key too long", body = Problem),
     ),

@@ -388,7 +388,6 @@ amara.n@example.org,Amara N,mentee,Biology,\r\n";
     responses(
         (status = 200, description = "The report: with `dry_run`, what would happen (see `valid` and `errors`); otherwise what was written", body = ImportReport),
         (status = 400, description = "Unknown kind, or a missing `program_id`", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
         (status = 409, description = "The program is archived", body = Problem),
@@ -482,7 +481,6 @@ pub async fn import_file(
     responses(
         (status = 200, description = "The template", content_type = "text/csv", body = String, example = json!("email,name,role,department,languages\ntalia.k@example.org,Talia K,mentor,Chemistry,English; Spanish\n")),
         (status = 400, description = "Unknown kind", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
@@ -522,7 +520,6 @@ pub async fn import_template(caller: Caller, kind: web::Path<String>) -> Result<
     responses(
         (status = 200, description = "The file", content_type = "text/csv", body = String, example = json!(PARTICIPANTS_EXAMPLE)),
         (status = 400, description = "Unknown kind, a missing `program_id` (or `from` and `to` for bookings), or a malformed parameter", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
         (status = 422, description = "An unknown `time_zone`, or a range of dates that ends before it starts, covers more than 366 days or lies outside the years 1900 to 9999", body = Problem),

@@ -18,7 +18,6 @@ use crate::AppState;
     tag = "organization",
     responses(
         (status = 200, description = "The organisation", body = Organization),
-        (status = 401, description = "Not authenticated", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -38,7 +37,6 @@ pub async fn get_organization(state: web::Data<AppState>, caller: Caller) -> Res
     request_body = UpdateOrganization,
     responses(
         (status = 200, description = "The organisation after the change", body = Organization),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 422, description = "Invalid field values", body = Problem),
     ),

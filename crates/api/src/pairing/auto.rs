@@ -537,8 +537,6 @@ fn check_rules(conn: &mut DbConn, org: Uuid, rules: &AutoPairRules) -> Result<()
     params(("id" = Uuid, Path, description = "The program's id")),
     responses(
         (status = 200, description = "The rules (none saved yet: no criteria)", body = AutoPairRules),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
     ),
@@ -569,8 +567,6 @@ pub async fn get_rules(
     request_body = AutoPairRules,
     responses(
         (status = 200, description = "The rules as saved", body = AutoPairRules),
-        (status = 400, description = "Malformed id or JSON", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
         (status = 422, description = "A criterion, the manager attribute or an excluded pair is invalid (the field is named)", body = Problem),
@@ -615,8 +611,6 @@ pub async fn put_rules(
     request_body = RunAutoPair,
     responses(
         (status = 200, description = "The proposal, with each pair's score and reasons and the optimality certificate", body = AutoPairProposal),
-        (status = 400, description = "Malformed id or JSON", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
         (status = 409, description = "The program is not admin-led, or it changed while auto-pair ran: run it again", body = Problem),
@@ -672,8 +666,6 @@ fn locked_pairs(proposal: &AutoPairProposal) -> Vec<PairRef> {
     params(("id" = Uuid, Path, description = "The program's id")),
     responses(
         (status = 200, description = "The waiting proposal", body = AutoPairProposal),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program in this organisation, or no proposal waiting", body = Problem),
     ),
@@ -708,8 +700,6 @@ pub async fn get_proposal(
     request_body = AdjustProposedPair,
     responses(
         (status = 200, description = "The new proposal (it has a new id)", body = AutoPairProposal),
-        (status = 400, description = "Malformed id or JSON", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program, no proposal waiting, or no pair for that mentee in it", body = Problem),
         (status = 409, description = "The program is no longer admin-led, or it changed while auto-pair ran: run it again", body = Problem),
@@ -770,8 +760,6 @@ pub async fn adjust_pair(
     params(("id" = Uuid, Path, description = "The program's id")),
     responses(
         (status = 204, description = "Discarded (or there was none)"),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
     ),
@@ -812,8 +800,6 @@ pub async fn discard_proposal(
     request_body = ConfirmAutoPair,
     responses(
         (status = 200, description = "The pairings were created", body = AutoPairConfirmed),
-        (status = 400, description = "Malformed id or JSON", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program, or no proposal waiting", body = Problem),
         (status = 409, description = "The proposal changed since (another id), or a mentee was paired or a mentor filled up meanwhile: re-run", body = Problem),
@@ -885,8 +871,6 @@ fn check_answers(answers: &QuestionnaireAnswers) -> Result<(), ApiError> {
     ),
     responses(
         (status = 200, description = "The answers", body = QuestionnaireAnswers),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program or participant in this organisation", body = Problem),
     ),
@@ -924,8 +908,6 @@ pub async fn get_answers(
     request_body = QuestionnaireAnswers,
     responses(
         (status = 200, description = "The answers as saved", body = QuestionnaireAnswers),
-        (status = 400, description = "Malformed id or JSON", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program or participant in this organisation", body = Problem),
         (status = 422, description = "An answer is invalid (the field is named)", body = Problem),
@@ -974,8 +956,6 @@ pub async fn put_answers(
     request_body = QuestionnaireAnswers,
     responses(
         (status = 200, description = "The answers as saved", body = QuestionnaireAnswers),
-        (status = 400, description = "Malformed id or JSON", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not a participant of the program", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
         (status = 422, description = "An answer is invalid (the field is named)", body = Problem),

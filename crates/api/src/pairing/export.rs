@@ -12,8 +12,6 @@ Amara N,amara.n@example.org,Talia K,talia.k@example.org,2027-01-12T04:00:00-05:0
     params(("id" = Uuid, Path, description = "The program's id")),
     responses(
         (status = 200, description = "The active pairings", content_type = "text/csv", body = String, example = json!(EXPORT_EXAMPLE)),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
     ),

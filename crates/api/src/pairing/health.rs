@@ -110,8 +110,6 @@ fn unresponsive(conn: &mut DbConn, program: &ProgramRow, pairing: &PairingRow) -
     params(("id" = Uuid, Path, description = "The program's id")),
     responses(
         (status = 200, description = "The program's pairing health", body = PairingHealth),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
     ),

@@ -65,8 +65,6 @@ fn unpaired(conn: &mut DbConn, program: &ProgramRow) -> Result<Vec<Unpaired>, Ap
     params(("id" = Uuid, Path, description = "The program's id"), UnpairedQuery),
     responses(
         (status = 200, description = "A page of unpaired mentees", body = UnpairedMenteePage),
-        (status = 400, description = "Malformed id or bad query parameter", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
     ),
@@ -148,8 +146,6 @@ fn targets(conn: &mut DbConn, program: &ProgramRow, input: &InviteMentees) -> Re
     request_body = InviteMentees,
     responses(
         (status = 200, description = "What inviting would send", body = InvitationPreview),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
         (status = 422, description = "Someone chosen is not an unpaired mentee", body = Problem),
@@ -198,8 +194,6 @@ pub async fn preview_invitations(
     request_body = InviteMentees,
     responses(
         (status = 202, description = "The invitations are queued", body = InvitationsSent),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
         (status = 422, description = "Someone chosen is not an unpaired mentee", body = Problem),

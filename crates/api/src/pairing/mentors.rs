@@ -50,8 +50,6 @@ pub(super) fn mentors_with_room(
     params(("id" = Uuid, Path, description = "The program's id"), MentorsQuery),
     responses(
         (status = 200, description = "Mentors with room: for a mentee the best fits first, then the emptiest", body = AvailableMentorList),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Neither a mentee of the program nor an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
     ),
@@ -105,8 +103,6 @@ pub async fn available_mentors(
     request_body = SetMentorCapacity,
     responses(
         (status = 200, description = "The mentor's capacity now", body = MentorCapacity),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program, or no such mentor in it", body = Problem),
         (status = 422, description = "A capacity out of range", body = Problem),

@@ -8,8 +8,6 @@ use super::*;
     params(("id" = Uuid, Path, description = "The program's id"), PageQuery),
     responses(
         (status = 200, description = "A page of active pairings", body = PairingPage),
-        (status = 400, description = "Malformed id or bad query parameter", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
     ),
@@ -47,8 +45,6 @@ pub async fn list_pairings(
     request_body = EndPairing,
     responses(
         (status = 200, description = "The ended pairing", body = Pairing),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program or pairing in this organisation", body = Problem),
         (status = 409, description = "Ended already", body = Problem),
@@ -105,8 +101,6 @@ pub async fn end_pairing(
     params(PageQuery),
     responses(
         (status = 200, description = "A page of the caller's active pairings", body = MyPairingPage),
-        (status = 400, description = "Bad query parameter", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]

@@ -10,8 +10,6 @@ use super::*;
     request_body = CreateMentorRequest,
     responses(
         (status = 201, description = "The request, and the pairing when the program pairs at once", body = RequestDecision),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not a mentee of the program (or asking for someone else)", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
         (status = 409, description = "Pairing is off, admins pair, the mentee is paired or has an open request, or the mentor has no room", body = Problem),
@@ -157,8 +155,6 @@ pub async fn create_request(
     params(("id" = Uuid, Path, description = "The program's id"), PageQuery),
     responses(
         (status = 200, description = "A page of requests", body = MentorRequestPage),
-        (status = 400, description = "Malformed id or bad query parameter", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
     ),
@@ -215,8 +211,6 @@ pub(super) fn answerable(
     ),
     responses(
         (status = 200, description = "The approved request and its pairing", body = RequestDecision),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Neither the request's mentor nor an admin", body = Problem),
         (status = 404, description = "No such program or request in this organisation", body = Problem),
         (status = 409, description = "Already answered or expired, the mentor has no room, or the mentee is paired", body = Problem),
@@ -276,8 +270,6 @@ pub async fn approve_request(
     request_body = DeclineRequest,
     responses(
         (status = 200, description = "The declined request", body = MentorRequest),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Neither the request's mentor nor an admin", body = Problem),
         (status = 404, description = "No such program or request in this organisation", body = Problem),
         (status = 409, description = "Already answered or expired", body = Problem),
@@ -330,8 +322,6 @@ pub async fn decline_request(
     params(PageQuery),
     responses(
         (status = 200, description = "A page of the caller's requests", body = MyRequestPage),
-        (status = 400, description = "Bad query parameter", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -361,8 +351,6 @@ pub async fn my_requests(
     params(("id" = Uuid, Path, description = "The request's id")),
     responses(
         (status = 200, description = "The withdrawn request", body = MentorRequest),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 404, description = "No such request of the caller's in this organisation", body = Problem),
         (status = 409, description = "Answered, expired or withdrawn already", body = Problem),
     ),

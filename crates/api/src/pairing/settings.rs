@@ -8,8 +8,6 @@ use super::*;
     params(("id" = Uuid, Path, description = "The program's id")),
     responses(
         (status = 200, description = "The program's pairing settings", body = PairingSettings),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
     ),
@@ -43,8 +41,6 @@ pub async fn get_settings(
     request_body = UpdatePairingSettings,
     responses(
         (status = 200, description = "The settings after the change", body = PairingSettings),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
         (status = 422, description = "Invalid values", body = Problem),

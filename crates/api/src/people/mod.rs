@@ -55,8 +55,6 @@ fn attributes_json(attributes: &Attributes) -> Result<String, ApiError> {
     params(PeopleQuery),
     responses(
         (status = 200, description = "A page of people", body = PersonPage),
-        (status = 400, description = "Bad query parameter", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
@@ -92,7 +90,6 @@ pub async fn list_people(
     request_body = CreatePerson,
     responses(
         (status = 201, description = "The person was created", body = Person),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin (any more), or an API key setting a password or the admin flag", body = Problem),
         (status = 409, description = "The email belongs to someone else in the organisation", body = Problem),
         (status = 422, description = "Invalid field values", body = Problem),
@@ -181,8 +178,6 @@ pub async fn create_person(
     params(("id" = Uuid, Path, description = "The person's id")),
     responses(
         (status = 200, description = "The person", body = Person),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such person in this organisation", body = Problem),
     ),
@@ -212,8 +207,6 @@ pub async fn get_person(
     request_body = UpdatePerson,
     responses(
         (status = 200, description = "The person after the change", body = Person),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin (any more), or an API key setting a password or the admin flag", body = Problem),
         (status = 404, description = "No such person in this organisation", body = Problem),
         (status = 409, description = "The email belongs to someone else, or this would leave no admin", body = Problem),
@@ -317,8 +310,6 @@ pub async fn update_person(
     params(("id" = Uuid, Path, description = "The person's id")),
     responses(
         (status = 204, description = "The person was deleted"),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such person in this organisation", body = Problem),
         (status = 409, description = "This is the organisation's last admin", body = Problem),

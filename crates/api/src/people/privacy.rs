@@ -19,8 +19,6 @@ use crate::AppState;
     params(("id" = Uuid, Path, description = "The person's id")),
     responses(
         (status = 200, description = "The person's data", body = PersonalDataExport),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such person in this organisation", body = Problem),
     ),
@@ -54,8 +52,6 @@ pub async fn export_person(
     request_body = EraseRequest,
     responses(
         (status = 200, description = "The person was erased", body = Erasure),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such person in this organisation", body = Problem),
         (status = 409, description = "This is the organisation's last admin", body = Problem),

@@ -47,8 +47,6 @@ fn with_counts(conn: &mut DbConn, rows: Vec<repo::ProgramRow>) -> Result<Vec<Pro
     params(PageQuery),
     responses(
         (status = 200, description = "A page of the caller's memberships", body = MyProgramPage),
-        (status = 400, description = "Bad query parameter", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -94,8 +92,6 @@ pub async fn my_programs(
     params(ProgramsQuery),
     responses(
         (status = 200, description = "A page of programs", body = ProgramPage),
-        (status = 400, description = "Bad query parameter", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
@@ -126,7 +122,6 @@ pub async fn list_programs(
     request_body = CreateProgram,
     responses(
         (status = 201, description = "The program was created as a draft", body = Program),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 422, description = "Invalid field values", body = Problem),
     ),
@@ -193,8 +188,6 @@ pub async fn create_program(
     params(("id" = Uuid, Path, description = "The program's id")),
     responses(
         (status = 200, description = "The program", body = Program),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
     ),
@@ -225,8 +218,6 @@ pub async fn get_program(
     request_body = UpdateProgram,
     responses(
         (status = 200, description = "The program after the change", body = Program),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
         (status = 422, description = "Invalid field values or status change", body = Problem),
@@ -293,8 +284,6 @@ pub async fn update_program(
     params(("id" = Uuid, Path, description = "The program's id"), ParticipantsQuery),
     responses(
         (status = 200, description = "A page of participants", body = ParticipantPage),
-        (status = 400, description = "Malformed id or bad query parameter", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
     ),
@@ -467,8 +456,6 @@ pub(crate) fn join(
     request_body = AddParticipant,
     responses(
         (status = 201, description = "The person takes part now", body = Participant),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
         (status = 409, description = "Already an active participant in this role, or the program is archived", body = Problem),
@@ -512,8 +499,6 @@ pub async fn add_participant(
     request_body = AddParticipants,
     responses(
         (status = 201, description = "The participants created or re-activated", body = AddedParticipants),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
         (status = 409, description = "The program is archived", body = Problem),
@@ -555,8 +540,6 @@ pub async fn add_participants(
     ),
     responses(
         (status = 204, description = "The participant was removed"),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program or participant in this organisation", body = Problem),
     ),

@@ -92,8 +92,6 @@ fn with_counts(conn: &mut DbConn, rows: Vec<StepRow>, time_zone: &str) -> Result
     params(("id" = Uuid, Path, description = "The program's id"), PageQuery),
     responses(
         (status = 200, description = "A page of steps", body = StepPage),
-        (status = 400, description = "Malformed id or bad query parameter", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
     ),
@@ -127,8 +125,6 @@ pub async fn list_steps(
     request_body = StepInput,
     responses(
         (status = 201, description = "The step was created", body = Step),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
         (status = 422, description = "Invalid fields, such as a scheduled time the clocks skip", body = Problem),
@@ -184,8 +180,6 @@ pub async fn create_step(
     ),
     responses(
         (status = 200, description = "The step", body = Step),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program or step in this organisation", body = Problem),
     ),
@@ -221,8 +215,6 @@ pub async fn get_step(
     request_body = StepInput,
     responses(
         (status = 200, description = "The step after the change", body = Step),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program or step in this organisation", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),
@@ -267,8 +259,6 @@ pub async fn update_step(
     ),
     responses(
         (status = 204, description = "The step is gone"),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program or step in this organisation", body = Problem),
     ),
@@ -308,8 +298,6 @@ pub async fn delete_step(
     request_body = FireTrigger,
     responses(
         (status = 202, description = "The steps scheduled for the participant", body = TriggerFired),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such program or participant in this organisation", body = Problem),
         (status = 409, description = "The participant was removed from the program", body = Problem),
@@ -369,8 +357,6 @@ pub async fn fire_trigger(
     params(PageQuery),
     responses(
         (status = 200, description = "A page of the caller's steps", body = MyStepPage),
-        (status = 400, description = "Bad query parameter", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -400,8 +386,6 @@ pub async fn my_steps(
     params(("step_id" = Uuid, Path, description = "The step's id")),
     responses(
         (status = 200, description = "The step with its new state", body = MyStep),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 404, description = "The caller has no such step", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
@@ -421,8 +405,6 @@ pub async fn open_step(
     params(("step_id" = Uuid, Path, description = "The step's id")),
     responses(
         (status = 200, description = "The step with its new state", body = MyStep),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 404, description = "The caller has no such step", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))

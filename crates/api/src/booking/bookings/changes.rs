@@ -60,8 +60,6 @@ pub(super) fn offer_freed(conn: &mut DbConn, org: &Org, shown: &Shown, row: &Boo
     request_body = CancelBooking,
     responses(
         (status = 200, description = "The cancelled booking", body = Booking),
-        (status = 400, description = "Malformed id or JSON", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Inside the late-cancellation window: an admin must cancel", body = Problem),
         (status = 404, description = "No such booking the caller may see", body = Problem),
         (status = 409, description = "The booking is cancelled or completed already", body = Problem),
@@ -129,8 +127,6 @@ pub async fn cancel_booking(
     request_body = RescheduleBooking,
     responses(
         (status = 200, description = "The booking at its new time", body = Booking),
-        (status = 400, description = "Malformed id or JSON", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not its student or an admin, or inside the late-cancellation window", body = Problem),
         (status = 404, description = "No such booking the caller may see", body = Problem),
         (status = 409, description = "The booking is cancelled or completed, or the new slot was just taken", body = Problem),
@@ -232,8 +228,6 @@ pub async fn reschedule_booking(
     params(("id" = Uuid, Path, description = "The booking's id")),
     responses(
         (status = 200, description = "The completed booking", body = Booking),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not its provider or an admin", body = Problem),
         (status = 404, description = "No such booking the caller may see", body = Problem),
         (status = 409, description = "Not started yet, cancelled, or completed already", body = Problem),

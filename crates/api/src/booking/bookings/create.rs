@@ -83,8 +83,6 @@ pub(super) fn fits(
     request_body = CreateBooking,
     responses(
         (status = 201, description = "Booked", body = Booking),
-        (status = 400, description = "Malformed JSON", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Booking for someone else without being an admin, or a service for enrolled students only", body = Problem),
         (status = 409, description = "The slot was just taken", body = Problem),
         (status = 422, description = "A field is invalid (named): not a free slot, unknown service or provider, a required answer missing", body = Problem),

@@ -8,7 +8,6 @@ use super::*;
     tag = "booking",
     responses(
         (status = 201, description = "The new address, shown once", body = CalendarFeed),
-        (status = 401, description = "Not authenticated", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]

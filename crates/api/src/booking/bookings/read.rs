@@ -8,8 +8,6 @@ use super::*;
     params(BookingsQuery),
     responses(
         (status = 200, description = "One page of bookings, by creation", body = BookingPage),
-        (status = 400, description = "Bad query parameter", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -51,8 +49,6 @@ pub async fn list_bookings(
     params(("id" = Uuid, Path, description = "The booking's id")),
     responses(
         (status = 200, description = "The booking", body = Booking),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 404, description = "No such booking the caller may see", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
@@ -82,8 +78,6 @@ pub async fn get_booking(
     params(MyBookingsQuery),
     responses(
         (status = 200, description = "One page of the caller's bookings, by start", body = BookingPage),
-        (status = 400, description = "Bad query parameter", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]

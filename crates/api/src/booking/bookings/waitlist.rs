@@ -10,8 +10,6 @@ use super::*;
     request_body = JoinWaitlist,
     responses(
         (status = 204, description = "On the waitlist"),
-        (status = 400, description = "Malformed id or JSON", body = Problem),
-        (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "The service takes enrolled students only", body = Problem),
         (status = 404, description = "No such service in this organisation", body = Problem),
         (status = 409, description = "The service keeps no waitlist", body = Problem),
