@@ -215,16 +215,16 @@ pub fn answer_request() -> Html {
                     <form class="card" onsubmit={confirm.clone()}>
                         <fieldset>
                             <legend>{ "Your answer" }</legend>
-                            <label>
-                                <input type="radio" name="answer" value="accept"
+                            <div class="check">
+                                <input type="radio" id="answer-accept" name="answer" value="accept"
                                     checked={*chosen == Answer::Accept} onchange={pick(Answer::Accept)} />
-                                { " Accept" }
-                            </label>
-                            <label>
-                                <input type="radio" name="answer" value="decline"
+                                <label for="answer-accept">{ "Accept" }</label>
+                            </div>
+                            <div class="check">
+                                <input type="radio" id="answer-decline" name="answer" value="decline"
                                     checked={*chosen == Answer::Decline} onchange={pick(Answer::Decline)} />
-                                { " Decline" }
-                            </label>
+                                <label for="answer-decline">{ "Decline" }</label>
+                            </div>
                         </fieldset>
                         if *chosen == Answer::Decline {
                             <label for="decline-message">{ format!("A message to {mentee} (optional)") }</label>
