@@ -22,6 +22,7 @@ use cohort_api_types::{
     Provider, ProviderInput, ProviderPage, RescheduleBooking, Service, ServiceInput, ServicePage, SlotList,
     UpdateBookingSettings,
 };
+use cohort_api_types::{DeclineWithLink, RequestAnswerLink, RequestDecision, RequestToAnswer};
 use gloo_net::http::{Method, RequestBuilder, Response};
 use gloo_storage::{SessionStorage, Storage};
 use serde::de::DeserializeOwned;
@@ -157,6 +158,21 @@ pub async fn confirm_password_reset(request: &SetPassword) -> Result<TokenRespon
     let tokens: TokenResponse = public("/api/v1/auth/password-reset/confirm", request).await?;
     save_session(&tokens);
     Ok(tokens)
+}
+
+/// The request a mentor's email link answers; changes nothing. The link's token authorises it.
+pub async fn preview_request_answer(request: &RequestAnswerLink) -> Result<RequestToAnswer, ApiError> {
+    public("/api/v1/request-answers/preview", request).await
+}
+
+/// Accepts the request with the mentor's email link: the pairing is created.
+pub async fn accept_with_link(request: &RequestAnswerLink) -> Result<RequestDecision, ApiError> {
+    public("/api/v1/request-answers/accept", request).await
+}
+
+/// Declines the request with the mentor's email link; the message goes to the mentee.
+pub async fn decline_with_link(request: &DeclineWithLink) -> Result<MentorRequest, ApiError> {
+    public("/api/v1/request-answers/decline", request).await
 }
 
 /// Changes the caller's password; the other logins end and this one continues with new tokens.

@@ -24,6 +24,8 @@ pub enum Route {
     ResetPassword,
     #[at("/welcome")]
     Welcome,
+    #[at("/answer-request")]
+    AnswerRequest,
     #[at("/me")]
     Participant,
     #[at("/me/programs/:id")]
@@ -97,6 +99,7 @@ fn switch(route: Route) -> Html {
         Route::ForgotPassword => html! { <pages::account::ForgotPassword /> },
         Route::ResetPassword => html! { <pages::account::ResetPassword /> },
         Route::Welcome => html! { <pages::account::Welcome /> },
+        Route::AnswerRequest => html! { <pages::answer_request::AnswerRequest /> },
         Route::Participant => html! { <pages::participant::ParticipantHome /> },
         Route::ParticipantProgram { id } => html! { <pages::participant::ParticipantHome program={Some(id)} /> },
         Route::ParticipantBooking { id } => html! { <pages::participant::ParticipantBooking {id} /> },

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use cohort_tests::reqwest::StatusCode;
 use cohort_tests::serde_json::{json, Value};
-use cohort_tests::{both_backends, fields, SmtpSink, Spawn, TestApp};
+use cohort_tests::{both_backends, fields, Auth, SmtpSink, Spawn, TestApp};
 
 async fn app_with_mail(backend: cohort_tests::Backend) -> (TestApp, SmtpSink) {
     let sink = SmtpSink::start().await;
@@ -711,5 +711,252 @@ both_backends!(
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         assert_eq!(titles, [json!("Check in with your pair")]);
+    }
+);
+
+/// The text of an email with its quoted-printable soft breaks and `=` escapes undone.
+fn decoded(mail: &str) -> String {
+    mail.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=")
+}
+
+/// The "Accept" and "Decline" links of a request email (from its text part).
+fn answer_links(mail: &str) -> (String, String) {
+    let text = decoded(mail);
+    let link = |label: &str| -> String {
+        let start = text
+            .find(&format!("{label}: "))
+            .unwrap_or_else(|| panic!("no {label} link: {text}"));
+        text[start + label.len() + 2..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    (link("Accept"), link("Decline"))
+}
+
+fn token_of(link: &str) -> String {
+    let query = link.split_once("token=").expect("a token in the link").1;
+    query.split('&').next().unwrap().to_owned()
+}
+
+const PREVIEW: &str = "/api/v1/request-answers/preview";
+const ACCEPT: &str = "/api/v1/request-answers/accept";
+const DECLINE: &str = "/api/v1/request-answers/decline";
+
+async fn answer(app: &TestApp, path: &str, auth: Auth<'_>, body: Value) -> (StatusCode, Value) {
+    app.call(cohort_tests::reqwest::Method::POST, path, auth, Some(body))
+        .await
+}
+
+both_backends!(
+    async fn the_mentor_accepts_from_the_email_with_a_one_time_link(backend: Backend) {
+        let (app, sink) = app_with_mail(backend).await;
+        let admin = app.admin_token().await;
+        let program = program(&app, &admin, json!({"enabled": true})).await;
+        let (mentee, mentee_token) = member(&app, &admin, &program, "amara@demo.test", "Amara N", "mentee").await;
+        let (mentor, _) = member(&app, &admin, &program, "talia@demo.test", "Talia K", "mentor").await;
+        for (person, profile) in [
+            (
+                &mentee,
+                json!({"bio": "First-year chemist.", "attributes": {"department": "Chemistry"}}),
+            ),
+            (&mentor, json!({"attributes": {"department": "chemistry"}})),
+        ] {
+            let (status, body) = app.patch(&format!("/api/v1/people/{person}"), &admin, profile).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        let (status, _) = app
+            .put(
+                &format!("/api/v1/programs/{program}/auto-pair/rules"),
+                &admin,
+                json!({"criteria": [{"key": "department", "source": "attribute", "rule": "similar", "weight": 50}]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let requests = format!("/api/v1/programs/{program}/requests");
+        let pairings = format!("/api/v1/programs/{program}/pairings");
+        let (status, made) = app
+            .post(
+                &requests,
+                &mentee_token,
+                json!({"mentor_id": mentor, "note": "Research careers?"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{made}");
+        let request = made["request"]["id"].as_str().unwrap().to_owned();
+
+        // Two absolute links in the email, one token behind both.
+        let mail = sink.wait_for(1).await;
+        assert!(mail[0].contains("To: talia@demo.test"), "{}", mail[0]);
+        let (accept, decline) = answer_links(&mail[0]);
+        let page = app.url("/answer-request?token=");
+        assert!(
+            accept.starts_with(&page) && accept.ends_with("&answer=accept"),
+            "{accept}"
+        );
+        assert!(
+            decline.starts_with(&page) && decline.ends_with("&answer=decline"),
+            "{decline}"
+        );
+        let token = token_of(&accept);
+        assert_eq!(token, token_of(&decline), "one link token serves both answers");
+        let body = json!({"token": token});
+
+        // Opening the link (as mail scanners do) and looking at the request change nothing.
+        let opened = cohort_tests::reqwest::get(&accept).await.unwrap();
+        assert!(!opened.status().is_server_error(), "{}", opened.status());
+        for _ in 0..2 {
+            let (status, shown) = answer(&app, PREVIEW, Auth::None, body.clone()).await;
+            assert_eq!(status, StatusCode::OK, "{shown}");
+            assert_eq!(shown["request"]["id"], request.as_str());
+            assert_eq!(shown["request"]["status"], "open");
+            assert_eq!(shown["request"]["mentee_name"], "Amara N");
+            assert_eq!(shown["request"]["note"], "Research careers?");
+            assert_eq!(shown["program_name"], "Mentoring");
+            assert_eq!(shown["mentee_bio"], "First-year chemist.");
+            assert_eq!(shown["mentee_attributes"], json!({"department": "Chemistry"}));
+            assert_eq!(shown["score"], 50, "{shown}");
+            assert_eq!(shown["reasons"][0]["key"], "department", "{shown}");
+        }
+        let (_, listed) = app.get(&requests, &admin).await;
+        assert_eq!(listed["items"][0]["status"], "open");
+        assert_eq!(app.get(&pairings, &admin).await.1["items"], json!([]));
+
+        // Only the link's mentor: someone else logged in is refused; another organisation's login
+        // learns nothing; an unknown token is a 404.
+        let (status, problem) = answer(&app, ACCEPT, Auth::Bearer(&mentee_token), body.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+        let admin_b = app.create_organization("Other Org", "boss@other.test").await;
+        for path in [PREVIEW, ACCEPT, DECLINE] {
+            let (status, problem) = answer(&app, path, Auth::Bearer(&admin_b), body.clone()).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {problem}");
+            let (status, _) = answer(&app, path, Auth::None, json!({"token": "lt_no-such-link"})).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        }
+        let (_, listed) = app.get(&requests, &admin).await;
+        assert_eq!(listed["items"][0]["status"], "open", "refused answers change nothing");
+
+        // The mentor confirms, logged out: the pairing exists and both are told.
+        let (status, decided) = answer(&app, ACCEPT, Auth::None, body.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{decided}");
+        assert_eq!(decided["request"]["status"], "approved");
+        assert_eq!(decided["pairing"]["mentee_name"], "Amara N");
+        assert_eq!(decided["pairing"]["mentor_name"], "Talia K");
+        let (_, active) = app.get(&pairings, &admin).await;
+        assert_eq!(active["items"].as_array().unwrap().len(), 1, "{active}");
+        let mail = sink.wait_for(3).await;
+        let assigned = mail
+            .iter()
+            .filter(|m| m.contains("Subject: You have been paired"))
+            .count();
+        assert_eq!(assigned, 2, "{mail:?}");
+        let (_, events) = app.get("/api/v1/events?event_type=pairing.created", &admin).await;
+        assert_eq!(events["items"].as_array().unwrap().len(), 2, "{events}");
+        let audit = app.all_pages("/api/v1/audit-log", &admin).await;
+        let approved = audit
+            .iter()
+            .find(|e| e["action"] == "mentor_request.approved")
+            .expect("the approval is audited");
+        assert_eq!(approved["actor_person_id"], mentor.as_str(), "{approved}");
+
+        // Single use: the link is spent, whichever answer it is asked for.
+        for path in [PREVIEW, ACCEPT, DECLINE] {
+            let (status, problem) = answer(&app, path, Auth::None, body.clone()).await;
+            assert_eq!(status, StatusCode::GONE, "{path}: {problem}");
+            assert!(
+                problem["detail"].as_str().unwrap().contains("used already"),
+                "{problem}"
+            );
+        }
+    }
+);
+
+both_backends!(
+    async fn declining_from_the_email_tells_the_mentee_and_spent_links_are_refused(backend: Backend) {
+        let (app, sink) = app_with_mail(backend).await;
+        let admin = app.admin_token().await;
+        let program = program(&app, &admin, json!({"enabled": true})).await;
+        let (_, amara_token) = member(&app, &admin, &program, "amara@demo.test", "Amara N", "mentee").await;
+        let (_, ben_token) = member(&app, &admin, &program, "ben@demo.test", "Ben B", "mentee").await;
+        let (mentor, mentor_token) = member(&app, &admin, &program, "talia@demo.test", "Talia K", "mentor").await;
+        let requests = format!("/api/v1/programs/{program}/requests");
+        let (status, _) = app.post(&requests, &amara_token, json!({"mentor_id": mentor})).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let token = token_of(&answer_links(&sink.wait_for(1).await[0]).1);
+
+        // Declining, logged in as the mentor: the message reaches the mentee.
+        let long = json!({"token": token, "message": "x".repeat(2001)});
+        let (status, problem) = answer(&app, DECLINE, Auth::Bearer(&mentor_token), long).await;
+        assert_eq!(
+            (status, fields(&problem)),
+            (StatusCode::UNPROCESSABLE_ENTITY, vec!["message".to_owned()])
+        );
+        let body = json!({"token": token, "message": "I'm full this term; try Marcus!"});
+        let (status, declined) = answer(&app, DECLINE, Auth::Bearer(&mentor_token), body.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{declined}");
+        assert_eq!(declined["status"], "declined");
+        assert_eq!(declined["decline_message"], "I'm full this term; try Marcus!");
+        let mail = sink.wait_for(2).await;
+        let to_mentee = mail
+            .iter()
+            .find(|m| m.contains("To: amara@demo.test"))
+            .expect("an email to the mentee");
+        assert!(decoded(to_mentee).contains("try Marcus!"), "{to_mentee}");
+        let (_, events) = app.get("/api/v1/events?event_type=request.declined", &admin).await;
+        assert_eq!(events["items"].as_array().unwrap().len(), 1);
+        let (status, _) = answer(&app, ACCEPT, Auth::None, json!({"token": token})).await;
+        assert_eq!(status, StatusCode::GONE, "the decline used the link up");
+
+        // Ben asks; his link expires unused (time moves in the database).
+        let (status, made) = app.post(&requests, &ben_token, json!({"mentor_id": mentor})).await;
+        assert_eq!(status, StatusCode::CREATED, "{made}");
+        let ben_request = made["request"]["id"].as_str().unwrap().to_owned();
+        let from_ben = |mail: &[String]| -> Vec<String> {
+            mail.iter()
+                .filter(|m| m.contains("Subject: Ben B would like you as their mentor"))
+                .map(|m| token_of(&answer_links(m).0))
+                .collect()
+        };
+        let first = from_ben(&sink.wait_for(3).await).pop().expect("Ben's request email");
+        app.execute_sql("UPDATE link_tokens SET expires_at = '2000-01-01 00:00:00' WHERE used_at IS NULL");
+        for path in [PREVIEW, ACCEPT] {
+            let (status, problem) = answer(&app, path, Auth::None, json!({"token": first})).await;
+            assert_eq!(status, StatusCode::GONE, "{path}: {problem}");
+            assert!(problem["detail"].as_str().unwrap().contains("expired"), "{problem}");
+        }
+        let (_, listed) = app.get(&requests, &admin).await;
+        let ben = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == ben_request.as_str())
+            .cloned();
+        assert_eq!(ben.unwrap()["status"], "open");
+
+        // The reminder carries a link of its own.
+        app.execute_sql("UPDATE jobs SET run_at = '2000-01-01 00:00:00' WHERE kind = 'request.remind'");
+        let reminder = from_ben(&sink.wait_for(4).await)
+            .into_iter()
+            .find(|t| *t != first)
+            .expect("the reminder's link");
+        let (status, shown) = answer(&app, PREVIEW, Auth::None, json!({"token": reminder})).await;
+        assert_eq!(status, StatusCode::OK, "{shown}");
+        assert_eq!(shown["request"]["id"], ben_request.as_str());
+        assert_eq!(shown["score"], Value::Null, "no auto-pair rules, no score");
+
+        // Answered by other means: the mentor approves logged in; the link says so.
+        let (status, _) = app
+            .post(&format!("{requests}/{ben_request}/approve"), &mentor_token, json!(null))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        for path in [PREVIEW, ACCEPT, DECLINE] {
+            let (status, problem) = answer(&app, path, Auth::None, json!({"token": reminder})).await;
+            assert_eq!(status, StatusCode::CONFLICT, "{path}: {problem}");
+            assert!(
+                problem["detail"].as_str().unwrap().contains("approved already"),
+                "{problem}"
+            );
+        }
     }
 );

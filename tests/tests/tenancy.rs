@@ -338,6 +338,10 @@ both_backends!(
             "POST /api/v1/auth/accept-invitation",
             "POST /api/v1/auth/password-reset",
             "POST /api/v1/auth/password-reset/confirm",
+            // A mentor's "Accept" / "Decline" link: its token answers that one request.
+            "POST /api/v1/request-answers/preview",
+            "POST /api/v1/request-answers/accept",
+            "POST /api/v1/request-answers/decline",
             // The calendar feed's secret address is its own authorisation.
             "GET /api/v1/calendar/{token}",
         ];

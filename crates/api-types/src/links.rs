@@ -12,6 +12,7 @@ pub const PAGES: &[&str] = &[
     "/forgot-password",
     "/reset-password",
     "/welcome",
+    "/answer-request",
     "/",
     "/me",
     "/me/programs/:id",
@@ -78,6 +79,28 @@ pub fn reset_password(token: &str) -> String {
     format!("/reset-password?token={token}")
 }
 
+/// A mentor's answer to a request, from the request email: the page shows the request and
+/// preselects `answer`; nothing changes until the mentor confirms. One token serves both answers.
+pub fn answer_request(token: &str, answer: RequestAnswer) -> String {
+    format!("/answer-request?token={token}&answer={}", answer.as_str())
+}
+
+/// What a request email's link preselects on the answer page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestAnswer {
+    Accept,
+    Decline,
+}
+
+impl RequestAnswer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accept => "accept",
+            Self::Decline => "decline",
+        }
+    }
+}
+
 /// A participant's home: their programs, steps, requests and bookings.
 pub fn participant_home() -> String {
     "/me".to_owned()
@@ -103,6 +126,11 @@ mod tests {
         assert!(is_page("/"));
         assert!(is_page("/login"));
         assert!(is_page(&welcome("abc")));
+        assert!(is_page(&answer_request("lt_abc", RequestAnswer::Decline)));
+        assert_eq!(
+            answer_request("lt_abc", RequestAnswer::Accept),
+            "/answer-request?token=lt_abc&answer=accept"
+        );
         assert!(is_page(&participant_program(id)));
         assert!(is_page(&format!("/programs/{id}/steps")));
         assert!(is_page("/programs/"));

@@ -187,6 +187,60 @@ pub struct RequestDecision {
     pub pairing: Option<Pairing>,
 }
 
+/// The token of a mentor's "Accept" or "Decline" link from a request email: it authorises one
+/// answer to that one request, as its mentor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"token": "lt_Zm9vYmFyYmF6cXV4EXAMPLE"})))]
+#[serde(deny_unknown_fields)]
+pub struct RequestAnswerLink {
+    pub token: String,
+}
+
+/// Declines a request with the link's token; the message goes to the mentee.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "token": "lt_Zm9vYmFyYmF6cXV4EXAMPLE", "message": "I'm at capacity this term, but Marcus would be a great fit!"
+})))]
+#[serde(deny_unknown_fields)]
+pub struct DeclineWithLink {
+    pub token: String,
+    /// Passed on to the mentee in the "request declined" email; may be empty.
+    #[serde(default)]
+    pub message: String,
+}
+
+/// A request as its mentor sees it before answering: who asks, their note and profile, and how
+/// well the two fit by the program's auto-pair rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "request": {
+        "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e70", "program_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e30",
+        "mentee_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e21", "mentee_name": "Amara N",
+        "mentor_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "mentor_name": "Talia K",
+        "status": "open", "note": "I'd love to learn about research careers.", "decline_message": null,
+        "created_at": "2027-01-11T15:00:00Z", "expires_at": "2027-01-14T15:00:00Z", "decided_at": null
+    },
+    "program_name": "2027 Spring Cohort",
+    "mentee_bio": "First-year biology student, curious about labs.",
+    "mentee_attributes": {"department": "Biology", "interests": ["research", "hiking"]},
+    "score": 50,
+    "reasons": [{"key": "interests", "source": "attribute", "rule": "similar", "points": 50, "shared": ["research"]}]
+})))]
+pub struct RequestToAnswer {
+    pub request: MentorRequest,
+    pub program_name: String,
+    pub mentee_bio: String,
+    pub mentee_attributes: crate::Attributes,
+    /// Compatibility by the program's auto-pair rules; `null` when the program has no rules or
+    /// they rule the pair out.
+    pub score: Option<i32>,
+    /// What the score is made of, one entry per criterion that added points.
+    pub reasons: Vec<ScoreReason>,
+}
+
 /// The three lists of unpaired mentees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -50,6 +50,14 @@ impl LinkPurpose {
             Self::RequestAnswer => chrono::Duration::days(30),
         }
     }
+
+    /// Whether a new link of this kind ends the person's earlier unused one (of the same
+    /// subject). Inviting again or asking for another reset leaves one live link; a request's
+    /// reminder adds a link, and the first email's links keep working until the request is
+    /// answered.
+    pub fn replaces_earlier(self) -> bool {
+        !matches!(self, Self::RequestAnswer)
+    }
 }
 
 /// Why a one-time link no longer works.
@@ -332,6 +340,8 @@ mod tests {
         assert_eq!(LinkPurpose::Invitation.lifetime(), chrono::Duration::days(7));
         assert_eq!(LinkPurpose::PasswordReset.lifetime(), chrono::Duration::hours(1));
         assert_eq!(LinkPurpose::parse("login"), None);
+        assert!(LinkPurpose::Invitation.replaces_earlier() && LinkPurpose::PasswordReset.replaces_earlier());
+        assert!(!LinkPurpose::RequestAnswer.replaces_earlier());
     }
 
     #[test]

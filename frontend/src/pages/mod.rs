@@ -1,6 +1,7 @@
 //! Pages fetch what they show; components render.
 
 pub mod account;
+pub mod answer_request;
 pub mod audit_log;
 pub mod auto_pair;
 pub mod automations;

@@ -287,3 +287,98 @@ async fn an_admin_sets_rules_runs_adjusts_and_confirms_auto_pair_in_the_browser(
         assert!(languages[0].iter().any(|l| languages[1].contains(l)), "{pairing}");
     }
 }
+
+#[tokio::test]
+async fn a_mentor_logged_out_accepts_a_request_from_the_email_in_the_browser() {
+    dashboard_app_env();
+    let sink = cohort_tests::SmtpSink::start().await;
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        cohort_tests::Spawn {
+            demo_data: false,
+            extra_env: vec![("COHORT_SMTP_URL".into(), sink.url.clone())],
+        },
+    )
+    .await;
+    let admin = app.admin_token().await;
+    let (_, program) = app
+        .post(
+            "/api/v1/programs",
+            &admin,
+            json!({"name": "Mentoring", "time_zone": "UTC"}),
+        )
+        .await;
+    let program = program["id"].as_str().unwrap().to_owned();
+    app.patch(
+        &format!("/api/v1/programs/{program}/pairing"),
+        &admin,
+        json!({"enabled": true}),
+    )
+    .await;
+    let mut tokens = Vec::new();
+    for (email, name, role) in [
+        ("amara@demo.test", "Amara N", "mentee"),
+        ("talia@demo.test", "Talia K", "mentor"),
+    ] {
+        let (person, token) = app.person_with_login(&admin, email, false).await;
+        app.patch(&format!("/api/v1/people/{person}"), &admin, json!({"name": name}))
+            .await;
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/programs/{program}/participants"),
+                &admin,
+                json!({"person_id": person, "role": role}),
+            )
+            .await;
+        assert_eq!(status.as_u16(), 201, "{body}");
+        tokens.push((person, token));
+    }
+    let (mentee_token, mentor) = (tokens[0].1.clone(), tokens[1].0.clone());
+    let requests = format!("/api/v1/programs/{program}/requests");
+    let pairings = format!("/api/v1/programs/{program}/pairings");
+    let (status, made) = app
+        .post(
+            &requests,
+            &mentee_token,
+            json!({"mentor_id": mentor, "note": "Research careers?"}),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 201, "{made}");
+    // The "Accept" link of the email's text part (quoted-printable undone).
+    let mail = sink.wait_for(1).await[0]
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    let accept = mail
+        .split("Accept: ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("an Accept link in the email")
+        .to_owned();
+    assert!(accept.starts_with(&app.url("/answer-request?token=")), "{accept}");
+
+    let browser = Browser::start().await;
+    let outcome = async {
+        let c = &browser.client;
+        // Logged out: the link opens the request, and opening it changes nothing.
+        c.goto(&accept).await?;
+        text_appears(c, "Amara N asks you to be their mentor").await?;
+        text_appears(c, "Research careers?").await?;
+        shot(c, "answer-request").await?;
+        let (_, listed) = app.get(&requests, &admin).await;
+        ensure(listed["items"][0]["status"] == "open", format!("still open: {listed}"))?;
+        let (_, active) = app.get(&pairings, &admin).await;
+        ensure(active["items"] == json!([]), format!("no pairing yet: {active}"))?;
+
+        click_button(c, "Confirm: accept Amara N").await?;
+        text_appears(c, "You accepted. You and Amara N are now paired").await?;
+        let (_, active) = app.get(&pairings, &admin).await;
+        ensure(
+            active["items"][0]["mentor_name"] == "Talia K" && active["items"][0]["mentee_name"] == "Amara N",
+            format!("the pairing exists: {active}"),
+        )?;
+        Ok(())
+    }
+    .await;
+    browser.finish("answer_request_accept", outcome).await;
+}

@@ -118,8 +118,9 @@ pub struct LinkTokenRow {
 }
 
 /// Creates a one-time link for `person` and returns its token, which is stored only hashed.
-/// An unused link of the same purpose (and subject) stops working: inviting again, or asking for
-/// another reset, leaves one live link.
+/// When the purpose [replaces earlier links](LinkPurpose::replaces_earlier), an unused link of
+/// the same purpose (and subject) stops working: inviting again, or asking for another reset,
+/// leaves one live link.
 pub fn issue_link(
     conn: &mut DbConn,
     org: &str,
@@ -127,17 +128,9 @@ pub fn issue_link(
     purpose: LinkPurpose,
     subject: Option<&str>,
 ) -> Result<String, ApiError> {
-    let earlier = link_tokens::table
-        .filter(link_tokens::person_id.eq(person))
-        .filter(link_tokens::purpose.eq(purpose.as_str()))
-        .filter(link_tokens::used_at.is_null())
-        .into_boxed();
-    let earlier = match subject {
-        Some(subject) => earlier.filter(link_tokens::subject_id.eq(subject)),
-        None => earlier.filter(link_tokens::subject_id.is_null()),
-    };
-    let ids: Vec<String> = earlier.select(link_tokens::id).load(conn)?;
-    diesel::delete(link_tokens::table.filter(link_tokens::id.eq_any(ids))).execute(conn)?;
+    if purpose.replaces_earlier() {
+        drop_unused_links(conn, person, purpose, subject)?;
+    }
     let token = super::tokens::random_token("lt_");
     let now = db::now();
     let row = LinkTokenRow {
@@ -153,6 +146,26 @@ pub fn issue_link(
     };
     diesel::insert_into(link_tokens::table).values(&row).execute(conn)?;
     Ok(token)
+}
+
+fn drop_unused_links(
+    conn: &mut DbConn,
+    person: &str,
+    purpose: LinkPurpose,
+    subject: Option<&str>,
+) -> Result<(), ApiError> {
+    let earlier = link_tokens::table
+        .filter(link_tokens::person_id.eq(person))
+        .filter(link_tokens::purpose.eq(purpose.as_str()))
+        .filter(link_tokens::used_at.is_null())
+        .into_boxed();
+    let earlier = match subject {
+        Some(subject) => earlier.filter(link_tokens::subject_id.eq(subject)),
+        None => earlier.filter(link_tokens::subject_id.is_null()),
+    };
+    let ids: Vec<String> = earlier.select(link_tokens::id).load(conn)?;
+    diesel::delete(link_tokens::table.filter(link_tokens::id.eq_any(ids))).execute(conn)?;
+    Ok(())
 }
 
 /// The link a token stands for, if it is one of `purpose`.

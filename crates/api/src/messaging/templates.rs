@@ -46,10 +46,13 @@ pub const KINDS: [EmailKind; 12] = [
         description: "Sent to a mentor when a mentee asks them to be their mentor.",
         subject: "{{ mentee.name }} would like you as their mentor",
         html: "<p>Hi {{ recipient.first_name }},</p>\n<p>{{ mentee.name }} asked you to be their mentor in \
-               {{ program.name }}.</p>\n<p><a href=\"{{ link }}\">Approve or decline the request</a></p>",
+               {{ program.name }}.</p>\n<p>Click on one of the two options:</p>\n\
+               <p><a href=\"{{ accept_link }}\">Accept</a> &middot; <a href=\"{{ decline_link }}\">Decline</a></p>\n\
+               <p>Each link shows the request and asks you to confirm. <a href=\"{{ link }}\">Your program</a></p>",
         text: "Hi {{ recipient.first_name }},\n\n{{ mentee.name }} asked you to be their mentor in {{ program.name }}.\n\n\
-               Approve or decline: {{ link }}",
-        extra: &["mentee.first_name", "mentee.name"],
+               Click on one of the two options:\n\nAccept: {{ accept_link }}\n\nDecline: {{ decline_link }}\n\n\
+               Each link shows the request and asks you to confirm.",
+        extra: &["mentee.first_name", "mentee.name", "accept_link", "decline_link"],
     },
     EmailKind {
         key: "request_declined",
@@ -189,6 +192,8 @@ impl EmailKind {
             "mentee": {"first_name": "Amara", "name": "Amara N"},
             "mentor": {"first_name": "Talia", "name": "Talia K"},
             "message": "I'm at capacity this term, but Marcus would be a great fit!",
+            "accept_link": "https://cohort.example/answer-request?token=sample&answer=accept",
+            "decline_link": "https://cohort.example/answer-request?token=sample&answer=decline",
             "suggestions": [{"name": "Marcus O"}, {"name": "Priya S"}],
             "step": {"title": "Schedule your first meeting", "description": "Find a time that suits you both."},
             "booking": {"service": "Peer Mentoring", "provider": "Talia K",

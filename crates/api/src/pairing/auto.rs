@@ -269,6 +269,48 @@ pub(super) fn scores_for(
         .collect())
 }
 
+/// How well `mentee` and `mentor` fit under the program's auto-pair rules: the score and its
+/// reasons, or `None` when the program has no rules or they rule the pair out. Shown to a mentor
+/// answering a request.
+pub(super) fn explain_pair(
+    conn: &mut DbConn,
+    program: &ProgramRow,
+    mentee: &str,
+    mentor: &str,
+) -> Result<Option<(i32, Vec<ScoreReason>)>, ApiError> {
+    let (rules, _) = load(conn, &program.id)?;
+    if rules.criteria.is_empty() {
+        return Ok(None);
+    }
+    let (Some((me, _)), Some((them, _))) = (
+        load_side(conn, &program.id, "mentee", Some(mentee))?.pop(),
+        load_side(conn, &program.id, "mentor", Some(mentor))?.pop(),
+    ) else {
+        return Ok(None);
+    };
+    let excluded: Vec<(usize, usize)> = rules
+        .excluded_pairs
+        .iter()
+        .any(|p| p.mentee_id.to_string() == mentee && p.mentor_id.to_string() == mentor)
+        .then_some((0, 0))
+        .into_iter()
+        .collect();
+    let scorer = scorer(conn, program, &rules, &[me], &[them], &excluded)?;
+    Ok(scorer.explain(0, 0).map(|(score, reasons)| {
+        let reasons = reasons
+            .into_iter()
+            .map(|r| ScoreReason {
+                key: r.key,
+                source: source_to_api(r.source),
+                rule: rule_to_api(r.rule),
+                points: r.points,
+                shared: r.shared,
+            })
+            .collect();
+        (score, reasons)
+    }))
+}
+
 /// Runs the solver over the program's unpaired mentees and its mentors with room, keeping
 /// `locked` pairs and never proposing `removed` ones.
 /// Who auto-pair pairs: the program's unpaired mentees, and its mentors with room left (and how

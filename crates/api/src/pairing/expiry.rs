@@ -47,18 +47,8 @@ pub async fn run_remind(db: Db, job: Job) -> Result<(), String> {
         }
         let org = db::id(&request.organization_id);
         let program = programs::get(conn, org, db::id(&request.program_id))?;
-        let (mentee, mentor) = (
-            person(conn, org, &request.mentee_id)?,
-            person(conn, org, &request.mentor_id)?,
-        );
-        email(
-            conn,
-            &program,
-            "mentor_request",
-            &mentor,
-            json!({"mentee": person_json(&mentee)}),
-            &format!("reminder:{}", request.id),
-        )
+        // The reminder carries links of its own; the first email's keep working.
+        request_email(conn, &program, &request, "reminder")
     })
     .await
     .map_err(|e| e.to_string())

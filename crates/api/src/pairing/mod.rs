@@ -8,6 +8,7 @@ pub mod invitations;
 pub mod repo;
 pub mod views;
 
+mod answers;
 mod expiry;
 mod export;
 mod mentors;
@@ -15,6 +16,7 @@ mod pairings;
 mod requests;
 mod settings;
 
+pub use answers::*;
 pub use expiry::*;
 pub use export::*;
 pub use mentors::*;
@@ -31,6 +33,7 @@ use cohort_api_types::{
     Pairing, PairingPage, PairingSettings, ParticipantRole, Problem, RequestDecision, SetMentorCapacity,
     UpdatePairingSettings,
 };
+use cohort_domain::auth::LinkPurpose;
 use cohort_domain::business_days::BusinessCalendar;
 use cohort_domain::events::{PAIRING_CREATED, PAIRING_ENDED, REQUEST_DECLINED, REQUEST_EXPIRED, REQUEST_WITHDRAWN};
 use cohort_domain::pairing::{self as rules, Process};
@@ -86,6 +89,37 @@ fn email(
     let org = db::id(&program.organization_id);
     queue_email(conn, org, template, &to.email, context, &format!("{key}:{}", to.id))?;
     Ok(())
+}
+
+/// Emails a request's mentor (`cause`: the request, or its reminder) with "Accept" and
+/// "Decline": a one-time link that answers this request as this mentor, and only once.
+fn request_email(conn: &mut DbConn, program: &ProgramRow, request: &RequestRow, cause: &str) -> Result<(), ApiError> {
+    use cohort_api_types::links::{answer_request, RequestAnswer};
+    let org = db::id(&program.organization_id);
+    let (mentee, mentor) = (
+        person(conn, org, &request.mentee_id)?,
+        person(conn, org, &request.mentor_id)?,
+    );
+    let token = crate::auth::repo::issue_link(
+        conn,
+        &request.organization_id,
+        &mentor.id,
+        LinkPurpose::RequestAnswer,
+        Some(&request.id),
+    )?;
+    let extra = json!({
+        "mentee": person_json(&mentee),
+        "accept_link": answer_request(&token, RequestAnswer::Accept),
+        "decline_link": answer_request(&token, RequestAnswer::Decline),
+    });
+    email(
+        conn,
+        program,
+        "mentor_request",
+        &mentor,
+        extra,
+        &format!("{cause}:{}", request.id),
+    )
 }
 
 fn person(conn: &mut DbConn, org: Uuid, id: &str) -> Result<people::repo::PersonRow, ApiError> {

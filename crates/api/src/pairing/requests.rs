@@ -119,15 +119,7 @@ pub async fn create_request(
                         },
                     )?;
                 }
-                let (mentee_row, mentor_row) = (person(conn, org, &mentee)?, person(conn, org, &mentor)?);
-                email(
-                    conn,
-                    &program,
-                    "mentor_request",
-                    &mentor_row,
-                    json!({"mentee": person_json(&mentee_row)}),
-                    &format!("request:{}", row.id),
-                )?;
+                request_email(conn, &program, &row, "request")?;
                 decision(conn, row, None)
             })()?;
             audit::record(
@@ -202,6 +194,73 @@ pub(super) fn answerable(
     Ok(request)
 }
 
+/// Approves an open request as `actor`: the pairing is created if the mentor still has room
+/// (both are emailed), the request is approved, and the audit log says who did it. Shared by the
+/// logged-in answer and the email link's.
+pub(super) fn approve(
+    conn: &mut DbConn,
+    actor: &audit::Actor,
+    program: &ProgramRow,
+    request: &RequestRow,
+) -> Result<RequestDecision, ApiError> {
+    let pairing = create_pairing(conn, program, &request.mentee_id, &request.mentor_id, Some(&request.id))?;
+    if !repo::decide(conn, &request.id, "approved", None)? {
+        return Err(ApiError::Conflict("The request was answered meanwhile.".into()));
+    }
+    let request_id = db::id(&request.id);
+    let request = repo::get_request(conn, &program.id, request_id)?;
+    let made = decision(conn, request, Some(pairing))?;
+    let (before, after) = (
+        json!({"status": "open"}),
+        json!({"status": "approved", "pairing": made.pairing}),
+    );
+    audit::record(
+        conn,
+        actor,
+        "mentor_request.approved",
+        ("mentor_request", request_id),
+        before,
+        after,
+    )?;
+    Ok(made)
+}
+
+/// A decline's message to the mentee: up to 2,000 characters, possibly empty.
+pub(super) fn decline_message(message: &str) -> Result<String, ApiError> {
+    cohort_domain::bounded_text(message, 0, 2000).map_err(|e| ApiError::invalid("message", e))
+}
+
+/// Declines an open request as `actor`: the mentee is emailed the message and the event is
+/// recorded for automations. Shared by the logged-in answer and the email link's.
+pub(super) fn decline(
+    conn: &mut DbConn,
+    actor: &audit::Actor,
+    program: &ProgramRow,
+    request: &RequestRow,
+    message: String,
+) -> Result<MentorRequest, ApiError> {
+    if !repo::decide(conn, &request.id, "declined", Some(message.clone()))? {
+        return Err(ApiError::Conflict("The request was answered meanwhile.".into()));
+    }
+    let request_id = db::id(&request.id);
+    let (before, after) = (
+        json!({"status": "open"}),
+        json!({"status": "declined", "decline_message": message}),
+    );
+    audit::record(
+        conn,
+        actor,
+        "mentor_request.declined",
+        ("mentor_request", request_id),
+        before,
+        after,
+    )?;
+    let extra = json!({"message": message});
+    answered(conn, program, request, "request_declined", extra, REQUEST_DECLINED)?;
+    let row = repo::get_request(conn, &program.id, request_id)?;
+    Ok(one(repo::requests_to_api(conn, vec![row])?))
+}
+
 /// The mentor (or an admin) approves: the pairing is created if the mentor still has room.
 #[utoipa::path(
     tag = "pairing",
@@ -230,31 +289,7 @@ pub async fn approve_request(
         .write(move |conn| {
             let program = programs::get(conn, caller.org, program_id)?;
             let request = answerable(conn, &caller, &program, request_id)?;
-            let pairing = create_pairing(
-                conn,
-                &program,
-                &request.mentee_id,
-                &request.mentor_id,
-                Some(&request.id),
-            )?;
-            if !repo::decide(conn, &request.id, "approved", None)? {
-                return Err(ApiError::Conflict("The request was answered meanwhile.".into()));
-            }
-            let request = repo::get_request(conn, &program.id, request_id)?;
-            let made = decision(conn, request, Some(pairing))?;
-            let (before, after) = (
-                json!({"status": "open"}),
-                json!({"status": "approved", "pairing": made.pairing}),
-            );
-            audit::record(
-                conn,
-                &actor,
-                "mentor_request.approved",
-                ("mentor_request", request_id),
-                before,
-                after,
-            )?;
-            Ok(made)
+            approve(conn, &actor, &program, &request)
         })
         .await?;
     Ok(web::Json(made))
@@ -284,7 +319,7 @@ pub async fn decline_request(
     path: web::Path<(Uuid, Uuid)>,
     Body(input): Body<DeclineRequest>,
 ) -> Result<web::Json<MentorRequest>, ApiError> {
-    let message = cohort_domain::bounded_text(&input.message, 0, 2000).map_err(|e| ApiError::invalid("message", e))?;
+    let message = decline_message(&input.message)?;
     let (program_id, request_id) = path.into_inner();
     let actor = caller.actor();
     let declined = state
@@ -292,25 +327,7 @@ pub async fn decline_request(
         .write(move |conn| {
             let program = programs::get(conn, caller.org, program_id)?;
             let request = answerable(conn, &caller, &program, request_id)?;
-            if !repo::decide(conn, &request.id, "declined", Some(message.clone()))? {
-                return Err(ApiError::Conflict("The request was answered meanwhile.".into()));
-            }
-            let (before, after) = (
-                json!({"status": "open"}),
-                json!({"status": "declined", "decline_message": message}),
-            );
-            audit::record(
-                conn,
-                &actor,
-                "mentor_request.declined",
-                ("mentor_request", request_id),
-                before,
-                after,
-            )?;
-            let extra = json!({"message": message});
-            answered(conn, &program, &request, "request_declined", extra, REQUEST_DECLINED)?;
-            let row = repo::get_request(conn, &program.id, request_id)?;
-            Ok(one(repo::requests_to_api(conn, vec![row])?))
+            decline(conn, &actor, &program, &request, message)
         })
         .await?;
     Ok(web::Json(declined))
