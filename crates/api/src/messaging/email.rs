@@ -473,8 +473,14 @@ pub async fn send_test_email(
             let mut context = kind.sample(&organization);
             let first_name = me.name.split_whitespace().next().unwrap_or(&me.name).to_owned();
             context["recipient"] = json!({"first_name": first_name, "name": me.name, "email": me.email});
-            // Sent to the admin testing it: the link opens this email's page in the dashboard.
-            context["link"] = json!(format!("/emails/{}", kind.key));
+            // Sent to the admin testing it: every link opens this email's page in the dashboard.
+            if let Some(fields) = context.as_object_mut() {
+                for (name, value) in fields.iter_mut() {
+                    if name == "link" || name.ends_with("_link") {
+                        *value = json!(format!("/emails/{}", kind.key));
+                    }
+                }
+            }
             let delivery_key = format!("test-{}:{}", kind.key, db::new_id());
             let attachments: Vec<Attachment> = sample_calendar(kind, &me.email).into_iter().collect();
             queue_email_with(conn, org, kind.key, &me.email, context, &delivery_key, &attachments)?;
