@@ -363,7 +363,6 @@ pub async fn update_person(
     request_body = UpdateMe,
     responses(
         (status = 200, description = "The caller after the change", body = Person),
-        (status = 401, description = "Not authenticated, or the account no longer exists", body = Problem),
         (status = 403, description = "Called with an API key: it acts for an admin, not as a person", body = Problem),
         (status = 422, description = "Invalid field values, or attributes that no program of the caller lets them change (`attributes.<key>`)", body = Problem),
     ),
