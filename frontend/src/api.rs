@@ -3,7 +3,7 @@
 
 use cohort_api_types::{
     AccountInvitations, ChangePassword, InvitePeople, MentorRequest, MyRequestPage, MyStep, MyStepPage,
-    PasswordResetAccepted, PasswordResetRequest, SetPassword,
+    PasswordResetAccepted, PasswordResetRequest, SetPassword, UpdateMe,
 };
 use cohort_api_types::{
     AddParticipant, AddParticipants, AddedParticipants, AdjustProposedPair, AuditPage, AutoPairConfirmed,
@@ -286,6 +286,11 @@ pub async fn logout() {
 
 pub async fn me() -> Result<Me, ApiError> {
     get("/api/v1/me").await
+}
+
+/// Changes the caller's own profile.
+pub async fn update_me(changes: &UpdateMe) -> Result<Person, ApiError> {
+    write(Method::PATCH, "/api/v1/me", changes).await
 }
 
 pub async fn update_organization(changes: &UpdateOrganization) -> Result<Organization, ApiError> {

@@ -388,6 +388,9 @@ both_backends!(
                 // Another mentee's request does not exist for them.
                 ("DELETE", "/api/v1/me/requests/{id}") => StatusCode::NOT_FOUND,
                 ("POST", "/api/v1/notifications/read-all") => StatusCode::NO_CONTENT,
+                // Everyone may change their own profile; the example's attributes are editable in no
+                // program of theirs (they take part in none), so it is refused, naming them.
+                ("PATCH", "/api/v1/me") => StatusCode::UNPROCESSABLE_ENTITY,
                 // Everyone may change their own password; the example's current password is not theirs.
                 ("POST", "/api/v1/me/password") => StatusCode::UNPROCESSABLE_ENTITY,
                 // Everyone may end their own logins.

@@ -16,7 +16,8 @@ pub enum ProgramStatus {
 #[cfg_attr(feature = "openapi", schema(example = json!({
     "id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e30", "name": "2027 Spring Cohort",
     "description": "Peer mentoring for first-year students.", "status": "published",
-    "time_zone": "America/New_York", "mentor_count": 12, "mentee_count": 40,
+    "time_zone": "America/New_York", "participant_editable_attributes": ["languages", "pronouns"],
+    "mentor_count": 12, "mentee_count": 40,
     "created_at": "2026-11-23T09:00:00Z", "updated_at": "2026-11-23T09:00:00Z"
 })))]
 pub struct Program {
@@ -26,6 +27,9 @@ pub struct Program {
     pub status: ProgramStatus,
     /// IANA time zone of the program's schedules; defaults to the organisation's.
     pub time_zone: String,
+    /// The profile attributes its active participants may change themselves (`PATCH /me`).
+    #[serde(default)]
+    pub participant_editable_attributes: Vec<String>,
     /// Active mentors.
     pub mentor_count: i64,
     /// Active mentees.
@@ -64,6 +68,9 @@ pub struct UpdateProgram {
     pub time_zone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ProgramStatus>,
+    /// Replaces the attribute keys its participants may change themselves; `[]`: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participant_editable_attributes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -100,6 +100,7 @@ where
             .service(auth::accounts::invite_people)
             .service(auth::accounts::invite_person)
             .service(auth::me)
+            .service(people::update_me)
             .service(auth::list_api_keys)
             .service(auth::create_api_key)
             .service(auth::revoke_api_key)

@@ -51,6 +51,7 @@ fn person(
         password_hash,
         created_at: now,
         updated_at: now,
+        photo_url: None,
     }
 }
 
@@ -241,6 +242,7 @@ fn seed_program(conn: &mut DbConn, org: &str) -> Result<DemoPeople, ApiError> {
         time_zone: "America/New_York".into(),
         created_at: now,
         updated_at: now,
+        participant_editable_attributes: "[]".into(),
     };
     programs::repo::insert(conn, &program)?;
     let participants: Vec<ParticipantRow> = rows

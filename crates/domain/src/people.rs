@@ -51,7 +51,9 @@ pub fn parse_bio(value: &str) -> Result<String, Invalid> {
     bounded_text(value, 0, 4000)
 }
 
-/// A provider's photo: an `https` address of at most 2000 characters, or none for a blank value.
+/// A photo, a person's or a provider's: an `https` address with a host, of at most 2000 characters,
+/// or none for a blank value. Plain `http` is refused: the dashboard is served over https, and a
+/// browser blocks or silently upgrades insecure images on it.
 pub fn parse_photo_url(value: &str) -> Result<Option<String>, Invalid> {
     let url = value.trim();
     if url.is_empty() {
@@ -85,6 +87,22 @@ pub fn parse_attribute_key(key: &str) -> Result<(), Invalid> {
         ));
     }
     Ok(())
+}
+
+/// The attribute keys a program lets its participants change on their own profile: valid keys,
+/// each once (the first spelling kept, in the order given), at most [`MAX_ATTRIBUTES`].
+pub fn parse_editable_attribute_keys(keys: &[String]) -> Result<Vec<String>, Invalid> {
+    if keys.len() > MAX_ATTRIBUTES {
+        return Err(Invalid::new(format!("at most {MAX_ATTRIBUTES} attribute names")));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(keys.len());
+    for key in keys {
+        parse_attribute_key(key).map_err(|e| Invalid::new(format!("{key:?}: {}", e.0)))?;
+        if !out.contains(key) {
+            out.push(key.clone());
+        }
+    }
+    Ok(out)
 }
 
 /// A text value of an attribute (or one entry of a list value).
@@ -168,6 +186,20 @@ mod tests {
         assert!(parse_attribute_key("department").is_ok());
         assert!(parse_attribute_key(" department").is_err());
         assert!(parse_attribute_key("").is_err());
+    }
+
+    #[test]
+    fn editable_attribute_keys_are_valid_keys_each_once() {
+        let keys = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            parse_editable_attribute_keys(&keys(&["languages", "pronouns", "languages"])),
+            Ok(keys(&["languages", "pronouns"]))
+        );
+        assert_eq!(parse_editable_attribute_keys(&[]), Ok(vec![]));
+        let err = parse_editable_attribute_keys(&keys(&["languages", " pronouns"])).unwrap_err();
+        assert!(err.0.contains("\" pronouns\""), "{}", err.0);
+        let many: Vec<String> = (0..=MAX_ATTRIBUTES).map(|i| format!("k{i}")).collect();
+        assert!(parse_editable_attribute_keys(&many).is_err());
     }
 
     proptest! {

@@ -1,14 +1,15 @@
 //! A participant's own page, where their emails' links lead: their programs, steps, mentor
-//! requests and bookings, and their password. The full participant app builds on it.
+//! requests and bookings, their profile and their password. The full participant app builds on it.
 
-use cohort_api_types::{Booking, ChangePassword, Me, MentorRequest, MyStep, StepState};
+use cohort_api_types::{Booking, ChangePassword, Me, MentorRequest, MyStep, Person, StepState, UpdateMe};
 use uuid::Uuid;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::state::{local_time, use_load, Load};
+use crate::components::field::{SelectField, TextArea, TextField};
+use crate::state::{local_time, time_zones, use_load, Load};
 use crate::Route;
 
 /// Everything the page shows, read at once.
@@ -167,6 +168,7 @@ pub fn participant_home(props: &ParticipantProps) -> Html {
                         </ul>
                     }
                 </section>
+                <ProfileForm person={o.me.person.clone()} organization_zone={o.me.organization.time_zone.clone()} />
                 <ChangePasswordForm />
             </>
         }
@@ -207,6 +209,84 @@ pub fn participant_booking(props: &ParticipantBookingProps) -> Html {
 #[derive(Properties, PartialEq)]
 pub struct ParticipantBookingProps {
     pub id: Uuid,
+}
+
+#[derive(Properties, PartialEq)]
+struct ProfileProps {
+    person: Person,
+    /// Applies when the person chose no zone of their own.
+    organization_zone: String,
+}
+
+/// The person's own name, bio, photo and time zone; each field shows its own error.
+#[function_component(ProfileForm)]
+fn profile_form(props: &ProfileProps) -> Html {
+    let p = &props.person;
+    let name = use_state(|| p.name.clone());
+    let bio = use_state(|| p.bio.clone());
+    let photo_url = use_state(|| p.photo_url.clone().unwrap_or_default());
+    // Empty: the organisation's zone.
+    let time_zone = use_state(|| p.time_zone.clone().unwrap_or_default());
+    let outcome = use_state(|| None::<Result<(), ApiError>>);
+    let busy = use_state(|| false);
+    let onsubmit = {
+        let (name, bio, photo_url, time_zone) = (name.clone(), bio.clone(), photo_url.clone(), time_zone.clone());
+        let (outcome, busy) = (outcome.clone(), busy.clone());
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            let or_null = |s: &str| Some(Some(s.trim().to_owned()).filter(|s| !s.is_empty()));
+            let changes = UpdateMe {
+                name: Some((*name).clone()),
+                bio: Some((*bio).clone()),
+                photo_url: or_null(&photo_url),
+                time_zone: or_null(&time_zone),
+                attributes: None,
+            };
+            let (name, outcome, busy) = (name.clone(), outcome.clone(), busy.clone());
+            busy.set(true);
+            yew::platform::spawn_local(async move {
+                let result = api::update_me(&changes).await;
+                if let Ok(person) = &result {
+                    name.set(person.name.clone());
+                }
+                outcome.set(Some(result.map(drop)));
+                busy.set(false);
+            });
+        })
+    };
+    let error = |f: &str| match &*outcome {
+        Some(Err(e)) => e.field(f),
+        _ => None,
+    };
+    let set = |state: &UseStateHandle<String>| {
+        let state = state.clone();
+        Callback::from(move |v: String| state.set(v))
+    };
+    let mut zones: Vec<(String, String)> = vec![(
+        String::new(),
+        format!("The organisation's ({})", props.organization_zone),
+    )];
+    zones.extend(time_zones(&time_zone).into_iter().map(|z| (z.clone(), z)));
+    let message = match &*outcome {
+        None => html! {},
+        Some(Ok(())) => html! { <p class="ok" role="status">{ "Your profile is saved." }</p> },
+        Some(Err(e)) => html! { <p class="error" role="alert">{ e.message() }</p> },
+    };
+    html! {
+        <form class="card stack" {onsubmit} aria-labelledby="profile-heading" novalidate=true>
+            <h2 id="profile-heading">{ "Profile" }</h2>
+            <TextField id="profile-name" label="Name" value={(*name).clone()} oninput={set(&name)}
+                error={error("name")} required=true />
+            <TextArea id="profile-bio" label="Bio" value={(*bio).clone()} oninput={set(&bio)} error={error("bio")} />
+            <TextField id="profile-photo" label="Photo address" kind="url" value={(*photo_url).clone()}
+                oninput={set(&photo_url)} error={error("photo_url")}
+                hint={AttrValue::Static("An https:// link to a picture of you; leave empty for none.")} />
+            <SelectField id="profile-time-zone" label="Time zone" value={(*time_zone).clone()} options={zones}
+                onchange={set(&time_zone)} error={error("time_zone")} />
+            { message }
+            <button type="submit" disabled={*busy}>{ if *busy { "Saving…" } else { "Save profile" } }</button>
+        </form>
+    }
 }
 
 /// Changes the password; other devices are logged out.

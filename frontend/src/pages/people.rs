@@ -225,6 +225,9 @@ pub fn person_page(props: &PersonProps) -> Html {
             <dl class="facts">
                 <dt>{ "Email" }</dt><dd id="person-email">{ p.email.clone() }</dd>
                 <dt>{ "Bio" }</dt><dd>{ p.bio.clone() }</dd>
+                if let Some(url) = &p.photo_url {
+                    <dt>{ "Photo" }</dt><dd><a href={url.clone()} rel="noopener noreferrer" target="_blank">{ url.clone() }</a></dd>
+                }
                 <dt>{ "Admin" }</dt><dd>{ if p.is_admin { "Yes" } else { "No" } }</dd>
                 <dt>{ "Added" }</dt><dd>{ local_time(&p.created_at, &zone) }</dd>
             </dl>

@@ -90,7 +90,7 @@ fn program_form(props: &FormProps) -> Html {
                 name: Some((*name).clone()),
                 description: Some((*description).clone()),
                 time_zone: Some((*time_zone).clone()),
-                status: None,
+                ..Default::default()
             });
         })
     };

@@ -131,6 +131,7 @@ impl Planner<'_> {
                             password_hash: None,
                             created_at: now,
                             updated_at: now,
+                            photo_url: None,
                         };
                         self.planned.insert(line.email.clone(), person.id.clone());
                         report.person_created();

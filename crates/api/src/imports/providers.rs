@@ -209,6 +209,7 @@ impl Planner {
                         password_hash: None,
                         created_at: now,
                         updated_at: now,
+                        photo_url: None,
                     };
                     report.person_created();
                     new_providers.push(new_provider(self.org, &person.id, after.photo_url.clone(), now));

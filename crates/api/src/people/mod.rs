@@ -7,14 +7,14 @@ pub mod repo;
 use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use cohort_api_types::{
-    AttributeValue, Attributes, CreatePerson, PeopleQuery, Person, PersonPage, Problem, UpdatePerson,
+    AttributeValue, Attributes, CreatePerson, PeopleQuery, Person, PersonPage, Problem, UpdateMe, UpdatePerson,
 };
 use cohort_domain::{auth::check_password, people as rules, tenancy::parse_time_zone};
 use uuid::Uuid;
 
 use crate::audit;
 use crate::auth::tokens::{hash_password, hashing};
-use crate::auth::Caller;
+use crate::auth::{Caller, Via};
 use crate::db;
 use crate::error::{ApiError, Problems};
 use crate::extract::Body;
@@ -41,6 +41,59 @@ pub fn check_attributes(problems: &mut Problems, field: &str, attributes: &Attri
                 }
             }
             AttributeValue::Number(_) | AttributeValue::Flag(_) => {}
+        }
+    }
+}
+
+/// The profile fields that both an admin's change (`PATCH /people/{id}`) and the person's own
+/// (`PATCH /me`) set, under the same rules. `None` leaves a field as it is.
+struct ProfileChanges {
+    name: Option<String>,
+    bio: Option<String>,
+    /// `Some(None)` removes the photo.
+    photo_url: Option<Option<String>>,
+    /// `Some(None)`: the organisation's zone applies.
+    time_zone: Option<Option<String>>,
+}
+
+impl ProfileChanges {
+    /// Checks each field given, recording a problem under its own name. `Some(None)` or a blank
+    /// photo or zone clears it.
+    fn check(
+        problems: &mut Problems,
+        name: Option<&str>,
+        bio: Option<&str>,
+        photo_url: Option<Option<&str>>,
+        time_zone: Option<Option<&str>>,
+    ) -> Self {
+        Self {
+            name: name.and_then(|n| problems.check("name", rules::parse_person_name(n))),
+            bio: bio.and_then(|b| problems.check("bio", rules::parse_bio(b))),
+            photo_url: photo_url.map(|url| {
+                url.and_then(|u| problems.check("photo_url", rules::parse_photo_url(u)))
+                    .flatten()
+            }),
+            time_zone: time_zone.map(|tz| match tz {
+                Some(tz) if !tz.trim().is_empty() => problems
+                    .check("time_zone", parse_time_zone(tz))
+                    .map(|tz| tz.name().to_owned()),
+                _ => None,
+            }),
+        }
+    }
+
+    fn apply(self, row: &mut repo::PersonRow) {
+        if let Some(name) = self.name {
+            row.name = name;
+        }
+        if let Some(bio) = self.bio {
+            row.bio = bio;
+        }
+        if let Some(photo_url) = self.photo_url {
+            row.photo_url = photo_url;
+        }
+        if let Some(time_zone) = self.time_zone {
+            row.time_zone = time_zone;
         }
     }
 }
@@ -136,6 +189,7 @@ pub async fn create_person(
         password_hash,
         created_at: now,
         updated_at: now,
+        photo_url: None,
     };
     let grants = row.password_hash.is_some() || row.is_admin;
     if grants {
@@ -227,24 +281,14 @@ pub async fn update_person(
         .email
         .as_deref()
         .and_then(|e| problems.check("email", rules::Email::parse(e)));
-    let name = changes
-        .name
-        .as_deref()
-        .and_then(|n| problems.check("name", rules::parse_person_name(n)));
-    let bio = changes
-        .bio
-        .as_deref()
-        .and_then(|b| problems.check("bio", rules::parse_bio(b)));
-    // An empty zone clears the person's own zone; the organisation's applies.
-    let time_zone = changes.time_zone.as_deref().map(|tz| {
-        if tz.trim().is_empty() {
-            None
-        } else {
-            problems
-                .check("time_zone", parse_time_zone(tz))
-                .map(|tz| tz.name().to_owned())
-        }
-    });
+    // An empty photo or zone clears it; the organisation's zone applies then.
+    let profile = ProfileChanges::check(
+        &mut problems,
+        changes.name.as_deref(),
+        changes.bio.as_deref(),
+        changes.photo_url.as_deref().map(Some),
+        changes.time_zone.as_deref().map(Some),
+    );
     if let Some(attributes) = &changes.attributes {
         check_attributes(&mut problems, "attributes", attributes);
     }
@@ -284,9 +328,7 @@ pub async fn update_person(
             if changes.is_admin == Some(false) && row.is_admin && repo::admin_count(conn, org)? <= 1 {
                 return Err(ApiError::Conflict("This is the organisation's last admin.".into()));
             }
-            row.name = name.unwrap_or(row.name);
-            row.bio = bio.unwrap_or(row.bio);
-            row.time_zone = time_zone.unwrap_or(row.time_zone);
+            profile.apply(&mut row);
             row.attributes = attributes.unwrap_or(row.attributes);
             row.is_admin = changes.is_admin.unwrap_or(row.is_admin);
             row.password_hash = password_hash.or(row.password_hash);
@@ -298,6 +340,93 @@ pub async fn update_person(
             crate::booking::repo::slots_changed(conn, org, crate::booking::repo::SlotsChange::Other)?;
             let after = row.into_api();
             audit::record(conn, &actor, "person.updated", ("person", id), &before, &after)?;
+            Ok(after)
+        })
+        .await?;
+    Ok(web::Json(person))
+}
+
+/// Changes the caller's own profile.
+///
+/// Name, bio, photo, time zone, and the attributes that a program they take part in lets
+/// participants change (`participant_editable_attributes`), under the rules of an admin's change.
+/// Absent fields stay as they are; an invalid request changes nothing and names every bad field.
+#[utoipa::path(
+    tag = "auth",
+    request_body = UpdateMe,
+    responses(
+        (status = 200, description = "The caller after the change", body = Person),
+        (status = 403, description = "Called with an API key: it acts for an admin, not as a person", body = Problem),
+        (status = 422, description = "Invalid field values, or attributes that no program of the caller lets them change (`attributes.<key>`)", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/me")]
+pub async fn update_me(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Body(changes): Body<UpdateMe>,
+) -> Result<web::Json<Person>, ApiError> {
+    if let Via::ApiKey(_) = caller.via {
+        return Err(ApiError::Forbidden(
+            "API keys act for an admin, not as a person; log in to change your profile.",
+        ));
+    }
+    let mut problems = Problems::default();
+    let profile = ProfileChanges::check(
+        &mut problems,
+        changes.name.as_deref(),
+        changes.bio.as_deref(),
+        changes.photo_url.as_ref().map(Option::as_deref),
+        changes.time_zone.as_ref().map(Option::as_deref),
+    );
+    let attribute_changes = changes.attributes.unwrap_or_default();
+    let new_values: Attributes = attribute_changes
+        .iter()
+        .filter_map(|(key, value)| Some((key.clone(), value.clone()?)))
+        .collect();
+    check_attributes(&mut problems, "attributes", &new_values);
+    let (org, me, actor) = (caller.org, caller.person, caller.actor());
+    let person = state
+        .db
+        .write(move |conn| {
+            let mut row = repo::get(conn, org, me).map_err(|e| match e {
+                ApiError::NotFound => ApiError::Unauthorized("The account no longer exists."),
+                e => e,
+            })?;
+            // Read in the same transaction as the write, so that a program's list narrowed
+            // meanwhile is either wholly before or wholly after this change.
+            let editable = crate::programs::repo::editable_attributes_of_person(conn, org, me)?;
+            for key in attribute_changes.keys().filter(|key| !editable.contains(*key)) {
+                problems.push(
+                    format!("attributes.{key}"),
+                    "no program of yours lets participants change this attribute",
+                );
+            }
+            // Written by this module from validated `Attributes`.
+            let mut attributes: Attributes = serde_json::from_str(&row.attributes).unwrap_or_default();
+            for (key, value) in attribute_changes {
+                match value {
+                    Some(value) => attributes.insert(key, value),
+                    None => attributes.remove(&key),
+                };
+            }
+            if attributes.len() > rules::MAX_ATTRIBUTES {
+                problems.push("attributes", format!("at most {} attributes", rules::MAX_ATTRIBUTES));
+            }
+            problems.finish()?;
+            let before = row.clone().into_api();
+            let zone_changes = profile.time_zone.is_some();
+            profile.apply(&mut row);
+            row.attributes = attributes_json(&attributes)?;
+            row.updated_at = db::now();
+            repo::save(conn, &row)?;
+            if zone_changes {
+                // A provider's availability is kept in their own zone.
+                crate::booking::repo::slots_changed(conn, org, crate::booking::repo::SlotsChange::Other)?;
+            }
+            let after = row.into_api();
+            audit::record(conn, &actor, "person.updated", ("person", me), &before, &after)?;
             Ok(after)
         })
         .await?;

@@ -407,6 +407,7 @@ pub(super) fn erase(conn: &mut DbConn, actor: &audit::Actor, id: Uuid, confirm: 
         people::name.eq(rules::ERASED_NAME),
         people::email.eq(format!("erased-{p}@erased.invalid")),
         people::bio.eq(""),
+        people::photo_url.eq(None::<String>),
         people::time_zone.eq(None::<String>),
         people::attributes.eq("{}"),
         people::is_admin.eq(false),

@@ -22,6 +22,7 @@ pub struct PersonRow {
     pub password_hash: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub photo_url: Option<String>,
 }
 
 impl PersonRow {
@@ -31,6 +32,7 @@ impl PersonRow {
             email: self.email,
             name: self.name,
             bio: self.bio,
+            photo_url: self.photo_url,
             time_zone: self.time_zone,
             // Written by this module from validated `Attributes`.
             attributes: serde_json::from_str::<Attributes>(&self.attributes).unwrap_or_default(),

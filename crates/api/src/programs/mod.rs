@@ -163,6 +163,7 @@ pub async fn create_program(
                 time_zone,
                 created_at: now,
                 updated_at: now,
+                participant_editable_attributes: "[]".into(),
             };
             repo::insert(conn, &row)?;
             let program = row.into_api(&Default::default());
@@ -245,6 +246,12 @@ pub async fn update_program(
         .time_zone
         .as_deref()
         .and_then(|tz| problems.check("time_zone", parse_time_zone(tz)));
+    let editable_attributes = changes.participant_editable_attributes.as_deref().and_then(|keys| {
+        problems.check(
+            "participant_editable_attributes",
+            cohort_domain::people::parse_editable_attribute_keys(keys),
+        )
+    });
     problems.finish()?;
     let (org, id, actor) = (caller.org, id.into_inner(), caller.actor());
     let program = state
@@ -262,6 +269,9 @@ pub async fn update_program(
             row.name = name.unwrap_or(row.name);
             row.description = description.unwrap_or(row.description);
             row.time_zone = time_zone.map(|tz| tz.name().to_owned()).unwrap_or(row.time_zone);
+            if let Some(keys) = &editable_attributes {
+                row.participant_editable_attributes = repo::editable_attributes_json(keys);
+            }
             row.updated_at = db::now();
             repo::save(conn, &row)?;
             audit::record(

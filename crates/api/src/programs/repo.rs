@@ -21,6 +21,8 @@ pub struct ProgramRow {
     pub time_zone: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// A JSON array of attribute keys, written from validated keys.
+    pub participant_editable_attributes: String,
 }
 
 pub fn status_from_db(s: &str) -> ProgramStatus {
@@ -42,10 +44,37 @@ impl ProgramRow {
             name: self.name,
             description: self.description,
             time_zone: self.time_zone,
+            participant_editable_attributes: editable_attributes(&self.participant_editable_attributes),
             created_at: db::utc(self.created_at),
             updated_at: db::utc(self.updated_at),
         }
     }
+}
+
+fn editable_attributes(json: &str) -> Vec<String> {
+    // Written by `editable_attributes_json` from validated keys.
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+pub fn editable_attributes_json(keys: &[String]) -> String {
+    serde_json::Value::from(keys).to_string()
+}
+
+/// The attribute keys that a person may change on their own profile: those editable in any program
+/// they are an active participant of.
+pub fn editable_attributes_of_person(
+    conn: &mut DbConn,
+    org: Uuid,
+    person: Uuid,
+) -> Result<std::collections::BTreeSet<String>, ApiError> {
+    let lists: Vec<String> = participants::table
+        .inner_join(programs::table)
+        .filter(participants::organization_id.eq(org.to_string()))
+        .filter(participants::person_id.eq(person.to_string()))
+        .filter(participants::status.eq("active"))
+        .select(programs::participant_editable_attributes)
+        .load(conn)?;
+    Ok(lists.iter().flat_map(|json| editable_attributes(json)).collect())
 }
 
 pub fn get(conn: &mut DbConn, org: Uuid, id: Uuid) -> Result<ProgramRow, ApiError> {
