@@ -415,14 +415,18 @@ const NO_DASHBOARD: &str = "<!doctype html><html lang=en><meta charset=utf-8><ti
 <h1>Cohort</h1><p>The API runs at <a href=\"/api/v1/docs/\">/api/v1/docs/</a>. \
 The dashboard is not built: run <code>cargo xtask run</code>.</p></html>";
 
-/// Turns any error response that is not yet problem JSON (actix's own plain-text ones) into one.
+/// Turns any error response that is not yet problem JSON (actix's own plain-text ones) into one;
+/// the dashboard's HTML stays.
 fn problem_json_errors<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<middleware::ErrorHandlerResponse<B>> {
+    // Problem JSON already, or the dashboard saying "Page not found" for a path it does not know.
     let is_problem = res
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(b"application/problem+json") || v.as_bytes().starts_with(b"text/html")
+        });
     if is_problem {
         return Ok(middleware::ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
