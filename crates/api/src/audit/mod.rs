@@ -56,7 +56,27 @@ pub struct Actor {
     pub request_id: Option<String>,
 }
 
+/// Whether a request comes from the dashboard: it sends [`CLIENT_HEADER`]` = dashboard`.
+pub fn from_dashboard(req: &actix_web::HttpRequest) -> bool {
+    req.headers()
+        .get(CLIENT_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("dashboard"))
+}
+
 impl Actor {
+    /// A person acting through a one-time link from an email, without logging in: from the
+    /// dashboard's pages, or from another client. `request_id` is read in the request's task.
+    pub fn link_holder(org: Uuid, person: Uuid, dashboard: bool, request_id: Option<String>) -> Self {
+        Self {
+            org,
+            person: Some(person),
+            api_key: None,
+            source: if dashboard { Source::Dashboard } else { Source::ApiKey },
+            request_id,
+        }
+    }
+
     /// Cohort itself, e.g. a job.
     pub fn system(org: Uuid) -> Self {
         Self {

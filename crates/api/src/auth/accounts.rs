@@ -13,7 +13,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::invitations::{account_context, invite};
-use super::{issue_tokens, repo, tokens, Caller, Via};
+use super::{issue_tokens, repo, tokens, Caller};
 use crate::audit;
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
@@ -193,10 +193,7 @@ async fn set_password_with_link(
     input: SetPassword,
     purpose: LinkPurpose,
 ) -> Result<TokenResponse, ApiError> {
-    let source = match req.headers().get(audit::CLIENT_HEADER).and_then(|v| v.to_str().ok()) {
-        Some(v) if v.trim().eq_ignore_ascii_case("dashboard") => cohort_domain::audit::Source::Dashboard,
-        _ => cohort_domain::audit::Source::ApiKey,
-    };
+    let (dashboard, request_id) = (audit::from_dashboard(req), crate::request_id::current());
     check_password(&input.password).map_err(|e| ApiError::invalid("password", e))?;
     let token = input.token;
     // Unknown, used and expired links are refused on the read path, before any hashing.
@@ -222,13 +219,12 @@ async fn set_password_with_link(
             people::repo::set_password(conn, &person.id, Some(&hash))?;
             repo::drop_password_links(conn, &person.id)?;
             repo::revoke_person(conn, db::id(&person.id))?;
-            let actor = audit::Actor {
-                org: db::id(&person.organization_id),
-                person: Some(db::id(&person.id)),
-                api_key: None,
-                source,
-                request_id: crate::request_id::current(),
-            };
+            let actor = audit::Actor::link_holder(
+                db::id(&person.organization_id),
+                db::id(&person.id),
+                dashboard,
+                request_id,
+            );
             let action = match purpose {
                 LinkPurpose::Invitation => "person.invitation_accepted",
                 _ => "person.password_reset",
@@ -370,11 +366,7 @@ pub async fn change_password(
     caller: Caller,
     Body(input): Body<ChangePassword>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
-    if let Via::ApiKey(_) = caller.via {
-        return Err(ApiError::Forbidden(
-            "API keys have no password; log in to change yours.",
-        ));
-    }
+    caller.require_person("API keys have no password; log in to change yours.")?;
     check_password(&input.new_password).map_err(|e| ApiError::invalid("new_password", e))?;
     let (org, me) = (caller.org, caller.person);
     let person = state.db.read(move |conn| people::repo::get(conn, org, me)).await?;

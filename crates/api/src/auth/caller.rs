@@ -57,6 +57,15 @@ impl Caller {
         }
     }
 
+    /// Refuses API keys with `why`: they act for an admin, not as a person, so they have no
+    /// password, profile or logins of their own.
+    pub fn require_person(&self, why: &'static str) -> Result<(), ApiError> {
+        match self.via {
+            Via::Password => Ok(()),
+            Via::ApiKey(_) => Err(ApiError::Forbidden(why)),
+        }
+    }
+
     /// API keys act for the organisation but cannot mint or revoke keys, nor set passwords or
     /// admin flags: a leaked key must not become a login.
     pub fn require_admin_session(&self) -> Result<(), ApiError> {
@@ -100,7 +109,7 @@ impl FromRequest for Caller {
             *req.method(),
             actix_web::http::Method::GET | actix_web::http::Method::HEAD
         );
-        let dashboard = header(crate::audit::CLIENT_HEADER).is_some_and(|v| v.trim().eq_ignore_ascii_case("dashboard"));
+        let dashboard = crate::audit::from_dashboard(req);
         Box::pin(async move {
             if let Some(token) = bearer {
                 let claims = state.jwt.verify(&token).ok_or(ApiError::Unauthorized(INVALID_TOKEN))?;

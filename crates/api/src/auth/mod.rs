@@ -274,11 +274,7 @@ pub async fn logout(
 )]
 #[post("/auth/logout-all")]
 pub async fn logout_all(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    if let Via::ApiKey(_) = caller.via {
-        return Err(ApiError::Forbidden(
-            "API keys have no logins to end; revoke the key instead.",
-        ));
-    }
+    caller.require_person("API keys have no logins to end; revoke the key instead.")?;
     state
         .db
         .write(move |conn| repo::revoke_person(conn, caller.person).map(drop))

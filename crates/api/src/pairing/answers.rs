@@ -56,36 +56,23 @@ fn linked_request(
 /// from the dashboard or another client.
 struct Answerer {
     caller: Option<audit::Actor>,
-    source: cohort_domain::audit::Source,
+    dashboard: bool,
     request_id: Option<String>,
 }
 
 impl Answerer {
     fn of(req: &HttpRequest, caller: Option<&Caller>) -> Self {
-        let dashboard = req
-            .headers()
-            .get(audit::CLIENT_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("dashboard"));
         Self {
             caller: caller.map(Caller::actor),
-            source: if dashboard {
-                cohort_domain::audit::Source::Dashboard
-            } else {
-                cohort_domain::audit::Source::ApiKey
-            },
+            dashboard: audit::from_dashboard(req),
             request_id: crate::request_id::current(),
         }
     }
 
     fn actor(self, link: &LinkTokenRow) -> audit::Actor {
-        self.caller.unwrap_or(audit::Actor {
-            org: db::id(&link.organization_id),
-            person: Some(db::id(&link.person_id)),
-            api_key: None,
-            source: self.source,
-            request_id: self.request_id,
-        })
+        let (org, person) = (db::id(&link.organization_id), db::id(&link.person_id));
+        self.caller
+            .unwrap_or_else(|| audit::Actor::link_holder(org, person, self.dashboard, self.request_id))
     }
 }
 

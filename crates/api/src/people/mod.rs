@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::audit;
 use crate::auth::tokens::{hash_password, hashing};
-use crate::auth::{Caller, Via};
+use crate::auth::Caller;
 use crate::db;
 use crate::error::{ApiError, Problems};
 use crate::extract::Body;
@@ -367,11 +367,7 @@ pub async fn update_me(
     caller: Caller,
     Body(changes): Body<UpdateMe>,
 ) -> Result<web::Json<Person>, ApiError> {
-    if let Via::ApiKey(_) = caller.via {
-        return Err(ApiError::Forbidden(
-            "API keys act for an admin, not as a person; log in to change your profile.",
-        ));
-    }
+    caller.require_person("API keys act for an admin, not as a person; log in to change your profile.")?;
     let mut problems = Problems::default();
     let profile = ProfileChanges::check(
         &mut problems,
