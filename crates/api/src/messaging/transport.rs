@@ -200,7 +200,9 @@ impl Mailer {
             .map_err(|e| format!("cannot build the email: {e}"))?;
         match self {
             Self::Log { .. } => {
-                tracing::info!(to = %to, subject = %email.subject, message_id, "email (log transport)");
+                // Without SMTP the log is the only way to the email: its text goes there whole,
+                // links included, so that someone trying Cohort can follow an invitation or reset.
+                tracing::info!(to = %to, subject = %email.subject, message_id, text = %email.text, "email (log transport)");
                 Ok(())
             }
             Self::Relay { relay, .. } => relay.send(&message).await,
