@@ -188,6 +188,12 @@ pub async fn my_steps() -> Result<Vec<MyStep>, ApiError> {
     Ok(page.items)
 }
 
+/// Marks one of the caller's steps completed.
+pub async fn complete_step(step: Uuid) -> Result<(), ApiError> {
+    let _: MyStep = write(Method::POST, &format!("/api/v1/me/steps/{step}/complete"), &()).await?;
+    Ok(())
+}
+
 /// The caller's mentor requests, sent or received (the first 200).
 pub async fn my_requests() -> Result<Vec<MentorRequest>, ApiError> {
     let page: MyRequestPage = get("/api/v1/me/requests?limit=200").await?;

@@ -508,7 +508,7 @@ mod tests {
             table.allowed("/api/v1/people/123"),
             Some(vec!["GET", "PATCH", "DELETE"])
         );
-        assert_eq!(table.allowed("/api/v1/me"), Some(vec!["GET"]));
+        assert_eq!(table.allowed("/api/v1/me"), Some(vec!["GET", "PATCH"]));
         assert_eq!(table.allowed("/api/v1/nothing"), None);
         // A literal segment is its own resource, whatever a parameter beside it would take.
         let bulk = "/api/v1/programs/01930000-0000-7000-8000-000000000000/participants/bulk";

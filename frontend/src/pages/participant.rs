@@ -76,7 +76,27 @@ fn frame(props: &FrameProps) -> Html {
 #[function_component(ParticipantHome)]
 pub fn participant_home(props: &ParticipantProps) -> Html {
     let navigator = use_navigator();
-    let data = use_load((), |_| overview());
+    let reload = use_state(|| 0u32);
+    let data = use_load(*reload, |_| overview());
+    let failed = use_state(|| None::<ApiError>);
+    let complete = {
+        let (reload, failed) = (reload.clone(), failed.clone());
+        move |step: Uuid| {
+            let (reload, failed) = (reload.clone(), failed.clone());
+            Callback::from(move |_: MouseEvent| {
+                let (reload, failed) = (reload.clone(), failed.clone());
+                yew::platform::spawn_local(async move {
+                    match api::complete_step(step).await {
+                        Ok(()) => {
+                            failed.set(None);
+                            reload.set(*reload + 1);
+                        }
+                        Err(e) => failed.set(Some(e)),
+                    }
+                });
+            })
+        }
+    };
     if let Load::Failed(ApiError::SessionEnded) = &*data {
         if let Some(navigator) = navigator {
             navigator.replace(&Route::Login);
@@ -120,6 +140,7 @@ pub fn participant_home(props: &ParticipantProps) -> Html {
                 </section>
                 <section class="card" aria-labelledby="my-steps">
                     <h2 id="my-steps">{ "My steps" }</h2>
+                    if let Some(e) = &*failed { <p class="error" role="alert">{ e.message() }</p> }
                     if steps.is_empty() {
                         <p class="empty">{ "No steps yet." }</p>
                     } else {
@@ -136,6 +157,14 @@ pub fn participant_home(props: &ParticipantProps) -> Html {
                                         { format!(", due {}", due.format("%-d %b %Y")) }
                                     }
                                     if s.missed { { " (missed)" } }
+                                    if !s.description.is_empty() { <p>{ &s.description }</p> }
+                                    if let Some(url) = &s.link_url {
+                                        <p><a href={url.clone()} target="_blank" rel="noopener">{ "Open the link" }</a></p>
+                                    }
+                                    if s.state != StepState::Completed {
+                                        <button type="button" class="secondary" onclick={complete(s.step_id)}
+                                            aria-label={format!("Mark “{}” done", s.title)}>{ "Mark done" }</button>
+                                    }
                                 </li>
                             }) }
                         </ul>

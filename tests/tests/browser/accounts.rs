@@ -46,6 +46,28 @@ async fn an_invited_person_opens_the_link_sets_a_password_and_is_logged_in() {
         )
         .await;
     let id = person["id"].as_str().unwrap().to_owned();
+    // A program she takes part in, with a step for her.
+    let (_, program) = app
+        .post("/api/v1/programs", &admin, json!({"name": "Spring Mentoring"}))
+        .await;
+    let program = program["id"].as_str().unwrap().to_owned();
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/programs/{program}/participants"),
+            &admin,
+            json!({"person_id": id, "role": "mentee"}),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 201, "{body}");
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/programs/{program}/steps"),
+            &admin,
+            json!({"title": "Write your first goal", "viewer_type": "all", "action_type": "set_goal",
+                   "publish_type": "instant"}),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 201, "{body}");
     let browser = Browser::start().await;
     let outcome = async {
         let c = &browser.client;
@@ -64,10 +86,13 @@ async fn an_invited_person_opens_the_link_sets_a_password_and_is_logged_in() {
         fill(c, "#repeat-password", "a long and rare passphrase").await?;
         shot(c, "welcome").await?;
         click_button(c, "Set password and log in").await?;
-        // Logged in, on their own page.
+        // Logged in, on their own page: her program and her step, which she completes.
         text_appears(c, "Hi Amara").await?;
-        text_appears(c, "My programs").await?;
+        text_appears(c, "Spring Mentoring").await?;
+        text_appears(c, "Write your first goal").await?;
         shot(c, "participant-home").await?;
+        click_labelled(c, "Mark “Write your first goal” done").await?;
+        text_appears(c, "— completed").await?;
         // The link is used up: opening it again says so, with a way to a new one.
         c.goto(&link).await?;
         fill(c, "#new-password", "another rare passphrase").await?;
