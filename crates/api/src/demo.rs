@@ -83,7 +83,13 @@ pub fn create_organization(
 pub struct Seeded {
     /// The admin's password when it was generated here (shown once).
     pub generated_password: Option<String>,
+    /// With the demo program: the people who take part and can log in, and their password
+    /// (generated here, shown once).
+    pub participant_logins: Option<(&'static [&'static str], String)>,
 }
+
+/// The demo participants who can log in: a mentee, and a mentor who is also a peer mentor.
+pub const PARTICIPANT_LOGINS: &[&str] = &["amara.n@demo.cohort.test", "talia.k@demo.cohort.test"];
 
 /// On an empty database: the demo organisation, its admin, and with `with_program` a
 /// published program of mentors and mentees with profile attributes. Otherwise nothing.
@@ -109,12 +115,16 @@ pub fn seed_if_empty(
         let mut org = organization::repo::get(conn, created.organization_id)?;
         org.holidays = r#"["2026-11-26","2026-11-27","2026-12-25","2027-01-01","2027-01-18"]"#.into();
         organization::repo::save(conn, &org)?;
+        let mut participant_logins = None;
         if with_program {
-            let people = seed_program(conn, &org.id)?;
+            let participant_password = random_token("")[..20].to_owned();
+            let people = seed_program(conn, &org.id, &hash_password(&participant_password))?;
             seed_booking(conn, &org.id, &created.admin_id.to_string(), &people)?;
+            participant_logins = Some((PARTICIPANT_LOGINS, participant_password));
         }
         Ok(Some(Seeded {
             generated_password: generated,
+            participant_logins,
         }))
     })
 }
@@ -122,7 +132,8 @@ pub fn seed_if_empty(
 /// The demo people's ids by email.
 type DemoPeople = std::collections::HashMap<&'static str, String>;
 
-fn seed_program(conn: &mut DbConn, org: &str) -> Result<DemoPeople, ApiError> {
+/// The demo program; the people of [`PARTICIPANT_LOGINS`] get `password_hash`.
+fn seed_program(conn: &mut DbConn, org: &str, password_hash: &str) -> Result<DemoPeople, ApiError> {
     let text = |s: &str| AttributeValue::Text(s.to_owned());
     let list = |items: &[&str]| AttributeValue::List(items.iter().map(|s| s.to_string()).collect());
     /// email, name, department, languages, interests, role
@@ -227,7 +238,8 @@ fn seed_program(conn: &mut DbConn, org: &str) -> Result<DemoPeople, ApiError> {
                 AttributeValue::Number(if role == "mentor" { 3 } else { 1 }.into()),
             ),
         ]);
-        rows.push((person(org, email, name, false, attributes, None), role));
+        let login = PARTICIPANT_LOGINS.contains(&email).then(|| password_hash.to_owned());
+        rows.push((person(org, email, name, false, attributes, login), role));
     }
     let person_rows: Vec<PersonRow> = rows.iter().map(|(p, _)| p.clone()).collect();
     people::repo::insert(conn, &person_rows)?;

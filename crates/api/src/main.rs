@@ -122,6 +122,12 @@ fn serve() -> ExitCode {
                     config.admin_email.as_str()
                 ),
             }
+            if let Some((emails, password)) = seeded.participant_logins {
+                println!(
+                    "Participant logins (shown once), each with the password {password}: {} (they land on their own page, /me)",
+                    emails.join(", ")
+                );
+            }
         }
         Ok(None) => {}
         Err(e) => return fail(&format!("cannot create the demo organisation: {e}")),
