@@ -89,7 +89,9 @@ pub async fn invite_people(
                 let (chosen, program, skipped) = invitees(conn, org, &input)?;
                 let first = match chosen.first() {
                     Some(person) => {
-                        let context = account_context(conn, person, program.as_deref(), links::welcome("preview"))?;
+                        let organization = organization::repo::get(conn, org)?.name;
+                        let context =
+                            account_context(person, &organization, program.as_deref(), links::welcome("preview"));
                         Some((wording(conn, org, "account_invitation")?, context))
                     }
                     None => None,
@@ -112,8 +114,9 @@ pub async fn invite_people(
         .db
         .write(move |conn| {
             let (chosen, program, skipped) = invitees(conn, org, &input)?;
+            let organization = organization::repo::get(conn, org)?.name;
             for person in &chosen {
-                invite(conn, person, program.as_deref())?;
+                invite(conn, person, &organization, program.as_deref())?;
             }
             let ids: Vec<&str> = chosen.iter().map(|p| p.id.as_str()).collect();
             let after = json!({"person_ids": ids, "program_id": input.program_id, "skipped_with_password": skipped});
@@ -165,7 +168,8 @@ pub async fn invite_person(
                     "This person can log in already; they may use \"Forgot your password?\".".into(),
                 ));
             }
-            invite(conn, &person, None)?;
+            let organization = organization::repo::get(conn, org)?.name;
+            invite(conn, &person, &organization, None)?;
             audit::record(
                 conn,
                 &actor,
@@ -309,7 +313,7 @@ pub async fn request_password_reset(
                         LinkPurpose::PasswordReset,
                         None,
                     )?;
-                    let context = account_context(conn, &person, None, links::reset_password(&token))?;
+                    let context = account_context(&person, &org.name, None, links::reset_password(&token));
                     let key = format!("password_reset:{}:{}", person.id, tokens::token_hash(&token));
                     queue_email(conn, db::id(&org.id), "password_reset", &person.email, context, &key)?;
                 }

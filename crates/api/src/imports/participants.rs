@@ -166,9 +166,10 @@ impl Planner<'_> {
             return Ok(());
         }
         crate::people::repo::insert(conn, &created)?;
-        if self.invite {
+        if self.invite && !created.is_empty() {
+            let organization = crate::organization::repo::get(conn, self.org)?.name;
             for person in &created {
-                crate::auth::invitations::invite(conn, person, Some(&self.program.name))?;
+                crate::auth::invitations::invite(conn, person, &organization, Some(&self.program.name))?;
             }
         }
         for person in known.values().filter(|p| changed.contains(&p.id)) {
