@@ -71,6 +71,24 @@ impl SmtpSink {
         files.iter().filter_map(|f| std::fs::read_to_string(f).ok()).collect()
     }
 
+    /// A link to `path` in an email to `to`, once one arrived (15 s at most). Messages that
+    /// arrive within one second come in no reliable order: tell a newer link by its token.
+    pub async fn link_to(&self, to: &str, path: &str) -> Option<String> {
+        for _ in 0..150 {
+            let found = self
+                .messages()
+                .iter()
+                .filter(|m| m.contains(&format!("To: {to}")))
+                .flat_map(|m| links_in(m))
+                .find(|l| l.contains(path));
+            if found.is_some() {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        None
+    }
+
     /// Waits until at least `n` messages arrived (15 s at most) and returns them.
     pub async fn wait_for(&self, n: usize) -> Vec<String> {
         for _ in 0..150 {
@@ -84,9 +102,9 @@ impl SmtpSink {
     }
 }
 
-/// The http(s) links of a raw message, in order, with its quoted-printable encoding undone
-/// (soft line breaks, `=3D`), as a mail client shows them.
-pub fn links_in(message: &str) -> Vec<String> {
+/// A raw message with its quoted-printable encoding undone (soft line breaks, `=3D`), as a
+/// mail client shows it.
+pub fn decoded(message: &str) -> String {
     let unfolded = message.replace("=\r\n", "").replace("=\n", "");
     let mut text = String::with_capacity(unfolded.len());
     let mut rest = unfolded.as_str();
@@ -105,6 +123,18 @@ pub fn links_in(message: &str) -> Vec<String> {
         }
     }
     text.push_str(rest);
+    text
+}
+
+/// The token a one-time link carries (its `token=` query parameter).
+pub fn link_token(link: &str) -> String {
+    let query = link.split_once("token=").expect("a token in the link").1;
+    query.split('&').next().unwrap().to_owned()
+}
+
+/// The http(s) links of a raw message, in order, without repeats, as a mail client shows them.
+pub fn links_in(message: &str) -> Vec<String> {
+    let text = decoded(message);
     let mut links = Vec::new();
     let mut rest = text.as_str();
     while let Some(at) = rest.find("http") {

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use cohort_tests::reqwest::StatusCode;
 use cohort_tests::serde_json::{json, Value};
-use cohort_tests::{both_backends, fields, links_in, SmtpSink, Spawn, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
+use cohort_tests::{
+    both_backends, fields, link_token, links_in, SmtpSink, Spawn, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD,
+};
 
 const PASSWORD: &str = "a long and rare passphrase";
 
@@ -31,23 +33,6 @@ async fn app_with_mail(backend: cohort_tests::Backend, demo: bool, extra: &[(&st
     (app, sink)
 }
 
-/// A link to `path` in an email to `to`, once one arrived.
-async fn link_to(sink: &SmtpSink, to: &str, path: &str) -> String {
-    for _ in 0..150 {
-        let found = sink
-            .messages()
-            .iter()
-            .filter(|m| m.contains(&format!("To: {to}")))
-            .flat_map(|m| links_in(m))
-            .rfind(|l| l.contains(path));
-        if let Some(link) = found {
-            return link;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no email to {to} with a link to {path}: {:?}", sink.messages());
-}
-
 /// The token of a link to `path` in an email to `to` that is none of `known`, once it arrived
 /// (the sink does not keep the order of messages that arrive within a second).
 async fn new_token(sink: &SmtpSink, to: &str, path: &str, known: &[&str]) -> String {
@@ -58,7 +43,7 @@ async fn new_token(sink: &SmtpSink, to: &str, path: &str, known: &[&str]) -> Str
             .filter(|m| m.contains(&format!("To: {to}")))
             .flat_map(|m| links_in(m))
             .filter(|l| l.contains(path))
-            .map(|l| token_of(&l))
+            .map(|l| link_token(&l))
             .find(|t| !known.contains(&t.as_str()));
         if let Some(token) = found {
             return token;
@@ -66,11 +51,6 @@ async fn new_token(sink: &SmtpSink, to: &str, path: &str, known: &[&str]) -> Str
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("no new email to {to} with a link to {path}: {:?}", sink.messages());
-}
-
-fn token_of(link: &str) -> String {
-    let query = link.split_once("token=").expect("a token in the link").1;
-    query.split('&').next().unwrap().to_owned()
 }
 
 async fn new_person(app: &TestApp, admin: &str, email: &str) -> String {
@@ -106,7 +86,10 @@ both_backends!(
             .post(&format!("/api/v1/people/{person}/invite"), &admin, json!(null))
             .await;
         assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
-        let link = link_to(&sink, "amara@example.org", "/welcome?token=").await;
+        let link = sink
+            .link_to("amara@example.org", "/welcome?token=")
+            .await
+            .expect("an email with the link");
         assert!(
             link.starts_with(&format!("{}/welcome?token=lt_", app.base)),
             "absolute: {link}"
@@ -115,7 +98,7 @@ both_backends!(
         let page = app.client.get(&link).send().await.unwrap();
         assert_eq!(page.status(), StatusCode::OK);
         assert!(page.text().await.unwrap().contains("DASHBOARD"));
-        let token = token_of(&link);
+        let token = link_token(&link);
 
         // A weak password is refused, and the link still works.
         let accept = "/api/v1/auth/accept-invitation";
@@ -197,7 +180,12 @@ both_backends!(
         let late = new_person(&app, &admin, "late@example.org").await;
         app.post(&format!("/api/v1/people/{late}/invite"), &admin, json!(null))
             .await;
-        let token = token_of(&link_to(&sink, "late@example.org", "/welcome").await);
+        let token = link_token(
+            &sink
+                .link_to("late@example.org", "/welcome")
+                .await
+                .expect("an email with the link"),
+        );
         app.execute_sql("UPDATE link_tokens SET expires_at = '2000-01-01 00:00:00'");
         let (status, problem) = public_post(&app, accept, json!({"token": token, "password": PASSWORD})).await;
         assert_eq!(status, StatusCode::GONE);
@@ -207,7 +195,12 @@ both_backends!(
         let again = new_person(&app, &admin, "again@example.org").await;
         app.post(&format!("/api/v1/people/{again}/invite"), &admin, json!(null))
             .await;
-        let first = token_of(&link_to(&sink, "again@example.org", "/welcome").await);
+        let first = link_token(
+            &sink
+                .link_to("again@example.org", "/welcome")
+                .await
+                .expect("an email with the link"),
+        );
         app.post(&format!("/api/v1/people/{again}/invite"), &admin, json!(null))
             .await;
         let second = new_token(&sink, "again@example.org", "/welcome", &[&first]).await;
@@ -223,7 +216,12 @@ both_backends!(
             json!({"email": "late@example.org"}),
         )
         .await;
-        let reset = token_of(&link_to(&sink, "late@example.org", "/reset-password").await);
+        let reset = link_token(
+            &sink
+                .link_to("late@example.org", "/reset-password")
+                .await
+                .expect("an email with the link"),
+        );
         let (status, _) = public_post(&app, accept, json!({"token": reset, "password": PASSWORD})).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
 
@@ -237,7 +235,12 @@ both_backends!(
             .post(&format!("/api/v1/people/{twin}/invite"), &admin, json!(null))
             .await;
         assert_eq!(status, StatusCode::NOT_FOUND, "B's person does not exist for A");
-        let token = token_of(&link_to(&sink, "shared@example.org", "/welcome").await);
+        let token = link_token(
+            &sink
+                .link_to("shared@example.org", "/welcome")
+                .await
+                .expect("an email with the link"),
+        );
         let (status, _) = public_post(&app, accept, json!({"token": token, "password": PASSWORD})).await;
         assert_eq!(status, StatusCode::OK);
         let (_, mine) = app.get(&format!("/api/v1/people/{here}"), &admin).await;
@@ -288,13 +291,16 @@ both_backends!(
             (StatusCode::ACCEPTED, StatusCode::ACCEPTED)
         );
         assert_eq!(known, unknown, "the same answer whether or not the account exists");
-        let link = link_to(&sink, ADMIN_EMAIL, "/reset-password?token=").await;
+        let link = sink
+            .link_to(ADMIN_EMAIL, "/reset-password?token=")
+            .await
+            .expect("an email with the link");
         assert!(link.starts_with(&app.base), "{link}");
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert_eq!(sink.messages().len(), 1, "nothing to the unknown address");
 
         let confirm = "/api/v1/auth/password-reset/confirm";
-        let token = token_of(&link);
+        let token = link_token(&link);
         let (status, tokens) = public_post(&app, confirm, json!({"token": token, "password": PASSWORD})).await;
         assert_eq!(status, StatusCode::OK, "{tokens}");
         // The earlier login ends; the old password no longer works; the new one does.
@@ -550,7 +556,10 @@ both_backends!(
         let applied = upload("&invite=true").await.unwrap();
         assert_eq!(applied.status(), StatusCode::OK, "{}", applied.text().await.unwrap());
         for to in ["new.one@example.org", "new.two@example.org"] {
-            let link = link_to(&sink, to, "/welcome?token=").await;
+            let link = sink
+                .link_to(to, "/welcome?token=")
+                .await
+                .expect("an email with the link");
             assert!(link.starts_with(&app.base), "{link}");
         }
         tokio::time::sleep(Duration::from_millis(500)).await;

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use cohort_tests::reqwest::StatusCode;
 use cohort_tests::serde_json::{json, Value};
-use cohort_tests::{both_backends, fields, Auth, SmtpSink, Spawn, TestApp};
+use cohort_tests::{both_backends, decoded, fields, link_token, links_in, Auth, SmtpSink, Spawn, TestApp};
 
 async fn app_with_mail(backend: cohort_tests::Backend) -> (TestApp, SmtpSink) {
     let sink = SmtpSink::start().await;
@@ -714,30 +714,14 @@ both_backends!(
     }
 );
 
-/// The text of an email with its quoted-printable soft breaks and `=` escapes undone.
-fn decoded(mail: &str) -> String {
-    mail.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=")
-}
-
-/// The "Accept" and "Decline" links of a request email (from its text part).
+/// The "Accept" and "Decline" links of a request email.
 fn answer_links(mail: &str) -> (String, String) {
-    let text = decoded(mail);
-    let link = |label: &str| -> String {
-        let start = text
-            .find(&format!("{label}: "))
-            .unwrap_or_else(|| panic!("no {label} link: {text}"));
-        text[start + label.len() + 2..]
-            .split_whitespace()
-            .next()
-            .unwrap()
-            .to_owned()
+    let links = links_in(mail);
+    let link = |answer: &str| {
+        let found = links.iter().find(|l| l.ends_with(&format!("answer={answer}")));
+        found.unwrap_or_else(|| panic!("no {answer} link: {mail}")).clone()
     };
-    (link("Accept"), link("Decline"))
-}
-
-fn token_of(link: &str) -> String {
-    let query = link.split_once("token=").expect("a token in the link").1;
-    query.split('&').next().unwrap().to_owned()
+    (link("accept"), link("decline"))
 }
 
 const PREVIEW: &str = "/api/v1/request-answers/preview";
@@ -799,8 +783,8 @@ both_backends!(
             decline.starts_with(&page) && decline.ends_with("&answer=decline"),
             "{decline}"
         );
-        let token = token_of(&accept);
-        assert_eq!(token, token_of(&decline), "one link token serves both answers");
+        let token = link_token(&accept);
+        assert_eq!(token, link_token(&decline), "one link token serves both answers");
         let body = json!({"token": token});
 
         // Opening the link (as mail scanners do) and looking at the request change nothing.
@@ -883,7 +867,7 @@ both_backends!(
         let requests = format!("/api/v1/programs/{program}/requests");
         let (status, _) = app.post(&requests, &amara_token, json!({"mentor_id": mentor})).await;
         assert_eq!(status, StatusCode::CREATED);
-        let token = token_of(&answer_links(&sink.wait_for(1).await[0]).1);
+        let token = link_token(&answer_links(&sink.wait_for(1).await[0]).1);
 
         // Declining, logged in as the mentor: the message reaches the mentee.
         let long = json!({"token": token, "message": "x".repeat(2001)});
@@ -915,7 +899,7 @@ both_backends!(
         let from_ben = |mail: &[String]| -> Vec<String> {
             mail.iter()
                 .filter(|m| m.contains("Subject: Ben B would like you as their mentor"))
-                .map(|m| token_of(&answer_links(m).0))
+                .map(|m| link_token(&answer_links(m).0))
                 .collect()
         };
         let first = from_ben(&sink.wait_for(3).await).pop().expect("Ben's request email");

@@ -24,8 +24,8 @@ fn use_link_token() -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-/// After logging in from a link: admins go to the dashboard, everyone else to their own page.
-fn land(navigator: Option<Navigator>) {
+/// After logging in: admins go to the dashboard, everyone else to their own page.
+pub fn land(navigator: Option<Navigator>) {
     yew::platform::spawn_local(async move {
         let admin = api::me().await.is_ok_and(|me| me.person.is_admin);
         if let Some(navigator) = navigator {

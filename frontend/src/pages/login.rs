@@ -28,13 +28,7 @@ pub fn login() -> Html {
             busy.set(true);
             yew::platform::spawn_local(async move {
                 match api::login(&request).await {
-                    Ok(_) => {
-                        // Admins manage; everyone else has their own page.
-                        let admin = api::me().await.is_ok_and(|me| me.person.is_admin);
-                        if let Some(navigator) = navigator {
-                            navigator.push(&if admin { Route::Programs } else { Route::Participant });
-                        }
-                    }
+                    Ok(_) => crate::pages::account::land(navigator),
                     Err(e) => {
                         error.set(Some(e.message()));
                         busy.set(false);

@@ -1,7 +1,7 @@
 //! Getting in from an email: an invitation's "Set your password", and "Forgot your password?".
 
 use super::*;
-use cohort_tests::{links_in, SmtpSink, Spawn};
+use cohort_tests::{SmtpSink, Spawn};
 
 async fn app_with_mail() -> (TestApp, SmtpSink) {
     let sink = SmtpSink::start().await;
@@ -14,23 +14,6 @@ async fn app_with_mail() -> (TestApp, SmtpSink) {
     )
     .await;
     (app, sink)
-}
-
-/// The link of the newest email to `to` that leads to `path`.
-async fn emailed_link(sink: &SmtpSink, to: &str, path: &str) -> Result<String, Box<dyn Error>> {
-    for _ in 0..150 {
-        let found = sink
-            .messages()
-            .iter()
-            .filter(|m| m.contains(&format!("To: {to}")))
-            .flat_map(|m| links_in(m))
-            .rfind(|l| l.contains(path));
-        if let Some(link) = found {
-            return Ok(link);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Err(format!("no email to {to} with a link to {path}").into())
 }
 
 #[tokio::test]
@@ -79,7 +62,10 @@ async fn an_invited_person_opens_the_link_sets_a_password_and_is_logged_in() {
         click_button(c, "Log out").await?;
         text_appears(c, "Log in").await?;
 
-        let link = emailed_link(&sink, "amara@demo.test", "/welcome?token=").await?;
+        let link = sink
+            .link_to("amara@demo.test", "/welcome?token=")
+            .await
+            .ok_or("no email with the link")?;
         c.goto(&link).await?;
         text_appears(c, "Set your password").await?;
         fill(c, "#new-password", "a long and rare passphrase").await?;
@@ -120,7 +106,10 @@ async fn forgot_password_sends_a_link_that_sets_a_new_one_and_ends_the_old_sessi
         click_button(c, "Send me a link").await?;
         text_appears(c, "If an account uses this address").await?;
 
-        let link = emailed_link(&sink, ADMIN_EMAIL, "/reset-password?token=").await?;
+        let link = sink
+            .link_to(ADMIN_EMAIL, "/reset-password?token=")
+            .await
+            .ok_or("no email with the link")?;
         c.goto(&link).await?;
         text_appears(c, "Choose a new password").await?;
         fill(c, "#new-password", "a brand new passphrase").await?;
