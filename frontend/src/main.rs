@@ -1,12 +1,11 @@
 //! Cohort's admin dashboard: a Yew app compiled to wasm32 and served by the
-//! `cohort` binary. It speaks the API through `cohort-api-types`, the same
+//! `cohort` binary. Logging in and the participants' pages are the participant app
+//! (`participant`), a separate download. It speaks the API through `cohort-api-types`, the same
 //! types the server's OpenAPI document is generated from.
 
 mod api;
 mod components;
 mod pages;
-mod paging;
-mod state;
 
 use uuid::Uuid;
 use yew::prelude::*;
@@ -16,22 +15,6 @@ use components::shell::Shell;
 
 #[derive(Clone, Routable, PartialEq)]
 pub enum Route {
-    #[at("/login")]
-    Login,
-    #[at("/forgot-password")]
-    ForgotPassword,
-    #[at("/reset-password")]
-    ResetPassword,
-    #[at("/welcome")]
-    Welcome,
-    #[at("/answer-request")]
-    AnswerRequest,
-    #[at("/me")]
-    Participant,
-    #[at("/me/programs/:id")]
-    ParticipantProgram { id: Uuid },
-    #[at("/me/bookings/:id")]
-    ParticipantBooking { id: Uuid },
     #[at("/")]
     Home,
     #[at("/programs")]
@@ -95,14 +78,6 @@ pub enum Route {
 
 fn switch(route: Route) -> Html {
     match route {
-        Route::Login => html! { <pages::login::Login /> },
-        Route::ForgotPassword => html! { <pages::account::ForgotPassword /> },
-        Route::ResetPassword => html! { <pages::account::ResetPassword /> },
-        Route::Welcome => html! { <pages::account::Welcome /> },
-        Route::AnswerRequest => html! { <pages::answer_request::AnswerRequest /> },
-        Route::Participant => html! { <pages::participant::ParticipantHome /> },
-        Route::ParticipantProgram { id } => html! { <pages::participant::ParticipantHome program={Some(id)} /> },
-        Route::ParticipantBooking { id } => html! { <pages::participant::ParticipantBooking {id} /> },
         Route::Home => html! { <Redirect<Route> to={Route::Programs} /> },
         Route::Programs => html! { <Shell><pages::programs::Programs /></Shell> },
         Route::NewProgram => html! { <Shell><pages::program_new::NewProgram /></Shell> },

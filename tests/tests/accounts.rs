@@ -11,12 +11,18 @@ use cohort_tests::{
 
 const PASSWORD: &str = "a long and rare passphrase";
 
-/// Cohort with an SMTP sink and a dashboard directory whose index.html says `DASHBOARD`.
+/// Cohort with an SMTP sink and an apps directory whose pages say which app they are:
+/// `DASHBOARD` (index.html) and `PARTICIPANT APP` (participant.html).
 async fn app_with_mail(backend: cohort_tests::Backend, demo: bool, extra: &[(&str, &str)]) -> (TestApp, SmtpSink) {
     let sink = SmtpSink::start().await;
     let dashboard = std::env::temp_dir().join(format!("cohort-dashboard-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&dashboard).unwrap();
     std::fs::write(dashboard.join("index.html"), "<!doctype html><title>DASHBOARD</title>").unwrap();
+    std::fs::write(
+        dashboard.join("participant.html"),
+        "<!doctype html><title>PARTICIPANT APP</title>",
+    )
+    .unwrap();
     let mut extra_env = vec![
         ("COHORT_SMTP_URL".to_owned(), sink.url.clone()),
         ("COHORT_DASHBOARD_DIR".to_owned(), dashboard.display().to_string()),
@@ -94,10 +100,10 @@ both_backends!(
             link.starts_with(&format!("{}/welcome?token=lt_", app.base)),
             "absolute: {link}"
         );
-        // The link opens the dashboard's page, which exists.
+        // The link opens a page of the participant app, which exists.
         let page = app.client.get(&link).send().await.unwrap();
         assert_eq!(page.status(), StatusCode::OK);
-        assert!(page.text().await.unwrap().contains("DASHBOARD"));
+        assert!(page.text().await.unwrap().contains("PARTICIPANT APP"));
         let token = link_token(&link);
 
         // A weak password is refused, and the link still works.
@@ -508,7 +514,12 @@ both_backends!(
                 let path = link.strip_prefix("http://cohort.invalid").unwrap();
                 let page = app.client.get(app.url(path)).send().await.unwrap();
                 assert_eq!(page.status(), StatusCode::OK, "{link} is not a page");
-                assert!(page.text().await.unwrap().contains("DASHBOARD"), "{link}");
+                // Served by the app that shows it: participants' links by their own app.
+                let app_page = match cohort_api_types::links::app_of(path).0 {
+                    cohort_api_types::links::WebApp::Dashboard => "DASHBOARD",
+                    cohort_api_types::links::WebApp::Participant => "PARTICIPANT APP",
+                };
+                assert!(page.text().await.unwrap().contains(app_page), "{link}");
             }
         }
         // A path the dashboard does not know is a 404, still with the dashboard to say so.

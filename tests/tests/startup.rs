@@ -168,18 +168,26 @@ both_backends!(
             .ok()
             .filter(|d| std::path::Path::new(d).join("index.html").is_file());
         if let Some(dir) = dashboard {
-            let index = std::fs::read_to_string(std::path::Path::new(&dir).join("index.html")).unwrap();
-            // The dashboard's own routes are pages; any other path gets the dashboard's "Page not
-            // found" with a 404.
+            let page = |file: &str| std::fs::read_to_string(std::path::Path::new(&dir).join(file)).unwrap();
+            let (index, participant) = (page("index.html"), page("participant.html"));
+            // Each app's routes are its pages; any other path gets an app's "Page not found" with
+            // a 404 (the participant app's under /me).
             let route = "/programs/0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f/steps";
-            for (path, status) in [
-                ("/", StatusCode::OK),
-                (route, StatusCode::OK),
-                ("/programs/some/client/route", StatusCode::NOT_FOUND),
+            for (path, status, app_page) in [
+                ("/", StatusCode::OK, &index),
+                (route, StatusCode::OK, &index),
+                ("/programs/some/client/route", StatusCode::NOT_FOUND, &index),
+                ("/login", StatusCode::OK, &participant),
+                (
+                    "/me/programs/0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f",
+                    StatusCode::OK,
+                    &participant,
+                ),
+                ("/me/no/such/page", StatusCode::NOT_FOUND, &participant),
             ] {
                 let response = app.client.get(app.url(path)).send().await.unwrap();
                 assert_eq!(response.status(), status, "{path}");
-                assert_eq!(response.text().await.unwrap(), index, "{path} serves the dashboard");
+                assert_eq!(&response.text().await.unwrap(), app_page, "{path} serves its app");
             }
         } else {
             let home = app.client.get(app.url("/")).send().await.unwrap().text().await.unwrap();

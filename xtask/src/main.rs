@@ -2,7 +2,7 @@
 //!
 //! - `run [--release]`  build the dashboard, then run `cohort` (SQLite, demo data)
 //! - `test`             every check and test, on SQLite and PostgreSQL (what CI runs)
-//! - `dashboard`        build the Yew dashboard into `frontend/dist`
+//! - `dashboard`        build the admin dashboard and the participant app into `frontend/dist`
 //! - `openapi`          regenerate `openapi/openapi.json` from the code
 //! - `bench`            load benchmark of the release binary (`bench/run.sh`, wrk)
 //! - `fuzz`             schemathesis against the committed OpenAPI document and a live `cohort`
@@ -21,7 +21,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("run") => run(flag("--release")),
         Some("test") => test(),
-        Some("dashboard") => dashboard(true),
+        Some("dashboard") => build_apps(),
         Some("openapi") => openapi(),
         Some("bench") => bench(),
         Some("fuzz") => status(cargo().args(["build", "-p", "cohort-api", "--bin", "cohort"])).and_then(|()| fuzz()),
@@ -172,48 +172,98 @@ fn wasm_opt(wasm: &Path) {
     }
 }
 
-/// Builds the dashboard into `frontend/dist`.
-fn dashboard(optimise: bool) -> Result {
+/// The two web apps: crate, the name of its files in `frontend/dist`, its HTML page, and the
+/// most its first load (wasm, JS and CSS, gzipped) may weigh. Admins load the dashboard;
+/// participants, most of them on phones, only their own app.
+const APPS: [(&str, &str, &str, u64); 2] = [
+    ("frontend", "app", "index.html", 600 * 1024),
+    ("participant", "participant", "participant.html", 350 * 1024),
+];
+
+/// Builds the admin dashboard and the participant app into `frontend/dist` (one directory: the
+/// server picks the page by path). With `optimise`, shrinks them and weighs each against its
+/// budget: the answer lists the apps over it.
+fn dashboard(optimise: bool) -> Result<Vec<String>> {
     ensure_wasm_target()?;
     let bindgen = wasm_bindgen()?;
-    status(cargo().args([
+    let mut build = cargo();
+    build.args([
         "build",
-        "-p",
-        "frontend",
         "--target",
         "wasm32-unknown-unknown",
         "--profile",
         "wasm-release",
-    ]))?;
+    ]);
+    for (krate, ..) in APPS {
+        build.args(["-p", krate]);
+    }
+    status(&mut build)?;
     let dist = root().join("frontend/dist");
     fs::create_dir_all(&dist).map_err(|e| format!("{}: {e}", dist.display()))?;
-    let wasm = target_dir()?.join("wasm32-unknown-unknown/wasm-release/frontend.wasm");
-    status(
-        Command::new(bindgen)
-            .args(["--target", "web", "--no-typescript", "--out-name", "app", "--out-dir"])
-            .arg(&dist)
-            .arg(&wasm),
-    )?;
-    let app_wasm = dist.join("app_bg.wasm");
-    let before = fs::metadata(&app_wasm).map(|m| m.len()).unwrap_or(0);
-    if optimise {
+    fs::copy(root().join("frontend/style.css"), dist.join("style.css")).map_err(|e| format!("style.css: {e}"))?;
+    let mut over = Vec::new();
+    for (krate, name, page, budget) in APPS {
+        let wasm = target_dir()?.join(format!("wasm32-unknown-unknown/wasm-release/{krate}.wasm"));
+        status(
+            Command::new(&bindgen)
+                .args(["--target", "web", "--no-typescript", "--out-name", name, "--out-dir"])
+                .arg(&dist)
+                .arg(&wasm),
+        )?;
+        fs::copy(root().join(krate).join("index.html"), dist.join(page)).map_err(|e| format!("{page}: {e}"))?;
+        let app_wasm = dist.join(format!("{name}_bg.wasm"));
+        if !optimise {
+            println!(
+                "{krate}: {} KB of wasm, unoptimised",
+                fs::metadata(&app_wasm).map_or(0, |m| m.len()) / 1024
+            );
+            continue;
+        }
         wasm_opt(&app_wasm);
+        let first_load = [app_wasm, dist.join(format!("{name}.js")), dist.join("style.css")]
+            .iter()
+            .map(|f| gzipped(f))
+            .sum::<Result<u64>>()?;
+        println!(
+            "{krate}: first load {} KB gzipped (budget {} KB)",
+            first_load / 1024,
+            budget / 1024
+        );
+        if first_load > budget {
+            over.push(format!(
+                "{krate} weighs {} KB gzipped, over its {} KB budget",
+                first_load / 1024,
+                budget / 1024
+            ));
+        }
     }
-    for file in ["index.html", "style.css"] {
-        fs::copy(root().join("frontend").join(file), dist.join(file)).map_err(|e| format!("{file}: {e}"))?;
+    Ok(over)
+}
+
+/// Builds both apps for people to use: optimised, with a warning for an app over its budget.
+fn build_apps() -> Result {
+    for warning in dashboard(true)? {
+        println!("warning: {warning}");
     }
-    let after = fs::metadata(&app_wasm).map(|m| m.len()).unwrap_or(0);
-    println!(
-        "dashboard: {} ({} KB of wasm, {} KB before wasm-opt)",
-        dist.display(),
-        after / 1024,
-        before / 1024
-    );
     Ok(())
 }
 
+/// A file's size gzipped (as the server sends it).
+fn gzipped(file: &Path) -> Result<u64> {
+    let out = Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(file)
+        .output()
+        .map_err(|e| format!("gzip: {e}"))?;
+    if out.status.success() {
+        Ok(out.stdout.len() as u64)
+    } else {
+        Err(format!("gzip {} failed", file.display()))
+    }
+}
+
 fn run(release: bool) -> Result {
-    dashboard(true)?;
+    build_apps()?;
     let mut cmd = cargo();
     cmd.args(["run", "-p", "cohort-api", "--bin", "cohort"]);
     if release {
@@ -283,8 +333,11 @@ fn test() -> Result {
     step("Chromium and an SMTP server for the tests");
     ensure_chromium()?;
     ensure_aiosmtpd()?;
-    step("dashboard");
-    dashboard(false)?;
+    step("the dashboard and the participant app, within their budgets");
+    let over = dashboard(true)?;
+    if !over.is_empty() {
+        return Err(over.join("; "));
+    }
     step("cohort binary");
     status(cargo().args(["build", "-p", "cohort-api", "--bin", "cohort"]))?;
     step("clippy");
@@ -293,6 +346,10 @@ fn test() -> Result {
         "clippy",
         "-p",
         "frontend",
+        "-p",
+        "participant",
+        "-p",
+        "cohort-ui",
         "--target",
         "wasm32-unknown-unknown",
         "--",

@@ -1,22 +1,56 @@
-//! The dashboard's pages as paths: the routes its router knows, and the links emails carry.
+//! The web apps' pages as paths: the routes their routers know, and the links emails carry.
 //!
 //! Emails hold paths built here; the server makes them absolute under `COHORT_PUBLIC_URL` when it
-//! sends them, and answers a page it does not know with 404. A test checks that [`PAGES`] lists
-//! exactly the routes of the dashboard's router (`frontend/src/main.rs`).
+//! sends them, serves each page with the app that shows it, and answers a page neither app knows
+//! with 404. A test checks that [`DASHBOARD_PAGES`] and [`PARTICIPANT_PAGES`] list exactly the
+//! routes of the two routers (`frontend/src/main.rs`, `participant/src/main.rs`).
 
 use uuid::Uuid;
 
-/// Every route of the dashboard's router; `:name` matches one path segment.
-pub const PAGES: &[&str] = &[
+/// Cohort's two web apps, each a separate download: a person loads only the one they use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebApp {
+    /// The admin dashboard (`frontend`).
+    Dashboard,
+    /// The participant app (`participant`), which also holds the pages before logging in.
+    Participant,
+}
+
+impl WebApp {
+    pub const ALL: [WebApp; 2] = [WebApp::Dashboard, WebApp::Participant];
+
+    /// The app's HTML page in the directory the server serves the apps from.
+    pub fn page_file(self) -> &'static str {
+        match self {
+            Self::Dashboard => "index.html",
+            Self::Participant => "participant.html",
+        }
+    }
+
+    /// Every route of the app's router; `:name` matches one path segment.
+    pub fn pages(self) -> &'static [&'static str] {
+        match self {
+            Self::Dashboard => DASHBOARD_PAGES,
+            Self::Participant => PARTICIPANT_PAGES,
+        }
+    }
+}
+
+/// Every route of the participant app's router.
+pub const PARTICIPANT_PAGES: &[&str] = &[
     "/login",
     "/forgot-password",
     "/reset-password",
     "/welcome",
     "/answer-request",
-    "/",
     "/me",
     "/me/programs/:id",
     "/me/bookings/:id",
+];
+
+/// Every route of the admin dashboard's router.
+pub const DASHBOARD_PAGES: &[&str] = &[
+    "/",
     "/programs",
     "/programs/new",
     "/programs/:id/pairing",
@@ -46,15 +80,27 @@ pub const PAGES: &[&str] = &[
     "/audit-log",
 ];
 
-/// Whether `path` (without query or fragment) is one of the dashboard's pages.
-pub fn is_page(path: &str) -> bool {
+/// The app that shows `path` (query and fragment ignored), and whether it is one of its pages.
+/// A path no app knows goes to the participant app under `/me`, to the dashboard elsewhere, to
+/// say "Page not found".
+pub fn app_of(path: &str) -> (WebApp, bool) {
     let path = path.split(['?', '#']).next().unwrap_or(path);
     let path = if path.len() > 1 {
         path.trim_end_matches('/')
     } else {
         path
     };
-    PAGES.iter().any(|pattern| matches(pattern, path))
+    let known = |app: WebApp| app.pages().iter().any(|pattern| matches(pattern, path));
+    match WebApp::ALL.into_iter().find(|app| known(*app)) {
+        Some(app) => (app, true),
+        None if path == "/me" || path.starts_with("/me/") => (WebApp::Participant, false),
+        None => (WebApp::Dashboard, false),
+    }
+}
+
+/// Whether `path` (without query or fragment) is a page of one of the apps.
+pub fn is_page(path: &str) -> bool {
+    app_of(path).1
 }
 
 fn matches(pattern: &str, path: &str) -> bool {
@@ -138,20 +184,29 @@ mod tests {
         assert!(!is_page("/nowhere"));
         assert!(!is_page("/me/programs/"));
         assert!(!is_page("/api/v1/me"));
+        assert_eq!(app_of("/me/bookings/x?y=1"), (WebApp::Participant, true));
+        assert_eq!(app_of("/welcome?token=t"), (WebApp::Participant, true));
+        assert_eq!(app_of("/programs/x"), (WebApp::Dashboard, true));
+        assert_eq!(app_of("/me/nowhere"), (WebApp::Participant, false));
+        assert_eq!(app_of("/nowhere"), (WebApp::Dashboard, false));
     }
 
-    /// The server answers 404 for a path not in [`PAGES`]; the router must know the same list.
+    /// The server answers 404 for a path no app lists; each router must know its app's list.
     #[test]
-    fn pages_are_the_routes_of_the_dashboard_router() {
-        let router = include_str!("../../../frontend/src/main.rs");
-        let routes: Vec<&str> = router
-            .lines()
-            .filter_map(|l| l.trim().strip_prefix("#[at(\"")?.strip_suffix("\")]"))
-            .filter(|r| *r != "/404")
-            .collect();
-        let (mut routes, mut pages) = (routes, PAGES.to_vec());
-        routes.sort_unstable();
-        pages.sort_unstable();
-        assert_eq!(routes, pages);
+    fn pages_are_the_routes_of_each_router() {
+        for (app, router) in [
+            (WebApp::Dashboard, include_str!("../../../frontend/src/main.rs")),
+            (WebApp::Participant, include_str!("../../../participant/src/main.rs")),
+        ] {
+            let mut routes: Vec<&str> = router
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("#[at(\"")?.strip_suffix("\")]"))
+                .filter(|r| *r != "/404")
+                .collect();
+            let mut pages = app.pages().to_vec();
+            routes.sort_unstable();
+            pages.sort_unstable();
+            assert_eq!(routes, pages, "{app:?}");
+        }
     }
 }

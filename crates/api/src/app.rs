@@ -19,6 +19,7 @@ use crate::{
     audit, auth, automations, booking, events, extract, hardening, health, idempotency, imports, jobs, messaging,
     organization, pairing, people, programs, request_id, steps, AppState,
 };
+use cohort_api_types::links::{self, WebApp};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -389,15 +390,11 @@ async fn fallback(
     }
     let is_api = path.starts_with("/api/") || path == "/api" || path == "/healthz" || path == "/readyz";
     if !is_api && req.method() == Method::GET {
-        let index = state.dashboard_dir.join("index.html");
-        if let Ok(html) = std::fs::read(&index) {
-            // The dashboard shows its own "Page not found" for a path its router does not know;
-            // the status says so too, so a broken link is visible to checkers and crawlers.
-            let status = if cohort_api_types::links::is_page(path) {
-                StatusCode::OK
-            } else {
-                StatusCode::NOT_FOUND
-            };
+        let (app, known) = links::app_of(path);
+        if let Ok(html) = std::fs::read(state.dashboard_dir.join(app.page_file())) {
+            // The app shows its own "Page not found" for a path its router does not know; the
+            // status says so too, so a broken link is visible to checkers and crawlers.
+            let status = if known { StatusCode::OK } else { StatusCode::NOT_FOUND };
             return Ok(HttpResponse::build(status)
                 .content_type("text/html; charset=utf-8")
                 .body(html));
@@ -461,8 +458,11 @@ pub fn build(
     >,
 > {
     let dashboard_dir = state.dashboard_dir.clone();
-    let index_html = std::fs::read_to_string(Path::new(&dashboard_dir).join("index.html")).ok();
-    let security_headers = web::Data::new(hardening::SecurityHeaders::new(index_html.as_deref()));
+    let pages: Vec<String> = WebApp::ALL
+        .iter()
+        .filter_map(|app| std::fs::read_to_string(dashboard_dir.join(app.page_file())).ok())
+        .collect();
+    let security_headers = web::Data::new(hardening::SecurityHeaders::new(&pages));
     let allowed_origins = state.allowed_origins.clone();
     // The docs go first: the `/api/v1` scope would otherwise take their paths.
     let app = App::new()

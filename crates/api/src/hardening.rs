@@ -24,12 +24,11 @@ pub struct SecurityHeaders {
 }
 
 impl SecurityHeaders {
-    /// `index_html`: the dashboard's page, whose inline scripts are allowed by their hash.
-    pub fn new(index_html: Option<&str>) -> Self {
-        let hashes: String = index_html
-            .map(inline_scripts)
-            .unwrap_or_default()
+    /// `pages`: the web apps' HTML pages, whose inline scripts are allowed by their hash.
+    pub fn new(pages: &[String]) -> Self {
+        let hashes: String = pages
             .iter()
+            .flat_map(|page| inline_scripts(page))
             .map(|script| {
                 format!(
                     " 'sha256-{}'",
@@ -144,7 +143,7 @@ mod tests {
         let html = r#"<head><script type="module">import init from "/app.js"; init();</script>
             <script src="/other.js"></script></head>"#;
         assert_eq!(inline_scripts(html), [r#"import init from "/app.js"; init();"#]);
-        let headers = SecurityHeaders::new(Some(html));
+        let headers = SecurityHeaders::new(&[html.to_owned()]);
         let policy = headers.policy_for("/").to_str().unwrap();
         let expected =
             base64::engine::general_purpose::STANDARD.encode(Sha256::digest(br#"import init from "/app.js"; init();"#));
@@ -156,7 +155,7 @@ mod tests {
             .to_str()
             .unwrap()
             .contains("'unsafe-inline'"));
-        assert!(!SecurityHeaders::new(None)
+        assert!(!SecurityHeaders::new(&[])
             .policy_for("/")
             .to_str()
             .unwrap()

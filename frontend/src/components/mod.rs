@@ -1,5 +1,4 @@
 //! Components render; pages fetch.
 
-pub mod field;
 pub mod person_picker;
 pub mod shell;

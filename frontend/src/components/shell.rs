@@ -6,8 +6,8 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::state::{Load, Session};
 use crate::Route;
+use cohort_ui::state::{Load, Session};
 
 #[derive(Properties, PartialEq)]
 pub struct ShellProps {
@@ -16,36 +16,25 @@ pub struct ShellProps {
 
 #[function_component(Shell)]
 pub fn shell(props: &ShellProps) -> Html {
-    let navigator = use_navigator();
     let me = use_state(|| Load::<Me>::Loading);
     {
-        let (me, navigator) = (me.clone(), navigator.clone());
+        let me = me.clone();
         use_effect_with((), move |_| {
             yew::platform::spawn_local(async move {
                 match api::me().await {
                     Ok(found) => me.set(Load::Loaded(found)),
-                    Err(ApiError::SessionEnded) => {
-                        if let Some(navigator) = navigator {
-                            navigator.replace(&Route::Login);
-                        }
-                    }
+                    Err(ApiError::SessionEnded) => cohort_ui::open("/login"),
                     Err(e) => me.set(Load::Failed(e)),
                 }
             });
         });
     }
-    let logout = {
-        let navigator = navigator.clone();
-        Callback::from(move |_| {
-            let navigator = navigator.clone();
-            yew::platform::spawn_local(async move {
-                api::logout().await;
-                if let Some(navigator) = navigator {
-                    navigator.replace(&Route::Login);
-                }
-            });
-        })
-    };
+    let logout = Callback::from(move |_| {
+        yew::platform::spawn_local(async move {
+            api::logout().await;
+            cohort_ui::open("/login");
+        });
+    });
     let session = match &*me {
         Load::Loaded(found) => {
             let me_state = me.clone();
@@ -91,6 +80,10 @@ pub fn shell(props: &ShellProps) -> Html {
                 <div class="who">
                     if let Some(s) = &session {
                         <span>{ format!("{} · {}", s.me.person.name, s.me.organization.name) }</span>
+                        // An admin who also takes part in a program switches to their own pages.
+                        if !s.me.memberships.is_empty() {
+                            <a href="/me">{ "My programs" }</a>
+                        }
                     }
                     <button type="button" class="secondary" onclick={logout}>{ "Log out" }</button>
                 </div>

@@ -4,8 +4,8 @@ use cohort_api_types::AuditEntry;
 use yew::prelude::*;
 
 use crate::api::{self, ApiError, AuditFilter};
-use crate::components::field::{SelectField, TextField};
-use crate::state::{local_time, Session};
+use cohort_ui::components::field::{SelectField, TextField};
+use cohort_ui::state::{local_time, Session};
 
 #[derive(Clone, PartialEq, Default)]
 struct Listing {

@@ -11,9 +11,9 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::components::field::{SelectField, TextField};
-use crate::state::Load;
 use crate::Route;
+use cohort_ui::components::field::{SelectField, TextField};
+use cohort_ui::state::Load;
 
 #[derive(Properties, PartialEq)]
 pub struct AutoPairProps {

@@ -12,9 +12,9 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::components::field::{SelectField, TextField};
-use crate::state::{local_time, use_load, Load, Session};
 use crate::Route;
+use cohort_ui::components::field::{SelectField, TextField};
+use cohort_ui::state::{local_time, use_load, Load, Session};
 
 #[function_component(Automations)]
 pub fn automations() -> Html {

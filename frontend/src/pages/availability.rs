@@ -10,9 +10,9 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::components::field::SelectField;
-use crate::state::{from_wall_clock, time_zones, wall_clock, Load, Session};
 use crate::Route;
+use cohort_ui::components::field::SelectField;
+use cohort_ui::state::{from_wall_clock, time_zones, wall_clock, Load, Session};
 
 const WEEKDAYS: [(Weekday, &str, &str); 7] = [
     (Weekday::Monday, "monday", "Monday"),

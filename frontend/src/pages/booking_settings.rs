@@ -8,8 +8,8 @@ use yew_router::prelude::*;
 
 use crate::api::{self, ApiError};
 use crate::pages::services::{format_key, format_name, FORMATS};
-use crate::state::{Load, Session};
 use crate::Route;
+use cohort_ui::state::{Load, Session};
 
 #[derive(Clone, PartialEq, Default)]
 struct Form {

@@ -16,8 +16,8 @@ use yew_router::prelude::*;
 use crate::api::{self, ApiError};
 use crate::components::person_picker::PersonPicker;
 use crate::pages::services::{format_key, format_name, format_of};
-use crate::state::{from_wall_clock, now, time_zones, today_in, wall_clock, Load, Session};
 use crate::Route;
+use cohort_ui::state::{from_wall_clock, now, time_zones, today_in, wall_clock, Load, Session};
 
 /// What the calendar shows, kept in the address so a reload or a shared link shows the same.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -231,7 +231,7 @@ pub fn calendar() -> Html {
         let week_ref = week_ref.clone();
         use_effect(move || {
             if let Some(week) = week_ref.cast::<web_sys::HtmlElement>() {
-                crate::state::apply_css_vars(&week);
+                cohort_ui::state::apply_css_vars(&week);
             }
         });
     }

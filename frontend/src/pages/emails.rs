@@ -5,9 +5,9 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::components::field::{TextArea, TextField};
-use crate::state::{use_load, Load};
 use crate::Route;
+use cohort_ui::components::field::{TextArea, TextField};
+use cohort_ui::state::{use_load, Load};
 
 #[function_component(Emails)]
 pub fn emails() -> Html {

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use yew::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::state::Load;
+use cohort_ui::state::Load;
 
 /// The kinds of file the page offers: (API name, what admins call it).
 const IMPORT_KINDS: &[(&str, &str)] = &[
@@ -90,7 +90,7 @@ pub fn imports_page() -> Html {
     let file_input = use_node_ref();
     let upload = use_state(|| Upload::Idle);
     let message = use_state(|| None::<String>);
-    let today = crate::state::now().date_naive();
+    let today = cohort_ui::state::now().date_naive();
     let bookings_from = use_state(|| today);
     let bookings_to = use_state(|| today + chrono::Days::new(30));
     {

@@ -1,7 +1,5 @@
 //! Pages fetch what they show; components render.
 
-pub mod account;
-pub mod answer_request;
 pub mod audit_log;
 pub mod auto_pair;
 pub mod automations;
@@ -10,10 +8,8 @@ pub mod booking_settings;
 pub mod calendar;
 pub mod emails;
 pub mod imports;
-pub mod login;
 pub mod notification_log;
 pub mod pairing;
-pub mod participant;
 pub mod people;
 pub mod program;
 pub mod program_new;

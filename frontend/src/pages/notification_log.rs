@@ -5,8 +5,8 @@ use uuid::Uuid;
 use yew::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::paging::use_pages;
-use crate::state::{local_time, Session};
+use cohort_ui::paging::use_pages;
+use cohort_ui::state::{local_time, Session};
 
 #[function_component(NotificationLog)]
 pub fn notification_log() -> Html {

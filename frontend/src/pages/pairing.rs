@@ -13,9 +13,9 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::components::field::{SelectField, TextField};
-use crate::state::{local_time, Load, Session};
 use crate::Route;
+use cohort_ui::components::field::{SelectField, TextField};
+use cohort_ui::state::{local_time, Load, Session};
 
 #[derive(Properties, PartialEq)]
 pub struct PairingProps {

@@ -7,9 +7,9 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::components::field::TextField;
-use crate::state::{local_time, Load, Session};
 use crate::Route;
+use cohort_ui::components::field::TextField;
+use cohort_ui::state::{local_time, Load, Session};
 
 #[function_component(People)]
 pub fn people() -> Html {

@@ -9,10 +9,10 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::components::field::{SelectField, TextArea, TextField};
 use crate::pages::programs::status_text;
-use crate::state::{local_time, role_label, time_zones, Load, Session};
 use crate::Route;
+use cohort_ui::components::field::{SelectField, TextArea, TextField};
+use cohort_ui::state::{local_time, role_label, time_zones, Load, Session};
 
 #[derive(Properties, PartialEq)]
 pub struct ProgramProps {
@@ -317,7 +317,7 @@ struct InviteProps {
 fn invite_to_log_in(props: &InviteProps) -> Html {
     let program = props.program;
     let sent = use_state(|| None::<Result<u32, ApiError>>);
-    let preview = crate::state::use_load((program, props.reload, sent.is_some()), move |_| async move {
+    let preview = cohort_ui::state::use_load((program, props.reload, sent.is_some()), move |_| async move {
         let request = InvitePeople {
             person_ids: None,
             program_id: Some(program),

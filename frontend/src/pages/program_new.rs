@@ -5,9 +5,9 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::components::field::{SelectField, TextArea, TextField};
-use crate::state::{time_zones, Session};
 use crate::Route;
+use cohort_ui::components::field::{SelectField, TextArea, TextField};
+use cohort_ui::state::{time_zones, Session};
 
 #[function_component(NewProgram)]
 pub fn new_program() -> Html {

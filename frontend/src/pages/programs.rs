@@ -5,9 +5,9 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::components::field::SelectField;
-use crate::state::Session;
 use crate::Route;
+use cohort_ui::components::field::SelectField;
+use cohort_ui::state::Session;
 
 pub fn status_text(status: ProgramStatus) -> &'static str {
     match status {

@@ -7,11 +7,11 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::components::field::{TextArea, TextField};
 use crate::components::person_picker::PersonPicker;
 use crate::pages::services::{format_key, format_of, LocationsEditor};
-use crate::state::{use_load, Load, Session};
 use crate::Route;
+use cohort_ui::components::field::{TextArea, TextField};
+use cohort_ui::state::{use_load, Load, Session};
 
 #[function_component(Providers)]
 pub fn providers() -> Html {

@@ -10,10 +10,10 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::components::field::{SelectField, TextArea, TextField};
 use crate::components::person_picker::PersonPicker;
-use crate::state::{use_load, Load, Session};
 use crate::Route;
+use cohort_ui::components::field::{SelectField, TextArea, TextField};
+use cohort_ui::state::{use_load, Load, Session};
 
 pub fn format_name(f: AppointmentFormat) -> &'static str {
     match f {

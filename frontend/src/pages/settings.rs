@@ -5,8 +5,8 @@ use cohort_api_types::{Labels, UpdateOrganization};
 use yew::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::components::field::{SelectField, TextArea, TextField};
-use crate::state::{time_zones, Session};
+use cohort_ui::components::field::{SelectField, TextArea, TextField};
+use cohort_ui::state::{time_zones, Session};
 
 #[derive(Clone, PartialEq, Default)]
 struct Form {

@@ -12,9 +12,9 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::components::field::{SelectField, TextArea, TextField};
-use crate::state::{local_time, Load};
 use crate::Route;
+use cohort_ui::components::field::{SelectField, TextArea, TextField};
+use cohort_ui::state::{local_time, Load};
 
 /// The wire name of an enum value (snake_case), for select values.
 fn name<T: serde::Serialize>(value: T) -> String {

@@ -6,9 +6,9 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::components::field::TextField;
-use crate::state::{use_load, Load};
 use crate::Route;
+use cohort_ui::components::field::TextField;
+use cohort_ui::state::{use_load, Load};
 
 #[function_component(Webhooks)]
 pub fn webhooks() -> Html {

@@ -7,8 +7,8 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::api::{self, ApiError};
 use crate::Route;
+use cohort_ui::api::{self, ApiError};
 
 #[derive(Deserialize, Default)]
 struct TokenQuery {
@@ -24,12 +24,13 @@ fn use_link_token() -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-/// After logging in: admins go to the dashboard, everyone else to their own page.
+/// After logging in: admins go to the dashboard (the other app), everyone else to their own page.
 pub fn land(navigator: Option<Navigator>) {
     yew::platform::spawn_local(async move {
-        let admin = api::me().await.is_ok_and(|me| me.person.is_admin);
-        if let Some(navigator) = navigator {
-            navigator.replace(&if admin { Route::Programs } else { Route::Participant });
+        if api::me().await.is_ok_and(|me| me.person.is_admin) {
+            cohort_ui::open("/programs");
+        } else if let Some(navigator) = navigator {
+            navigator.replace(&Route::Participant);
         }
     });
 }

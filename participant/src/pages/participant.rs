@@ -7,10 +7,10 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::api::{self, ApiError};
-use crate::components::field::{SelectField, TextArea, TextField};
-use crate::state::{local_time, time_zones, use_load, Load};
 use crate::Route;
+use cohort_ui::api::{self, ApiError};
+use cohort_ui::components::field::{SelectField, TextArea, TextField};
+use cohort_ui::state::{local_time, time_zones, use_load, Load};
 
 /// Everything the page shows, read at once.
 #[derive(Clone, PartialEq)]

@@ -3,8 +3,8 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::api;
 use crate::Route;
+use cohort_ui::api;
 
 #[function_component(Login)]
 pub fn login() -> Html {

@@ -10,9 +10,9 @@ use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::api::{self, ApiError};
-use crate::state::{use_load, Load};
 use crate::Route;
+use cohort_ui::api::{self, ApiError};
+use cohort_ui::state::{use_load, Load};
 
 #[derive(Deserialize, Default)]
 struct AnswerQuery {

@@ -1,0 +1,6 @@
+//! Pages fetch what they show; components render.
+
+pub mod account;
+pub mod answer_request;
+pub mod login;
+pub mod participant;

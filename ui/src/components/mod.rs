@@ -1,0 +1,3 @@
+//! Components render; pages fetch.
+
+pub mod field;
