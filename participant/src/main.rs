@@ -4,6 +4,7 @@
 //! the paths below; the admin dashboard is a separate download (`frontend`).
 
 mod pages;
+mod shell;
 
 use uuid::Uuid;
 use yew::prelude::*;

@@ -1,5 +1,5 @@
-//! What every page of a logged-in admin shares: who they are and their
-//! organisation (whose labels the UI uses), loaded once by the shell.
+//! What every page behind the login shares: who the person is and their organisation (whose
+//! labels the UI uses), loaded once by each app's shell; and how pages load what they show.
 
 use cohort_api_types::{Labels, Me, Organization, ParticipantRole};
 use yew::prelude::*;
@@ -14,6 +14,15 @@ pub struct Session {
 impl Session {
     pub fn labels(&self) -> &Labels {
         &self.me.organization.labels
+    }
+
+    /// The zone the person reads times in: their own, else the organisation's.
+    pub fn zone(&self) -> String {
+        self.me
+            .person
+            .time_zone
+            .clone()
+            .unwrap_or_else(|| self.me.organization.time_zone.clone())
     }
 }
 

@@ -7,6 +7,7 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
+use crate::shell::Shell;
 use crate::Route;
 use cohort_ui::api::{self, ApiError};
 use cohort_ui::components::field::{SelectField, TextArea, TextField};
@@ -39,37 +40,6 @@ pub struct ParticipantProps {
     /// Shows only this program's steps and requests (the link of a program's email).
     #[prop_or_default]
     pub program: Option<Uuid>,
-}
-
-/// The frame of a participant's pages: who is logged in, and logging out.
-#[derive(Properties, PartialEq)]
-struct FrameProps {
-    children: Html,
-}
-
-#[function_component(Frame)]
-fn frame(props: &FrameProps) -> Html {
-    let navigator = use_navigator();
-    let logout = Callback::from(move |_| {
-        let navigator = navigator.clone();
-        yew::platform::spawn_local(async move {
-            api::logout().await;
-            if let Some(navigator) = navigator {
-                navigator.replace(&Route::Login);
-            }
-        });
-    });
-    html! {
-        <>
-            <header class="top">
-                <nav aria-label="Main">
-                    <Link<Route> to={Route::Participant} classes="brand">{ "Cohort" }</Link<Route>>
-                    <button class="link" onclick={logout}>{ "Log out" }</button>
-                </nav>
-            </header>
-            { props.children.clone() }
-        </>
-    }
 }
 
 /// A participant's home: their programs, steps, requests and upcoming bookings.
@@ -202,7 +172,7 @@ pub fn participant_home(props: &ParticipantProps) -> Html {
             </>
         }
     });
-    html! { <Frame><main class="page">{ body }</main></Frame> }
+    html! { <Shell>{ body }</Shell> }
 }
 
 /// One of the participant's bookings, where a booking email's link leads.
@@ -232,7 +202,7 @@ pub fn participant_booking(props: &ParticipantBookingProps) -> Html {
             </section>
         }
     });
-    html! { <Frame><main class="page narrow">{ body }</main></Frame> }
+    html! { <Shell narrow=true>{ body }</Shell> }
 }
 
 #[derive(Properties, PartialEq)]

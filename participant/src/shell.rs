@@ -1,0 +1,97 @@
+//! The frame of every participant page behind the login: the navigation (with the unread
+//! notifications on it), the session context, and the way back to the login page when the
+//! session ends. Narrow screens get the same links, wrapped.
+
+use cohort_api_types::{Me, NotificationPage};
+use cohort_ui::api::{self, ApiError};
+use cohort_ui::state::{Load, Session};
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::Route;
+
+#[derive(Properties, PartialEq)]
+pub struct ShellProps {
+    pub children: Html,
+    /// A narrow column, for pages of one form or one thing.
+    #[prop_or_default]
+    pub narrow: bool,
+}
+
+/// How many of the caller's notifications are unread.
+async fn unread() -> Result<i64, ApiError> {
+    let page: NotificationPage = api::get("/api/v1/notifications?limit=1").await?;
+    Ok(page.unread_count)
+}
+
+#[function_component(Shell)]
+pub fn shell(props: &ShellProps) -> Html {
+    let me = use_state(|| Load::<Me>::Loading);
+    let unread_count = use_state(|| 0i64);
+    {
+        let (me, unread_count) = (me.clone(), unread_count.clone());
+        use_effect_with((), move |_| {
+            yew::platform::spawn_local(async move {
+                match api::me().await {
+                    Ok(found) => {
+                        me.set(Load::Loaded(found));
+                        unread_count.set(unread().await.unwrap_or(0));
+                    }
+                    Err(ApiError::SessionEnded) => cohort_ui::open("/login"),
+                    Err(e) => me.set(Load::Failed(e)),
+                }
+            });
+        });
+    }
+    let logout = Callback::from(move |_| {
+        yew::platform::spawn_local(async move {
+            api::logout().await;
+            cohort_ui::open("/login");
+        });
+    });
+    let session = match &*me {
+        Load::Loaded(found) => Some(Session {
+            me: found.clone(),
+            set_organization: Callback::noop(),
+        }),
+        _ => None,
+    };
+    let admin = session.as_ref().is_some_and(|s| s.me.person.is_admin);
+    let notifications = if *unread_count > 0 {
+        format!("Notifications ({})", *unread_count)
+    } else {
+        "Notifications".to_owned()
+    };
+    html! {
+        <>
+            <header class="top">
+                <nav aria-label="Main">
+                    <Link<Route> to={Route::Participant} classes="brand">{ "Cohort" }</Link<Route>>
+                    <Link<Route> to={Route::Participant}>{ "Home" }</Link<Route>>
+                    <span>{ notifications }</span>
+                </nav>
+                <div class="who">
+                    if let Some(s) = &session {
+                        <span>{ &s.me.person.name }</span>
+                    }
+                    // An admin who also takes part switches between the two apps.
+                    if admin {
+                        <a href="/programs">{ "Admin dashboard" }</a>
+                    }
+                    <button type="button" class="secondary" onclick={logout}>{ "Log out" }</button>
+                </div>
+            </header>
+            <main class={classes!("page", props.narrow.then_some("narrow"))} id="main">
+                {
+                    match (&*me, session) {
+                        (Load::Failed(e), _) => html! { <p class="error" role="alert">{ e.message() }</p> },
+                        (_, Some(session)) => html! {
+                            <ContextProvider<Session> context={session}>{ props.children.clone() }</ContextProvider<Session>>
+                        },
+                        _ => html! { <p class="loading" aria-busy="true">{ "Loading…" }</p> },
+                    }
+                }
+            </main>
+        </>
+    }
+}
