@@ -26,6 +26,14 @@ pub enum Route {
     Participant,
     #[at("/me/programs/:id")]
     ParticipantProgram { id: Uuid },
+    #[at("/me/programs/:id/steps")]
+    ProgramSteps { id: Uuid },
+    #[at("/me/steps")]
+    Steps,
+    #[at("/me/notifications")]
+    Notifications,
+    #[at("/me/profile")]
+    Profile,
     #[at("/me/bookings/:id")]
     ParticipantBooking { id: Uuid },
     #[not_found]
@@ -42,6 +50,10 @@ fn switch(route: Route) -> Html {
         Route::AnswerRequest => html! { <pages::answer_request::AnswerRequest /> },
         Route::Participant => html! { <pages::participant::ParticipantHome /> },
         Route::ParticipantProgram { id } => html! { <pages::participant::ParticipantHome program={Some(id)} /> },
+        Route::ProgramSteps { id } => html! { <pages::steps::Steps program={Some(id)} /> },
+        Route::Steps => html! { <pages::steps::Steps /> },
+        Route::Notifications => html! { <pages::notifications::Notifications /> },
+        Route::Profile => html! { <pages::profile::Profile /> },
         Route::ParticipantBooking { id } => html! { <pages::participant::ParticipantBooking {id} /> },
         Route::NotFound => html! {
             <main class="page">

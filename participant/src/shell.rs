@@ -68,7 +68,9 @@ pub fn shell(props: &ShellProps) -> Html {
                 <nav aria-label="Main">
                     <Link<Route> to={Route::Participant} classes="brand">{ "Cohort" }</Link<Route>>
                     <Link<Route> to={Route::Participant}>{ "Home" }</Link<Route>>
-                    <span>{ notifications }</span>
+                    <Link<Route> to={Route::Steps}>{ "Steps" }</Link<Route>>
+                    <Link<Route> to={Route::Notifications}>{ notifications }</Link<Route>>
+                    <Link<Route> to={Route::Profile}>{ "Profile" }</Link<Route>>
                 </nav>
                 <div class="who">
                     if let Some(s) = &session {
@@ -81,7 +83,7 @@ pub fn shell(props: &ShellProps) -> Html {
                     <button type="button" class="secondary" onclick={logout}>{ "Log out" }</button>
                 </div>
             </header>
-            <main class={classes!("page", props.narrow.then_some("narrow"))} id="main">
+            <main class={classes!("page", props.narrow.then_some("column"))} id="main">
                 {
                     match (&*me, session) {
                         (Load::Failed(e), _) => html! { <p class="error" role="alert">{ e.message() }</p> },

@@ -12,7 +12,8 @@ use cohort_api_types::{
 };
 use cohort_api_types::{DeclineWithLink, RequestAnswerLink, RequestDecision, RequestToAnswer};
 use cohort_api_types::{LoginRequest, Me, Person, Problem, RefreshRequest, TokenResponse};
-use gloo_net::http::{Method, RequestBuilder, Response};
+pub use gloo_net::http::Method;
+use gloo_net::http::{RequestBuilder, Response};
 use gloo_storage::{SessionStorage, Storage};
 use serde::de::DeserializeOwned;
 use serde::Serialize;

@@ -45,6 +45,10 @@ pub const PARTICIPANT_PAGES: &[&str] = &[
     "/answer-request",
     "/me",
     "/me/programs/:id",
+    "/me/programs/:id/steps",
+    "/me/steps",
+    "/me/notifications",
+    "/me/profile",
     "/me/bookings/:id",
 ];
 

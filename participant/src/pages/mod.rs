@@ -3,4 +3,7 @@
 pub mod account;
 pub mod answer_request;
 pub mod login;
+pub mod notifications;
 pub mod participant;
+pub mod profile;
+pub mod steps;
