@@ -303,6 +303,20 @@ impl TestApp {
         self.output.lock().unwrap().clone()
     }
 
+    /// The password of the demo's participant logins, printed once at the first start.
+    pub fn demo_participant_password(&self) -> String {
+        let output = self.output();
+        let line = output
+            .lines()
+            .find(|l| l.starts_with("Participant logins"))
+            .unwrap_or_else(|| panic!("no participant logins printed: {output}"));
+        line.split("the password ")
+            .nth(1)
+            .and_then(|rest| rest.split(':').next())
+            .unwrap_or_else(|| panic!("no password in {line}"))
+            .to_owned()
+    }
+
     /// Sends a request; the body of the answer as JSON (`Null` when empty).
     /// Error statuses must come as problem JSON with the same status inside.
     pub async fn call(&self, method: Method, path: &str, auth: Auth<'_>, body: Option<Value>) -> (StatusCode, Value) {

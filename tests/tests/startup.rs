@@ -55,15 +55,12 @@ both_backends!(
             app.output()
         );
         // A demo mentee and a demo mentor (also a peer mentor) can log in with the printed password.
+        let password = app.demo_participant_password();
         let output = app.output();
-        let line = output
-            .lines()
-            .find(|l| l.starts_with("Participant logins"))
-            .unwrap_or_else(|| panic!("no participant logins printed: {output}"));
-        let password = line.split("the password ").nth(1).unwrap().split(':').next().unwrap();
+        let line = output.lines().find(|l| l.starts_with("Participant logins")).unwrap();
         for email in ["amara.n@demo.cohort.test", "talia.k@demo.cohort.test"] {
             assert!(line.contains(email), "{line}");
-            let tokens = app.login(email, password).await;
+            let tokens = app.login(email, &password).await;
             let (_, me) = app.get("/api/v1/me", &tokens.access_token).await;
             assert_eq!(me["person"]["is_admin"], false);
             assert_eq!(me["memberships"].as_array().map(Vec::len), Some(1), "{me}");

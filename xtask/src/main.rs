@@ -308,6 +308,26 @@ fn ensure_aiosmtpd() -> Result {
     status(Command::new(&python).args(["-m", "pip", "install", "--quiet", "aiosmtpd", "standardwebhooks"]))
 }
 
+/// The axe-core release the browser tests check accessibility with (pinned: a new release brings
+/// new rules).
+const AXE_CORE: &str = "4.14.1";
+
+/// axe-core from npm in `.tools/node_modules`: the browser tests run it inside each page.
+fn ensure_axe() -> Result {
+    let tools = root().join(".tools");
+    let package = tools.join("node_modules/axe-core/package.json");
+    let installed = fs::read_to_string(&package).unwrap_or_default();
+    if installed.contains(&format!("\"version\": \"{AXE_CORE}\"")) {
+        return Ok(());
+    }
+    status(
+        Command::new("npm")
+            .args(["install", "--silent", "--prefix"])
+            .arg(&tools)
+            .arg(format!("axe-core@{AXE_CORE}")),
+    )
+}
+
 /// Debian's Chromium and its driver, for the browser tests.
 fn ensure_chromium() -> Result {
     if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
@@ -330,8 +350,9 @@ fn test() -> Result {
     status(cargo().args(["fmt", "--all", "--check"]))?;
     step("PostgreSQL");
     ensure_postgres()?;
-    step("Chromium and an SMTP server for the tests");
+    step("Chromium, axe-core and an SMTP server for the tests");
     ensure_chromium()?;
+    ensure_axe()?;
     ensure_aiosmtpd()?;
     step("the dashboard and the participant app, within their budgets");
     let over = dashboard(true)?;

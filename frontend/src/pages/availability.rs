@@ -332,7 +332,7 @@ pub fn availability_page(props: &AvailabilityProps) -> Html {
                                 edit(Box::new(move |e, _| { e.weekly[day].remove(k); })),
                                 weekly_error(day, k),
                             )) }
-                            <button type="button" class="secondary" aria-label={format!("Add a window on {name}")}
+                            <button type="button" class="secondary" aria-label={format!("Add window on {name}")}
                                 onclick={click(edit(Box::new(move |e, _| e.weekly[day].push(("09:00".into(), "17:00".into())))))}>{ "Add window" }</button>
                         </div>
                     }) }

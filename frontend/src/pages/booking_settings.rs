@@ -153,7 +153,7 @@ pub fn booking_settings_page() -> Html {
                                     </div>
                                 }
                             }) }
-                            <button type="button" class="secondary" aria-label={format!("Add a question to {}", format_name(f.format))}
+                            <button type="button" class="secondary" aria-label={format!("Add question to {}", format_name(f.format))}
                                 onclick={click(edit(Box::new(move |form, _| form.formats[i].questions.push(TopicQuestion { id: String::new(), text: String::new(), required: false }))))}>
                                 { "Add question" }</button>
                         </fieldset>

@@ -89,7 +89,7 @@ fn notification_list() -> Html {
                             }
                             if n.read_at.is_none() {
                                 <button type="button" class="secondary" onclick={read(Some(n.id))}
-                                    aria-label={format!("Mark “{}” read", n.title)}>{ "Mark read" }</button>
+                                    aria-label={format!("Mark read: {}", n.title)}>{ "Mark read" }</button>
                             }
                         </div>
                     </li>

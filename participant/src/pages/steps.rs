@@ -84,11 +84,11 @@ pub fn step_card(props: &StepCardProps) -> Html {
                     </a>
                 } else if s.state == StepState::New {
                     <button type="button" class="secondary" onclick={act("open")}
-                        aria-label={format!("Mark “{}” read", s.title)}>{ "Mark read" }</button>
+                        aria-label={format!("Mark read: {}", s.title)}>{ "Mark read" }</button>
                 }
                 if s.state != StepState::Completed {
                     <button type="button" onclick={act("complete")}
-                        aria-label={format!("Mark “{}” done", s.title)}>{ "Mark done" }</button>
+                        aria-label={format!("Mark done: {}", s.title)}>{ "Mark done" }</button>
                 }
             </div>
         </article>

@@ -77,7 +77,7 @@ cohort_tests::both_backends!(
             text_appears(c, "Spring Mentoring").await?;
             text_appears(c, "Write your first goal").await?;
             shot(c, "participant-home").await?;
-            click_labelled(c, "Mark “Write your first goal” done").await?;
+            click_labelled(c, "Mark done: Write your first goal").await?;
             text_appears(c, "Nothing to do right now.").await?;
             // Her steps page has it, completed.
             click_link(c, "Steps").await?;

@@ -82,7 +82,7 @@ async fn an_admin_sets_availability_books_a_slot_and_cancels_it_in_the_browser()
         // Weekly availability in UTC: an end before the start is refused next to that window.
         click_link(c, "Weekly availability").await?;
         select(c, "#availability-zone", "UTC").await?;
-        click_labelled(c, &format!("Add a window on {weekday}")).await?;
+        click_labelled(c, &format!("Add window on {weekday}")).await?;
         fill(c, &format!("#weekly-{key}-0-start"), "12:00").await?;
         fill(c, &format!("#weekly-{key}-0-end"), "10:00").await?;
         click_button(c, "Save availability").await?;
@@ -222,7 +222,7 @@ async fn an_admin_edits_booking_settings_enrollments_and_reads_the_calendar_in_t
             c.find(Locator::LinkText("organisation settings")).await.is_ok(),
             "the labels are edited on the organisation settings, linked from here",
         )?;
-        click_labelled(c, "Add a question to In person").await?;
+        click_labelled(c, "Add question to In person").await?;
         fill(c, "#format-in_person-q0-id", "bad id!").await?;
         fill(c, "#format-in_person-q0-text", "What is your goal for this session?").await?;
         c.find(Locator::Css("#format-in_person-q0-required"))

@@ -6,6 +6,7 @@
 mod accounts;
 mod automations;
 mod booking;
+mod every_page;
 mod imports;
 mod messaging;
 mod pairing;

@@ -1,0 +1,194 @@
+//! Every page of both apps in the browser: each participant page on a phone (375 × 812) without
+//! horizontal scrolling, and every page of both apps without a WCAG 2.1 A or AA violation that
+//! axe-core finds (run inside the page, as its own test suite does).
+
+use super::*;
+use cohort_api_types::links::{WebApp, DASHBOARD_PAGES, PARTICIPANT_PAGES};
+use cohort_tests::serde_json::Value;
+
+/// axe-core's script, which `cargo xtask test` installs into `.tools`.
+fn axe_script() -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (cargo xtask test installs axe-core)", path.display()))
+}
+
+/// Waits until the page shows its heading and nothing is loading any more.
+async fn settled(c: &Client) -> Outcome {
+    for _ in 0..150 {
+        let done = c
+            .execute(
+                "return !!document.querySelector('h1') && !document.querySelector('[aria-busy=\"true\"]');",
+                vec![],
+            )
+            .await?;
+        if done == json!(true) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err("the page kept loading".into())
+}
+
+/// The WCAG 2.1 A and AA violations axe-core finds in the page, one line each.
+async fn axe_violations(c: &Client, axe: &str) -> Result<Vec<String>, Box<dyn Error>> {
+    c.execute(axe, vec![]).await?;
+    let found = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+                .then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' at '
+                    + v.nodes.map(n => n.target.join(' ')).join(', '))))
+                .catch(e => done(['axe did not run: ' + e]));",
+            vec![],
+        )
+        .await?;
+    Ok(cohort_tests::serde_json::from_value(found)?)
+}
+
+/// Opens each page, lets it settle, and collects what is wrong with it: axe-core's violations,
+/// and (with `phone`) horizontal scrolling.
+async fn check_pages(c: &Client, app: &TestApp, paths: &[String], phone: bool, shots: &str) -> Outcome {
+    let axe = axe_script();
+    let mut problems = Vec::new();
+    for path in paths {
+        c.goto(&app.url(path)).await?;
+        settled(c).await.map_err(|e| format!("{path}: {e}"))?;
+        if phone {
+            let widths = c
+                .execute(
+                    "return [document.scrollingElement.scrollWidth, window.innerWidth];",
+                    vec![],
+                )
+                .await?;
+            let (scroll, inner) = (widths[0].as_i64().unwrap_or(0), widths[1].as_i64().unwrap_or(0));
+            ensure(inner <= 400, format!("the window is {inner} px wide, not a phone's"))?;
+            if scroll > inner {
+                problems.push(format!(
+                    "{path}: scrolls sideways ({scroll} px of content in {inner} px)"
+                ));
+            }
+        }
+        let name = path.trim_matches('/').replace(['/', '?', '=', '&'], "-");
+        shot(c, &format!("{shots}-{}", if name.is_empty() { "home" } else { &name })).await?;
+        problems.extend(
+            axe_violations(c, &axe)
+                .await?
+                .into_iter()
+                .map(|v| format!("{path}: {v}")),
+        );
+    }
+    ensure(problems.is_empty(), problems.join("\n"))
+}
+
+/// The pages' patterns made into paths with real ids; a pattern this does not know fails the
+/// test, so a new page is checked from the day it is added.
+fn paths(patterns: &[&str], ids: &[(&str, String)]) -> Vec<String> {
+    patterns
+        .iter()
+        .map(|pattern| {
+            let mut path = (*pattern).to_owned();
+            while let Some(at) = path.find(':') {
+                let end = path[at..].find('/').map_or(path.len(), |e| at + e);
+                let before = &path[..at];
+                let id = ids
+                    .iter()
+                    .find(|(prefix, _)| before.ends_with(prefix))
+                    .map(|(_, id)| id.clone())
+                    .unwrap_or_else(|| panic!("no id for {pattern}: add one to this test"));
+                path.replace_range(at..end, &id);
+            }
+            path
+        })
+        .collect()
+}
+
+fn id(value: &Value) -> String {
+    value["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {value}"))
+        .to_owned()
+}
+
+cohort_tests::both_backends!(
+    async fn every_participant_page_fits_a_phone_and_passes_axe(backend: Backend) {
+        dashboard_app_env();
+        let app = TestApp::spawn_with_demo(backend).await;
+        let password = app.demo_participant_password();
+        let amara = app.login("amara.n@demo.cohort.test", &password).await.access_token;
+        let (_, me) = app.get("/api/v1/me", &amara).await;
+        let program = me["memberships"][0]["program_id"].as_str().unwrap().to_owned();
+        let (_, bookings) = app.get("/api/v1/me/bookings", &amara).await;
+        let booking = id(&bookings["items"][0]);
+        let ids = [("/me/programs/", program), ("/me/bookings/", booking)];
+        let pages = paths(PARTICIPANT_PAGES, &ids);
+
+        let browser = Browser::start().await;
+        let outcome = async {
+            let c = &browser.client;
+            c.set_window_size(375, 812).await?;
+            // The pages before logging in first, then every page of a logged-in mentee.
+            let (before, after): (Vec<String>, Vec<String>) = pages.into_iter().partition(|p| !p.starts_with("/me"));
+            check_pages(c, &app, &before, true, "phone").await?;
+            c.goto(&app.url("/login")).await?;
+            fill(c, "#email", "amara.n@demo.cohort.test").await?;
+            fill(c, "#password", &password).await?;
+            click_button(c, "Log in").await?;
+            text_appears(c, "Hi Amara").await?;
+            check_pages(c, &app, &after, true, "phone").await
+        }
+        .await;
+        browser.finish(&format!("participant-pages-{backend:?}"), outcome).await;
+    }
+);
+
+#[tokio::test]
+async fn every_admin_page_passes_axe() {
+    dashboard_app_env();
+    let app = TestApp::spawn_with_demo(Backend::Sqlite).await;
+    let admin = app.admin_token().await;
+    let first = |list: Value| id(&list["items"][0]);
+    let program = first(app.get("/api/v1/programs", &admin).await.1);
+    let service = first(app.get("/api/v1/services", &admin).await.1);
+    let provider = first(app.get("/api/v1/providers", &admin).await.1);
+    let person = first(app.get("/api/v1/people", &admin).await.1);
+    let (_, templates) = app.get("/api/v1/email-templates", &admin).await;
+    let template = templates["items"][0]["key"].as_str().unwrap().to_owned();
+    let (status, automation) = app
+        .post(
+            "/api/v1/automations",
+            &admin,
+            json!({"name": "Welcome", "trigger": "participant.joined", "frequency": "every_time",
+                   "actions": [{"type": "send_notification", "title": "Welcome", "body": "Glad you joined"}]}),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 201, "{automation}");
+    let (status, webhook) = app
+        .post(
+            "/api/v1/webhooks",
+            &admin,
+            json!({"url": "https://hooks.example.org/cohort", "event_types": ["pairing.created"]}),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 201, "{webhook}");
+    let ids = [
+        ("/programs/", program),
+        ("/automations/", id(&automation)),
+        ("/services/", service),
+        ("/providers/", provider),
+        ("/emails/", template),
+        ("/webhooks/", id(&webhook["endpoint"])),
+        ("/people/", person),
+    ];
+    let pages = paths(DASHBOARD_PAGES, &ids);
+    assert_eq!(WebApp::Dashboard.pages().len(), pages.len());
+
+    let browser = Browser::start().await;
+    let outcome = async {
+        let c = &browser.client;
+        log_in(c, &app).await?;
+        check_pages(c, &app, &pages, false, "admin").await
+    }
+    .await;
+    browser.finish("admin-pages", outcome).await;
+}
