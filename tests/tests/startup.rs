@@ -64,6 +64,20 @@ both_backends!(
             let (_, me) = app.get("/api/v1/me", &tokens.access_token).await;
             assert_eq!(me["person"]["is_admin"], false);
             assert_eq!(me["memberships"].as_array().map(Vec::len), Some(1), "{me}");
+            // Their first visit is not empty: three steps, each with its notification, and the
+            // program team's welcome.
+            let (_, steps) = app.get("/api/v1/me/steps", &tokens.access_token).await;
+            assert_eq!(steps["items"].as_array().map(Vec::len), Some(3), "{steps}");
+            let (_, feed) = app.get("/api/v1/notifications", &tokens.access_token).await;
+            assert_eq!(feed["unread_count"], 4, "{feed}");
+            // Each has a booking still ahead, the mentee as student and the mentor as provider.
+            let (_, bookings) = app.get("/api/v1/me/bookings", &tokens.access_token).await;
+            let ahead = |b: &cohort_tests::serde_json::Value| {
+                b["status"] == "confirmed"
+                    && chrono::DateTime::parse_from_rfc3339(b["starts_at"].as_str().unwrap()).unwrap()
+                        > chrono::Utc::now()
+            };
+            assert!(bookings["items"].as_array().unwrap().iter().any(ahead), "{bookings}");
         }
         let token = app.admin_token().await;
         let programs = app.all_pages("/api/v1/programs", &token).await;

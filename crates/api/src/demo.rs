@@ -19,6 +19,8 @@ use crate::schema::{bookings, certifications, enrollments, people as people_tabl
 use crate::auth::tokens::{hash_password, random_token};
 use crate::db::{self, Db, DbConn};
 use crate::error::ApiError;
+use crate::messaging::notifications::notify_all;
+use crate::messaging::notifications_repo::NewNotification;
 use crate::people::repo::PersonRow;
 use crate::programs::repo::{ParticipantRow, ProgramRow};
 use crate::{organization, people, programs};
@@ -271,11 +273,79 @@ fn seed_program(conn: &mut DbConn, org: &str, password_hash: &str) -> Result<Dem
         })
         .collect();
     programs::repo::insert_participants(conn, &participants)?;
+    let everyone: Vec<String> = participants.iter().map(|p| p.person_id.clone()).collect();
+    seed_steps(conn, org, &program, &everyone)?;
     Ok(people_data
         .iter()
         .zip(&rows)
         .map(|((email, ..), (p, _))| (*email, p.id.clone()))
         .collect())
+}
+
+/// Three steps every participant has from the first visit (each with its notification), and a
+/// welcome message from the program team in everyone's feed.
+fn seed_steps(conn: &mut DbConn, org: &str, program: &ProgramRow, people: &[String]) -> Result<(), ApiError> {
+    use cohort_api_types::{ActionType, PublishType, ViewerType};
+    let now = db::now();
+    let in_two_weeks = Utc::now().date_naive() + Days::new(14);
+    let steps = [
+        (
+            "Meet your mentor",
+            "Book a first 30-minute conversation: what you hope to get from the program.",
+            ActionType::ScheduleMeeting,
+            None,
+            None,
+        ),
+        (
+            "Set your first goal",
+            "One goal for this term, specific enough that you will know when it is reached.",
+            ActionType::SetGoal,
+            None,
+            Some(in_two_weeks),
+        ),
+        (
+            "Take the welcome survey",
+            "Five questions about what you expect; it takes two minutes.",
+            ActionType::TakeSurvey,
+            Some("https://example.org/cohort-welcome-survey"),
+            None,
+        ),
+    ];
+    let zone = cohort_domain::tenancy::zone(&program.time_zone);
+    for (title, description, action, link, due_date) in steps {
+        let row = crate::steps::repo::StepRow {
+            id: db::new_id(),
+            organization_id: org.to_owned(),
+            program_id: program.id.clone(),
+            title: title.into(),
+            description: description.into(),
+            viewer_type: crate::steps::repo::name_of(ViewerType::All),
+            action_type: crate::steps::repo::name_of(action),
+            link_url: link.map(str::to_owned),
+            publish_type: crate::steps::repo::name_of(PublishType::Instant),
+            publish_at: Some(now),
+            due_date,
+            created_at: now,
+            updated_at: now,
+            ..Default::default()
+        };
+        crate::steps::repo::insert(conn, &row)?;
+        crate::steps::delivery::schedule(conn, &row, zone)?;
+        crate::steps::delivery::deliver(conn, &row, people)?;
+    }
+    let welcome = format!(
+        "Welcome to {}! Your steps are on your home page; your program team reads every reply.",
+        program.name
+    );
+    let message = NewNotification {
+        kind: "message",
+        title: "From your program team",
+        body: &welcome,
+        link: None,
+        dedupe_key: None,
+    };
+    notify_all(conn, db::id(org), people, &message, "demo-welcome:")?;
+    Ok(())
 }
 
 /// A demo provider: email, zone, bio, weekly windows (weekdays, start, end).
@@ -295,8 +365,8 @@ const WORKDAYS: &[Weekday] = &[
 ];
 
 /// The four mentors as peer mentors in three time zones, a generic service every one of them
-/// gives, two services of one mentor each, the booking flow's question, and a few bookings next
-/// week (in the organisation's zone) so the calendar has something to show.
+/// gives, two services of one mentor each, the booking flow's question, and bookings this week and
+/// next (in the organisation's zone) so the calendar's first view has something to show.
 fn seed_booking(conn: &mut DbConn, org: &str, admin: &str, people_ids: &DemoPeople) -> Result<(), ApiError> {
     let org_id = db::id(org);
     let now = db::now();
@@ -481,18 +551,22 @@ fn seed_booking(conn: &mut DbConn, org: &str, admin: &str, people_ids: &DemoPeop
         },
     )?;
 
-    // Next week's Monday in the organisation's zone; each booking sits inside its provider's
-    // weekly windows, at that provider's local time.
+    // Working days from this week's Monday in the organisation's zone, so the calendar's first
+    // view (this week) has bookings: those already over were held, the rest are ahead. Each
+    // booking sits inside its provider's weekly windows, at that provider's local time.
     let org_zone: Tz = "America/New_York".parse().expect("a valid zone");
     let today = Utc::now().with_timezone(&org_zone).date_naive();
-    let monday = today + Days::new(7 - u64::from(today.weekday().num_days_from_monday()));
-    // (student, provider, service, day after Monday, local start, format, location, topic)
+    let monday = today - Days::new(u64::from(today.weekday().num_days_from_monday()));
+    let working_day = |n: u64| monday + Days::new(n / 5 * 7 + n % 5);
+    // The demo mentee's is her next booking: on the first working day after today.
+    let next = (0..10).find(|n| working_day(*n) > today).unwrap_or(5);
+    // (student, provider, service, working day from Monday, local start, format, location, topic)
     let plan: [(&str, &str, &ServiceRow, u64, &str, &str, &str); 6] = [
         (
             "amara.n@demo.cohort.test",
             "talia.k@demo.cohort.test",
             &generic,
-            0,
+            next,
             "10:00",
             "Zoom",
             "Choosing a research lab",
@@ -537,7 +611,7 @@ fn seed_booking(conn: &mut DbConn, org: &str, admin: &str, people_ids: &DemoPeop
             "omar.h@demo.cohort.test",
             "marcus.o@demo.cohort.test",
             &marcus_only,
-            2,
+            6,
             "13:30",
             "Zoom",
             "Summer internships",
@@ -550,7 +624,7 @@ fn seed_booking(conn: &mut DbConn, org: &str, admin: &str, people_ids: &DemoPeop
             .find(|p| p.0 == provider)
             .and_then(|p| p.1.parse().ok())
             .unwrap_or(org_zone);
-        let local = (monday + Days::new(day)).and_time(NaiveTime::parse_from_str(at, "%H:%M").expect("a valid time"));
+        let local = working_day(day).and_time(NaiveTime::parse_from_str(at, "%H:%M").expect("a valid time"));
         let Some(starts_at) = zone
             .from_local_datetime(&local)
             .earliest()
@@ -560,6 +634,7 @@ fn seed_booking(conn: &mut DbConn, org: &str, admin: &str, people_ids: &DemoPeop
         };
         let rules = service.rules();
         let ends_at = starts_at + rules.duration();
+        let held = ends_at < Utc::now();
         let (blocked_from, blocked_until) = cohort_domain::booking::occupied(&rules, starts_at, ends_at);
         let virtual_ = location == "Zoom";
         let answers: Vec<BookingAnswer> = if answer.is_empty() {
@@ -584,12 +659,12 @@ fn seed_booking(conn: &mut DbConn, org: &str, admin: &str, people_ids: &DemoPeop
             ends_at: ends_at.naive_utc(),
             blocked_from: blocked_from.naive_utc(),
             blocked_until: blocked_until.naive_utc(),
-            status: "confirmed".into(),
+            status: if held { "completed" } else { "confirmed" }.into(),
             sequence: 0,
             cancelled_at: None,
             cancelled_by: None,
             cancel_reason: None,
-            completed_at: None,
+            completed_at: held.then(|| ends_at.naive_utc()),
             created_by: admin.to_owned(),
             created_at: now,
             updated_at: now,
