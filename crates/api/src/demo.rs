@@ -365,8 +365,8 @@ const WORKDAYS: &[Weekday] = &[
 ];
 
 /// The four mentors as peer mentors in three time zones, a generic service every one of them
-/// gives, two services of one mentor each, the booking flow's question, and bookings this week and
-/// next (in the organisation's zone) so the calendar's first view has something to show.
+/// gives, two services of one mentor each, the booking flow's question, and bookings around the
+/// next working day (in the organisation's zone) so the calendar's first view has something to show.
 fn seed_booking(conn: &mut DbConn, org: &str, admin: &str, people_ids: &DemoPeople) -> Result<(), ApiError> {
     let org_id = db::id(org);
     let now = db::now();
@@ -551,15 +551,25 @@ fn seed_booking(conn: &mut DbConn, org: &str, admin: &str, people_ids: &DemoPeop
         },
     )?;
 
-    // Working days from this week's Monday in the organisation's zone, so the calendar's first
-    // view (this week) has bookings: those already over were held, the rest are ahead. Each
-    // booking sits inside its provider's weekly windows, at that provider's local time.
+    // Working days from this week's Monday in the organisation's zone. The bookings start on the
+    // first working day after today (three of them that day, two of them Talia's) and one was
+    // on the working day before it, so the calendar's first view (this week) always has some.
+    // Each sits inside its provider's weekly windows (a provider who does not work that day has
+    // it on their next day of work), at that provider's local time.
     let org_zone: Tz = "America/New_York".parse().expect("a valid zone");
     let today = Utc::now().with_timezone(&org_zone).date_naive();
     let monday = today - Days::new(u64::from(today.weekday().num_days_from_monday()));
     let working_day = |n: u64| monday + Days::new(n / 5 * 7 + n % 5);
-    // The demo mentee's is her next booking: on the first working day after today.
     let next = (0..10).find(|n| working_day(*n) > today).unwrap_or(5);
+    let works = |provider: &str, n: u64| {
+        let weekday = working_day(n).weekday().num_days_from_monday();
+        providers_data
+            .iter()
+            .filter(|p| p.0 == provider)
+            .flat_map(|p| p.3.iter())
+            .any(|(days, ..)| days.iter().any(|d| *d as u32 == weekday))
+    };
+    let day_of_work = |provider: &str, from: u64| (from..from + 10).find(|n| works(provider, *n)).unwrap_or(from);
     // (student, provider, service, working day from Monday, local start, format, location, topic)
     let plan: [(&str, &str, &ServiceRow, u64, &str, &str, &str); 6] = [
         (
@@ -575,8 +585,8 @@ fn seed_booking(conn: &mut DbConn, org: &str, admin: &str, people_ids: &DemoPeop
             "leo.m@demo.cohort.test",
             "marcus.o@demo.cohort.test",
             &marcus_only,
-            1,
-            "11:00",
+            next,
+            "12:00",
             "CS lounge",
             "",
         ),
@@ -584,7 +594,7 @@ fn seed_booking(conn: &mut DbConn, org: &str, admin: &str, people_ids: &DemoPeop
             "sofia.r@demo.cohort.test",
             "priya.s@demo.cohort.test",
             &generic,
-            2,
+            day_of_work("priya.s@demo.cohort.test", next + 1),
             "10:00",
             "Library room 2",
             "",
@@ -593,7 +603,7 @@ fn seed_booking(conn: &mut DbConn, org: &str, admin: &str, people_ids: &DemoPeop
             "kenji.t@demo.cohort.test",
             "jonas.w@demo.cohort.test",
             &generic,
-            3,
+            day_of_work("jonas.w@demo.cohort.test", next + 1),
             "15:00",
             "Zoom",
             "Essay structure",
@@ -602,8 +612,8 @@ fn seed_booking(conn: &mut DbConn, org: &str, admin: &str, people_ids: &DemoPeop
             "zoe.b@demo.cohort.test",
             "talia.k@demo.cohort.test",
             &talia_only,
-            4,
-            "14:00",
+            next,
+            "15:00",
             "Zoom",
             "Lab report feedback",
         ),
@@ -611,7 +621,7 @@ fn seed_booking(conn: &mut DbConn, org: &str, admin: &str, people_ids: &DemoPeop
             "omar.h@demo.cohort.test",
             "marcus.o@demo.cohort.test",
             &marcus_only,
-            6,
+            next.saturating_sub(1),
             "13:30",
             "Zoom",
             "Summer internships",

@@ -325,7 +325,8 @@ pub fn calendar() -> Html {
                                             <div class="day-body">
                                                 { for of_day.iter().zip(lane).map(|(b, lane)| {
                                                     let (top, height) = placed(span(b, &zone), first);
-                                                    let label = format!("{} {} with {} for {} ({})", time(b), b.service.name, b.provider.name, b.student.name, status_name(b.status));
+                                                    // The name is the visible text, in its order (WCAG 2.5.3).
+                                                    let label = format!("{} {} with {} {} {}", time(b), b.student.name, b.provider.name, b.service.name, status_name(b.status));
                                                     html! {
                                                         <button key={b.id.to_string()} type="button" class={classes!("booking", status_name(b.status))} onclick={open(b.id)}
                                                             data-vars={format!("--top: {top}; --height: {height}; --lane: {lane}; --lanes: {lanes}")}

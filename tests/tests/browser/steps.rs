@@ -10,6 +10,12 @@ async fn an_admin_creates_edits_and_deletes_steps_in_the_browser() {
     let (_, programs) = app.get("/api/v1/programs", &admin).await;
     let program = programs["items"][0]["id"].as_str().unwrap().to_owned();
     let steps_url = app.url(&format!("/programs/{program}/steps"));
+    // The demo's own steps go first: the page starts from a program without steps.
+    let (_, demo_steps) = app.get(&format!("/api/v1/programs/{program}/steps"), &admin).await;
+    for step in demo_steps["items"].as_array().unwrap() {
+        let path = format!("/api/v1/programs/{program}/steps/{}", step["id"].as_str().unwrap());
+        assert_eq!(app.delete(&path, &admin).await.0.as_u16(), 204);
+    }
     let browser = Browser::start().await;
     let outcome = async {
         let c = &browser.client;
