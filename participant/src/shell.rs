@@ -1,6 +1,6 @@
 //! The frame of every participant page behind the login: the navigation (with the unread
 //! notifications on it), the session context, and the way back to the login page when the
-//! session ends. Narrow screens get the same links, wrapped.
+//! session ends. On a phone the links fold into a menu.
 
 use cohort_api_types::{Me, NotificationPage};
 use cohort_ui::api::{self, ApiError};
@@ -56,6 +56,12 @@ pub fn shell(props: &ShellProps) -> Html {
         }),
         _ => None,
     };
+    let menu_open = use_state(|| false);
+    let toggle_menu = {
+        let menu_open = menu_open.clone();
+        Callback::from(move |_| menu_open.set(!*menu_open))
+    };
+    let menu_open = *menu_open;
     let admin = session.as_ref().is_some_and(|s| s.me.person.is_admin);
     let notifications = if *unread_count > 0 {
         format!("Notifications ({})", *unread_count)
@@ -65,22 +71,29 @@ pub fn shell(props: &ShellProps) -> Html {
     html! {
         <>
             <header class="top">
-                <nav aria-label="Main">
-                    <Link<Route> to={Route::Participant} classes="brand">{ "Cohort" }</Link<Route>>
-                    <Link<Route> to={Route::Participant}>{ "Home" }</Link<Route>>
-                    <Link<Route> to={Route::Steps}>{ "Steps" }</Link<Route>>
-                    <Link<Route> to={Route::Notifications}>{ notifications }</Link<Route>>
-                    <Link<Route> to={Route::Profile}>{ "Profile" }</Link<Route>>
-                </nav>
-                <div class="who">
-                    if let Some(s) = &session {
-                        <span>{ &s.me.person.name }</span>
-                    }
-                    // An admin who also takes part switches between the two apps.
-                    if admin {
-                        <a href="/programs">{ "Admin dashboard" }</a>
-                    }
-                    <button type="button" class="secondary" onclick={logout}>{ "Log out" }</button>
+                <Link<Route> to={Route::Participant} classes="brand">{ "Cohort" }</Link<Route>>
+                // On a phone the links fold into a menu; the unread count stays on its button.
+                <button type="button" class="secondary menu-toggle" aria-controls="main-menu"
+                    aria-expanded={menu_open.to_string()} onclick={toggle_menu}>
+                    { if *unread_count > 0 { format!("Menu ({} new)", *unread_count) } else { "Menu".to_owned() } }
+                </button>
+                <div id="main-menu" class={classes!("menu", menu_open.then_some("open"))}>
+                    <nav aria-label="Main">
+                        <Link<Route> to={Route::Participant}>{ "Home" }</Link<Route>>
+                        <Link<Route> to={Route::Steps}>{ "Steps" }</Link<Route>>
+                        <Link<Route> to={Route::Notifications}>{ notifications }</Link<Route>>
+                        <Link<Route> to={Route::Profile}>{ "Profile" }</Link<Route>>
+                    </nav>
+                    <div class="who">
+                        if let Some(s) = &session {
+                            <span>{ &s.me.person.name }</span>
+                        }
+                        // An admin who also takes part switches between the two apps.
+                        if admin {
+                            <a href="/programs">{ "Admin dashboard" }</a>
+                        }
+                        <button type="button" class="secondary" onclick={logout}>{ "Log out" }</button>
+                    </div>
                 </div>
             </header>
             <main class={classes!("page", props.narrow.then_some("column"))} id="main">

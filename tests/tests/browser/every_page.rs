@@ -135,6 +135,19 @@ cohort_tests::both_backends!(
             fill(c, "#password", &password).await?;
             click_button(c, "Log in").await?;
             text_appears(c, "Hi Amara").await?;
+            // On a phone the links are behind the menu button, which tells the unread count.
+            ensure(
+                !c.find(Locator::Css("a[href='/me/profile']")).await?.is_displayed().await?,
+                "the menu starts folded",
+            )?;
+            let menu = c.find(Locator::Css(".menu-toggle")).await?;
+            ensure(
+                menu.text().await? == "Menu (4 new)",
+                format!("the menu button says {:?}", menu.text().await?),
+            )?;
+            menu.click().await?;
+            click_link(c, "Profile").await?;
+            text_appears(c, "My profile").await?;
             check_pages(c, &app, &after, true, "phone").await
         }
         .await;
