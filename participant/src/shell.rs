@@ -2,9 +2,9 @@
 //! notifications on it), the session context, and the way back to the login page when the
 //! session ends. On a phone the links fold into a menu.
 
-use cohort_api_types::{Me, NotificationPage};
+use cohort_api_types::NotificationPage;
 use cohort_ui::api::{self, ApiError};
-use cohort_ui::state::{Load, Session};
+use cohort_ui::state::{log_out, use_me, Load, Session};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
@@ -26,29 +26,15 @@ async fn unread() -> Result<i64, ApiError> {
 
 #[function_component(Shell)]
 pub fn shell(props: &ShellProps) -> Html {
-    let me = use_state(|| Load::<Me>::Loading);
+    let me = use_me();
+    let logout = log_out();
     let unread_count = use_state(|| 0i64);
     {
-        let (me, unread_count) = (me.clone(), unread_count.clone());
+        let unread_count = unread_count.clone();
         use_effect_with((), move |_| {
-            yew::platform::spawn_local(async move {
-                match api::me().await {
-                    Ok(found) => {
-                        me.set(Load::Loaded(found));
-                        unread_count.set(unread().await.unwrap_or(0));
-                    }
-                    Err(ApiError::SessionEnded) => cohort_ui::open("/login"),
-                    Err(e) => me.set(Load::Failed(e)),
-                }
-            });
+            yew::platform::spawn_local(async move { unread_count.set(unread().await.unwrap_or(0)) });
         });
     }
-    let logout = Callback::from(move |_| {
-        yew::platform::spawn_local(async move {
-            api::logout().await;
-            cohort_ui::open("/login");
-        });
-    });
     let session = match &*me {
         Load::Loaded(found) => Some(Session {
             me: found.clone(),

@@ -26,6 +26,35 @@ impl Session {
     }
 }
 
+/// The logged-in person, read when the shell mounts; a session that has ended goes back to the
+/// login page (the participant app's, which both apps share).
+#[hook]
+pub fn use_me() -> UseStateHandle<Load<Me>> {
+    let me = use_state(|| Load::<Me>::Loading);
+    {
+        let me = me.clone();
+        use_effect_with((), move |_| {
+            yew::platform::spawn_local(async move {
+                match crate::api::me().await {
+                    Err(crate::api::ApiError::SessionEnded) => crate::open("/login"),
+                    found => me.set(found.into()),
+                }
+            });
+        });
+    }
+    me
+}
+
+/// "Log out": ends the session on the server and goes to the login page.
+pub fn log_out() -> Callback<MouseEvent> {
+    Callback::from(|_| {
+        yew::platform::spawn_local(async {
+            crate::api::logout().await;
+            crate::open("/login");
+        });
+    })
+}
+
 /// Mentors are the organisation's providers: they are called by its word for them.
 pub fn role_label(role: ParticipantRole, labels: &Labels) -> String {
     match role {

@@ -5,9 +5,8 @@ use cohort_api_types::Me;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::api::{self, ApiError};
 use crate::Route;
-use cohort_ui::state::{Load, Session};
+use cohort_ui::state::{log_out, use_me, Load, Session};
 
 #[derive(Properties, PartialEq)]
 pub struct ShellProps {
@@ -16,25 +15,8 @@ pub struct ShellProps {
 
 #[function_component(Shell)]
 pub fn shell(props: &ShellProps) -> Html {
-    let me = use_state(|| Load::<Me>::Loading);
-    {
-        let me = me.clone();
-        use_effect_with((), move |_| {
-            yew::platform::spawn_local(async move {
-                match api::me().await {
-                    Ok(found) => me.set(Load::Loaded(found)),
-                    Err(ApiError::SessionEnded) => cohort_ui::open("/login"),
-                    Err(e) => me.set(Load::Failed(e)),
-                }
-            });
-        });
-    }
-    let logout = Callback::from(move |_| {
-        yew::platform::spawn_local(async move {
-            api::logout().await;
-            cohort_ui::open("/login");
-        });
-    });
+    let me = use_me();
+    let logout = log_out();
     let session = match &*me {
         Load::Loaded(found) => {
             let me_state = me.clone();

@@ -137,7 +137,10 @@ cohort_tests::both_backends!(
             text_appears(c, "Hi Amara").await?;
             // On a phone the links are behind the menu button, which tells the unread count.
             ensure(
-                !c.find(Locator::Css("a[href='/me/profile']")).await?.is_displayed().await?,
+                !c.find(Locator::Css("a[href='/me/profile']"))
+                    .await?
+                    .is_displayed()
+                    .await?,
                 "the menu starts folded",
             )?;
             let menu = c.find(Locator::Css(".menu-toggle")).await?;
