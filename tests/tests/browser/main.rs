@@ -9,6 +9,7 @@ mod booking;
 mod imports;
 mod messaging;
 mod pairing;
+mod participant_mentoring;
 mod people;
 mod programs;
 mod steps;
