@@ -488,7 +488,7 @@ fn requests_body() -> Html {
                     <ul class="requests">
                         { for sent.iter().map(|r| html! {
                             <li key={r.id.to_string()} class="card">
-                                <p><strong>{ &r.mentor_name }</strong>{ format!(" — {}", status_label(r.status)) }</p>
+                                <h3>{ format!("{} — {}", r.mentor_name, status_label(r.status)) }</h3>
                                 <p class="hint">{ format!("Sent {}", local_time(&r.created_at, &zone)) }</p>
                                 if let Some(message) = r.decline_message.as_ref().filter(|m| !m.is_empty()) {
                                     <blockquote class="request-note">{ message }</blockquote>

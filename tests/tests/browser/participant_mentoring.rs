@@ -16,6 +16,24 @@ async fn log_in_as(c: &Client, app: &TestApp, email: &str, first_name: &str) -> 
     text_appears(c, &format!("Hi {first_name}")).await
 }
 
+/// axe-core (npm, in `.tools`, as TOOLCHAIN.md describes) finds no WCAG 2.1 A/AA violation.
+async fn no_axe_violations(c: &Client, page: &str) -> Outcome {
+    let axe = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/node_modules/axe-core/axe.min.js");
+    let source = std::fs::read_to_string(&axe)
+        .map_err(|e| format!("{}: {e} (npm install --prefix .tools axe-core@4)", axe.display()))?;
+    c.execute(&source, vec![]).await?;
+    let violations = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa']})
+                .then(r => done(r.violations.map(v => [v.id, v.impact, v.nodes.map(n => n.html)])))
+                .catch(e => done(['axe failed', String(e)]));",
+            vec![],
+        )
+        .await?;
+    ensure(violations == json!([]), format!("{page}: {violations}"))
+}
+
 /// Nothing wider than the window: no horizontal scrolling.
 async fn fits_the_width(c: &Client, page: &str) -> Outcome {
     let widths = c
@@ -134,6 +152,7 @@ cohort_tests::both_backends!(
             text_appears(a, "goals (+30): research").await?;
             text_appears(a, "Third-year chemistry student.").await?;
             fits_the_width(a, "Find a mentor").await?;
+            no_axe_violations(a, "Find a mentor").await?;
             shot(a, "participant-find-mentor").await?;
             click_button(a, "Request Talia K").await?;
             fill(
@@ -145,6 +164,11 @@ cohort_tests::both_backends!(
             click_button(a, "Send my request to Talia K").await?;
             text_appears(a, "You asked Talia K.").await?;
             text_appears(a, "Waiting for an answer").await?;
+            no_axe_violations(a, "Find a mentor, with an open request").await?;
+            click_link(a, "Mentoring").await?;
+            text_appears(a, "Talia K — Waiting for an answer").await?;
+            fits_the_width(a, "Requests").await?;
+            no_axe_violations(a, "Requests (a mentee's)").await?;
             ensure(
                 a.find_all(Locator::XPath("//button[normalize-space(.)='Request Marcus B']"))
                     .await?
@@ -167,6 +191,7 @@ cohort_tests::both_backends!(
             log_in_as(b, &app, "talia@demo.test", "Talia").await?;
             click_link(b, "Mentoring").await?;
             text_appears(b, "Amara N — Accepted").await?;
+            no_axe_violations(b, "Requests (a mentor's)").await?;
             click_link(b, "Chat").await?;
             text_appears(b, "My pairings and chat").await?;
             text_appears(b, "your mentee").await?;
@@ -180,9 +205,12 @@ cohort_tests::both_backends!(
             click_link(a, "Chat").await?;
             text_appears(a, "Talia K").await?;
             text_appears(a, "1 unread").await?;
+            fits_the_width(a, "My pairings and chat").await?;
+            no_axe_violations(a, "My pairings and chat").await?;
             click_link(a, "Chat with Talia K").await?;
             text_appears(a, "Welcome, Amara! When shall we meet?").await?;
             fits_the_width(a, "a conversation").await?;
+            no_axe_violations(a, "a conversation").await?;
             fill(a, "#message", "Thank you! Tuesday works for me.").await?;
             click_button(a, "Send").await?;
             text_appears(a, "Thank you! Tuesday works for me.").await?;
