@@ -294,13 +294,14 @@ fn mentor_card(props: &MentorCardProps) -> Html {
         Callback::from(move |_: MouseEvent| asking.set(false))
     };
     let onsubmit = {
-        let (program, mentor, note, failed, busy, changed) = (
+        let (program, mentor, note, failed, busy, changed, asking) = (
             props.program,
             m.person_id,
             note.clone(),
             failed.clone(),
             busy.clone(),
             props.changed.clone(),
+            asking.clone(),
         );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
@@ -309,13 +310,24 @@ fn mentor_card(props: &MentorCardProps) -> Html {
                 mentee_id: None,
                 note: (*note).clone(),
             };
-            let (failed, busy, changed) = (failed.clone(), busy.clone(), changed.clone());
+            let (failed, busy, changed, asking, note) = (
+                failed.clone(),
+                busy.clone(),
+                changed.clone(),
+                asking.clone(),
+                note.clone(),
+            );
             busy.set(true);
             yew::platform::spawn_local(async move {
                 let result = request_mentor(program, &request).await;
                 busy.set(false);
                 match result {
-                    Ok(_) => changed.emit(()),
+                    Ok(_) => {
+                        asking.set(false);
+                        note.set(String::new());
+                        failed.set(None);
+                        changed.emit(());
+                    }
                     Err(e) => failed.set(Some(e)),
                 }
             });
@@ -325,13 +337,12 @@ fn mentor_card(props: &MentorCardProps) -> Html {
     html! {
         <li class="card mentor" aria-labelledby={heading.clone()}>
             <h3 id={heading}>{ &m.name }</h3>
-            if let Some(score) = m.score {
+            // A score without reasons (no rules, or nothing in common) says nothing to a mentee.
+            if let (Some(score), false) = (m.score, m.reasons.is_empty()) {
                 <p class="score">{ format!("Compatibility: {score}") }</p>
-                if !m.reasons.is_empty() {
-                    <ul class="reasons" aria-label={format!("Why {} fits", m.name)}>
-                        { for m.reasons.iter().map(|r| html! { <li>{ reason_text(r) }</li> }) }
-                    </ul>
-                }
+                <ul class="reasons" aria-label={format!("Why {} fits", m.name)}>
+                    { for m.reasons.iter().map(|r| html! { <li>{ reason_text(r) }</li> }) }
+                </ul>
             }
             if m.bio.is_empty() {
                 <p class="empty">{ "No bio yet." }</p>

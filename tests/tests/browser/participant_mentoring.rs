@@ -230,3 +230,101 @@ cohort_tests::both_backends!(
         mentee.finish(&format!("mentoring-{backend:?}"), outcome).await;
     }
 );
+
+cohort_tests::both_backends!(
+    async fn a_mentor_declines_in_the_app_with_a_message_and_a_mentee_withdraws(backend: Backend) {
+        dashboard_app_env();
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        let (_, program) = app
+            .post("/api/v1/programs", &admin, json!({"name": "Autumn Mentoring"}))
+            .await;
+        let program = program["id"].as_str().unwrap().to_owned();
+        let (status, body) = app
+            .patch(
+                &format!("/api/v1/programs/{program}/pairing"),
+                &admin,
+                json!({"process": "user_led_with_approval", "enabled": true}),
+            )
+            .await;
+        assert_eq!(status.as_u16(), 200, "{body}");
+        let mut people = Vec::new();
+        for (email, name, role) in [
+            ("amara@demo.test", "Amara N", "mentee"),
+            ("talia@demo.test", "Talia K", "mentor"),
+            ("marcus@demo.test", "Marcus B", "mentor"),
+        ] {
+            let (status, person) = app
+                .post(
+                    "/api/v1/people",
+                    &admin,
+                    json!({"email": email, "name": name, "password": PASSWORD}),
+                )
+                .await;
+            assert_eq!(status.as_u16(), 201, "{person}");
+            let person = person["id"].as_str().unwrap().to_owned();
+            let (status, body) = app
+                .post(
+                    &format!("/api/v1/programs/{program}/participants"),
+                    &admin,
+                    json!({"person_id": person, "role": role}),
+                )
+                .await;
+            assert_eq!(status.as_u16(), 201, "{body}");
+            people.push(person);
+        }
+        let mentee = app.login("amara@demo.test", PASSWORD).await.access_token;
+        let requests = format!("/api/v1/programs/{program}/requests");
+        let (status, made) = app
+            .post(&requests, &mentee, json!({"mentor_id": people[1], "note": "Hi Talia"}))
+            .await;
+        assert_eq!(status.as_u16(), 201, "{made}");
+
+        let browser = Browser::start().await;
+        let outcome = async {
+            let c = &browser.client;
+            c.set_window_size(375, 812).await?;
+            // The mentor declines from her Requests page, with a message for the mentee.
+            log_in_as(c, &app, "talia@demo.test", "Talia").await?;
+            click_link(c, "Mentoring").await?;
+            text_appears(c, "Amara N — Waiting for an answer").await?;
+            text_appears(c, "Hi Talia").await?;
+            text_appears(c, "You have not asked anyone.").await?;
+            fits_the_width(c, "Requests").await?;
+            shot(c, "participant-requests").await?;
+            click_button(c, "Decline…").await?;
+            fill(
+                c,
+                &format!("#decline-{}", made["request"]["id"].as_str().unwrap()),
+                "Marcus knows more about this.",
+            )
+            .await?;
+            click_button(c, "Decline Amara N").await?;
+            text_appears(c, "Amara N — Declined").await?;
+            let (_, mine) = app.get("/api/v1/me/requests", &mentee).await;
+            ensure(
+                mine["items"][0]["status"] == "declined"
+                    && mine["items"][0]["decline_message"] == "Marcus knows more about this.",
+                format!("declined with the message: {mine}"),
+            )?;
+            click_button(c, "Log out").await?;
+
+            // The mentee reads the message, asks Marcus, then withdraws.
+            log_in_as(c, &app, "amara@demo.test", "Amara").await?;
+            click_link(c, "Mentoring").await?;
+            text_appears(c, "Talia K — Declined").await?;
+            text_appears(c, "Marcus knows more about this.").await?;
+            click_link(c, "Home").await?;
+            click_link(c, "Find a mentor").await?;
+            click_button(c, "Request Marcus B").await?;
+            click_button(c, "Send my request to Marcus B").await?;
+            text_appears(c, "You asked Marcus B.").await?;
+            click_button(c, "Withdraw my request").await?;
+            click_button(c, "Request Marcus B").await?;
+            let (_, mine) = app.get("/api/v1/me/requests", &mentee).await;
+            ensure(mine["items"][1]["status"] == "withdrawn", format!("withdrawn: {mine}"))
+        }
+        .await;
+        browser.finish(&format!("mentoring-decline-{backend:?}"), outcome).await;
+    }
+);
