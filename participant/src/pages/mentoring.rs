@@ -59,17 +59,29 @@ pub async fn my_pairings() -> Result<Vec<MyPairing>, ApiError> {
     Ok(page.items)
 }
 
+#[derive(Properties, PartialEq)]
+pub struct FindMentorLinkProps {
+    pub program: Uuid,
+    /// Names the program, on a line of its own (elsewhere than beside the program's name).
+    #[prop_or_default]
+    pub program_name: Option<AttrValue>,
+}
+
 /// A "Find a mentor" link for a program where the caller is a mentee, shown only while they may
 /// request one there (pairing is on and mentees choose).
 #[function_component(FindMentorLink)]
-pub fn find_mentor_link(props: &ProgramProps) -> Html {
+pub fn find_mentor_link(props: &FindMentorLinkProps) -> Html {
     let open = use_load(props.program, |p| {
         let p = *p;
         async move { Ok::<_, ApiError>(mentors(p).await?.requests_open) }
     });
-    match &*open {
-        Load::Loaded(true) => html! {
-            <>{ " · " }<Link<Route> to={Route::FindMentor { id: props.program }}>{ "Find a mentor" }</Link<Route>></>
+    let to = Route::FindMentor { id: props.program };
+    match (&*open, &props.program_name) {
+        (Load::Loaded(true), None) => html! {
+            <>{ " · " }<Link<Route> {to}>{ "Find a mentor" }</Link<Route>></>
+        },
+        (Load::Loaded(true), Some(name)) => html! {
+            <p><Link<Route> {to}>{ format!("Find a mentor in {name}") }</Link<Route>></p>
         },
         _ => html! {},
     }
@@ -475,6 +487,12 @@ fn requests_body() -> Html {
         Callback::from(move |()| reload.set(*reload + 1))
     };
     let zone = session.zone();
+    let mentee_of: Vec<_> = session
+        .me
+        .memberships
+        .iter()
+        .filter(|m| m.role == ParticipantRole::Mentee)
+        .collect();
     let body = data.view(|all| {
         let received: Vec<&MentorRequest> = all.iter().filter(|r| r.mentor_id == me).rev().collect();
         let sent: Vec<&MentorRequest> = all.iter().filter(|r| r.mentee_id == me).rev().collect();
@@ -496,6 +514,10 @@ fn requests_body() -> Html {
                     if sent.is_empty() {
                         <p class="empty">{ "You have not asked anyone." }</p>
                     }
+                    { for mentee_of.iter().map(|m| html! {
+                        <FindMentorLink key={m.program_id.to_string()} program={m.program_id}
+                            program_name={Some(AttrValue::from(m.program_name.clone()))} />
+                    }) }
                     <ul class="requests">
                         { for sent.iter().map(|r| html! {
                             <li key={r.id.to_string()} class="card">

@@ -314,8 +314,7 @@ cohort_tests::both_backends!(
             click_link(c, "Mentoring").await?;
             text_appears(c, "Talia K — Declined").await?;
             text_appears(c, "Marcus knows more about this.").await?;
-            click_link(c, "Home").await?;
-            click_link(c, "Find a mentor").await?;
+            click_link(c, "Find a mentor in Autumn Mentoring").await?;
             click_button(c, "Request Marcus B").await?;
             click_button(c, "Send my request to Marcus B").await?;
             text_appears(c, "You asked Marcus B.").await?;
