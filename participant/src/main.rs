@@ -36,6 +36,14 @@ pub enum Route {
     Profile,
     #[at("/me/bookings/:id")]
     ParticipantBooking { id: Uuid },
+    #[at("/me/programs/:id/mentors")]
+    FindMentor { id: Uuid },
+    #[at("/me/requests")]
+    Requests,
+    #[at("/me/chat")]
+    Chat,
+    #[at("/me/chat/:id")]
+    Conversation { id: Uuid },
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -55,6 +63,10 @@ fn switch(route: Route) -> Html {
         Route::Notifications => html! { <pages::notifications::Notifications /> },
         Route::Profile => html! { <pages::profile::Profile /> },
         Route::ParticipantBooking { id } => html! { <pages::participant::ParticipantBooking {id} /> },
+        Route::FindMentor { id } => html! { <pages::mentoring::FindMentor program={id} /> },
+        Route::Requests => html! { <pages::mentoring::Requests /> },
+        Route::Chat => html! { <pages::chat::Chats /> },
+        Route::Conversation { id } => html! { <pages::chat::ConversationPage {id} /> },
         Route::NotFound => html! {
             <main class="page">
                 <h1>{ "Page not found" }</h1>

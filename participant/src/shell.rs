@@ -67,6 +67,8 @@ pub fn shell(props: &ShellProps) -> Html {
                     <nav aria-label="Main">
                         <Link<Route> to={Route::Participant}>{ "Home" }</Link<Route>>
                         <Link<Route> to={Route::Steps}>{ "Steps" }</Link<Route>>
+                        <Link<Route> to={Route::Requests}>{ "Mentoring" }</Link<Route>>
+                        <Link<Route> to={Route::Chat}>{ "Chat" }</Link<Route>>
                         <Link<Route> to={Route::Notifications}>{ notifications }</Link<Route>>
                         <Link<Route> to={Route::Profile}>{ "Profile" }</Link<Route>>
                     </nav>

@@ -47,6 +47,7 @@ async fn program(app: &TestApp, admin: &str) -> Program {
                 "/api/v1/people",
                 admin,
                 json!({"email": format!("{}@demo.test", name.to_lowercase()), "name": name,
+                       "password": PASSWORD,
                        "attributes": {"language": language, "department": department}}),
             )
             .await;
@@ -74,6 +75,9 @@ async fn program(app: &TestApp, admin: &str) -> Program {
     }
     Program { id, people }
 }
+
+/// Everyone's password in [`program`].
+const PASSWORD: &str = "person-password-0123";
 
 /// language must match; a different department earns 20; shared goals earn up to 50. Bea and
 /// Hopper are excluded by the admins.
@@ -383,6 +387,11 @@ both_backends!(
         let answers = json!({"answers": {"goals": ["research"], "meeting": "online"}});
         let (status, _) = app.put(&path, &token, answers.clone()).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "not a participant yet");
+        assert_eq!(
+            app.get(&path, &token).await.0,
+            StatusCode::FORBIDDEN,
+            "not a participant yet"
+        );
         let (_, participant) = app
             .post(
                 &format!("/api/v1/programs/{id}/participants"),
@@ -392,6 +401,11 @@ both_backends!(
             .await;
         let (status, saved) = app.put(&path, &token, answers.clone()).await;
         assert_eq!((status, &saved), (StatusCode::OK, &answers));
+        assert_eq!(
+            app.get(&path, &token).await,
+            (StatusCode::OK, answers.clone()),
+            "their own answers"
+        );
         let admin_path = format!(
             "/api/v1/programs/{id}/participants/{}/answers",
             participant["id"].as_str().unwrap()
@@ -473,6 +487,90 @@ both_backends!(
             (grace["capacity"].as_u64(), grace["active_pairings"].as_u64()),
             (Some(1), Some(1))
         );
+    }
+);
+
+both_backends!(
+    async fn a_mentee_sees_why_each_mentor_fits_and_whether_they_may_ask(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token().await;
+        let p = program(&app, &admin).await;
+        let (status, _) = app
+            .put(&format!("/api/v1/programs/{}/auto-pair/rules", p.id), &admin, rules(&p))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let ada = app.login("ada@demo.test", PASSWORD).await.access_token;
+        let mentors = format!("/api/v1/programs/{}/mentors", p.id);
+        let (status, listed) = app.get(&mentors, &ada).await;
+        assert_eq!(status, StatusCode::OK, "{listed}");
+        assert_eq!(listed["requests_open"], false, "admins pair in this program");
+        let reasons = |name: &str| -> Vec<(String, i64, Vec<String>)> {
+            let mentor = listed["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["name"] == name)
+                .unwrap_or_else(|| panic!("{name} in {listed}"));
+            let mut found: Vec<_> = mentor["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    let mut shared: Vec<String> = r["shared"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v.as_str().unwrap().to_owned())
+                        .collect();
+                    shared.sort();
+                    (
+                        r["key"].as_str().unwrap().to_owned(),
+                        r["points"].as_i64().unwrap(),
+                        shared,
+                    )
+                })
+                .collect();
+            found.sort();
+            found
+        };
+        // Grace: a different department (20) and both goals shared (50); Hopper: one goal of two
+        // (25), same department; Linus speaks no common language: no score, no reasons.
+        let names: Vec<&str> = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["Grace", "Hopper", "Linus"]);
+        assert_eq!(
+            reasons("Grace"),
+            [
+                ("department".to_owned(), 20, vec![]),
+                (
+                    "goals".to_owned(),
+                    50,
+                    vec!["leadership".to_owned(), "research".to_owned()]
+                )
+            ]
+        );
+        assert_eq!(
+            reasons("Hopper"),
+            [("goals".to_owned(), 25, vec!["leadership".to_owned()])]
+        );
+        assert_eq!(reasons("Linus"), []);
+        assert_eq!(listed["items"][2]["score"], Value::Null);
+        // Once pairing is on and mentees choose, Ada may ask.
+        let (status, _) = app
+            .patch(
+                &format!("/api/v1/programs/{}/pairing", p.id),
+                &admin,
+                json!({"process": "user_led_with_approval", "enabled": true}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, listed) = app.get(&mentors, &ada).await;
+        assert_eq!(listed["requests_open"], true, "{listed}");
+        assert_eq!(listed["items"][0]["score"], 70);
     }
 );
 

@@ -50,6 +50,10 @@ pub const PARTICIPANT_PAGES: &[&str] = &[
     "/me/notifications",
     "/me/profile",
     "/me/bookings/:id",
+    "/me/programs/:id/mentors",
+    "/me/requests",
+    "/me/chat",
+    "/me/chat/:id",
 ];
 
 /// Every route of the admin dashboard's router.

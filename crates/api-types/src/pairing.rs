@@ -326,7 +326,8 @@ pub struct InvitationsSent {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({
     "person_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "name": "Talia K", "bio": "Third-year chemistry student.",
-    "own_capacity": null, "capacity": 3, "active_pairings": 1, "score": 45
+    "own_capacity": null, "capacity": 3, "active_pairings": 1, "score": 45,
+    "reasons": [{"key": "goals", "source": "answer", "rule": "similar", "points": 45, "shared": ["research"]}]
 })))]
 pub struct AvailableMentor {
     pub person_id: Uuid,
@@ -339,6 +340,9 @@ pub struct AvailableMentor {
     /// Compatibility with the mentee asking, by the program's auto-pair rules; `null` when the
     /// rules rule the pair out or no mentee is asking.
     pub score: Option<i32>,
+    /// What the score is made of, one entry per criterion that added points; empty without a score.
+    #[serde(default)]
+    pub reasons: Vec<ScoreReason>,
 }
 
 /// Which mentors to list.
@@ -359,10 +363,15 @@ pub struct MentorsQuery {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({"items": [{
     "person_id": "0193b8a4-5f1e-7c2a-9d3e-6a7b8c9d0e1f", "name": "Talia K", "bio": "Third-year chemistry student.",
-    "own_capacity": null, "capacity": 3, "active_pairings": 1, "score": 45
-}]})))]
+    "own_capacity": null, "capacity": 3, "active_pairings": 1, "score": 45,
+    "reasons": [{"key": "goals", "source": "answer", "rule": "similar", "points": 45, "shared": ["research"]}]
+}], "requests_open": true})))]
 pub struct AvailableMentorList {
     pub items: Vec<AvailableMentor>,
+    /// Whether the program's mentees may request a mentor now: pairing is on and mentees choose
+    /// (`user_led` or `user_led_with_approval`).
+    #[serde(default)]
+    pub requests_open: bool,
 }
 
 /// A pairing's health: `too_early` (young and quiet), `on_track` (activity within the program's

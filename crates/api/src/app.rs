@@ -206,6 +206,7 @@ where
             .service(pairing::auto::confirm_proposal)
             .service(pairing::auto::get_answers)
             .service(pairing::auto::put_answers)
+            .service(pairing::auto::get_my_answers)
             .service(pairing::auto::put_my_answers)
             .service(booking::list_services)
             .service(booking::create_service)

@@ -2,7 +2,9 @@
 
 pub mod account;
 pub mod answer_request;
+pub mod chat;
 pub mod login;
+pub mod mentoring;
 pub mod notifications;
 pub mod participant;
 pub mod profile;

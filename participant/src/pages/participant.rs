@@ -134,6 +134,9 @@ fn home(props: &ParticipantProps) -> Html {
                                     cohort_api_types::ParticipantRole::Mentor => "mentor",
                                     cohort_api_types::ParticipantRole::Mentee => "mentee",
                                 }) }
+                                if m.role == cohort_api_types::ParticipantRole::Mentee {
+                                    <crate::pages::mentoring::FindMentorLink program={m.program_id} />
+                                }
                             </li>
                         }) }
                     </ul>

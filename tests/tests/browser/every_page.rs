@@ -6,13 +6,6 @@ use super::*;
 use cohort_api_types::links::{WebApp, DASHBOARD_PAGES, PARTICIPANT_PAGES};
 use cohort_tests::serde_json::Value;
 
-/// axe-core's script, which `cargo xtask test` installs into `.tools`.
-fn axe_script() -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/node_modules/axe-core/axe.min.js");
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (cargo xtask test installs axe-core)", path.display()))
-}
-
 /// Waits until the page shows its heading and nothing is loading any more.
 async fn settled(c: &Client) -> Outcome {
     for _ in 0..150 {
@@ -30,38 +23,15 @@ async fn settled(c: &Client) -> Outcome {
     Err("the page kept loading".into())
 }
 
-/// The WCAG 2.1 A and AA violations axe-core finds in the page, one line each.
-async fn axe_violations(c: &Client, axe: &str) -> Result<Vec<String>, Box<dyn Error>> {
-    c.execute(axe, vec![]).await?;
-    let found = c
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
-                .then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' at '
-                    + v.nodes.map(n => n.target.join(' ')).join(', '))))
-                .catch(e => done(['axe did not run: ' + e]));",
-            vec![],
-        )
-        .await?;
-    Ok(cohort_tests::serde_json::from_value(found)?)
-}
-
 /// Opens each page, lets it settle, and collects what is wrong with it: axe-core's violations,
 /// and (with `phone`) horizontal scrolling.
 async fn check_pages(c: &Client, app: &TestApp, paths: &[String], phone: bool, shots: &str) -> Outcome {
-    let axe = axe_script();
     let mut problems = Vec::new();
     for path in paths {
         c.goto(&app.url(path)).await?;
         settled(c).await.map_err(|e| format!("{path}: {e}"))?;
         if phone {
-            let widths = c
-                .execute(
-                    "return [document.scrollingElement.scrollWidth, window.innerWidth];",
-                    vec![],
-                )
-                .await?;
-            let (scroll, inner) = (widths[0].as_i64().unwrap_or(0), widths[1].as_i64().unwrap_or(0));
+            let (scroll, inner) = widths(c).await?;
             ensure(inner <= 400, format!("the window is {inner} px wide, not a phone's"))?;
             if scroll > inner {
                 problems.push(format!(
@@ -71,12 +41,7 @@ async fn check_pages(c: &Client, app: &TestApp, paths: &[String], phone: bool, s
         }
         let name = path.trim_matches('/').replace(['/', '?', '=', '&'], "-");
         shot(c, &format!("{shots}-{}", if name.is_empty() { "home" } else { &name })).await?;
-        problems.extend(
-            axe_violations(c, &axe)
-                .await?
-                .into_iter()
-                .map(|v| format!("{path}: {v}")),
-        );
+        problems.extend(axe_violations(c).await?.into_iter().map(|v| format!("{path}: {v}")));
     }
     ensure(problems.is_empty(), problems.join("\n"))
 }

@@ -10,6 +10,7 @@ mod every_page;
 mod imports;
 mod messaging;
 mod pairing;
+mod participant_mentoring;
 mod people;
 mod programs;
 mod steps;
@@ -124,6 +125,52 @@ fn dashboard_app_env() {
         std::path::Path::new(&dir).join("index.html").is_file(),
         "set COHORT_DASHBOARD_DIR to a built dashboard (cargo xtask dashboard; cargo xtask test does both)"
     );
+}
+
+/// The WCAG 2.1 A and AA violations axe-core finds in the page, one line each. axe-core runs
+/// inside the page, as its own test suite does; `cargo xtask test` installs it into `.tools`.
+async fn axe_violations(c: &Client) -> Result<Vec<String>, Box<dyn Error>> {
+    static AXE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let axe = AXE.get_or_init(|| {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/node_modules/axe-core/axe.min.js");
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (cargo xtask test installs axe-core)", path.display()))
+    });
+    c.execute(axe, vec![]).await?;
+    let found = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+                .then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' at '
+                    + v.nodes.map(n => n.target.join(' ')).join(', '))))
+                .catch(e => done(['axe did not run: ' + e]));",
+            vec![],
+        )
+        .await?;
+    Ok(cohort_tests::serde_json::from_value(found)?)
+}
+
+/// axe-core finds no WCAG 2.1 A or AA violation in the page.
+async fn no_axe_violations(c: &Client, page: &str) -> Outcome {
+    let found = axe_violations(c).await?;
+    ensure(found.is_empty(), format!("{page}: {}", found.join("; ")))
+}
+
+/// How wide the page's content is, and the window: more content than window scrolls sideways.
+async fn widths(c: &Client) -> Result<(i64, i64), Box<dyn Error>> {
+    let widths = c
+        .execute(
+            "return [document.scrollingElement.scrollWidth, window.innerWidth];",
+            vec![],
+        )
+        .await?;
+    Ok((widths[0].as_i64().unwrap_or(0), widths[1].as_i64().unwrap_or(0)))
+}
+
+/// Nothing wider than the window: no horizontal scrolling.
+async fn fits_the_width(c: &Client, page: &str) -> Outcome {
+    let (scroll, inner) = widths(c).await?;
+    ensure(scroll <= inner, format!("{page} scrolls sideways: {scroll} > {inner}"))
 }
 
 /// With `COHORT_SCREENSHOTS=<dir>`, saves what the page looks like (for reviews and notes).

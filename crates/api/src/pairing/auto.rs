@@ -235,13 +235,14 @@ fn scorer(
     ))
 }
 
-/// How well `mentee` fits each of the program's mentors under its auto-pair rules, by mentor
-/// person id; a mentor the rules rule out is missing. Used to suggest mentors to a mentee.
+/// How well `mentee` fits each of the program's mentors under its auto-pair rules, with the
+/// reasons, by mentor person id; a mentor the rules rule out is missing. Used to suggest mentors
+/// to a mentee.
 pub(super) fn scores_for(
     conn: &mut DbConn,
     program: &ProgramRow,
     mentee: &str,
-) -> Result<HashMap<String, i32>, ApiError> {
+) -> Result<HashMap<String, (i32, Vec<ScoreReason>)>, ApiError> {
     let (rules, _) = load(conn, &program.id)?;
     let Some((me, _)) = load_side(conn, &program.id, "mentee", Some(mentee))?.pop() else {
         return Ok(HashMap::new());
@@ -265,8 +266,24 @@ pub(super) fn scores_for(
     Ok(mentors
         .iter()
         .enumerate()
-        .filter_map(|(j, m)| Some((m.person.clone(), scorer.score(0, j)?)))
+        .filter_map(|(j, m)| {
+            let (score, reasons) = scorer.explain(0, j)?;
+            Some((
+                m.person.clone(),
+                (score, reasons.into_iter().map(reason_to_api).collect()),
+            ))
+        })
         .collect())
+}
+
+fn reason_to_api(r: compat::Reason) -> ScoreReason {
+    ScoreReason {
+        key: r.key,
+        source: source_to_api(r.source),
+        rule: rule_to_api(r.rule),
+        points: r.points,
+        shared: r.shared,
+    }
 }
 
 /// How well `mentee` and `mentor` fit under the program's auto-pair rules: the score and its
@@ -296,19 +313,9 @@ pub(super) fn explain_pair(
         .into_iter()
         .collect();
     let scorer = scorer(conn, program, &rules, &[me], &[them], &excluded)?;
-    Ok(scorer.explain(0, 0).map(|(score, reasons)| {
-        let reasons = reasons
-            .into_iter()
-            .map(|r| ScoreReason {
-                key: r.key,
-                source: source_to_api(r.source),
-                rule: rule_to_api(r.rule),
-                points: r.points,
-                shared: r.shared,
-            })
-            .collect();
-        (score, reasons)
-    }))
+    Ok(scorer
+        .explain(0, 0)
+        .map(|(score, reasons)| (score, reasons.into_iter().map(reason_to_api).collect())))
 }
 
 /// Runs the solver over the program's unpaired mentees and its mentors with room, keeping
@@ -481,16 +488,7 @@ fn solve(inputs: Inputs) -> Result<(Stored, Candidates), ApiError> {
             mentor_id: db::id(&mentors[j].person),
             mentor_name: mentors[j].name.clone(),
             score,
-            reasons: reasons
-                .into_iter()
-                .map(|r| ScoreReason {
-                    key: r.key,
-                    source: source_to_api(r.source),
-                    rule: rule_to_api(r.rule),
-                    points: r.points,
-                    shared: r.shared,
-                })
-                .collect(),
+            reasons: reasons.into_iter().map(reason_to_api).collect(),
             locked: proposal.locked[i],
         });
     }
@@ -985,6 +983,39 @@ pub async fn put_answers(
                 after,
             )?;
             Ok(())
+        })
+        .await?;
+    Ok(web::Json(answers))
+}
+
+/// The caller's own questionnaire answers in the program (their mentor preferences).
+#[utoipa::path(
+    tag = "pairing",
+    params(("id" = Uuid, Path, description = "The program's id")),
+    responses(
+        (status = 200, description = "The caller's answers", body = QuestionnaireAnswers),
+        (status = 403, description = "Not a participant of the program", body = Problem),
+        (status = 404, description = "No such program in this organisation", body = Problem),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+#[get("/me/programs/{id}/answers")]
+pub async fn get_my_answers(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<QuestionnaireAnswers>, ApiError> {
+    let id = id.into_inner();
+    let answers = state
+        .db
+        .read(move |conn| {
+            let program = programs::get(conn, caller.org, id)?;
+            let raw = repo::answers_of(conn, &program.id, caller.person)?.ok_or(ApiError::Forbidden(
+                "Only the program's participants answer its questionnaire.",
+            ))?;
+            Ok(QuestionnaireAnswers {
+                answers: serde_json::from_str(&raw).unwrap_or_default(),
+            })
         })
         .await?;
     Ok(web::Json(answers))

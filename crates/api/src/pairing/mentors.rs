@@ -14,7 +14,7 @@ pub(super) fn mentors_with_room(
     let settings = repo::settings(conn, &program.id)?;
     let mentors = views::active_mentors_with_people(conn, &program.id)?;
     let active_by_mentor = repo::active_pairings_by_mentor(conn, &program.id)?;
-    let scores = match mentee {
+    let mut scores = match mentee {
         Some(mentee) => auto::scores_for(conn, program, mentee)?,
         None => Default::default(),
     };
@@ -23,8 +23,10 @@ pub(super) fn mentors_with_room(
         let capacity = settings.capacity_of(own);
         let active = active_by_mentor.get(&id).copied().unwrap_or(0);
         if include_full || rules::has_room(capacity, active) {
+            let (score, reasons) = scores.remove(&id).unzip();
             listed.push(AvailableMentor {
-                score: scores.get(&id).copied(),
+                score,
+                reasons: reasons.unwrap_or_default(),
                 person_id: db::id(&id),
                 name,
                 bio,
@@ -49,7 +51,7 @@ pub(super) fn mentors_with_room(
     tag = "pairing",
     params(("id" = Uuid, Path, description = "The program's id"), MentorsQuery),
     responses(
-        (status = 200, description = "Mentors with room: for a mentee the best fits first, then the emptiest", body = AvailableMentorList),
+        (status = 200, description = "Mentors with room: for a mentee the best fits first (with the reasons of each score), then the emptiest; and whether mentees may request now", body = AvailableMentorList),
         (status = 403, description = "Neither a mentee of the program nor an admin", body = Problem),
         (status = 404, description = "No such program in this organisation", body = Problem),
     ),
@@ -63,7 +65,7 @@ pub async fn available_mentors(
     query: web::Query<MentorsQuery>,
 ) -> Result<web::Json<AvailableMentorList>, ApiError> {
     let program_id = id.into_inner();
-    let items = state
+    let list = state
         .db
         .read(move |conn| {
             let program = programs::get(conn, caller.org, program_id)?;
@@ -82,15 +84,19 @@ pub async fn available_mentors(
                 (true, _) => Some(caller.person.to_string()),
                 _ => None,
             };
-            mentors_with_room(
-                conn,
-                &program,
-                for_mentee.as_deref(),
-                query.include_full.unwrap_or(false),
-            )
+            let settings = repo::settings(conn, &program.id)?;
+            Ok(AvailableMentorList {
+                items: mentors_with_room(
+                    conn,
+                    &program,
+                    for_mentee.as_deref(),
+                    query.include_full.unwrap_or(false),
+                )?,
+                requests_open: settings.enabled && settings.process.mentees_request(),
+            })
         })
         .await?;
-    Ok(web::Json(AvailableMentorList { items }))
+    Ok(web::Json(list))
 }
 
 /// Sets a mentor's own capacity in the program, or (with `null`) goes back to the program's.

@@ -616,6 +616,19 @@ pub fn set_answers(conn: &mut DbConn, participant: &str, answers: &str) -> Resul
     Ok(())
 }
 
+/// The answers (JSON) of the person's active membership in the program (all of their memberships
+/// there hold the same answers: [`set_answers_of`] writes them all), if they take part.
+pub fn answers_of(conn: &mut DbConn, program: &str, person: Uuid) -> Result<Option<String>, ApiError> {
+    Ok(participants::table
+        .filter(participants::program_id.eq(program))
+        .filter(participants::person_id.eq(person.to_string()))
+        .filter(participants::status.eq("active"))
+        .order(participants::id)
+        .select(participants::answers)
+        .first(conn)
+        .optional()?)
+}
+
 /// Replaces the answers (JSON) of each of the person's active memberships in the program; how many.
 pub fn set_answers_of(conn: &mut DbConn, program: &str, person: Uuid, answers: &str) -> Result<usize, ApiError> {
     Ok(diesel::update(
