@@ -69,7 +69,21 @@ both_backends!(
             let (_, steps) = app.get("/api/v1/me/steps", &tokens.access_token).await;
             assert_eq!(steps["items"].as_array().map(Vec::len), Some(3), "{steps}");
             let (_, feed) = app.get("/api/v1/notifications", &tokens.access_token).await;
-            assert_eq!(feed["unread_count"], 4, "{feed}");
+            // Three steps, the welcome, and the other one's message in their chat.
+            assert_eq!(feed["unread_count"], 5, "{feed}");
+            // Amara and Talia are paired and have begun to talk; Leo's request waits for Talia.
+            let (_, pairings) = app.get("/api/v1/me/pairings", &tokens.access_token).await;
+            assert_eq!(pairings["items"].as_array().map(Vec::len), Some(1), "{pairings}");
+            let (_, conversations) = app.get("/api/v1/conversations", &tokens.access_token).await;
+            assert_eq!(conversations["items"][0]["kind"], "pairing", "{conversations}");
+            let (_, requests) = app.get("/api/v1/me/requests", &tokens.access_token).await;
+            let open = requests["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["status"] == "open")
+                .count();
+            assert_eq!(open, usize::from(email.starts_with("talia")), "{requests}");
             // Each has a booking still ahead, the mentee as student and the mentor as provider.
             let (_, bookings) = app.get("/api/v1/me/bookings", &tokens.access_token).await;
             let ahead = |b: &cohort_tests::serde_json::Value| {

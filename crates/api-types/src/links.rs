@@ -165,6 +165,11 @@ pub fn participant_program(program: Uuid) -> String {
     format!("/me/programs/{program}")
 }
 
+/// One of a participant's conversations, where its new messages' notifications lead.
+pub fn participant_conversation(conversation: impl std::fmt::Display) -> String {
+    format!("/me/chat/{conversation}")
+}
+
 /// A participant's view of one booking.
 pub fn participant_booking(booking: Uuid) -> String {
     format!("/me/bookings/{booking}")
@@ -186,6 +191,7 @@ mod tests {
             "/answer-request?token=lt_abc&answer=accept"
         );
         assert!(is_page(&participant_program(id)));
+        assert_eq!(app_of(&participant_conversation(id)), (WebApp::Participant, true));
         assert!(is_page(&format!("/programs/{id}/steps")));
         assert!(is_page("/programs/"));
         assert!(!is_page("/programs/x/y/z"));

@@ -23,7 +23,7 @@ use crate::messaging::notifications::notify_all;
 use crate::messaging::notifications_repo::NewNotification;
 use crate::people::repo::PersonRow;
 use crate::programs::repo::{ParticipantRow, ProgramRow};
-use crate::{organization, people, programs};
+use crate::{organization, pairing, people, programs};
 
 pub const DEMO_NAME: &str = "Peer Mentoring Demo";
 
@@ -275,6 +275,19 @@ fn seed_program(conn: &mut DbConn, org: &str, password_hash: &str) -> Result<Dem
     programs::repo::insert_participants(conn, &participants)?;
     let everyone: Vec<String> = participants.iter().map(|p| p.person_id.clone()).collect();
     seed_steps(conn, org, &program, &everyone)?;
+    let id_of = |email: &str| {
+        rows.iter()
+            .find(|(p, _)| p.email == email)
+            .map(|(p, _)| p.id.clone())
+            .unwrap_or_default()
+    };
+    seed_pairing(
+        conn,
+        &program,
+        &id_of("amara.n@demo.cohort.test"),
+        &id_of("talia.k@demo.cohort.test"),
+        &id_of("leo.m@demo.cohort.test"),
+    )?;
     Ok(people_data
         .iter()
         .zip(&rows)
@@ -345,6 +358,50 @@ fn seed_steps(conn: &mut DbConn, org: &str, program: &ProgramRow, people: &[Stri
         dedupe_key: None,
     };
     notify_all(conn, db::id(org), people, &message, "demo-welcome:")?;
+    Ok(())
+}
+
+/// Pairing on (mentees ask, mentors approve): Amara is paired with Talia, their conversation has
+/// begun, and Leo's request to Talia waits for her answer (its email, with the links to accept
+/// or decline, is in the outbox).
+fn seed_pairing(conn: &mut DbConn, program: &ProgramRow, amara: &str, talia: &str, leo: &str) -> Result<(), ApiError> {
+    let org = db::id(&program.organization_id);
+    let settings = cohort_domain::pairing::Settings {
+        enabled: true,
+        ..Default::default()
+    };
+    pairing::repo::save_settings(conn, org, &program.id, &settings, &[])?;
+    pairing::create_pairing(conn, program, amara, talia, None)?;
+    let conversation = crate::messaging::chat_repo::conversations_of(conn, org, db::id(amara))?
+        .into_iter()
+        .find(|c| c.kind == "pairing")
+        .ok_or_else(|| ApiError::Internal("the pairing opened no conversation".into()))?;
+    for (from, body) in [
+        (
+            talia,
+            "Hi Amara! I'm Talia, your mentor this term. What would you like to get out of it?",
+        ),
+        (
+            amara,
+            "Hi Talia! Mostly finding a research lab, and how to study for organic chemistry.",
+        ),
+    ] {
+        crate::messaging::chat::post_message(conn, org, &conversation.id, Some(db::id(from)), body)?;
+    }
+    let request = pairing::repo::RequestRow {
+        id: db::new_id(),
+        organization_id: program.organization_id.clone(),
+        program_id: program.id.clone(),
+        mentee_id: leo.to_owned(),
+        mentor_id: talia.to_owned(),
+        status: "open".into(),
+        note: "I'd like help choosing between chemistry and computer science.".into(),
+        decline_message: None,
+        created_at: db::now(),
+        expires_at: None,
+        decided_at: None,
+    };
+    pairing::wait_for_answer(conn, program, &settings, request)?;
     Ok(())
 }
 

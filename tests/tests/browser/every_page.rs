@@ -85,7 +85,13 @@ cohort_tests::both_backends!(
         let program = me["memberships"][0]["program_id"].as_str().unwrap().to_owned();
         let (_, bookings) = app.get("/api/v1/me/bookings", &amara).await;
         let booking = id(&bookings["items"][0]);
-        let ids = [("/me/programs/", program), ("/me/bookings/", booking)];
+        let (_, conversations) = app.get("/api/v1/conversations", &amara).await;
+        let conversation = id(&conversations["items"][0]);
+        let ids = [
+            ("/me/programs/", program),
+            ("/me/bookings/", booking),
+            ("/me/chat/", conversation),
+        ];
         let pages = paths(PARTICIPANT_PAGES, &ids);
 
         let browser = Browser::start().await;
@@ -110,7 +116,7 @@ cohort_tests::both_backends!(
             )?;
             let menu = c.find(Locator::Css(".menu-toggle")).await?;
             ensure(
-                menu.text().await? == "Menu (4 new)",
+                menu.text().await? == "Menu (5 new)",
                 format!("the menu button says {:?}", menu.text().await?),
             )?;
             menu.click().await?;

@@ -271,6 +271,22 @@ async fn click_labelled(c: &Client, label: &str) -> Outcome {
     Err(format!("{label:?} kept going stale").into())
 }
 
+/// Opens the participant app's menu where a phone folds it.
+async fn open_menu(c: &Client) -> Outcome {
+    if let Ok(menu) = c.find(Locator::Css(".menu-toggle")).await {
+        if menu.is_displayed().await? && menu.attr("aria-expanded").await?.as_deref() != Some("true") {
+            menu.click().await?;
+        }
+    }
+    Ok(())
+}
+
+/// Follows a link of the participant app's navigation, opening the menu first on a phone.
+async fn nav(c: &Client, text: &str) -> Outcome {
+    open_menu(c).await?;
+    click_link(c, text).await
+}
+
 async fn click_link(c: &Client, text: &str) -> Outcome {
     for _ in 0..5 {
         let link = c.wait().at_most(WAIT).for_element(Locator::LinkText(text)).await?;

@@ -2,6 +2,42 @@
 
 use super::*;
 
+/// Takes the demo's pairing state back to none: its pairing ended, its open request declined,
+/// pairing off. These journeys start from a program nobody is paired in yet.
+async fn without_demo_pairings(app: &TestApp, admin: &str, program: &str) {
+    let (_, pairings) = app.get(&format!("/api/v1/programs/{program}/pairings"), admin).await;
+    for pairing in pairings["items"].as_array().unwrap() {
+        let end = format!(
+            "/api/v1/programs/{program}/pairings/{}/end",
+            pairing["id"].as_str().unwrap()
+        );
+        let (status, body) = app
+            .post(&end, admin, json!({"reason": "A fresh start for the test"}))
+            .await;
+        assert_eq!(status.as_u16(), 200, "{body}");
+    }
+    let (_, requests) = app.get(&format!("/api/v1/programs/{program}/requests"), admin).await;
+    for request in requests["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "open")
+    {
+        let decline = format!(
+            "/api/v1/programs/{program}/requests/{}/decline",
+            request["id"].as_str().unwrap()
+        );
+        let (status, body) = app.post(&decline, admin, json!({})).await;
+        assert_eq!(status.as_u16(), 200, "{body}");
+    }
+    app.patch(
+        &format!("/api/v1/programs/{program}/pairing"),
+        admin,
+        json!({"enabled": false}),
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn an_admin_turns_pairing_on_invites_all_and_ends_a_pairing_in_the_browser() {
     dashboard_app_env();
@@ -9,6 +45,7 @@ async fn an_admin_turns_pairing_on_invites_all_and_ends_a_pairing_in_the_browser
     let admin = app.admin_token().await;
     let (_, programs) = app.get("/api/v1/programs", &admin).await;
     let program = programs["items"][0]["id"].as_str().unwrap().to_owned();
+    without_demo_pairings(&app, &admin, &program).await;
     let (_, people) = app
         .get(&format!("/api/v1/programs/{program}/participants?limit=50"), &admin)
         .await;
@@ -182,6 +219,7 @@ async fn an_admin_sets_rules_runs_adjusts_and_confirms_auto_pair_in_the_browser(
     let admin = app.admin_token().await;
     let (_, programs) = app.get("/api/v1/programs", &admin).await;
     let program = programs["items"][0]["id"].as_str().unwrap().to_owned();
+    without_demo_pairings(&app, &admin, &program).await;
     app.patch(
         &format!("/api/v1/programs/{program}/pairing"),
         &admin,

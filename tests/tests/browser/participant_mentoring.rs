@@ -135,7 +135,7 @@ cohort_tests::both_backends!(
             text_appears(a, "You asked Talia K.").await?;
             text_appears(a, "Waiting for an answer").await?;
             no_axe_violations(a, "Find a mentor, with an open request").await?;
-            click_link(a, "Mentoring").await?;
+            nav(a, "Mentoring").await?;
             text_appears(a, "Talia K — Waiting for an answer").await?;
             fits_the_width(a, "Requests").await?;
             no_axe_violations(a, "Requests (a mentee's)").await?;
@@ -159,10 +159,10 @@ cohort_tests::both_backends!(
 
             // The mentor logs in, sees the pairing and writes first.
             log_in_as(b, &app, "talia@demo.test", "Talia").await?;
-            click_link(b, "Mentoring").await?;
+            nav(b, "Mentoring").await?;
             text_appears(b, "Amara N — Accepted").await?;
             no_axe_violations(b, "Requests (a mentor's)").await?;
-            click_link(b, "Chat").await?;
+            nav(b, "Chat").await?;
             text_appears(b, "My pairings and chat").await?;
             text_appears(b, "your mentee").await?;
             click_link(b, "Chat with Amara N").await?;
@@ -172,7 +172,7 @@ cohort_tests::both_backends!(
             text_appears(b, "Welcome, Amara! When shall we meet?").await?;
 
             // The mentee sees her mentor and the unread message, and answers.
-            click_link(a, "Chat").await?;
+            nav(a, "Chat").await?;
             text_appears(a, "Talia K").await?;
             text_appears(a, "1 unread").await?;
             fits_the_width(a, "My pairings and chat").await?;
@@ -256,7 +256,7 @@ cohort_tests::both_backends!(
             c.set_window_size(375, 812).await?;
             // The mentor declines from her Requests page, with a message for the mentee.
             log_in_as(c, &app, "talia@demo.test", "Talia").await?;
-            click_link(c, "Mentoring").await?;
+            nav(c, "Mentoring").await?;
             text_appears(c, "Amara N — Waiting for an answer").await?;
             text_appears(c, "Hi Talia").await?;
             text_appears(c, "You have not asked anyone.").await?;
@@ -277,11 +277,12 @@ cohort_tests::both_backends!(
                     && mine["items"][0]["decline_message"] == "Marcus knows more about this.",
                 format!("declined with the message: {mine}"),
             )?;
+            open_menu(c).await?;
             click_button(c, "Log out").await?;
 
             // The mentee reads the message, asks Marcus, then withdraws.
             log_in_as(c, &app, "amara@demo.test", "Amara").await?;
-            click_link(c, "Mentoring").await?;
+            nav(c, "Mentoring").await?;
             text_appears(c, "Talia K — Declined").await?;
             text_appears(c, "Marcus knows more about this.").await?;
             click_link(c, "Find a mentor in Autumn Mentoring").await?;

@@ -64,7 +64,7 @@ pub fn post_message(
     let others = repo::member_ids(conn, conversation)?;
     let preview: String = body.chars().take(140).collect();
     for person in others.iter().filter(|p| Some(db::id(p)) != sender) {
-        let link = format!("/conversations/{conversation}");
+        let link = cohort_api_types::links::participant_conversation(conversation);
         let new = NewNotification {
             kind: "chat_message",
             title: "New message",

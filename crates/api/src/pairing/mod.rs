@@ -140,7 +140,7 @@ fn event(program: &ProgramRow, event_type: &str, person: &str, payload: Value, c
 
 /// Pairs `mentee` with `mentor` if the mentor has room and the mentee is unpaired; emails both,
 /// records the event, and fires `first_match` for steps when it is someone's first pairing here.
-fn create_pairing(
+pub(crate) fn create_pairing(
     conn: &mut DbConn,
     program: &ProgramRow,
     mentee: &str,

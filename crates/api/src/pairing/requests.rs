@@ -2,6 +2,39 @@
 
 use super::*;
 
+/// Stores an open request that waits for its mentor's answer: it expires after the program's
+/// business days (with a reminder the day before, if the program wants one), and the mentor is
+/// emailed with links to accept or decline.
+pub(crate) fn wait_for_answer(
+    conn: &mut DbConn,
+    program: &ProgramRow,
+    settings: &rules::Settings,
+    mut row: RequestRow,
+) -> Result<RequestRow, ApiError> {
+    let org = db::id(&program.organization_id);
+    let organization = organization::repo::get(conn, org)?;
+    let holidays: Vec<NaiveDate> = serde_json::from_str(&organization.holidays).unwrap_or_default();
+    let calendar = BusinessCalendar {
+        zone: organization.time_zone.parse().unwrap_or(chrono_tz::UTC),
+        holidays: &holidays,
+    };
+    let (expires, remind) = rules::request_deadlines(&calendar, db::utc(row.created_at), settings);
+    row.expires_at = Some(expires.naive_utc());
+    repo::insert_request(conn, &row)?;
+    let job = |kind: &str, at: chrono::DateTime<chrono::Utc>| NewJob {
+        organization_id: Some(org),
+        run_at: at.naive_utc(),
+        dedupe_key: Some(format!("{kind}:{}", row.id)),
+        ..NewJob::now(kind, json!({"request_id": row.id}))
+    };
+    jobs::enqueue(conn, job(EXPIRE_JOB, expires))?;
+    if let Some(remind) = remind {
+        jobs::enqueue(conn, job(REMIND_JOB, remind))?;
+    }
+    request_email(conn, program, &row, "request")?;
+    Ok(row)
+}
+
 /// A mentee asks a mentor with room. With approval, the mentor is emailed and the request expires
 /// after the program's business days; under `user_led` the request is the pairing.
 #[utoipa::path(
@@ -63,13 +96,6 @@ pub async fn create_request(
                     return Err(ApiError::Conflict("The mentee already has an open request.".into()));
                 }
                 let now = db::now();
-                let organization = organization::repo::get(conn, org)?;
-                let holidays: Vec<NaiveDate> = serde_json::from_str(&organization.holidays).unwrap_or_default();
-                let calendar = BusinessCalendar {
-                    zone: organization.time_zone.parse().unwrap_or(chrono_tz::UTC),
-                    holidays: &holidays,
-                };
-                let (expires, remind) = rules::request_deadlines(&calendar, db::utc(now), &settings);
                 let mut row = RequestRow {
                     id: db::new_id(),
                     organization_id: org.to_string(),
@@ -96,30 +122,7 @@ pub async fn create_request(
                 if !rules::has_room(capacity, active) {
                     return Err(ApiError::Conflict("The mentor has no room.".into()));
                 }
-                row.expires_at = Some(expires.naive_utc());
-                repo::insert_request(conn, &row)?;
-                let org_id = Some(org);
-                jobs::enqueue(
-                    conn,
-                    NewJob {
-                        organization_id: org_id,
-                        run_at: expires.naive_utc(),
-                        dedupe_key: Some(format!("{EXPIRE_JOB}:{}", row.id)),
-                        ..NewJob::now(EXPIRE_JOB, json!({"request_id": row.id}))
-                    },
-                )?;
-                if let Some(remind) = remind {
-                    jobs::enqueue(
-                        conn,
-                        NewJob {
-                            organization_id: org_id,
-                            run_at: remind.naive_utc(),
-                            dedupe_key: Some(format!("{REMIND_JOB}:{}", row.id)),
-                            ..NewJob::now(REMIND_JOB, json!({"request_id": row.id}))
-                        },
-                    )?;
-                }
-                request_email(conn, &program, &row, "request")?;
+                let row = wait_for_answer(conn, &program, &settings, row)?;
                 decision(conn, row, None)
             })()?;
             audit::record(
