@@ -161,6 +161,11 @@ pub fn participant_program(program: Uuid) -> String {
     format!("/me/programs/{program}")
 }
 
+/// The participant's booking flow.
+pub fn book() -> String {
+    "/me/book".to_owned()
+}
+
 /// A participant's view of one booking.
 pub fn participant_booking(booking: Uuid) -> String {
     format!("/me/bookings/{booking}")
