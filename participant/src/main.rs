@@ -34,8 +34,14 @@ pub enum Route {
     Notifications,
     #[at("/me/profile")]
     Profile,
+    #[at("/me/book")]
+    Book,
+    #[at("/me/bookings")]
+    MyBookings,
     #[at("/me/bookings/:id")]
     ParticipantBooking { id: Uuid },
+    #[at("/me/schedule")]
+    Schedule,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -54,7 +60,10 @@ fn switch(route: Route) -> Html {
         Route::Steps => html! { <pages::steps::Steps /> },
         Route::Notifications => html! { <pages::notifications::Notifications /> },
         Route::Profile => html! { <pages::profile::Profile /> },
-        Route::ParticipantBooking { id } => html! { <pages::participant::ParticipantBooking {id} /> },
+        Route::Book => html! { <pages::book::BookPage /> },
+        Route::MyBookings => html! { <pages::bookings::MyBookingsPage /> },
+        Route::ParticipantBooking { id } => html! { <pages::bookings::ParticipantBooking {id} /> },
+        Route::Schedule => html! { <pages::schedule::SchedulePage /> },
         Route::NotFound => html! {
             <main class="page">
                 <h1>{ "Page not found" }</h1>

@@ -49,7 +49,10 @@ pub const PARTICIPANT_PAGES: &[&str] = &[
     "/me/steps",
     "/me/notifications",
     "/me/profile",
+    "/me/book",
+    "/me/bookings",
     "/me/bookings/:id",
+    "/me/schedule",
 ];
 
 /// Every route of the admin dashboard's router.
@@ -194,6 +197,7 @@ mod tests {
         assert!(!is_page("/me/programs/"));
         assert!(!is_page("/api/v1/me"));
         assert_eq!(app_of("/me/bookings/x?y=1"), (WebApp::Participant, true));
+        assert_eq!(app_of(&book()), (WebApp::Participant, true));
         assert_eq!(app_of("/welcome?token=t"), (WebApp::Participant, true));
         assert_eq!(app_of("/programs/x"), (WebApp::Dashboard, true));
         assert_eq!(app_of("/me/nowhere"), (WebApp::Participant, false));

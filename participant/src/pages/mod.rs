@@ -2,8 +2,11 @@
 
 pub mod account;
 pub mod answer_request;
+pub mod book;
+pub mod bookings;
 pub mod login;
 pub mod notifications;
 pub mod participant;
 pub mod profile;
+pub mod schedule;
 pub mod steps;

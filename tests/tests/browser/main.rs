@@ -9,6 +9,7 @@ mod booking;
 mod imports;
 mod messaging;
 mod pairing;
+mod participant_booking;
 mod people;
 mod programs;
 mod steps;
