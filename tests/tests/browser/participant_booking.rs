@@ -36,6 +36,20 @@ async fn log_out(c: &Client) -> Outcome {
     text_appears(c, "Log in").await
 }
 
+/// Waits until nothing on the page is loading.
+async fn settle(c: &Client) -> Outcome {
+    for _ in 0..150 {
+        let busy = c
+            .execute("return !!document.querySelector('[aria-busy=\"true\"]');", vec![])
+            .await?;
+        if busy == json!(false) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err("the page kept loading".into())
+}
+
 /// The text of the element `css`, once it is there.
 async fn text_of(c: &Client, css: &str) -> Result<String, Box<dyn Error>> {
     Ok(c.wait()
@@ -44,6 +58,25 @@ async fn text_of(c: &Client, css: &str) -> Result<String, Box<dyn Error>> {
         .await?
         .text()
         .await?)
+}
+
+/// No WCAG 2.1 A or AA violation that axe-core (installed into `.tools` by `cargo xtask test`)
+/// finds in the page as it is now: the booking flow's later steps are reached only by choosing.
+async fn no_axe_violations(c: &Client, name: &str) -> Outcome {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/node_modules/axe-core/axe.min.js");
+    let axe = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    c.execute(&axe, vec![]).await?;
+    let found = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+                .then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' at '
+                    + v.nodes.map(n => n.target.join(' ')).join(', '))))
+                .catch(e => done(['axe did not run: ' + e]));",
+            vec![],
+        )
+        .await?;
+    ensure(found == json!([]), format!("{name}: {found}"))
 }
 
 fn at(slot: &Value) -> DateTime<FixedOffset> {
@@ -153,6 +186,7 @@ cohort_tests::both_backends!(
             text_appears(c, "Maths tutor in New York.").await?;
             fill(c, "#book-answer-topic", "Calculus").await?;
             shot(c, "participant-book").await?;
+            no_axe_violations(c, "book").await?;
             let wide: bool = c
                 .execute("return document.scrollingElement.scrollWidth <= innerWidth;", vec![])
                 .await?
@@ -176,6 +210,19 @@ cohort_tests::both_backends!(
                 format!("my bookings show {item:?}, expected {tokyo_time}"),
             )?;
             shot(c, "participant-my-bookings").await?;
+            no_axe_violations(c, "my-bookings").await?;
+            click_button(c, "Get my calendar address").await?;
+            let feed = c
+                .wait()
+                .at_most(WAIT)
+                .for_element(Locator::Css("#calendar-feed-url"))
+                .await?;
+            let url = feed.prop("value").await?.unwrap_or_default();
+            ensure(
+                url.contains("/api/v1/calendar/cal_") && url.ends_with(".ics"),
+                format!("the feed's address: {url:?}"),
+            )?;
+            no_axe_violations(c, "feed").await?;
             log_out(c).await?;
 
             // The provider sees it on this week's schedule (or the next), at New York's time.
@@ -194,6 +241,18 @@ cohort_tests::both_backends!(
                 format!("the schedule shows {row:?}, expected {new_york_time} in New York"),
             )?;
             shot(c, "participant-schedule").await?;
+            // Their availability, in their own zone: a day off as a date override.
+            text_appears(c, "your own time zone (America/New_York)").await?;
+            no_axe_violations(c, "schedule").await?;
+            press(c, "Add date override").await?;
+            set_value(
+                c,
+                "#override-0-date",
+                &(new_york.date_naive() + Days::new(14)).to_string(),
+            )
+            .await?;
+            press(c, "Save availability").await?;
+            text_appears(c, "Availability saved.").await?;
             log_out(c).await?;
 
             // The student cancels it from the booking's page.
@@ -201,6 +260,17 @@ cohort_tests::both_backends!(
             click_link(c, "My bookings").await?;
             click_link(c, "All available Tutoring").await?;
             text_appears(c, "Change this booking").await?;
+            no_axe_violations(c, "booking").await?;
+            c.find(Locator::Css("details.reschedule summary"))
+                .await?
+                .click()
+                .await?;
+            c.wait()
+                .at_most(WAIT)
+                .for_element(Locator::Css("#reschedule-day"))
+                .await?;
+            settle(c).await?;
+            no_axe_violations(c, "reschedule").await?;
             fill(c, "#cancel-reason", "Exam moved").await?;
             click_button(c, "Cancel booking").await?;
             c.wait()
@@ -218,5 +288,8 @@ cohort_tests::both_backends!(
         let (_, mine) = app.get("/api/v1/bookings", &admin).await;
         assert_eq!(mine["items"][0]["status"], "cancelled", "{mine}");
         assert_eq!(mine["items"][0]["cancel_reason"], "Exam moved", "{mine}");
+        let (_, availability) = app.get(&format!("/api/v1/providers/{tara}/availability"), &admin).await;
+        assert_eq!(availability["overrides"][0]["windows"], json!([]), "{availability}");
+        assert_eq!(availability["time_zone"], "America/New_York", "{availability}");
     }
 );

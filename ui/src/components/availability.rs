@@ -312,7 +312,7 @@ pub fn availability_editor(props: &AvailabilityEditorProps) -> Html {
                                 edit(Box::new(move |e, _| { e.weekly[day].remove(k); })),
                                 weekly_error(day, k),
                             )) }
-                            <button type="button" class="secondary" aria-label={format!("Add a window on {name}")}
+                            <button type="button" class="secondary" aria-label={format!("Add window on {name}")}
                                 onclick={click(edit(Box::new(move |e, _| e.weekly[day].push(("09:00".into(), "17:00".into())))))}>{ "Add window" }</button>
                         </div>
                     }) }
@@ -338,7 +338,7 @@ pub fn availability_editor(props: &AvailabilityEditorProps) -> Html {
                                     edit(Box::new(move |e, _| { e.overrides[i].windows.remove(k); })),
                                     override_messages(&error, &local, i, Some(k)),
                                 )) }
-                                <button type="button" class="secondary" aria-label={format!("Add a window to override {}", i + 1)}
+                                <button type="button" class="secondary" aria-label={format!("Add window to override {}", i + 1)}
                                     onclick={click(edit(Box::new(move |e, _| e.overrides[i].windows.push(("09:00".into(), "12:00".into())))))}>{ "Add window" }</button>
                             }
                             <button type="button" class="secondary" aria-label={format!("Remove override {}", i + 1)}
