@@ -34,6 +34,10 @@ pub enum Route {
     Notifications,
     #[at("/me/profile")]
     Profile,
+    #[at("/me/book")]
+    Book,
+    #[at("/me/bookings")]
+    MyBookings,
     #[at("/me/bookings/:id")]
     ParticipantBooking { id: Uuid },
     #[at("/me/programs/:id/mentors")]
@@ -44,6 +48,8 @@ pub enum Route {
     Chat,
     #[at("/me/chat/:id")]
     Conversation { id: Uuid },
+    #[at("/me/schedule")]
+    Schedule,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -62,11 +68,14 @@ fn switch(route: Route) -> Html {
         Route::Steps => html! { <pages::steps::Steps /> },
         Route::Notifications => html! { <pages::notifications::Notifications /> },
         Route::Profile => html! { <pages::profile::Profile /> },
-        Route::ParticipantBooking { id } => html! { <pages::participant::ParticipantBooking {id} /> },
         Route::FindMentor { id } => html! { <pages::mentoring::FindMentor program={id} /> },
         Route::Requests => html! { <pages::mentoring::Requests /> },
         Route::Chat => html! { <pages::chat::Chats /> },
         Route::Conversation { id } => html! { <pages::chat::ConversationPage {id} /> },
+        Route::Book => html! { <pages::book::BookPage /> },
+        Route::MyBookings => html! { <pages::bookings::MyBookingsPage /> },
+        Route::ParticipantBooking { id } => html! { <pages::bookings::ParticipantBooking {id} /> },
+        Route::Schedule => html! { <pages::schedule::SchedulePage /> },
         Route::NotFound => html! {
             <main class="page">
                 <h1>{ "Page not found" }</h1>

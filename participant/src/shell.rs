@@ -49,6 +49,8 @@ pub fn shell(props: &ShellProps) -> Html {
     };
     let menu_open = *menu_open;
     let admin = session.as_ref().is_some_and(|s| s.me.person.is_admin);
+    // Only providers give appointments, so only they have a schedule.
+    let provider = session.as_ref().is_some_and(|s| s.me.provider_id.is_some());
     let notifications = if *unread_count > 0 {
         format!("Notifications ({})", *unread_count)
     } else {
@@ -69,6 +71,11 @@ pub fn shell(props: &ShellProps) -> Html {
                         <Link<Route> to={Route::Steps}>{ "Steps" }</Link<Route>>
                         <Link<Route> to={Route::Requests}>{ "Mentoring" }</Link<Route>>
                         <Link<Route> to={Route::Chat}>{ "Chat" }</Link<Route>>
+                        <Link<Route> to={Route::Book}>{ "Book" }</Link<Route>>
+                        <Link<Route> to={Route::MyBookings}>{ "My bookings" }</Link<Route>>
+                        if provider {
+                            <Link<Route> to={Route::Schedule}>{ "Schedule" }</Link<Route>>
+                        }
                         <Link<Route> to={Route::Notifications}>{ notifications }</Link<Route>>
                         <Link<Route> to={Route::Profile}>{ "Profile" }</Link<Route>>
                     </nav>

@@ -286,6 +286,25 @@ both_backends!(
             .find(|m| m.contains("To: kim@demo.test"))
             .expect("the waitlist offer");
         assert!(offer.contains("is free"), "{offer}");
+        // "Book it" and the student's "Book another time" open the booking flow; the provider's
+        // cancellation opens the booking.
+        let links_to = |m: &str, path: &str| cohort_tests::links_in(m).iter().any(|l| l.ends_with(path));
+        let book_link = |m: &str| links_to(m, "/me/book");
+        assert!(book_link(offer), "{offer}");
+        let cancelled_to = |to: &str| {
+            mails
+                .iter()
+                .find(|m| {
+                    m.contains(&format!("To: {to}")) && (m.contains("method=CANCEL") || m.contains("method=\"CANCEL\""))
+                })
+                .unwrap_or_else(|| panic!("no cancellation to {to}"))
+        };
+        assert!(book_link(cancelled_to("sam@demo.test")));
+        let to_talia = cancelled_to("talia@demo.test");
+        assert!(
+            !book_link(to_talia) && cohort_tests::decoded(to_talia).contains(&format!("/me/bookings/{id}")),
+            "{to_talia}"
+        );
 
         // Completing a future booking is refused; events were recorded for both people.
         let (_, rebooked) = app

@@ -456,6 +456,66 @@ both_backends!(
             app.get("/api/v1/me/bookings?provider_id=x", &other_token).await.0,
             StatusCode::BAD_REQUEST
         );
+
+        // `GET /me` tells a provider their provider id; others have none.
+        assert_eq!(
+            app.get("/api/v1/me", &provider_token).await.1["provider_id"],
+            provider.as_str()
+        );
+        assert_eq!(
+            app.get("/api/v1/me", &student_token).await.1["provider_id"],
+            Value::Null
+        );
+
+        // One booking as a calendar file: its student, its provider and admins; nobody else.
+        let response = app
+            .client
+            .get(app.url(&format!("/api/v1/bookings/{late}/ics")))
+            .bearer_auth(&student_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/calendar"));
+        let disposition = response.headers()["content-disposition"].to_str().unwrap().to_owned();
+        assert!(
+            disposition.starts_with("attachment") && disposition.contains(".ics"),
+            "{disposition}"
+        );
+        let text = response.text().await.unwrap();
+        assert_eq!(text.matches("BEGIN:VEVENT").count(), 1, "{text}");
+        assert!(text.contains(&format!("UID:{late}@cohort")), "{text}");
+        assert!(
+            text.contains("STATUS:CONFIRMED") && text.contains("METHOD:PUBLISH"),
+            "{text}"
+        );
+        for token in [&provider_token, &admin] {
+            let (status, body) = app.get(&format!("/api/v1/bookings/{late}/ics"), token).await;
+            assert_eq!(status, StatusCode::OK);
+            assert!(body.as_str().unwrap().contains(&format!("UID:{late}@cohort")), "{body}");
+        }
+        let (status, _) = app.get(&format!("/api/v1/bookings/{late}/ics"), &other_token).await;
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "another student's booking does not exist for them"
+        );
+        let (status, _) = app.get("/api/v1/bookings/not-an-id/ics", &student_token).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        // A cancelled booking comes as a cancellation, so importing it removes the entry.
+        let (status, body) = app
+            .post(&format!("/api/v1/bookings/{others}/cancel"), &admin, json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (_, body) = app.get(&format!("/api/v1/bookings/{others}/ics"), &other_token).await;
+        let text = body.as_str().unwrap();
+        assert!(
+            text.contains("STATUS:CANCELLED") && text.contains("METHOD:CANCEL"),
+            "{text}"
+        );
         let _ = other;
     }
 );

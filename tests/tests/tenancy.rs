@@ -380,7 +380,7 @@ both_backends!(
                 ("POST", "/api/v1/services/{id}/waitlist") => StatusCode::CONFLICT,
                 // Bookings they are not part of do not exist for them.
                 (_, "/api/v1/bookings/{id}" | "/api/v1/bookings/{id}/cancel" | "/api/v1/bookings/{id}/reschedule"
-                    | "/api/v1/bookings/{id}/complete") => StatusCode::NOT_FOUND,
+                    | "/api/v1/bookings/{id}/complete" | "/api/v1/bookings/{id}/ics") => StatusCode::NOT_FOUND,
                 // Steps they were not given do not exist for them.
                 ("POST", "/api/v1/me/steps/{step_id}/open" | "/api/v1/me/steps/{step_id}/complete") => {
                     StatusCode::NOT_FOUND

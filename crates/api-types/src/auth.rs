@@ -63,7 +63,8 @@ pub struct TokenResponse {
         "created_at": "2026-11-23T09:00:00Z"
     },
     "via": "password",
-    "memberships": []
+    "memberships": [],
+    "provider_id": null
 })))]
 pub struct Me {
     pub person: Person,
@@ -71,6 +72,10 @@ pub struct Me {
     /// `password` for a logged-in person; `api_key` for an integration (then `person` is the key's creator).
     pub via: String,
     pub memberships: Vec<Membership>,
+    /// The caller's provider id (their person id) when they give appointments, else `null`: a
+    /// provider has a schedule and an availability of their own (`/providers/{id}/availability`).
+    #[serde(default)]
+    pub provider_id: Option<Uuid>,
 }
 
 /// A program the caller takes part in, and in which role.

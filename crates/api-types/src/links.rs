@@ -49,11 +49,14 @@ pub const PARTICIPANT_PAGES: &[&str] = &[
     "/me/steps",
     "/me/notifications",
     "/me/profile",
+    "/me/book",
+    "/me/bookings",
     "/me/bookings/:id",
     "/me/programs/:id/mentors",
     "/me/requests",
     "/me/chat",
     "/me/chat/:id",
+    "/me/schedule",
 ];
 
 /// Every route of the admin dashboard's router.
@@ -170,6 +173,11 @@ pub fn participant_conversation(conversation: impl std::fmt::Display) -> String 
     format!("/me/chat/{conversation}")
 }
 
+/// The participant's booking flow.
+pub fn book() -> String {
+    "/me/book".to_owned()
+}
+
 /// A participant's view of one booking.
 pub fn participant_booking(booking: Uuid) -> String {
     format!("/me/bookings/{booking}")
@@ -199,6 +207,7 @@ mod tests {
         assert!(!is_page("/me/programs/"));
         assert!(!is_page("/api/v1/me"));
         assert_eq!(app_of("/me/bookings/x?y=1"), (WebApp::Participant, true));
+        assert_eq!(app_of(&book()), (WebApp::Participant, true));
         assert_eq!(app_of("/welcome?token=t"), (WebApp::Participant, true));
         assert_eq!(app_of("/programs/x"), (WebApp::Dashboard, true));
         assert_eq!(app_of("/me/nowhere"), (WebApp::Participant, false));

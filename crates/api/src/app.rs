@@ -238,6 +238,7 @@ where
             .service(booking::bookings::join_waitlist)
             .service(booking::bookings::create_feed)
             .service(booking::bookings::calendar_feed)
+            .service(booking::bookings::booking_ics)
             .service(imports::import_file)
             .service(imports::import_template)
             .service(imports::export_file),

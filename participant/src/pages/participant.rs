@@ -111,6 +111,11 @@ fn home(props: &ParticipantProps) -> Html {
                     } else {
                         <p class="empty">{ "Nothing booked." }</p>
                     }
+                    <p>
+                        <Link<Route> to={Route::Book}>{ "Book an appointment" }</Link<Route>>
+                        { " · " }
+                        <Link<Route> to={Route::MyBookings}>{ "All my bookings" }</Link<Route>>
+                    </p>
                 </section>
             </div>
         }
@@ -145,39 +150,4 @@ fn home(props: &ParticipantProps) -> Html {
             { body }
         </>
     }
-}
-
-/// One of the participant's bookings, where a booking email's link leads.
-#[function_component(ParticipantBooking)]
-pub fn participant_booking(props: &ParticipantBookingProps) -> Html {
-    let data = use_load(props.id, |id| {
-        let id = *id;
-        async move { Ok((api::me().await?, api::booking(id).await?)) }
-    });
-    let body = data.view(|(me, b)| {
-        let zone = me
-            .person
-            .time_zone
-            .clone()
-            .unwrap_or_else(|| me.organization.time_zone.clone());
-        html! {
-            <section class="card">
-                <h1>{ &b.service.name }</h1>
-                <dl>
-                    <dt>{ "When" }</dt><dd>{ local_time(&b.starts_at, &zone) }</dd>
-                    <dt>{ "With" }</dt><dd>{ &b.provider.name }</dd>
-                    <dt>{ "Student" }</dt><dd>{ &b.student.name }</dd>
-                    <dt>{ "Where" }</dt><dd>{ &b.location }</dd>
-                    <dt>{ "Status" }</dt><dd>{ format!("{:?}", b.status).to_lowercase() }</dd>
-                </dl>
-                <Link<Route> to={Route::Participant}>{ "Back to my page" }</Link<Route>>
-            </section>
-        }
-    });
-    html! { <Shell narrow=true>{ body }</Shell> }
-}
-
-#[derive(Properties, PartialEq)]
-pub struct ParticipantBookingProps {
-    pub id: Uuid,
 }

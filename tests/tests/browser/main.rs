@@ -10,6 +10,7 @@ mod every_page;
 mod imports;
 mod messaging;
 mod pairing;
+mod participant_booking;
 mod participant_mentoring;
 mod people;
 mod programs;

@@ -1,3 +1,5 @@
 //! Components render; pages fetch.
 
+pub mod availability;
 pub mod field;
+pub mod reschedule;

@@ -307,6 +307,8 @@ pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<
                     joined_at: db::utc(row.joined_at),
                 })
                 .collect();
+            let provider_id =
+                crate::booking::providers_repo::is_provider(conn, caller.org, caller.person)?.then_some(caller.person);
             let via = match caller.via {
                 Via::Password => "password",
                 Via::ApiKey(_) => "api_key",
@@ -316,6 +318,7 @@ pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<
                 organization,
                 via: via.into(),
                 memberships,
+                provider_id,
             })
         })
         .await?;

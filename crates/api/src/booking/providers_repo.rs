@@ -43,6 +43,16 @@ pub fn get(conn: &mut DbConn, org: Uuid, id: Uuid) -> Result<(ProviderRow, Provi
         .first(conn)?)
 }
 
+/// Whether the person is one of the organisation's providers (their provider id is their person id).
+pub fn is_provider(conn: &mut DbConn, org: Uuid, person: Uuid) -> Result<bool, ApiError> {
+    let found: i64 = providers::table
+        .filter(providers::organization_id.eq(org.to_string()))
+        .filter(providers::person_id.eq(person.to_string()))
+        .count()
+        .get_result(conn)?;
+    Ok(found > 0)
+}
+
 /// A page of the organisation's providers with their person, by creation, optionally only
 /// those certified in one service.
 pub fn page(

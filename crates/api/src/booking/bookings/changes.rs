@@ -31,7 +31,7 @@ pub(super) fn offer_freed(conn: &mut DbConn, org: &Org, shown: &Shown, row: &Boo
         "organization": {"name": org.name},
         "recipient": {"first_name": first_name(&name), "name": name, "email": email},
         "program": {"name": ""},
-        "link": cohort_api_types::links::participant_home(),
+        "link": cohort_api_types::links::book(),
         "booking": {
             "service": service.name,
             "provider": provider.name,

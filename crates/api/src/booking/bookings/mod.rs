@@ -193,6 +193,15 @@ fn notify(
         Method::Request
     };
     let attachment = Attachment::calendar(method, ics(&org.name, method, &[entry]));
+    // A cancelled booking's student books another time ("Book another time"); everyone else
+    // opens the booking.
+    let link = |to: &Who| {
+        if row.status == "cancelled" && to.email == student.email {
+            cohort_api_types::links::book()
+        } else {
+            cohort_api_types::links::participant_booking(db::id(&row.id))
+        }
+    };
     let emails = [&student, &provider].map(|to| {
         let zone = cohort_domain::tenancy::zone(to.time_zone.as_deref().unwrap_or(&org.zone));
         let starts = db::utc(row.starts_at).with_timezone(&zone);
@@ -200,7 +209,7 @@ fn notify(
             "organization": {"name": org.name},
             "recipient": {"first_name": first_name(&to.name), "name": to.name, "email": to.email},
             "program": {"name": ""},
-            "link": cohort_api_types::links::participant_booking(db::id(&row.id)),
+            "link": link(to),
             "booking": {
                 "service": service,
                 "provider": provider.name,
