@@ -6,23 +6,6 @@ use super::*;
 use cohort_api_types::links::{WebApp, DASHBOARD_PAGES, PARTICIPANT_PAGES};
 use cohort_tests::serde_json::Value;
 
-/// Waits until the page shows its heading and nothing is loading any more.
-async fn settled(c: &Client) -> Outcome {
-    for _ in 0..150 {
-        let done = c
-            .execute(
-                "return !!document.querySelector('h1') && !document.querySelector('[aria-busy=\"true\"]');",
-                vec![],
-            )
-            .await?;
-        if done == json!(true) {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Err("the page kept loading".into())
-}
-
 /// Opens each page, lets it settle, and collects what is wrong with it: axe-core's violations,
 /// and (with `phone`) horizontal scrolling.
 async fn check_pages(c: &Client, app: &TestApp, paths: &[String], phone: bool, shots: &str) -> Outcome {

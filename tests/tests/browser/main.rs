@@ -209,15 +209,35 @@ fn xpath_literal(text: &str) -> String {
     }
 }
 
+/// Clicks the button with this text; one re-rendered between finding and clicking (a list that
+/// just loaded) is found again.
 async fn click_button(c: &Client, text: &str) -> Outcome {
     let xpath = format!("//button[normalize-space(.)={}]", xpath_literal(text));
-    c.wait()
-        .at_most(WAIT)
-        .for_element(Locator::XPath(&xpath))
-        .await?
-        .click()
-        .await?;
-    Ok(())
+    for _ in 0..5 {
+        let button = c.wait().at_most(WAIT).for_element(Locator::XPath(&xpath)).await?;
+        match button.click().await {
+            Err(e) if e.to_string().contains("stale element") => tokio::time::sleep(Duration::from_millis(100)).await,
+            other => return Ok(other?),
+        }
+    }
+    Err(format!("{text:?} kept going stale").into())
+}
+
+/// Waits until the page shows its heading and nothing on it is loading any more.
+async fn settled(c: &Client) -> Outcome {
+    for _ in 0..150 {
+        let done = c
+            .execute(
+                "return !!document.querySelector('h1') && !document.querySelector('[aria-busy=\"true\"]');",
+                vec![],
+            )
+            .await?;
+        if done == json!(true) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err("the page kept loading".into())
 }
 
 async fn fill(c: &Client, css: &str, text: &str) -> Outcome {

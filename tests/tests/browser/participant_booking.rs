@@ -17,37 +17,10 @@ async fn log_in_as(c: &Client, app: &TestApp, email: &str) -> Outcome {
     text_appears(c, "Hi ").await
 }
 
-/// Clicks the button with this text; one re-rendered between finding and clicking (a list that
-/// just loaded) is found again.
-async fn press(c: &Client, text: &str) -> Outcome {
-    let xpath = format!("//button[normalize-space(.)={}]", xpath_literal(text));
-    for _ in 0..5 {
-        let button = c.wait().at_most(WAIT).for_element(Locator::XPath(&xpath)).await?;
-        match button.click().await {
-            Err(e) if e.to_string().contains("stale element") => tokio::time::sleep(Duration::from_millis(100)).await,
-            other => return Ok(other?),
-        }
-    }
-    Err(format!("{text:?} kept going stale").into())
-}
-
 async fn log_out(c: &Client) -> Outcome {
+    open_menu(c).await?;
     click_button(c, "Log out").await?;
     text_appears(c, "Log in").await
-}
-
-/// Waits until nothing on the page is loading.
-async fn settle(c: &Client) -> Outcome {
-    for _ in 0..150 {
-        let busy = c
-            .execute("return !!document.querySelector('[aria-busy=\"true\"]');", vec![])
-            .await?;
-        if busy == json!(false) {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Err("the page kept loading".into())
 }
 
 /// The text of the element `css`, once it is there.
@@ -58,25 +31,6 @@ async fn text_of(c: &Client, css: &str) -> Result<String, Box<dyn Error>> {
         .await?
         .text()
         .await?)
-}
-
-/// No WCAG 2.1 A or AA violation that axe-core (installed into `.tools` by `cargo xtask test`)
-/// finds in the page as it is now: the booking flow's later steps are reached only by choosing.
-async fn no_axe_violations(c: &Client, name: &str) -> Outcome {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/node_modules/axe-core/axe.min.js");
-    let axe = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    c.execute(&axe, vec![]).await?;
-    let found = c
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
-                .then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' at '
-                    + v.nodes.map(n => n.target.join(' ')).join(', '))))
-                .catch(e => done(['axe did not run: ' + e]));",
-            vec![],
-        )
-        .await?;
-    ensure(found == json!([]), format!("{name}: {found}"))
 }
 
 fn at(slot: &Value) -> DateTime<FixedOffset> {
@@ -175,11 +129,11 @@ cohort_tests::both_backends!(
                 c.find(Locator::LinkText("Schedule")).await.is_err(),
                 "a student has no schedule",
             )?;
-            click_link(c, "Book").await?;
+            nav(c, "Book").await?;
             text_appears(c, "Book an appointment").await?;
-            press(c, "Virtual").await?;
-            press(c, "All available Tutoring").await?;
-            press(c, &format!("All available {providers}")).await?;
+            click_button(c, "Virtual").await?;
+            click_button(c, "All available Tutoring").await?;
+            click_button(c, &format!("All available {providers}")).await?;
             text_appears(c, "times in Asia/Tokyo").await?;
             click_labelled(c, &format!("{} {tokyo_time}", first.format("%A %-d %B"))).await?;
             click_labelled(c, "Choose Tara Tutor").await?;
@@ -227,7 +181,7 @@ cohort_tests::both_backends!(
 
             // The provider sees it on this week's schedule (or the next), at New York's time.
             log_in_as(c, &app, "tara@demo.test").await?;
-            click_link(c, "Schedule").await?;
+            nav(c, "Schedule").await?;
             text_appears(c, "My availability").await?;
             let today_there = chrono::Utc::now().with_timezone(new_york.offset()).date_naive();
             let monday = today_there - Days::new(today_there.weekday().num_days_from_monday().into());
@@ -244,20 +198,20 @@ cohort_tests::both_backends!(
             // Their availability, in their own zone: a day off as a date override.
             text_appears(c, "your own time zone (America/New_York)").await?;
             no_axe_violations(c, "schedule").await?;
-            press(c, "Add date override").await?;
+            click_button(c, "Add date override").await?;
             set_value(
                 c,
                 "#override-0-date",
                 &(new_york.date_naive() + Days::new(14)).to_string(),
             )
             .await?;
-            press(c, "Save availability").await?;
+            click_button(c, "Save availability").await?;
             text_appears(c, "Availability saved.").await?;
             log_out(c).await?;
 
             // The student cancels it from the booking's page.
             log_in_as(c, &app, "sam@demo.test").await?;
-            click_link(c, "My bookings").await?;
+            nav(c, "My bookings").await?;
             click_link(c, "All available Tutoring").await?;
             text_appears(c, "Change this booking").await?;
             no_axe_violations(c, "booking").await?;
@@ -269,7 +223,7 @@ cohort_tests::both_backends!(
                 .at_most(WAIT)
                 .for_element(Locator::Css("#reschedule-day"))
                 .await?;
-            settle(c).await?;
+            settled(c).await?;
             no_axe_violations(c, "reschedule").await?;
             fill(c, "#cancel-reason", "Exam moved").await?;
             click_button(c, "Cancel booking").await?;
