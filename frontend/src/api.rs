@@ -449,31 +449,6 @@ pub async fn import_file(
     read(response).await
 }
 
-/// Fetches a CSV file (a template or an export) and hands it to the browser as a download.
-pub async fn download(path: &str, filename: &str) -> Result<(), ApiError> {
-    let response = authed(Method::GET, path, None).await?;
-    if !response.ok() {
-        return read::<()>(response).await;
-    }
-    let text = response.text().await.map_err(|_| ApiError::Unreachable)?;
-    save_file(&text, filename).ok_or(ApiError::Unreachable)
-}
-
-fn save_file(text: &str, filename: &str) -> Option<()> {
-    use wasm_bindgen::JsCast;
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("text/csv;charset=utf-8");
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
-    let document = web_sys::window()?.document()?;
-    let link: web_sys::HtmlAnchorElement = document.create_element("a").ok()?.dyn_into().ok()?;
-    link.set_href(&url);
-    link.set_download(filename);
-    link.click();
-    web_sys::Url::revoke_object_url(&url).ok()
-}
-
 pub fn import_template_path(kind: &str) -> String {
     format!("/api/v1/imports/{}/template", enc(kind))
 }

@@ -464,3 +464,33 @@ pub async fn create_booking(input: &CreateBooking) -> Result<Booking, ApiError> 
 pub async fn cancel_booking(id: Uuid, input: &CancelBooking) -> Result<Booking, ApiError> {
     write(Method::POST, &format!("/api/v1/bookings/{id}/cancel"), input).await
 }
+
+/// Fetches a file (a CSV template or export, a booking's `.ics`) and hands it to the browser as a
+/// download, of the type the server said.
+pub async fn download(path: &str, filename: &str) -> Result<(), ApiError> {
+    let response = authed(Method::GET, path, None).await?;
+    if !response.ok() {
+        return read::<()>(response).await;
+    }
+    let kind = response
+        .headers()
+        .get("content-type")
+        .unwrap_or_else(|| "text/plain".into());
+    let text = response.text().await.map_err(|_| ApiError::Unreachable)?;
+    save_file(&text, &kind, filename).ok_or(ApiError::Unreachable)
+}
+
+fn save_file(text: &str, kind: &str, filename: &str) -> Option<()> {
+    use wasm_bindgen::JsCast;
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(kind);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
+    let document = web_sys::window()?.document()?;
+    let link: web_sys::HtmlAnchorElement = document.create_element("a").ok()?.dyn_into().ok()?;
+    link.set_href(&url);
+    link.set_download(filename);
+    link.click();
+    web_sys::Url::revoke_object_url(&url).ok()
+}

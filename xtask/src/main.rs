@@ -178,7 +178,7 @@ fn wasm_opt(wasm: &Path) {
 /// gzipped) should weigh, then the most it may. Admins load the dashboard; participants, most
 /// of them on phones, only their own app.
 ///
-/// The goals are issue 22's (600 KB and 350 KB). The apps are over them today (602 KB and
+/// The goals are issue 22's (600 KB and 350 KB). The apps are over them today (604 KB and
 /// 396 KB, docs/benchmarks.md), so the test fails only above the ceilings, which stop them
 /// growing further while the goals are worked towards.
 const APPS: [(&str, &str, &str, Budget); 2] = [

@@ -36,31 +36,6 @@ async fn new_calendar_feed() -> Result<CalendarFeed, ApiError> {
     api::write(Method::POST, "/api/v1/me/calendar-feed", &()).await
 }
 
-/// Fetches the booking's `.ics` and hands it to the browser as a download.
-async fn download_ics(id: Uuid) -> Result<(), ApiError> {
-    let response = api::authed(Method::GET, &format!("/api/v1/bookings/{id}/ics"), None).await?;
-    if !response.ok() {
-        return api::read::<()>(response).await;
-    }
-    let text = response.text().await.map_err(|_| ApiError::Unreachable)?;
-    save_file(&text, &format!("booking-{id}.ics")).ok_or(ApiError::Unreachable)
-}
-
-fn save_file(text: &str, filename: &str) -> Option<()> {
-    use wasm_bindgen::JsCast;
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("text/calendar;charset=utf-8");
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
-    let document = web_sys::window()?.document()?;
-    let link: web_sys::HtmlAnchorElement = document.create_element("a").ok()?.dyn_into().ok()?;
-    link.set_href(&url);
-    link.set_download(filename);
-    link.click();
-    web_sys::Url::revoke_object_url(&url).ok()
-}
-
 fn status_name(s: BookingStatus) -> &'static str {
     match s {
         BookingStatus::Confirmed => "Confirmed",
@@ -263,7 +238,10 @@ fn add_to_calendar(props: &AddToCalendarProps) -> Html {
         let (error, id) = (error.clone(), props.id);
         Callback::from(move |_: MouseEvent| {
             let error = error.clone();
-            yew::platform::spawn_local(async move { error.set(download_ics(id).await.err()) });
+            yew::platform::spawn_local(async move {
+                let (path, file) = (format!("/api/v1/bookings/{id}/ics"), format!("booking-{id}.ics"));
+                error.set(api::download(&path, &file).await.err())
+            });
         })
     };
     html! {

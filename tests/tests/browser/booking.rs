@@ -323,7 +323,7 @@ async fn an_admin_edits_booking_settings_enrollments_and_reads_the_calendar_in_t
         click_button(c, "Add date override").await?;
         set_value(c, "#override-1-date", "2027-01-06").await?;
         c.find(Locator::Css("#override-1-unavailable")).await?.click().await?;
-        click_labelled(c, "Add a window to override 2").await?;
+        click_labelled(c, "Add window to override 2").await?;
         fill(c, "#override-1-0-start", "12:00").await?;
         fill(c, "#override-1-0-end", "11:00").await?;
         click_button(c, "Add time off").await?;

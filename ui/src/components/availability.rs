@@ -1,10 +1,7 @@
 //! A provider's weekly availability editor: their time zone, windows per weekday, date overrides
-//! and time off, as providers edit their own in the participant app. The server's field errors
-//! (`weekly[3].end`, `overrides[0].windows[1]`, …) are shown next to the window they name.
-//!
-//! The admin dashboard's `pages/availability.rs` holds the same editor: using this one there made
-//! the dashboard's first load about 4 KB heavier (602 KB against its 600 KB budget), so it keeps
-//! its own until the budget allows; change both together.
+//! and time off, as admins edit them in the dashboard and providers their own in the participant
+//! app. The server's field errors (`weekly[3].end`, `overrides[0].windows[1]`, …) are shown next
+//! to the window they name.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use cohort_api_types::{Availability, DateOverride, TimeOff, TimeWindow, Weekday, WeeklyWindow};

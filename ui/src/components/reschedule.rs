@@ -1,6 +1,5 @@
-//! Moving a booking to another free time of its provider, on a day chosen in the reader's zone,
-//! from the participant's booking page. The admin calendar (`frontend/src/pages/calendar.rs`)
-//! keeps the same component for its size budget (see `availability`); change both together.
+//! Moving a booking to another free time of its provider, on a day chosen in the reader's zone:
+//! from the admin calendar and from the participant's booking page.
 
 use cohort_api_types::{Booking, RescheduleBooking, Slot, SlotList};
 use web_sys::HtmlInputElement;
