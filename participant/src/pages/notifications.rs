@@ -11,10 +11,7 @@ use yew::prelude::*;
 use crate::shell::Shell;
 
 async fn page(cursor: Option<String>) -> Result<(Vec<Notification>, Option<String>), ApiError> {
-    let path = match cursor {
-        Some(c) => format!("/api/v1/notifications?limit=50&cursor={}", api::enc(&c)),
-        None => "/api/v1/notifications?limit=50".to_owned(),
-    };
+    let path = api::with_cursor("/api/v1/notifications?limit=50".to_owned(), &cursor);
     let page: NotificationPage = api::get(&path).await?;
     Ok((page.items, page.next_cursor))
 }

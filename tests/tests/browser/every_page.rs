@@ -105,7 +105,32 @@ cohort_tests::both_backends!(
             menu.click().await?;
             click_link(c, "Profile").await?;
             text_appears(c, "My profile").await?;
-            check_pages(c, &app, &after, true, "phone").await
+            check_pages(c, &app, &after, true, "phone").await?;
+            // Her notifications: all read at once, and the menu stops counting them.
+            c.goto(&app.url("/me/notifications")).await?;
+            click_button(c, "Mark all read").await?;
+            let (_, feed) = app.get("/api/v1/notifications", &amara).await;
+            for _ in 0..50 {
+                if c.find(Locator::XPath("//button[normalize-space(.)='Mark all read']"))
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            let (_, read) = app.get("/api/v1/notifications", &amara).await;
+            ensure(
+                feed["items"].as_array().is_some_and(|i| i.len() == 5),
+                format!("five notifications: {feed}"),
+            )?;
+            ensure(read["unread_count"] == 0, format!("all read: {read}"))?;
+            c.refresh().await?;
+            let menu = c.wait().at_most(WAIT).for_element(Locator::Css(".menu-toggle")).await?;
+            ensure(
+                menu.text().await? == "Menu",
+                format!("the menu button says {:?}", menu.text().await?),
+            )
         }
         .await;
         browser.finish(&format!("participant-pages-{backend:?}"), outcome).await;
