@@ -21,7 +21,7 @@ async fn an_admin_builds_activates_and_watches_an_automation_in_the_browser() {
             .click()
             .await?;
         text_appears(c, "No automations yet").await?;
-        c.find(Locator::LinkText("New automation")).await?.click().await?;
+        click_link(c, "New automation").await?;
         // When someone joins a program, if they are a mentee, then a notification.
         select(c, "#automation-trigger", "participant.joined").await?;
         select(c, "#automation-frequency", "once_per_contact").await?;
@@ -74,7 +74,7 @@ async fn an_admin_builds_activates_and_watches_an_automation_in_the_browser() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         ensure(app.count("automation_queue WHERE attempts = 5") == 1, "left out")?;
-        c.find(Locator::LinkText("All automations")).await?.click().await?;
+        click_link(c, "All automations").await?;
         text_appears(c, "1 event could not be matched").await?;
         text_appears(c, "refused for the test").await?;
         shot(c, "automations-left-out").await?;

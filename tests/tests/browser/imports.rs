@@ -27,7 +27,7 @@ async fn an_admin_checks_fixes_and_applies_a_participants_file_in_the_browser() 
     let outcome = async {
         let c = &browser.client;
         log_in(c, &app).await?;
-        c.find(Locator::LinkText("Import & export")).await?.click().await?;
+        click_link(c, "Import & export").await?;
         c.wait()
             .at_most(WAIT)
             .for_element(Locator::Css("#import-program"))

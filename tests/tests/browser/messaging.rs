@@ -36,7 +36,7 @@ async fn messaging_pages_edit_emails_and_watch_webhooks() {
         log_in(c, &app).await?;
 
         // The email editor previews live, shows template errors under their field, saves, and sends a test.
-        c.find(Locator::LinkText("Emails")).await?.click().await?;
+        click_link(c, "Emails").await?;
         c.wait()
             .at_most(WAIT)
             .for_element(Locator::LinkText("Invitation: submit your mentor preferences"))
@@ -70,7 +70,7 @@ async fn messaging_pages_edit_emails_and_watch_webhooks() {
         )?;
 
         // Webhooks: add an endpoint, see its secret once, send a test event, watch the log.
-        c.find(Locator::LinkText("Webhooks")).await?.click().await?;
+        click_link(c, "Webhooks").await?;
         fill(c, "#webhook-url", &receiver.url).await?;
         click_button(c, "Add endpoint").await?;
         let secret = c
@@ -121,7 +121,7 @@ async fn messaging_pages_edit_emails_and_watch_webhooks() {
         ensure(dead, "the refused delivery gave up")?;
 
         // The notification log lists what people received.
-        c.find(Locator::LinkText("Notifications")).await?.click().await?;
+        click_link(c, "Notifications").await?;
         text_appears(c, "Logged notice").await?;
         let row = c
             .wait()

@@ -71,7 +71,7 @@ async fn an_admin_turns_pairing_on_invites_all_and_ends_a_pairing_in_the_browser
     let outcome = async {
         let c = &browser.client;
         log_in(c, &app).await?;
-        c.find(Locator::LinkText("2027 Spring Cohort")).await?.click().await?;
+        click_link(c, "2027 Spring Cohort").await?;
         c.wait()
             .at_most(WAIT)
             .for_element(Locator::LinkText("Pairing"))
@@ -231,7 +231,7 @@ async fn an_admin_sets_rules_runs_adjusts_and_confirms_auto_pair_in_the_browser(
     let outcome = async {
         let c = &browser.client;
         log_in(c, &app).await?;
-        c.find(Locator::LinkText("2027 Spring Cohort")).await?.click().await?;
+        click_link(c, "2027 Spring Cohort").await?;
         c.wait()
             .at_most(WAIT)
             .for_element(Locator::LinkText("Pairing"))

@@ -18,7 +18,7 @@ async fn an_admin_filters_the_audit_log_after_a_change_in_the_browser() {
         click_button(c, "Create program").await?;
         text_appears(c, "Audited Spring").await?;
         // …is in the log, from the dashboard, and the filter narrows the log to it.
-        c.find(Locator::LinkText("Audit log")).await?.click().await?;
+        click_link(c, "Audit log").await?;
         text_appears(c, "Audit log").await?;
         text_appears(c, "Noise").await?;
         fill(c, "#audit-action", "program.created").await?;
@@ -61,7 +61,7 @@ async fn an_admin_exports_and_erases_a_person_in_the_browser() {
     let outcome = async {
         let c = &browser.client;
         log_in(c, &app).await?;
-        c.find(Locator::LinkText("People")).await?.click().await?;
+        click_link(c, "People").await?;
         c.wait()
             .at_most(WAIT)
             .for_element(Locator::LinkText("Ingrid Vance"))

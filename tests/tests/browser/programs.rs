@@ -22,7 +22,7 @@ async fn admin_journey(c: &Client, app: &TestApp) -> Outcome {
     shot(c, "programs").await?;
 
     // A validation error from the server's problem JSON shows next to its field.
-    c.find(Locator::LinkText("New program")).await?.click().await?;
+    click_link(c, "New program").await?;
     fill(c, "#program-name", &"x".repeat(121)).await?;
     click_button(c, "Create program").await?;
     let error = c
@@ -182,7 +182,7 @@ async fn settings_show_field_errors_and_save() {
             format!("saved holidays: {org}"),
         )?;
         // The new word is used across the UI at once.
-        c.find(Locator::LinkText("Programs")).await?.click().await?;
+        click_link(c, "Programs").await?;
         text_appears(c, "Coaches").await?;
         Ok(())
     }

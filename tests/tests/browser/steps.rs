@@ -20,7 +20,7 @@ async fn an_admin_creates_edits_and_deletes_steps_in_the_browser() {
     let outcome = async {
         let c = &browser.client;
         log_in(c, &app).await?;
-        c.find(Locator::LinkText("2027 Spring Cohort")).await?.click().await?;
+        click_link(c, "2027 Spring Cohort").await?;
         c.wait()
             .at_most(WAIT)
             .for_element(Locator::LinkText("Steps"))
