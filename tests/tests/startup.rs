@@ -71,6 +71,19 @@ both_backends!(
             let (_, feed) = app.get("/api/v1/notifications", &tokens.access_token).await;
             // Three steps, the welcome, and the other one's message in their chat.
             assert_eq!(feed["unread_count"], 5, "{feed}");
+            // The chat message's notification opens the conversation in the participant app.
+            let chat = feed["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|n| n["kind"] == "chat_message")
+                .unwrap();
+            let link = chat["link"].as_str().unwrap();
+            assert!(link.starts_with("/me/chat/"), "{chat}");
+            assert_eq!(
+                cohort_api_types::links::app_of(link),
+                (cohort_api_types::links::WebApp::Participant, true)
+            );
             // Amara and Talia are paired and have begun to talk; Leo's request waits for Talia.
             let (_, pairings) = app.get("/api/v1/me/pairings", &tokens.access_token).await;
             assert_eq!(pairings["items"].as_array().map(Vec::len), Some(1), "{pairings}");
